@@ -1,0 +1,100 @@
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{Output, SourceArgs};
+use crate::model::{Principal, Severity, SourceKind, Vault};
+use crate::Error;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Print the whole normalized vault as JSON (keys in formats/normalized.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Show secret values in `--json` output instead of "[redacted]".
+    #[arg(long, requires = "json")]
+    pub reveal: bool,
+}
+
+pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitCode, Error> {
+    let vault = args.source.read()?;
+    if args.json {
+        out.json(&vault, args.reveal)?;
+    } else {
+        summary(&vault, out)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn format_name(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::LastpassCsv => "LastPass CSV",
+        SourceKind::Onepassword1pux => "1Password 1PUX",
+        SourceKind::Onepassword1pif => "1Password 1PIF",
+        SourceKind::OnepasswordCsv => "1Password CSV",
+    }
+}
+
+/// Most findings listed one by one; the rest are counted (all are in --json).
+const FINDINGS_SHOWN: usize = 50;
+
+fn summary(vault: &Vault, out: &mut Output) -> Result<(), Error> {
+    out.line(format!("{} ({})", vault.file, format_name(vault.source)))?;
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &vault.entries {
+        *kinds.entry(e.kind.name()).or_default() += 1;
+    }
+    let archived = vault.entries.iter().filter(|e| e.archived).count();
+    let attachments: usize = vault.entries.iter().map(|e| e.attachments.len()).sum();
+    out.line(format!(
+        "entries: {} ({archived} archived, {attachments} attachments, {} source records skipped)",
+        vault.entries.len(),
+        vault.skipped_records
+    ))?;
+    for (kind, n) in &kinds {
+        out.line(format!("  {kind:<20} {n:>7}"))?;
+    }
+    let shared = vault.folders.iter().filter(|f| f.shared).count();
+    out.line(format!("folders: {} ({shared} shared)", vault.folders.len()))?;
+    for folder in vault.folders.iter().filter(|f| f.shared) {
+        let members: Vec<_> = vault.shares.iter().filter(|s| s.folder == folder.path).collect();
+        out.line(format!("  {} ({} members)", folder.path.join("/"), members.len()))?;
+        for share in members {
+            let who = match &share.principal {
+                Principal::User { email, .. } => email.clone(),
+                Principal::Group { group, .. } => format!("group {group}"),
+            };
+            let status = match share.status {
+                crate::model::ShareStatus::Active => String::new(),
+                other => format!(
+                    " [{}]",
+                    serde_json::to_value(other).unwrap_or_default().as_str().unwrap_or("")
+                ),
+            };
+            out.line(format!("    {who}: {}{status}", share.access.describe()))?;
+        }
+    }
+    let count = |s: Severity| vault.findings.iter().filter(|f| f.severity == s).count();
+    out.line(format!(
+        "findings: {} errors, {} warnings, {} info",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    ))?;
+    let mut sorted: Vec<_> = vault.findings.iter().collect();
+    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    for f in sorted.iter().take(FINDINGS_SHOWN) {
+        out.line(format!("  {f}"))?;
+    }
+    if sorted.len() > FINDINGS_SHOWN {
+        out.line(format!(
+            "  … and {} more (all are in --json)",
+            sorted.len() - FINDINGS_SHOWN
+        ))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! The command line: flags become checked options, then the library runs.
+//! No migration logic lives here, only argument parsing and rendering.
+
+mod inspect;
+mod output;
+mod source_args;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use output::Output;
+pub use source_args::{FormatArg, SourceArgs};
+
+use crate::Error;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success
+  1  the dry run found something a flag asked to fail on
+  2  unusable input or setup (the message names the file, line and field)
+
+A closed pipe (`vaultferry inspect … | head`) ends quietly with 0.";
+
+/// Migrate LastPass and 1Password exports, with their sharing, into a
+/// workspace of collections, accounts and secrets.
+#[derive(Debug, Parser)]
+#[command(name = "vaultferry", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read an export (and its sharing file) and show what it holds.
+    Inspect(inspect::InspectArgs),
+}
+
+/// Parses argv, runs the command and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("vaultferry: error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let mut out = Output::stdout();
+    match cli.command {
+        Command::Inspect(args) => inspect::run(&args, &mut out),
+    }
+}

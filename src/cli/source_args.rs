@@ -1,0 +1,83 @@
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::model::{SourceKind, Vault};
+use crate::sources::{self, Limits, ParseOptions};
+use crate::Error;
+
+/// The export formats `--from` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    #[value(name = "lastpass-csv")]
+    LastpassCsv,
+    #[value(name = "1pux")]
+    Pux,
+    #[value(name = "1pif")]
+    Pif,
+    #[value(name = "1password-csv")]
+    OnepasswordCsv,
+}
+
+impl From<FormatArg> for SourceKind {
+    fn from(f: FormatArg) -> SourceKind {
+        match f {
+            FormatArg::LastpassCsv => SourceKind::LastpassCsv,
+            FormatArg::Pux => SourceKind::Onepassword1pux,
+            FormatArg::Pif => SourceKind::Onepassword1pif,
+            FormatArg::OnepasswordCsv => SourceKind::OnepasswordCsv,
+        }
+    }
+}
+
+/// The export to read and how: shared by `inspect`, `plan` and `migrate`.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The export: LastPass CSV, 1Password 1PUX, 1PIF (or a 1Password 7
+    /// export folder) or 1Password CSV. The format is detected from content.
+    pub export: PathBuf,
+    /// Who had access: LastPass shared-folder JSON/XML or a 1Password vault
+    /// permissions bundle (see formats/*-sharing.md).
+    #[arg(long, value_name = "FILE")]
+    pub sharing: Option<PathBuf>,
+    /// Skip detection and read the export as this format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<FormatArg>,
+    /// Stop at the first row that would otherwise be recovered or skipped.
+    #[arg(long)]
+    pub strict: bool,
+    /// Turn `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&#39;` back into characters
+    /// (LastPass browser-extension exports write them into values).
+    #[arg(long)]
+    pub decode_html_entities: bool,
+    /// Most files an archive export may hold.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
+    pub max_entries: usize,
+    /// Most bytes an archive export may unpack to.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_unpacked_bytes)]
+    pub max_unpacked_bytes: u64,
+}
+
+impl SourceArgs {
+    pub fn options(&self) -> ParseOptions {
+        ParseOptions {
+            format: self.from.map(SourceKind::from),
+            strict: self.strict,
+            decode_html_entities: self.decode_html_entities,
+            limits: Limits {
+                max_entries: self.max_entries,
+                max_unpacked_bytes: self.max_unpacked_bytes,
+            },
+        }
+    }
+
+    /// Reads the export and, if given, its sharing file.
+    pub fn read(&self) -> Result<Vault, Error> {
+        let options = self.options();
+        let mut vault = sources::read_export(&self.export, &options)?;
+        if let Some(sharing) = &self.sharing {
+            sources::read_sharing(&mut vault, sharing, &options)?;
+        }
+        Ok(vault)
+    }
+}

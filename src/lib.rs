@@ -1,0 +1,19 @@
+//! vaultferry: LastPass and 1Password exports → a shared workspace of
+//! collections, accounts and secrets, with who had access to what.
+//!
+//! Data flows one way (see ARCHITECTURE.md):
+//! `sources` → [`model::Vault`] → `mapper` (+ `policy`) → Plan → `diff`
+//! → `report` / `apply` → `workspace`. Each stage is a plain function over
+//! plain data; only `apply` writes.
+
+pub mod cli;
+mod error;
+pub mod mapper;
+pub mod model;
+pub mod policy;
+pub mod secret;
+pub mod sources;
+pub mod workspace;
+
+pub use error::Error;
+pub use secret::Secret;

@@ -1,0 +1,1 @@
+//! `Vault` + `Policy` + workspace `Snapshot` → `Plan`.

@@ -1,0 +1,87 @@
+//! Which export is this? Decided from content, not the file name, because
+//! admins rename exports ("lastpass_export (1).csv.txt").
+
+use std::io::Read;
+use std::path::Path;
+
+use super::{ErrorKind, SourceError};
+use crate::model::{Position, SourceKind};
+
+/// The 1PIF record separator; its first occurrence identifies the format.
+pub const PIF_SEPARATOR: &str = "***5642bee8-a5ff-11dc-8314-0800200c9a66***";
+
+/// Detects the format of a file, or of a 1Password 7 export folder
+/// (a directory holding `data.1pif`).
+pub fn detect_path(path: &Path) -> Result<SourceKind, SourceError> {
+    let display = path.display().to_string();
+    if path.is_dir() {
+        if path.join("data.1pif").is_file() {
+            return Ok(SourceKind::Onepassword1pif);
+        }
+        return Err(SourceError::new(
+            ErrorKind::UnknownFormat,
+            Position::file(&display),
+            "this is a folder without data.1pif; expected an export file (LastPass CSV, 1PUX, 1PIF, 1Password CSV) or a 1Password 7 export folder",
+        ));
+    }
+    let mut head = Vec::with_capacity(8192);
+    super::open(path)?
+        .take(8192)
+        .read_to_end(&mut head)
+        .map_err(|e| SourceError::io(&display, e))?;
+    detect(&head).ok_or_else(|| unknown(&display, &head))
+}
+
+/// Detects the format from the first bytes of a file.
+pub fn detect(head: &[u8]) -> Option<SourceKind> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(SourceKind::Onepassword1pux);
+    }
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}');
+    if text.contains(PIF_SEPARATOR) || text.trim_start().starts_with("{\"") && text.contains("\"typeName\"") {
+        return Some(SourceKind::Onepassword1pif);
+    }
+    let header = header_fields(text);
+    let has = |name: &str| header.iter().any(|h| h == name);
+    if has("url") && has("extra") && has("grouping") {
+        return Some(SourceKind::LastpassCsv);
+    }
+    if super::onepassword::is_csv_header(&header) {
+        return Some(SourceKind::OnepasswordCsv);
+    }
+    None
+}
+
+/// The first CSV record's fields, lowercased, with quotes, BOM and
+/// zero-width spaces removed. Good enough to recognise a header; the real
+/// parse uses the `csv` crate.
+pub fn header_fields(text: &str) -> Vec<String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match rdr.read_record(&mut record) {
+        Ok(true) => record
+            .iter()
+            .map(|f| f.replace(['\u{200b}', '\u{feff}'], "").trim().to_lowercase())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn unknown(file: &str, head: &[u8]) -> SourceError {
+    let what = if head.is_empty() {
+        "the file is empty".to_owned()
+    } else if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        "the file is UTF-16; save it as UTF-8".to_owned()
+    } else {
+        "the content matches no known export".to_owned()
+    };
+    SourceError::new(
+        ErrorKind::UnknownFormat,
+        Position::file(file).line(1),
+        format!("{what}; expected a LastPass CSV (header with url, extra, grouping), a 1Password 1PUX (zip), 1PIF or CSV export (use --from to force a format)"),
+    )
+}

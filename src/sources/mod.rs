@@ -1,0 +1,123 @@
+//! Export files in, one normalized [`Vault`] out.
+//!
+//! Every vendor quirk lives below this module; nothing past it knows which
+//! format an entry came from except through `Vault::source`. Each format has
+//! its own module; they share [`SourceError`] so every failure carries a
+//! [`Position`] (file, line, field) and says what was expected.
+
+pub mod detect;
+mod error;
+pub mod lastpass;
+pub mod onepassword;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+pub use detect::detect;
+pub use error::{ErrorKind, SourceError};
+
+use crate::model::{Finding, Position, SourceKind, Vault};
+
+/// Bounds on archive inputs (1PUX, the 1Password 7 folder). Defaults are
+/// generous for real exports; `--max-entries` and `--max-unpacked-bytes`
+/// raise them for the rare company that needs more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Files inside an archive.
+    pub max_entries: usize,
+    /// Bytes all members of an archive may unpack to, counted as they are
+    /// read (declared sizes are never trusted).
+    pub max_unpacked_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_entries: 200_000,
+            max_unpacked_bytes: 4 << 30,
+        }
+    }
+}
+
+/// How to read an export: checked configuration built by the CLI (or the
+/// server) before any file is opened.
+#[derive(Clone, Debug, Default)]
+pub struct ParseOptions {
+    /// `--from`: skip detection.
+    pub format: Option<SourceKind>,
+    /// `--strict`: a row that would be recovered or skipped is an error.
+    pub strict: bool,
+    /// `--decode-html-entities`: turn `&amp;` and friends back into text.
+    pub decode_html_entities: bool,
+    pub limits: Limits,
+}
+
+/// Reads an export file (or a 1Password 7 export folder) into a `Vault`.
+pub fn read_export(path: &Path, options: &ParseOptions) -> Result<Vault, SourceError> {
+    let display = path.display().to_string();
+    let kind = match options.format {
+        Some(kind) => kind,
+        None => detect::detect_path(path)?,
+    };
+    let mut vault = match kind {
+        SourceKind::LastpassCsv => {
+            let file = open(path)?;
+            lastpass::read_csv(BufReader::with_capacity(1 << 16, file), &display, options)?
+        }
+        SourceKind::OnepasswordCsv => {
+            let file = open(path)?;
+            onepassword::read_csv(BufReader::with_capacity(1 << 16, file), &display, options)?
+        }
+        SourceKind::Onepassword1pux => onepassword::read_1pux(path, &display, options)?,
+        SourceKind::Onepassword1pif => onepassword::read_1pif(path, &display, options)?,
+    };
+    assign_fingerprints(&mut vault);
+    Ok(vault)
+}
+
+/// Reads a sharing file and attaches its shares to the vault's folders.
+/// Which sharing shapes are accepted depends on the vault's vendor.
+pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> Result<(), SourceError> {
+    let display = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| SourceError::io(&display, e))?;
+    match vault.source {
+        SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options),
+        _ => onepassword::read_sharing(vault, &bytes, &display, options),
+    }
+}
+
+pub(crate) fn open(path: &Path) -> Result<File, SourceError> {
+    File::open(path).map_err(|e| SourceError::io(&path.display().to_string(), e))
+}
+
+/// Gives every entry without a source id a fingerprint; entries that share
+/// one get `#2`, `#3`… in file order, so two identical rows stay two items
+/// and a re-run of the same file gives the same keys.
+pub fn assign_fingerprints(vault: &mut Vault) {
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for entry in vault.entries.iter_mut().filter(|e| e.source_id.is_empty()) {
+        let fp = entry.fingerprint();
+        let n = seen.entry(fp.clone()).or_insert(0);
+        *n += 1;
+        entry.source_id = if *n == 1 { fp } else { format!("{fp}#{n}") };
+    }
+}
+
+/// Turns a finding into an error under `--strict`, or records it.
+///
+/// Parsers call this for every recovered or skipped row so the rule
+/// "`--strict` makes any of them an error" holds in one place.
+pub(crate) fn recover_or_fail(vault: &mut Vault, finding: Finding, options: &ParseOptions) -> Result<(), SourceError> {
+    if options.strict {
+        return Err(SourceError::strict(finding));
+    }
+    vault.findings.push(finding);
+    Ok(())
+}
+
+/// Shorthand for a position in a file.
+pub(crate) fn at(file: &str, line: u64) -> Position {
+    Position::file(file).line(line)
+}

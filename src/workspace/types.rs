@@ -1,0 +1,336 @@
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Attachment, Field};
+use crate::secret::Secret;
+
+/// The stable identity of an object the importer created: source vendor +
+/// source id (or fingerprint), prefixed by the object kind, e.g.
+/// `account:lastpass:4711`, `collection:lastpass:Shared-Ops/db`. A re-run
+/// finds its earlier objects by it instead of duplicating them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ImportKey(pub String);
+
+impl ImportKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ImportKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Workspace-wide roles, in the product's order of power.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    SuperAdmin,
+    Admin,
+    User,
+    LoginOnly,
+    Guest,
+}
+
+impl Role {
+    /// Guests and Login-only members cannot use the importer.
+    pub fn may_import(self) -> bool {
+        matches!(self, Role::Owner | Role::SuperAdmin | Role::Admin)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::SuperAdmin => "super_admin",
+            Role::Admin => "admin",
+            Role::User => "user",
+            Role::LoginOnly => "login_only",
+            Role::Guest => "guest",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberState {
+    Invited,
+    Active,
+    Suspended,
+    Removed,
+}
+
+/// Roles on collections, accounts and secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemRole {
+    Owner,
+    /// Only on accounts shared with partners: log in, request access for others.
+    Manager,
+    Collaborator,
+}
+
+impl ItemRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemRole::Owner => "owner",
+            ItemRole::Manager => "manager",
+            ItemRole::Collaborator => "collaborator",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnershipState {
+    Requested,
+    Approved,
+    Accepted,
+    Declined,
+}
+
+/// What the workspace requires of passwords; temporary guest passwords are
+/// generated to satisfy it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub min_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_digit: bool,
+    pub require_symbol: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> PasswordPolicy {
+        PasswordPolicy {
+            min_length: 12,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_digit: true,
+            require_symbol: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkspaceInfo {
+    pub id: String,
+    pub name: String,
+    /// Verified domains, lowercase.
+    pub domains: Vec<String>,
+    pub password_policy: PasswordPolicy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub id: i64,
+    /// Lowercase, trimmed.
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    /// Provisioned by the identity provider (SCIM): never a guest.
+    pub directory_managed: bool,
+    pub state: MemberState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+    /// Member ids.
+    pub members: Vec<i64>,
+    pub import_key: Option<ImportKey>,
+}
+
+/// The external collaborators of one outside company.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LocalPartner {
+    pub id: i64,
+    pub name: String,
+    pub domains: Vec<String>,
+    /// Member ids of its Guest Admins and Guest Users.
+    pub guest_admins: Vec<i64>,
+    pub guest_users: Vec<i64>,
+}
+
+/// A host-guest partnership with another workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Partnership {
+    pub id: i64,
+    pub partner_workspace_id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub state: PartnershipState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Collection {
+    pub id: i64,
+    pub name: String,
+    pub parent: Option<i64>,
+    pub import_key: Option<ImportKey>,
+}
+
+/// Fields common to accounts and secrets that the diff compares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ItemImport {
+    pub import_key: Option<ImportKey>,
+    /// Hash of the content as the importer last wrote it. If the current
+    /// content hashes differently, someone edited it since: a conflict.
+    pub imported_hash: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub collection: Option<i64>,
+    pub name: String,
+    pub url: Option<String>,
+    /// Further URLs beyond the login URL.
+    pub urls: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub totp: Option<Secret>,
+    pub notes: Option<String>,
+    pub fields: Vec<Field>,
+    pub tags: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    #[serde(flatten)]
+    pub import: ItemImport,
+}
+
+/// The product's secret types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretType {
+    /// A secure note.
+    Secret,
+    Wifi,
+    SshKey,
+    Database,
+    Server,
+    SoftwareLicense,
+    /// Every other kind, with all its fields.
+    Custom,
+}
+
+impl SecretType {
+    pub fn name(self) -> &'static str {
+        match self {
+            SecretType::Secret => "secret",
+            SecretType::Wifi => "wifi",
+            SecretType::SshKey => "ssh_key",
+            SecretType::Database => "database",
+            SecretType::Server => "server",
+            SecretType::SoftwareLicense => "software_license",
+            SecretType::Custom => "custom",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretItem {
+    pub id: i64,
+    pub collection: Option<i64>,
+    pub secret_type: SecretType,
+    pub title: String,
+    pub notes: Option<String>,
+    pub fields: Vec<Field>,
+    pub tags: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    #[serde(flatten)]
+    pub import: ItemImport,
+}
+
+/// What a grant is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "id")]
+pub enum GrantTarget {
+    Collection(i64),
+    Account(i64),
+    Secret(i64),
+}
+
+/// Who a grant is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "id")]
+pub enum Grantee {
+    Member(i64),
+    Team(i64),
+    Partner(i64),
+    Partnership(i64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub id: i64,
+    pub target: GrantTarget,
+    pub grantee: Grantee,
+    pub role: ItemRole,
+    pub import_key: Option<ImportKey>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    Sent,
+    Accepted,
+    Expired,
+}
+
+/// A guest user invitation. The temporary password is never stored, only
+/// its salted hash (kept inside the store, not in the snapshot).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GuestInvitation {
+    pub id: i64,
+    /// The guest's member id (role guest, state invited until they join).
+    pub member: i64,
+    pub email: String,
+    pub username: String,
+    pub partner: Option<i64>,
+    pub state: InvitationState,
+    pub import_key: Option<ImportKey>,
+}
+
+/// The workspace as the mapper and the diff see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    pub workspace: WorkspaceInfo,
+    pub members: Vec<Member>,
+    pub teams: Vec<Team>,
+    pub partners: Vec<LocalPartner>,
+    pub partnerships: Vec<Partnership>,
+    pub collections: Vec<Collection>,
+    pub accounts: Vec<Account>,
+    pub secrets: Vec<SecretItem>,
+    pub grants: Vec<Grant>,
+    pub invitations: Vec<GuestInvitation>,
+}
+
+impl Snapshot {
+    /// The member with this email (compared trimmed, case-insensitively).
+    pub fn member_by_email(&self, email: &str) -> Option<&Member> {
+        let email = email.trim();
+        self.members.iter().find(|m| m.email.eq_ignore_ascii_case(email))
+    }
+
+    /// Whether the email's domain is one of the workspace's verified domains
+    /// (subdomains included).
+    pub fn is_company_email(&self, email: &str) -> bool {
+        domain_in(email, &self.workspace.domains)
+    }
+}
+
+/// Whether an email's domain is one of `domains` or a subdomain of one.
+pub fn domain_in(email: &str, domains: &[String]) -> bool {
+    let Some((_, domain)) = email.trim().rsplit_once('@') else {
+        return false;
+    };
+    let domain = domain.to_ascii_lowercase();
+    domains.iter().any(|d| {
+        let d = d.trim().to_ascii_lowercase();
+        domain == d || domain.ends_with(&format!(".{d}"))
+    })
+}
