@@ -5,9 +5,15 @@
 //! [`Snapshot`] it returns, so the embedded SQLite store and the web app's
 //! HTTP API are interchangeable. No SQL lives outside `sqlite*`.
 
+pub mod sqlite;
 mod types;
 
 pub use types::*;
+
+/// Opens the embedded SQLite workspace at `path` (created by `workspace init`).
+pub fn open_sqlite(path: &std::path::Path) -> Result<Box<dyn Workspace>, WorkspaceError> {
+    Ok(Box::new(sqlite::SqliteWorkspace::open(path)?))
+}
 
 /// A workspace store. Object-safe so the CLI and the server can hold a
 /// `Box<dyn Workspace>` / `Arc<dyn Workspace>` whatever the backend.
