@@ -5,6 +5,8 @@
 //! [`Snapshot`] it returns, so the embedded SQLite store and the web app's
 //! HTTP API are interchangeable. No SQL lives outside `sqlite*`.
 
+pub mod scim;
+pub mod seed;
 pub mod sqlite;
 mod types;
 
