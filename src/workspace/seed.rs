@@ -244,6 +244,17 @@ pub fn read_seed(path: &Path) -> Result<Seed, WorkspaceError> {
     parse_seed(&file, &text)
 }
 
+/// What `workspace init` reads: the seed, plus the users of a SCIM export
+/// if one is given, merged and checked together.
+pub fn load(seed: &Path, scim: Option<&Path>) -> Result<Seed, WorkspaceError> {
+    let mut seed = read_seed(seed)?;
+    if let Some(scim) = scim {
+        seed.merge_directory(super::scim::read_scim(scim)?);
+        seed.validate()?;
+    }
+    Ok(seed)
+}
+
 /// Parses a seed's text (`file` is used in errors) and checks each value and
 /// the rules across them ([`Seed::validate`]).
 pub fn parse_seed(file: &str, text: &str) -> Result<Seed, WorkspaceError> {
