@@ -267,7 +267,8 @@ pub fn parse_seed(file: &str, text: &str) -> Result<Seed, WorkspaceError> {
         }
         WorkspaceError::Input {
             position,
-            message: e.message().trim().to_owned(),
+            // toml splits some messages over lines ("invalid array\nexpected `]`").
+            message: e.message().trim().lines().map(str::trim).collect::<Vec<_>>().join(": "),
         }
     })?;
     let seed = lines.convert(raw)?;
