@@ -390,3 +390,96 @@ fn a_paged_scim_export_is_refused() {
         run.describe()
     );
 }
+
+/// Items written the way `apply` will write them, then shown: the tree,
+/// counts and grants appear; no secret value does, in text or JSON.
+#[test]
+fn show_draws_the_collection_tree_with_counts_and_grants() {
+    use vaultferry::model::Field;
+    use vaultferry::workspace::{
+        open_sqlite, Account, Collection, Grant, GrantTarget, Grantee, ImportKey, ItemImport, ItemRole,
+    };
+    use vaultferry::Secret;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_sample(dir.path());
+    let ws = open_sqlite(&db).unwrap();
+    let snap = ws.snapshot().unwrap();
+    let key = |k: &str| Some(ImportKey(k.into()));
+    let coll = |name: &str, parent, k: &str| Collection {
+        id: 0,
+        name: name.into(),
+        parent,
+        import_key: key(k),
+    };
+    let eng = ws
+        .create_collection(&coll("Engineering", None, "collection:t:eng"))
+        .unwrap();
+    let dbs = ws
+        .create_collection(&coll("Databases", Some(eng), "collection:t:eng/db"))
+        .unwrap();
+    ws.create_collection(&coll("Finance", None, "collection:t:fin"))
+        .unwrap();
+    let acc = ws
+        .create_account(&Account {
+            id: 0,
+            collection: Some(dbs),
+            name: "Postgres".into(),
+            url: None,
+            urls: vec![],
+            username: Some("dba".into()),
+            password: Some(Secret::text("Pw-Eng-7fQ2!x")),
+            totp: Some(Secret::text("JBSWY3DPEHPK3PXP")),
+            notes: None,
+            fields: vec![Field::concealed("PIN", "Pin-4471-zz")],
+            tags: vec![],
+            attachments: vec![],
+            import: ItemImport {
+                import_key: key("account:t:1"),
+                imported_hash: None,
+            },
+        })
+        .unwrap();
+    let team = snap.teams.iter().find(|t| t.name == "Engineering").unwrap().id;
+    let lee = snap.member_by_email("lee@northwind.example").unwrap().id;
+    let grant = |target, grantee, role, k: &str| Grant {
+        id: 0,
+        target,
+        grantee,
+        role,
+        import_key: key(k),
+    };
+    ws.create_grant(&grant(
+        GrantTarget::Collection(eng),
+        Grantee::Team(team),
+        ItemRole::Owner,
+        "g:1",
+    ))
+    .unwrap();
+    ws.create_grant(&grant(
+        GrantTarget::Account(acc),
+        Grantee::Member(lee),
+        ItemRole::Collaborator,
+        "g:2",
+    ))
+    .unwrap();
+    drop(ws);
+
+    let run = vaultferry(&["workspace", "show", "--db", db.to_str().unwrap()]).success();
+    let out = &run.stdout;
+    let tree = "collections: 3\n  Engineering (0 accounts, 0 secrets)\n    → team Engineering: owner\n    Databases (1 account, 0 secrets)\n      account Postgres → member lee@northwind.example: collaborator\n  Finance (0 accounts, 0 secrets)\n";
+    assert!(out.contains(tree), "expected\n{tree}\nin\n{out}");
+    let json = vaultferry(&["workspace", "show", "--db", db.to_str().unwrap(), "--json"]).success();
+    let secrets = [
+        "Pw-Eng-7fQ2!x".to_owned(),
+        "JBSWY3DPEHPK3PXP".to_owned(),
+        "Pin-4471-zz".to_owned(),
+    ];
+    common::assert_no_secrets("workspace show", out, &secrets);
+    common::assert_no_secrets("workspace show --json", &json.stdout, &secrets);
+    let c = &json.json()["collections"];
+    assert_eq!(c[1]["path"], "Engineering/Databases");
+    assert_eq!(c[1]["items"]["accounts"], 1);
+    assert_eq!(c[0]["grants"][0]["grantee"], "Engineering");
+    assert_eq!(c[0]["grants"][0]["role"], "owner");
+}

@@ -15,7 +15,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction};
 
 use super::seed::Seed;
-use super::{Snapshot, Workspace, WorkspaceError};
+use super::{
+    Account, Collection, Grant, ImportKey, NewGuestInvitation, SecretItem, Snapshot, Workspace, WorkspaceError,
+};
 
 pub use schema::latest as schema_version;
 
@@ -248,6 +250,48 @@ impl Workspace for SqliteWorkspace {
         tx.finish().map_err(|e| self.sql_error(e))?;
         Ok(snapshot)
     }
+
+    fn create_collection(&self, c: &Collection) -> Result<i64, WorkspaceError> {
+        let key = required_key(c.import_key.as_ref(), &format!("collection {:?}", c.name))?;
+        self.write(|tx| write::create_collection(tx, c, key))
+    }
+
+    fn create_account(&self, a: &Account) -> Result<i64, WorkspaceError> {
+        let key = required_key(a.import.import_key.as_ref(), &format!("account {:?}", a.name))?;
+        self.write(|tx| write::create_account(tx, a, key))
+    }
+
+    fn create_secret(&self, s: &SecretItem) -> Result<i64, WorkspaceError> {
+        let key = required_key(s.import.import_key.as_ref(), &format!("secret {:?}", s.title))?;
+        self.write(|tx| write::create_secret(tx, s, key))
+    }
+
+    fn create_grant(&self, g: &Grant) -> Result<i64, WorkspaceError> {
+        let key = required_key(g.import_key.as_ref(), "grant")?;
+        self.write(|tx| write::create_grant(tx, g, key))
+    }
+
+    fn create_team(&self, name: &str, import_key: &ImportKey) -> Result<i64, WorkspaceError> {
+        self.write(|tx| write::create_team(tx, name, import_key))
+    }
+
+    fn add_team_member(&self, team: i64, member: i64) -> Result<(), WorkspaceError> {
+        self.write(|tx| write::add_team_member(tx, team, member))
+    }
+
+    fn create_guest_invitation(&self, invitation: &NewGuestInvitation) -> Result<i64, WorkspaceError> {
+        self.write(|tx| write::create_guest_invitation(tx, invitation))
+    }
+}
+
+/// Writes from `apply` must carry an import key, or a re-run could not
+/// find what it created.
+fn required_key<'a>(key: Option<&'a ImportKey>, what: &str) -> Result<&'a ImportKey, WorkspaceError> {
+    key.ok_or_else(|| {
+        WorkspaceError::Rule(format!(
+            "the {what} has no import key: everything the importer creates needs one"
+        ))
+    })
 }
 
 /// Why `path` may not be overwritten by `init`, or `None` when it is an
