@@ -474,3 +474,26 @@ mod writes {
         );
     }
 }
+
+#[test]
+fn open_refuses_a_changed_schema_history() {
+    let (_dir, path) = db();
+    drop(init(&path));
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1", [])
+            .unwrap();
+    }
+    let e = SqliteWorkspace::open(&path).unwrap_err();
+    assert!(e.to_string().contains("schema step 1 in the database differs"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_database_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, path) = db();
+    drop(init(&path));
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+}
