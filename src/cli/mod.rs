@@ -4,6 +4,7 @@
 mod inspect;
 mod output;
 mod source_args;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,8 @@ pub struct Cli {
 enum Command {
     /// Read an export (and its sharing file) and show what it holds.
     Inspect(inspect::InspectArgs),
+    /// Create the embedded workspace from a seed, or show what it holds.
+    Workspace(workspace::WorkspaceArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -54,5 +57,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let mut out = Output::stdout();
     match cli.command {
         Command::Inspect(args) => inspect::run(&args, &mut out),
+        Command::Workspace(args) => workspace::run(&args, &mut out),
     }
 }

@@ -1,29 +1,354 @@
 //! The embedded workspace: one SQLite file (bundled SQLite, WAL, foreign keys).
+//!
+//! All SQL of the crate lives under this module. The schema is in
+//! [`schema`]; reading everything back is [`snapshot`]; writes are in
+//! [`write`] and run inside one transaction per call.
+
+mod schema;
+mod snapshot;
+mod write;
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
-use super::{Snapshot, Workspace, WorkspaceError};
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+use super::seed::Seed;
+use super::{
+    Account, Collection, Grant, ImportKey, NewGuestInvitation, SecretItem, Snapshot, Workspace, WorkspaceError,
+};
+
+pub use schema::latest as schema_version;
+
+/// How long a writer waits for another process's lock (a `plan` reading
+/// while `migrate` writes) before giving up with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A workspace stored in a SQLite file.
 pub struct SqliteWorkspace {
     path: String,
+    /// `Connection` is `Send` but not `Sync`; the trait needs both so the
+    /// server can share one store between requests.
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteWorkspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteWorkspace").field("path", &self.path).finish()
+    }
 }
 
 impl SqliteWorkspace {
-    /// Opens an existing workspace database created by `workspace init`.
+    /// Opens an existing workspace database created by `workspace init`,
+    /// bringing an older schema up to date.
     pub fn open(path: &Path) -> Result<SqliteWorkspace, WorkspaceError> {
-        Err(WorkspaceError::Store {
-            path: path.display().to_string(),
-            message: "the SQLite workspace is not available yet".into(),
+        let display = path.display().to_string();
+        if !path.is_file() {
+            return Err(WorkspaceError::Store {
+                path: display,
+                message: "no workspace database here: expected a file created by \
+                          `vaultferry workspace init --db PATH --seed FILE`"
+                    .into(),
+            });
+        }
+        let ws = SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let initialized = ws
+            .lock()
+            .query_row("SELECT count(*) FROM workspace", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| ws.sql_error(e))?;
+        if initialized == 0 {
+            return Err(ws.store_error(
+                "the database has no workspace yet: run `vaultferry workspace init --db PATH --seed FILE`",
+            ));
+        }
+        Ok(ws)
+    }
+
+    /// Creates a new, empty-schema database at `path` for `workspace init`.
+    ///
+    /// A file that already holds a workspace (or anything that is not an
+    /// empty database) is refused unless `force`, which deletes it first.
+    pub fn create(path: &Path, force: bool) -> Result<SqliteWorkspace, WorkspaceError> {
+        let display = path.display().to_string();
+        if path.exists() {
+            if !force {
+                if let Some(why) = not_empty(path) {
+                    return Err(WorkspaceError::Store {
+                        path: display,
+                        message: format!("{why}: refusing to overwrite it (pass --force to recreate the workspace)"),
+                    });
+                }
+            } else {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.as_os_str().to_owned();
+                    p.push(suffix);
+                    match std::fs::remove_file(&p) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(WorkspaceError::Store {
+                                path: display,
+                                message: format!("cannot remove the old database for --force: {e}"),
+                            })
+                        }
+                    }
+                }
+            }
+        }
+        if !path.exists() {
+            create_private(path).map_err(|e| WorkspaceError::Store {
+                path: display,
+                message: format!("cannot create the database: {e}"),
+            })?;
+        }
+        SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+    }
+
+    fn connect(path: &Path, flags: OpenFlags) -> Result<SqliteWorkspace, WorkspaceError> {
+        let display = path.display().to_string();
+        let store = |e: &dyn std::fmt::Display| WorkspaceError::Store {
+            path: display.clone(),
+            message: e.to_string(),
+        };
+        let mut conn =
+            Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| store(&e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| store(&e))?;
+        // WAL lets `plan` read a consistent snapshot while `migrate` writes.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| store(&format!("not a workspace database ({e})")))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(store(&format!(
+                "cannot switch to write-ahead logging (journal mode is {mode})"
+            )));
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| store(&e))?;
+        schema::migrate(&mut conn).map_err(|e| match e {
+            schema::SchemaError::Newer { found, known } => store(&format!(
+                "the database has schema version {found}, written by a newer vaultferry; \
+                 this one knows versions up to {known}: upgrade vaultferry"
+            )),
+            schema::SchemaError::Changed { version } => store(&format!(
+                "schema step {version} in the database differs from this vaultferry's: \
+                 it was created by an incompatible build; recreate it with `workspace init --force`"
+            )),
+            schema::SchemaError::Sql(e) => store(&format!("cannot set up the schema: {e}")),
+        })?;
+        Ok(SqliteWorkspace {
+            path: display,
+            conn: Mutex::new(conn),
         })
+    }
+
+    /// The database file, as given.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: every
+        // write is a transaction that rolled back when it unwound.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn store_error(&self, message: impl Into<String>) -> WorkspaceError {
+        WorkspaceError::Store {
+            path: self.path.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// Turns SQLite's refusals of workspace rules (our triggers' `rule:`
+    /// messages, the unique constraints that encode rules) into
+    /// [`WorkspaceError::Rule`]; the rest are store failures. SQLite's
+    /// messages name tables and columns, never values.
+    fn sql_error(&self, e: rusqlite::Error) -> WorkspaceError {
+        if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &e {
+            if let Some(rule) = msg.strip_prefix("rule: ") {
+                return WorkspaceError::Rule(rule.to_owned());
+            }
+            let rule = match msg.as_str() {
+                "UNIQUE constraint failed: partnerships.partner_workspace_id" => {
+                    Some("at most one partnership per guest workspace: that workspace has one already")
+                }
+                "UNIQUE constraint failed: members.role" => Some("a workspace has exactly one owner"),
+                "UNIQUE constraint failed: members.email" => Some("a member with that email exists already"),
+                "UNIQUE constraint failed: partner_members.member_id" => {
+                    Some("a guest belongs to one local partner at most")
+                }
+                "UNIQUE constraint failed: partner_domains.domain" => {
+                    Some("a domain belongs to one local partner at most")
+                }
+                m if m.starts_with("CHECK constraint failed") && m.contains("guest") => {
+                    Some("members the identity provider manages are regular members, never guests")
+                }
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                return WorkspaceError::Rule(rule.to_owned());
+            }
+        }
+        self.store_error(e.to_string())
+    }
+
+    /// Runs `f` in one immediate transaction: all of it is written, or none.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>) -> Result<T, WorkspaceError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.sql_error(e))?;
+        let value = f(&tx).map_err(|e| self.sql_error(e))?;
+        tx.commit().map_err(|e| self.sql_error(e))?;
+        Ok(value)
+    }
+
+    /// Writes a checked seed (and any SCIM users merged into it) as the
+    /// workspace, in one transaction. Returns the workspace id.
+    pub fn init(&self, seed: &Seed) -> Result<String, WorkspaceError> {
+        let id = seed.id.clone().unwrap_or_else(generate_id);
+        self.write(|tx| {
+            write::seed(tx, &id, seed)?;
+            Ok(id.clone())
+        })
+    }
+
+    /// Adds a member; returns its id.
+    pub fn add_member(&self, member: &write::NewMember) -> Result<i64, WorkspaceError> {
+        self.write(|tx| write::insert_member(tx, member))
+    }
+
+    /// Adds a host-guest partnership; a second one with the same partner
+    /// workspace is refused ([`WorkspaceError::Rule`]).
+    pub fn add_partnership(&self, p: &super::seed::SeedPartnership) -> Result<i64, WorkspaceError> {
+        self.write(|tx| write::insert_partnership(tx, p))
+    }
+
+    /// Current `journal_mode` and `foreign_keys`, for tests and `doctor`-style checks.
+    pub fn pragmas(&self) -> Result<(String, bool), WorkspaceError> {
+        let conn = self.lock();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| self.sql_error(e))?;
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .map_err(|e| self.sql_error(e))?;
+        Ok((mode, fk == 1))
     }
 }
 
+pub use write::NewMember;
+
 impl Workspace for SqliteWorkspace {
     fn snapshot(&self) -> Result<Snapshot, WorkspaceError> {
-        Err(WorkspaceError::Store {
-            path: self.path.clone(),
-            message: "the SQLite workspace is not available yet".into(),
-        })
+        let mut conn = self.lock();
+        // One read transaction: a consistent view even while another
+        // process writes (WAL).
+        let tx = conn.transaction().map_err(|e| self.sql_error(e))?;
+        let snapshot = snapshot::read(&tx).map_err(|e| self.sql_error(e))?;
+        tx.finish().map_err(|e| self.sql_error(e))?;
+        Ok(snapshot)
+    }
+
+    fn create_collection(&self, c: &Collection) -> Result<i64, WorkspaceError> {
+        let key = required_key(c.import_key.as_ref(), &format!("collection {:?}", c.name))?;
+        self.write(|tx| write::create_collection(tx, c, key))
+    }
+
+    fn create_account(&self, a: &Account) -> Result<i64, WorkspaceError> {
+        let key = required_key(a.import.import_key.as_ref(), &format!("account {:?}", a.name))?;
+        self.write(|tx| write::create_account(tx, a, key))
+    }
+
+    fn create_secret(&self, s: &SecretItem) -> Result<i64, WorkspaceError> {
+        let key = required_key(s.import.import_key.as_ref(), &format!("secret {:?}", s.title))?;
+        self.write(|tx| write::create_secret(tx, s, key))
+    }
+
+    fn create_grant(&self, g: &Grant) -> Result<i64, WorkspaceError> {
+        let key = required_key(g.import_key.as_ref(), "grant")?;
+        self.write(|tx| write::create_grant(tx, g, key))
+    }
+
+    fn create_team(&self, name: &str, import_key: &ImportKey) -> Result<i64, WorkspaceError> {
+        self.write(|tx| write::create_team(tx, name, import_key))
+    }
+
+    fn add_team_member(&self, team: i64, member: i64) -> Result<(), WorkspaceError> {
+        self.write(|tx| write::add_team_member(tx, team, member))
+    }
+
+    fn create_guest_invitation(&self, invitation: &NewGuestInvitation) -> Result<i64, WorkspaceError> {
+        self.write(|tx| write::create_guest_invitation(tx, invitation))
     }
 }
+
+/// Writes from `apply` must carry an import key, or a re-run could not
+/// find what it created.
+fn required_key<'a>(key: Option<&'a ImportKey>, what: &str) -> Result<&'a ImportKey, WorkspaceError> {
+    key.ok_or_else(|| {
+        WorkspaceError::Rule(format!(
+            "the {what} has no import key: everything the importer creates needs one"
+        ))
+    })
+}
+
+/// Why `path` may not be overwritten by `init`, or `None` when it is an
+/// empty file or a database without a workspace (a failed earlier init).
+fn not_empty(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() == 0 => return None,
+        Ok(m) if m.is_dir() => return Some("is a directory".into()),
+        _ => {}
+    }
+    let conn = match Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        Ok(c) => c,
+        Err(_) => return Some("exists and is not a workspace database".into()),
+    };
+    let tables: rusqlite::Result<i64> = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name <> 'schema_migrations'",
+        [],
+        |r| r.get(0),
+    );
+    match tables {
+        Ok(0) => None,
+        Ok(_) => match conn.query_row("SELECT name FROM workspace", [], |r| r.get::<_, String>(0)) {
+            Ok(name) => Some(format!("holds the workspace \"{name}\" already")),
+            Err(rusqlite::Error::QueryReturnedNoRows) => None,
+            Err(_) => Some("exists and is not a workspace database".into()),
+        },
+        Err(_) => Some("exists and is not a workspace database".into()),
+    }
+}
+
+/// The database holds every password of the company: owner-only from the
+/// first byte (SQLite gives its `-wal`/`-shm` files the same mode).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
+}
+
+fn generate_id() -> String {
+    use rand::Rng;
+    let bytes: [u8; 8] = rand::thread_rng().gen();
+    format!("ws-{}", hex::encode(bytes))
+}
+
+/// Now, as stored in the database.
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    crate::model::Timestamp(secs).to_rfc3339()
+}
+
+#[cfg(test)]
+mod tests;

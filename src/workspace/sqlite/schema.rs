@@ -1,0 +1,295 @@
+//! The schema, as an ordered list of migrations kept in the code.
+//!
+//! `PRAGMA user_version` is the number of migrations applied; each step and
+//! its bookkeeping row (with a checksum of its SQL) are written in one
+//! transaction, so a step never runs twice or half. A database written by a
+//! newer vaultferry, or whose history differs from this binary's, is refused
+//! rather than guessed at.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+/// Migration `i` (0-based) brings the schema to version `i + 1`. Append
+/// only: never edit a released step (the checksum check would refuse every
+/// database created with it).
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this binary writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+const V1: &str = r#"
+CREATE TABLE workspace (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    pw_min_length INTEGER NOT NULL,
+    pw_require_uppercase INTEGER NOT NULL,
+    pw_require_lowercase INTEGER NOT NULL,
+    pw_require_digit INTEGER NOT NULL,
+    pw_require_symbol INTEGER NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE domains (
+    domain TEXT PRIMARY KEY COLLATE NOCASE
+);
+CREATE TABLE members (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'super_admin', 'admin', 'user', 'login_only', 'guest')),
+    directory_managed INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('invited', 'active', 'suspended', 'removed')),
+    -- Members the identity provider manages are regular members, never guests.
+    CHECK (NOT (role = 'guest' AND directory_managed))
+);
+-- Exactly one workspace owner (a second one is refused; the seed checks there is one).
+CREATE UNIQUE INDEX one_owner ON members (role) WHERE role = 'owner';
+CREATE TABLE teams (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    import_key TEXT UNIQUE
+);
+CREATE TABLE team_members (
+    team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+    PRIMARY KEY (team_id, member_id)
+);
+CREATE TABLE local_partners (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    import_key TEXT UNIQUE
+);
+CREATE TABLE partner_domains (
+    partner_id INTEGER NOT NULL REFERENCES local_partners (id) ON DELETE CASCADE,
+    -- A domain belongs to one partner, so a sharer's partner is never ambiguous.
+    domain TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    PRIMARY KEY (partner_id, domain)
+);
+CREATE TABLE partner_members (
+    partner_id INTEGER NOT NULL REFERENCES local_partners (id) ON DELETE CASCADE,
+    -- A guest belongs to at most one partner.
+    member_id INTEGER NOT NULL UNIQUE REFERENCES members (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('guest_admin', 'guest_user')),
+    PRIMARY KEY (partner_id, member_id)
+);
+CREATE TRIGGER partner_members_are_guests BEFORE INSERT ON partner_members
+WHEN (SELECT role FROM members WHERE id = NEW.member_id) IS NOT 'guest'
+BEGIN
+    SELECT RAISE(ABORT, 'rule: a local partner''s guest admins and guest users must be guests');
+END;
+CREATE TABLE partnerships (
+    id INTEGER PRIMARY KEY,
+    -- At most one partnership per guest workspace.
+    partner_workspace_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'accepted', 'declined'))
+);
+CREATE TABLE partnership_domains (
+    partnership_id INTEGER NOT NULL REFERENCES partnerships (id) ON DELETE CASCADE,
+    domain TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (partnership_id, domain)
+);
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_id INTEGER REFERENCES collections (id) ON DELETE CASCADE,
+    import_key TEXT UNIQUE,
+    imported_hash TEXT,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER REFERENCES collections (id) ON DELETE SET NULL,
+    name TEXT NOT NULL,
+    url TEXT,
+    urls TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(urls)),
+    username TEXT,
+    password TEXT,
+    totp TEXT,
+    notes TEXT,
+    -- Fields with their values, secrets included (the workspace is where passwords go).
+    fields TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(fields)),
+    tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+    import_key TEXT UNIQUE,
+    imported_hash TEXT,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE secrets (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER REFERENCES collections (id) ON DELETE SET NULL,
+    type TEXT NOT NULL CHECK (type IN ('secret', 'wifi', 'ssh_key', 'database', 'server', 'software_license', 'custom')),
+    title TEXT NOT NULL,
+    notes TEXT,
+    fields TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(fields)),
+    tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+    import_key TEXT UNIQUE,
+    imported_hash TEXT,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE attachments (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+    secret_id INTEGER REFERENCES secrets (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content BLOB,
+    source_id TEXT,
+    CHECK ((account_id IS NULL) <> (secret_id IS NULL))
+);
+CREATE TABLE grants (
+    id INTEGER PRIMARY KEY,
+    target_kind TEXT NOT NULL CHECK (target_kind IN ('collection', 'account', 'secret')),
+    target_id INTEGER NOT NULL,
+    grantee_kind TEXT NOT NULL CHECK (grantee_kind IN ('member', 'team', 'partner', 'partnership')),
+    grantee_id INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'manager', 'collaborator')),
+    import_key TEXT UNIQUE,
+    UNIQUE (target_kind, target_id, grantee_kind, grantee_id)
+);
+-- Grants point at one of several tables, so triggers stand in for foreign keys.
+CREATE TRIGGER grants_target_exists BEFORE INSERT ON grants
+WHEN NOT CASE NEW.target_kind
+    WHEN 'collection' THEN EXISTS (SELECT 1 FROM collections WHERE id = NEW.target_id)
+    WHEN 'account' THEN EXISTS (SELECT 1 FROM accounts WHERE id = NEW.target_id)
+    WHEN 'secret' THEN EXISTS (SELECT 1 FROM secrets WHERE id = NEW.target_id)
+    ELSE 0 END
+BEGIN
+    SELECT RAISE(ABORT, 'rule: the grant''s collection, account or secret does not exist');
+END;
+CREATE TRIGGER grants_grantee_exists BEFORE INSERT ON grants
+WHEN NOT CASE NEW.grantee_kind
+    WHEN 'member' THEN EXISTS (SELECT 1 FROM members WHERE id = NEW.grantee_id)
+    WHEN 'team' THEN EXISTS (SELECT 1 FROM teams WHERE id = NEW.grantee_id)
+    WHEN 'partner' THEN EXISTS (SELECT 1 FROM local_partners WHERE id = NEW.grantee_id)
+    WHEN 'partnership' THEN EXISTS (SELECT 1 FROM partnerships WHERE id = NEW.grantee_id)
+    ELSE 0 END
+BEGIN
+    SELECT RAISE(ABORT, 'rule: the grant''s member, team or partner does not exist');
+END;
+CREATE TRIGGER grants_guests_collaborate BEFORE INSERT ON grants
+WHEN NEW.grantee_kind = 'member' AND NEW.role <> 'collaborator'
+    AND (SELECT role FROM members WHERE id = NEW.grantee_id) IN ('guest', 'login_only')
+BEGIN
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators');
+END;
+CREATE TRIGGER grants_manager_on_accounts BEFORE INSERT ON grants
+WHEN NEW.role = 'manager' AND NEW.target_kind <> 'account'
+BEGIN
+    SELECT RAISE(ABORT, 'rule: the manager role exists only on accounts');
+END;
+CREATE TRIGGER collections_delete_grants AFTER DELETE ON collections BEGIN
+    DELETE FROM grants WHERE target_kind = 'collection' AND target_id = OLD.id;
+END;
+CREATE TRIGGER accounts_delete_grants AFTER DELETE ON accounts BEGIN
+    DELETE FROM grants WHERE target_kind = 'account' AND target_id = OLD.id;
+END;
+CREATE TRIGGER secrets_delete_grants AFTER DELETE ON secrets BEGIN
+    DELETE FROM grants WHERE target_kind = 'secret' AND target_id = OLD.id;
+END;
+CREATE TRIGGER members_delete_grants AFTER DELETE ON members BEGIN
+    DELETE FROM grants WHERE grantee_kind = 'member' AND grantee_id = OLD.id;
+END;
+CREATE TRIGGER teams_delete_grants AFTER DELETE ON teams BEGIN
+    DELETE FROM grants WHERE grantee_kind = 'team' AND grantee_id = OLD.id;
+END;
+CREATE TABLE guest_invitations (
+    id INTEGER PRIMARY KEY,
+    member_id INTEGER NOT NULL UNIQUE REFERENCES members (id) ON DELETE CASCADE,
+    username TEXT NOT NULL UNIQUE,
+    -- The temporary password is never stored: only its salted hash.
+    password_hash TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    partner_id INTEGER REFERENCES local_partners (id) ON DELETE SET NULL,
+    state TEXT NOT NULL DEFAULT 'sent' CHECK (state IN ('sent', 'accepted', 'expired')),
+    import_key TEXT UNIQUE,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL
+);
+CREATE TABLE import_runs (
+    id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    source_file TEXT NOT NULL,
+    actor TEXT,
+    state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'failed', 'aborted'))
+);
+CREATE TABLE run_journal (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES import_runs (id) ON DELETE CASCADE,
+    import_key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    content_hash TEXT,
+    time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (run_id, import_key, action)
+);
+"#;
+
+/// Why a database cannot be brought to this binary's schema.
+#[derive(Debug)]
+pub enum SchemaError {
+    Newer { found: i64, known: i64 },
+    Changed { version: i64 },
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for SchemaError {
+    fn from(e: rusqlite::Error) -> SchemaError {
+        SchemaError::Sql(e)
+    }
+}
+
+fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+/// Brings the database to [`latest`], one transaction per step.
+pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            checksum TEXT NOT NULL,
+            applied TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        )",
+    )?;
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > latest() {
+        return Err(SchemaError::Newer {
+            found: current,
+            known: latest(),
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= current {
+            let recorded: Option<String> = conn
+                .query_row(
+                    "SELECT checksum FROM schema_migrations WHERE version = ?1",
+                    [version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if recorded.as_deref() != Some(checksum(sql).as_str()) {
+                return Err(SchemaError::Changed { version });
+            }
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, checksum) VALUES (?1, ?2)",
+            params![version, checksum(sql)],
+        )?;
+        // PRAGMA takes no parameters; `version` is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+        tx.commit()?;
+    }
+    Ok(())
+}

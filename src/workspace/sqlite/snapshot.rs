@@ -1,0 +1,430 @@
+//! Reads the whole workspace into a [`Snapshot`] and turns stored text back
+//! into the model's enums.
+
+use std::collections::HashMap;
+
+use rusqlite::types::Type;
+use rusqlite::{Connection, Result, Row};
+use serde::Deserialize;
+
+use crate::model::{Attachment, Field, FieldKind, FieldValue};
+use crate::secret::Secret;
+use crate::workspace::seed::{member_state_from_name, partnership_state_from_name, role_from_name};
+use crate::workspace::{
+    Account, Collection, Grant, GrantTarget, Grantee, GuestInvitation, ImportKey, InvitationState, ItemImport,
+    ItemRole, LocalPartner, Member, Partnership, PasswordPolicy, SecretItem, SecretType, Snapshot, Team, WorkspaceInfo,
+};
+
+/// A stored value the schema's CHECKs should have kept out: reported like
+/// any conversion failure, naming the column, never the value.
+fn bad(col: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, Type::Text, format!("unexpected {what} in the database").into())
+}
+
+fn parse<T>(row: &Row<'_>, col: usize, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+    let s: String = row.get(col)?;
+    f(&s).ok_or_else(|| bad(col, what))
+}
+
+pub fn item_role_from_name(name: &str) -> Option<ItemRole> {
+    Some(match name {
+        "owner" => ItemRole::Owner,
+        "manager" => ItemRole::Manager,
+        "collaborator" => ItemRole::Collaborator,
+        _ => return None,
+    })
+}
+
+pub fn secret_type_from_name(name: &str) -> Option<SecretType> {
+    Some(match name {
+        "secret" => SecretType::Secret,
+        "wifi" => SecretType::Wifi,
+        "ssh_key" => SecretType::SshKey,
+        "database" => SecretType::Database,
+        "server" => SecretType::Server,
+        "software_license" => SecretType::SoftwareLicense,
+        "custom" => SecretType::Custom,
+        _ => return None,
+    })
+}
+
+fn invitation_state_from_name(name: &str) -> Option<InvitationState> {
+    Some(match name {
+        "sent" => InvitationState::Sent,
+        "accepted" => InvitationState::Accepted,
+        "expired" => InvitationState::Expired,
+        _ => return None,
+    })
+}
+
+/// Every field kind, to read kinds back by their serialized name
+/// (`FieldKind` only implements `Serialize`).
+const FIELD_KINDS: [FieldKind; 19] = [
+    FieldKind::Text,
+    FieldKind::Multiline,
+    FieldKind::Concealed,
+    FieldKind::Email,
+    FieldKind::Phone,
+    FieldKind::Url,
+    FieldKind::Date,
+    FieldKind::MonthYear,
+    FieldKind::Totp,
+    FieldKind::CardNumber,
+    FieldKind::CardType,
+    FieldKind::Address,
+    FieldKind::Menu,
+    FieldKind::Reference,
+    FieldKind::PrivateKey,
+    FieldKind::PublicKey,
+    FieldKind::Fingerprint,
+    FieldKind::KeyType,
+    FieldKind::File,
+];
+
+/// Fails to compile when a field kind is added, so [`FIELD_KINDS`] is
+/// updated with it.
+#[allow(dead_code)]
+fn field_kinds_complete(k: FieldKind) {
+    match k {
+        FieldKind::Text
+        | FieldKind::Multiline
+        | FieldKind::Concealed
+        | FieldKind::Email
+        | FieldKind::Phone
+        | FieldKind::Url
+        | FieldKind::Date
+        | FieldKind::MonthYear
+        | FieldKind::Totp
+        | FieldKind::CardNumber
+        | FieldKind::CardType
+        | FieldKind::Address
+        | FieldKind::Menu
+        | FieldKind::Reference
+        | FieldKind::PrivateKey
+        | FieldKind::PublicKey
+        | FieldKind::Fingerprint
+        | FieldKind::KeyType
+        | FieldKind::File => {}
+    }
+}
+
+pub fn field_kind_from_name(name: &str) -> Option<FieldKind> {
+    FIELD_KINDS
+        .into_iter()
+        .find(|k| serde_json::to_value(k).ok().as_ref().and_then(|v| v.as_str()) == Some(name))
+}
+
+/// A field as stored in the `fields` JSON column: what `Field` serializes to
+/// inside `secret::reveal`.
+#[derive(Deserialize)]
+struct StoredField {
+    label: String,
+    value: String,
+    #[serde(default)]
+    concealed: bool,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+}
+
+/// Reads a `fields` column. The JSON holds secret values, so parse errors
+/// (which quote input) are replaced by a fixed message.
+fn fields(row: &Row<'_>, col: usize) -> Result<Vec<Field>> {
+    let json: String = row.get(col)?;
+    let stored: Vec<StoredField> = serde_json::from_str(&json).map_err(|_| bad(col, "fields JSON"))?;
+    Ok(stored
+        .into_iter()
+        .map(|f| Field {
+            label: f.label,
+            value: if f.concealed {
+                FieldValue::Concealed(Secret::text(f.value))
+            } else {
+                FieldValue::Plain(f.value)
+            },
+            kind: f.kind.as_deref().and_then(field_kind_from_name).unwrap_or_default(),
+            group: f.group,
+        })
+        .collect())
+}
+
+fn strings(row: &Row<'_>, col: usize) -> Result<Vec<String>> {
+    let json: String = row.get(col)?;
+    serde_json::from_str(&json).map_err(|_| bad(col, "JSON list"))
+}
+
+fn import_key(row: &Row<'_>, col: usize) -> Result<Option<ImportKey>> {
+    Ok(row.get::<_, Option<String>>(col)?.map(ImportKey))
+}
+
+/// Members of a many-to-many table, grouped by the first column.
+fn grouped(conn: &Connection, sql: &str) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (k, v) = row?;
+        out.entry(k).or_default().push(v);
+    }
+    Ok(out)
+}
+
+fn grouped_text(conn: &Connection, sql: &str) -> Result<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (k, v) = row?;
+        out.entry(k).or_default().push(v);
+    }
+    Ok(out)
+}
+
+/// Attachments by owner id, for accounts (`account_id`) or secrets.
+fn attachments(conn: &Connection, owner: &str) -> Result<HashMap<i64, Vec<Attachment>>> {
+    let sql = format!(
+        "SELECT {owner}, name, size, content, source_id FROM attachments WHERE {owner} IS NOT NULL ORDER BY id"
+    );
+    let mut out: HashMap<i64, Vec<Attachment>> = HashMap::new();
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            Attachment {
+                name: r.get(1)?,
+                size: r.get::<_, i64>(2)?.max(0) as u64,
+                content: r.get::<_, Option<Vec<u8>>>(3)?.map(Secret::bytes),
+                source_id: r.get(4)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (k, v) = row?;
+        out.entry(k).or_default().push(v);
+    }
+    Ok(out)
+}
+
+fn all<T>(conn: &Connection, sql: &str, f: impl FnMut(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], f)?;
+    rows.collect()
+}
+
+pub fn read(conn: &Connection) -> Result<Snapshot> {
+    let domains = all(conn, "SELECT domain FROM domains ORDER BY domain", |r| {
+        r.get::<_, String>(0)
+    })?;
+    let workspace = conn.query_row(
+        "SELECT id, name, pw_min_length, pw_require_uppercase, pw_require_lowercase, pw_require_digit,
+                pw_require_symbol FROM workspace",
+        [],
+        |r| {
+            Ok(WorkspaceInfo {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                domains: domains.iter().map(|d| d.to_lowercase()).collect(),
+                password_policy: PasswordPolicy {
+                    min_length: r.get(2)?,
+                    require_uppercase: r.get(3)?,
+                    require_lowercase: r.get(4)?,
+                    require_digit: r.get(5)?,
+                    require_symbol: r.get(6)?,
+                },
+            })
+        },
+    )?;
+
+    let members = all(
+        conn,
+        "SELECT id, email, name, role, directory_managed, state FROM members ORDER BY id",
+        |r| {
+            Ok(Member {
+                id: r.get(0)?,
+                email: r.get::<_, String>(1)?.trim().to_lowercase(),
+                name: r.get(2)?,
+                role: parse(r, 3, "role", role_from_name)?,
+                directory_managed: r.get(4)?,
+                state: parse(r, 5, "member state", member_state_from_name)?,
+            })
+        },
+    )?;
+
+    let mut team_members = grouped(
+        conn,
+        "SELECT team_id, member_id FROM team_members ORDER BY team_id, member_id",
+    )?;
+    let teams = all(conn, "SELECT id, name, import_key FROM teams ORDER BY id", |r| {
+        let id: i64 = r.get(0)?;
+        Ok(Team {
+            id,
+            name: r.get(1)?,
+            members: team_members.remove(&id).unwrap_or_default(),
+            import_key: import_key(r, 2)?,
+        })
+    })?;
+
+    let mut partner_domains = grouped_text(
+        conn,
+        "SELECT partner_id, lower(domain) FROM partner_domains ORDER BY partner_id, domain",
+    )?;
+    let mut admins = grouped(
+        conn,
+        "SELECT partner_id, member_id FROM partner_members WHERE kind = 'guest_admin' ORDER BY partner_id, member_id",
+    )?;
+    let mut users = grouped(
+        conn,
+        "SELECT partner_id, member_id FROM partner_members WHERE kind = 'guest_user' ORDER BY partner_id, member_id",
+    )?;
+    let partners = all(conn, "SELECT id, name FROM local_partners ORDER BY id", |r| {
+        let id: i64 = r.get(0)?;
+        Ok(LocalPartner {
+            id,
+            name: r.get(1)?,
+            domains: partner_domains.remove(&id).unwrap_or_default(),
+            guest_admins: admins.remove(&id).unwrap_or_default(),
+            guest_users: users.remove(&id).unwrap_or_default(),
+        })
+    })?;
+
+    let mut partnership_domains = grouped_text(
+        conn,
+        "SELECT partnership_id, lower(domain) FROM partnership_domains ORDER BY partnership_id, domain",
+    )?;
+    let partnerships = all(
+        conn,
+        "SELECT id, partner_workspace_id, name, state FROM partnerships ORDER BY id",
+        |r| {
+            let id: i64 = r.get(0)?;
+            Ok(Partnership {
+                id,
+                partner_workspace_id: r.get(1)?,
+                name: r.get(2)?,
+                domains: partnership_domains.remove(&id).unwrap_or_default(),
+                state: parse(r, 3, "partnership state", partnership_state_from_name)?,
+            })
+        },
+    )?;
+
+    let collections = all(
+        conn,
+        "SELECT id, name, parent_id, import_key FROM collections ORDER BY id",
+        |r| {
+            Ok(Collection {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                parent: r.get(2)?,
+                import_key: import_key(r, 3)?,
+            })
+        },
+    )?;
+
+    let mut account_files = attachments(conn, "account_id")?;
+    let accounts = all(
+        conn,
+        "SELECT id, collection_id, name, url, urls, username, password, totp, notes, fields, tags,
+                import_key, imported_hash FROM accounts ORDER BY id",
+        |r| {
+            let id: i64 = r.get(0)?;
+            Ok(Account {
+                id,
+                collection: r.get(1)?,
+                name: r.get(2)?,
+                url: r.get(3)?,
+                urls: strings(r, 4)?,
+                username: r.get(5)?,
+                password: r.get::<_, Option<String>>(6)?.map(Secret::text),
+                totp: r.get::<_, Option<String>>(7)?.map(Secret::text),
+                notes: r.get(8)?,
+                fields: fields(r, 9)?,
+                tags: strings(r, 10)?,
+                attachments: account_files.remove(&id).unwrap_or_default(),
+                import: ItemImport {
+                    import_key: import_key(r, 11)?,
+                    imported_hash: r.get(12)?,
+                },
+            })
+        },
+    )?;
+
+    let mut secret_files = attachments(conn, "secret_id")?;
+    let secrets = all(
+        conn,
+        "SELECT id, collection_id, type, title, notes, fields, tags, import_key, imported_hash
+         FROM secrets ORDER BY id",
+        |r| {
+            let id: i64 = r.get(0)?;
+            Ok(SecretItem {
+                id,
+                collection: r.get(1)?,
+                secret_type: parse(r, 2, "secret type", secret_type_from_name)?,
+                title: r.get(3)?,
+                notes: r.get(4)?,
+                fields: fields(r, 5)?,
+                tags: strings(r, 6)?,
+                attachments: secret_files.remove(&id).unwrap_or_default(),
+                import: ItemImport {
+                    import_key: import_key(r, 7)?,
+                    imported_hash: r.get(8)?,
+                },
+            })
+        },
+    )?;
+
+    let grants = all(
+        conn,
+        "SELECT id, target_kind, target_id, grantee_kind, grantee_id, role, import_key FROM grants ORDER BY id",
+        |r| {
+            let target_id: i64 = r.get(2)?;
+            let grantee_id: i64 = r.get(4)?;
+            Ok(Grant {
+                id: r.get(0)?,
+                target: parse(r, 1, "grant target", |k| match k {
+                    "collection" => Some(GrantTarget::Collection(target_id)),
+                    "account" => Some(GrantTarget::Account(target_id)),
+                    "secret" => Some(GrantTarget::Secret(target_id)),
+                    _ => None,
+                })?,
+                grantee: parse(r, 3, "grantee", |k| match k {
+                    "member" => Some(Grantee::Member(grantee_id)),
+                    "team" => Some(Grantee::Team(grantee_id)),
+                    "partner" => Some(Grantee::Partner(grantee_id)),
+                    "partnership" => Some(Grantee::Partnership(grantee_id)),
+                    _ => None,
+                })?,
+                role: parse(r, 5, "item role", item_role_from_name)?,
+                import_key: import_key(r, 6)?,
+            })
+        },
+    )?;
+
+    let invitations = all(
+        conn,
+        "SELECT i.id, i.member_id, m.email, i.username, i.partner_id, i.state, i.import_key
+         FROM guest_invitations i JOIN members m ON m.id = i.member_id ORDER BY i.id",
+        |r| {
+            Ok(GuestInvitation {
+                id: r.get(0)?,
+                member: r.get(1)?,
+                email: r.get::<_, String>(2)?.trim().to_lowercase(),
+                username: r.get(3)?,
+                partner: r.get(4)?,
+                state: parse(r, 5, "invitation state", invitation_state_from_name)?,
+                import_key: import_key(r, 6)?,
+            })
+        },
+    )?;
+
+    Ok(Snapshot {
+        workspace,
+        members,
+        teams,
+        partners,
+        partnerships,
+        collections,
+        accounts,
+        secrets,
+        grants,
+        invitations,
+    })
+}

@@ -1,0 +1,499 @@
+use super::*;
+use crate::workspace::scim::parse_scim;
+use crate::workspace::seed::parse_seed;
+use crate::workspace::{MemberState, PartnershipState, Role};
+
+const SEED: &str = include_str!("../../../samples/workspace.toml");
+
+fn db() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ws.db");
+    (dir, path)
+}
+
+fn init(path: &Path) -> SqliteWorkspace {
+    let seed = parse_seed("samples/workspace.toml", SEED).unwrap();
+    let ws = SqliteWorkspace::create(path, false).unwrap();
+    ws.init(&seed).unwrap();
+    ws
+}
+
+#[test]
+fn snapshot_round_trips_the_seed() {
+    let (_dir, path) = db();
+    drop(init(&path));
+    let seed = parse_seed("samples/workspace.toml", SEED).unwrap();
+    let snap = SqliteWorkspace::open(&path).unwrap().snapshot().unwrap();
+
+    assert_eq!(snap.workspace.name, seed.name);
+    assert_eq!(Some(&snap.workspace.id), seed.id.as_ref());
+    let mut domains = seed.domains.clone();
+    domains.sort();
+    assert_eq!(snap.workspace.domains, domains);
+    assert_eq!(snap.workspace.password_policy, seed.password_policy);
+
+    let got: Vec<_> = snap
+        .members
+        .iter()
+        .map(|m| (m.email.clone(), m.name.clone(), m.role, m.state, m.directory_managed))
+        .collect();
+    let want: Vec<_> = seed
+        .members
+        .iter()
+        .map(|m| (m.email.clone(), m.name.clone(), m.role, m.state, m.directory_managed))
+        .collect();
+    assert_eq!(got, want);
+
+    let email = |id: &i64| snap.members.iter().find(|m| m.id == *id).unwrap().email.clone();
+    for (team, seed_team) in snap.teams.iter().zip(&seed.teams) {
+        assert_eq!(team.name, seed_team.name);
+        let mut got: Vec<String> = team.members.iter().map(email).collect();
+        let mut want: Vec<String> = seed_team.members.iter().map(|r| r.email.clone()).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    }
+    assert_eq!(snap.teams.len(), seed.teams.len());
+    assert_eq!(snap.partners.len(), seed.partners.len());
+    assert_eq!(snap.partners[0].domains, seed.partners[0].domains);
+    let ships: Vec<_> = snap
+        .partnerships
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.partner_workspace_id.clone(),
+                p.domains.clone(),
+                p.state,
+            )
+        })
+        .collect();
+    let want: Vec<_> = seed
+        .partnerships
+        .iter()
+        .map(|p| (p.name.clone(), p.workspace_id.clone(), p.domains.clone(), p.state))
+        .collect();
+    assert_eq!(ships, want);
+    assert!(snap.collections.is_empty() && snap.accounts.is_empty() && snap.grants.is_empty());
+}
+
+#[test]
+fn wal_and_foreign_keys_are_on() {
+    let (_dir, path) = db();
+    drop(init(&path));
+    let ws = SqliteWorkspace::open(&path).unwrap();
+    assert_eq!(ws.pragmas().unwrap(), ("wal".to_owned(), true));
+    // Foreign keys enforced: a team member that does not exist is refused.
+    let err = ws.write(|tx| write::add_team_member(tx, 1, 9999)).unwrap_err();
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+}
+
+#[test]
+fn one_partnership_per_guest_workspace() {
+    let (_dir, path) = db();
+    let ws = init(&path);
+    let again = crate::workspace::seed::SeedPartnership {
+        name: "Globex again".into(),
+        workspace_id: "ws-globex".into(),
+        domains: vec![],
+        state: PartnershipState::Requested,
+        at: crate::model::Position::default(),
+    };
+    let err = ws.add_partnership(&again).unwrap_err();
+    assert!(matches!(err, WorkspaceError::Rule(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("at most one partnership per guest workspace"),
+        "{err}"
+    );
+    let other = crate::workspace::seed::SeedPartnership {
+        workspace_id: "ws-hooli".into(),
+        ..again
+    };
+    ws.add_partnership(&other).unwrap();
+    assert_eq!(ws.snapshot().unwrap().partnerships.len(), 3);
+}
+
+#[test]
+fn store_rules_refuse_a_second_owner_and_directory_managed_guests() {
+    let (_dir, path) = db();
+    let ws = init(&path);
+    let member = |email: &str, role, dm| NewMember {
+        email: email.into(),
+        name: None,
+        role,
+        state: MemberState::Active,
+        directory_managed: dm,
+    };
+    let e = ws
+        .add_member(&member("boss@northwind.example", Role::Owner, false))
+        .unwrap_err();
+    assert!(
+        matches!(e, WorkspaceError::Rule(_)) && e.to_string().contains("one owner"),
+        "{e}"
+    );
+    let e = ws
+        .add_member(&member("g@elsewhere.example", Role::Guest, true))
+        .unwrap_err();
+    assert!(matches!(e, WorkspaceError::Rule(_)), "{e:?}");
+    let e = ws
+        .add_member(&member("OLIVIA@northwind.example", Role::User, false))
+        .unwrap_err();
+    assert!(e.to_string().contains("exists already"), "{e}");
+}
+
+#[test]
+fn create_refuses_an_initialized_database_unless_forced() {
+    let (_dir, path) = db();
+    drop(init(&path));
+    let e = SqliteWorkspace::create(&path, false).unwrap_err();
+    assert!(
+        e.to_string().contains("holds the workspace \"Northwind Robotics\""),
+        "{e}"
+    );
+    let ws = SqliteWorkspace::create(&path, true).unwrap();
+    let e = SqliteWorkspace::open(&path).unwrap_err();
+    assert!(e.to_string().contains("no workspace yet"), "{e}");
+    drop(ws);
+}
+
+#[test]
+fn open_refuses_newer_schema_and_missing_files() {
+    let (_dir, path) = db();
+    drop(init(&path));
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", schema::latest() + 1))
+            .unwrap();
+    }
+    let e = SqliteWorkspace::open(&path).unwrap_err();
+    assert!(e.to_string().contains("newer vaultferry"), "{e}");
+    let e = SqliteWorkspace::open(&path.with_file_name("missing.db")).unwrap_err();
+    assert!(e.to_string().contains("no workspace database here"), "{e}");
+}
+
+#[test]
+fn scim_users_are_stored_directory_managed() {
+    let (_dir, path) = db();
+    let mut seed = parse_seed("samples/workspace.toml", SEED).unwrap();
+    let scim = include_str!("../../../samples/scim-users.json");
+    seed.merge_directory(parse_scim("samples/scim-users.json", scim).unwrap());
+    seed.validate().unwrap();
+    let ws = SqliteWorkspace::create(&path, false).unwrap();
+    ws.init(&seed).unwrap();
+    let snap = ws.snapshot().unwrap();
+    let dana = snap.member_by_email("DANA@northwind.example").unwrap();
+    assert!(dana.directory_managed);
+    assert_eq!(dana.role, Role::User);
+}
+
+mod writes {
+    use super::*;
+    use crate::model::{Attachment, Field};
+    use crate::secret::Secret;
+    use crate::workspace::{
+        Account, Collection, Grant, GrantTarget, Grantee, ImportKey, ItemImport, ItemRole, NewGuestInvitation,
+        SecretItem, SecretType, Workspace,
+    };
+
+    fn key(k: &str) -> Option<ImportKey> {
+        Some(ImportKey(k.into()))
+    }
+
+    fn collection(name: &str, parent: Option<i64>, k: &str) -> Collection {
+        Collection {
+            id: 0,
+            name: name.into(),
+            parent,
+            import_key: key(k),
+        }
+    }
+
+    fn account(collection: Option<i64>) -> Account {
+        Account {
+            id: 0,
+            collection,
+            name: "Postgres admin".into(),
+            url: Some("https://db.northwind.example".into()),
+            urls: vec!["https://db2.northwind.example".into()],
+            username: Some("dba".into()),
+            password: Some(Secret::text("Pw-Eng-7fQ2!x")),
+            totp: Some(Secret::text("JBSWY3DPEHPK3PXP")),
+            notes: Some("rotate quarterly".into()),
+            fields: vec![
+                Field::concealed("PIN", "Pin-4471-zz"),
+                Field::plain("Region", "eu-west").group("Cloud"),
+            ],
+            tags: vec!["db".into()],
+            attachments: vec![Attachment {
+                name: "ca.pem".into(),
+                size: 5,
+                content: Some(Secret::bytes(b"\x00CERT".to_vec())),
+                source_id: None,
+            }],
+            import: ItemImport {
+                import_key: key("account:lastpass:4711"),
+                imported_hash: Some("h1".into()),
+            },
+        }
+    }
+
+    fn grant(target: GrantTarget, grantee: Grantee, role: ItemRole, k: &str) -> Grant {
+        Grant {
+            id: 0,
+            target,
+            grantee,
+            role,
+            import_key: key(k),
+        }
+    }
+
+    #[test]
+    fn items_round_trip_with_their_secrets_and_are_idempotent() {
+        let (_dir, path) = db();
+        let ws = init(&path);
+        let eng = ws
+            .create_collection(&collection("Engineering", None, "collection:lastpass:Engineering"))
+            .unwrap();
+        let dbs = ws
+            .create_collection(&collection(
+                "Databases",
+                Some(eng),
+                "collection:lastpass:Engineering/Databases",
+            ))
+            .unwrap();
+        assert_eq!(
+            ws.create_collection(&collection("Renamed", None, "collection:lastpass:Engineering"))
+                .unwrap(),
+            eng,
+            "same import key: same collection, nothing written"
+        );
+        let acc = ws.create_account(&account(Some(dbs))).unwrap();
+        assert_eq!(ws.create_account(&account(Some(dbs))).unwrap(), acc);
+        let note = SecretItem {
+            id: 0,
+            collection: Some(eng),
+            secret_type: SecretType::Wifi,
+            title: "Office Wi-Fi".into(),
+            notes: None,
+            fields: vec![Field::concealed("Password", "Wifi-Pass-93kd")],
+            tags: vec![],
+            attachments: vec![],
+            import: ItemImport {
+                import_key: key("secret:lastpass:99"),
+                imported_hash: None,
+            },
+        };
+        let sec = ws.create_secret(&note).unwrap();
+
+        let snap = ws.snapshot().unwrap();
+        assert_eq!(snap.collections.len(), 2);
+        assert_eq!(snap.collections[1].parent, Some(eng));
+        assert_eq!(snap.accounts.len(), 1);
+        let mut want = account(Some(dbs));
+        want.id = acc;
+        assert_eq!(snap.accounts[0], want, "every field, secrets included, reads back");
+        assert_eq!(snap.accounts[0].password.as_ref().unwrap().expose(), "Pw-Eng-7fQ2!x");
+        assert_eq!(snap.secrets.len(), 1);
+        assert_eq!(snap.secrets[0].id, sec);
+        assert_eq!(snap.secrets[0].fields, note.fields);
+        assert_eq!(snap.secrets[0].secret_type, SecretType::Wifi);
+    }
+
+    #[test]
+    fn grants_follow_the_item_role_rules() {
+        let (_dir, path) = db();
+        let ws = init(&path);
+        let snap = ws.snapshot().unwrap();
+        let id = |email: &str| snap.member_by_email(email).unwrap().id;
+        let eng_team = snap.teams.iter().find(|t| t.name == "Engineering").unwrap().id;
+        let eng = ws.create_collection(&collection("Engineering", None, "c:eng")).unwrap();
+        let acc = ws.create_account(&account(Some(eng))).unwrap();
+
+        let g = ws
+            .create_grant(&grant(
+                GrantTarget::Collection(eng),
+                Grantee::Team(eng_team),
+                ItemRole::Owner,
+                "g:1",
+            ))
+            .unwrap();
+        assert_eq!(
+            ws.create_grant(&grant(
+                GrantTarget::Collection(eng),
+                Grantee::Team(eng_team),
+                ItemRole::Owner,
+                "g:1"
+            ))
+            .unwrap(),
+            g
+        );
+        let rule = |g: Grant| {
+            let e = ws.create_grant(&g).unwrap_err();
+            assert!(matches!(e, WorkspaceError::Rule(_)), "{e:?}");
+            e.to_string()
+        };
+        let mo = id("mo@freelance.example");
+        let e = rule(grant(
+            GrantTarget::Collection(eng),
+            Grantee::Member(mo),
+            ItemRole::Owner,
+            "g:2",
+        ));
+        assert!(e.contains("only be collaborators"), "{e}");
+        let kiosk = id("kiosk@northwind.example");
+        rule(grant(
+            GrantTarget::Account(acc),
+            Grantee::Member(kiosk),
+            ItemRole::Manager,
+            "g:3",
+        ));
+        let e = rule(grant(
+            GrantTarget::Collection(eng),
+            Grantee::Member(id("lee@northwind.example")),
+            ItemRole::Manager,
+            "g:4",
+        ));
+        assert!(e.contains("only on accounts"), "{e}");
+        let e = rule(grant(
+            GrantTarget::Secret(777),
+            Grantee::Member(mo),
+            ItemRole::Collaborator,
+            "g:5",
+        ));
+        assert!(e.contains("does not exist"), "{e}");
+        let e = rule(grant(
+            GrantTarget::Account(acc),
+            Grantee::Team(777),
+            ItemRole::Collaborator,
+            "g:6",
+        ));
+        assert!(e.contains("does not exist"), "{e}");
+        ws.create_grant(&grant(
+            GrantTarget::Account(acc),
+            Grantee::Member(mo),
+            ItemRole::Collaborator,
+            "g:7",
+        ))
+        .unwrap();
+        let e = ws
+            .create_grant(&Grant {
+                import_key: None,
+                ..grant(
+                    GrantTarget::Account(acc),
+                    Grantee::Member(mo),
+                    ItemRole::Collaborator,
+                    "",
+                )
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("no import key"), "{e}");
+
+        let grants = ws.snapshot().unwrap().grants;
+        assert_eq!(grants.len(), 2);
+        assert_eq!(grants[0].grantee, Grantee::Team(eng_team));
+        assert_eq!(grants[0].role, ItemRole::Owner);
+    }
+
+    #[test]
+    fn teams_for_groups_reuse_existing_teams() {
+        let (_dir, path) = db();
+        let ws = init(&path);
+        let snap = ws.snapshot().unwrap();
+        let eng = snap.teams.iter().find(|t| t.name == "Engineering").unwrap().id;
+        assert_eq!(
+            ws.create_team("engineering", &ImportKey("team:lastpass:Engineering".into()))
+                .unwrap(),
+            eng
+        );
+        let ops = ws.create_team("Ops", &ImportKey("team:lastpass:Ops".into())).unwrap();
+        assert_eq!(
+            ws.create_team("Ops", &ImportKey("team:lastpass:Ops".into())).unwrap(),
+            ops
+        );
+        let lee = snap.member_by_email("lee@northwind.example").unwrap().id;
+        ws.add_team_member(ops, lee).unwrap();
+        ws.add_team_member(ops, lee).unwrap();
+        let snap = ws.snapshot().unwrap();
+        let team = snap.teams.iter().find(|t| t.id == ops).unwrap();
+        assert_eq!(team.members, [lee]);
+        assert_eq!(team.import_key, Some(ImportKey("team:lastpass:Ops".into())));
+        assert_eq!(snap.teams.len(), 3);
+    }
+
+    #[test]
+    fn guest_invitations_create_one_invited_guest() {
+        let (_dir, path) = db();
+        let ws = init(&path);
+        let acme = ws.snapshot().unwrap().partners[0].id;
+        let invite = NewGuestInvitation {
+            email: " Ravi@Acme-Partners.example".into(),
+            name: Some("Ravi Shah".into()),
+            username: "ravi.shah".into(),
+            password_hash: "hash".into(),
+            salt: "salt".into(),
+            partner: Some(acme),
+            partner_admin: true,
+            import_key: ImportKey("guest:ravi@acme-partners.example".into()),
+        };
+        let id = ws.create_guest_invitation(&invite).unwrap();
+        assert_eq!(ws.create_guest_invitation(&invite).unwrap(), id);
+        let snap = ws.snapshot().unwrap();
+        let ravi = snap.member_by_email("ravi@acme-partners.example").unwrap();
+        assert_eq!((ravi.role, ravi.state), (Role::Guest, MemberState::Invited));
+        assert_eq!(snap.partners[0].guest_admins, [ravi.id]);
+        assert_eq!(snap.invitations.len(), 1);
+        assert_eq!(snap.invitations[0].email, "ravi@acme-partners.example");
+        assert_eq!(snap.invitations[0].partner, Some(acme));
+
+        let e = ws
+            .create_guest_invitation(&NewGuestInvitation {
+                email: "lee@northwind.example".into(),
+                import_key: ImportKey("guest:lee".into()),
+                username: "lee".into(),
+                partner: None,
+                ..invite
+            })
+            .unwrap_err();
+        assert!(
+            matches!(e, WorkspaceError::Rule(_)) && e.to_string().contains("not a guest"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn snapshot_debug_is_redacted() {
+        let (_dir, path) = db();
+        let ws = init(&path);
+        let eng = ws.create_collection(&collection("Engineering", None, "c:eng")).unwrap();
+        ws.create_account(&account(Some(eng))).unwrap();
+        let snap = ws.snapshot().unwrap();
+        let text = format!("{snap:?}");
+        assert!(
+            !text.contains("Pw-Eng-7fQ2!x") && !text.contains("Pin-4471-zz"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn open_refuses_a_changed_schema_history() {
+    let (_dir, path) = db();
+    drop(init(&path));
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1", [])
+            .unwrap();
+    }
+    let e = SqliteWorkspace::open(&path).unwrap_err();
+    assert!(e.to_string().contains("schema step 1 in the database differs"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_database_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, path) = db();
+    drop(init(&path));
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+}

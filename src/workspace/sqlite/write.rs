@@ -1,0 +1,429 @@
+//! Writes. Each function runs inside the caller's transaction, so a seed
+//! (or, later, one apply step) is written whole or not at all.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, Result};
+
+use super::now;
+use crate::workspace::seed::{member_state_name, partnership_state_name, Seed, SeedPartner, SeedPartnership};
+use crate::workspace::{MemberState, Role};
+
+/// A member to add.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMember {
+    /// Stored lowercase and trimmed.
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub state: MemberState,
+    pub directory_managed: bool,
+}
+
+pub(super) fn audit(tx: &Connection, actor: &str, action: &str, object: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit_log (time, actor, action, object) VALUES (?1, ?2, ?3, ?4)",
+        params![now(), actor, action, object],
+    )?;
+    Ok(())
+}
+
+pub(super) fn insert_member(tx: &Connection, m: &NewMember) -> Result<i64> {
+    let email = m.email.trim().to_lowercase();
+    tx.execute(
+        "INSERT INTO members (email, name, role, directory_managed, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            email,
+            m.name,
+            m.role.name(),
+            m.directory_managed,
+            member_state_name(m.state)
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit(tx, "vaultferry", "member.create", &format!("member {email}"))?;
+    Ok(id)
+}
+
+pub(super) fn insert_team(tx: &Connection, name: &str, import_key: Option<&str>) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO teams (name, import_key) VALUES (?1, ?2)",
+        params![name, import_key],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit(tx, "vaultferry", "team.create", &format!("team {name}"))?;
+    Ok(id)
+}
+
+pub(super) fn add_team_member(tx: &Connection, team: i64, member: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO team_members (team_id, member_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![team, member],
+    )?;
+    Ok(())
+}
+
+pub(super) fn insert_partner(tx: &Connection, p: &SeedPartner, ids: &HashMap<String, i64>) -> Result<i64> {
+    tx.execute("INSERT INTO local_partners (name) VALUES (?1)", params![p.name])?;
+    let id = tx.last_insert_rowid();
+    for d in &p.domains {
+        tx.execute(
+            "INSERT INTO partner_domains (partner_id, domain) VALUES (?1, ?2)",
+            params![id, d],
+        )?;
+    }
+    for (kind, refs) in [("guest_admin", &p.guest_admins), ("guest_user", &p.guest_users)] {
+        for r in refs {
+            let member = ids.get(&r.email).copied().ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            tx.execute(
+                "INSERT INTO partner_members (partner_id, member_id, kind) VALUES (?1, ?2, ?3)",
+                params![id, member, kind],
+            )?;
+        }
+    }
+    audit(tx, "vaultferry", "partner.create", &format!("partner {}", p.name))?;
+    Ok(id)
+}
+
+pub(super) fn insert_partnership(tx: &Connection, p: &SeedPartnership) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO partnerships (partner_workspace_id, name, state) VALUES (?1, ?2, ?3)",
+        params![p.workspace_id, p.name, partnership_state_name(p.state)],
+    )?;
+    let id = tx.last_insert_rowid();
+    for d in &p.domains {
+        tx.execute(
+            "INSERT INTO partnership_domains (partnership_id, domain) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![id, d],
+        )?;
+    }
+    audit(
+        tx,
+        "vaultferry",
+        "partnership.create",
+        &format!("partnership {} ({})", p.name, p.workspace_id),
+    )?;
+    Ok(id)
+}
+
+/// The whole seed: workspace row, domains, members, teams, partners,
+/// partnerships.
+pub(super) fn seed(tx: &Connection, id: &str, seed: &Seed) -> Result<()> {
+    let p = &seed.password_policy;
+    tx.execute(
+        "INSERT INTO workspace (singleton, id, name, pw_min_length, pw_require_uppercase, pw_require_lowercase,
+                                pw_require_digit, pw_require_symbol, created)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            id,
+            seed.name,
+            p.min_length,
+            p.require_uppercase,
+            p.require_lowercase,
+            p.require_digit,
+            p.require_symbol,
+            now()
+        ],
+    )?;
+    for d in &seed.domains {
+        tx.execute(
+            "INSERT INTO domains (domain) VALUES (?1) ON CONFLICT DO NOTHING",
+            params![d],
+        )?;
+    }
+    let mut ids = HashMap::new();
+    for m in &seed.members {
+        let id = insert_member(
+            tx,
+            &NewMember {
+                email: m.email.clone(),
+                name: m.name.clone(),
+                role: m.role,
+                state: m.state,
+                directory_managed: m.directory_managed,
+            },
+        )?;
+        ids.insert(m.email.clone(), id);
+    }
+    for t in &seed.teams {
+        let team = insert_team(tx, &t.name, None)?;
+        for r in &t.members {
+            let member = ids.get(&r.email).copied().ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            add_team_member(tx, team, member)?;
+        }
+    }
+    for p in &seed.partners {
+        insert_partner(tx, p, &ids)?;
+    }
+    for p in &seed.partnerships {
+        insert_partnership(tx, p)?;
+    }
+    audit(
+        tx,
+        "vaultferry",
+        "workspace.init",
+        &format!("workspace {} from {}", seed.name, seed.file),
+    )
+}
+
+// --- what `apply` writes: each keyed by import key and idempotent. A second
+// call with the same key writes nothing and returns the id of the object
+// the first call created (updates are the diff's decision, not a retry's).
+
+use crate::secret;
+use crate::workspace::{
+    Account, Collection, Grant, GrantTarget, Grantee, ImportKey, ItemRole, NewGuestInvitation, SecretItem,
+};
+
+/// The id of the row in `table` with `import_key`, if any.
+fn by_key(tx: &Connection, table: &str, key: &ImportKey) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    // `table` is one of our own constants, never input.
+    tx.query_row(
+        &format!("SELECT id FROM {table} WHERE import_key = ?1"),
+        [key.as_str()],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Serializes with secret values (the workspace is where they are kept);
+/// a failure never quotes the value.
+fn json_with_secrets<T: serde::Serialize>(value: &T) -> Result<String> {
+    secret::reveal(|| serde_json::to_string(value))
+        .map_err(|_| rusqlite::Error::ToSqlConversionFailure("cannot serialize fields".into()))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+pub(super) fn create_collection(tx: &Connection, c: &Collection, key: &ImportKey) -> Result<i64> {
+    if let Some(id) = by_key(tx, "collections", key)? {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO collections (name, parent_id, import_key) VALUES (?1, ?2, ?3)",
+        params![c.name, c.parent, key.as_str()],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit(
+        tx,
+        "vaultferry",
+        "collection.create",
+        &format!("collection {id} ({key})"),
+    )?;
+    Ok(id)
+}
+
+fn insert_attachments(tx: &Connection, owner: &str, id: i64, files: &[crate::model::Attachment]) -> Result<()> {
+    for a in files {
+        tx.execute(
+            &format!("INSERT INTO attachments ({owner}, name, size, content, source_id) VALUES (?1, ?2, ?3, ?4, ?5)"),
+            params![
+                id,
+                a.name,
+                i64::try_from(a.size).unwrap_or(i64::MAX),
+                a.content.as_ref().map(|c| c.expose_bytes()),
+                a.source_id
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn create_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
+    if let Some(id) = by_key(tx, "accounts", key)? {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO accounts (collection_id, name, url, urls, username, password, totp, notes, fields, tags,
+                               import_key, imported_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            a.collection,
+            a.name,
+            a.url,
+            json(&a.urls)?,
+            a.username,
+            a.password.as_ref().map(|s| s.expose()),
+            a.totp.as_ref().map(|s| s.expose()),
+            a.notes,
+            json_with_secrets(&a.fields)?,
+            json(&a.tags)?,
+            key.as_str(),
+            a.import.imported_hash,
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    insert_attachments(tx, "account_id", id, &a.attachments)?;
+    audit(tx, "vaultferry", "account.create", &format!("account {id} ({key})"))?;
+    Ok(id)
+}
+
+pub(super) fn create_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
+    if let Some(id) = by_key(tx, "secrets", key)? {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO secrets (collection_id, type, title, notes, fields, tags, import_key, imported_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            s.collection,
+            s.secret_type.name(),
+            s.title,
+            s.notes,
+            json_with_secrets(&s.fields)?,
+            json(&s.tags)?,
+            key.as_str(),
+            s.import.imported_hash,
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    insert_attachments(tx, "secret_id", id, &s.attachments)?;
+    audit(tx, "vaultferry", "secret.create", &format!("secret {id} ({key})"))?;
+    Ok(id)
+}
+
+pub(super) fn create_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Result<i64> {
+    use rusqlite::OptionalExtension;
+    if let Some(id) = by_key(tx, "grants", key)? {
+        return Ok(id);
+    }
+    let (target_kind, target_id) = match g.target {
+        GrantTarget::Collection(id) => ("collection", id),
+        GrantTarget::Account(id) => ("account", id),
+        GrantTarget::Secret(id) => ("secret", id),
+    };
+    let (grantee_kind, grantee_id) = match g.grantee {
+        Grantee::Member(id) => ("member", id),
+        Grantee::Team(id) => ("team", id),
+        Grantee::Partner(id) => ("partner", id),
+        Grantee::Partnership(id) => ("partnership", id),
+    };
+    // The same grantee already holds a role on the target (granted by hand,
+    // or under another key): keep it; the diff reports role differences.
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM grants WHERE target_kind = ?1 AND target_id = ?2 AND grantee_kind = ?3 AND grantee_id = ?4",
+            params![target_kind, target_id, grantee_kind, grantee_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO grants (target_kind, target_id, grantee_kind, grantee_id, role, import_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            target_kind,
+            target_id,
+            grantee_kind,
+            grantee_id,
+            g.role.name(),
+            key.as_str()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit(
+        tx,
+        "vaultferry",
+        "grant.create",
+        &format!(
+            "{grantee_kind} {grantee_id} → {target_kind} {target_id}: {} ({key})",
+            ItemRole::name(g.role)
+        ),
+    )?;
+    Ok(id)
+}
+
+/// A team for a sharing group: found by import key, else by name (a team
+/// the company already has), else created.
+pub(super) fn create_team(tx: &Connection, name: &str, key: &ImportKey) -> Result<i64> {
+    use rusqlite::OptionalExtension;
+    if let Some(id) = by_key(tx, "teams", key)? {
+        return Ok(id);
+    }
+    let existing: Option<i64> = tx
+        .query_row("SELECT id FROM teams WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?;
+    match existing {
+        Some(id) => Ok(id),
+        None => insert_team(tx, name, Some(key.as_str())),
+    }
+}
+
+/// The guest member (role guest, state invited; kept if they exist) and
+/// their invitation.
+pub(super) fn create_guest_invitation(tx: &Connection, inv: &NewGuestInvitation) -> Result<i64> {
+    use rusqlite::OptionalExtension;
+    if let Some(id) = by_key(tx, "guest_invitations", &inv.import_key)? {
+        return Ok(id);
+    }
+    let email = inv.email.trim().to_lowercase();
+    let member: Option<(i64, String)> = tx
+        .query_row("SELECT id, role FROM members WHERE email = ?1", [&email], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let member = match member {
+        Some((_, role)) if role != "guest" => {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                Some(format!(
+                    "rule: {email} is a {role}, not a guest: only outsiders are invited as guests"
+                )),
+            ))
+        }
+        Some((id, _)) => id,
+        None => insert_member(
+            tx,
+            &NewMember {
+                email: email.clone(),
+                name: inv.name.clone(),
+                role: Role::Guest,
+                state: MemberState::Invited,
+                directory_managed: false,
+            },
+        )?,
+    };
+    if let Some(id) = tx
+        .query_row("SELECT id FROM guest_invitations WHERE member_id = ?1", [member], |r| {
+            r.get(0)
+        })
+        .optional()?
+    {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO guest_invitations (member_id, username, password_hash, salt, partner_id, state, import_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'sent', ?6)",
+        params![
+            member,
+            inv.username,
+            inv.password_hash,
+            inv.salt,
+            inv.partner,
+            inv.import_key.as_str()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    if let Some(partner) = inv.partner {
+        tx.execute(
+            "INSERT INTO partner_members (partner_id, member_id, kind) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![
+                partner,
+                member,
+                if inv.partner_admin { "guest_admin" } else { "guest_user" }
+            ],
+        )?;
+    }
+    audit(
+        tx,
+        "vaultferry",
+        "guest.invite",
+        &format!("guest {email} ({})", inv.import_key),
+    )?;
+    Ok(id)
+}
