@@ -43,7 +43,9 @@ fn parse_expected(text: &str) -> Vec<Expected> {
         if item_start {
             out.push(Expected::default());
         }
-        let Some((key, raw)) = body.split_once(':') else { continue };
+        let Some((key, raw)) = body.split_once(':') else {
+            continue;
+        };
         let Some(current) = out.last_mut() else { continue };
         let raw = raw.trim();
         let value = if raw == "|-" {
@@ -90,13 +92,23 @@ fn matches(entry: &Value, want: &Expected, check_group: bool) -> bool {
         return false;
     }
     if let Some(url) = &want.url {
-        let urls: Vec<&str> = entry["urls"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let urls: Vec<&str> = entry["urls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         if !urls.contains(&url.as_str()) {
             return false;
         }
     }
     if check_group {
-        let folder: Vec<&str> = entry["folder"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let folder: Vec<&str> = entry["folder"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         if folder.join("/") != want.group.clone().unwrap_or_default() {
             return false;
         }

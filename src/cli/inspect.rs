@@ -86,7 +86,7 @@ fn summary(vault: &Vault, out: &mut Output) -> Result<(), Error> {
         count(Severity::Info)
     ))?;
     let mut sorted: Vec<_> = vault.findings.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in sorted.iter().take(FINDINGS_SHOWN) {
         out.line(format!("  {f}"))?;
     }
