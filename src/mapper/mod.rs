@@ -1,1 +1,5 @@
 //! `Vault` + `Policy` + workspace `Snapshot` → `Plan`.
+
+mod plan;
+
+pub use plan::*;
