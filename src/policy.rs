@@ -252,14 +252,16 @@ impl Policy {
             policy.partner_guest_admin_role = match role.get_ref().trim().to_ascii_lowercase().as_str() {
                 "collaborator" => ItemRole::Collaborator,
                 "manager" => ItemRole::Manager,
-                _ => return Err(ctx.error(
-                    role.span().start,
-                    "partner_guest_admin_role",
-                    format!(
+                _ => {
+                    return Err(ctx.error(
+                        role.span().start,
+                        "partner_guest_admin_role",
+                        format!(
                         "`{}` is not allowed; expected \"collaborator\" or \"manager\" (guests can never be owners)",
                         role.get_ref()
                     ),
-                )),
+                    ))
+                }
             };
         }
         if let Some(folders) = raw.skip_folders {
