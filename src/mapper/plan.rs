@@ -129,6 +129,10 @@ pub struct PlannedInvitation {
     pub name: Option<String>,
     /// The local partner the guest joins (by domain).
     pub partner: Option<String>,
+    /// Joins the partner as a Guest Admin (the workspace lists them as one,
+    /// or they administered a shared folder in the source); otherwise a
+    /// Guest User.
+    pub guest_admin: bool,
     /// The folders (paths joined by `/`) the sharer had access to.
     pub folders: Vec<String>,
 }
