@@ -62,7 +62,11 @@ pub fn secret(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> P
         });
     }
     for (i, u) in entry.urls.iter().filter(|u| !u.trim().is_empty()).enumerate() {
-        let label = if i == 0 { "url".to_owned() } else { format!("url {}", i + 1) };
+        let label = if i == 0 {
+            "url".to_owned()
+        } else {
+            format!("url {}", i + 1)
+        };
         fields.push(Field::plain(label, u.trim()).kind(FieldKind::Url));
     }
     if let Some(t) = entry.totp.as_ref().filter(|t| !t.is_empty()) {
@@ -172,8 +176,7 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
 
 fn same_fields(a: &[Field], b: &[Field]) -> bool {
     a.len() == b.len()
-        && a
-            .iter()
+        && a.iter()
             .zip(b)
             .all(|(x, y)| x.label == y.label && x.value.expose() == y.value.expose())
 }
@@ -227,9 +230,15 @@ mod tests {
 
     #[test]
     fn login_domains_drop_scheme_www_port_and_credentials() {
-        assert_eq!(login_domain("https://www.GitHub.com/login").as_deref(), Some("github.com"));
+        assert_eq!(
+            login_domain("https://www.GitHub.com/login").as_deref(),
+            Some("github.com")
+        );
         assert_eq!(login_domain("github.com").as_deref(), Some("github.com"));
-        assert_eq!(login_domain("ftp://u:p@files.example:2121/x").as_deref(), Some("files.example"));
+        assert_eq!(
+            login_domain("ftp://u:p@files.example:2121/x").as_deref(),
+            Some("files.example")
+        );
         assert_eq!(login_domain("https://a.example?x=1").as_deref(), Some("a.example"));
         assert_eq!(login_domain(""), None);
         assert_eq!(login_domain("https://"), None);

@@ -229,7 +229,9 @@ impl<'a> Mapper<'a> {
             };
             let key = if self.policy.is_account_kind(entry.kind) {
                 let key = account_key(source, &entry.source_id);
-                self.plan.accounts.push(entries::account(entry, key.clone(), collection));
+                self.plan
+                    .accounts
+                    .push(entries::account(entry, key.clone(), collection));
                 self.accounts_by_folder
                     .entry(entry.folder.clone())
                     .or_default()
@@ -394,6 +396,12 @@ impl<'a> Mapper<'a> {
         self.plan.grants.sort_by(|a, b| a.key.cmp(&b.key));
         self.plan.teams.sort_by(|a, b| a.key.cmp(&b.key));
         self.plan.invitations.sort_by(|a, b| a.key.cmp(&b.key));
+        for inv in &mut self.plan.invitations {
+            inv.folders.sort();
+        }
+        for u in &mut self.plan.unmatched {
+            u.access.sort_by(|a, b| a.folder.cmp(&b.folder));
+        }
         self.plan
             .unmatched
             .sort_by(|a, b| (&a.email, a.reason).cmp(&(&b.email, b.reason)));

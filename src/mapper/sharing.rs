@@ -10,8 +10,8 @@ use crate::model::{Access, Finding, Position, Principal, Share, ShareStatus};
 use crate::workspace::{domain_in, ImportKey, ItemRole, MemberState, PartnershipState, Role};
 
 use super::{
-    invitation_key, normalize_email, team_key, Mapper, PlannedGrantee, PlannedInvitation, PlannedTeam,
-    UnmatchedAccess, UnmatchedReason, UnmatchedUser,
+    invitation_key, normalize_email, team_key, Mapper, PlannedGrantee, PlannedInvitation, PlannedTeam, UnmatchedAccess,
+    UnmatchedReason, UnmatchedUser,
 };
 
 pub(crate) fn shares(m: &mut Mapper<'_>) {
@@ -22,7 +22,10 @@ pub(crate) fn shares(m: &mut Mapper<'_>) {
             m.findings.push(
                 Finding::info(
                     "mapper.share-in-skipped-folder",
-                    format!("the share of '{folder}' with {} is ignored: the policy skips that folder", who(share)),
+                    format!(
+                        "the share of '{folder}' with {} is ignored: the policy skips that folder",
+                        who(share)
+                    ),
                 )
                 .at(position(m)),
             );
@@ -46,7 +49,10 @@ pub(crate) fn shares(m: &mut Mapper<'_>) {
             m.findings.push(
                 Finding::info(
                     "mapper.share-folder-empty",
-                    format!("folder '{folder}' is shared with {} but no collection is created for it (it is empty)", who(share)),
+                    format!(
+                        "folder '{folder}' is shared with {} but no collection is created for it (it is empty)",
+                        who(share)
+                    ),
                 )
                 .at(position(m)),
             );
@@ -221,9 +227,15 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
         }
         // An existing guest is a member already: granted as a member.
         let grantee = PlannedGrantee::Member { email: email_n.clone() };
-        m.grant(target.clone(), grantee.clone(), granted, share.access.describe(), lowered);
-        let guest_admin = member.role == Role::Guest
-            && snapshot.partners.iter().any(|p| p.guest_admins.contains(&member.id));
+        m.grant(
+            target.clone(),
+            grantee.clone(),
+            granted,
+            share.access.describe(),
+            lowered,
+        );
+        let guest_admin =
+            member.role == Role::Guest && snapshot.partners.iter().any(|p| p.guest_admins.contains(&member.id));
         if guest_admin && m.policy.partner_guest_admin_role == ItemRole::Manager {
             manager_on_accounts(m, share, grantee, role);
         }
@@ -338,8 +350,16 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
     } else {
         None
     };
-    let grantee = PlannedGrantee::Guest { email: email.to_owned() };
-    m.grant(target.clone(), grantee.clone(), ItemRole::Collaborator, share.access.describe(), lowered);
+    let grantee = PlannedGrantee::Guest {
+        email: email.to_owned(),
+    };
+    m.grant(
+        target.clone(),
+        grantee.clone(),
+        ItemRole::Collaborator,
+        share.access.describe(),
+        lowered,
+    );
     if guest_admin && m.policy.partner_guest_admin_role == ItemRole::Manager {
         manager_on_accounts(m, share, grantee, role);
     }
@@ -351,7 +371,13 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
 fn manager_on_accounts(m: &mut Mapper<'_>, share: &Share, grantee: PlannedGrantee, role: ItemRole) {
     let lowered = (role == ItemRole::Owner).then_some(role);
     for account in m.accounts_under(&share.folder) {
-        m.grant(account, grantee.clone(), ItemRole::Manager, share.access.describe(), lowered);
+        m.grant(
+            account,
+            grantee.clone(),
+            ItemRole::Manager,
+            share.access.describe(),
+            lowered,
+        );
     }
 }
 
@@ -385,7 +411,9 @@ fn group_share(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, group: &st
             None => m.findings.push(
                 Finding::warning(
                     "mapper.team-member-not-active",
-                    format!("group '{group}' names {email_n}, who is not a workspace member; not added to team '{name}'"),
+                    format!(
+                        "group '{group}' names {email_n}, who is not a workspace member; not added to team '{name}'"
+                    ),
                 )
                 .at(position(m)),
             ),
