@@ -3,6 +3,7 @@
 
 mod inspect;
 mod output;
+mod plan;
 mod source_args;
 
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ pub struct Cli {
 enum Command {
     /// Read an export (and its sharing file) and show what it holds.
     Inspect(inspect::InspectArgs),
+    /// Show what an import would create in the workspace, writing nothing.
+    Plan(plan::PlanArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -54,5 +57,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let mut out = Output::stdout();
     match cli.command {
         Command::Inspect(args) => inspect::run(&args, &mut out),
+        Command::Plan(args) => plan::run(&args, &mut out),
     }
 }
