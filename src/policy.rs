@@ -418,4 +418,13 @@ hide_passwords = "collaborator"
         let err = Policy::from_toml("invite_guests = \"yes\"", "p.toml").unwrap_err();
         assert_eq!(err.position.line, Some(1));
     }
+
+    #[test]
+    fn the_sample_policy_is_valid_and_documents_the_defaults() {
+        let text = include_str!("../samples/vaultferry.toml");
+        let p = Policy::from_toml(text, "samples/vaultferry.toml").unwrap();
+        assert_eq!(p.account_kinds, vec![EntryKind::Login, EntryKind::EmailAccount]);
+        assert_eq!(p.roles, RoleMap::default());
+        assert!(p.invite_guests);
+    }
 }
