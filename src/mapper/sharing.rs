@@ -5,8 +5,11 @@
 //! domains who is not (or no longer) a member gets nothing and is listed;
 //! an outside person is shared with through an accepted partnership, or
 //! invited as a guest, joining the local partner of their domain.
+//!
+//! Shares carry no position of their own (the sharing parsers point at the
+//! file in their findings), so these findings name the folder and person.
 
-use crate::model::{Access, Finding, Position, Principal, Share, ShareStatus};
+use crate::model::{Access, Finding, Principal, Share, ShareStatus};
 use crate::workspace::{domain_in, ImportKey, ItemRole, MemberState, PartnershipState, Role};
 
 use super::{
@@ -19,16 +22,13 @@ pub(crate) fn shares(m: &mut Mapper<'_>) {
     for share in &shares {
         let folder = share.folder.join("/");
         if m.policy.skips_folder(&share.folder) {
-            m.findings.push(
-                Finding::info(
-                    "mapper.share-in-skipped-folder",
-                    format!(
-                        "the share of '{folder}' with {} is ignored: the policy skips that folder",
-                        who(share)
-                    ),
-                )
-                .at(position(m)),
-            );
+            m.findings.push(Finding::info(
+                "mapper.share-in-skipped-folder",
+                format!(
+                    "the share of '{folder}' with {} is ignored: the policy skips that folder",
+                    who(share)
+                ),
+            ));
             continue;
         }
         if !m.folders.iter().any(|f| f == &share.folder) {
@@ -40,22 +40,18 @@ pub(crate) fn shares(m: &mut Mapper<'_>) {
                         who(share)
                     ),
                 )
-                .at(position(m))
                 .help("check that the sharing file and the export come from the same account and date"),
             );
             continue;
         }
         let Some(target) = m.collection_keys.get(&share.folder).cloned() else {
-            m.findings.push(
-                Finding::info(
-                    "mapper.share-folder-empty",
-                    format!(
-                        "folder '{folder}' is shared with {} but no collection is created for it (it is empty)",
-                        who(share)
-                    ),
-                )
-                .at(position(m)),
-            );
+            m.findings.push(Finding::info(
+                "mapper.share-folder-empty",
+                format!(
+                    "folder '{folder}' is shared with {} but no collection is created for it (it is empty)",
+                    who(share)
+                ),
+            ));
             continue;
         };
         if share.status != ShareStatus::Active {
@@ -74,10 +70,6 @@ fn who(share: &Share) -> String {
         Principal::User { email, .. } => normalize_email(email),
         Principal::Group { group, .. } => format!("group '{group}'"),
     }
-}
-
-fn position(m: &Mapper<'_>) -> Position {
-    Position::file(&m.vault.file)
 }
 
 /// The role the policy gives this access, before any workspace rule caps it.
@@ -114,7 +106,6 @@ fn edit_not_admin(m: &mut Mapper<'_>, share: &Share, role: ItemRole) {
                     who(share)
                 ),
             )
-            .at(position(m))
             .help("set [roles] edit = \"owner\" in the policy to give Owner instead"),
         );
     }
@@ -127,13 +118,10 @@ fn not_active(m: &mut Mapper<'_>, share: &Share) {
         _ => (UnmatchedReason::SuspendedInSource, "is suspended in the source"),
     };
     let folder = m.display_path(&share.folder);
-    m.findings.push(
-        Finding::warning(
-            "mapper.share-not-active",
-            format!("{} {words}; no grant on '{folder}'", who(share)),
-        )
-        .at(position(m)),
-    );
+    m.findings.push(Finding::warning(
+        "mapper.share-not-active",
+        format!("{} {words}; no grant on '{folder}'", who(share)),
+    ));
     if let Principal::User { email, name } = &share.principal {
         unmatched(m, share, email, name.as_deref(), reason);
     }
@@ -188,13 +176,10 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
                 } else {
                     (UnmatchedReason::Removed, "removed")
                 };
-                m.findings.push(
-                    Finding::warning(
-                        "mapper.member-not-active",
-                        format!("{email_n} is {words} in the workspace; no grant on '{folder}'"),
-                    )
-                    .at(position(m)),
-                );
+                m.findings.push(Finding::warning(
+                    "mapper.member-not-active",
+                    format!("{email_n} is {words} in the workspace; no grant on '{folder}'"),
+                ));
                 unmatched(m, share, &email_n, name, reason);
                 return;
             }
@@ -207,17 +192,14 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
             } else {
                 ("mapper.login-only-role-lowered", "a login-only member")
             };
-            m.findings.push(
-                Finding::warning(
-                    code,
-                    format!(
-                        "{email_n} had {} on '{folder}' but is {what}; lowered from {} to collaborator",
-                        source_words(share),
-                        role.name()
-                    ),
-                )
-                .at(position(m)),
-            );
+            m.findings.push(Finding::warning(
+                code,
+                format!(
+                    "{email_n} had {} on '{folder}' but is {what}; lowered from {} to collaborator",
+                    source_words(share),
+                    role.name()
+                ),
+            ));
             (ItemRole::Collaborator, Some(role))
         } else {
             (role, None)
@@ -249,7 +231,6 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
                     "{email_n} is inside the company's domains but not a workspace member (left the company?); not invited, no grant on '{folder}'"
                 ),
             )
-            .at(position(m))
             .help("add them to the workspace (or the directory) and re-run, if they still need access"),
         );
         unmatched(m, share, &email_n, name, UnmatchedReason::LeftCompany);
@@ -277,8 +258,7 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
                         source_words(share),
                         p.name
                     ),
-                )
-                .at(position(m)),
+                ),
             );
             (ItemRole::Collaborator, Some(role))
         } else {
@@ -296,18 +276,14 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
                     "{email}'s domain belongs to the {} partnership, which is not accepted yet; they are invited as a guest instead",
                     p.name
                 ),
-            )
-            .at(position(m)),
+            ),
         );
     }
     if !m.policy.invite_guests {
-        m.findings.push(
-            Finding::info(
-                "mapper.invitations-off",
-                format!("{email} is outside the company and guest invitations are off; no grant on '{folder}'"),
-            )
-            .at(position(m)),
-        );
+        m.findings.push(Finding::info(
+            "mapper.invitations-off",
+            format!("{email} is outside the company and guest invitations are off; no grant on '{folder}'"),
+        ));
         unmatched(m, share, email, name, UnmatchedReason::InvitationsOff);
         return;
     }
@@ -343,7 +319,6 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
                     role.name()
                 ),
             )
-            .at(position(m))
             .help("guests can only hold Collaborator; make them a member if they need more"),
         );
         Some(role)
@@ -394,29 +369,21 @@ fn group_share(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, group: &st
         let email_n = normalize_email(email);
         match snapshot.member_by_email(&email_n) {
             Some(member) if member.state == MemberState::Active => active.push(email_n),
-            Some(member) => m.findings.push(
-                Finding::warning(
-                    "mapper.team-member-not-active",
-                    format!(
-                        "group '{group}' names {email_n}, who is {} in the workspace; not added to team '{name}'",
-                        match member.state {
-                            MemberState::Invited => "only invited",
-                            MemberState::Suspended => "suspended",
-                            _ => "removed",
-                        }
-                    ),
-                )
-                .at(position(m)),
-            ),
-            None => m.findings.push(
-                Finding::warning(
-                    "mapper.team-member-not-active",
-                    format!(
-                        "group '{group}' names {email_n}, who is not a workspace member; not added to team '{name}'"
-                    ),
-                )
-                .at(position(m)),
-            ),
+            Some(member) => m.findings.push(Finding::warning(
+                "mapper.team-member-not-active",
+                format!(
+                    "group '{group}' names {email_n}, who is {} in the workspace; not added to team '{name}'",
+                    match member.state {
+                        MemberState::Invited => "only invited",
+                        MemberState::Suspended => "suspended",
+                        _ => "removed",
+                    }
+                ),
+            )),
+            None => m.findings.push(Finding::warning(
+                "mapper.team-member-not-active",
+                format!("group '{group}' names {email_n}, who is not a workspace member; not added to team '{name}'"),
+            )),
         }
     }
     match m.plan.teams.iter_mut().find(|t| t.key == key) {
