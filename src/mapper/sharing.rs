@@ -168,6 +168,19 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
     let role = mapped_role(m, &share.access);
     let folder = m.display_path(&share.folder);
     let snapshot = m.snapshot;
+    if !looks_like_email(&email_n) {
+        // Sharing data can name a user by login name only (old LastPass
+        // accounts); without a domain nobody can tell inside from outside,
+        // and inviting a guest at a non-address would fail.
+        m.findings.push(
+            Finding::warning(
+                "mapper.sharer-not-an-email",
+                format!("the sharer '{email_n}' of '{folder}' is not an email address; no grant, no invitation"),
+            )
+            .help("grant access by hand in the workspace after the import"),
+        );
+        return;
+    }
     if let Some(member) = snapshot.member_by_email(&email_n) {
         match member.state {
             MemberState::Suspended | MemberState::Removed => {
@@ -237,6 +250,12 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
         return;
     }
     outside(m, share, target, &email_n, name, role);
+}
+
+fn looks_like_email(email: &str) -> bool {
+    email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'))
 }
 
 fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name: Option<&str>, role: ItemRole) {

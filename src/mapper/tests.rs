@@ -759,3 +759,25 @@ fn the_plan_json_never_holds_a_secret() {
     let revealed = crate::secret::reveal(|| serde_json::to_string(&p).unwrap());
     assert!(revealed.contains("Pw-Db-Zz81!"));
 }
+
+#[test]
+fn a_sharer_without_an_email_address_is_reported_not_invited() {
+    let mut v = vault(vec![login("1", "Vendors", "a")]);
+    share_user(&mut v, "Vendors", "jdoe", READ);
+    let p = plan(&v);
+    assert!(p.invitations.is_empty());
+    assert!(grants_to(&p, "jdoe").is_empty());
+    assert!(codes(&p).contains(&"mapper.sharer-not-an-email"));
+}
+
+#[test]
+fn the_same_guest_from_two_vendors_gets_the_same_invitation_key() {
+    let mut lp = vault(vec![login("1", "Vendors", "a")]);
+    share_user(&mut lp, "Vendors", "jules@studio-jules.example", READ);
+    let mut op = vault(vec![login("x", "Vendors", "a")]);
+    op.source = SourceKind::Onepassword1pux;
+    share_user(&mut op, "Vendors", " JULES@studio-jules.example", READ);
+    let (a, b) = (plan(&lp), plan(&op));
+    assert_eq!(a.invitations[0].key, b.invitations[0].key);
+    assert_ne!(a.collections[0].key, b.collections[0].key, "collections are per vendor");
+}
