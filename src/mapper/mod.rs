@@ -342,7 +342,9 @@ impl<'a> Mapper<'a> {
 
     /// Unshared top-level collections (subcollections inherit) and items at
     /// the root get an Owner grant for the owner of personal items, so
-    /// someone can still see them after the import.
+    /// someone can still see them after the import. So does a shared
+    /// top-level collection that no share made anyone Owner of (no sharing
+    /// file was given, or its admins left): otherwise nobody could manage it.
     fn personal_grants(&mut self, owner: &str) {
         let grantee = PlannedGrantee::Member {
             email: owner.to_owned(),
@@ -357,6 +359,36 @@ impl<'a> Mapper<'a> {
             .collect();
         for target in targets {
             self.grant(target, grantee.clone(), ItemRole::Owner, "personal".into(), None);
+        }
+        let ownerless: Vec<(ImportKey, String)> = self
+            .plan
+            .collections
+            .iter()
+            .filter(|c| c.parent.is_none() && c.shared)
+            .filter(|c| {
+                !self
+                    .plan
+                    .grants
+                    .iter()
+                    .any(|g| g.target == c.key && g.role == ItemRole::Owner)
+            })
+            .map(|c| (c.key.clone(), c.name.clone()))
+            .collect();
+        for (target, name) in ownerless {
+            self.findings.push(
+                Finding::info(
+                    "mapper.shared-without-owner",
+                    format!("no sharer of '{name}' becomes its Owner; {owner} gets Owner so someone can manage it"),
+                )
+                .help("give the sharing file (--sharing) if it was left out, or change the Owner after the import"),
+            );
+            self.grant(
+                target,
+                grantee.clone(),
+                ItemRole::Owner,
+                "no owner in the source".into(),
+                None,
+            );
         }
     }
 

@@ -522,8 +522,12 @@ fn pending_deleted_and_suspended_shares_get_no_grant() {
         v.shares.push(s);
     }
     let p = plan(&v);
-    let member_grants = p.grants.iter().filter(|g| g.source_access != "personal").count();
-    assert_eq!(member_grants, 0);
+    let sharer_grants = p
+        .grants
+        .iter()
+        .filter(|g| g.grantee.label() != "sam@northwind.example")
+        .count();
+    assert_eq!(sharer_grants, 0);
     assert!(p.invitations.is_empty());
     assert_eq!(codes(&p).iter().filter(|c| **c == "mapper.share-not-active").count(), 3);
     let reasons: Vec<_> = p.unmatched.iter().map(|u| (u.email.as_str(), u.reason)).collect();
@@ -579,7 +583,7 @@ fn personal_folders_and_root_items_are_owned_by_the_importer() {
         login("3", "", "root"),
         login("4", "Eng", "c"),
     ]);
-    share_user(&mut v, "Eng", "lee@northwind.example", READ);
+    share_user(&mut v, "Eng", "lee@northwind.example", ADMIN);
     let p = plan(&v);
     let mut targets: Vec<&str> = grants_to(&p, "sam@northwind.example")
         .iter()
@@ -780,4 +784,17 @@ fn the_same_guest_from_two_vendors_gets_the_same_invitation_key() {
     let (a, b) = (plan(&lp), plan(&op));
     assert_eq!(a.invitations[0].key, b.invitations[0].key);
     assert_ne!(a.collections[0].key, b.collections[0].key, "collections are per vendor");
+}
+
+#[test]
+fn a_shared_collection_nobody_owns_is_owned_by_the_importer() {
+    let mut v = vault(vec![login("1", "Eng", "a"), login("2", "Fin", "b")]);
+    share_user(&mut v, "Eng", "lee@northwind.example", READ);
+    share_user(&mut v, "Fin", "dana@northwind.example", ADMIN);
+    let p = plan(&v);
+    let sam = grants_to(&p, "sam@northwind.example");
+    assert_eq!(sam.len(), 1);
+    assert_eq!(sam[0].target, key("collection:lastpass:Eng"));
+    assert_eq!(sam[0].role, ItemRole::Owner);
+    assert!(codes(&p).contains(&"mapper.shared-without-owner"));
 }
