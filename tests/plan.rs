@@ -347,3 +347,29 @@ fn the_sample_policy_changes_the_plan() {
     let sample_policy = sample("vaultferry.toml");
     plan(&ONEPASSWORD, &db, &["--policy", sample_policy.to_str().unwrap()]).success();
 }
+
+#[test]
+fn the_policy_can_turn_on_html_entity_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let severity_of_entities = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["--json"];
+        args.extend_from_slice(extra);
+        let plan = plan(&LASTPASS, &db, &args).success().json();
+        plan["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["code"] == "lastpass.html-entities")
+            .filter_map(|f| f["severity"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // The sample has entity-encoded values: kept and warned about by default…
+    assert!(severity_of_entities(&[]).contains(&"warning".to_owned()));
+    // …decoded (and only noted) when the policy asks.
+    let policy = dir.path().join("vaultferry.toml");
+    std::fs::write(&policy, "decode_html_entities = true\n").unwrap();
+    let decoded = severity_of_entities(&["--policy", policy.to_str().unwrap()]);
+    assert!(!decoded.is_empty());
+    assert!(decoded.iter().all(|s| s == "info"), "{decoded:?}");
+}
