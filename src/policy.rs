@@ -135,6 +135,9 @@ impl Policy {
             let mut position = Position::file(file);
             if let Some(span) = e.span() {
                 position = position.line(ctx.line(span.start));
+                if let Some(key) = ctx.key_at(span.start) {
+                    position = position.field(key);
+                }
             }
             PolicyError {
                 position,
@@ -318,6 +321,30 @@ impl Ctx<'_> {
         bytes.iter().take(end).filter(|&&b| b == b'\n').count() as u64 + 1
     }
 
+    /// The dotted key written on the line of `offset` (`roles.edit`), for
+    /// errors the toml crate reports by span only (wrong types, unknown keys).
+    fn key_at(&self, offset: usize) -> Option<String> {
+        let before = self.text.get(..offset.min(self.text.len()))?;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = self.text.get(start..)?.lines().next()?;
+        let (key, _) = line.split_once('=')?;
+        let key = key.trim().trim_matches('"');
+        if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+            return None;
+        }
+        let table = before
+            .get(..start)?
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('[') && !l.starts_with("[["))
+            .map(|l| l.trim_matches(['[', ']']).trim().to_owned());
+        Some(match table {
+            Some(t) if !t.is_empty() => format!("{t}.{key}"),
+            _ => key.to_owned(),
+        })
+    }
+
     fn error(&self, offset: usize, key: &str, message: impl Into<String>) -> PolicyError {
         PolicyError {
             position: Position::file(self.file).line(self.line(offset)).field(key),
@@ -387,7 +414,11 @@ hide_passwords = "collaborator"
         let err = Policy::from_toml("import_archived = true\ninvite_guest = false\n", "p.toml").unwrap_err();
         assert_eq!(err.position.file.as_deref(), Some("p.toml"));
         assert_eq!(err.position.line, Some(2));
+        assert_eq!(err.position.field.as_deref(), Some("invite_guest"));
         assert!(err.message.contains("invite_guest"), "{err}");
+        let err = Policy::from_toml("[roles]\nadmin = \"owner\"\nadmn = \"owner\"\n", "p.toml").unwrap_err();
+        assert_eq!(err.position.line, Some(3));
+        assert_eq!(err.position.field.as_deref(), Some("roles.admn"));
     }
 
     #[test]
@@ -415,8 +446,9 @@ hide_passwords = "collaborator"
             assert_eq!(err.position.field.as_deref(), Some(key), "{text}: {err}");
             assert_eq!(err.position.line, Some(1), "{text}");
         }
-        let err = Policy::from_toml("invite_guests = \"yes\"", "p.toml").unwrap_err();
-        assert_eq!(err.position.line, Some(1));
+        let err = Policy::from_toml("\ninvite_guests = \"yes\"", "p.toml").unwrap_err();
+        assert_eq!(err.position.line, Some(2));
+        assert_eq!(err.position.field.as_deref(), Some("invite_guests"));
     }
 
     #[test]
