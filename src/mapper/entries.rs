@@ -1,8 +1,10 @@
 //! Entries → accounts and secrets, and the duplicate check against the
 //! workspace.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::model::{Entry, EntryKind, Field, FieldKind, FieldValue, Finding, Position};
-use crate::workspace::{ImportKey, SecretType, Snapshot};
+use crate::workspace::{Account, ImportKey, SecretType, Snapshot};
 
 use super::{PlannedAccount, PlannedSecret};
 
@@ -126,22 +128,29 @@ fn account_domain(url: Option<&String>, urls: &[String]) -> Option<String> {
     url.into_iter().chain(urls.iter()).find_map(|u| login_domain(u))
 }
 
-fn same_username(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
-}
-
 /// Marks accounts that duplicate a workspace account created some other
 /// way (same username and login domain, different or no import key).
 /// An account that already carries this plan's key is the same object, not
-/// a duplicate: the diff decides whether it changed.
+/// a duplicate: the diff decides whether it changed. The workspace side is
+/// indexed once, so a large export against a large workspace stays linear.
 pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
+    let keyed: HashSet<&ImportKey> = snapshot
+        .accounts
+        .iter()
+        .filter_map(|w| w.import.import_key.as_ref())
+        .collect();
+    let mut by_login: HashMap<(String, String), &Account> = HashMap::new();
+    for w in &snapshot.accounts {
+        let Some(user) = w.username.as_deref().filter(|u| !u.trim().is_empty()) else {
+            continue;
+        };
+        if let Some(domain) = account_domain(w.url.as_ref(), &w.urls) {
+            by_login.entry((user.trim().to_lowercase(), domain)).or_insert(w);
+        }
+    }
     let mut findings = Vec::new();
     for a in accounts.iter_mut() {
-        if snapshot
-            .accounts
-            .iter()
-            .any(|w| w.import.import_key.as_ref() == Some(&a.key))
-        {
+        if keyed.contains(&a.key) {
             continue;
         }
         let Some(user) = a.username.as_deref().filter(|u| !u.trim().is_empty()) else {
@@ -150,11 +159,7 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
         let Some(domain) = account_domain(a.url.as_ref(), &a.urls) else {
             continue;
         };
-        let existing = snapshot.accounts.iter().find(|w| {
-            w.username.as_deref().is_some_and(|wu| same_username(wu, user))
-                && account_domain(w.url.as_ref(), &w.urls).as_deref() == Some(domain.as_str())
-        });
-        if let Some(w) = existing {
+        if let Some(w) = by_login.get(&(user.trim().to_lowercase(), domain.clone())) {
             a.duplicate_of = Some(w.id);
             let mut position = Position::file(file);
             position.line = a.source_line;
@@ -188,13 +193,14 @@ fn same_notes(a: Option<&str>, b: Option<&str>) -> bool {
 /// Marks secrets equal to a workspace secret (type, title, notes and
 /// fields) that carries another import key or none.
 pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
+    let keyed: HashSet<&ImportKey> = snapshot
+        .secrets
+        .iter()
+        .filter_map(|w| w.import.import_key.as_ref())
+        .collect();
     let mut findings = Vec::new();
     for s in secrets.iter_mut() {
-        if snapshot
-            .secrets
-            .iter()
-            .any(|w| w.import.import_key.as_ref() == Some(&s.key))
-        {
+        if keyed.contains(&s.key) {
             continue;
         }
         let existing = snapshot.secrets.iter().find(|w| {

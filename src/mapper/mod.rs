@@ -11,7 +11,7 @@ mod sharing;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub use entries::{login_domain, secret_type};
 pub use plan::*;
@@ -118,6 +118,8 @@ pub(crate) struct Mapper<'a> {
     pub accounts_by_folder: HashMap<Vec<String>, Vec<ImportKey>>,
     /// Planned collections by folder path.
     pub collection_keys: HashMap<Vec<String>, ImportKey>,
+    /// Position of each grant in `plan.grants`, by key.
+    grant_index: HashMap<ImportKey, usize>,
     pub findings: Vec<Finding>,
 }
 
@@ -157,10 +159,12 @@ pub fn normalize_email(email: &str) -> String {
 impl<'a> Mapper<'a> {
     fn new(vault: &'a Vault, policy: &'a Policy, snapshot: &'a Snapshot, importer: String) -> Mapper<'a> {
         let mut folders: Vec<Vec<String>> = Vec::new();
+        let mut seen: HashSet<Vec<String>> = HashSet::new();
         let mut add = |path: &[String]| {
             for depth in 1..=path.len() {
                 let prefix = path.get(..depth).unwrap_or_default();
-                if !folders.iter().any(|f| f == prefix) {
+                if !seen.contains(prefix) {
+                    seen.insert(prefix.to_vec());
                     folders.push(prefix.to_vec());
                 }
             }
@@ -196,6 +200,7 @@ impl<'a> Mapper<'a> {
             items_by_folder: HashMap::new(),
             accounts_by_folder: HashMap::new(),
             collection_keys: HashMap::new(),
+            grant_index: HashMap::new(),
             findings: Vec::new(),
         }
     }
@@ -402,7 +407,7 @@ impl<'a> Mapper<'a> {
         lowered_from: Option<ItemRole>,
     ) {
         let key = grant_key(&target, &grantee);
-        if let Some(existing) = self.plan.grants.iter_mut().find(|g| g.key == key) {
+        if let Some(existing) = self.grant_index.get(&key).and_then(|&i| self.plan.grants.get_mut(i)) {
             // ItemRole orders Owner < Manager < Collaborator.
             if role < existing.role {
                 existing.role = role;
@@ -411,6 +416,7 @@ impl<'a> Mapper<'a> {
             }
             return;
         }
+        self.grant_index.insert(key.clone(), self.plan.grants.len());
         self.plan.grants.push(PlannedGrant {
             key,
             target,

@@ -9,6 +9,8 @@
 //! Shares carry no position of their own (the sharing parsers point at the
 //! file in their findings), so these findings name the folder and person.
 
+use std::collections::HashSet;
+
 use crate::model::{Access, Finding, Principal, Share, ShareStatus};
 use crate::workspace::{domain_in, ImportKey, ItemRole, MemberState, PartnershipState, Role};
 
@@ -144,11 +146,8 @@ fn unmatched(m: &mut Mapper<'_>, share: &Share, email: &str, name: Option<&str>,
         if !u.access.contains(&access) {
             u.access.push(access);
         }
-        for i in items {
-            if !u.items.contains(&i) {
-                u.items.push(i);
-            }
-        }
+        let known: HashSet<ImportKey> = u.items.iter().cloned().collect();
+        u.items.extend(items.into_iter().filter(|i| !known.contains(i)));
         if u.name.is_none() {
             u.name = name.map(str::to_owned);
         }

@@ -798,3 +798,26 @@ fn a_shared_collection_nobody_owns_is_owned_by_the_importer() {
     assert_eq!(sam[0].role, ItemRole::Owner);
     assert!(codes(&p).contains(&"mapper.shared-without-owner"));
 }
+
+#[test]
+fn a_large_export_is_fully_accounted_for() {
+    let mut entries = Vec::new();
+    for i in 0..20_000 {
+        let folder = if i % 4 == 0 {
+            String::new()
+        } else {
+            format!("F{}/S{}", i % 300, i % 7)
+        };
+        entries.push(login(&i.to_string(), &folder, &format!("site{i}")));
+    }
+    let mut v = vault(entries);
+    for f in 0..300 {
+        share_user(&mut v, &format!("F{f}"), "mark@northwind.example", READ);
+        share_user(&mut v, &format!("F{f}"), "lee@northwind.example", ADMIN);
+    }
+    let p = plan(&v);
+    assert!(p.reconcile().holds());
+    assert_eq!(p.accounts.len(), 20_000);
+    let mark = &p.unmatched[0];
+    assert_eq!(mark.items.len(), 15_000, "every item in a shared folder is listed once");
+}
