@@ -3,6 +3,7 @@
 
 mod inspect;
 mod output;
+mod plan;
 mod source_args;
 mod workspace;
 
@@ -38,6 +39,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Create the embedded workspace from a seed, or show what it holds.
     Workspace(workspace::WorkspaceArgs),
+    /// Show what an import would create in the workspace, writing nothing.
+    Plan(plan::PlanArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -58,5 +61,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Inspect(args) => inspect::run(&args, &mut out),
         Command::Workspace(args) => workspace::run(&args, &mut out),
+        Command::Plan(args) => plan::run(&args, &mut out),
     }
 }

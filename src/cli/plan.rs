@@ -1,0 +1,421 @@
+//! `vaultferry plan`: what an import would create, without writing anything.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{Output, SourceArgs};
+use crate::mapper::{self, Plan, PlannedCollection};
+use crate::model::{Severity, SourceKind};
+use crate::policy::Policy;
+use crate::sources;
+use crate::workspace::ImportKey;
+use crate::Error;
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The import policy (vaultferry.toml, keys in formats/policy.md);
+    /// without it, the defaults.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The workspace database (created by `workspace init`).
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+    /// The member running the import: an active owner, super admin or admin
+    /// (default: the workspace owner). Guests and login-only members are refused.
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub importer: Option<String>,
+    /// Print the whole plan as JSON, secrets redacted (keys in formats/plan.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
+    // Configuration first: a bad policy or a refused importer stops the run
+    // before the export is read.
+    let policy = match &args.policy {
+        Some(path) => Policy::load(path)?,
+        None => Policy::default(),
+    };
+    let workspace = crate::workspace::open_sqlite(&args.db)?;
+    let snapshot = workspace.snapshot()?;
+    let importer = mapper::resolve_importer(&snapshot, args.importer.as_deref())
+        .map_err(|e| Error::Usage(e.0))?
+        .email
+        .clone();
+    let mut options = args.source.options();
+    options.decode_html_entities |= policy.decode_html_entities;
+    let mut vault = sources::read_export(&args.source.export, &options)?;
+    if let Some(sharing) = &args.source.sharing {
+        sources::read_sharing(&mut vault, sharing, &options)?;
+    }
+    let plan = mapper::map(&vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    if args.json {
+        out.json(&plan, false)?;
+    } else {
+        summary(&plan, out)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn format_name(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::LastpassCsv => "LastPass CSV",
+        SourceKind::Onepassword1pux => "1Password 1PUX",
+        SourceKind::Onepassword1pif => "1Password 1PIF",
+        SourceKind::OnepasswordCsv => "1Password CSV",
+    }
+}
+
+/// Most findings listed one by one; the rest are counted (all are in --json).
+const FINDINGS_SHOWN: usize = 50;
+
+/// The human summary, in the order the issue lists: collections, accounts,
+/// secrets by type, grants by role, teams, invitations by partner, lowered
+/// roles, unmatched users, skipped entries, reconciliation, findings.
+pub fn summary(plan: &Plan, out: &mut Output) -> Result<(), Error> {
+    out.line(format!(
+        "Plan: {} ({}) → {}, as {}",
+        plan.file,
+        format_name(plan.source),
+        plan.workspace,
+        plan.importer
+    ))?;
+
+    out.line(format!("collections: {}", plan.collections.len()))?;
+    let mut children: BTreeMap<Option<&ImportKey>, Vec<&PlannedCollection>> = BTreeMap::new();
+    for c in &plan.collections {
+        children.entry(c.parent.as_ref()).or_default().push(c);
+    }
+    let mut stack: Vec<(usize, &PlannedCollection)> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|c| (1, *c))
+        .collect();
+    while let Some((depth, c)) = stack.pop() {
+        let shared = if c.shared { "shared, " } else { "" };
+        out.line(format!("{}{}  ({shared}{} items)", "  ".repeat(depth), c.name, c.items))?;
+        if let Some(kids) = children.get(&Some(&c.key)) {
+            stack.extend(kids.iter().rev().map(|k| (depth + 1, *k)));
+        }
+    }
+    let at_root = plan.accounts.iter().filter(|a| a.collection.is_none()).count()
+        + plan.secrets.iter().filter(|s| s.collection.is_none()).count();
+    if at_root > 0 {
+        out.line(format!("  (no collection: {at_root} items)"))?;
+    }
+
+    let by_type: Vec<String> = plan
+        .secrets_by_type()
+        .iter()
+        .map(|(t, n)| format!("{} {n}", t.name()))
+        .collect();
+    out.line(format!(
+        "accounts: {}   secrets: {}{}",
+        plan.accounts.len(),
+        plan.secrets.len(),
+        paren(&by_type)
+    ))?;
+
+    let by_role: Vec<String> = plan
+        .grants_by_role()
+        .iter()
+        .map(|(r, n)| format!("{} {n}", r.name()))
+        .collect();
+    out.line(format!("grants: {}{}", plan.grants.len(), paren(&by_role)))?;
+
+    let teams: Vec<String> = plan
+        .teams
+        .iter()
+        .map(|t| match t.existing {
+            Some(_) => format!("{} (existing, {} members named)", t.name, t.members.len()),
+            None if t.members.is_empty() => format!("{} (new, no members named)", t.name),
+            None => format!("{} (new: {})", t.name, t.members.join(", ")),
+        })
+        .collect();
+    out.line(format!(
+        "teams: {}",
+        if teams.is_empty() {
+            "none".to_owned()
+        } else {
+            teams.join(", ")
+        }
+    ))?;
+
+    out.line(format!("guest invitations: {}", plan.invitations.len()))?;
+    let mut by_partner: BTreeMap<Option<&str>, Vec<&str>> = BTreeMap::new();
+    for i in &plan.invitations {
+        by_partner.entry(i.partner.as_deref()).or_default().push(&i.email);
+    }
+    // Partners first, then the guests who join none.
+    for (partner, emails) in by_partner
+        .iter()
+        .filter(|(p, _)| p.is_some())
+        .chain(by_partner.get_key_value(&None))
+    {
+        out.line(format!(
+            "  {}: {}",
+            partner.unwrap_or("(no partner)"),
+            emails.join(", ")
+        ))?;
+    }
+
+    let lowered: Vec<String> = plan
+        .grants
+        .iter()
+        .filter_map(|g| {
+            let from = g.lowered_from?;
+            Some(format!(
+                "{} on {}: {} ({}) → {}",
+                g.grantee.label(),
+                target_name(plan, &g.target),
+                g.source_access,
+                from.name(),
+                g.role.name()
+            ))
+        })
+        .collect();
+    if !lowered.is_empty() {
+        out.line(format!("lowered roles: {}", lowered.len()))?;
+        for l in &lowered {
+            out.line(format!("  {l}"))?;
+        }
+    }
+
+    out.line(format!("unmatched users: {}", plan.unmatched.len()))?;
+    for u in &plan.unmatched {
+        let access: Vec<String> = u
+            .access
+            .iter()
+            .map(|a| format!("{} ({})", a.folder, a.access))
+            .collect();
+        out.line(format!(
+            "  {} ({}): {}, {} items",
+            u.email,
+            u.reason.describe(),
+            access.join(", "),
+            u.items.len()
+        ))?;
+    }
+
+    let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &plan.skipped {
+        *skipped.entry(s.reason.name()).or_default() += 1;
+    }
+    let skipped: Vec<String> = skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    out.line(format!(
+        "skipped: {}",
+        if skipped.is_empty() {
+            "none".to_owned()
+        } else {
+            skipped.join(", ")
+        }
+    ))?;
+
+    let r = plan.reconcile();
+    out.line(format!(
+        "reconciliation: {} source entries = {} accounts + {} secrets + {} skipped{}{}",
+        r.source_entries,
+        r.accounts,
+        r.secrets,
+        r.skipped,
+        if r.duplicates > 0 {
+            format!(" ({} duplicates of workspace items, not created)", r.duplicates)
+        } else {
+            String::new()
+        },
+        if r.holds() { "" } else { "  MISMATCH" }
+    ))?;
+
+    out.line(format!(
+        "findings: {} errors, {} warnings, {} info",
+        plan.findings_by_severity(Severity::Error),
+        plan.findings_by_severity(Severity::Warning),
+        plan.findings_by_severity(Severity::Info)
+    ))?;
+    let mut sorted: Vec<_> = plan.findings.iter().collect();
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in sorted.iter().take(FINDINGS_SHOWN) {
+        out.line(format!("  {f}"))?;
+    }
+    if sorted.len() > FINDINGS_SHOWN {
+        out.line(format!(
+            "  … and {} more (all are in --json)",
+            sorted.len() - FINDINGS_SHOWN
+        ))?;
+    }
+    Ok(())
+}
+
+fn paren(parts: &[String]) -> String {
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// A grant target as a reviewer knows it: the collection path or item name.
+fn target_name(plan: &Plan, key: &ImportKey) -> String {
+    if let Some(c) = plan.collection(key) {
+        let mut names = vec![c.name.clone()];
+        let mut parent = c.parent.as_ref();
+        while let Some(p) = parent.and_then(|k| plan.collection(k)) {
+            names.push(p.name.clone());
+            parent = p.parent.as_ref();
+            if names.len() > plan.collections.len() {
+                break;
+            }
+        }
+        names.reverse();
+        return names.join("/");
+    }
+    if let Some(a) = plan.accounts.iter().find(|a| &a.key == key) {
+        return format!("account '{}'", a.name);
+    }
+    if let Some(s) = plan.secrets.iter().find(|s| &s.key == key) {
+        return format!("secret '{}'", s.title);
+    }
+    key.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::mapper::*;
+    use crate::model::Finding;
+    use crate::workspace::ItemRole;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn key(s: &str) -> ImportKey {
+        ImportKey(s.into())
+    }
+
+    #[test]
+    fn the_summary_names_invitations_by_partner_lowered_roles_and_unmatched_users() {
+        let coll = |k: &str, name: &str, parent: Option<&str>, items| PlannedCollection {
+            key: key(k),
+            path: vec![name.into()],
+            name: name.into(),
+            parent: parent.map(key),
+            shared: parent.is_none(),
+            items,
+        };
+        let plan = Plan {
+            source: SourceKind::LastpassCsv,
+            file: "company.csv".into(),
+            workspace: "Northwind Robotics".into(),
+            importer: "sam@northwind.example".into(),
+            collections: vec![
+                coll("c:eng", "Engineering", None, 2),
+                coll("c:vendors", "Vendors", None, 1),
+                coll("c:db", "Databases", Some("c:eng"), 3),
+            ],
+            accounts: vec![],
+            secrets: vec![],
+            teams: vec![PlannedTeam {
+                key: key("team:ops"),
+                name: "Ops".into(),
+                members: vec!["lee@northwind.example".into()],
+                existing: None,
+            }],
+            invitations: vec![
+                PlannedInvitation {
+                    key: key("invitation:jules@studio-jules.example"),
+                    email: "jules@studio-jules.example".into(),
+                    name: None,
+                    partner: None,
+                    guest_admin: false,
+                    folders: vec!["Vendors".into()],
+                },
+                PlannedInvitation {
+                    key: key("invitation:ravi@acme-partners.example"),
+                    email: "ravi@acme-partners.example".into(),
+                    name: None,
+                    partner: Some("Acme Partners".into()),
+                    guest_admin: true,
+                    folders: vec!["Vendors".into()],
+                },
+            ],
+            grants: vec![PlannedGrant {
+                key: key("g"),
+                target: key("c:vendors"),
+                grantee: PlannedGrantee::Guest {
+                    email: "ravi@acme-partners.example".into(),
+                },
+                role: ItemRole::Collaborator,
+                source_access: "admin".into(),
+                lowered_from: Some(ItemRole::Owner),
+            }],
+            unmatched: vec![UnmatchedUser {
+                email: "mark@northwind.example".into(),
+                name: None,
+                reason: UnmatchedReason::LeftCompany,
+                access: vec![UnmatchedAccess {
+                    folder: "Engineering".into(),
+                    access: "edit".into(),
+                }],
+                items: vec![key("a:1"), key("a:2")],
+            }],
+            skipped: vec![],
+            findings: vec![Finding::warning("mapper.guest-role-lowered", "ravi lowered")],
+            source_entries: 0,
+        };
+        let buf = Buf::default();
+        let mut out = Output::new(buf.clone());
+        summary(&plan, &mut out).unwrap();
+        out.flush().unwrap();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let pos = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s:?} missing from:\n{text}"));
+        assert!(pos("    Databases  (3 items)") > pos("  Engineering  (shared, 2 items)"));
+        assert!(
+            pos("  Vendors") > pos("    Databases"),
+            "children follow their parent:\n{text}"
+        );
+        pos("Plan: company.csv (LastPass CSV) → Northwind Robotics, as sam@northwind.example");
+        pos("teams: Ops (new: lee@northwind.example)");
+        pos("  Acme Partners: ravi@acme-partners.example");
+        pos("  (no partner): jules@studio-jules.example");
+        assert!(pos("(no partner)") > pos("Acme Partners:"));
+        pos("ravi@acme-partners.example on Vendors: admin (owner) → collaborator");
+        pos("mark@northwind.example (left the company): Engineering (edit), 2 items");
+        pos("findings: 0 errors, 1 warnings, 0 info");
+        // Sections in the order the issue lists.
+        let order = [
+            "collections:",
+            "accounts:",
+            "grants:",
+            "teams:",
+            "guest invitations:",
+            "unmatched users:",
+            "reconciliation:",
+            "findings:",
+        ];
+        assert!(order.windows(2).all(|w| pos(w[0]) < pos(w[1])), "{text}");
+    }
+}

@@ -1,0 +1,252 @@
+//! Entries → accounts and secrets, and the duplicate check against the
+//! workspace.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{Entry, EntryKind, Field, FieldKind, FieldValue, Finding, Position};
+use crate::workspace::{Account, ImportKey, SecretType, Snapshot};
+
+use super::{PlannedAccount, PlannedSecret};
+
+/// The secret type an entry kind becomes when it is not an account kind.
+/// Kinds the product has no type for (cards, identities, passports, API
+/// credentials…) become custom secrets with all their fields.
+pub fn secret_type(kind: EntryKind) -> SecretType {
+    match kind {
+        EntryKind::SecureNote => SecretType::Secret,
+        EntryKind::Wifi => SecretType::Wifi,
+        EntryKind::SshKey => SecretType::SshKey,
+        EntryKind::Database => SecretType::Database,
+        EntryKind::Server => SecretType::Server,
+        EntryKind::SoftwareLicense => SecretType::SoftwareLicense,
+        _ => SecretType::Custom,
+    }
+}
+
+pub fn account(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> PlannedAccount {
+    let mut urls = entry.urls.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    let url = urls.next();
+    PlannedAccount {
+        key,
+        source_id: entry.source_id.clone(),
+        source_kind: entry.kind,
+        collection,
+        name: entry.title.clone(),
+        url,
+        urls: urls.collect(),
+        username: entry.username.clone(),
+        password: entry.password.clone(),
+        totp: entry.totp.clone(),
+        notes: entry.notes.clone(),
+        fields: entry.fields.clone(),
+        tags: entry.tags.clone(),
+        attachments: entry.attachments.clone(),
+        source_line: entry.line,
+        duplicate_of: None,
+    }
+}
+
+/// Secrets have no username, password, URL or TOTP slot; a database or
+/// server entry (LastPass note types, 1Password categories) often carries
+/// them in the standard slots, so they become the first fields instead of
+/// being dropped.
+pub fn secret(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> PlannedSecret {
+    let mut fields = Vec::new();
+    if let Some(u) = entry.username.as_deref().filter(|u| !u.is_empty()) {
+        fields.push(Field::plain("username", u));
+    }
+    if let Some(p) = entry.password.as_ref().filter(|p| !p.is_empty()) {
+        fields.push(Field {
+            label: "password".into(),
+            value: FieldValue::Concealed(p.clone()),
+            kind: FieldKind::Concealed,
+            group: None,
+        });
+    }
+    for (i, u) in entry.urls.iter().filter(|u| !u.trim().is_empty()).enumerate() {
+        let label = if i == 0 {
+            "url".to_owned()
+        } else {
+            format!("url {}", i + 1)
+        };
+        fields.push(Field::plain(label, u.trim()).kind(FieldKind::Url));
+    }
+    if let Some(t) = entry.totp.as_ref().filter(|t| !t.is_empty()) {
+        fields.push(Field {
+            label: "one-time password".into(),
+            value: FieldValue::Concealed(t.clone()),
+            kind: FieldKind::Totp,
+            group: None,
+        });
+    }
+    fields.extend(entry.fields.iter().cloned());
+    PlannedSecret {
+        key,
+        source_id: entry.source_id.clone(),
+        source_kind: entry.kind,
+        source_type: entry.source_type.clone(),
+        collection,
+        secret_type: secret_type(entry.kind),
+        title: entry.title.clone(),
+        notes: entry.notes.clone(),
+        fields,
+        tags: entry.tags.clone(),
+        attachments: entry.attachments.clone(),
+        source_line: entry.line,
+        duplicate_of: None,
+    }
+}
+
+/// The login domain of a URL: its host, lowercase, without `www.`, port
+/// or credentials. Exports hold URLs with and without a scheme
+/// (`https://a.example/login`, `a.example`), and LastPass writes `http://sn`
+/// for secure notes, which has a host but is no login: callers only compare
+/// accounts.
+pub fn login_domain(url: &str) -> Option<String> {
+    let rest = url.trim();
+    let rest = match rest.find("://") {
+        Some(i) => rest.get(i + 3..)?,
+        None => rest,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host
+    } else {
+        host.split(':').next()?
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_owned();
+    if host.is_empty() {
+        None
+    } else {
+        Some(host)
+    }
+}
+
+fn account_domain(url: Option<&String>, urls: &[String]) -> Option<String> {
+    url.into_iter().chain(urls.iter()).find_map(|u| login_domain(u))
+}
+
+/// Marks accounts that duplicate a workspace account created some other
+/// way (same username and login domain, different or no import key).
+/// An account that already carries this plan's key is the same object, not
+/// a duplicate: the diff decides whether it changed. The workspace side is
+/// indexed once, so a large export against a large workspace stays linear.
+pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
+    let keyed: HashSet<&ImportKey> = snapshot
+        .accounts
+        .iter()
+        .filter_map(|w| w.import.import_key.as_ref())
+        .collect();
+    let mut by_login: HashMap<(String, String), &Account> = HashMap::new();
+    for w in &snapshot.accounts {
+        let Some(user) = w.username.as_deref().filter(|u| !u.trim().is_empty()) else {
+            continue;
+        };
+        if let Some(domain) = account_domain(w.url.as_ref(), &w.urls) {
+            by_login.entry((user.trim().to_lowercase(), domain)).or_insert(w);
+        }
+    }
+    let mut findings = Vec::new();
+    for a in accounts.iter_mut() {
+        if keyed.contains(&a.key) {
+            continue;
+        }
+        let Some(user) = a.username.as_deref().filter(|u| !u.trim().is_empty()) else {
+            continue;
+        };
+        let Some(domain) = account_domain(a.url.as_ref(), &a.urls) else {
+            continue;
+        };
+        if let Some(w) = by_login.get(&(user.trim().to_lowercase(), domain.clone())) {
+            a.duplicate_of = Some(w.id);
+            let mut position = Position::file(file);
+            position.line = a.source_line;
+            findings.push(
+                Finding::warning(
+                    "mapper.duplicate-account",
+                    format!(
+                        "account '{}' has the same username and login domain ({domain}) as workspace account '{}' (id {}); it will not be created",
+                        a.name, w.name, w.id
+                    ),
+                )
+                .at(position)
+                .help("merge them by hand in the workspace if they differ, or delete one of them before importing"),
+            );
+        }
+    }
+    findings
+}
+
+fn same_fields(a: &[Field], b: &[Field]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.label == y.label && x.value.expose() == y.value.expose())
+}
+
+fn same_notes(a: Option<&str>, b: Option<&str>) -> bool {
+    a.unwrap_or("").trim() == b.unwrap_or("").trim()
+}
+
+/// Marks secrets equal to a workspace secret (type, title, notes and
+/// fields) that carries another import key or none.
+pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
+    let keyed: HashSet<&ImportKey> = snapshot
+        .secrets
+        .iter()
+        .filter_map(|w| w.import.import_key.as_ref())
+        .collect();
+    let mut findings = Vec::new();
+    for s in secrets.iter_mut() {
+        if keyed.contains(&s.key) {
+            continue;
+        }
+        let existing = snapshot.secrets.iter().find(|w| {
+            w.secret_type == s.secret_type
+                && w.title == s.title
+                && same_notes(w.notes.as_deref(), s.notes.as_deref())
+                && same_fields(&w.fields, &s.fields)
+        });
+        if let Some(w) = existing {
+            s.duplicate_of = Some(w.id);
+            let mut position = Position::file(file);
+            position.line = s.source_line;
+            findings.push(
+                Finding::warning(
+                    "mapper.duplicate-secret",
+                    format!(
+                        "{} secret '{}' has the same title and content as workspace secret id {}; it will not be created",
+                        s.secret_type.name(),
+                        s.title,
+                        w.id
+                    ),
+                )
+                .at(position),
+            );
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_domains_drop_scheme_www_port_and_credentials() {
+        assert_eq!(
+            login_domain("https://www.GitHub.com/login").as_deref(),
+            Some("github.com")
+        );
+        assert_eq!(login_domain("github.com").as_deref(), Some("github.com"));
+        assert_eq!(
+            login_domain("ftp://u:p@files.example:2121/x").as_deref(),
+            Some("files.example")
+        );
+        assert_eq!(login_domain("https://a.example?x=1").as_deref(), Some("a.example"));
+        assert_eq!(login_domain(""), None);
+        assert_eq!(login_domain("https://"), None);
+    }
+}

@@ -1,0 +1,439 @@
+//! Shares → grants, teams, guest invitations and unmatched users.
+//!
+//! Who a sharer is decides what they get (ARCHITECTURE.md, "Mapping rules"):
+//! an active workspace member gets a grant; someone inside the company's
+//! domains who is not (or no longer) a member gets nothing and is listed;
+//! an outside person is shared with through an accepted partnership, or
+//! invited as a guest, joining the local partner of their domain.
+//!
+//! Shares carry no position of their own (the sharing parsers point at the
+//! file in their findings), so these findings name the folder and person.
+
+use std::collections::HashSet;
+
+use crate::model::{Access, Finding, Principal, Share, ShareStatus};
+use crate::workspace::{domain_in, ImportKey, ItemRole, MemberState, PartnershipState, Role};
+
+use super::{
+    invitation_key, normalize_email, team_key, Mapper, PlannedGrantee, PlannedInvitation, PlannedTeam, UnmatchedAccess,
+    UnmatchedReason, UnmatchedUser,
+};
+
+pub(crate) fn shares(m: &mut Mapper<'_>) {
+    let shares = m.vault.shares.clone();
+    for share in &shares {
+        let folder = share.folder.join("/");
+        if m.policy.skips_folder(&share.folder) {
+            m.findings.push(Finding::info(
+                "mapper.share-in-skipped-folder",
+                format!(
+                    "the share of '{folder}' with {} is ignored: the policy skips that folder",
+                    who(share)
+                ),
+            ));
+            continue;
+        }
+        if !m.folders.iter().any(|f| f == &share.folder) {
+            m.findings.push(
+                Finding::warning(
+                    "mapper.share-folder-missing",
+                    format!(
+                        "the sharing data shares folder '{folder}' with {}, but the export has no such folder; no grant is made",
+                        who(share)
+                    ),
+                )
+                .help("check that the sharing file and the export come from the same account and date"),
+            );
+            continue;
+        }
+        let Some(target) = m.collection_keys.get(&share.folder).cloned() else {
+            m.findings.push(Finding::info(
+                "mapper.share-folder-empty",
+                format!(
+                    "folder '{folder}' is shared with {} but no collection is created for it (it is empty)",
+                    who(share)
+                ),
+            ));
+            continue;
+        };
+        if share.status != ShareStatus::Active {
+            not_active(m, share);
+            continue;
+        }
+        match &share.principal {
+            Principal::User { email, name } => user(m, share, &target, email, name.as_deref()),
+            Principal::Group { group, members } => group_share(m, share, &target, group, members),
+        }
+    }
+}
+
+fn who(share: &Share) -> String {
+    match &share.principal {
+        Principal::User { email, .. } => normalize_email(email),
+        Principal::Group { group, .. } => format!("group '{group}'"),
+    }
+}
+
+/// The role the policy gives this access, before any workspace rule caps it.
+fn mapped_role(m: &Mapper<'_>, access: &Access) -> ItemRole {
+    let roles = &m.policy.roles;
+    if access.admin {
+        roles.admin
+    } else if access.edit {
+        roles.edit
+    } else if access.hide_passwords {
+        roles.hide_passwords
+    } else {
+        roles.read_only
+    }
+}
+
+/// The source's words for the access, for findings: the raw permissions
+/// when the parser kept them.
+fn source_words(share: &Share) -> String {
+    match &share.source_access {
+        Some(raw) => format!("{} ({raw})", share.access.describe()),
+        None => share.access.describe(),
+    }
+}
+
+fn edit_not_admin(m: &mut Mapper<'_>, share: &Share, role: ItemRole) {
+    if share.access.edit && !share.access.admin && role == ItemRole::Collaborator {
+        let folder = m.display_path(&share.folder);
+        m.findings.push(
+            Finding::info(
+                "mapper.edit-not-admin",
+                format!(
+                    "{} could edit but not administer '{folder}'; they get Collaborator (Owner would also let them share it)",
+                    who(share)
+                ),
+            )
+            .help("set [roles] edit = \"owner\" in the policy to give Owner instead"),
+        );
+    }
+}
+
+fn not_active(m: &mut Mapper<'_>, share: &Share) {
+    let (reason, words) = match share.status {
+        ShareStatus::Pending => (UnmatchedReason::NeverAccepted, "never accepted the share"),
+        ShareStatus::Deleted => (UnmatchedReason::Deleted, "was deleted in the source"),
+        _ => (UnmatchedReason::SuspendedInSource, "is suspended in the source"),
+    };
+    let folder = m.display_path(&share.folder);
+    m.findings.push(Finding::warning(
+        "mapper.share-not-active",
+        format!("{} {words}; no grant on '{folder}'", who(share)),
+    ));
+    if let Principal::User { email, name } = &share.principal {
+        unmatched(m, share, email, name.as_deref(), reason);
+    }
+}
+
+fn unmatched(m: &mut Mapper<'_>, share: &Share, email: &str, name: Option<&str>, reason: UnmatchedReason) {
+    let email = normalize_email(email);
+    let folder = m.display_path(&share.folder);
+    let items = m.items_under(&share.folder);
+    let access = UnmatchedAccess {
+        folder,
+        access: share.access.describe(),
+    };
+    if let Some(u) = m
+        .plan
+        .unmatched
+        .iter_mut()
+        .find(|u| u.email == email && u.reason == reason)
+    {
+        if !u.access.contains(&access) {
+            u.access.push(access);
+        }
+        let known: HashSet<ImportKey> = u.items.iter().cloned().collect();
+        u.items.extend(items.into_iter().filter(|i| !known.contains(i)));
+        if u.name.is_none() {
+            u.name = name.map(str::to_owned);
+        }
+        return;
+    }
+    m.plan.unmatched.push(UnmatchedUser {
+        email,
+        name: name.map(str::to_owned),
+        reason,
+        access: vec![access],
+        items,
+    });
+}
+
+fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name: Option<&str>) {
+    let email_n = normalize_email(email);
+    let role = mapped_role(m, &share.access);
+    let folder = m.display_path(&share.folder);
+    let snapshot = m.snapshot;
+    if !looks_like_email(&email_n) {
+        // Sharing data can name a user by login name only (old LastPass
+        // accounts); without a domain nobody can tell inside from outside,
+        // and inviting a guest at a non-address would fail.
+        m.findings.push(
+            Finding::warning(
+                "mapper.sharer-not-an-email",
+                format!("the sharer '{email_n}' of '{folder}' is not an email address; no grant, no invitation"),
+            )
+            .help("grant access by hand in the workspace after the import"),
+        );
+        return;
+    }
+    if let Some(member) = snapshot.member_by_email(&email_n) {
+        match member.state {
+            MemberState::Suspended | MemberState::Removed => {
+                let (reason, words) = if member.state == MemberState::Suspended {
+                    (UnmatchedReason::Suspended, "suspended")
+                } else {
+                    (UnmatchedReason::Removed, "removed")
+                };
+                m.findings.push(Finding::warning(
+                    "mapper.member-not-active",
+                    format!("{email_n} is {words} in the workspace; no grant on '{folder}'"),
+                ));
+                unmatched(m, share, &email_n, name, reason);
+                return;
+            }
+            MemberState::Active | MemberState::Invited => {}
+        }
+        let capped = matches!(member.role, Role::Guest | Role::LoginOnly);
+        let (granted, lowered) = if capped && role != ItemRole::Collaborator {
+            let (code, what) = if member.role == Role::Guest {
+                ("mapper.guest-role-lowered", "a guest")
+            } else {
+                ("mapper.login-only-role-lowered", "a login-only member")
+            };
+            m.findings.push(Finding::warning(
+                code,
+                format!(
+                    "{email_n} had {} on '{folder}' but is {what}; lowered from {} to collaborator",
+                    source_words(share),
+                    role.name()
+                ),
+            ));
+            (ItemRole::Collaborator, Some(role))
+        } else {
+            (role, None)
+        };
+        if !capped {
+            edit_not_admin(m, share, role);
+        }
+        // An existing guest is a member already: granted as a member.
+        let grantee = PlannedGrantee::Member { email: email_n.clone() };
+        m.grant(
+            target.clone(),
+            grantee.clone(),
+            granted,
+            share.access.describe(),
+            lowered,
+        );
+        let guest_admin =
+            member.role == Role::Guest && snapshot.partners.iter().any(|p| p.guest_admins.contains(&member.id));
+        if guest_admin && m.policy.partner_guest_admin_role == ItemRole::Manager {
+            manager_on_accounts(m, share, grantee, role);
+        }
+        return;
+    }
+    if domain_in(&email_n, &m.company_domains) {
+        m.findings.push(
+            Finding::warning(
+                "mapper.internal-not-member",
+                format!(
+                    "{email_n} is inside the company's domains but not a workspace member (left the company?); not invited, no grant on '{folder}'"
+                ),
+            )
+            .help("add them to the workspace (or the directory) and re-run, if they still need access"),
+        );
+        unmatched(m, share, &email_n, name, UnmatchedReason::LeftCompany);
+        return;
+    }
+    outside(m, share, target, &email_n, name, role);
+}
+
+fn looks_like_email(email: &str) -> bool {
+    email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'))
+}
+
+fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name: Option<&str>, role: ItemRole) {
+    let folder = m.display_path(&share.folder);
+    let snapshot = m.snapshot;
+    let partnerships: Vec<_> = snapshot
+        .partnerships
+        .iter()
+        .filter(|p| domain_in(email, &p.domains))
+        .collect();
+    if let Some(p) = partnerships.iter().find(|p| p.state == PartnershipState::Accepted) {
+        // Partnerships carry Collaborator or Manager only.
+        let (granted, lowered) = if role == ItemRole::Owner {
+            m.findings.push(
+                Finding::warning(
+                    "mapper.partnership-role-lowered",
+                    format!(
+                        "{email} had {} on '{folder}'; shared through the {} partnership as collaborator (partnerships carry collaborator or manager only)",
+                        source_words(share),
+                        p.name
+                    ),
+                ),
+            );
+            (ItemRole::Collaborator, Some(role))
+        } else {
+            (role, None)
+        };
+        let grantee = PlannedGrantee::Partnership { name: p.name.clone() };
+        m.grant(target.clone(), grantee, granted, share.access.describe(), lowered);
+        return;
+    }
+    if let Some(p) = partnerships.first() {
+        m.findings.push(
+            Finding::info(
+                "mapper.partnership-not-accepted",
+                format!(
+                    "{email}'s domain belongs to the {} partnership, which is not accepted yet; they are invited as a guest instead",
+                    p.name
+                ),
+            ),
+        );
+    }
+    if !m.policy.invite_guests {
+        m.findings.push(Finding::info(
+            "mapper.invitations-off",
+            format!("{email} is outside the company and guest invitations are off; no grant on '{folder}'"),
+        ));
+        unmatched(m, share, email, name, UnmatchedReason::InvitationsOff);
+        return;
+    }
+    let partner = snapshot.partners.iter().find(|p| domain_in(email, &p.domains));
+    let guest_admin = partner.is_some() && share.access.admin;
+    let key = invitation_key(email);
+    match m.plan.invitations.iter_mut().find(|i| i.key == key) {
+        Some(inv) => {
+            if !inv.folders.contains(&folder) {
+                inv.folders.push(folder.clone());
+            }
+            inv.guest_admin |= guest_admin;
+            if inv.name.is_none() {
+                inv.name = name.map(str::to_owned);
+            }
+        }
+        None => m.plan.invitations.push(PlannedInvitation {
+            key,
+            email: email.to_owned(),
+            name: name.map(str::to_owned),
+            partner: partner.map(|p| p.name.clone()),
+            guest_admin,
+            folders: vec![folder.clone()],
+        }),
+    }
+    let lowered = if role != ItemRole::Collaborator {
+        m.findings.push(
+            Finding::warning(
+                "mapper.guest-role-lowered",
+                format!(
+                    "{email} had {} on '{folder}'; as a guest they get collaborator, not {}",
+                    source_words(share),
+                    role.name()
+                ),
+            )
+            .help("guests can only hold Collaborator; make them a member if they need more"),
+        );
+        Some(role)
+    } else {
+        None
+    };
+    let grantee = PlannedGrantee::Guest {
+        email: email.to_owned(),
+    };
+    m.grant(
+        target.clone(),
+        grantee.clone(),
+        ItemRole::Collaborator,
+        share.access.describe(),
+        lowered,
+    );
+    if guest_admin && m.policy.partner_guest_admin_role == ItemRole::Manager {
+        manager_on_accounts(m, share, grantee, role);
+    }
+}
+
+/// A local partner's Guest Admin may share onward only accounts on which
+/// they are Manager, so with `partner_guest_admin_role = "manager"` they get
+/// Manager on each account of the folder (subfolders included).
+fn manager_on_accounts(m: &mut Mapper<'_>, share: &Share, grantee: PlannedGrantee, role: ItemRole) {
+    let lowered = (role == ItemRole::Owner).then_some(role);
+    for account in m.accounts_under(&share.folder) {
+        m.grant(
+            account,
+            grantee.clone(),
+            ItemRole::Manager,
+            share.access.describe(),
+            lowered,
+        );
+    }
+}
+
+fn group_share(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, group: &str, members: &[String]) {
+    let snapshot = m.snapshot;
+    let existing = snapshot
+        .teams
+        .iter()
+        .find(|t| t.name.trim().eq_ignore_ascii_case(group.trim()));
+    let name = existing.map_or_else(|| group.trim().to_owned(), |t| t.name.clone());
+    let key = team_key(&name);
+    let mut active = Vec::new();
+    for email in members {
+        let email_n = normalize_email(email);
+        match snapshot.member_by_email(&email_n) {
+            Some(member) if member.state == MemberState::Active => active.push(email_n),
+            Some(member) => m.findings.push(Finding::warning(
+                "mapper.team-member-not-active",
+                format!(
+                    "group '{group}' names {email_n}, who is {} in the workspace; not added to team '{name}'",
+                    match member.state {
+                        MemberState::Invited => "only invited",
+                        MemberState::Suspended => "suspended",
+                        _ => "removed",
+                    }
+                ),
+            )),
+            None => m.findings.push(Finding::warning(
+                "mapper.team-member-not-active",
+                format!("group '{group}' names {email_n}, who is not a workspace member; not added to team '{name}'"),
+            )),
+        }
+    }
+    match m.plan.teams.iter_mut().find(|t| t.key == key) {
+        Some(team) => {
+            for e in active {
+                if !team.members.contains(&e) {
+                    team.members.push(e);
+                }
+            }
+        }
+        None => {
+            let mut unique = Vec::new();
+            for e in active {
+                if !unique.contains(&e) {
+                    unique.push(e);
+                }
+            }
+            m.plan.teams.push(PlannedTeam {
+                key,
+                name: name.clone(),
+                members: unique,
+                existing: existing.map(|t| t.id),
+            });
+        }
+    }
+    let role = mapped_role(m, &share.access);
+    edit_not_admin(m, share, role);
+    m.grant(
+        target.clone(),
+        PlannedGrantee::Team { name },
+        role,
+        share.access.describe(),
+        None,
+    );
+}
