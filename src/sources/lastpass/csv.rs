@@ -378,10 +378,7 @@ impl Builder<'_> {
     fn reread_lines(&mut self, rec: Rec) -> Result<(), SourceError> {
         let raw = rec.raw.unwrap_or_default();
         let width = self.columns.width;
-        let mut line_no = rec.line;
-        for line in raw.split(|&b| b == b'\n') {
-            let this = line_no;
-            line_no += 1;
+        for (this, line) in (rec.line..).zip(raw.split(|&b| b == b'\n')) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.is_empty() {
                 continue;
