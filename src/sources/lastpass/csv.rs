@@ -232,7 +232,12 @@ impl<R: Read> Records<R> {
         let end = self.rdr.position().byte();
         let mut bad_utf8 = false;
         let fields: Vec<String> = self.record.iter().map(|f| to_string(f, &mut bad_utf8)).collect();
-        let newlines = self.record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        let bytes = self.record.as_slice();
+        let mut newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        // A quote that never closes swallows the file's last line break too.
+        if bytes.ends_with(b"\n") {
+            newlines = newlines.saturating_sub(1);
+        }
         let raw = match self.width {
             Some(w) if w != fields.len() => Some(Zeroizing::new(self.tap.borrow().slice(start, end))),
             _ => None,

@@ -151,7 +151,7 @@ fn attach(vault: &mut Vault, folders: Vec<SharedFolder>, whole_account: bool, fi
                 Finding::warning(
                     "lastpass.sharing-unknown-folder",
                     format!(
-                        "shared folder '{}'{} has sharing data but no Shared- folder of that name is in the export; its {} member{} are not migrated",
+                        "shared folder '{}'{} has sharing data but no Shared- folder of that name is in the export; access for its {} member{} is not migrated",
                         sf.name,
                         sf.id.as_deref().map(|id| format!(" (id {id})")).unwrap_or_default(),
                         sf.members.len(),
