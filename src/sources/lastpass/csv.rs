@@ -819,3 +819,176 @@ pub(crate) fn parse_time(value: &str) -> Option<Timestamp> {
     let ss = if t.len() == 3 { num(t.get(2))? } else { 0 };
     Timestamp::from_civil(y, m, day, hh, mm, ss)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::ErrorKind;
+
+    const HEADER: &str = "url,username,password,totp,extra,name,grouping,fav\n";
+
+    fn parse_with(text: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+        read(text.as_bytes(), "t.csv", options)
+    }
+
+    fn parse(text: &str) -> Vault {
+        match parse_with(text, &ParseOptions::default()) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn codes(v: &Vault) -> Vec<&str> {
+        v.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn groupings_become_folder_paths() {
+        assert_eq!(folder_path(""), (vec![], None));
+        assert_eq!(folder_path("(none)"), (vec![], None));
+        assert_eq!(folder_path("Personal\\Travel"), (vec!["Personal".into(), "Travel".into()], None));
+        assert_eq!(
+            folder_path("Shared-Engineering\\Databases"),
+            (
+                vec!["Engineering".into(), "Databases".into()],
+                Some("Shared-Engineering".into())
+            )
+        );
+        assert_eq!(folder_path("Shared-"), (vec!["Shared-".into()], None));
+    }
+
+    #[test]
+    fn timestamps_from_lpass_and_other_tools() {
+        assert_eq!(parse_time("1710408600"), Some(Timestamp(1_710_408_600)));
+        assert_eq!(parse_time("1710408600000"), Some(Timestamp(1_710_408_600)));
+        assert_eq!(parse_time("2024-03-14 09:30:00"), Some(Timestamp(1_710_408_600)));
+        assert_eq!(parse_time("2024-03-14T09:30:00Z"), Some(Timestamp(1_710_408_600)));
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("2024-13-01 00:00:00"), None);
+    }
+
+    #[test]
+    fn group_rows_are_folders_not_entries() {
+        let v = parse(&format!("{HEADER}http://group,,,,,,Personal\\Archive,0\n"));
+        assert!(v.entries.is_empty());
+        assert_eq!(v.folders.len(), 2);
+        assert!(v.folder(&["Personal".into(), "Archive".into()]).is_some());
+    }
+
+    #[test]
+    fn shared_folder_is_the_top_segment_with_its_prefix_kept() {
+        let v = parse(&format!("{HEADER}https://a.example,u,p,,,A,Shared-Eng\\DB,0\n"));
+        let top = v.folder(&["Eng".into()]).map(|f| (f.shared, f.source_id.clone()));
+        assert_eq!(top, Some((true, Some("Shared-Eng".into()))));
+        assert_eq!(v.folder(&["Eng".into(), "DB".into()]).map(|f| f.shared), Some(false));
+        assert_eq!(v.entries.first().map(|e| e.folder.clone()), Some(vec!["Eng".into(), "DB".into()]));
+    }
+
+    #[test]
+    fn missing_columns_are_named_in_the_error() {
+        let err = parse_with("url,username,password\nx,y,z\n", &ParseOptions::default()).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("t.csv:line 1"), "{msg}");
+        assert!(msg.contains("extra, name, grouping"), "{msg}");
+    }
+
+    #[test]
+    fn html_entities_are_kept_by_default_and_decoded_on_request() {
+        let text = format!("{HEADER}https://a.example?x=1&amp;y=2,u,Pw&amp;Q&lt;1,,,R&amp;D,(none),0\n");
+        let v = parse(&text);
+        let e = &v.entries[0];
+        assert_eq!(e.password.as_ref().map(Secret::expose), Some("Pw&amp;Q&lt;1"));
+        assert_eq!(codes(&v), ["lastpass.html-entities"]);
+        let f = &v.findings[0];
+        assert_eq!(f.position.line, Some(2));
+        assert!(f.message.contains("url, password, name"), "{}", f.message);
+        assert!(!f.message.contains("Pw&amp;"), "no values in findings");
+
+        let options = ParseOptions {
+            decode_html_entities: true,
+            ..ParseOptions::default()
+        };
+        let v = parse_with(&text, &options).unwrap_or_else(|e| panic!("{e}"));
+        let e = &v.entries[0];
+        assert_eq!(e.password.as_ref().map(Secret::expose), Some("Pw&Q<1"));
+        assert_eq!(e.title, "R&D");
+        assert_eq!(e.urls, ["https://a.example?x=1&y=2"]);
+    }
+
+    #[test]
+    fn many_entity_rows_give_one_finding_listing_lines() {
+        let mut text = HEADER.to_owned();
+        for i in 0..30 {
+            text.push_str(&format!("https://a.example,u{i},Pw&amp;{i},,,n{i},(none),0\n"));
+        }
+        let v = parse(&text);
+        assert_eq!(codes(&v), ["lastpass.html-entities"]);
+        assert!(v.findings[0].message.starts_with("30 rows"), "{}", v.findings[0].message);
+        assert!(v.findings[0].message.contains("lines 2, 3, 4"), "{}", v.findings[0].message);
+    }
+
+    #[test]
+    fn unquoted_line_breaks_in_extra_are_joined() {
+        let text = format!("{HEADER}https://w.example,lee,Pw-W,,one\ntwo\nthree,Wiki,Personal,1\nhttps://n.example,lee,Pw-N,,,Next,Personal,0\n");
+        let v = parse(&text);
+        assert_eq!(v.entries.len(), 2);
+        assert_eq!(v.entries[0].notes.as_deref(), Some("one\ntwo\nthree"));
+        assert!(v.entries[0].favorite);
+        assert_eq!(v.entries[1].line, Some(5));
+        assert_eq!(codes(&v), ["lastpass.row-recovered"]);
+        assert_eq!(v.findings[0].position.line, Some(2));
+        let strict = ParseOptions {
+            strict: true,
+            ..ParseOptions::default()
+        };
+        let err = parse_with(&text, &strict).err().map(|e| (e.kind(), e.to_string()));
+        let (kind, msg) = err.unwrap_or((ErrorKind::Io, String::new()));
+        assert_eq!(kind, ErrorKind::Strict);
+        assert!(msg.contains("t.csv:line 2") && msg.contains("lastpass.row-recovered"), "{msg}");
+        assert!(!msg.contains("Pw-W"), "{msg}");
+    }
+
+    #[test]
+    fn rows_that_cannot_be_joined_are_skipped_and_counted() {
+        let text = format!("{HEADER}https://a.example,u,Pw-Skip-1,,,A,B,C,D,0\nstray line\nhttps://b.example,u,Pw-B,,,B,(none),0\n");
+        let v = parse(&text);
+        assert_eq!(v.entries.len(), 1);
+        assert_eq!(v.skipped_records, 2);
+        assert_eq!(codes(&v), ["lastpass.row-skipped", "lastpass.row-skipped"]);
+        let lines: Vec<_> = v.findings.iter().map(|f| f.position.line).collect();
+        assert_eq!(lines, [Some(2), Some(3)]);
+        assert!(v.findings.iter().all(|f| !f.message.contains("Pw-Skip-1")));
+    }
+
+    #[test]
+    fn a_stray_quote_does_not_swallow_the_rows_after_it() {
+        let text = format!(
+            "{HEADER}https://s.example,u,\"Pw-Stray,,,Stray,(none),0\nhttps://n.example,u,Pw-Next,,,Next,(none),0\nhttps://q.example,u,\"Pw,comma\",,,Quoted,(none),0\n"
+        );
+        let v = parse(&text);
+        let titles: Vec<_> = v.entries.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["Stray", "Next", "Quoted"]);
+        assert_eq!(v.entries[0].password.as_ref().map(Secret::expose), Some("\"Pw-Stray"));
+        assert_eq!(v.entries[2].password.as_ref().map(Secret::expose), Some("Pw,comma"));
+        assert_eq!(v.entries[1].line, Some(3));
+        assert_eq!(codes(&v), ["lastpass.row-recovered"]);
+    }
+
+    #[test]
+    fn empty_url_with_extra_is_a_login_with_notes_and_sn_is_a_note() {
+        let v = parse(&format!(
+            "{HEADER},dpbx,pw1,,For finance only,Bank,(none),0\nhttp://sn,,,,Just text,Memo,(none),0\n"
+        ));
+        assert_eq!(v.entries[0].kind, EntryKind::Login);
+        assert!(v.entries[0].urls.is_empty());
+        assert_eq!(v.entries[0].notes.as_deref(), Some("For finance only"));
+        assert_eq!(v.entries[1].kind, EntryKind::SecureNote);
+        assert_eq!(v.entries[1].notes.as_deref(), Some("Just text"));
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error_not_a_panic() {
+        let err = parse_with("", &ParseOptions::default()).err().map(|e| e.kind());
+        assert_eq!(err, Some(ErrorKind::Malformed));
+    }
+}
