@@ -13,9 +13,7 @@ use std::rc::Rc;
 use zeroize::Zeroizing;
 
 use super::{entities, notes};
-use crate::model::{
-    Attachment, Entry, EntryKind, Field, Finding, SourceKind, Timestamp, Vault,
-};
+use crate::model::{Attachment, Entry, EntryKind, Field, Finding, SourceKind, Timestamp, Vault};
 use crate::secret::Secret;
 use crate::sources::{at, recover_or_fail, ParseOptions, SourceError};
 
@@ -133,7 +131,10 @@ impl TapBuf {
     fn slice(&self, from: u64, to: u64) -> Vec<u8> {
         let a = usize::try_from(from.saturating_sub(self.base)).unwrap_or(usize::MAX);
         let b = usize::try_from(to.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        self.data.get(a..b.min(self.data.len())).map(<[u8]>::to_vec).unwrap_or_default()
+        self.data
+            .get(a..b.min(self.data.len()))
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Forgets bytes before `upto`, in large steps so the cost stays amortized.
@@ -224,11 +225,7 @@ impl<R: Read> Records<R> {
         if !more {
             return Ok(None);
         }
-        let (line, start) = self
-            .record
-            .position()
-            .map(|p| (p.line(), p.byte()))
-            .unwrap_or((0, 0));
+        let (line, start) = self.record.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
         let end = self.rdr.position().byte();
         let mut bad_utf8 = false;
         let fields: Vec<String> = self.record.iter().map(|f| to_string(f, &mut bad_utf8)).collect();
@@ -449,7 +446,9 @@ impl Builder<'_> {
     }
 
     fn take(fields: &mut [String], i: Option<usize>) -> String {
-        i.and_then(|i| fields.get_mut(i)).map(std::mem::take).unwrap_or_default()
+        i.and_then(|i| fields.get_mut(i))
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     fn row(&mut self, rec: Rec) -> Result<(), SourceError> {
@@ -846,7 +845,10 @@ mod tests {
     fn groupings_become_folder_paths() {
         assert_eq!(folder_path(""), (vec![], None));
         assert_eq!(folder_path("(none)"), (vec![], None));
-        assert_eq!(folder_path("Personal\\Travel"), (vec!["Personal".into(), "Travel".into()], None));
+        assert_eq!(
+            folder_path("Personal\\Travel"),
+            (vec!["Personal".into(), "Travel".into()], None)
+        );
         assert_eq!(
             folder_path("Shared-Engineering\\Databases"),
             (
@@ -881,7 +883,10 @@ mod tests {
         let top = v.folder(&["Eng".into()]).map(|f| (f.shared, f.source_id.clone()));
         assert_eq!(top, Some((true, Some("Shared-Eng".into()))));
         assert_eq!(v.folder(&["Eng".into(), "DB".into()]).map(|f| f.shared), Some(false));
-        assert_eq!(v.entries.first().map(|e| e.folder.clone()), Some(vec!["Eng".into(), "DB".into()]));
+        assert_eq!(
+            v.entries.first().map(|e| e.folder.clone()),
+            Some(vec!["Eng".into(), "DB".into()])
+        );
     }
 
     #[test]
@@ -923,8 +928,16 @@ mod tests {
         }
         let v = parse(&text);
         assert_eq!(codes(&v), ["lastpass.html-entities"]);
-        assert!(v.findings[0].message.starts_with("30 rows"), "{}", v.findings[0].message);
-        assert!(v.findings[0].message.contains("lines 2, 3, 4"), "{}", v.findings[0].message);
+        assert!(
+            v.findings[0].message.starts_with("30 rows"),
+            "{}",
+            v.findings[0].message
+        );
+        assert!(
+            v.findings[0].message.contains("lines 2, 3, 4"),
+            "{}",
+            v.findings[0].message
+        );
     }
 
     #[test]
@@ -944,13 +957,18 @@ mod tests {
         let err = parse_with(&text, &strict).err().map(|e| (e.kind(), e.to_string()));
         let (kind, msg) = err.unwrap_or((ErrorKind::Io, String::new()));
         assert_eq!(kind, ErrorKind::Strict);
-        assert!(msg.contains("t.csv:line 2") && msg.contains("lastpass.row-recovered"), "{msg}");
+        assert!(
+            msg.contains("t.csv:line 2") && msg.contains("lastpass.row-recovered"),
+            "{msg}"
+        );
         assert!(!msg.contains("Pw-W"), "{msg}");
     }
 
     #[test]
     fn rows_that_cannot_be_joined_are_skipped_and_counted() {
-        let text = format!("{HEADER}https://a.example,u,Pw-Skip-1,,,A,B,C,D,0\nstray line\nhttps://b.example,u,Pw-B,,,B,(none),0\n");
+        let text = format!(
+            "{HEADER}https://a.example,u,Pw-Skip-1,,,A,B,C,D,0\nstray line\nhttps://b.example,u,Pw-B,,,B,(none),0\n"
+        );
         let v = parse(&text);
         assert_eq!(v.entries.len(), 1);
         assert_eq!(v.skipped_records, 2);

@@ -4,7 +4,13 @@
 //! (`--decode-html-entities`), because a value may hold the text `&amp;` on
 //! purpose; these helpers only find and decode them.
 
-const ENTITIES: [(&str, char); 5] = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"'), ("&#39;", '\'')];
+const ENTITIES: [(&str, char); 5] = [
+    ("&amp;", '&'),
+    ("&lt;", '<'),
+    ("&gt;", '>'),
+    ("&quot;", '"'),
+    ("&#39;", '\''),
+];
 
 /// Whether `value` holds one of the five entities.
 pub(crate) fn contains(value: &str) -> bool {

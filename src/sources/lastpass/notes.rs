@@ -89,14 +89,16 @@ fn load(text: &str) -> Result<Table, String> {
     let file: TableFile = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut types = Vec::with_capacity(file.types.len());
     for t in file.types {
-        let kind = EntryKind::from_name(&t.kind).ok_or_else(|| format!("type {:?}: unknown kind {:?}", t.name, t.kind))?;
+        let kind =
+            EntryKind::from_name(&t.kind).ok_or_else(|| format!("type {:?}: unknown kind {:?}", t.name, t.kind))?;
         let mut fields = Vec::with_capacity(t.fields.len());
         for f in t.fields {
             let kind = match f.kind.as_deref() {
                 None => ValueKind::Plain(FieldKind::Text),
                 Some("date") => ValueKind::Date,
                 Some(k) => ValueKind::Plain(
-                    field_kind(k).ok_or_else(|| format!("type {:?} field {:?}: unknown kind {k:?}", t.name, f.label))?,
+                    field_kind(k)
+                        .ok_or_else(|| format!("type {:?} field {:?}: unknown kind {k:?}", t.name, f.label))?,
                 ),
             };
             fields.push(FieldSpec {
@@ -403,7 +405,10 @@ mod tests {
     /// Asserts a field's value, whether it is concealed, and its kind.
     fn check(n: &ParsedNote, label: &str, expected: &str, concealed: bool, kind: FieldKind) {
         let Some(f) = value(n, label) else {
-            panic!("no field {label:?} in {:?}", n.fields.iter().map(|f| &f.label).collect::<Vec<_>>())
+            panic!(
+                "no field {label:?} in {:?}",
+                n.fields.iter().map(|f| &f.label).collect::<Vec<_>>()
+            )
         };
         assert_eq!(f.value.expose(), expected, "{label}");
         assert_eq!(f.is_concealed(), concealed, "{label} concealed");
@@ -486,7 +491,8 @@ mod tests {
 
     #[test]
     fn drivers_license() {
-        let n = note("NoteType:Driver's License\nNumber:DL-1\nExpiration Date:March,14,2027\nDate of Birth:,,\nState:ON");
+        let n =
+            note("NoteType:Driver's License\nNumber:DL-1\nExpiration Date:March,14,2027\nDate of Birth:,,\nState:ON");
         assert_eq!(n.kind, EntryKind::DriversLicense);
         check(&n, "Number", "DL-1", true, FieldKind::Concealed);
         check(&n, "Expiration Date", "2027-03-14", false, FieldKind::Date);
@@ -551,7 +557,8 @@ mod tests {
 
     #[test]
     fn server_keeps_the_hostname_as_a_field() {
-        let n = note("NoteType:Server\nHostname:bastion.nwr.example\nUsername:deploy\nPassword:Srv-Pw-5\nNotes:Port 2222");
+        let n =
+            note("NoteType:Server\nHostname:bastion.nwr.example\nUsername:deploy\nPassword:Srv-Pw-5\nNotes:Port 2222");
         assert_eq!(n.kind, EntryKind::Server);
         assert_eq!(n.username.as_deref(), Some("deploy"));
         assert_eq!(n.password.as_ref().map(Secret::expose), Some("Srv-Pw-5"));
@@ -632,9 +639,14 @@ mod tests {
 
     #[test]
     fn lines_split_on_the_first_colon_and_notes_take_the_rest() {
-        let n = note("NoteType:Insurance\r\nURL:https://x.example:8443/a\r\nNotes:first: line\r\nCompany:not a field\r\n");
+        let n =
+            note("NoteType:Insurance\r\nURL:https://x.example:8443/a\r\nNotes:first: line\r\nCompany:not a field\r\n");
         check(&n, "URL", "https://x.example:8443/a", false, FieldKind::Url);
-        assert_eq!(n.notes.as_deref(), Some("first: line\nCompany:not a field"), "CRLF becomes LF");
+        assert_eq!(
+            n.notes.as_deref(),
+            Some("first: line\nCompany:not a field"),
+            "CRLF becomes LF"
+        );
         assert!(value(&n, "Company").is_none());
     }
 
@@ -658,10 +670,22 @@ mod tests {
 
     #[test]
     fn dates_parse_lastpass_forms() {
-        assert_eq!(parse_date("March,2029"), Ok(Some(("2029-03".into(), FieldKind::MonthYear))));
-        assert_eq!(parse_date("March,14,2024"), Ok(Some(("2024-03-14".into(), FieldKind::Date))));
-        assert_eq!(parse_date("Sep,1,2024"), Ok(Some(("2024-09-01".into(), FieldKind::Date))));
-        assert_eq!(parse_date("2024-03-14"), Ok(Some(("2024-03-14".into(), FieldKind::Date))));
+        assert_eq!(
+            parse_date("March,2029"),
+            Ok(Some(("2029-03".into(), FieldKind::MonthYear)))
+        );
+        assert_eq!(
+            parse_date("March,14,2024"),
+            Ok(Some(("2024-03-14".into(), FieldKind::Date)))
+        );
+        assert_eq!(
+            parse_date("Sep,1,2024"),
+            Ok(Some(("2024-09-01".into(), FieldKind::Date)))
+        );
+        assert_eq!(
+            parse_date("2024-03-14"),
+            Ok(Some(("2024-03-14".into(), FieldKind::Date)))
+        );
         assert_eq!(parse_date(","), Ok(None));
         assert_eq!(parse_date(",,"), Ok(None));
         assert_eq!(parse_date(""), Ok(None));

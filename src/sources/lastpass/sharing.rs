@@ -82,7 +82,12 @@ fn not_sharing(file: &str) -> SourceError {
 /// A one-folder file (getSharedFolderMembers, share getinfo) names its folder
 /// only sometimes: then the name in the file wins, else a file named after
 /// the folder (`Shared-Engineering.xml`), else the export's only shared folder.
-fn one_folder(vault: &mut Vault, name: Option<String>, members: Vec<Member>, file: &str) -> Result<SharedFolder, SourceError> {
+fn one_folder(
+    vault: &mut Vault,
+    name: Option<String>,
+    members: Vec<Member>,
+    file: &str,
+) -> Result<SharedFolder, SourceError> {
     let shared: Vec<String> = vault
         .folders
         .iter()
@@ -187,7 +192,9 @@ fn attach(vault: &mut Vault, folders: Vec<SharedFolder>, whole_account: bool, fi
                 ShareStatus::Active => None,
                 ShareStatus::Pending => Some(Finding::warning(
                     "lastpass.share-not-accepted",
-                    format!("{who} was invited to shared folder '{folder_name}' but never accepted; no access is migrated"),
+                    format!(
+                        "{who} was invited to shared folder '{folder_name}' but never accepted; no access is migrated"
+                    ),
                 )),
                 ShareStatus::Deleted => Some(Finding::info(
                     "lastpass.share-deleted",
@@ -261,12 +268,11 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 fn string(obj: &Map<String, Value>, keys: &[&str]) -> Option<String> {
-    keys.iter()
-        .find_map(|k| match obj.get(*k) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        })
+    keys.iter().find_map(|k| match obj.get(*k) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 /// Flags as read, missing ones left out, for reports.
@@ -302,7 +308,11 @@ fn read_sfdata(mut obj: Map<String, Value>, file: &str) -> Result<Vec<SharedFold
     if let Some(status) = obj.get("status").and_then(Value::as_str) {
         if !matches!(status.to_ascii_uppercase().as_str(), "OK" | "SUCCESS") {
             let errors = match obj.get("errors") {
-                Some(Value::Array(a)) => a.iter().map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string())).collect::<Vec<_>>().join("; "),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 Some(Value::String(s)) => s.clone(),
                 _ => String::new(),
             };
@@ -323,7 +333,10 @@ fn read_sfdata(mut obj: Map<String, Value>, file: &str) -> Result<Vec<SharedFold
         let Value::Object(folder) = value else {
             return Err(SourceError::malformed(
                 Position::file(file).field(id.clone()),
-                format!("found {}, expected a shared folder object with sharedfoldername and users", kind_of(&value)),
+                format!(
+                    "found {}, expected a shared folder object with sharedfoldername and users",
+                    kind_of(&value)
+                ),
             ));
         };
         let name = string(&folder, &["sharedfoldername", "name"]).ok_or_else(|| {
@@ -376,7 +389,9 @@ fn read_users(folder: &Map<String, Value>, id: &str, file: &str) -> Result<Vec<M
         let username = string(u, &["username", "email"]).map(|s| s.trim().to_owned());
         let position = Position::file(file).field(path.clone());
         if let Some(group) = string(u, &["group_name", "groupname"]) {
-            let existing = members.iter_mut().find(|m| matches!(&m.principal, Principal::Group { group: g, .. } if *g == group));
+            let existing = members
+                .iter_mut()
+                .find(|m| matches!(&m.principal, Principal::Group { group: g, .. } if *g == group));
             let member = username.filter(|_| status == ShareStatus::Active);
             match existing {
                 Some(m) => {
@@ -498,7 +513,11 @@ struct XmlItem {
 
 fn line_of(bytes: &[u8], offset: u64) -> u64 {
     let end = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
-    bytes.get(..end).map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64).unwrap_or(0) + 1
+    bytes
+        .get(..end)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64)
+        .unwrap_or(0)
+        + 1
 }
 
 fn xml_flag(value: &Option<String>, name: &str, file: &str, line: u64) -> Result<Option<bool>, SourceError> {
@@ -637,7 +656,11 @@ fn read_xml(bytes: &[u8], file: &str) -> Result<(Option<String>, Vec<Member>), S
         members.push(Member {
             principal,
             access: access(readonly, admin, give),
-            status: if accepted { ShareStatus::Active } else { ShareStatus::Pending },
+            status: if accepted {
+                ShareStatus::Active
+            } else {
+                ShareStatus::Pending
+            },
             outside_enterprise: outside,
             source_access: describe_flags(&[("readonly", readonly), ("canadminister", admin), ("give", give)]),
             position: at(file, line),
