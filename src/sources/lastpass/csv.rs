@@ -1009,4 +1009,25 @@ mod tests {
         let err = parse_with("", &ParseOptions::default()).err().map(|e| e.kind());
         assert_eq!(err, Some(ErrorKind::Malformed));
     }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let alphabet: &[u8] = b",\"\r\n\\&;:abN\xef\xbb\xbf\xff http://sn NoteType:Custom_1\nPrivate Key:";
+        for _ in 0..500 {
+            let len = rng.gen_range(0..200);
+            let mut text = HEADER.as_bytes().to_vec();
+            text.extend((0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())]));
+            for options in [
+                ParseOptions::default(),
+                ParseOptions {
+                    decode_html_entities: true,
+                    ..ParseOptions::default()
+                },
+            ] {
+                let _ = read(&text[..], "fuzz.csv", &options);
+            }
+        }
+    }
 }

@@ -668,3 +668,104 @@ fn read_xml(bytes: &[u8], file: &str) -> Result<(Option<String>, Vec<Member>), S
     }
     Ok((folder_name, members))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceKind;
+
+    fn vault() -> Vault {
+        let mut v = Vault::new(SourceKind::LastpassCsv, "x.csv");
+        v.ensure_folder(&["Finance".to_owned()], true);
+        v
+    }
+
+    #[test]
+    fn folder_names_match_with_or_without_prefix_and_case() {
+        assert!(same_folder("Shared-Finance", "Finance"));
+        assert!(same_folder("shared-finance", "Finance"));
+        assert!(same_folder("FINANCE", "finance"));
+        assert!(!same_folder("Shared-Fin", "Finance"));
+    }
+
+    #[test]
+    fn flags_accept_numbers_strings_and_booleans() {
+        let obj: Map<String, Value> =
+            serde_json::from_str(r#"{"a": 1, "b": "0", "c": true, "d": null, "e": 2}"#).unwrap_or_default();
+        assert_eq!(flag(&obj, "a", "f", "p").ok(), Some(Some(true)));
+        assert_eq!(flag(&obj, "b", "f", "p").ok(), Some(Some(false)));
+        assert_eq!(flag(&obj, "c", "f", "p").ok(), Some(Some(true)));
+        assert_eq!(flag(&obj, "d", "f", "p").ok(), Some(None));
+        assert_eq!(flag(&obj, "missing", "f", "p").ok(), Some(None));
+        let err = flag(&obj, "e", "f", "p")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("field 'p.e'") && err.contains("expected 0 or 1"), "{err}");
+    }
+
+    #[test]
+    fn missing_flags_mean_least_access_but_visible_passwords() {
+        assert_eq!(
+            access(None, None, None),
+            Access {
+                admin: false,
+                edit: false,
+                hide_passwords: false
+            }
+        );
+    }
+
+    #[test]
+    fn one_folder_files_fall_back_to_the_only_shared_folder() {
+        let mut v = vault();
+        let json = br#"{"users": [{"username": "priya@northwind.example", "readonly": 1}]}"#;
+        assert!(read(&mut v, json, "members.json", &ParseOptions::default()).is_ok());
+        assert_eq!(v.shares.len(), 1);
+        assert_eq!(
+            v.findings.first().map(|f| f.code.as_str()),
+            Some("lastpass.sharing-folder-assumed")
+        );
+
+        let mut v = vault();
+        v.ensure_folder(&["Vendors".to_owned()], true);
+        let err = read(&mut v, json, "members.json", &ParseOptions::default()).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("sharedfoldername")));
+        let mut v = vault();
+        v.ensure_folder(&["Vendors".to_owned()], true);
+        assert!(read(&mut v, json, "dir/Shared-Vendors.json", &ParseOptions::default()).is_ok());
+        assert_eq!(
+            v.shares.first().map(|s| s.folder.clone()),
+            Some(vec!["Vendors".to_owned()])
+        );
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let seeds: [&[u8]; 3] = [
+            br#"{"1":{"sharedfoldername":"Shared-Finance","users":[{"username":"a","readonly":"1","group_name":"G"}]}}"#,
+            br#"{"users":[{"username":"a"}],"groups":[{"name":"g","members":["x",{"username":"y"}]}]}"#,
+            b"<xmlresponse><users><item><username>a</username><group>1</group><permissions><give>0</give></permissions></item></users></xmlresponse>",
+        ];
+        for _ in 0..1000 {
+            let seed = seeds[rng.gen_range(0..seeds.len())];
+            let mut bytes = seed.to_vec();
+            for _ in 0..rng.gen_range(1..4) {
+                let at = rng.gen_range(0..bytes.len());
+                match rng.gen_range(0..3) {
+                    0 => {
+                        bytes.remove(at);
+                    }
+                    1 => bytes.insert(at, b"<>{}[]\",:01 &"[rng.gen_range(0..13)]),
+                    _ => bytes.truncate(at),
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            let _ = read(&mut vault(), &bytes, "fuzz", &ParseOptions::default());
+        }
+    }
+}
