@@ -60,10 +60,10 @@ pub(crate) fn read(vault: &mut Vault, bytes: &[u8], file: &str, _options: &Parse
                 .iter()
                 .find_map(|k| obj.get(*k).and_then(Value::as_str))
                 .map(str::to_owned);
-            let members = read_members(&obj, file)?;
+            let members = read_members(&obj, text, file)?;
             (vec![one_folder(vault, name, members, file)?], false)
         } else {
-            (read_sfdata(obj, file)?, true)
+            (read_sfdata(obj, text, file)?, true)
         }
     } else {
         return Err(not_sharing(file));
@@ -240,8 +240,41 @@ fn attach(vault: &mut Vault, folders: Vec<SharedFolder>, whole_account: bool, fi
 
 // ---- JSON -----------------------------------------------------------------
 
+/// Where a folder (`id`) or its `array[i]` object starts. serde_json values
+/// carry no positions, and a line is what an admin opens the file at; this
+/// finds the first matching key in the text, which is exact for the API's
+/// own output. The position has no line when the text does not match.
+fn json_at(file: &str, text: &str, id: &str, item: Option<(&str, usize)>) -> Position {
+    let position = Position::file(file);
+    match json_offset(text, id, item) {
+        Some(offset) => position.line(line_of(text.as_bytes(), offset as u64)),
+        None => position,
+    }
+}
+
+fn json_offset(text: &str, id: &str, item: Option<(&str, usize)>) -> Option<usize> {
+    let mut start = 0;
+    if !id.is_empty() {
+        let key = format!("\"{id}\"");
+        let mut from = 0;
+        start = loop {
+            let at = text.get(from..)?.find(&key)? + from;
+            from = at + key.len();
+            if text.get(from..)?.trim_start().starts_with(':') {
+                break at;
+            }
+        };
+    }
+    let Some((array, i)) = item else { return Some(start) };
+    let mut pos = text.get(start..)?.find(&format!("\"{array}\""))? + start;
+    for _ in 0..=i {
+        pos = text.get(pos + 1..)?.find('{')? + pos + 1;
+    }
+    Some(pos)
+}
+
 /// LastPass's API writes flags as `0`/`1`, `"0"`/`"1"` or booleans.
-fn flag(obj: &Map<String, Value>, key: &str, file: &str, path: &str) -> Result<Option<bool>, SourceError> {
+fn flag(obj: &Map<String, Value>, key: &str, at: &Position, path: &str) -> Result<Option<bool>, SourceError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -250,7 +283,8 @@ fn flag(obj: &Map<String, Value>, key: &str, file: &str, path: &str) -> Result<O
         Some(Value::String(s)) if matches!(s.trim(), "0" | "false" | "") => Ok(Some(false)),
         Some(Value::String(s)) if matches!(s.trim(), "1" | "true") => Ok(Some(true)),
         Some(other) => Err(SourceError::malformed(
-            Position::file(file).field(format!("{path}.{key}")),
+            at.clone()
+                .field(format!("{path}.{key}").trim_start_matches('.').to_owned()),
             format!("found {}, expected 0 or 1 (as a number or a string)", kind_of(other)),
         )),
     }
@@ -304,7 +338,7 @@ fn deleted_status(obj: &Map<String, Value>) -> ShareStatus {
     }
 }
 
-fn read_sfdata(mut obj: Map<String, Value>, file: &str) -> Result<Vec<SharedFolder>, SourceError> {
+fn read_sfdata(mut obj: Map<String, Value>, text: &str, file: &str) -> Result<Vec<SharedFolder>, SourceError> {
     if let Some(status) = obj.get("status").and_then(Value::as_str) {
         if !matches!(status.to_ascii_uppercase().as_str(), "OK" | "SUCCESS") {
             let errors = match obj.get("errors") {
@@ -345,14 +379,14 @@ fn read_sfdata(mut obj: Map<String, Value>, file: &str) -> Result<Vec<SharedFold
                 "the shared folder has no sharedfoldername; expected its name (Shared-X)",
             )
         })?;
-        let deleted = flag(&folder, "deleted", file, &id)?.unwrap_or(false);
-        let members = read_users(&folder, &id, file)?;
+        let deleted = flag(&folder, "deleted", &json_at(file, text, &id, None), &id)?.unwrap_or(false);
+        let members = read_users(&folder, &id, text, file)?;
         out.push(SharedFolder {
             id: Some(id.clone()),
             name,
             deleted,
             members,
-            position: Position::file(file).field(id),
+            position: json_at(file, text, &id, None).field(id),
         });
     }
     Ok(out)
@@ -361,7 +395,7 @@ fn read_sfdata(mut obj: Map<String, Value>, file: &str) -> Result<Vec<SharedFold
 /// `users` of a getsfdata/getdetailedsfdata folder. A user listed with a
 /// `group_name` has access through that group: the entries of one group
 /// become one group share naming its members.
-fn read_users(folder: &Map<String, Value>, id: &str, file: &str) -> Result<Vec<Member>, SourceError> {
+fn read_users(folder: &Map<String, Value>, id: &str, text: &str, file: &str) -> Result<Vec<Member>, SourceError> {
     let mut members: Vec<Member> = Vec::new();
     let users = match folder.get("users") {
         None | Some(Value::Null) => return Ok(members),
@@ -374,20 +408,21 @@ fn read_users(folder: &Map<String, Value>, id: &str, file: &str) -> Result<Vec<M
         }
     };
     for (i, user) in users.iter().enumerate() {
-        let path = format!("{id}.users[{i}]");
+        let path = format!("{id}.users[{i}]").trim_start_matches('.').to_owned();
+        let here = json_at(file, text, id, Some(("users", i)));
         let Value::Object(u) = user else {
             return Err(SourceError::malformed(
-                Position::file(file).field(path),
+                here.field(path),
                 format!("found {}, expected a user object", kind_of(user)),
             ));
         };
-        let readonly = flag(u, "readonly", file, &path)?;
-        let admin = flag(u, "can_administer", file, &path)?;
-        let give = flag(u, "give", file, &path)?;
+        let readonly = flag(u, "readonly", &here, &path)?;
+        let admin = flag(u, "can_administer", &here, &path)?;
+        let give = flag(u, "give", &here, &path)?;
         let source_access = describe_flags(&[("readonly", readonly), ("can_administer", admin), ("give", give)]);
         let status = deleted_status(u);
         let username = string(u, &["username", "email"]).map(|s| s.trim().to_owned());
-        let position = Position::file(file).field(path.clone());
+        let position = here.clone().field(path.clone());
         if let Some(group) = string(u, &["group_name", "groupname"]) {
             let existing = members
                 .iter_mut()
@@ -426,7 +461,7 @@ fn read_users(folder: &Map<String, Value>, id: &str, file: &str) -> Result<Vec<M
             },
             access: access(readonly, admin, give),
             status,
-            outside_enterprise: flag(u, "outsideenterprise", file, &path)?,
+            outside_enterprise: flag(u, "outsideenterprise", &here, &path)?,
             source_access,
             position,
         });
@@ -436,13 +471,8 @@ fn read_users(folder: &Map<String, Value>, id: &str, file: &str) -> Result<Vec<M
 
 /// getSharedFolderMembers: `users` and `groups`, each with `readonly` and
 /// `can_administer`.
-fn read_members(obj: &Map<String, Value>, file: &str) -> Result<Vec<Member>, SourceError> {
-    let mut members = read_users(obj, "", file)?;
-    for m in &mut members {
-        if let Some(field) = m.position.field.as_mut() {
-            *field = field.trim_start_matches('.').to_owned();
-        }
-    }
+fn read_members(obj: &Map<String, Value>, text: &str, file: &str) -> Result<Vec<Member>, SourceError> {
+    let mut members = read_users(obj, "", text, file)?;
     let groups = match obj.get("groups") {
         None | Some(Value::Null) => return Ok(members),
         Some(Value::Array(a)) => a,
@@ -455,9 +485,10 @@ fn read_members(obj: &Map<String, Value>, file: &str) -> Result<Vec<Member>, Sou
     };
     for (i, group) in groups.iter().enumerate() {
         let path = format!("groups[{i}]");
+        let here = json_at(file, text, "", Some(("groups", i)));
         let Value::Object(g) = group else {
             return Err(SourceError::malformed(
-                Position::file(file).field(path),
+                here.field(path),
                 format!("found {}, expected a group object", kind_of(group)),
             ));
         };
@@ -467,9 +498,9 @@ fn read_members(obj: &Map<String, Value>, file: &str) -> Result<Vec<Member>, Sou
                 "the group has no name; expected its LastPass group name",
             ));
         };
-        let readonly = flag(g, "readonly", file, &path)?;
-        let admin = flag(g, "can_administer", file, &path)?;
-        let give = flag(g, "give", file, &path)?;
+        let readonly = flag(g, "readonly", &here, &path)?;
+        let admin = flag(g, "can_administer", &here, &path)?;
+        let give = flag(g, "give", &here, &path)?;
         let names: Vec<String> = match g.get("members").or_else(|| g.get("users")) {
             Some(Value::Array(a)) => a
                 .iter()
@@ -490,7 +521,7 @@ fn read_members(obj: &Map<String, Value>, file: &str) -> Result<Vec<Member>, Sou
             status: ShareStatus::Active,
             outside_enterprise: None,
             source_access: describe_flags(&[("readonly", readonly), ("can_administer", admin), ("give", give)]),
-            position: Position::file(file).field(path),
+            position: here.field(path),
         });
     }
     Ok(members)
@@ -548,6 +579,7 @@ fn read_xml(bytes: &[u8], file: &str) -> Result<(Option<String>, Vec<Member>), S
     let mut folder_name = None;
     let mut saw_root = false;
     loop {
+        buf.clear();
         let pos = reader.buffer_position();
         let event = reader.read_event_into(&mut buf).map_err(|e| {
             SourceError::malformed(
@@ -616,7 +648,6 @@ fn read_xml(bytes: &[u8], file: &str) -> Result<(Option<String>, Vec<Member>), S
             }
             _ => {}
         }
-        buf.clear();
     }
     if !saw_root {
         return Err(not_sharing(file));
@@ -692,12 +723,12 @@ mod tests {
     fn flags_accept_numbers_strings_and_booleans() {
         let obj: Map<String, Value> =
             serde_json::from_str(r#"{"a": 1, "b": "0", "c": true, "d": null, "e": 2}"#).unwrap_or_default();
-        assert_eq!(flag(&obj, "a", "f", "p").ok(), Some(Some(true)));
-        assert_eq!(flag(&obj, "b", "f", "p").ok(), Some(Some(false)));
-        assert_eq!(flag(&obj, "c", "f", "p").ok(), Some(Some(true)));
-        assert_eq!(flag(&obj, "d", "f", "p").ok(), Some(None));
-        assert_eq!(flag(&obj, "missing", "f", "p").ok(), Some(None));
-        let err = flag(&obj, "e", "f", "p")
+        assert_eq!(flag(&obj, "a", &Position::file("f"), "p").ok(), Some(Some(true)));
+        assert_eq!(flag(&obj, "b", &Position::file("f"), "p").ok(), Some(Some(false)));
+        assert_eq!(flag(&obj, "c", &Position::file("f"), "p").ok(), Some(Some(true)));
+        assert_eq!(flag(&obj, "d", &Position::file("f"), "p").ok(), Some(None));
+        assert_eq!(flag(&obj, "missing", &Position::file("f"), "p").ok(), Some(None));
+        let err = flag(&obj, "e", &Position::file("f"), "p")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
