@@ -371,7 +371,10 @@ fn getdetailedsfdata_gives_members_groups_and_findings() {
     assert_eq!(unknown[0]["line"], 42);
     let deleted = findings(&v, "lastpass.share-deleted");
     assert_eq!(deleted.len(), 1);
-    assert_eq!((deleted[0]["line"].as_u64(), deleted[0]["field"].as_str()), (Some(11), Some("101.users[4]")));
+    assert_eq!(
+        (deleted[0]["line"].as_u64(), deleted[0]["field"].as_str()),
+        (Some(11), Some("101.users[4]"))
+    );
     assert!(findings(&v, "lastpass.folder-without-sharing").is_empty());
     assert!(v["shares"]
         .as_array()
