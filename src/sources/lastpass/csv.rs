@@ -516,8 +516,12 @@ impl Builder<'_> {
         if url == GROUP_URL {
             // An empty folder LastPass keeps as a pseudo-row; older exports
             // put its name in `name` with no `grouping`.
-            let path = if path.is_empty() { folder_path(&name).0 } else { path };
-            self.ensure_folder(&grouping, &path, shared_prefix);
+            if path.is_empty() {
+                let (path, shared_prefix) = folder_path(&name);
+                self.ensure_folder(&format!("\u{1f}{name}"), &path, shared_prefix);
+            } else {
+                self.ensure_folder(&grouping, &path, shared_prefix);
+            }
             return Ok(());
         }
         self.ensure_folder(&grouping, &path, shared_prefix);
@@ -642,11 +646,12 @@ impl Builder<'_> {
         e
     }
 
-    fn ensure_folder(&mut self, grouping: &str, path: &[String], shared_prefix: Option<String>) {
-        if path.is_empty() || self.seen_groupings.contains(grouping) {
+    /// Adds the folder of a row once per distinct `key` (its `grouping`).
+    fn ensure_folder(&mut self, key: &str, path: &[String], shared_prefix: Option<String>) {
+        if path.is_empty() || self.seen_groupings.contains(key) {
             return;
         }
-        self.seen_groupings.insert(grouping.to_owned());
+        self.seen_groupings.insert(key.to_owned());
         if let (Some(prefix), Some(top)) = (shared_prefix, path.first()) {
             let top = std::slice::from_ref(top);
             self.vault.ensure_folder(top, true);
@@ -871,9 +876,11 @@ mod tests {
 
     #[test]
     fn group_rows_are_folders_not_entries() {
-        let v = parse(&format!("{HEADER}http://group,,,,,,Personal\\Archive,0\n"));
+        let v = parse(&format!(
+            "{HEADER}http://group,,,,,,Personal\\Archive,0\nhttp://group,,,,,Old,,0\nhttp://group,,,,,Older,,0\n"
+        ));
         assert!(v.entries.is_empty());
-        assert_eq!(v.folders.len(), 2);
+        assert_eq!(v.folders.len(), 4, "{:?}", v.folders);
         assert!(v.folder(&["Personal".into(), "Archive".into()]).is_some());
     }
 

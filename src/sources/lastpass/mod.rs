@@ -7,7 +7,7 @@
 
 mod csv;
 mod entities;
-pub mod notes;
+mod notes;
 mod sharing;
 
 use std::io::Read;
