@@ -1,25 +1,28 @@
 //! LastPass: the CSV export (web vault, browser extension, `lpass export`)
 //! and the shared-folder permission files of the Enterprise API and web API.
+//!
+//! The CSV layout and every quirk handled are documented in
+//! `formats/lastpass-csv.md`; the sharing shapes in
+//! `formats/lastpass-sharing.md`.
+
+mod csv;
+mod entities;
+mod notes;
+mod sharing;
 
 use std::io::Read;
 
-use super::{ErrorKind, ParseOptions, SourceError};
-use crate::model::{Position, Vault};
+use super::{ParseOptions, SourceError};
+use crate::model::Vault;
+
+pub use notes::known_note_types;
 
 /// Reads a LastPass CSV export.
-pub fn read_csv<R: Read>(_reader: R, file: &str, _options: &ParseOptions) -> Result<Vault, SourceError> {
-    Err(SourceError::new(
-        ErrorKind::UnknownFormat,
-        Position::file(file),
-        "LastPass CSV is not supported yet",
-    ))
+pub fn read_csv<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    csv::read(reader, file, options)
 }
 
 /// Attaches shared-folder members from a sharing file to `vault`.
-pub fn read_sharing(_vault: &mut Vault, _bytes: &[u8], file: &str, _options: &ParseOptions) -> Result<(), SourceError> {
-    Err(SourceError::new(
-        ErrorKind::UnknownFormat,
-        Position::file(file),
-        "LastPass sharing files are not supported yet",
-    ))
+pub fn read_sharing(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseOptions) -> Result<(), SourceError> {
+    sharing::read(vault, bytes, file, options)
 }
