@@ -1,39 +1,112 @@
 //! 1Password: 1PUX (1Password 8), 1PIF (1Password 4–7, also as the
 //! 1Password 7 export folder), the CSV layouts, and vault permissions
 //! gathered from the `op` CLI.
+//!
+//! The three export families describe the same items three ways; what they
+//! share (the category table, field builders) lives here and in
+//! [`categories`], each format's quirks in its own module.
+
+mod categories;
+mod csv;
+mod pif;
+mod pux;
+mod sharing;
 
 use std::io::Read;
 use std::path::Path;
 
-use super::{ErrorKind, ParseOptions, SourceError};
-use crate::model::{Position, Vault};
+use super::{ParseOptions, SourceError};
+use crate::model::{Field, FieldKind, FieldValue, Vault};
+use crate::secret::Secret;
 
 /// Whether a CSV header (lowercased, cleaned by `detect::header_fields`)
 /// is one of 1Password's CSV layouts.
-pub fn is_csv_header(_header: &[String]) -> bool {
-    false
+pub fn is_csv_header(header: &[String]) -> bool {
+    csv::Layout::detect(header).is_some()
 }
 
-pub fn read_csv<R: Read>(_reader: R, file: &str, _options: &ParseOptions) -> Result<Vault, SourceError> {
-    Err(unsupported(file))
+/// Reads a 1Password CSV export (1Password 4, 6, 7 for Mac, 7 for Windows, 8).
+pub fn read_csv<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    csv::read(reader, file, options)
 }
 
-pub fn read_1pux(_path: &Path, file: &str, _options: &ParseOptions) -> Result<Vault, SourceError> {
-    Err(unsupported(file))
+/// Reads a 1PUX archive (1Password 8).
+pub fn read_1pux(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    pux::read(path, file, options)
 }
 
-pub fn read_1pif(_path: &Path, file: &str, _options: &ParseOptions) -> Result<Vault, SourceError> {
-    Err(unsupported(file))
+/// Reads a 1PIF file, or a 1Password 7 export folder (`data.1pif` beside
+/// `attachments/<item uuid>/…`).
+pub fn read_1pif(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    pif::read(path, file, options)
 }
 
-pub fn read_sharing(_vault: &mut Vault, _bytes: &[u8], file: &str, _options: &ParseOptions) -> Result<(), SourceError> {
-    Err(unsupported(file))
+/// Attaches a vault-permissions bundle (`op vault user list` / `op vault
+/// group list` per vault) to the vault folders of `vault`.
+pub fn read_sharing(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseOptions) -> Result<(), SourceError> {
+    sharing::read(vault, bytes, file, options)
 }
 
-fn unsupported(file: &str) -> SourceError {
-    SourceError::new(
-        ErrorKind::UnknownFormat,
-        Position::file(file),
-        "1Password exports are not supported yet",
-    )
+/// A plain field with a kind and an optional section title.
+fn plain_field(label: &str, value: String, kind: FieldKind, group: Option<&str>) -> Field {
+    Field {
+        label: label.to_owned(),
+        value: FieldValue::Plain(value),
+        kind,
+        group: group.filter(|g| !g.is_empty()).map(str::to_owned),
+    }
+}
+
+/// A concealed field: the value goes straight into a `Secret`.
+fn secret_field(label: &str, value: String, kind: FieldKind, group: Option<&str>) -> Field {
+    Field {
+        label: label.to_owned(),
+        value: FieldValue::Concealed(Secret::text(value)),
+        kind,
+        group: group.filter(|g| !g.is_empty()).map(str::to_owned),
+    }
+}
+
+/// `Some(s)` unless `s` is empty or only whitespace.
+fn non_empty(s: &str) -> Option<String> {
+    if s.trim().is_empty() {
+        None
+    } else {
+        Some(s.to_owned())
+    }
+}
+
+/// 1Password `monthYear` values are integers `YYYYMM` (1PUX) or `YYYYMM`
+/// strings (1PIF); the model wants `YYYY-MM`. `None` when it is not one.
+fn month_year(n: i64) -> Option<String> {
+    let (y, m) = (n / 100, n % 100);
+    if (1..=9999).contains(&y) && (1..=12).contains(&m) {
+        Some(format!("{y:04}-{m:02}"))
+    } else {
+        None
+    }
+}
+
+/// A label for a field that has no title: 1Password templates leave the
+/// title empty for built-in fields and name them only by id.
+fn label_or<'a>(title: &'a str, id: &'a str, fallback: &'a str) -> &'a str {
+    if !title.trim().is_empty() {
+        title
+    } else if !id.trim().is_empty() {
+        id
+    } else {
+        fallback
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_year_accepts_only_real_months() {
+        assert_eq!(month_year(202_604).as_deref(), Some("2026-04"));
+        assert_eq!(month_year(202_613), None);
+        assert_eq!(month_year(0), None);
+    }
 }
