@@ -160,6 +160,8 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
             None => continue,
         };
         matched.push(path.clone());
+        // Messages name the vault, even when the bundle keyed it by uuid.
+        let shown = path.join("/");
         for (i, raw) in access_list.users.into_iter().enumerate() {
             let user: User = serde_json::from_value(raw).unwrap_or_default();
             let email = user.email.trim().to_owned();
@@ -168,7 +170,7 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
                     vault,
                     Finding::warning(
                         "onepassword.sharing-malformed",
-                        format!("user {} of vault '{key}' has no email and was skipped; expected the objects `op vault user list --format json` prints", i + 1),
+                        format!("user {} of vault '{shown}' has no email and was skipped; expected the objects `op vault user list --format json` prints", i + 1),
                     )
                     .at(pos.clone()),
                     options,
@@ -190,11 +192,11 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
                     Finding::warning(
                         "onepassword.share-inactive",
                         format!(
-                            "{email} has state {} in 1Password; their access to vault '{key}' is not carried over",
+                            "{email} has state {} in 1Password; their access to vault '{shown}' is not carried over",
                             user.state.trim()
                         ),
                     )
-                    .at(Position::file(file).field(format!("vault '{key}' user '{email}'"))),
+                    .at(Position::file(file).field(format!("vault '{shown}' user '{email}'"))),
                 );
             }
             if !vault.shares.contains(&share) {
@@ -209,7 +211,7 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
                     vault,
                     Finding::warning(
                         "onepassword.sharing-malformed",
-                        format!("group {} of vault '{key}' has no name and was skipped; expected the objects `op vault group list --format json` prints", i + 1),
+                        format!("group {} of vault '{shown}' has no name and was skipped; expected the objects `op vault group list --format json` prints", i + 1),
                     )
                     .at(pos.clone()),
                     options,
@@ -241,11 +243,11 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
                     Finding::warning(
                         "onepassword.share-inactive",
                         format!(
-                            "group '{name}' has state {} in 1Password; its access to vault '{key}' is not carried over",
+                            "group '{name}' has state {} in 1Password; its access to vault '{shown}' is not carried over",
                             group.state.trim()
                         ),
                     )
-                    .at(Position::file(file).field(format!("vault '{key}' group '{name}'"))),
+                    .at(Position::file(file).field(format!("vault '{shown}' group '{name}'"))),
                 );
             }
             if !vault.shares.contains(&share) {
