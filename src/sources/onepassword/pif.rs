@@ -72,6 +72,8 @@ const CONCEALED_KEYS: &[&str] = &[
     "smtp_password",
     "pop_password",
     "reg_code",
+    "accountNo",
+    "iban",
 ];
 
 pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
@@ -365,7 +367,12 @@ fn convert(
         if key == "password" && entry.password.is_none() {
             entry.password = Some(Secret::text(text));
         } else if CONCEALED_KEYS.contains(&key.as_str()) {
-            entry.fields.push(secret_field(&key, text, FieldKind::Concealed, None));
+            let k = if key == "ccnum" {
+                FieldKind::CardNumber
+            } else {
+                FieldKind::Concealed
+            };
+            entry.fields.push(secret_field(&key, text, k, None));
         } else {
             entry.fields.push(plain_field(&key, text, FieldKind::Text, None));
         }
@@ -417,6 +424,17 @@ fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Positi
         Value::Bool(b) => b.to_string(),
         _ => String::new(),
     };
+    // Older records store card numbers and PINs as `string` fields; their
+    // ids (`ccnum`, `pin`…) say they are secrets.
+    if kind == "string" && !text.is_empty() && CONCEALED_KEYS.contains(&id) {
+        let k = if id == "ccnum" {
+            FieldKind::CardNumber
+        } else {
+            FieldKind::Concealed
+        };
+        entry.fields.push(secret_field(&label, text, k, group));
+        return;
+    }
     match kind {
         "concealed" if id.starts_with("TOTP_") => {
             if text.is_empty() {
