@@ -106,7 +106,8 @@ enum Role {
     },
 }
 
-/// Words in a column name that make its values secrets.
+/// Words in a column name that make its values secrets. Matched as whole
+/// words ("pin", not "shipping"), in the label and in a Mac column's id.
 const SECRET_WORDS: &[&str] = &[
     "password",
     "pin",
@@ -114,10 +115,18 @@ const SECRET_WORDS: &[&str] = &[
     "ccnum",
     "secret",
     "private",
-    "license key",
-    "reg_code",
     "answer",
+    "recovery",
+    "iban",
+    "passphrase",
+    "passcode",
+    "reg_code",
 ];
+
+fn names_a_secret(text: &str) -> bool {
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+    SECRET_WORDS.iter().any(|w| words.contains(w)) || text.contains("license key") || text.contains("reg_code")
+}
 
 fn role_for(raw: &str, index: usize, layout: Layout) -> Role {
     let clean = raw.replace(['\u{200b}', '\u{feff}'], "");
@@ -169,7 +178,7 @@ fn role_for(raw: &str, index: usize, layout: Layout) -> Role {
     };
     let l = label.to_lowercase();
     let totp = l.contains("one-time password") || l == "totp" || l.starts_with("totp ");
-    let concealed = totp || SECRET_WORDS.iter().any(|w| l.contains(w) || key.contains(w));
+    let concealed = totp || names_a_secret(&l) || names_a_secret(&key);
     let kind = if totp {
         FieldKind::Totp
     } else if concealed {
