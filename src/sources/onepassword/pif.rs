@@ -391,8 +391,12 @@ fn form_field(entry: &mut Entry, f: Value) {
         _ => String::new(),
     };
     match get("designation").as_str() {
-        "username" if entry.username.is_none() => entry.username = Some(value),
-        "password" if entry.password.is_none() => entry.password = Some(Secret::text(value)),
+        "username" if entry.username.is_none() => entry.username = non_empty(&value),
+        "password" if entry.password.is_none() => {
+            if !value.is_empty() {
+                entry.password = Some(Secret::text(value));
+            }
+        }
         _ => {
             if value.is_empty() {
                 return;

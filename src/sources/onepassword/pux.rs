@@ -179,7 +179,6 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Va
                         .at(Position::file(file).field("export.attributes")),
                     );
                 }
-                let _created = attrs.created_at.or(attrs.timestamp);
             }
             Err(e) => recover_or_fail(
                 &mut vault,
@@ -421,8 +420,12 @@ fn convert(
             designation,
         } = lf;
         match designation.as_str() {
-            "username" if entry.username.is_none() => entry.username = Some(value),
-            "password" if entry.password.is_none() => entry.password = Some(Secret::text(value)),
+            "username" if entry.username.is_none() => entry.username = non_empty(&value),
+            "password" if entry.password.is_none() => {
+                if !value.is_empty() {
+                    entry.password = Some(Secret::text(value));
+                }
+            }
             _ => {
                 if value.is_empty() {
                     continue;

@@ -29,6 +29,9 @@ struct VaultAccess {
 struct User {
     name: String,
     email: String,
+    /// `MEMBER` or `GUEST` (a guest of the 1Password account).
+    #[serde(rename = "type")]
+    kind: String,
     state: String,
     permissions: Vec<String>,
 }
@@ -187,6 +190,11 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
             );
             share.status = status(&user.state);
             share.source_access = Some(user.permissions.join(", "));
+            share.outside_enterprise = match user.kind.trim().to_uppercase().as_str() {
+                "GUEST" => Some(true),
+                "MEMBER" => Some(false),
+                _ => None,
+            };
             if share.status != ShareStatus::Active {
                 vault.findings.push(
                     Finding::warning(
