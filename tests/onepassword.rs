@@ -636,7 +636,10 @@ fn permissions_bundle_becomes_shares() {
     );
     assert_eq!(find("Vendors", "kim@globex.example")["access"]["edit"], true);
     assert_eq!(find("Vendors", "ravi@acme-partners.example")["access"]["admin"], true);
-    assert_eq!(find("Vendors", "ravi@acme-partners.example")["outside_enterprise"], true);
+    assert_eq!(
+        find("Vendors", "ravi@acme-partners.example")["outside_enterprise"],
+        true
+    );
     assert_eq!(lee["outside_enterprise"], false);
 
     let ops = shares.iter().find(|s| s["principal"]["group"] == "Ops").unwrap();
