@@ -719,3 +719,81 @@ fn no_secret_appears_in_any_output_without_reveal() {
     // Distinctive sample secrets are among those checked.
     assert!(total > 60, "{total}");
 }
+
+// ---------------------------------------------------------------- robustness
+
+/// Damaged exports end in findings or errors, never in a panic: byte flips,
+/// truncations and inserted separators over every sample.
+#[test]
+fn mutated_exports_never_panic() {
+    use rand::{Rng, SeedableRng};
+    use vaultferry::sources::{self, ParseOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x1_9A55);
+    let options = ParseOptions::default();
+    let data = std::fs::read(sample("onepassword/company-1pux/export.data")).unwrap();
+    for name in [
+        "company.1pux",
+        "company.1pif",
+        "company-1p8.csv",
+        "company-1p7-mac.csv",
+        "company-1p7-win.csv",
+        "company-1p6.csv",
+        "company-1p4.csv",
+    ] {
+        let original = std::fs::read(sample(&format!("onepassword/{name}"))).unwrap();
+        for round in 0..60 {
+            let mut bytes = original.clone();
+            match round % 4 {
+                0 => bytes.truncate(rng.gen_range(0..bytes.len())),
+                1 => {
+                    for _ in 0..rng.gen_range(1..8) {
+                        let i = rng.gen_range(0..bytes.len());
+                        bytes[i] = rng.gen();
+                    }
+                }
+                2 => {
+                    let i = rng.gen_range(0..bytes.len());
+                    let junk: &[u8] =
+                        [&b"\"\r\n"[..], b"***", b"{\"k\":", b",,,", b"\xff\xfe", b"\\"][rng.gen_range(0..6)];
+                    bytes.splice(i..i, junk.iter().copied());
+                }
+                _ => {
+                    let i = rng.gen_range(0..bytes.len());
+                    let j = rng.gen_range(i..bytes.len());
+                    bytes.drain(i..j);
+                }
+            }
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let forced = ParseOptions {
+                format: Some(match name {
+                    "company.1pux" => vaultferry::model::SourceKind::Onepassword1pux,
+                    "company.1pif" => vaultferry::model::SourceKind::Onepassword1pif,
+                    _ => vaultferry::model::SourceKind::OnepasswordCsv,
+                }),
+                ..ParseOptions::default()
+            };
+            let _ = sources::read_export(&path, &options);
+            let _ = sources::read_export(&path, &forced);
+        }
+    }
+    // Damaged JSON inside a well-formed archive.
+    for round in 0..120 {
+        let mut bytes = data.clone();
+        let i = rng.gen_range(0..bytes.len());
+        if round % 2 == 0 {
+            bytes.truncate(i);
+        } else {
+            let j = rng.gen_range(i..bytes.len().min(i + 40));
+            bytes.drain(i..j);
+        }
+        let path = build_zip(
+            dir.path(),
+            "m.1pux",
+            &[("export.attributes", V3_ATTRS), ("export.data", &bytes)],
+        );
+        let _ = sources::read_export(&path, &options);
+    }
+}
