@@ -189,7 +189,7 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Va
                         json_problem(&e)
                     ),
                 )
-                .at(Position::file(file).field("export.attributes").line(e.line() as u64)),
+                .at(Position::file(file).field("export.attributes")),
                 options,
             )?,
         },
@@ -212,9 +212,9 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Va
     };
     let export: ExportData = serde_json::from_slice(data).map_err(|e| {
         SourceError::malformed(
-            Position::file(file).field("export.data").line(e.line() as u64),
+            Position::file(file).field("export.data"),
             format!(
-                "export.data: {} at line {} column {}; expected the 1PUX JSON document {{\"accounts\": [{{\"vaults\": [...]}}]}}",
+                "{} at line {} column {} of export.data; expected the 1PUX JSON document {{\"accounts\": [{{\"vaults\": [...]}}]}}",
                 json_problem(&e),
                 e.line(),
                 e.column()

@@ -101,11 +101,16 @@ fn status(state: &str) -> ShareStatus {
 pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseOptions) -> Result<(), SourceError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let bundle: Map<String, Value> = serde_json::from_slice(bytes).map_err(|e| {
+        // A well-formed document of the wrong shape (an array) is a Data error.
         SourceError::malformed(
             Position::file(file).line(e.line() as u64),
             format!(
                 "{} at line {} column {}; expected a JSON object {{\"<vault name or uuid>\": {{\"users\": [...], \"groups\": [...]}}}} (see formats/onepassword-sharing.md)",
-                json_problem(&e),
+                if e.is_data() {
+                    "the document is not a JSON object"
+                } else {
+                    json_problem(&e)
+                },
                 e.line(),
                 e.column()
             ),
