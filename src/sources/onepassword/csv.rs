@@ -17,7 +17,7 @@ use std::io::Read;
 
 use super::categories;
 use super::pux::record;
-use super::{non_empty, plain_field, secret_field};
+use super::{add_totp, non_empty, plain_field, secret_field};
 use crate::model::{Entry, EntryKind, FieldKind, Finding, SourceKind, Vault};
 use crate::secret::Secret;
 use crate::sources::{at, ParseOptions, SourceError};
@@ -311,15 +311,7 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                 }
                 Role::Username => entry.username = Some(value),
                 Role::Password => entry.password = Some(Secret::text(value)),
-                Role::Otp => {
-                    if entry.totp.is_none() {
-                        entry.totp = Some(Secret::text(value));
-                    } else {
-                        entry
-                            .fields
-                            .push(secret_field("one-time password", value, FieldKind::Totp, None));
-                    }
-                }
+                Role::Otp => add_totp(&mut entry, "one-time password", value, None),
                 Role::Favorite => entry.favorite = truthy(&value),
                 Role::Archived => entry.archived = truthy(&value),
                 Role::Tags => {
@@ -342,8 +334,8 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                     concealed,
                     totp,
                 } => {
-                    if *totp && entry.totp.is_none() {
-                        entry.totp = Some(Secret::text(value));
+                    if *totp {
+                        add_totp(&mut entry, label, value, group.as_deref());
                     } else if *concealed {
                         entry.fields.push(secret_field(label, value, *kind, group.as_deref()));
                     } else {

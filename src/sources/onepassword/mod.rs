@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{ParseOptions, SourceError};
-use crate::model::{Field, FieldKind, FieldValue, Vault};
+use crate::model::{Entry, Field, FieldKind, FieldValue, Vault};
 use crate::secret::Secret;
 
 /// Whether a CSV header (lowercased, cleaned by `detect::header_fields`)
@@ -64,6 +64,19 @@ fn secret_field(label: &str, value: String, kind: FieldKind, group: Option<&str>
         value: FieldValue::Concealed(Secret::text(value)),
         kind,
         group: group.filter(|g| !g.is_empty()).map(str::to_owned),
+    }
+}
+
+/// 1Password items may carry several one-time passwords; the model has one
+/// `totp`, so the first goes there and later ones stay as concealed fields.
+fn add_totp(entry: &mut Entry, label: &str, value: String, group: Option<&str>) {
+    if value.is_empty() {
+        return;
+    }
+    if entry.totp.is_none() {
+        entry.totp = Some(Secret::text(value));
+    } else {
+        entry.fields.push(secret_field(label, value, FieldKind::Totp, group));
     }
 }
 

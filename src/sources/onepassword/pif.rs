@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::categories::{self, PifType};
 use super::pux::{json_problem, record};
-use super::{label_or, month_year, non_empty, plain_field, secret_field};
+use super::{add_totp, label_or, month_year, non_empty, plain_field, secret_field};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };
@@ -440,14 +440,7 @@ fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Positi
         return;
     }
     match kind {
-        "concealed" if id.starts_with("TOTP_") => {
-            if text.is_empty() {
-            } else if entry.totp.is_none() {
-                entry.totp = Some(Secret::text(text));
-            } else {
-                entry.fields.push(secret_field(&label, text, FieldKind::Totp, group));
-            }
-        }
+        "concealed" if id.starts_with("TOTP_") => add_totp(entry, &label, text, group),
         "concealed" if !text.is_empty() => entry
             .fields
             .push(secret_field(&label, text, FieldKind::Concealed, group)),

@@ -17,7 +17,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::categories;
-use super::{label_or, month_year, non_empty, plain_field, secret_field};
+use super::{add_totp, label_or, month_year, non_empty, plain_field, secret_field};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, Folder, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };
@@ -537,12 +537,7 @@ fn section_field(
         }
         "totp" => {
             if let Value::String(s) = value {
-                if s.is_empty() {
-                } else if entry.totp.is_none() {
-                    entry.totp = Some(Secret::text(s));
-                } else {
-                    entry.fields.push(secret_field(&label, s, FieldKind::Totp, group));
-                }
+                add_totp(entry, &label, s, group);
             }
         }
         "email" => {
