@@ -16,7 +16,7 @@
 use std::io::Read;
 
 use super::categories;
-use super::pux::record;
+use super::record;
 use super::{add_totp, non_empty, plain_field, secret_field};
 use crate::model::{Entry, EntryKind, FieldKind, Finding, SourceKind, Vault};
 use crate::secret::Secret;

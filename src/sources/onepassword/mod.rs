@@ -15,8 +15,8 @@ mod sharing;
 use std::io::Read;
 use std::path::Path;
 
-use super::{ParseOptions, SourceError};
-use crate::model::{Entry, Field, FieldKind, FieldValue, Vault};
+use super::{recover_or_fail, ParseOptions, SourceError};
+use crate::model::{Entry, Field, FieldKind, FieldValue, Finding, Severity, Vault};
 use crate::secret::Secret;
 
 /// Whether a CSV header (lowercased, cleaned by `detect::header_fields`)
@@ -45,6 +45,29 @@ pub fn read_1pif(path: &Path, file: &str, options: &ParseOptions) -> Result<Vaul
 /// group list` per vault) to the vault folders of `vault`.
 pub fn read_sharing(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseOptions) -> Result<(), SourceError> {
     sharing::read(vault, bytes, file, options)
+}
+
+/// Info findings (an unknown field kind kept as text) change nothing, so
+/// `--strict` lets them pass; warnings and errors mean a value was recovered
+/// or an item skipped, which `--strict` refuses.
+fn record(vault: &mut Vault, finding: Finding, options: &ParseOptions) -> Result<(), SourceError> {
+    if finding.severity == Severity::Info {
+        vault.findings.push(finding);
+        Ok(())
+    } else {
+        recover_or_fail(vault, finding, options)
+    }
+}
+
+/// Describes a serde_json error without its `Display`, which can quote a
+/// piece of the input (a password in a mistyped field).
+fn json_problem(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "could not be read",
+        serde_json::error::Category::Syntax => "invalid JSON syntax",
+        serde_json::error::Category::Data => "a value has the wrong type",
+        serde_json::error::Category::Eof => "the JSON ends early (is the file truncated?)",
+    }
 }
 
 /// A plain field with a kind and an optional section title.

@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::categories::{self, PifType};
-use super::pux::{json_problem, record};
 use super::{add_totp, label_or, month_year, non_empty, plain_field, secret_field};
+use super::{json_problem, record};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };

@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 
 use super::categories;
 use super::{add_totp, label_or, month_year, non_empty, plain_field, secret_field};
+use super::{json_problem, record};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, Folder, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };
@@ -229,29 +230,6 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Va
         }
     }
     Ok(vault)
-}
-
-/// Info findings (an unknown field kind kept as text) change nothing, so
-/// `--strict` lets them pass; warnings and errors mean a value was recovered
-/// or an item skipped, which `--strict` refuses.
-pub(super) fn record(vault: &mut Vault, finding: Finding, options: &ParseOptions) -> Result<(), SourceError> {
-    if finding.severity == crate::model::Severity::Info {
-        vault.findings.push(finding);
-        Ok(())
-    } else {
-        recover_or_fail(vault, finding, options)
-    }
-}
-
-/// Describes a serde_json error without its `Display`, which can quote a
-/// piece of the input (a password in a mistyped field).
-pub(super) fn json_problem(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Io => "could not be read",
-        serde_json::error::Category::Syntax => "invalid JSON syntax",
-        serde_json::error::Category::Data => "a value has the wrong type",
-        serde_json::error::Category::Eof => "the JSON ends early (is the file truncated?)",
-    }
 }
 
 fn read_vault(

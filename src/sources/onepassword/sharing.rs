@@ -13,7 +13,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::pux::json_problem;
+use super::json_problem;
 use crate::model::{Access, Finding, Position, Principal, Share, ShareStatus, Vault};
 use crate::sources::{recover_or_fail, ParseOptions, SourceError};
 
