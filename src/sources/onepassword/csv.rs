@@ -51,7 +51,10 @@ impl Layout {
         if has("type") && has("title") && has("password") && has("username") {
             return Some(Layout::V6);
         }
-        if has("title") && has("notes") && has("username") && has("password") && has("url") && !has("grouping") {
+        // Exactly these five: KeePassXC writes the same names plus `Group`,
+        // `TOTP`… and must not be taken for 1Password.
+        const V4: [&str; 5] = ["title", "notes", "username", "password", "url"];
+        if V4.iter().all(|c| has(c)) && header.iter().all(|h| V4.contains(&h.as_str())) {
             return Some(Layout::V4);
         }
         None
@@ -441,6 +444,10 @@ mod tests {
             (",ainfo,Notes,Password,Type,Title,URL,Username,uuid", Some(Layout::V6)),
             ("title,notes,username,password,url", Some(Layout::V4)),
             ("url,username,password,extra,name,grouping,fav", None),
+            (
+                "\"Group\",\"Title\",\"Username\",\"Password\",\"URL\",\"Notes\",\"TOTP\"",
+                None,
+            ),
             ("name,value", None),
         ];
         for (h, want) in cases {
