@@ -515,6 +515,23 @@ fn pif_broken_record_is_skipped_with_its_line() {
     assert!(!run.stderr.contains("Pw-Broken"), "{}", run.describe());
 }
 
+#[test]
+fn pif_is_detected_when_its_first_record_is_longer_than_the_sniffed_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.txt");
+    let long_note = "n".repeat(20_000);
+    std::fs::write(
+        &path,
+        format!(
+            "{{\"uuid\":\"A\",\"securityLevel\":\"SL5\",\"title\":\"long\",\"secureContents\":{{\"notesPlain\":\"{long_note}\"}},\"typeName\":\"securenotes.SecureNote\"}}\n***5642bee8-a5ff-11dc-8314-0800200c9a66***\n"
+        ),
+    )
+    .unwrap();
+    let v = inspect_json(&path, &[]);
+    assert_eq!(v["source"], "onepassword1pif");
+    assert_eq!(entry(&v, "long")["notes"].as_str().unwrap().len(), 20_000);
+}
+
 // ---------------------------------------------------------------- CSV
 
 #[test]
