@@ -350,6 +350,28 @@ fn pux_unpacked_size_and_member_count_are_capped_and_can_be_raised() {
     assert!(run.stderr.contains("--max-unpacked-bytes"), "{}", run.describe());
     vaultferry(&["inspect", p, "--max-unpacked-bytes", "5000000"]).success();
 
+    // The same archive with headers that claim the member is 10 bytes.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let name = b"files/doc__zeros.bin";
+    let mut patched = 0;
+    for (sig, name_at, size_at) in [(b"PK\x03\x04", 30, 22), (b"PK\x01\x02", 46, 24)] {
+        let mut i = 0;
+        while let Some(off) = bytes[i..].windows(4).position(|w| w == sig) {
+            let at = i + off;
+            if bytes.get(at + name_at..at + name_at + name.len()) == Some(&name[..]) {
+                bytes[at + size_at..at + size_at + 4].copy_from_slice(&10u32.to_le_bytes());
+                patched += 1;
+            }
+            i = at + 4;
+        }
+    }
+    assert_eq!(patched, 2, "local and central headers patched");
+    let liar = dir.path().join("liar.1pux");
+    std::fs::write(&liar, &bytes).unwrap();
+    let run = vaultferry(&["inspect", liar.to_str().unwrap(), "--max-unpacked-bytes", "1000000"]);
+    assert_eq!(run.code, 2, "{}", run.describe());
+    assert!(run.stderr.contains("--max-unpacked-bytes"), "{}", run.describe());
+
     let run = vaultferry(&["inspect", p, "--max-entries", "2"]);
     assert_eq!(run.code, 2, "{}", run.describe());
     assert!(run.stderr.contains("--max-entries"), "{}", run.describe());
