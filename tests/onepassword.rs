@@ -632,6 +632,33 @@ fn csv_1password_6_type_column_holds_the_folder() {
 }
 
 #[test]
+fn csv_short_long_and_empty_rows_are_recovered_with_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.csv");
+    std::fs::write(
+        &path,
+        "title,notes,username,password,url\nA,,ann,Pw-Split,Tail-9912,https://a.example\n,,,,\nB,,bob\n",
+    )
+    .unwrap();
+    let v = inspect_json(&path, &[]);
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(v["skipped_records"], 1);
+    let a = entry(&v, "A");
+    assert_eq!(field(a, "column 6")["concealed"], true);
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3, 4]);
+    let run = vaultferry(&["inspect", "--strict", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.describe());
+    assert!(run.stderr.contains("line 2"), "{}", run.describe());
+    assert!(!run.stderr.contains("Tail-9912"), "{}", run.describe());
+}
+
+#[test]
 fn csv_1password_4_layout() {
     let v = inspect_json(&sample("onepassword/company-1p4.csv"), &[]);
     assert_eq!(v["entries"].as_array().unwrap().len(), 3);

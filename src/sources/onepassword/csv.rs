@@ -283,6 +283,8 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
             if cell.is_empty() {
                 continue;
             }
+            // A cell past the header usually means an unquoted comma split a
+            // value, often a password, so it is kept concealed.
             let extra;
             let role = match roles.get(i) {
                 Some(r) => r,
@@ -290,8 +292,8 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                     extra = Role::Field {
                         label: format!("column {}", i + 1),
                         group: None,
-                        kind: FieldKind::Text,
-                        concealed: false,
+                        kind: FieldKind::Concealed,
+                        concealed: true,
                         totp: false,
                     };
                     &extra
