@@ -24,7 +24,8 @@ impl Run {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.describe()))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.describe()))
     }
 
     pub fn describe(&self) -> String {
@@ -72,10 +73,7 @@ pub fn vaultferry(args: &[&str]) -> Run {
 pub fn assert_no_secrets(what: &str, text: &str, secrets: &[String]) {
     for s in secrets {
         if s.len() >= 4 {
-            assert!(
-                !text.contains(s.as_str()),
-                "secret value {s:?} leaked into {what}:\n{text}"
-            );
+            assert!(!text.contains(s.as_str()), "secret value {s:?} leaked into {what}:\n{text}");
         }
     }
 }
