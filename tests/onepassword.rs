@@ -263,7 +263,7 @@ fn pux_attachments_are_read_with_their_real_size_and_missing_ones_are_findings()
 fn pux_version_2_timestamp_and_trashed_flag_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let data = minimal_data(
-        r#"{"uuid":"a1","categoryUuid":"001","trashed":true,"favIndex":0,
+        r#"{"uuid":"a1","categoryUuid":"001","trashed":true,"favIndex":1.0,"createdAt":1614298956.5,
             "overview":{"title":"Legacy login","url":"https://old.example"},
             "details":{"loginFields":[{"value":"ops","designation":"username"},{"value":"Pw-V2-Old-4471","designation":"password"}]}}"#,
     );
@@ -282,6 +282,9 @@ fn pux_version_2_timestamp_and_trashed_flag_are_read() {
     let e = entry(&v, "Legacy login");
     assert_eq!(e["archived"], true);
     assert_eq!(e["password"], "Pw-V2-Old-4471");
+    // Numbers written as floats are still read.
+    assert_eq!(e["favorite"], true);
+    assert_eq!(e["created"], "2021-02-26T00:22:36Z");
     assert!(!codes(&v).contains(&"onepassword.pux-version".to_owned()), "{v}");
 }
 
@@ -403,7 +406,7 @@ fn pux_truncated_or_incomplete_archives_are_errors_that_name_the_problem() {
 
     // A mistyped item is skipped with a finding; its value is not quoted.
     let data = minimal_data(
-        r#"{"uuid":"bad1","categoryUuid":"001","favIndex":"Pw-Mistyped-5521","overview":{"title":"b"}},
+        r#"{"uuid":"bad1","categoryUuid":"001","favIndex":"1","createdAt":1.6e9,"overview":"Pw-Mistyped-5521"},
            {"uuid":"ok1","categoryUuid":"003","overview":{"title":"fine"}}"#,
     );
     let path = build_zip(

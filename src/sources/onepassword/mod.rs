@@ -16,7 +16,9 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{recover_or_fail, ParseOptions, SourceError};
-use crate::model::{Entry, Field, FieldKind, FieldValue, Finding, Severity, Vault};
+use serde_json::Value;
+
+use crate::model::{Entry, Field, FieldKind, FieldValue, Finding, Severity, Timestamp, Vault};
 use crate::secret::Secret;
 
 /// Whether a CSV header (lowercased, cleaned by `detect::header_fields`)
@@ -67,6 +69,39 @@ fn json_problem(e: &serde_json::Error) -> &'static str {
         serde_json::error::Category::Syntax => "invalid JSON syntax",
         serde_json::error::Category::Data => "a value has the wrong type",
         serde_json::error::Category::Eof => "the JSON ends early (is the file truncated?)",
+    }
+}
+
+/// Dates and flags are integers and booleans in every export seen, but a
+/// float, a numeric string or a 0/1 must not cost the user an item, so these
+/// fields are read from raw JSON.
+fn timestamp(v: &Value) -> Option<Timestamp> {
+    let secs = match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }?;
+    (secs > 0).then_some(Timestamp(secs))
+}
+
+/// `true`, a non-zero number or `"true"`/`"1"`.
+fn flag(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => matches!(s.trim(), "true" | "1"),
+        _ => false,
+    }
+}
+
+/// A positive number (1Password's `favIndex`/`faveIndex`).
+fn positive(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.as_f64().is_some_and(|f| f > 0.0),
+        Value::String(s) => s.trim().parse::<f64>().is_ok_and(|f| f > 0.0),
+        _ => false,
     }
 }
 

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::categories::{self, PifType};
-use super::{add_totp, label_or, month_year, non_empty, plain_field, secret_field};
+use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::{json_problem, record};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
@@ -36,9 +36,9 @@ struct Record {
     folder_uuid: Option<String>,
     /// The primary URL in records that have no `URLs` list.
     location: String,
-    created_at: Option<i64>,
-    updated_at: Option<i64>,
-    trashed: Option<bool>,
+    created_at: Value,
+    updated_at: Value,
+    trashed: Value,
     secure_contents: Map<String, Value>,
     open_contents: OpenContents,
     /// Some exporters put tags at the top level instead of `openContents`.
@@ -50,7 +50,7 @@ struct Record {
 struct OpenContents {
     tags: Vec<String>,
     /// Written `faveIndex` by 1Password; >0 means favourite.
-    fave_index: Option<f64>,
+    fave_index: Value,
 }
 
 /// `secureContents` keys that are bookkeeping of the web form, not values.
@@ -282,10 +282,10 @@ fn convert(
             ),
         }
     }
-    entry.archived = trashed.unwrap_or(false);
-    entry.favorite = open_contents.fave_index.is_some_and(|f| f > 0.0);
-    entry.created = created_at.filter(|t| *t > 0).map(Timestamp);
-    entry.updated = updated_at.filter(|t| *t > 0).map(Timestamp);
+    entry.archived = flag(&trashed);
+    entry.favorite = positive(&open_contents.fave_index);
+    entry.created = timestamp(&created_at);
+    entry.updated = timestamp(&updated_at);
     let mut all_tags = open_contents.tags;
     for t in tags {
         if !all_tags.contains(&t) {
@@ -330,7 +330,7 @@ fn convert(
                 if !v.is_empty() {
                     entry.password_history.push(PasswordChange {
                         value: Secret::text(v),
-                        changed: h.get("time").and_then(Value::as_i64).filter(|t| *t > 0).map(Timestamp),
+                        changed: h.get("time").and_then(timestamp),
                     });
                 }
             }

@@ -17,7 +17,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::categories;
-use super::{add_totp, label_or, month_year, non_empty, plain_field, secret_field};
+use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::{json_problem, record};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, Folder, PasswordChange, Position, SourceKind, Timestamp, Vault,
@@ -71,12 +71,12 @@ struct VaultAttrs {
 #[serde(default, rename_all = "camelCase")]
 struct Item {
     uuid: String,
-    fav_index: Option<f64>,
-    created_at: Option<i64>,
-    updated_at: Option<i64>,
+    fav_index: Value,
+    created_at: Value,
+    updated_at: Value,
     /// `active` or `archived` (1PUX 3); older exports have `trashed`.
     state: Option<String>,
-    trashed: Option<bool>,
+    trashed: Value,
     category_uuid: String,
     details: Details,
     overview: Overview,
@@ -110,7 +110,7 @@ struct LoginField {
 #[serde(default)]
 struct HistoryEntry {
     value: String,
-    time: Option<i64>,
+    time: Value,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -353,13 +353,13 @@ fn convert(
     entry.subtitle = non_empty(&overview.subtitle);
     entry.folder = vec![vault_name.to_owned()];
     entry.tags = overview.tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
-    entry.favorite = fav_index.is_some_and(|f| f > 0.0);
+    entry.favorite = positive(&fav_index);
     entry.archived = match state.as_deref() {
-        Some("active") | None => trashed.unwrap_or(false),
+        Some("active") | None => flag(&trashed),
         Some(_) => true,
     };
-    entry.created = created_at.filter(|t| *t > 0).map(Timestamp);
-    entry.updated = updated_at.filter(|t| *t > 0).map(Timestamp);
+    entry.created = timestamp(&created_at);
+    entry.updated = timestamp(&updated_at);
 
     // URLs: the primary `url` first, then `urls[]` in order, each once.
     if let Some(url) = non_empty(&overview.url) {
@@ -435,7 +435,7 @@ fn convert(
         .filter(|h| !h.value.is_empty())
         .map(|h| PasswordChange {
             value: Secret::text(h.value),
-            changed: h.time.filter(|t| *t > 0).map(Timestamp),
+            changed: timestamp(&h.time),
         })
         .collect();
     if let Some(doc) = document_attributes {
