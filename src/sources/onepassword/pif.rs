@@ -488,11 +488,14 @@ fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Positi
             .fields
             .push(plain_field(&label, text, FieldKind::Reference, group)),
         other => {
-            entry.fields.push(plain_field(&label, text, FieldKind::Text, group));
+            // Concealed: an unknown kind may be a secret one (see pux.rs).
+            entry
+                .fields
+                .push(secret_field(&label, text, FieldKind::Concealed, group));
             findings.push(
                 Finding::info(
                     "onepassword.unknown-field-kind",
-                    format!("field '{label}' has kind '{other}', which this version does not know; it is kept as a text field"),
+                    format!("field '{label}' has kind '{other}', which this version does not know; it is kept as a concealed field"),
                 )
                 .at(pos.clone()),
             );

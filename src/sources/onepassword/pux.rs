@@ -601,7 +601,9 @@ fn section_field(
     }
 }
 
-/// Never drop a value: a kind this version does not know is kept as text.
+/// Never drop a value: a kind this version does not know is kept, and
+/// concealed — a new kind may well be a secret one, and printing an unknown
+/// value without `--reveal` is the worse mistake.
 fn unknown_kind(
     entry: &mut Entry,
     label: &str,
@@ -619,11 +621,13 @@ fn unknown_kind(
     if text.is_empty() {
         return;
     }
-    entry.fields.push(plain_field(label, text, FieldKind::Text, group));
+    entry
+        .fields
+        .push(secret_field(label, text, FieldKind::Concealed, group));
     findings.push(
         Finding::info(
             "onepassword.unknown-field-kind",
-            format!("field '{label}' has value kind '{kind_name}', which this version does not know; it is kept as a text field"),
+            format!("field '{label}' has value kind '{kind_name}', which this version does not know; it is kept as a concealed field"),
         )
         .at(pos.clone()),
     );
@@ -818,6 +822,10 @@ mod tests {
         assert_eq!(entry.field("home (city)").unwrap().group.as_deref(), Some("More"));
         assert!(entry.field("home (zip)").is_none());
         assert_eq!(entry.field("weird").unwrap().value.expose(), "xyz");
+        assert!(
+            entry.field("weird").unwrap().is_concealed(),
+            "unknown kinds stay concealed"
+        );
         assert_eq!(entry.field("remember").unwrap().value.expose(), "x");
         assert!(findings.iter().any(|f| f.code == "onepassword.unknown-field-kind"));
     }
