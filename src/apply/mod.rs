@@ -218,7 +218,9 @@ impl<'a> Applier<'a> {
     }
 
     /// Writes one phase batch by batch. `build` turns a change into its
-    /// write, or `None` (with a warning) when it cannot be written.
+    /// write, or `None` (with a warning) when it cannot be written. A
+    /// subcollection whose parent waits in the current batch flushes the
+    /// batch first, so its parent's id is known (parents come first).
     fn phase(
         &mut self,
         reporter: &mut dyn Reporter,
@@ -228,25 +230,40 @@ impl<'a> Applier<'a> {
     ) -> Result<(), ApplyError> {
         let changes = self.to_write(kinds);
         reporter.phase_started(name, changes.len());
+        let batch_size = self.options.batch_size.max(1);
+        let mut writes = Vec::new();
+        let mut keys: Vec<ImportKey> = Vec::new();
         let mut done = 0;
-        for chunk in changes.chunks(self.options.batch_size.max(1)) {
-            let mut writes = Vec::with_capacity(chunk.len());
-            let mut keys = Vec::with_capacity(chunk.len());
-            for c in chunk {
-                if let Some(w) = build(self, c) {
-                    keys.push(c.key.clone());
-                    writes.push(w);
-                }
+        for c in changes {
+            let parent_pending = self
+                .cs
+                .plan
+                .collection(&c.key)
+                .and_then(|p| p.parent.as_ref())
+                .is_some_and(|p| keys.contains(p));
+            if parent_pending || writes.len() >= batch_size {
+                done += self.flush(&mut writes, &mut keys)?;
+                reporter.item_done(name, done);
             }
-            let ids = self.commit(writes)?;
-            for (key, id) in keys.into_iter().zip(ids) {
-                self.ids.insert(key, id);
+            if let Some(w) = build(self, c) {
+                keys.push(c.key.clone());
+                writes.push(w);
             }
-            done += chunk.len();
-            reporter.item_done(name, done);
         }
+        done += self.flush(&mut writes, &mut keys)?;
+        reporter.item_done(name, done);
         reporter.phase_finished(name);
         Ok(())
+    }
+
+    /// Commits the pending writes and records their ids.
+    fn flush(&mut self, writes: &mut Vec<Write>, keys: &mut Vec<ImportKey>) -> Result<usize, ApplyError> {
+        let n = writes.len();
+        let ids = self.commit(std::mem::take(writes))?;
+        for (key, id) in keys.drain(..).zip(ids) {
+            self.ids.insert(key, id);
+        }
+        Ok(n)
     }
 
     /// One batch, honouring the test hook.

@@ -786,6 +786,17 @@ pub fn target_label(plan: &Plan, key: &ImportKey) -> String {
     key.to_string()
 }
 
+/// The content hash of a workspace account as the diff computes it (what
+/// `imported_hash` must hold for the account to count as unedited).
+pub fn workspace_account_hash(a: &Account, snapshot: &Snapshot) -> String {
+    account_canon(a, &Differ::new(snapshot).collection_key_of).hash()
+}
+
+/// The same for a workspace secret.
+pub fn workspace_secret_hash(s: &SecretItem, snapshot: &Snapshot) -> String {
+    secret_canon(s, &Differ::new(snapshot).collection_key_of).hash()
+}
+
 /// A collection's path as the workspace shows it (`Engineering/Databases`).
 pub fn collection_path(plan: &Plan, c: &crate::mapper::PlannedCollection) -> String {
     let mut names = vec![c.name.clone()];
