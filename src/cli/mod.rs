@@ -2,6 +2,7 @@
 //! No migration logic lives here, only argument parsing and rendering.
 
 mod inspect;
+mod migrate;
 mod output;
 mod plan;
 mod source_args;
@@ -19,7 +20,8 @@ use crate::Error;
 const EXIT_CODES: &str = "\
 Exit status:
   0  success
-  1  the dry run found something a flag asked to fail on
+  1  the dry run found something a flag asked to fail on (plan --fail-on-changes:
+     the import would write something, or the export has error findings)
   2  unusable input or setup (the message names the file, line and field)
 
 A closed pipe (`vaultferry inspect … | head`) ends quietly with 0.";
@@ -41,6 +43,9 @@ enum Command {
     Workspace(workspace::WorkspaceArgs),
     /// Show what an import would create in the workspace, writing nothing.
     Plan(plan::PlanArgs),
+    /// Apply an export to the workspace: show the summary, ask, write
+    /// (resumable), and end with the report and the run id.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -62,5 +67,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Inspect(args) => inspect::run(&args, &mut out),
         Command::Workspace(args) => workspace::run(&args, &mut out),
         Command::Plan(args) => plan::run(&args, &mut out),
+        Command::Migrate(args) => migrate::run(&args, &mut out),
     }
 }
