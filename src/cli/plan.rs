@@ -564,8 +564,8 @@ mod tests {
         );
         pos("Plan: company.csv (LastPass CSV) → Northwind Robotics, as sam@northwind.example");
         pos("teams: Ops (new: lee@northwind.example)");
-        pos("  Acme Partners: ravi@acme-partners.example");
-        pos("  (no partner): jules@studio-jules.example");
+        pos("  Acme Partners:\n    ravi@acme-partners.example — collaborator on Vendors");
+        pos("  (no partner):\n    jules@studio-jules.example — no grant");
         assert!(pos("(no partner)") > pos("Acme Partners:"));
         pos("ravi@acme-partners.example on Vendors: admin (owner) → collaborator");
         pos("mark@northwind.example (left the company): Engineering (edit), 2 items");
