@@ -100,7 +100,10 @@ fn every_report_format_has_its_content_and_no_secret() {
             n("created") + n("updated") + n("unchanged") + n("conflicts") + n("skipped")
         );
         assert!(n("created") > 0);
-        assert_eq!(j["summary"]["accounts"]["create"].as_u64(), Some(j_items(&j, "account")));
+        assert_eq!(
+            j["summary"]["accounts"]["create"].as_u64(),
+            Some(j_items(&j, "account"))
+        );
         let emails: Vec<&str> = j["invitations"]
             .as_array()
             .unwrap()
@@ -127,7 +130,11 @@ fn every_report_format_has_its_content_and_no_secret() {
             .unwrap();
         if source.export.starts_with("lastpass") {
             // LastPass folders nest; 1Password vaults do not.
-            assert!(eng["children"].as_array().unwrap().iter().any(|c| c["name"] == "Databases"));
+            assert!(eng["children"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["name"] == "Databases"));
         }
 
         // Markdown and HTML: the same sections for a person.
@@ -241,7 +248,11 @@ fn migrate_refuses_without_a_terminal_or_yes_then_applies_and_reruns_with_nothin
     )
     .success();
     assert!(first.stdout.contains("run id: run-"), "{}", first.describe());
-    assert!(first.stderr.contains("collections: 6/6"), "plain progress lines when piped\n{}", first.describe());
+    assert!(
+        first.stderr.contains("collections: 6/6"),
+        "plain progress lines when piped\n{}",
+        first.describe()
+    );
     assert_no_secrets("migrate stdout", &first.stdout, &secrets);
     assert_no_secrets("migrate stderr", &first.stderr, &secrets);
     let j: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -253,10 +264,7 @@ fn migrate_refuses_without_a_terminal_or_yes_then_applies_and_reruns_with_nothin
     // The outbox holds one owner-only email per guest; its password is in
     // no output.
     let outbox = PathBuf::from(format!("{}.outbox", db.display()));
-    let emails: Vec<PathBuf> = std::fs::read_dir(&outbox)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let emails: Vec<PathBuf> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(emails.len(), 3, "{emails:?}");
     for e in &emails {
         let text = std::fs::read_to_string(e).unwrap();

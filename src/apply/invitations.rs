@@ -134,7 +134,11 @@ pub fn hash_password(password: &Secret) -> Result<(String, String), String> {
 pub fn verify_password(password: &str, phc: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(phc)
-        .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -155,7 +159,11 @@ fn subject(i: &Invitation) -> String {
 
 /// The text body: workspace, username, temporary password, join link.
 fn body(i: &Invitation, token: &str) -> String {
-    let greeting = i.name.as_deref().map(|n| format!("Hello {n},")).unwrap_or_else(|| "Hello,".into());
+    let greeting = i
+        .name
+        .as_deref()
+        .map(|n| format!("Hello {n},"))
+        .unwrap_or_else(|| "Hello,".into());
     format!(
         "{greeting}\r\n\r\n\
          you have been invited to the workspace \"{ws}\" as a guest user.\r\n\r\n\
@@ -197,7 +205,13 @@ pub(crate) fn eml(i: &Invitation) -> String {
 fn eml_name(email: &str) -> String {
     let safe: String = email
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("invitation-{safe}.eml")
 }
@@ -426,8 +440,14 @@ mod tests {
 
     #[test]
     fn smtp_urls_need_a_host_and_a_numeric_port() {
-        assert_eq!(parse_smtp_url("smtp://127.0.0.1:2525").unwrap(), ("127.0.0.1".into(), 2525));
-        assert_eq!(parse_smtp_url("smtp://mail.example").unwrap(), ("mail.example".into(), 25));
+        assert_eq!(
+            parse_smtp_url("smtp://127.0.0.1:2525").unwrap(),
+            ("127.0.0.1".into(), 2525)
+        );
+        assert_eq!(
+            parse_smtp_url("smtp://mail.example").unwrap(),
+            ("mail.example".into(), 25)
+        );
         assert!(parse_smtp_url("http://x:1").is_err());
         assert!(parse_smtp_url("smtp://x:port").is_err());
     }

@@ -186,7 +186,11 @@ impl<'a> Applier<'a> {
             run_id,
             written: 0,
             ids,
-            members: snapshot.members.iter().map(|m| (m.email.to_lowercase(), m.id)).collect(),
+            members: snapshot
+                .members
+                .iter()
+                .map(|m| (m.email.to_lowercase(), m.id))
+                .collect(),
             teams: snapshot.teams.iter().map(|t| (t.name.to_lowercase(), t.id)).collect(),
             sent: Vec::new(),
             warnings: Vec::new(),

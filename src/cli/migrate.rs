@@ -183,7 +183,9 @@ impl Reporter for Bars {
         let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
-        let bar = ProgressBar::new(total as u64).with_style(style).with_prefix(phase.to_owned());
+        let bar = ProgressBar::new(total as u64)
+            .with_style(style)
+            .with_prefix(phase.to_owned());
         self.bar = Some(bar);
     }
 

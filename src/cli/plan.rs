@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{Output, SourceArgs};
+use crate::diff::{self, Action, Changeset, ObjectKind};
 use crate::mapper::{self, Plan, PlannedCollection, PlannedGrantee};
 use crate::model::{Severity, SourceKind};
 use crate::policy::Policy;
-use crate::sources;
-use crate::diff::{self, Action, Changeset, ObjectKind};
 use crate::report::{self, Report};
+use crate::sources;
 use crate::workspace::{ImportKey, Snapshot, Workspace};
 use crate::Error;
 

@@ -465,7 +465,12 @@ impl<'a> Differ<'a> {
                 .teams
                 .iter()
                 .find(|w| w.import_key.as_ref() == Some(&t.key))
-                .or_else(|| self.snapshot.teams.iter().find(|w| w.name.eq_ignore_ascii_case(&t.name)));
+                .or_else(|| {
+                    self.snapshot
+                        .teams
+                        .iter()
+                        .find(|w| w.name.eq_ignore_ascii_case(&t.name))
+                });
             let mut change = Change {
                 kind: ObjectKind::Team,
                 key: t.key.clone(),
@@ -479,11 +484,9 @@ impl<'a> Differ<'a> {
             let missing: Vec<&str> = t
                 .members
                 .iter()
-                .filter(|email| {
-                    match (existing, self.snapshot.member_by_email(email)) {
-                        (Some(team), Some(m)) => !team.members.contains(&m.id),
-                        _ => true,
-                    }
+                .filter(|email| match (existing, self.snapshot.member_by_email(email)) {
+                    (Some(team), Some(m)) => !team.members.contains(&m.id),
+                    _ => true,
                 })
                 .map(String::as_str)
                 .collect();
@@ -718,13 +721,22 @@ impl<'a> Differ<'a> {
                 Some((id, role)) => (
                     Action::Conflict,
                     Some(id),
-                    vec![format!("role is {} in the workspace, {} planned", role.name(), g.role.name())],
+                    vec![format!(
+                        "role is {} in the workspace, {} planned",
+                        role.name(),
+                        g.role.name()
+                    )],
                 ),
             };
             out.push(Change {
                 kind: ObjectKind::Grant,
                 key: g.key.clone(),
-                label: format!("{} on {}: {}", g.grantee.label(), target_label(plan, &g.target), g.role.name()),
+                label: format!(
+                    "{} on {}: {}",
+                    g.grantee.label(),
+                    target_label(plan, &g.target),
+                    g.role.name()
+                ),
                 action,
                 existing,
                 changes,

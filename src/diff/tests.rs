@@ -122,9 +122,22 @@ fn matched_by_key_an_item_is_unchanged_updated_or_a_conflict() {
     let mut changed = changed_src.clone();
     changed.password = Some(Secret::text("Pw-New-2!"));
     changed.fields = vec![Field::concealed("PIN", "PIN-2222"), Field::plain("Extra", "x")];
-    let p = plan(vec![same, changed, edited_src, planned_account("account:lastpass:4", "New", "Pw-New-4!")], 0);
+    let p = plan(
+        vec![
+            same,
+            changed,
+            edited_src,
+            planned_account("account:lastpass:4", "New", "Pw-New-4!"),
+        ],
+        0,
+    );
     let cs = diff(&p, &snap, false);
-    let action = |k: &str| cs.changes.iter().find(|c| c.key.0 == k).map(|c| (c.action, c.changes.clone()));
+    let action = |k: &str| {
+        cs.changes
+            .iter()
+            .find(|c| c.key.0 == k)
+            .map(|c| (c.action, c.changes.clone()))
+    };
     assert_eq!(action("account:lastpass:1"), Some((Action::Unchanged, vec![])));
     assert_eq!(
         action("account:lastpass:2"),
@@ -147,7 +160,10 @@ fn matched_by_key_an_item_is_unchanged_updated_or_a_conflict() {
         assert!(!debug.contains(secret), "{secret} leaked");
     }
     let r = cs.reconcile();
-    assert_eq!((r.created, r.updated, r.unchanged, r.conflicts, r.skipped), (1, 1, 1, 1, 0));
+    assert_eq!(
+        (r.created, r.updated, r.unchanged, r.conflicts, r.skipped),
+        (1, 1, 1, 1, 0)
+    );
     assert!(r.holds());
     // Conflicts are written only when overwriting.
     assert_eq!(cs.to_write(), 2);

@@ -22,7 +22,11 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     w.write_record(["email", "name", "reason", "items", "item_names", "access"])
         .map_err(err)?;
     for u in &r.unmatched {
-        let access: Vec<String> = u.access.iter().map(|a| format!("{} ({})", a.folder, a.access)).collect();
+        let access: Vec<String> = u
+            .access
+            .iter()
+            .map(|a| format!("{} ({})", a.folder, a.access))
+            .collect();
         w.write_record([
             cell(&u.email),
             cell(u.name.as_deref().unwrap_or("")),

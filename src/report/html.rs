@@ -40,7 +40,13 @@ fn badge(action: Action) -> String {
 }
 
 fn item(out: &mut dyn io::Write, i: &Item) -> io::Result<()> {
-    write!(out, "<li>{}{} <b>{}</b>", badge(i.action), esc(i.item_type), esc(&i.name))?;
+    write!(
+        out,
+        "<li>{}{} <b>{}</b>",
+        badge(i.action),
+        esc(i.item_type),
+        esc(&i.name)
+    )?;
     if !i.changes.is_empty() {
         write!(out, " <span class=\"muted\">({})</span>", esc(&i.changes.join(", ")))?;
     }
@@ -51,7 +57,11 @@ fn item(out: &mut dyn io::Write, i: &Item) -> io::Result<()> {
 }
 
 fn tree(out: &mut dyn io::Write, node: &CollectionNode) -> io::Result<()> {
-    let shared = if node.shared { " <span class=\"muted\">shared</span>" } else { "" };
+    let shared = if node.shared {
+        " <span class=\"muted\">shared</span>"
+    } else {
+        ""
+    };
     writeln!(out, "<li>{}<b>{}</b>{shared}<ul>", badge(node.action), esc(&node.name))?;
     for i in &node.items {
         item(out, i)?;
@@ -85,7 +95,11 @@ fn table(out: &mut dyn io::Write, headers: &[&str], rows: Vec<Vec<String>>) -> i
 pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let title = format!(
         "{} — {}",
-        if r.kind == "migrate" { "Migration report" } else { "Migration plan" },
+        if r.kind == "migrate" {
+            "Migration report"
+        } else {
+            "Migration plan"
+        },
         r.workspace.name
     );
     writeln!(
@@ -197,7 +211,11 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         .unmatched
         .iter()
         .map(|u| {
-            let access: Vec<String> = u.access.iter().map(|a| format!("{} ({})", a.folder, a.access)).collect();
+            let access: Vec<String> = u
+                .access
+                .iter()
+                .map(|a| format!("{} ({})", a.folder, a.access))
+                .collect();
             vec![
                 esc(&u.email),
                 esc(&u.reason),

@@ -35,9 +35,18 @@ fn tree(out: &mut dyn io::Write, node: &CollectionNode, depth: usize) -> io::Res
 }
 
 pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    let title = if r.kind == "migrate" { "Migration report" } else { "Migration plan" };
+    let title = if r.kind == "migrate" {
+        "Migration report"
+    } else {
+        "Migration plan"
+    };
     writeln!(out, "# {title}: {}\n", md(&r.workspace.name))?;
-    writeln!(out, "- Source: `{}` ({})", r.source.file.replace('`', "'"), r.source.format)?;
+    writeln!(
+        out,
+        "- Source: `{}` ({})",
+        r.source.file.replace('`', "'"),
+        r.source.format
+    )?;
     writeln!(out, "- Importer: {}", md(&r.importer))?;
     if let Some(run) = &r.run_id {
         writeln!(out, "- Run: `{run}`")?;
@@ -119,7 +128,11 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "| email | reason | access | items |")?;
         writeln!(out, "|---|---|---|---|")?;
         for u in &r.unmatched {
-            let access: Vec<String> = u.access.iter().map(|a| format!("{} ({})", a.folder, a.access)).collect();
+            let access: Vec<String> = u
+                .access
+                .iter()
+                .map(|a| format!("{} ({})", a.folder, a.access))
+                .collect();
             writeln!(
                 out,
                 "| {} | {} | {} | {} |",

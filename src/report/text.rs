@@ -134,7 +134,11 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     }
     writeln!(out, "unmatched users: {}", r.unmatched.len())?;
     for u in &r.unmatched {
-        let access: Vec<String> = u.access.iter().map(|a| format!("{} ({})", a.folder, a.access)).collect();
+        let access: Vec<String> = u
+            .access
+            .iter()
+            .map(|a| format!("{} ({})", a.folder, a.access))
+            .collect();
         writeln!(
             out,
             "  {} ({}): {}, {} items",
@@ -185,7 +189,11 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "  {}[{}]: {}{at}", f.severity, f.code, f.message)?;
     }
     if sorted.len() > FINDINGS_SHOWN {
-        writeln!(out, "  … and {} more (all are in the JSON report)", sorted.len() - FINDINGS_SHOWN)?;
+        writeln!(
+            out,
+            "  … and {} more (all are in the JSON report)",
+            sorted.len() - FINDINGS_SHOWN
+        )?;
     }
     Ok(())
 }

@@ -10,8 +10,8 @@ pub mod seed;
 pub mod sqlite;
 mod types;
 
-pub use types::*;
 use serde::Serialize;
+pub use types::*;
 
 /// Opens the embedded SQLite workspace at `path` (created by `workspace init`).
 pub fn open_sqlite(path: &std::path::Path) -> Result<Box<dyn Workspace>, WorkspaceError> {
@@ -211,7 +211,6 @@ impl Write {
             Write::Interrupt => None,
         }
     }
-
 }
 
 fn unsupported(what: &str) -> WorkspaceError {

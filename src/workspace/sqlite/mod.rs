@@ -139,8 +139,7 @@ impl SqliteWorkspace {
         })?;
         // After the migrations: a step that rebuilds a table (V2) must not
         // cascade deletes into the tables that reference it.
-        conn.execute_batch("PRAGMA foreign_keys = ON;")
-            .map_err(|e| store(&e))?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|e| store(&e))?;
         Ok(SqliteWorkspace {
             path: display,
             conn: Mutex::new(conn),

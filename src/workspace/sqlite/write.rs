@@ -435,8 +435,9 @@ use crate::workspace::{NewRun, RunInfo, RunState, Write};
 /// Opens a run; runs left `running` by a dead process become `interrupted`.
 pub(super) fn begin_run(tx: &Connection, run: &NewRun) -> Result<Vec<String>> {
     let interrupted: Vec<String> = {
-        let mut stmt =
-            tx.prepare("UPDATE import_runs SET state = 'interrupted', finished = ?1 WHERE state = 'running' RETURNING id")?;
+        let mut stmt = tx.prepare(
+            "UPDATE import_runs SET state = 'interrupted', finished = ?1 WHERE state = 'running' RETURNING id",
+        )?;
         let rows = stmt.query_map([now()], |r| r.get(0))?;
         rows.collect::<Result<_>>()?
     };
@@ -444,7 +445,12 @@ pub(super) fn begin_run(tx: &Connection, run: &NewRun) -> Result<Vec<String>> {
         "INSERT INTO import_runs (id, started, source_file, actor, state) VALUES (?1, ?2, ?3, ?4, 'running')",
         params![run.id, now(), run.source_file, run.actor],
     )?;
-    audit(tx, &run.actor, "import.start", &format!("run {} ({})", run.id, run.source_file))?;
+    audit(
+        tx,
+        &run.actor,
+        "import.start",
+        &format!("run {} ({})", run.id, run.source_file),
+    )?;
     Ok(interrupted)
 }
 
@@ -453,7 +459,12 @@ pub(super) fn finish_run(tx: &Connection, run: &str, state: RunState, summary: &
         "UPDATE import_runs SET state = ?2, finished = ?3, summary = ?4 WHERE id = ?1",
         params![run, state.name(), now(), summary],
     )?;
-    audit(tx, "vaultferry", "import.finish", &format!("run {run}: {}", state.name()))
+    audit(
+        tx,
+        "vaultferry",
+        "import.finish",
+        &format!("run {run}: {}", state.name()),
+    )
 }
 
 pub(super) fn runs(conn: &Connection) -> Result<Vec<RunInfo>> {
@@ -539,7 +550,12 @@ fn upsert_collection(tx: &Connection, key: &ImportKey, name: &str, parent: Optio
     if let Some(id) = by_key(tx, "collections", key)? {
         tx.prepare_cached("UPDATE collections SET name = ?2, parent_id = ?3 WHERE id = ?1")?
             .execute(params![id, name, parent])?;
-        audit(tx, "vaultferry", "collection.update", &format!("collection {id} ({key})"))?;
+        audit(
+            tx,
+            "vaultferry",
+            "collection.update",
+            &format!("collection {id} ({key})"),
+        )?;
         return Ok((id, "update", None));
     }
     let c = Collection {
