@@ -194,6 +194,9 @@ fn a_second_run_of_the_same_export_creates_nothing() {
         let runs = ws.runs().unwrap();
         assert_eq!(runs.len(), 2);
         assert!(runs.iter().all(|r| r.state == RunState::Completed));
+        // One journal row per object written, newest run first.
+        let journal: Vec<usize> = runs.iter().map(|r| r.writes).collect();
+        assert_eq!(journal, [0, first.written]);
     }
 }
 
@@ -535,4 +538,23 @@ fn secrets_of_the_sample_never_reach_the_changeset_debug_or_outcome() {
     let outcome = apply::apply(&cs, &snapshot, &ws, &options(dir.path()), &mut Silent).unwrap();
     let text = format!("{cs:?}\n{}\n{outcome:?}", serde_json::to_string(&cs).unwrap());
     common::assert_no_secrets("changeset and outcome", &text, &secrets);
+}
+
+#[test]
+fn an_unreachable_smtp_server_leaves_the_emails_in_the_outbox() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, ws) = new_workspace(dir.path(), "w.db");
+    let mut opts = options(dir.path());
+    opts.mailer = Mailer::Smtp(format!("smtp://127.0.0.1:{port}"));
+    let outcome = run(&LASTPASS, &ws, &opts).unwrap();
+    assert_eq!(outcome.warnings.len(), outcome.invitations.len());
+    assert!(outcome.warnings.iter().all(|w| w.contains("not sent through SMTP")));
+    assert!(outcome
+        .invitations
+        .iter()
+        .all(|i| matches!(&i.delivery, apply::Delivery::Outbox { file } if Path::new(file).starts_with(dir.path().join("outbox")))));
 }

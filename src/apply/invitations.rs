@@ -258,12 +258,6 @@ pub(crate) fn write_eml(dir: &Path, i: &Invitation) -> Result<SentInvitation, St
     })
 }
 
-/// Where emails go when SMTP fails: next to the current directory, named
-/// after the server so it is clear why.
-pub(crate) fn fallback_outbox(_url: &str) -> PathBuf {
-    PathBuf::from("vaultferry-outbox")
-}
-
 /// `smtp://host:port` → (host, port).
 pub fn parse_smtp_url(url: &str) -> Result<(String, u16), String> {
     let rest = url

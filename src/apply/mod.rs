@@ -52,6 +52,9 @@ pub struct ApplyOptions {
     pub actor: String,
     /// Where invitation emails go.
     pub mailer: Mailer,
+    /// Where an email goes when SMTP fails: the guest exists by then, so
+    /// their email must not be lost.
+    pub fallback_outbox: PathBuf,
 }
 
 impl ApplyOptions {
@@ -60,7 +63,8 @@ impl ApplyOptions {
             batch_size: 500,
             stop_after_writes: None,
             actor: actor.into(),
-            mailer: Mailer::Outbox(outbox),
+            mailer: Mailer::Outbox(outbox.clone()),
+            fallback_outbox: outbox,
         }
     }
 }
@@ -396,7 +400,7 @@ impl<'a> Applier<'a> {
                             Ok(sent) => self.sent.push(sent),
                             Err(e) => {
                                 // The guest exists now; keep their email.
-                                let fallback = invitations::fallback_outbox(url);
+                                let fallback = self.options.fallback_outbox.clone();
                                 self.warnings.push(format!(
                                     "invitation to {} not sent through SMTP ({e}); written to {}",
                                     m.email,

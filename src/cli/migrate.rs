@@ -110,7 +110,10 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         }
     }
 
-    let mut options = ApplyOptions::new(cs.plan.importer.clone(), PathBuf::new());
+    let mut options = ApplyOptions::new(
+        cs.plan.importer.clone(),
+        args.outbox.clone().unwrap_or_else(|| default_outbox(&args.db)),
+    );
     options.mailer = mailer;
     let mut reporter: Box<dyn Reporter> = if io::stderr().is_terminal() {
         Box::new(Bars::default())
