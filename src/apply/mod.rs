@@ -13,7 +13,7 @@ pub mod invitations;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::diff::{Action, Change, Changeset, ObjectKind};
+use crate::diff::{Action, Change, Changeset, ObjectKind, PlanIndex};
 use crate::mapper::{team_key, PlannedGrantee};
 use crate::workspace::{
     Account, Grant, GrantTarget, Grantee, ImportKey, ItemImport, NewGuestInvitation, NewRun, RunState, SecretItem,
@@ -153,6 +153,7 @@ pub fn apply(
 
 struct Applier<'a> {
     cs: &'a Changeset,
+    index: PlanIndex<'a>,
     snapshot: &'a Snapshot,
     ws: &'a dyn Workspace,
     options: &'a ApplyOptions,
@@ -184,6 +185,7 @@ impl<'a> Applier<'a> {
         }
         Applier {
             cs,
+            index: PlanIndex::new(&cs.plan),
             snapshot,
             ws,
             options,
@@ -244,9 +246,9 @@ impl<'a> Applier<'a> {
         let mut done = 0;
         for c in changes {
             let parent_pending = self
-                .cs
-                .plan
-                .collection(&c.key)
+                .index
+                .collections
+                .get(&c.key)
                 .and_then(|p| p.parent.as_ref())
                 .is_some_and(|p| keys.contains(p));
             if parent_pending || writes.len() >= batch_size {
@@ -300,13 +302,12 @@ impl<'a> Applier<'a> {
     }
 
     fn teams(&mut self, reporter: &mut dyn Reporter) -> Result<(), ApplyError> {
-        let plan = &self.cs.plan;
         let changes = self.to_write(&[ObjectKind::Team]);
         reporter.phase_started("teams", changes.len());
         let mut writes = Vec::new();
         let mut names = Vec::new();
         for c in &changes {
-            let Some(t) = plan.teams.iter().find(|t| t.key == c.key) else {
+            let Some(t) = self.index.teams.get(&c.key) else {
                 continue;
             };
             let members = t
@@ -332,7 +333,6 @@ impl<'a> Applier<'a> {
     }
 
     fn invitations(&mut self, reporter: &mut dyn Reporter) -> Result<(), ApplyError> {
-        let plan = &self.cs.plan;
         let changes = self.to_write(&[ObjectKind::Invitation]);
         reporter.phase_started("invitations", changes.len());
         let mut taken: std::collections::HashSet<String> = self
@@ -346,7 +346,7 @@ impl<'a> Applier<'a> {
             let mut writes = Vec::new();
             let mut mails = Vec::new();
             for c in chunk {
-                let Some(inv) = plan.invitations.iter().find(|i| i.key == c.key) else {
+                let Some(inv) = self.index.invitations.get(&c.key) else {
                     continue;
                 };
                 let username = invitations::username_for(&inv.email, &mut taken);
@@ -421,7 +421,7 @@ impl<'a> Applier<'a> {
     }
 
     fn collection(&mut self, c: &Change) -> Option<Write> {
-        let planned = self.cs.plan.collection(&c.key)?;
+        let planned = *self.index.collections.get(&c.key)?;
         let parent = match &planned.parent {
             Some(p) => match self.ids.get(p) {
                 Some(id) => Some(*id),
@@ -457,14 +457,13 @@ impl<'a> Applier<'a> {
     }
 
     fn item(&mut self, c: &Change) -> Option<Write> {
-        let plan = &self.cs.plan;
         let import = ItemImport {
             import_key: Some(c.key.clone()),
             imported_hash: c.hash.clone(),
         };
         match c.kind {
             ObjectKind::Account => {
-                let a = plan.accounts.iter().find(|a| a.key == c.key)?;
+                let a = *self.index.accounts.get(&c.key)?;
                 let collection = self.collection_id(a.collection.as_ref(), &a.name).ok()?;
                 Some(Write::Account(Account {
                     id: 0,
@@ -483,7 +482,7 @@ impl<'a> Applier<'a> {
                 }))
             }
             _ => {
-                let s = plan.secrets.iter().find(|s| s.key == c.key)?;
+                let s = *self.index.secrets.get(&c.key)?;
                 let collection = self.collection_id(s.collection.as_ref(), &s.title).ok()?;
                 Some(Write::Secret(SecretItem {
                     id: 0,
@@ -501,11 +500,10 @@ impl<'a> Applier<'a> {
     }
 
     fn grant(&mut self, c: &Change) -> Option<Write> {
-        let plan = &self.cs.plan;
-        let g = plan.grants.iter().find(|g| g.key == c.key)?;
-        let target = if plan.collection(&g.target).is_some() {
+        let g = *self.index.grants.get(&c.key)?;
+        let target = if self.index.collections.contains_key(&g.target) {
             self.ids.get(&g.target).map(|id| GrantTarget::Collection(*id))
-        } else if plan.accounts.iter().any(|a| a.key == g.target) {
+        } else if self.index.accounts.contains_key(&g.target) {
             self.ids.get(&g.target).map(|id| GrantTarget::Account(*id))
         } else {
             self.ids.get(&g.target).map(|id| GrantTarget::Secret(*id))

@@ -14,7 +14,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::mapper::{Plan, PlannedAccount, PlannedGrantee, PlannedSecret};
+use crate::mapper::{
+    Plan, PlannedAccount, PlannedCollection, PlannedGrant, PlannedGrantee, PlannedInvitation, PlannedSecret,
+    PlannedTeam,
+};
 use crate::workspace::{Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot};
 
 use hash::Canon;
@@ -218,6 +221,7 @@ impl Changeset {
 
     /// Plan skips and duplicate items, each with its reason.
     pub fn skipped(&self) -> Vec<Skipped> {
+        let index = PlanIndex::new(&self.plan);
         let mut out: Vec<Skipped> = self
             .plan
             .skipped
@@ -230,24 +234,20 @@ impl Changeset {
             })
             .collect();
         let folder_of = |key: Option<&ImportKey>| {
-            key.and_then(|k| self.plan.collection(k))
+            key.and_then(|k| index.collections.get(k))
                 .map(|c| c.path.join("/"))
                 .unwrap_or_default()
         };
         for c in self.changes.iter().filter(|c| c.action == Action::Skip) {
             let (folder, line) = match c.kind {
-                ObjectKind::Account => self
-                    .plan
+                ObjectKind::Account => index
                     .accounts
-                    .iter()
-                    .find(|a| a.key == c.key)
+                    .get(&c.key)
                     .map(|a| (folder_of(a.collection.as_ref()), a.source_line))
                     .unwrap_or_default(),
-                _ => self
-                    .plan
+                _ => index
                     .secrets
-                    .iter()
-                    .find(|s| s.key == c.key)
+                    .get(&c.key)
                     .map(|s| (folder_of(s.collection.as_ref()), s.source_line))
                     .unwrap_or_default(),
             };
@@ -270,7 +270,8 @@ impl Changeset {
 /// Compares a plan with the workspace. `overwrite` makes a run write over
 /// conflicts (they are still reported as conflicts).
 pub fn diff(plan: &Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
-    let d = Differ::new(snapshot);
+    let index = PlanIndex::new(plan);
+    let d = Differ::new(snapshot, Some(&index));
     let mut changes = Vec::new();
     d.teams(plan, &mut changes);
     d.invitations(plan, &mut changes);
@@ -291,6 +292,7 @@ pub fn diff(plan: &Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
 /// The snapshot indexed by import key.
 struct Differ<'a> {
     snapshot: &'a Snapshot,
+    index: Option<&'a PlanIndex<'a>>,
     collection_key_of: HashMap<i64, String>,
     collections: HashMap<&'a ImportKey, i64>,
     accounts: HashMap<&'a ImportKey, &'a Account>,
@@ -432,7 +434,7 @@ fn field_changes(planned: &[hash::CanonField<'_>], current: &[hash::CanonField<'
 }
 
 impl<'a> Differ<'a> {
-    fn new(snapshot: &'a Snapshot) -> Differ<'a> {
+    fn new(snapshot: &'a Snapshot, index: Option<&'a PlanIndex<'a>>) -> Differ<'a> {
         let mut collection_key_of = HashMap::new();
         let mut collections = HashMap::new();
         for c in &snapshot.collections {
@@ -443,6 +445,7 @@ impl<'a> Differ<'a> {
         }
         Differ {
             snapshot,
+            index,
             collection_key_of,
             collections,
             accounts: snapshot
@@ -541,7 +544,7 @@ impl<'a> Differ<'a> {
             out.push(Change {
                 kind: ObjectKind::Collection,
                 key: c.key.clone(),
-                label: collection_path(plan, c),
+                label: self.index.map_or_else(|| c.name.clone(), |i| i.collection_path(c)),
                 action: if existing.is_some() {
                     Action::Unchanged
                 } else {
@@ -645,11 +648,12 @@ impl<'a> Differ<'a> {
     }
 
     /// The workspace id of a planned grant's target, where it exists now.
-    fn target_id(&self, plan: &Plan, key: &ImportKey) -> Option<GrantTarget> {
+    fn target_id(&self, key: &ImportKey) -> Option<GrantTarget> {
         if let Some(id) = self.collections.get(key) {
             return Some(GrantTarget::Collection(*id));
         }
-        if let Some(a) = plan.accounts.iter().find(|a| &a.key == key) {
+        let index = self.index?;
+        if let Some(a) = index.accounts.get(key) {
             return self
                 .accounts
                 .get(key)
@@ -657,7 +661,7 @@ impl<'a> Differ<'a> {
                 .or(a.duplicate_of)
                 .map(GrantTarget::Account);
         }
-        if let Some(s) = plan.secrets.iter().find(|s| &s.key == key) {
+        if let Some(s) = index.secrets.get(key) {
             return self
                 .secrets
                 .get(key)
@@ -711,7 +715,7 @@ impl<'a> Differ<'a> {
             .collect();
         for g in &plan.grants {
             let existing = by_key.get(&g.key).copied().or_else(|| {
-                let target = self.target_id(plan, &g.target)?;
+                let target = self.target_id(&g.target)?;
                 let grantee = self.grantee_id(&g.grantee)?;
                 by_pair.get(&(target, grantee)).copied()
             });
@@ -734,7 +738,7 @@ impl<'a> Differ<'a> {
                 label: format!(
                     "{} on {}: {}",
                     g.grantee.label(),
-                    target_label(plan, &g.target),
+                    self.label(&g.target),
                     g.role.name()
                 ),
                 action,
@@ -744,6 +748,10 @@ impl<'a> Differ<'a> {
                 hash: None,
             });
         }
+    }
+
+    fn label(&self, key: &ImportKey) -> String {
+        self.index.map_or_else(|| key.to_string(), |i| i.target_label(key))
     }
 
     /// Workspace objects under this source's key prefixes that the plan no
@@ -784,45 +792,61 @@ impl<'a> Differ<'a> {
     }
 }
 
-/// A grant target as a reviewer knows it: the collection path or item name.
-pub fn target_label(plan: &Plan, key: &ImportKey) -> String {
-    if let Some(c) = plan.collection(key) {
-        return collection_path(plan, c);
-    }
-    if let Some(a) = plan.accounts.iter().find(|a| &a.key == key) {
-        return format!("account '{}'", a.name);
-    }
-    if let Some(s) = plan.secrets.iter().find(|s| &s.key == key) {
-        return format!("secret '{}'", s.title);
-    }
-    key.to_string()
+/// The plan's objects by import key, so a 20 000-entry export is diffed,
+/// applied and reported in linear time (the plan's lists are in source
+/// order; looking keys up in them would be quadratic).
+pub struct PlanIndex<'a> {
+    pub plan: &'a Plan,
+    pub collections: HashMap<&'a ImportKey, &'a PlannedCollection>,
+    pub accounts: HashMap<&'a ImportKey, &'a PlannedAccount>,
+    pub secrets: HashMap<&'a ImportKey, &'a PlannedSecret>,
+    pub grants: HashMap<&'a ImportKey, &'a PlannedGrant>,
+    pub teams: HashMap<&'a ImportKey, &'a PlannedTeam>,
+    pub invitations: HashMap<&'a ImportKey, &'a PlannedInvitation>,
 }
 
-/// The content hash of a workspace account as the diff computes it (what
-/// `imported_hash` must hold for the account to count as unedited).
-pub fn workspace_account_hash(a: &Account, snapshot: &Snapshot) -> String {
-    account_canon(a, &Differ::new(snapshot).collection_key_of).hash()
-}
-
-/// The same for a workspace secret.
-pub fn workspace_secret_hash(s: &SecretItem, snapshot: &Snapshot) -> String {
-    secret_canon(s, &Differ::new(snapshot).collection_key_of).hash()
-}
-
-/// A collection's path as the workspace shows it (`Engineering/Databases`).
-pub fn collection_path(plan: &Plan, c: &crate::mapper::PlannedCollection) -> String {
-    let mut names = vec![c.name.clone()];
-    let mut parent = c.parent.as_ref();
-    while let Some(p) = parent.and_then(|k| plan.collection(k)) {
-        names.push(p.name.clone());
-        parent = p.parent.as_ref();
-        // A cycle cannot come from the mapper; stop rather than loop.
-        if names.len() > plan.collections.len() {
-            break;
+impl<'a> PlanIndex<'a> {
+    pub fn new(plan: &'a Plan) -> PlanIndex<'a> {
+        PlanIndex {
+            plan,
+            collections: plan.collections.iter().map(|c| (&c.key, c)).collect(),
+            accounts: plan.accounts.iter().map(|a| (&a.key, a)).collect(),
+            secrets: plan.secrets.iter().map(|s| (&s.key, s)).collect(),
+            grants: plan.grants.iter().map(|g| (&g.key, g)).collect(),
+            teams: plan.teams.iter().map(|t| (&t.key, t)).collect(),
+            invitations: plan.invitations.iter().map(|i| (&i.key, i)).collect(),
         }
     }
-    names.reverse();
-    names.join("/")
+
+    /// A grant target as a reviewer knows it: the collection path or item name.
+    pub fn target_label(&self, key: &ImportKey) -> String {
+        if let Some(c) = self.collections.get(key) {
+            return self.collection_path(c);
+        }
+        if let Some(a) = self.accounts.get(key) {
+            return format!("account '{}'", a.name);
+        }
+        if let Some(s) = self.secrets.get(key) {
+            return format!("secret '{}'", s.title);
+        }
+        key.to_string()
+    }
+
+    /// A collection's path as the workspace shows it (`Engineering/Databases`).
+    pub fn collection_path(&self, c: &PlannedCollection) -> String {
+        let mut names = vec![c.name.clone()];
+        let mut parent = c.parent.as_ref();
+        while let Some(p) = parent.and_then(|k| self.collections.get(k)) {
+            names.push(p.name.clone());
+            parent = p.parent.as_ref();
+            // A cycle cannot come from the mapper; stop rather than loop.
+            if names.len() > self.collections.len() {
+                break;
+            }
+        }
+        names.reverse();
+        names.join("/")
+    }
 }
 
 #[cfg(test)]

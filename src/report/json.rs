@@ -10,7 +10,7 @@ use std::io;
 use serde::Serialize;
 
 use crate::apply::{ApplyOutcome, Delivery};
-use crate::diff::{self, Action, Change, Changeset, ObjectKind};
+use crate::diff::{Action, Change, Changeset, ObjectKind, PlanIndex};
 use crate::mapper::PlannedGrantee;
 use crate::workspace::ImportKey;
 
@@ -214,15 +214,10 @@ impl Report {
     }
 }
 
-fn item_row(cs: &Changeset, c: &Change) -> Item {
+fn item_row(index: &PlanIndex<'_>, c: &Change) -> Item {
     let item_type = match c.kind {
         ObjectKind::Account => "login",
-        _ => cs
-            .plan
-            .secrets
-            .iter()
-            .find(|s| s.key == c.key)
-            .map_or("secret", |s| s.secret_type.name()),
+        _ => index.secrets.get(&c.key).map_or("secret", |s| s.secret_type.name()),
     };
     Item {
         key: c.key.clone(),
@@ -238,6 +233,7 @@ fn item_row(cs: &Changeset, c: &Change) -> Item {
 
 fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
     let plan = &cs.plan;
+    let index = PlanIndex::new(plan);
     let mut summary: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
     for kind in [
         ObjectKind::Team,
@@ -265,12 +261,12 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
     let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::new();
     for a in &plan.accounts {
         if let Some(c) = by_key.get(&a.key) {
-            items_in.entry(a.collection.as_ref()).or_default().push(item_row(cs, c));
+            items_in.entry(a.collection.as_ref()).or_default().push(item_row(&index, c));
         }
     }
     for s in &plan.secrets {
         if let Some(c) = by_key.get(&s.key) {
-            items_in.entry(s.collection.as_ref()).or_default().push(item_row(cs, c));
+            items_in.entry(s.collection.as_ref()).or_default().push(item_row(&index, c));
         }
     }
     let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::new();
@@ -279,6 +275,7 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
     }
     fn node<'p>(
         cs: &Changeset,
+        index: &PlanIndex<'_>,
         c: &'p crate::mapper::PlannedCollection,
         by_key: &HashMap<&ImportKey, &Change>,
         items_in: &mut HashMap<Option<&'p ImportKey>, Vec<Item>>,
@@ -292,13 +289,13 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
                 .get(&Some(&c.key))
                 .into_iter()
                 .flatten()
-                .map(|k| node(cs, k, by_key, items_in, children, depth + 1))
+                .map(|k| node(cs, index, k, by_key, items_in, children, depth + 1))
                 .collect()
         };
         CollectionNode {
             key: c.key.clone(),
             name: c.name.clone(),
-            path: diff::collection_path(&cs.plan, c),
+            path: index.collection_path(c),
             action: by_key.get(&c.key).map_or(Action::Create, |ch| ch.action),
             shared: c.shared,
             items: items_in.remove(&Some(&c.key)).unwrap_or_default(),
@@ -309,7 +306,7 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
         .get(&None)
         .into_iter()
         .flatten()
-        .map(|c| node(cs, c, &by_key, &mut items_in, &children, 0))
+        .map(|c| node(cs, &index, c, &by_key, &mut items_in, &children, 0))
         .collect();
     let root_items = items_in.remove(&None).unwrap_or_default();
 
@@ -328,7 +325,7 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
         })
         .unwrap_or_default();
 
-    let name_of = |key: &ImportKey| diff::target_label(plan, key);
+    let name_of = |key: &ImportKey| index.target_label(key);
     let grants: Vec<GrantRow> = plan
         .grants
         .iter()
