@@ -558,3 +558,34 @@ fn an_unreachable_smtp_server_leaves_the_emails_in_the_outbox() {
         .iter()
         .all(|i| matches!(&i.delivery, apply::Delivery::Outbox { file } if Path::new(file).starts_with(dir.path().join("outbox")))));
 }
+
+#[test]
+fn a_large_export_applies_in_batches_and_reruns_with_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("big.csv");
+    let mut text = String::from("url,username,password,totp,extra,name,grouping,fav\n");
+    for i in 0..5000 {
+        let folder = format!("Team{}/Sub{}", i % 20, i % 7);
+        text.push_str(&format!(
+            "https://app{i}.example/login,user{i},Pw-Big-{i}!,,,App {i},{folder},0\n"
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let (_, ws) = new_workspace(dir.path(), "big.db");
+    let apply_once = || {
+        let snapshot = ws.snapshot().unwrap();
+        let vault = sources::read_export(&csv, &ParseOptions::default()).unwrap();
+        let plan = mapper::map(&vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
+        let cs = diff::diff(&plan, &snapshot, false);
+        assert!(cs.reconcile().holds());
+        let started = std::time::Instant::now();
+        let outcome = apply::apply(&cs, &snapshot, &ws, &options(dir.path()), &mut Silent).unwrap();
+        (outcome, started.elapsed())
+    };
+    let (first, took) = apply_once();
+    assert!(first.written >= 5000 + 20 * 8, "{}", first.written);
+    eprintln!("5000 entries applied in {took:?}");
+    let (second, _) = apply_once();
+    assert_eq!(second.written, 0);
+    assert_eq!(ws.snapshot().unwrap().accounts.len(), 5000);
+}

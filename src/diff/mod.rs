@@ -735,12 +735,7 @@ impl<'a> Differ<'a> {
             out.push(Change {
                 kind: ObjectKind::Grant,
                 key: g.key.clone(),
-                label: format!(
-                    "{} on {}: {}",
-                    g.grantee.label(),
-                    self.label(&g.target),
-                    g.role.name()
-                ),
+                label: format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name()),
                 action,
                 existing,
                 changes,
@@ -790,6 +785,17 @@ impl<'a> Differ<'a> {
         }
         out
     }
+}
+
+/// The content hash of a workspace account as the diff computes it (what
+/// `imported_hash` must hold for the account to count as unedited).
+pub fn workspace_account_hash(a: &Account, snapshot: &Snapshot) -> String {
+    account_canon(a, &Differ::new(snapshot, None).collection_key_of).hash()
+}
+
+/// The same for a workspace secret.
+pub fn workspace_secret_hash(s: &SecretItem, snapshot: &Snapshot) -> String {
+    secret_canon(s, &Differ::new(snapshot, None).collection_key_of).hash()
 }
 
 /// The plan's objects by import key, so a 20 000-entry export is diffed,

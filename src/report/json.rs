@@ -261,12 +261,18 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
     let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::new();
     for a in &plan.accounts {
         if let Some(c) = by_key.get(&a.key) {
-            items_in.entry(a.collection.as_ref()).or_default().push(item_row(&index, c));
+            items_in
+                .entry(a.collection.as_ref())
+                .or_default()
+                .push(item_row(&index, c));
         }
     }
     for s in &plan.secrets {
         if let Some(c) = by_key.get(&s.key) {
-            items_in.entry(s.collection.as_ref()).or_default().push(item_row(&index, c));
+            items_in
+                .entry(s.collection.as_ref())
+                .or_default()
+                .push(item_row(&index, c));
         }
     }
     let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::new();

@@ -124,7 +124,9 @@ impl SqliteWorkspace {
                 "cannot switch to write-ahead logging (journal mode is {mode})"
             )));
         }
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")
+        // Foreign keys off while migrating (the bundled SQLite turns them on
+        // by default): a step that rebuilds a table must not cascade.
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")
             .map_err(|e| store(&e))?;
         schema::migrate(&mut conn).map_err(|e| match e {
             schema::SchemaError::Newer { found, known } => store(&format!(
