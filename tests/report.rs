@@ -240,13 +240,28 @@ fn migrate_refuses_without_a_terminal_or_yes_then_applies_and_reruns_with_nothin
     run("plan", &LASTPASS, &db, &["--fail-on-changes"]).expect_code(1);
 
     let report = dir.path().join("run.json");
+    let html = dir.path().join("run.html");
+    let md = dir.path().join("run.md");
     let first = run(
         "migrate",
         &LASTPASS,
         &db,
-        &["--yes", "--report", report.to_str().unwrap()],
+        &[
+            "--yes",
+            "--report",
+            report.to_str().unwrap(),
+            "--report",
+            html.to_str().unwrap(),
+            "--report",
+            md.to_str().unwrap(),
+        ],
     )
     .success();
+    for f in [&html, &md] {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert_no_secrets("migrate report", &text, &secrets);
+        assert!(text.contains("Migration report") && text.contains("run-"), "{text}");
+    }
     assert!(first.stdout.contains("run id: run-"), "{}", first.describe());
     assert!(
         first.stderr.contains("collections: 6/6"),

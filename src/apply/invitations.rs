@@ -102,7 +102,10 @@ pub fn temporary_password(policy: &PasswordPolicy) -> Secret {
     }
     let all: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
     while chars.len() < len {
-        chars.push(all[rng.gen_range(0..all.len())]);
+        match all.choose(&mut rng) {
+            Some(c) => chars.push(*c),
+            None => break,
+        }
     }
     chars.shuffle(&mut rng);
     Secret::text(String::from_utf8(chars).unwrap_or_default())
