@@ -299,3 +299,12 @@ fn migrate_refuses_without_a_terminal_or_yes_then_applies_and_reruns_with_nothin
     assert_eq!(j["reconciliation"]["unchanged"], j["reconciliation"]["source_entries"]);
     assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3, "nobody invited twice");
 }
+
+#[test]
+fn migrate_refuses_a_bad_smtp_url_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let r = run("migrate", &LASTPASS, &db, &["--yes", "--smtp", "mail.example:25"]).expect_code(2);
+    assert!(r.stderr.contains("smtp://HOST:PORT"), "{}", r.describe());
+    run("plan", &LASTPASS, &db, &["--fail-on-changes"]).expect_code(1);
+}

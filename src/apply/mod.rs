@@ -546,6 +546,3 @@ impl<'a> Applier<'a> {
         }))
     }
 }
-
-#[cfg(test)]
-mod tests;
