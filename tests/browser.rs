@@ -95,7 +95,10 @@ impl Driver {
             "/element",
             Some(json!({"using": "css selector", "value": css})),
         );
-        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {v}")).to_owned()
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_owned()
     }
 
     fn type_into(&self, css: &str, text: &str) {
@@ -149,7 +152,15 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ws.db");
     let dbs = db.to_str().unwrap();
-    vaultferry(&["workspace", "init", "--db", dbs, "--seed", sample("workspace.toml").to_str().unwrap()]).success();
+    vaultferry(&[
+        "workspace",
+        "init",
+        "--db",
+        dbs,
+        "--seed",
+        sample("workspace.toml").to_str().unwrap(),
+    ])
+    .success();
     let key = vaultferry(&["apikey", "create", "--db", dbs, "--member", "sam@northwind.example"])
         .success()
         .stdout
@@ -179,7 +190,10 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
         if ready {
             break;
         }
-        assert!(Instant::now() < deadline, "chromedriver did not become ready on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not become ready on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let profile = dir.path().join("chromium-profile");
@@ -229,15 +243,24 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
     // The dry-run report is on the page, and nothing is written yet.
     let report = driver.script("return document.getElementById('report').srcdoc");
     let report = report.as_str().unwrap_or("");
-    assert!(report.contains("<html") && report.contains("Airbnb"), "no report on the page");
+    assert!(
+        report.contains("<html") && report.contains("Airbnb"),
+        "no report on the page"
+    );
     assert!(!report.contains("Pw-Travel-3hR8#m"), "the report shows a password");
     let ws = vaultferry::workspace::open_sqlite(&db).unwrap();
-    assert!(ws.snapshot().unwrap().accounts.is_empty(), "planning wrote to the workspace");
+    assert!(
+        ws.snapshot().unwrap().accounts.is_empty(),
+        "planning wrote to the workspace"
+    );
 
     driver.click("#apply");
     driver.wait_state("done");
     let csv_link = driver.script("return document.getElementById('dl-csv').href");
-    assert!(csv_link.as_str().unwrap_or("").ends_with("/report?format=csv"), "{csv_link}");
+    assert!(
+        csv_link.as_str().unwrap_or("").ends_with("/report?format=csv"),
+        "{csv_link}"
+    );
     // The link works with the cookie the page set.
     let cookie = driver.call(reqwest::Method::GET, "/cookie/vaultferry_key", None);
     assert_eq!(cookie["value"].as_str().map(|v| v.len()), Some(key.len()));

@@ -167,20 +167,39 @@ fn normalized(snapshot: &Snapshot) -> Value {
         labels.insert(("partnership", p.id), p.partner_workspace_id.clone());
     }
     for c in &snapshot.collections {
-        let label = c.import_key.as_ref().map(|k| k.0.clone()).unwrap_or_else(|| c.name.clone());
+        let label = c
+            .import_key
+            .as_ref()
+            .map(|k| k.0.clone())
+            .unwrap_or_else(|| c.name.clone());
         labels.insert(("collection", c.id), label);
     }
     for a in &snapshot.accounts {
-        let label = a.import.import_key.as_ref().map(|k| k.0.clone()).unwrap_or_else(|| a.name.clone());
+        let label = a
+            .import
+            .import_key
+            .as_ref()
+            .map(|k| k.0.clone())
+            .unwrap_or_else(|| a.name.clone());
         labels.insert(("account", a.id), label);
     }
     for s in &snapshot.secrets {
-        let label = s.import.import_key.as_ref().map(|k| k.0.clone()).unwrap_or_else(|| s.title.clone());
+        let label = s
+            .import
+            .import_key
+            .as_ref()
+            .map(|k| k.0.clone())
+            .unwrap_or_else(|| s.title.clone());
         labels.insert(("secret", s.id), label);
     }
     let label = |kind: &str, v: &Value| -> Value {
         match v.as_i64() {
-            Some(id) => Value::String(labels.get(&(kind, id)).cloned().unwrap_or_else(|| format!("?{kind}{id}"))),
+            Some(id) => Value::String(
+                labels
+                    .get(&(kind, id))
+                    .cloned()
+                    .unwrap_or_else(|| format!("?{kind}{id}")),
+            ),
             None => v.clone(),
         }
     };
@@ -276,7 +295,10 @@ fn migrate_through_the_http_target_gives_the_same_workspace_as_db() {
     let first = args(&[]);
     let run = common::vaultferry_in(dir.path(), &first.iter().map(String::as_str).collect::<Vec<_>>()).success();
     assert!(run.stdout.contains("run id: run-"), "{}", run.describe());
-    assert!(!run.stderr.contains(&key) && !run.stdout.contains(&key), "the API key was printed");
+    assert!(
+        !run.stderr.contains(&key) && !run.stdout.contains(&key),
+        "the API key was printed"
+    );
 
     // Plan through the target after the run: nothing left to write.
     let again = args(&["--json"]);
@@ -310,7 +332,10 @@ fn guest_and_login_only_keys_are_refused_and_every_request_is_audited() {
         assert_eq!(r.status().as_u16(), 403, "{role}");
         let body: Value = r.json().unwrap();
         let detail = body["errors"][0]["detail"].as_str().unwrap();
-        assert!(detail.contains(role) && detail.contains("only the workspace owner, super admins and admins"), "{detail}");
+        assert!(
+            detail.contains(role) && detail.contains("only the workspace owner, super admins and admins"),
+            "{detail}"
+        );
         // Nor may they start an import.
         let (status, _) = submit(&c, &server, key);
         assert_eq!(status, 403, "{role} started an import");
@@ -345,7 +370,11 @@ fn guest_and_login_only_keys_are_refused_and_every_request_is_audited() {
         "http GET /api/v1/accounts".into(),
         "status 403".into()
     )));
-    assert!(rows.contains(&("anonymous".into(), "http GET /api/v1/members".into(), "status 401".into())));
+    assert!(rows.contains(&(
+        "anonymous".into(),
+        "http GET /api/v1/members".into(),
+        "status 401".into()
+    )));
     assert!(rows.contains(&(
         "sam@northwind.example".into(),
         "http GET /api/v1/members".into(),
@@ -382,7 +411,10 @@ fn an_oversized_upload_gets_413_and_the_server_keeps_serving() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 413);
     let body: Value = r.json().unwrap();
-    assert!(body["errors"][0]["detail"].as_str().unwrap().contains("20000 bytes"), "{body}");
+    assert!(
+        body["errors"][0]["detail"].as_str().unwrap().contains("20000 bytes"),
+        "{body}"
+    );
     // Nothing of the refused upload is left behind.
     let uploads = PathBuf::from(format!("{}.uploads", db.display()));
     let left = std::fs::read_dir(&uploads).map(|d| d.count()).unwrap_or(0);
@@ -469,13 +501,19 @@ fn a_server_killed_mid_apply_finishes_on_reapply_with_nothing_duplicated() {
         if p["phase"] == "accounts and secrets" && p["done"].as_u64().unwrap_or(0) >= 3 {
             break;
         }
-        assert_ne!(doc["data"]["attributes"]["state"], "done", "apply finished before the kill");
+        assert_ne!(
+            doc["data"]["attributes"]["state"], "done",
+            "apply finished before the kill"
+        );
         assert!(Instant::now() < deadline, "apply never got going: {doc}");
         std::thread::sleep(Duration::from_millis(20));
     }
     server.kill();
     let partial = snapshot(&db);
-    assert!(partial.accounts.len() + partial.secrets.len() < snapshot(&clean).accounts.len() + snapshot(&clean).secrets.len());
+    assert!(
+        partial.accounts.len() + partial.secrets.len()
+            < snapshot(&clean).accounts.len() + snapshot(&clean).secrets.len()
+    );
 
     let server = Server::start(&db, &[]);
     let doc = job(&c, &server, &key, &id);

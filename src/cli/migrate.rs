@@ -25,7 +25,12 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// The workspace database (created by `workspace init`).
-    #[arg(long, value_name = "PATH", required_unless_present = "target", conflicts_with = "target")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "target",
+        conflicts_with = "target"
+    )]
     pub db: Option<PathBuf>,
     /// Instead of --db: a `vaultferry serve` to write through
     /// (`http://HOST:PORT`), with --api-key.
@@ -88,7 +93,11 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
             apply::invitations::parse_smtp_url(url).map_err(Error::Usage)?;
             Mailer::Smtp(url.clone())
         }
-        None => Mailer::Outbox(args.outbox.clone().unwrap_or_else(|| default_outbox(args.db.as_deref()))),
+        None => Mailer::Outbox(
+            args.outbox
+                .clone()
+                .unwrap_or_else(|| default_outbox(args.db.as_deref())),
+        ),
     };
     let prepared = prepare_in(
         || open_target(args),
@@ -134,7 +143,9 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
 
     let mut options = ApplyOptions::new(
         cs.plan.importer.clone(),
-        args.outbox.clone().unwrap_or_else(|| default_outbox(args.db.as_deref())),
+        args.outbox
+            .clone()
+            .unwrap_or_else(|| default_outbox(args.db.as_deref())),
     );
     options.mailer = mailer;
     let mut reporter: Box<dyn Reporter> = if io::stderr().is_terminal() {

@@ -85,7 +85,13 @@ pub fn prepare(
     importer: Option<&str>,
     overwrite: bool,
 ) -> Result<Prepared, Error> {
-    prepare_in(|| Ok(crate::workspace::open_sqlite(db)?), source, policy, importer, overwrite)
+    prepare_in(
+        || Ok(crate::workspace::open_sqlite(db)?),
+        source,
+        policy,
+        importer,
+        overwrite,
+    )
 }
 
 /// [`prepare`] against any workspace store (`migrate --target URL` opens

@@ -35,9 +35,12 @@ impl Page {
     fn checked(&self) -> Result<(usize, usize), AppError> {
         let number = match &self.number {
             None => 1,
-            Some(n) => n.trim().parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                AppError::bad_request("page[number] must be a whole number from 1")
-            })?,
+            Some(n) => n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| AppError::bad_request("page[number] must be a whole number from 1"))?,
         };
         let size = match &self.size {
             None => DEFAULT_PAGE_SIZE,
@@ -122,7 +125,9 @@ pub async fn runs(State(state): State<AppState>) -> Result<Json<Value>, AppError
             json!({ "id": id, "type": "run", "attributes": v })
         })
         .collect();
-    Ok(Json(json!({ "data": data, "links": { "self": "/api/v1/runs" }, "meta": { "total": data.len() } })))
+    Ok(Json(
+        json!({ "data": data, "links": { "self": "/api/v1/runs" }, "meta": { "total": data.len() } }),
+    ))
 }
 
 /// Runs `write` once per idempotency key: the same key with the same
@@ -195,17 +200,25 @@ pub async fn begin_run(
     let mut run = body.value;
     // The run is recorded as the key's member, whatever the body says.
     run.actor = importer.0.email.clone();
-    idempotent(&state, &importer, &headers, Method::POST, "/api/v1/runs", &body.raw, move || {
-        let interrupted = ws.begin_run(&run)?;
-        Ok((
-            StatusCode::CREATED,
-            json!({
-                "data": { "id": run.id, "type": "run", "attributes": { "interrupted_runs": interrupted } },
-                "links": { "self": format!("/api/v1/runs/{}", run.id) },
-                "meta": {},
-            }),
-        ))
-    })
+    idempotent(
+        &state,
+        &importer,
+        &headers,
+        Method::POST,
+        "/api/v1/runs",
+        &body.raw,
+        move || {
+            let interrupted = ws.begin_run(&run)?;
+            Ok((
+                StatusCode::CREATED,
+                json!({
+                    "data": { "id": run.id, "type": "run", "attributes": { "interrupted_runs": interrupted } },
+                    "links": { "self": format!("/api/v1/runs/{}", run.id) },
+                    "meta": {},
+                }),
+            ))
+        },
+    )
     .await
 }
 
@@ -226,21 +239,29 @@ pub async fn finish_run(
     let ws = state.workspace.clone();
     let path = format!("/api/v1/runs/{id}");
     let finish = body.value;
-    idempotent(&state, &importer, &headers, Method::PATCH, &path, &body.raw, move || {
-        let summary = match &finish.summary {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        ws.finish_run(&id, finish.state, &summary)?;
-        Ok((
-            StatusCode::OK,
-            json!({
-                "data": { "id": id, "type": "run", "attributes": { "state": finish.state } },
-                "links": {},
-                "meta": {},
-            }),
-        ))
-    })
+    idempotent(
+        &state,
+        &importer,
+        &headers,
+        Method::PATCH,
+        &path,
+        &body.raw,
+        move || {
+            let summary = match &finish.summary {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            ws.finish_run(&id, finish.state, &summary)?;
+            Ok((
+                StatusCode::OK,
+                json!({
+                    "data": { "id": id, "type": "run", "attributes": { "state": finish.state } },
+                    "links": {},
+                    "meta": {},
+                }),
+            ))
+        },
+    )
     .await
 }
 

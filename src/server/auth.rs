@@ -70,7 +70,10 @@ pub async fn require_importer(State(state): State<AppState>, mut req: Request, n
     if member.state != MemberState::Active {
         return AppError::new(
             StatusCode::FORBIDDEN,
-            format!("{} is not an active member: only active members may use the importer", member.email),
+            format!(
+                "{} is not an active member: only active members may use the importer",
+                member.email
+            ),
         )
         .into_response();
     }

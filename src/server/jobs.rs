@@ -82,7 +82,13 @@ fn safe_name(name: Option<&str>, part: &str) -> String {
         .and_then(|n| n.rsplit(['/', '\\']).next())
         .unwrap_or("")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect::<String>();
     let base = base.trim_start_matches('.');
     if base.is_empty() {
@@ -166,7 +172,12 @@ async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Re
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(AppError::new(e.status(), format!("cannot read the upload: {}", e.body_text()))),
+            Err(e) => {
+                return Err(AppError::new(
+                    e.status(),
+                    format!("cannot read the upload: {}", e.body_text()),
+                ))
+            }
         };
         let part = field.name().unwrap_or("").to_owned();
         if !PARTS.contains(&part.as_str()) {
@@ -194,7 +205,10 @@ async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Re
                 Ok(None) => break,
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
                 Err(e) => {
-                    return Err(AppError::new(e.status(), format!("cannot read the upload: {}", e.body_text())))
+                    return Err(AppError::new(
+                        e.status(),
+                        format!("cannot read the upload: {}", e.body_text()),
+                    ))
                 }
             }
         }
@@ -229,7 +243,8 @@ pub async fn create(
             ),
         )
         .into_response();
-        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
         return Ok(r);
     }
     let saved = match save_upload(&state, &id, multipart).await {
@@ -377,7 +392,9 @@ fn prepare(
         Some(p) => Policy::load(p).map_err(|e| fail(e.to_string()))?,
         None => Policy::default(),
     };
-    let snapshot = ws.snapshot().map_err(|e| fail(format!("cannot read the workspace: {e}")))?;
+    let snapshot = ws
+        .snapshot()
+        .map_err(|e| fail(format!("cannot read the workspace: {e}")))?;
     let importer = mapper::resolve_importer(&snapshot, Some(&job.actor))
         .map_err(|e| fail(e.0))?
         .email
@@ -512,12 +529,7 @@ impl Workspace for Slow<'_> {
         std::thread::sleep(self.delay);
         self.inner.apply_batch(run, writes)
     }
-    fn finish_run(
-        &self,
-        run: &str,
-        state: crate::workspace::RunState,
-        summary: &str,
-    ) -> Result<(), WorkspaceError> {
+    fn finish_run(&self, run: &str, state: crate::workspace::RunState, summary: &str) -> Result<(), WorkspaceError> {
         self.inner.finish_run(run, state, summary)
     }
     fn runs(&self) -> Result<Vec<crate::workspace::RunInfo>, WorkspaceError> {
@@ -636,7 +648,10 @@ pub async fn report(
     let Some(body) = body else {
         return Err(AppError::new(
             StatusCode::CONFLICT,
-            format!("the import is {}: its report exists once it is planned", job.state.name()),
+            format!(
+                "the import is {}: its report exists once it is planned",
+                job.state.name()
+            ),
         ));
     };
     let mut r = (StatusCode::OK, body).into_response();
@@ -669,7 +684,10 @@ pub async fn apply(State(state): State<AppState>, UrlPath(id): UrlPath<String>) 
     let (tid, from) = (id.clone(), from.to_vec());
     let moved = blocking(move || Ok(store.transition(&tid, &from, JobState::Applying, None, false)?)).await?;
     if !moved {
-        return Err(AppError::new(StatusCode::CONFLICT, "the import changed state meanwhile; read it again"));
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "the import changed state meanwhile; read it again",
+        ));
     }
     let worker = state.clone();
     let job_id = id.clone();

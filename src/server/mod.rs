@@ -151,7 +151,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/imports/{id}", get(jobs::show).delete(jobs::cancel))
         .route("/api/v1/imports/{id}/report", get(jobs::report))
         .route("/api/v1/imports/{id}/apply", post(jobs::apply))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_importer));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_importer,
+        ));
     Router::new()
         .route("/", get(page::index))
         .merge(api)

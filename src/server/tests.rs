@@ -56,7 +56,11 @@ async fn every_listed_route_is_routed() {
     for (method, path) in ROUTES {
         let uri = path.replace("{id}", "nope");
         let req = request(method, &uri, &f.owner, "")
-            .body(Body::from(if *method == "GET" || *method == "DELETE" { "" } else { "{}" }))
+            .body(Body::from(if *method == "GET" || *method == "DELETE" {
+                ""
+            } else {
+                "{}"
+            }))
             .unwrap();
         let (status, _, body) = send(&f, req).await;
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
@@ -64,7 +68,9 @@ async fn every_listed_route_is_routed() {
     }
     let (status, _, _) = send(
         &f,
-        request("GET", "/api/v1/nothing", &f.owner, "").body(Body::empty()).unwrap(),
+        request("GET", "/api/v1/nothing", &f.owner, "")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -91,9 +97,14 @@ async fn resources_are_paged_with_a_next_link() {
     let last = total.div_ceil(3);
     let (_, _, body) = send(
         &f,
-        request("GET", &format!("/api/v1/members?page[number]={last}&page[size]=3"), &f.owner, "")
-            .body(Body::empty())
-            .unwrap(),
+        request(
+            "GET",
+            &format!("/api/v1/members?page[number]={last}&page[size]=3"),
+            &f.owner,
+            "",
+        )
+        .body(Body::empty())
+        .unwrap(),
     )
     .await;
     assert!(body["links"]["next"].is_null());
@@ -138,7 +149,10 @@ async fn writes_need_an_idempotency_key_and_replay_under_it() {
     let other = r#"{"id": "run-2-b", "source_file": "company.csv", "actor": "x"}"#;
     let (status, _, doc) = send(&f, post(Some("k1"), other)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(doc["errors"][0]["detail"].as_str().unwrap().contains("different request"));
+    assert!(doc["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("different request"));
 }
 
 #[tokio::test]
@@ -161,7 +175,9 @@ async fn a_guest_key_is_refused_and_the_page_needs_no_key() {
     let f = fixture();
     let (status, _, doc) = send(
         &f,
-        request("GET", "/api/v1/workspace", &f.guest, "").body(Body::empty()).unwrap(),
+        request("GET", "/api/v1/workspace", &f.guest, "")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -36,6 +36,9 @@ const CHUNK: usize = 100;
 /// Requests in flight at once for a split batch.
 const IN_FLIGHT: usize = 4;
 
+/// Where a parallel chunk's ids (or error) land; `None` if never sent.
+type ChunkResult = Mutex<Option<Result<Vec<i64>, WorkspaceError>>>;
+
 /// A workspace reached over HTTP.
 pub struct HttpWorkspace {
     base: String,
@@ -216,10 +219,9 @@ impl HttpWorkspace {
             let doc: Document<Vec<Resource<serde_json::Value>>> = self.get(&path)?;
             for r in doc.data {
                 let mut attributes = r.attributes;
-                let id: i64 = r
-                    .id
-                    .parse()
-                    .map_err(|_| self.error(format!("{resource}: an id is not a number")))?;
+                let id: i64 =
+                    r.id.parse()
+                        .map_err(|_| self.error(format!("{resource}: an id is not a number")))?;
                 if let Some(map) = attributes.as_object_mut() {
                     map.insert("id".into(), id.into());
                 }
@@ -357,8 +359,7 @@ impl Workspace for HttpWorkspace {
             return self.send_batch(run, &wire, &key);
         }
         let chunks: Vec<&[WireWrite]> = wire.chunks(CHUNK).collect();
-        let results: Vec<Mutex<Option<Result<Vec<i64>, WorkspaceError>>>> =
-            chunks.iter().map(|_| Mutex::new(None)).collect();
+        let results: Vec<ChunkResult> = chunks.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
             for _ in 0..IN_FLIGHT.min(chunks.len()) {

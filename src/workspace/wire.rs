@@ -410,9 +410,11 @@ impl SnapshotParts {
             "accounts" => self
                 .accounts
                 .extend(parse::<WireAccount>(resource, items)?.into_iter().map(Account::from)),
-            "secrets" => self
-                .secrets
-                .extend(parse::<WireSecretItem>(resource, items)?.into_iter().map(SecretItem::from)),
+            "secrets" => self.secrets.extend(
+                parse::<WireSecretItem>(resource, items)?
+                    .into_iter()
+                    .map(SecretItem::from),
+            ),
             "grants" => self.grants.extend(parse(resource, items)?),
             "invitations" => self.invitations.extend(parse(resource, items)?),
             other => return Err(format!("unknown resource {other:?}")),

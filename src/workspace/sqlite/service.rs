@@ -80,7 +80,9 @@ impl ServiceStore for SqliteWorkspace {
     fn member_for_key(&self, key: &str) -> Result<Option<Member>, WorkspaceError> {
         let conn = self.lock();
         conn.query_row(
-            &format!("SELECT {MEMBER_COLUMNS} FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.key_hash = ?1"),
+            &format!(
+                "SELECT {MEMBER_COLUMNS} FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.key_hash = ?1"
+            ),
             [api_key_hash(key)],
             member,
         )
