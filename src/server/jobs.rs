@@ -367,6 +367,9 @@ fn shown(message: String, job: &Job, inputs: &Inputs) -> String {
     m
 }
 
+/// Tells `POST /imports`, which waits for it, how the parse went.
+type Parsed = tokio::sync::oneshot::Sender<Result<(), String>>;
+
 struct Prepared {
     snapshot: Snapshot,
     changeset: Changeset,
@@ -374,27 +377,17 @@ struct Prepared {
 
 /// Policy, workspace, export, sharing → changeset; errors are the messages
 /// the user sees (positioned, with the uploaded file names).
-fn prepare(
-    ws: &dyn Workspace,
-    job: &Job,
-    inputs: &Inputs,
-    parsed: Option<tokio::sync::oneshot::Sender<Result<(), String>>>,
-) -> Result<Prepared, String> {
-    let mut parsed = parsed;
-    let mut fail = |message: String| {
-        let message = shown(message, job, inputs);
-        if let Some(tx) = parsed.take() {
-            let _ = tx.send(Err(message.clone()));
-        }
-        message
-    };
+fn prepare(ws: &dyn Workspace, job: &Job, inputs: &Inputs, parsed: &mut Option<Parsed>) -> Result<Prepared, String> {
+    let fail = |message: String| shown(message, job, inputs);
     let policy = match &inputs.policy {
         Some(p) => Policy::load(p).map_err(|e| fail(e.to_string()))?,
         None => Policy::default(),
     };
-    let snapshot = ws
-        .snapshot()
-        .map_err(|e| fail(format!("cannot read the workspace: {e}")))?;
+    let snapshot = ws.snapshot().map_err(|e| {
+        // The store's message names server paths: logged, not shown.
+        eprintln!("vaultferry serve: job {}: {e}", job.id);
+        "the workspace could not be read; the cause is in the server's log".to_owned()
+    })?;
     let importer = mapper::resolve_importer(&snapshot, Some(&job.actor))
         .map_err(|e| fail(e.0))?
         .email
@@ -437,7 +430,8 @@ fn fail_job(store: &dyn ServiceStore, id: &str, from: &[JobState], error: &str, 
 }
 
 /// Background: queued → parsing → planned (or failed).
-fn plan_job(state: &AppState, id: &str, parsed: tokio::sync::oneshot::Sender<Result<(), String>>) {
+fn plan_job(state: &AppState, id: &str, parsed: Parsed) {
+    let mut parsed = Some(parsed);
     let store = state.store.as_ref();
     match store.transition(id, &[JobState::Queued], JobState::Parsing, None, false) {
         Ok(true) => {}
@@ -456,7 +450,7 @@ fn plan_job(state: &AppState, id: &str, parsed: tokio::sync::oneshot::Sender<Res
         Ok(i) => i,
         Err(e) => return fail_job(store, id, &[JobState::Parsing], &e, false),
     };
-    match prepare(state.workspace.as_ref(), &job, &inputs, Some(parsed)) {
+    match prepare(state.workspace.as_ref(), &job, &inputs, &mut parsed) {
         Ok(prepared) => {
             let cs = &prepared.changeset;
             let r = Report::plan(cs);
@@ -470,7 +464,13 @@ fn plan_job(state: &AppState, id: &str, parsed: tokio::sync::oneshot::Sender<Res
                 Err(e) => eprintln!("vaultferry serve: job {id}: {e}"),
             }
         }
-        Err(message) => fail_job(store, id, &[JobState::Parsing], &message, false),
+        Err(message) => {
+            // Uploads are gone before the 422 goes out.
+            fail_job(store, id, &[JobState::Parsing], &message, false);
+            if let Some(tx) = parsed.take() {
+                let _ = tx.send(Err(message));
+            }
+        }
     }
 }
 
@@ -547,7 +547,7 @@ fn apply_job(state: &AppState, id: &str) {
         Ok(i) => i,
         Err(e) => return fail_job(store, id, &[JobState::Applying], &e, false),
     };
-    let prepared = match prepare(state.workspace.as_ref(), &job, &inputs, None) {
+    let prepared = match prepare(state.workspace.as_ref(), &job, &inputs, &mut None) {
         Ok(p) => p,
         Err(message) => return fail_job(store, id, &[JobState::Applying], &message, false),
     };

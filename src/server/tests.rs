@@ -16,6 +16,10 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_with(|_| {})
+}
+
+fn fixture_with(configure: impl FnOnce(&mut Config)) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ws.db");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -24,7 +28,9 @@ fn fixture() -> Fixture {
     ws.init(&seed).unwrap();
     let (owner, _) = ws.create_api_key("olivia@northwind.example").unwrap();
     let (guest, _) = ws.create_api_key("mo@freelance.example").unwrap();
-    let state = AppState::sqlite(ws, Config::new(&db)).unwrap();
+    let mut config = Config::new(&db);
+    configure(&mut config);
+    let state = AppState::sqlite(ws, config).unwrap();
     Fixture {
         _dir: dir,
         state,
@@ -190,4 +196,57 @@ async fn a_guest_key_is_refused_and_the_page_needs_no_key() {
     let html = axum::body::to_bytes(page.into_body(), usize::MAX).await.unwrap();
     let html = String::from_utf8_lossy(&html);
     assert!(html.contains(r#"type="file""#) && html.contains("Apply"));
+}
+
+#[tokio::test]
+async fn a_full_job_queue_answers_429_with_retry_after() {
+    let f = fixture_with(|c| c.max_jobs = 0);
+    let body = "--XyZ\r\nContent-Disposition: form-data; name=\"export\"; filename=\"a.csv\"\r\n\r\nurl\r\n--XyZ--\r\n";
+    let req = Request::post("/api/v1/imports")
+        .header("X-API-Key", &f.owner)
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, headers, doc) = send(&f, req).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key("retry-after"));
+    assert!(
+        doc["errors"][0]["detail"].as_str().unwrap().contains("limit is 0"),
+        "{doc}"
+    );
+}
+
+#[tokio::test]
+async fn uploads_are_owner_only_while_the_job_lives() {
+    let f = fixture_with(|c| c.parse_wait = std::time::Duration::from_secs(30));
+    let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/lastpass/company.csv")).unwrap();
+    let body = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"export\"; filename=\"../company.csv\"\r\n\r\n{csv}\r\n--XyZ--\r\n"
+    );
+    let req = Request::post("/api/v1/imports")
+        .header("X-API-Key", &f.owner)
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, _, doc) = send(&f, req).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{doc}");
+    let id = doc["data"]["id"].as_str().unwrap().to_owned();
+    let dir = f.state.config.upload_root.join(&id);
+    // The name cannot climb out of the job's folder.
+    let file = dir.join("export-company.csv");
+    assert!(file.is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let req = request("DELETE", &format!("/api/v1/imports/{id}"), &f.owner, "")
+        .body(Body::empty())
+        .unwrap();
+    // Planning may still be running; cancel is accepted either way.
+    let (status, _, doc) = send(&f, req).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["data"]["attributes"]["state"], "cancelled");
+    assert!(!dir.exists(), "the cancelled job's uploads are still there");
 }
