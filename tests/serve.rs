@@ -596,3 +596,44 @@ fn the_openapi_file_documents_exactly_the_routes() {
     routes.sort();
     assert_eq!(documented, routes);
 }
+
+#[test]
+fn a_large_export_through_the_target_is_sent_in_parallel_chunks_and_equals_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("big.csv");
+    let mut text = String::from("url,username,password,totp,extra,name,grouping,fav\n");
+    for i in 0..450 {
+        text.push_str(&format!(
+            "https://app{i}.example/login,user{i},Pw-{i}-x!Q9,,note {i},App {i},Ops\\Area {},0\n",
+            i % 7
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let local = init_db(dir.path(), "local.db");
+    let remote = init_db(dir.path(), "remote.db");
+    let key = api_key(&remote, OWNER);
+    let (c, l, r) = (csv.to_str().unwrap(), local.to_str().unwrap(), remote.to_str().unwrap());
+    common::vaultferry_in(dir.path(), &["migrate", c, "--db", l, "--yes"]).success();
+    let server = Server::start(&remote, &[]);
+    common::vaultferry_in(
+        dir.path(),
+        &["migrate", c, "--target", &server.url, "--api-key", &key, "--yes"],
+    )
+    .success();
+    drop(server);
+    let conn = rusqlite::Connection::open(r).unwrap();
+    let batches: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action LIKE 'http POST /api/v1/runs/%/batches'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        batches >= 5,
+        "450 accounts went in {batches} requests, expected chunks of at most 100"
+    );
+    let (a, b) = (snapshot(&local), snapshot(&remote));
+    assert_eq!(a.accounts.len(), 450);
+    assert_eq!(normalized(&a), normalized(&b));
+}

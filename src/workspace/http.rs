@@ -429,4 +429,49 @@ mod tests {
         let ws = HttpWorkspace::new("http://127.0.0.1:1/", "secret-key-marker").unwrap();
         assert!(!format!("{ws:?}").contains("secret-key-marker"));
     }
+
+    /// A loopback server answering each connection with the next canned
+    /// response; returns its URL and the number of requests it saw.
+    fn canned(responses: Vec<&'static str>) -> (String, std::sync::Arc<AtomicUsize>) {
+        use std::io::{Read, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        std::thread::spawn(move || {
+            for response in responses {
+                let Ok((mut stream, _)) = listener.accept() else { return };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        (url, seen)
+    }
+
+    #[test]
+    fn busy_and_failing_answers_are_retried_then_the_answer_is_used() {
+        let ok = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"data\":[]}";
+        let (url, seen) = canned(vec![
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            ok,
+        ]);
+        let ws = HttpWorkspace::new(&url, "k").unwrap();
+        assert_eq!(ws.runs().unwrap(), vec![]);
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_refusal_is_not_retried_and_its_detail_is_kept() {
+        let (url, seen) = canned(vec![
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: 35\r\nconnection: close\r\n\r\n{\"errors\":[{\"detail\":\"no guests\"}]}",
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        ]);
+        let ws = HttpWorkspace::new(&url, "k").unwrap();
+        let err = ws.runs().unwrap_err().to_string();
+        assert!(err.contains("403") && err.contains("no guests"), "{err}");
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+    }
 }
