@@ -200,6 +200,58 @@ fn role_for(raw: &str, index: usize, layout: Layout) -> Role {
     }
 }
 
+/// A header naming a one-value column twice (a hand-merged export): each
+/// row would otherwise keep only the last cell, and a first password would
+/// vanish. The first column keeps its role; the others become fields
+/// (concealed for a password) and the header gets a warning.
+fn repeated_columns(
+    roles: &mut [Role],
+    header: &[String],
+    file: &str,
+    vault: &mut Vault,
+    options: &ParseOptions,
+) -> Result<(), SourceError> {
+    let single = |r: &Role| {
+        !matches!(
+            r,
+            Role::Url | Role::Urls | Role::Otp | Role::Tags | Role::Ignore | Role::Field { .. }
+        )
+    };
+    for i in 0..roles.len() {
+        let Some(role) = roles.get(i).cloned() else { continue };
+        if !single(&role) || !roles.iter().take(i).any(|r| *r == role) {
+            continue;
+        }
+        let name = header
+            .get(i)
+            .map_or("", |h| h.trim())
+            .replace(['\u{200b}', '\u{feff}'], "");
+        let concealed = role == Role::Password || names_a_secret(&name.to_lowercase());
+        if let Some(slot) = roles.get_mut(i) {
+            *slot = Role::Field {
+                label: name.clone(),
+                group: None,
+                kind: if concealed {
+                    FieldKind::Concealed
+                } else {
+                    FieldKind::Text
+                },
+                concealed,
+                totp: false,
+            };
+        }
+        let finding = Finding::warning(
+            "onepassword.csv-duplicate-column",
+            format!(
+                "the header names column '{name}' more than once; the first is read, later ones are kept as fields of each entry; expected each column once"
+            ),
+        )
+        .at(at(file, 1).field(name));
+        record(vault, finding, options)?;
+    }
+    Ok(())
+}
+
 fn truthy(s: &str) -> bool {
     matches!(
         s.trim().to_lowercase().as_str(),
@@ -234,11 +286,12 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
             "the header matches no 1Password CSV layout; expected 1Password 8 (Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes), 7 for Mac (label(id) columns and Type), 7 for Windows (UUID,TITLE,USERNAME,…), 6 (Type, Title, Password, Username…) or 4 (title,notes,username,password,url)",
         ));
     };
-    let roles: Vec<Role> = header
+    let mut roles: Vec<Role> = header
         .iter()
         .enumerate()
         .map(|(i, h)| role_for(h.trim_start_matches('\u{feff}'), i, layout))
         .collect();
+    repeated_columns(&mut roles, &header, file, &mut vault, options)?;
     let table = categories::table();
 
     loop {
