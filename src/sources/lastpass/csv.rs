@@ -477,14 +477,15 @@ impl Builder<'_> {
             ..
         } = rec;
         if bad_utf8 {
-            self.vault.findings.push(
-                Finding::warning(
-                    "lastpass.invalid-utf8",
-                    format!("line {line}: bytes that are not UTF-8 were replaced with U+FFFD"),
-                )
-                .at(at(&self.file, line))
-                .help("export again from LastPass; its exports are UTF-8"),
-            );
+            // A recovery like any other: `--strict` must stop here too, as a
+            // U+FFFD may now stand in a password.
+            let finding = Finding::warning(
+                "lastpass.invalid-utf8",
+                format!("line {line}: bytes that are not UTF-8 were replaced with U+FFFD"),
+            )
+            .at(at(&self.file, line))
+            .help("export again from LastPass; its exports are UTF-8");
+            recover_or_fail(&mut self.vault, finding, self.options)?;
         }
         let c = &self.columns;
         let mut url = Self::take(&mut fields, Some(c.url));
