@@ -180,6 +180,28 @@ fn truncated_1password_csv_reads_the_cut_row_by_position_with_a_warning() {
 }
 
 #[test]
+fn a_1password_csv_cut_inside_its_last_quoted_value_says_it_may_be_truncated() {
+    let v = assert_recovered(
+        &bad("truncated-1password-notes.csv"),
+        "onepassword.csv-truncated",
+        2,
+        None,
+    );
+    assert_eq!(entries(&v).len(), 1, "the cut row is kept");
+    assert!(entries(&v)[0]["notes"].as_str().unwrap_or("").ends_with("kim@glo"));
+    // A whole file that ends without a newline raises nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.csv");
+    std::fs::write(
+        &whole,
+        format!("{OP_HEADER}\n\"Mail\",\"\",\"ops\",\"pw\",\"\",\"false\",\"false\",\"\",\"a \"\"quoted\"\" note\""),
+    )
+    .unwrap();
+    let v = inspect_json(path_str(&whole), &[]);
+    assert!(v["findings"].as_array().unwrap().is_empty(), "{:#}", v["findings"]);
+}
+
+#[test]
 fn truncated_1pif_skips_the_cut_record_and_says_the_file_may_be_truncated() {
     let path = bad("truncated.1pif");
     let v = assert_recovered(&path, "onepassword.pif-record-malformed", 3, None);

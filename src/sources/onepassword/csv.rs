@@ -264,8 +264,9 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(QuoteTracker::new(reader));
     let mut record_buf = ::csv::StringRecord::new();
+    let mut last_line = 1;
     let header: Vec<String> = match rdr.read_record(&mut record_buf) {
         Ok(true) => record_buf.iter().map(str::to_owned).collect(),
         Ok(false) => {
@@ -305,6 +306,7 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
             }
         }
         let line = record_buf.position().map_or(0, |p| p.line());
+        last_line = line;
         if record_buf.iter().all(|c| c.trim().is_empty()) {
             vault.skipped_records += 1;
             record(
@@ -449,6 +451,17 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         }
         vault.entries.push(entry);
     }
+    if rdr.get_ref().ends_inside_quotes() {
+        record(
+            &mut vault,
+            Finding::warning(
+                "onepassword.csv-truncated",
+                "the file ends inside a quoted value, without a closing quote or a final newline; the last value of this row is probably cut short (is the file truncated?)",
+            )
+            .at(at(file, last_line)),
+            options,
+        )?;
+    }
     if vault.entries.is_empty() && vault.skipped_records == 0 {
         vault.findings.push(
             Finding::info(
@@ -459,6 +472,45 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         );
     }
     Ok(vault)
+}
+
+/// Watches the bytes the csv reader consumes, because the `csv` crate ends
+/// a quoted value silently at end of file: a download cut inside the last
+/// `Notes` would otherwise be read as a whole, shorter note. Quotes toggle
+/// (a doubled `""` toggles twice); only an odd count with no final newline
+/// is taken as a cut, so a stray quote inside an unquoted cell of a whole
+/// file raises nothing.
+struct QuoteTracker<R> {
+    inner: R,
+    in_quotes: bool,
+    last: Option<u8>,
+}
+
+impl<R: Read> QuoteTracker<R> {
+    fn new(inner: R) -> Self {
+        QuoteTracker {
+            inner,
+            in_quotes: false,
+            last: None,
+        }
+    }
+
+    fn ends_inside_quotes(&self) -> bool {
+        self.in_quotes && !matches!(self.last, Some(b'\n' | b'\r') | None)
+    }
+}
+
+impl<R: Read> Read for QuoteTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = buf.get(..n).unwrap_or_default();
+        let quotes = read.iter().filter(|b| **b == b'"').count();
+        self.in_quotes ^= quotes % 2 == 1;
+        if let Some(b) = read.last() {
+            self.last = Some(*b);
+        }
+        Ok(n)
+    }
 }
 
 /// A csv error with its line; the `csv` crate's messages name positions and
