@@ -36,7 +36,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_entries: 200_000,
-            max_unpacked_bytes: 4 << 30,
+            max_unpacked_bytes: 1 << 30,
         }
     }
 }
