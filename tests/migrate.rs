@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{sample, secrets_in_revealed, vaultferry};
+use common::{sample, secrets_in_revealed, vaultferry, Source, LASTPASS, ONEPASSWORD};
 use serde_json::{json, Value};
 use vaultferry::apply::{self, ApplyError, ApplyOptions, Mailer, Silent};
 use vaultferry::diff::{self, Action, Changeset, ObjectKind};
@@ -15,21 +15,6 @@ use vaultferry::policy::Policy;
 use vaultferry::sources::{self, ParseOptions};
 use vaultferry::workspace::sqlite::SqliteWorkspace;
 use vaultferry::workspace::{seed, GrantTarget, Grantee, RunState, Snapshot, Workspace};
-
-struct Source {
-    export: &'static str,
-    sharing: &'static str,
-}
-
-const LASTPASS: Source = Source {
-    export: "lastpass/company.csv",
-    sharing: "lastpass/sharing-getdetailedsfdata.json",
-};
-
-const ONEPASSWORD: Source = Source {
-    export: "onepassword/company.1pux",
-    sharing: "onepassword/permissions.json",
-};
 
 fn new_workspace(dir: &Path, name: &str) -> (PathBuf, SqliteWorkspace) {
     let db = dir.join(name);
