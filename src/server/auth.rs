@@ -36,49 +36,64 @@ fn key_from(headers: &HeaderMap) -> Option<String> {
         .find(|k| !k.is_empty())
 }
 
-pub async fn require_importer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Most of a refused request's body read before answering: a client still
+/// sending an upload would otherwise see a reset instead of the 401/403.
+const DRAIN_REFUSED: usize = 1024 * 1024;
+
+pub async fn require_importer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check(&state, req).await {
+        Ok((req, member)) => {
+            let mut req = req;
+            req.extensions_mut().insert(Importer(member));
+            next.run(req).await
+        }
+        Err((req, refusal)) => {
+            let _ = axum::body::to_bytes(req.into_body(), DRAIN_REFUSED).await;
+            refusal.into_response()
+        }
+    }
+}
+
+async fn check(state: &AppState, req: Request) -> Result<(Request, Member), (Request, AppError)> {
     let Some(key) = key_from(req.headers()) else {
-        return AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "an API key is required in the X-API-Key header (`vaultferry apikey create --db … --member EMAIL`)",
-        )
-        .into_response();
+        return Err((
+            req,
+            AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "an API key is required in the X-API-Key header (`vaultferry apikey create --db … --member EMAIL`)",
+            ),
+        ));
     };
     let store = state.store.clone();
     let member = match blocking(move || Ok(store.member_for_key(&key)?)).await {
         Ok(Some(m)) => m,
         Ok(None) => {
-            return AppError::new(StatusCode::UNAUTHORIZED, "that API key is not known to this workspace")
-                .into_response()
+            return Err((
+                req,
+                AppError::new(StatusCode::UNAUTHORIZED, "that API key is not known to this workspace"),
+            ))
         }
-        Err(e) => return e.into_response(),
+        Err(e) => return Err((req, e)),
     };
     if let Some(actor) = req.extensions().get::<Actor>() {
         *actor.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(member.email.clone());
     }
     if !member.role.may_import() {
-        return AppError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "{} is a member with the role {}: only the workspace owner, super admins and admins may use the importer",
-                member.email,
-                member.role.name()
-            ),
-        )
-        .into_response();
+        let message = format!(
+            "{} is a member with the role {}: only the workspace owner, super admins and admins may use the importer",
+            member.email,
+            member.role.name()
+        );
+        return Err((req, AppError::new(StatusCode::FORBIDDEN, message)));
     }
     if member.state != MemberState::Active {
-        return AppError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "{} is not an active member: only active members may use the importer",
-                member.email
-            ),
-        )
-        .into_response();
+        let message = format!(
+            "{} is not an active member: only active members may use the importer",
+            member.email
+        );
+        return Err((req, AppError::new(StatusCode::FORBIDDEN, message)));
     }
-    req.extensions_mut().insert(Importer(member));
-    next.run(req).await
+    Ok((req, member))
 }
 
 /// Outermost layer: one audit row per request once its status is known.

@@ -147,6 +147,15 @@ struct Saved {
     files: Vec<(String, String, PathBuf)>,
 }
 
+/// Reads what is left of a refused upload (as far as the route's body
+/// limit lets it) without keeping it: a client still sending when the
+/// answer comes would otherwise see a reset connection instead of the 413.
+async fn drain(multipart: &mut Multipart) {
+    while let Ok(Some(mut next)) = multipart.next_field().await {
+        while let Ok(Some(_)) = next.chunk().await {}
+    }
+}
+
 async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Result<Saved, AppError> {
     let dir = state.config.upload_root.join(id);
     {
@@ -198,6 +207,9 @@ async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Re
                 Ok(Some(bytes)) => {
                     total = total.saturating_add(bytes.len());
                     if total > limit {
+                        while let Ok(Some(_)) = field.chunk().await {}
+                        drop(field);
+                        drain(&mut multipart).await;
                         return Err(too_large());
                     }
                     file.write_all(&bytes).map_err(AppError::internal)?;

@@ -136,7 +136,13 @@ impl AppState {
 /// its final status), request timeout, authentication for `/api/`.
 pub fn app(state: AppState) -> Router {
     let api_bodies = DefaultBodyLimit::max(512 * 1024 * 1024);
-    let upload_limit = state.config.max_upload_bytes.saturating_add(64 * 1024);
+    // Room to read (and drop) the rest of an upload over the cap, so the
+    // client gets its 413; beyond this the connection is simply closed.
+    let upload_limit = state
+        .config
+        .max_upload_bytes
+        .saturating_mul(2)
+        .saturating_add(1024 * 1024);
     let api = Router::new()
         .route("/api/v1/workspace", get(api::workspace_info))
         .route("/api/v1/{resource}", get(api::list))
