@@ -24,6 +24,15 @@ struct Server {
 
 impl Server {
     fn start(db: &Path, extra: &[&str]) -> Server {
+        Server::start_logged(db, extra, None)
+    }
+
+    /// With the server's stderr (its log) written to `log`.
+    fn start_logged(db: &Path, extra: &[&str], log: Option<&Path>) -> Server {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_vaultferry"))
             .arg("serve")
             .arg("--db")
@@ -33,7 +42,7 @@ impl Server {
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start vaultferry serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -276,7 +285,8 @@ fn migrate_through_the_http_target_gives_the_same_workspace_as_db() {
     let key = api_key(&remote, OWNER);
     migrate_db(&local, dir.path());
 
-    let server = Server::start(&remote, &[]);
+    let log = dir.path().join("serve.log");
+    let server = Server::start_logged(&remote, &[], Some(&log));
     let args = |extra: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = vec![
             "migrate".into(),
@@ -306,6 +316,35 @@ fn migrate_through_the_http_target_gives_the_same_workspace_as_db() {
     let report = rerun.json();
     assert_eq!(report["written"], 0, "{}", rerun.describe());
     drop(server);
+
+    // Passwords crossed the API, but none is in the server's log, the
+    // audit trail or the recorded answers.
+    let revealed = vaultferry(&["inspect", export().to_str().unwrap(), "--json", "--reveal"])
+        .success()
+        .json();
+    let secrets = common::secrets_in_revealed(&revealed);
+    assert!(secrets.len() > 5);
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(log_text.contains("listening on"));
+    common::assert_no_secrets("the server's log", &log_text, &secrets);
+    let conn = rusqlite::Connection::open(&remote).unwrap();
+    let audit: String = conn
+        .query_row(
+            "SELECT group_concat(actor || action || object, '\n') FROM audit_log",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    common::assert_no_secrets("the audit log", &audit, &secrets);
+    let records: String = conn
+        .query_row(
+            "SELECT group_concat(response, '\n') FROM idempotency_records",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    common::assert_no_secrets("the idempotency records", &records, &secrets);
+    drop(conn);
 
     let (a, b) = (snapshot(&local), snapshot(&remote));
     assert!(!a.accounts.is_empty() && !a.grants.is_empty());
