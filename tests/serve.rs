@@ -676,3 +676,35 @@ fn a_large_export_through_the_target_is_sent_in_parallel_chunks_and_equals_db() 
     assert_eq!(a.accounts.len(), 450);
     assert_eq!(normalized(&a), normalized(&b));
 }
+
+#[test]
+fn apikey_create_refuses_an_unknown_member_and_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let run = vaultferry(&[
+        "apikey",
+        "create",
+        "--db",
+        db.to_str().unwrap(),
+        "--member",
+        "nobody@northwind.example",
+    ])
+    .expect_code(2);
+    assert!(run.stdout.is_empty(), "{}", run.describe());
+    assert!(
+        run.stderr.contains("no member with the email nobody@northwind.example"),
+        "{}",
+        run.describe()
+    );
+    // A guest's key is created (so it can be refused), with a note saying so.
+    let run = vaultferry(&[
+        "apikey",
+        "create",
+        "--db",
+        db.to_str().unwrap(),
+        "--member",
+        "mo@freelance.example",
+    ])
+    .success();
+    assert!(run.stderr.contains("will refuse this key"), "{}", run.describe());
+}

@@ -7,6 +7,10 @@
 //! `Idempotency-Key` on every write (derived from the run id and the import
 //! keys written, so a retried or resumed write is replayed, never done
 //! twice), and bounded concurrency for large batches of independent items.
+//!
+//! The snapshot is read resource by resource, page by page, so unlike the
+//! SQLite one it is not a single consistent view: an import should not run
+//! while someone else edits the same workspace (the diff would see a mix).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
