@@ -8,6 +8,7 @@
 
 pub mod cli;
 mod error;
+pub mod generate;
 pub mod mapper;
 pub mod model;
 pub mod policy;

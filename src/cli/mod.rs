@@ -1,6 +1,7 @@
 //! The command line: flags become checked options, then the library runs.
 //! No migration logic lives here, only argument parsing and rendering.
 
+mod generate;
 mod inspect;
 mod output;
 mod plan;
@@ -41,6 +42,8 @@ enum Command {
     Workspace(workspace::WorkspaceArgs),
     /// Show what an import would create in the workspace, writing nothing.
     Plan(plan::PlanArgs),
+    /// Write a deterministic synthetic export and its sharing file (benchmarks).
+    Generate(generate::GenerateArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -62,5 +65,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Inspect(args) => inspect::run(&args, &mut out),
         Command::Workspace(args) => workspace::run(&args, &mut out),
         Command::Plan(args) => plan::run(&args, &mut out),
+        Command::Generate(args) => generate::run(&args, &mut out),
     }
 }
