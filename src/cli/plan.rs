@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{Output, SourceArgs};
-use crate::mapper::{self, Plan, PlannedCollection};
+use crate::mapper::{self, Plan, PlannedCollection, PlannedGrantee};
 use crate::model::{Severity, SourceKind};
 use crate::policy::Policy;
 use crate::sources;
@@ -154,17 +154,17 @@ pub fn summary(plan: &Plan, out: &mut Output) -> Result<(), Error> {
     for i in &plan.invitations {
         by_partner.entry(i.partner.as_deref()).or_default().push(&i.email);
     }
-    // Partners first, then the guests who join none.
+    // Partners first, then the guests who join none; each guest with the
+    // roles they get, so a reviewer sees at a glance that guests are capped.
     for (partner, emails) in by_partner
         .iter()
         .filter(|(p, _)| p.is_some())
         .chain(by_partner.get_key_value(&None))
     {
-        out.line(format!(
-            "  {}: {}",
-            partner.unwrap_or("(no partner)"),
-            emails.join(", ")
-        ))?;
+        out.line(format!("  {}:", partner.unwrap_or("(no partner)")))?;
+        for email in emails {
+            out.line(format!("    {email} — {}", guest_grants(plan, email)))?;
+        }
     }
 
     let lowered: Vec<String> = plan
@@ -284,6 +284,33 @@ fn target_name(plan: &Plan, key: &ImportKey) -> String {
         return format!("secret '{}'", s.title);
     }
     key.to_string()
+}
+
+/// "collaborator on Finance, Vendors" for one invited guest.
+fn guest_grants(plan: &Plan, email: &str) -> String {
+    let mut by_role: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for g in &plan.grants {
+        if !matches!(&g.grantee, PlannedGrantee::Guest { email: e } if e == email) {
+            continue;
+        }
+        let target = plan
+            .collections
+            .iter()
+            .find(|c| c.key == g.target)
+            .map(|c| c.path.join("/"))
+            .or_else(|| plan.accounts.iter().find(|a| a.key == g.target).map(|a| a.name.clone()))
+            .or_else(|| plan.secrets.iter().find(|s| s.key == g.target).map(|s| s.title.clone()))
+            .unwrap_or_else(|| g.target.to_string());
+        by_role.entry(g.role.name()).or_default().push(target);
+    }
+    if by_role.is_empty() {
+        return "no grant".into();
+    }
+    by_role
+        .into_iter()
+        .map(|(role, targets)| format!("{role} on {}", targets.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

@@ -286,7 +286,9 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
         m.grant(target.clone(), grantee, granted, share.access.describe(), lowered);
         return;
     }
-    if let Some(p) = partnerships.first() {
+    // Said once per person, however many folders they had.
+    let first_time = !m.plan.invitations.iter().any(|i| i.key == invitation_key(email));
+    if let (true, Some(p)) = (first_time, partnerships.first()) {
         m.findings.push(
             Finding::info(
                 "mapper.partnership-not-accepted",

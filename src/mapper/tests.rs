@@ -496,6 +496,20 @@ fn an_accepted_partnership_shares_through_it_instead_of_inviting() {
 }
 
 #[test]
+fn a_guest_shared_several_folders_is_reported_once() {
+    let mut v = vault(vec![login("1", "Vendors", "a"), login("2", "Finance", "b")]);
+    share_user(&mut v, "Vendors", "tom@initech.example", READ);
+    share_user(&mut v, "Finance", "tom@initech.example", READ);
+    let p = plan(&v);
+    assert_eq!(p.invitations.len(), 1);
+    let said = codes(&p)
+        .iter()
+        .filter(|c| **c == "mapper.partnership-not-accepted")
+        .count();
+    assert_eq!(said, 1, "one finding per person, not per folder");
+}
+
+#[test]
 fn with_invitations_off_outside_sharers_are_unmatched() {
     let mut v = vault(vec![login("1", "Vendors", "a")]);
     share_user(&mut v, "Vendors", "jules@studio-jules.example", READ);

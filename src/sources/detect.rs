@@ -39,7 +39,11 @@ pub fn detect(head: &[u8]) -> Option<SourceKind> {
     }
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}');
-    if text.contains(PIF_SEPARATOR) || text.trim_start().starts_with("{\"") && text.contains("\"typeName\"") {
+    // A first record longer than the head hides the separator; 1Password 4
+    // writes `typeName` last, so `secureContents` (written early) counts too.
+    let pif_keys = ["\"typeName\"", "\"secureContents\""];
+    if text.contains(PIF_SEPARATOR) || text.trim_start().starts_with("{\"") && pif_keys.iter().any(|k| text.contains(k))
+    {
         return Some(SourceKind::Onepassword1pif);
     }
     let header = header_fields(text);

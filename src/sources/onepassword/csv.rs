@@ -1,0 +1,475 @@
+//! 1Password CSV exports. Five layouts, each recognised by its header:
+//!
+//! - 1Password 8: `Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes`.
+//! - 1Password 7 for Mac: `label(id)` columns plus `Type` (the category's
+//!   English name); some headers carry a U+200B zero-width space.
+//! - 1Password 7 for Windows: `UUID,TITLE,USERNAME,PASSWORD,URL,URLS,…` plus
+//!   `SECTION_<id> <n>: <LABEL>` columns for section fields.
+//! - 1Password 6: the Mac export has a leading column with an empty header
+//!   and `section:<id>` columns; its `Type` column may hold the folder path
+//!   (`Emails/WS`) instead of a category.
+//! - 1Password 4: `title,notes,username,password,url`.
+//!
+//! No layout but Windows' has an item id, so entries are left without one
+//! and fingerprinted after parsing.
+
+use std::io::Read;
+
+use super::categories;
+use super::record;
+use super::{add_totp, non_empty, plain_field, secret_field};
+use crate::model::{Entry, EntryKind, FieldKind, Finding, SourceKind, Vault};
+use crate::secret::Secret;
+use crate::sources::{at, ParseOptions, SourceError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Layout {
+    V8,
+    V7Mac,
+    V7Windows,
+    V6,
+    V4,
+}
+
+impl Layout {
+    /// Recognises a layout from a header cleaned by `detect::header_fields`
+    /// (lowercase, no BOM or zero-width spaces).
+    pub(super) fn detect(header: &[String]) -> Option<Layout> {
+        let has = |name: &str| header.iter().any(|h| h == name);
+        if has("title") && has("username") && has("password") && has("otpauth") && has("archived") {
+            return Some(Layout::V8);
+        }
+        if header.first().is_some_and(|h| h == "uuid")
+            && has("title")
+            && (has("username") || header.iter().any(|h| h.starts_with("section")))
+        {
+            return Some(Layout::V7Windows);
+        }
+        if has("type") && header.iter().any(|h| paren_id(h).is_some()) {
+            return Some(Layout::V7Mac);
+        }
+        if has("type") && has("title") && has("password") && has("username") {
+            return Some(Layout::V6);
+        }
+        // Exactly these five: KeePassXC writes the same names plus `Group`,
+        // `TOTP`… and must not be taken for 1Password.
+        const V4: [&str; 5] = ["title", "notes", "username", "password", "url"];
+        if V4.iter().all(|c| has(c)) && header.iter().all(|h| V4.contains(&h.as_str())) {
+            return Some(Layout::V4);
+        }
+        None
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Layout::V8 => "1Password 8",
+            Layout::V7Mac => "1Password 7 for Mac",
+            Layout::V7Windows => "1Password 7 for Windows",
+            Layout::V6 => "1Password 6",
+            Layout::V4 => "1Password 4",
+        }
+    }
+}
+
+/// `label(id)` → `id` (1Password 7 for Mac column names).
+fn paren_id(h: &str) -> Option<&str> {
+    let h = h.trim();
+    let open = h.rfind('(')?;
+    let inner = h.strip_suffix(')')?.get(open + 1..)?;
+    if open == 0 || inner.is_empty() {
+        None
+    } else {
+        Some(inner)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Role {
+    Title,
+    Url,
+    Urls,
+    Username,
+    Password,
+    Otp,
+    Favorite,
+    Archived,
+    Tags,
+    Notes,
+    Type,
+    Uuid,
+    Subtitle,
+    /// Autofill settings (`scope`, `autosubmit`): no value to migrate.
+    Ignore,
+    Field {
+        label: String,
+        group: Option<String>,
+        kind: FieldKind,
+        concealed: bool,
+        totp: bool,
+    },
+}
+
+/// Words in a column name that make its values secrets. Matched as whole
+/// words ("pin", not "shipping"), in the label and in a Mac column's id.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "pin",
+    "cvv",
+    "ccnum",
+    "secret",
+    "private",
+    "answer",
+    "recovery",
+    "iban",
+    "passphrase",
+    "passcode",
+    "reg_code",
+];
+
+fn names_a_secret(text: &str) -> bool {
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+    SECRET_WORDS.iter().any(|w| words.contains(w)) || text.contains("license key") || text.contains("reg_code")
+}
+
+fn role_for(raw: &str, index: usize, layout: Layout) -> Role {
+    let clean = raw.replace(['\u{200b}', '\u{feff}'], "");
+    let clean = clean.trim();
+    let lower = clean.to_lowercase();
+    let key = match layout {
+        Layout::V7Mac => paren_id(&lower).unwrap_or(&lower).to_owned(),
+        _ => lower.clone(),
+    };
+    match key.as_str() {
+        "title" => return Role::Title,
+        "url" | "website" | "location" => return Role::Url,
+        "urls" => return Role::Urls,
+        "username" => return Role::Username,
+        "password" => return Role::Password,
+        "otpauth" => return Role::Otp,
+        "favorite" => return Role::Favorite,
+        "archived" => return Role::Archived,
+        "tags" => return Role::Tags,
+        "notes" | "notesplain" => return Role::Notes,
+        "type" => return Role::Type,
+        "uuid" => return Role::Uuid,
+        "ainfo" => return Role::Subtitle,
+        "scope" | "autosubmit" => return Role::Ignore,
+        _ => {}
+    }
+    // `SECTION_<id> <n>: <LABEL>` (Windows) and `section:<id>` (1Password 6).
+    let (label, group) = if let Some(rest) = lower.strip_prefix("section") {
+        match clean.split_once(": ") {
+            Some((head, label)) => {
+                let id = head.get(7..).unwrap_or("").trim_start_matches('_');
+                let id = id.split_whitespace().next().unwrap_or("");
+                (label.trim().to_owned(), non_empty(id))
+            }
+            None => (rest.trim_start_matches(':').trim().to_owned(), None),
+        }
+    } else if layout == Layout::V7Mac {
+        match clean.rfind('(') {
+            Some(open) if paren_id(&lower).is_some() => (clean[..open].trim().to_owned(), None),
+            _ => (clean.to_owned(), None),
+        }
+    } else {
+        (clean.to_owned(), None)
+    };
+    let label = if label.is_empty() {
+        format!("column {}", index + 1)
+    } else {
+        label
+    };
+    let l = label.to_lowercase();
+    let totp = l.contains("one-time password") || l == "totp" || l.starts_with("totp ");
+    let concealed = totp || names_a_secret(&l) || names_a_secret(&key);
+    let kind = if totp {
+        FieldKind::Totp
+    } else if concealed {
+        FieldKind::Concealed
+    } else if l.contains("email") {
+        FieldKind::Email
+    } else {
+        FieldKind::Text
+    };
+    Role::Field {
+        label,
+        group,
+        kind,
+        concealed,
+        totp,
+    }
+}
+
+fn truthy(s: &str) -> bool {
+    matches!(
+        s.trim().to_lowercase().as_str(),
+        "true" | "1" | "yes" | "y" | "fav" | "favorite"
+    )
+}
+
+pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    let mut vault = Vault::new(SourceKind::OnepasswordCsv, file);
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record_buf = ::csv::StringRecord::new();
+    let header: Vec<String> = match rdr.read_record(&mut record_buf) {
+        Ok(true) => record_buf.iter().map(str::to_owned).collect(),
+        Ok(false) => {
+            return Err(SourceError::malformed(
+                at(file, 1),
+                "the file is empty; expected a 1Password CSV header",
+            ))
+        }
+        Err(e) => return Err(csv_error(file, &e)),
+    };
+    let cleaned: Vec<String> = header
+        .iter()
+        .map(|h| h.replace(['\u{200b}', '\u{feff}'], "").trim().to_lowercase())
+        .collect();
+    let Some(layout) = Layout::detect(&cleaned) else {
+        return Err(SourceError::malformed(
+            at(file, 1),
+            "the header matches no 1Password CSV layout; expected 1Password 8 (Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes), 7 for Mac (label(id) columns and Type), 7 for Windows (UUID,TITLE,USERNAME,…), 6 (Type, Title, Password, Username…) or 4 (title,notes,username,password,url)",
+        ));
+    };
+    let roles: Vec<Role> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| role_for(h.trim_start_matches('\u{feff}'), i, layout))
+        .collect();
+    let table = categories::table();
+
+    loop {
+        match rdr.read_record(&mut record_buf) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // A broken row (invalid UTF-8, unbalanced quote) stops the
+                // csv reader's sync; it cannot be skipped reliably.
+                return Err(csv_error(file, &e));
+            }
+        }
+        let line = record_buf.position().map_or(0, |p| p.line());
+        if record_buf.iter().all(|c| c.trim().is_empty()) {
+            vault.skipped_records += 1;
+            record(
+                &mut vault,
+                Finding::warning("onepassword.csv-empty-row", "a row with no values was skipped").at(at(file, line)),
+                options,
+            )?;
+            continue;
+        }
+        if record_buf.len() != roles.len() {
+            record(
+                &mut vault,
+                Finding::warning(
+                    "onepassword.csv-column-count",
+                    format!(
+                        "the row has {} columns, the header {}; values were read by position and extra ones kept as fields",
+                        record_buf.len(),
+                        roles.len()
+                    ),
+                )
+                .at(at(file, line)),
+                options,
+            )?;
+        }
+        let mut entry = Entry::new(EntryKind::Login, "");
+        entry.line = Some(line);
+        let mut type_cell: Option<String> = None;
+        for (i, cell) in record_buf.iter().enumerate() {
+            if cell.is_empty() {
+                continue;
+            }
+            // A cell past the header usually means an unquoted comma split a
+            // value, often a password, so it is kept concealed.
+            let extra;
+            let role = match roles.get(i) {
+                Some(r) => r,
+                None => {
+                    extra = Role::Field {
+                        label: format!("column {}", i + 1),
+                        group: None,
+                        kind: FieldKind::Concealed,
+                        concealed: true,
+                        totp: false,
+                    };
+                    &extra
+                }
+            };
+            let value = cell.to_owned();
+            match role {
+                Role::Title => entry.title = value,
+                Role::Url => {
+                    if !value.trim().is_empty() && !entry.urls.contains(&value) {
+                        entry.urls.insert(0, value);
+                    }
+                }
+                Role::Urls => {
+                    for u in value.split(['\n', ' ']).map(str::trim).filter(|u| !u.is_empty()) {
+                        if !entry.urls.iter().any(|x| x == u) {
+                            entry.urls.push(u.to_owned());
+                        }
+                    }
+                }
+                Role::Username => entry.username = Some(value),
+                Role::Password => entry.password = Some(Secret::text(value)),
+                Role::Otp => add_totp(&mut entry, "one-time password", value, None),
+                Role::Favorite => entry.favorite = truthy(&value),
+                Role::Archived => entry.archived = truthy(&value),
+                Role::Tags => {
+                    entry.tags = value
+                        .split([';', ','])
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                }
+                Role::Notes => entry.notes = non_empty(&value),
+                Role::Type => type_cell = Some(value),
+                Role::Uuid => entry.source_id = value.trim().to_owned(),
+                Role::Subtitle => entry.subtitle = non_empty(&value),
+                Role::Ignore => {}
+                Role::Field {
+                    label,
+                    group,
+                    kind,
+                    concealed,
+                    totp,
+                } => {
+                    if *totp {
+                        add_totp(&mut entry, label, value, group.as_deref());
+                    } else if *concealed {
+                        entry.fields.push(secret_field(label, value, *kind, group.as_deref()));
+                    } else {
+                        entry.fields.push(plain_field(label, value, *kind, group.as_deref()));
+                    }
+                }
+            }
+        }
+        // `Type` names the category in 1Password 7 for Mac; 1Password 6
+        // exports have been seen with the folder path there instead.
+        let mut kind = None;
+        if let Some(t) = type_cell.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            entry.source_type = Some(t.to_owned());
+            match table.by_name(t) {
+                Some(k) => kind = Some(k),
+                None if layout == Layout::V6 => {
+                    entry.folder = t
+                        .split('/')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    entry.source_type = None;
+                }
+                None => {
+                    kind = Some(EntryKind::Unknown);
+                    record(
+                        &mut vault,
+                        Finding::warning(
+                            "onepassword.unknown-category",
+                            format!("Type '{t}' is not a category this version knows; the item is kept as a generic secret with all its fields"),
+                        )
+                        .at(at(file, line).field("Type")),
+                        options,
+                    )?;
+                }
+            }
+        }
+        entry.kind = kind.unwrap_or_else(|| {
+            let is_note = entry.username.is_none()
+                && entry.password.is_none()
+                && entry.urls.is_empty()
+                && entry.totp.is_none()
+                && entry.notes.is_some();
+            if is_note {
+                EntryKind::SecureNote
+            } else {
+                EntryKind::Login
+            }
+        });
+        if !entry.folder.is_empty() {
+            vault.ensure_folder(&entry.folder.clone(), false);
+        }
+        vault.entries.push(entry);
+    }
+    if vault.entries.is_empty() && vault.skipped_records == 0 {
+        vault.findings.push(
+            Finding::info(
+                "onepassword.csv-no-rows",
+                format!("the {} CSV has a header but no rows", layout.name()),
+            )
+            .at(at(file, 1)),
+        );
+    }
+    Ok(vault)
+}
+
+/// A csv error with its line; the `csv` crate's messages name positions and
+/// UTF-8 problems, never field contents.
+fn csv_error(file: &str, e: &::csv::Error) -> SourceError {
+    let line = e.position().map_or(1, |p| p.line());
+    let what = match e.kind() {
+        ::csv::ErrorKind::Utf8 { .. } => "a value is not valid UTF-8; save the export as UTF-8".to_owned(),
+        ::csv::ErrorKind::Io(err) => format!("cannot read the file: {err}"),
+        _ => "the row cannot be read as CSV; expected comma-separated, double-quoted values".to_owned(),
+    };
+    SourceError::malformed(at(file, line), what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lower(h: &str) -> Vec<String> {
+        crate::sources::detect::header_fields(h)
+    }
+
+    #[test]
+    fn layouts_are_recognised_by_their_headers() {
+        let cases = [
+            (
+                "Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes",
+                Some(Layout::V8),
+            ),
+            (
+                "\"UUID\",\"TITLE\",\"USERNAME\",\"PASSWORD\",\"URL\",\"URLS\",\"NOTES\"",
+                Some(Layout::V7Windows),
+            ),
+            (
+                "\"title(title)\",\"\u{200b}username(username)\",\"password(password)\",Type",
+                Some(Layout::V7Mac),
+            ),
+            (",ainfo,Notes,Password,Type,Title,URL,Username,uuid", Some(Layout::V6)),
+            ("title,notes,username,password,url", Some(Layout::V4)),
+            ("url,username,password,extra,name,grouping,fav", None),
+            (
+                "\"Group\",\"Title\",\"Username\",\"Password\",\"URL\",\"Notes\",\"TOTP\"",
+                None,
+            ),
+            ("name,value", None),
+        ];
+        for (h, want) in cases {
+            assert_eq!(Layout::detect(&lower(h)), want, "{h}");
+        }
+    }
+
+    #[test]
+    fn windows_section_columns_keep_label_and_section() {
+        match role_for("SECTION_HMDIBYQY 2: TOTP EMEA", 9, Layout::V7Windows) {
+            Role::Field { label, group, totp, .. } => {
+                assert_eq!(label, "TOTP EMEA");
+                assert_eq!(group.as_deref(), Some("HMDIBYQY"));
+                assert!(totp);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            role_for("\u{200b}notesPlain(notesPlain)", 0, Layout::V7Mac),
+            Role::Notes
+        );
+    }
+}

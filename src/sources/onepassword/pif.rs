@@ -1,0 +1,661 @@
+//! 1PIF: the 1Password 4–7 interchange format. One JSON record per line,
+//! records separated by `***5642bee8-a5ff-11dc-8314-0800200c9a66***` lines;
+//! files often start with a BOM and use CRLF (1Password for Windows).
+//! Folders are records too (`system.folder.Regular`), nested through
+//! `folderUuid`, and may come after the items that live in them, so the file
+//! is read whole before any folder path is resolved.
+//!
+//! 1Password 7 can also export a folder: `data.1pif` beside
+//! `attachments/<item uuid>/<file>`.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use super::categories::{self, PifType};
+use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
+use super::{json_problem, record};
+use crate::model::{
+    Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
+};
+use crate::secret::Secret;
+use crate::sources::detect::PIF_SEPARATOR;
+use crate::sources::{at, ErrorKind, ParseOptions, SourceError};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Record {
+    uuid: String,
+    type_name: String,
+    title: String,
+    folder_uuid: Option<String>,
+    /// The primary URL in records that have no `URLs` list.
+    location: String,
+    created_at: Value,
+    updated_at: Value,
+    trashed: Value,
+    secure_contents: Map<String, Value>,
+    open_contents: OpenContents,
+    /// Some exporters put tags at the top level instead of `openContents`.
+    tags: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct OpenContents {
+    tags: Vec<String>,
+    /// Written `faveIndex` by 1Password; >0 means favourite.
+    fave_index: Value,
+}
+
+/// `secureContents` keys that are bookkeeping of the web form, not values.
+const FORM_KEYS: &[&str] = &["htmlForm", "htmlMethod", "htmlAction", "htmlID", "htmlName"];
+
+/// Top-level `secureContents` keys (older wallet items keep their values
+/// there rather than in sections) whose values are secrets.
+const CONCEALED_KEYS: &[&str] = &[
+    "password",
+    "ccnum",
+    "cvv",
+    "pin",
+    "telephonePin",
+    "wireless_password",
+    "disk_password",
+    "network_password",
+    "airport_password",
+    "admin_console_password",
+    "smtp_password",
+    "pop_password",
+    "reg_code",
+    "accountNo",
+    "iban",
+];
+
+pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    let (data_path, attachments_dir) = if path.is_dir() {
+        (path.join("data.1pif"), Some(path.join("attachments")))
+    } else if path.file_name().is_some_and(|n| n == "data.1pif") {
+        (path.to_path_buf(), path.parent().map(|p| p.join("attachments")))
+    } else {
+        (path.to_path_buf(), None)
+    };
+    let bytes = Zeroizing::new(fs::read(&data_path).map_err(|e| SourceError::io(file, e))?);
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Err(SourceError::malformed(
+            at(file, 1),
+            "the file is not UTF-8; expected a 1PIF export (UTF-8 JSON records separated by ***…*** lines)",
+        ));
+    };
+    let mut vault = parse(text, file, options)?;
+    if let Some(dir) = attachments_dir.filter(|d| d.is_dir()) {
+        read_attachments(&mut vault, &dir, file, options)?;
+    }
+    Ok(vault)
+}
+
+/// Parses 1PIF text (BOM, CRLF and blank lines allowed).
+fn parse(text: &str, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    let mut vault = Vault::new(SourceKind::Onepassword1pif, file);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut records: Vec<(u64, Record)> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index as u64 + 1;
+        let line = line.trim_end_matches('\r').trim();
+        if line.is_empty() || line == PIF_SEPARATOR || (line.starts_with("***") && line.ends_with("***")) {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(r) => records.push((line_no, r)),
+            Err(e) => {
+                vault.skipped_records += 1;
+                record(
+                    &mut vault,
+                    Finding::error(
+                        "onepassword.pif-record-malformed",
+                        format!(
+                            "record skipped: {} at column {}; expected one JSON object per line between ***…*** separators",
+                            json_problem(&e),
+                            e.column()
+                        ),
+                    )
+                    .at(at(file, line_no)),
+                    options,
+                )?;
+            }
+        }
+    }
+    if records.is_empty() && vault.skipped_records == 0 {
+        return Err(SourceError::malformed(
+            at(file, 1),
+            "no records found; expected JSON records separated by ***5642bee8-a5ff-11dc-8314-0800200c9a66*** lines",
+        ));
+    }
+
+    let folders = resolve_folders(&records, &mut vault, file);
+    let table = categories::table();
+    for (line, rec) in records {
+        let kind = match table.pif_type(&rec.type_name) {
+            PifType::Folder | PifType::Ignored => continue,
+            PifType::Item(kind) => kind,
+            PifType::UnknownItem => {
+                record(
+                    &mut vault,
+                    Finding::warning(
+                        "onepassword.unknown-category",
+                        format!(
+                            "typeName '{}' is not one this version knows; the item is kept as a generic secret with all its fields",
+                            rec.type_name
+                        ),
+                    )
+                    .at(at(file, line)),
+                    options,
+                )?;
+                EntryKind::Unknown
+            }
+            PifType::Foreign => {
+                vault.skipped_records += 1;
+                record(
+                    &mut vault,
+                    Finding::warning(
+                        "onepassword.pif-unknown-record",
+                        format!(
+                            "record of typeName '{}' skipped; expected an item (webforms.WebForm, wallet.*, …) or a folder",
+                            rec.type_name
+                        ),
+                    )
+                    .at(at(file, line)),
+                    options,
+                )?;
+                continue;
+            }
+        };
+        let mut findings = Vec::new();
+        let entry = convert(rec, kind, line, &folders, file, &mut findings);
+        for f in findings {
+            record(&mut vault, f, options)?;
+        }
+        vault.entries.push(entry);
+    }
+    Ok(vault)
+}
+
+/// Full paths of every `system.folder.Regular`, parents first. A parent
+/// that is missing or part of a cycle ends the path there (with a finding).
+fn resolve_folders(records: &[(u64, Record)], vault: &mut Vault, file: &str) -> HashMap<String, Vec<String>> {
+    let mut by_uuid: HashMap<&str, (&Record, u64)> = HashMap::new();
+    for (line, r) in records {
+        if r.type_name == "system.folder.Regular" && !r.uuid.is_empty() {
+            by_uuid.insert(r.uuid.as_str(), (r, *line));
+        }
+    }
+    let mut paths: HashMap<String, Vec<String>> = HashMap::new();
+    for (line, r) in records {
+        if r.type_name != "system.folder.Regular" || r.uuid.is_empty() {
+            continue;
+        }
+        let mut path = vec![folder_title(r)];
+        let mut seen: HashSet<&str> = HashSet::from([r.uuid.as_str()]);
+        let mut parent = r.folder_uuid.as_deref().filter(|p| !p.is_empty());
+        while let Some(p) = parent {
+            if !seen.insert(p) {
+                vault.findings.push(
+                    Finding::warning(
+                        "onepassword.folder-cycle",
+                        format!(
+                            "folder '{}' is nested inside itself through folderUuid; the loop is cut",
+                            r.title
+                        ),
+                    )
+                    .at(at(file, *line)),
+                );
+                break;
+            }
+            match by_uuid.get(p) {
+                Some((folder, _)) => {
+                    path.insert(0, folder_title(folder));
+                    parent = folder.folder_uuid.as_deref().filter(|p| !p.is_empty());
+                }
+                None => {
+                    vault.findings.push(
+                        Finding::warning(
+                            "onepassword.folder-missing",
+                            format!("folder '{}' names a parent folder that is not in the export; it is kept at the top level", r.title),
+                        )
+                        .at(at(file, *line)),
+                    );
+                    break;
+                }
+            }
+        }
+        vault.ensure_folder(&path, false);
+        if let Some(f) = vault.folders.iter_mut().find(|f| f.path == path) {
+            f.source_id = Some(r.uuid.clone());
+        }
+        paths.insert(r.uuid.clone(), path);
+    }
+    paths
+}
+
+fn folder_title(r: &Record) -> String {
+    non_empty(&r.title).unwrap_or_else(|| format!("Folder {}", r.uuid))
+}
+
+fn convert(
+    rec: Record,
+    kind: EntryKind,
+    line: u64,
+    folders: &HashMap<String, Vec<String>>,
+    file: &str,
+    findings: &mut Vec<Finding>,
+) -> Entry {
+    let Record {
+        uuid,
+        type_name,
+        title,
+        folder_uuid,
+        location,
+        created_at,
+        updated_at,
+        trashed,
+        mut secure_contents,
+        open_contents,
+        tags,
+    } = rec;
+    let mut entry = Entry::new(kind, title);
+    entry.line = Some(line);
+    entry.source_id = uuid;
+    entry.source_type = Some(type_name);
+    if let Some(fu) = folder_uuid.filter(|f| !f.is_empty()) {
+        match folders.get(&fu) {
+            Some(path) => entry.folder = path.clone(),
+            None => findings.push(
+                Finding::warning(
+                    "onepassword.folder-missing",
+                    "the item's folderUuid names a folder that is not in the export; the item is kept at the top level",
+                )
+                .at(at(file, line).field("folderUuid")),
+            ),
+        }
+    }
+    entry.archived = flag(&trashed);
+    entry.favorite = positive(&open_contents.fave_index);
+    entry.created = timestamp(&created_at);
+    entry.updated = timestamp(&updated_at);
+    let mut all_tags = open_contents.tags;
+    for t in tags {
+        if !all_tags.contains(&t) {
+            all_tags.push(t);
+        }
+    }
+    entry.tags = all_tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
+
+    if let Some(Value::Array(urls)) = secure_contents.remove("URLs") {
+        for u in urls {
+            let url = u.get("url").and_then(Value::as_str).unwrap_or("").to_owned();
+            if url.trim().is_empty() {
+                continue;
+            }
+            let label = u.get("label").and_then(Value::as_str).unwrap_or("").trim().to_owned();
+            if !label.is_empty() && !label.eq_ignore_ascii_case("website") {
+                entry
+                    .fields
+                    .push(plain_field(&label, url.clone(), FieldKind::Url, None));
+            }
+            if !entry.urls.contains(&url) {
+                entry.urls.push(url);
+            }
+        }
+    }
+    if let Some(loc) = non_empty(&location) {
+        if !entry.urls.contains(&loc) {
+            entry.urls.insert(0, loc);
+        }
+    }
+    if let Some(Value::String(notes)) = secure_contents.remove("notesPlain") {
+        entry.notes = non_empty(&notes);
+    }
+    if let Some(Value::Array(fields)) = secure_contents.remove("fields") {
+        for f in fields {
+            form_field(&mut entry, f);
+        }
+    }
+    if let Some(Value::Array(history)) = secure_contents.remove("passwordHistory") {
+        for h in history {
+            if let Some(Value::String(v)) = h.get("value").cloned() {
+                if !v.is_empty() {
+                    entry.password_history.push(PasswordChange {
+                        value: Secret::text(v),
+                        changed: h.get("time").and_then(timestamp),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(sections)) = secure_contents.remove("sections") {
+        for s in sections {
+            let title = s.get("title").and_then(Value::as_str).unwrap_or("");
+            let name = s.get("name").and_then(Value::as_str).unwrap_or("");
+            let group = non_empty(title).or_else(|| non_empty(name));
+            if let Some(Value::Array(fields)) = s.get("fields") {
+                for f in fields {
+                    section_field(&mut entry, f, group.as_deref(), &at(file, line), findings);
+                }
+            }
+        }
+    }
+    // What is left are category values older exports keep at the top level
+    // (`password` of passwords.Password, `ccnum`, `bankName`…).
+    for (key, value) in secure_contents {
+        if FORM_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let text = match value {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            other => other.to_string(),
+        };
+        if text.is_empty() {
+            continue;
+        }
+        if key == "password" && entry.password.is_none() {
+            entry.password = Some(Secret::text(text));
+        } else if CONCEALED_KEYS.contains(&key.as_str()) {
+            let k = if key == "ccnum" {
+                FieldKind::CardNumber
+            } else {
+                FieldKind::Concealed
+            };
+            entry.fields.push(secret_field(&key, text, k, None));
+        } else {
+            entry.fields.push(plain_field(&key, text, FieldKind::Text, None));
+        }
+    }
+    entry
+}
+
+/// A web-form field (`secureContents.fields[]`): username and password by
+/// `designation`, the rest kept as fields.
+fn form_field(entry: &mut Entry, f: Value) {
+    let get = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let value = match f.get("value") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    };
+    match get("designation").as_str() {
+        "username" if entry.username.is_none() => entry.username = non_empty(&value),
+        "password" if entry.password.is_none() => {
+            if !value.is_empty() {
+                entry.password = Some(Secret::text(value));
+            }
+        }
+        _ => {
+            if value.is_empty() {
+                return;
+            }
+            let (name, id) = (get("name"), get("id"));
+            let label = label_or(&name, &id, "form field").to_owned();
+            let field = match get("type").as_str() {
+                "P" => secret_field(&label, value, FieldKind::Concealed, None),
+                "E" => plain_field(&label, value, FieldKind::Email, None),
+                "U" => plain_field(&label, value, FieldKind::Url, None),
+                _ => plain_field(&label, value, FieldKind::Text, None),
+            };
+            entry.fields.push(field);
+        }
+    }
+}
+
+/// A section field `{k: kind, n: id, t: title, v: value}`.
+fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Position, findings: &mut Vec<Finding>) {
+    let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("");
+    let (kind, id, title) = (s("k"), s("n"), s("t"));
+    let label = label_or(title, id, "field").to_owned();
+    let Some(v) = f.get("v") else {
+        return;
+    };
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    };
+    // Older records store card numbers and PINs as `string` fields; their
+    // ids (`ccnum`, `pin`…) say they are secrets.
+    if kind == "string" && !text.is_empty() && CONCEALED_KEYS.contains(&id) {
+        let k = if id == "ccnum" {
+            FieldKind::CardNumber
+        } else {
+            FieldKind::Concealed
+        };
+        entry.fields.push(secret_field(&label, text, k, group));
+        return;
+    }
+    match kind {
+        "concealed" if id.starts_with("TOTP_") => add_totp(entry, &label, text, group),
+        "concealed" if !text.is_empty() => entry
+            .fields
+            .push(secret_field(&label, text, FieldKind::Concealed, group)),
+        "address" => {
+            if let Value::Object(parts) = v {
+                for part in ["street", "city", "state", "zip", "country"] {
+                    if let Some(p) = parts.get(part).and_then(Value::as_str).and_then(non_empty) {
+                        entry
+                            .fields
+                            .push(plain_field(&format!("{label} ({part})"), p, FieldKind::Address, group));
+                    }
+                }
+            }
+        }
+        "date" => match v.as_i64() {
+            Some(secs) => entry
+                .fields
+                .push(plain_field(&label, Timestamp(secs).to_date(), FieldKind::Date, group)),
+            None if !text.is_empty() => entry.fields.push(plain_field(&label, text, FieldKind::Text, group)),
+            None => {}
+        },
+        "monthYear" => {
+            let parsed = v.as_i64().or_else(|| text.parse().ok()).and_then(month_year);
+            match parsed {
+                Some(my) => entry.fields.push(plain_field(&label, my, FieldKind::MonthYear, group)),
+                None if !text.is_empty() => entry.fields.push(plain_field(&label, text, FieldKind::Text, group)),
+                None => {}
+            }
+        }
+        _ if text.is_empty() => {}
+        "string" => {
+            let k = if text.contains('\n') {
+                FieldKind::Multiline
+            } else {
+                FieldKind::Text
+            };
+            entry.fields.push(plain_field(&label, text, k, group));
+        }
+        "email" => entry.fields.push(plain_field(&label, text, FieldKind::Email, group)),
+        "phone" => entry.fields.push(plain_field(&label, text, FieldKind::Phone, group)),
+        "URL" | "url" => entry.fields.push(plain_field(&label, text, FieldKind::Url, group)),
+        "menu" | "gender" => entry.fields.push(plain_field(&label, text, FieldKind::Menu, group)),
+        "cctype" => entry.fields.push(plain_field(&label, text, FieldKind::CardType, group)),
+        "reference" => entry
+            .fields
+            .push(plain_field(&label, text, FieldKind::Reference, group)),
+        other => {
+            // Concealed: an unknown kind may be a secret one (see pux.rs).
+            entry
+                .fields
+                .push(secret_field(&label, text, FieldKind::Concealed, group));
+            findings.push(
+                Finding::info(
+                    "onepassword.unknown-field-kind",
+                    format!("field '{label}' has kind '{other}', which this version does not know; it is kept as a concealed field"),
+                )
+                .at(pos.clone()),
+            );
+        }
+    }
+}
+
+/// Reads `attachments/<item uuid>/<file>` of a 1Password 7 export folder,
+/// under the same bounds as an archive (file count, bytes actually read).
+/// Symbolic links are not followed: the folder may come from anyone.
+fn read_attachments(vault: &mut Vault, dir: &Path, file: &str, options: &ParseOptions) -> Result<(), SourceError> {
+    let limits = options.limits;
+    let mut count = 0usize;
+    let mut total = 0u64;
+    let index: HashMap<String, usize> = vault
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.source_id.clone(), i))
+        .collect();
+    let mut item_dirs: Vec<PathBuf> = read_dir_sorted(dir, file)?;
+    item_dirs.retain(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()));
+    for item_dir in item_dirs {
+        let item_uuid = item_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for path in read_dir_sorted(&item_dir, file)? {
+            let rel = format!(
+                "attachments/{item_uuid}/{}",
+                path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            );
+            let meta = fs::symlink_metadata(&path).map_err(|e| SourceError::io(file, e))?;
+            if !meta.is_file() {
+                vault.findings.push(
+                    Finding::warning(
+                        "onepassword.attachment-skipped",
+                        format!("'{rel}' is not a regular file (a link or folder); it was not read"),
+                    )
+                    .at(Position::file(file).field(rel.as_str())),
+                );
+                continue;
+            }
+            count += 1;
+            if count > limits.max_entries {
+                return Err(SourceError::new(
+                    ErrorKind::Limit,
+                    Position::file(file).field(rel.as_str()),
+                    format!(
+                        "the export folder holds more than {} attachments; raise --max-entries if this export is genuine",
+                        limits.max_entries
+                    ),
+                ));
+            }
+            let remaining = limits.max_unpacked_bytes.saturating_sub(total);
+            let mut bytes = Vec::new();
+            fs::File::open(&path)
+                .and_then(|f| f.take(remaining.saturating_add(1)).read_to_end(&mut bytes))
+                .map_err(|e| SourceError::io(&format!("{file}/{rel}"), e))?;
+            total = total.saturating_add(bytes.len() as u64);
+            if total > limits.max_unpacked_bytes {
+                return Err(SourceError::new(
+                    ErrorKind::Limit,
+                    Position::file(file).field(rel.as_str()),
+                    format!(
+                        "the attachments add up to more than {} bytes; raise --max-unpacked-bytes if this export is genuine",
+                        limits.max_unpacked_bytes
+                    ),
+                ));
+            }
+            let raw_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // Files may be stored as `<attachment id>__<name>`, like 1PUX.
+            let (source_id, name) = match raw_name.split_once("__") {
+                Some((id, name)) if !name.is_empty() => (Some(id.to_owned()), name.to_owned()),
+                _ => (None, raw_name.clone()),
+            };
+            let attachment = Attachment {
+                name,
+                size: bytes.len() as u64,
+                content: Some(Secret::bytes(bytes)),
+                source_id,
+            };
+            match index.get(&item_uuid).and_then(|&i| vault.entries.get_mut(i)) {
+                Some(entry) => entry.attachments.push(attachment),
+                None => vault.findings.push(
+                    Finding::warning(
+                        "onepassword.attachment-orphan",
+                        format!("'{rel}' belongs to no item in data.1pif; it was not imported"),
+                    )
+                    .at(Position::file(file).field(rel.as_str())),
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_dir_sorted(dir: &Path, file: &str) -> Result<Vec<PathBuf>, SourceError> {
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| SourceError::io(file, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEP: &str = "***5642bee8-a5ff-11dc-8314-0800200c9a66***";
+
+    fn pif(records: &[&str]) -> String {
+        let mut s = String::from("\u{feff}");
+        for r in records {
+            s.push_str(r);
+            s.push_str("\r\n");
+            s.push_str(SEP);
+            s.push_str("\r\n");
+        }
+        s
+    }
+
+    #[test]
+    fn folders_nest_and_cycles_are_cut() {
+        let text = pif(&[
+            r#"{"typeName":"system.folder.Regular","uuid":"A","title":"A","folderUuid":"B"}"#,
+            r#"{"typeName":"system.folder.Regular","uuid":"B","title":"B","folderUuid":"A"}"#,
+            r#"{"typeName":"system.folder.Regular","uuid":"C","title":"C","folderUuid":"D"}"#,
+            r#"{"typeName":"system.folder.Regular","uuid":"D","title":"D"}"#,
+            r#"{"typeName":"webforms.WebForm","uuid":"I","title":"i","folderUuid":"C"}"#,
+            r#"{"typeName":"system.Tombstone","uuid":"T"}"#,
+            r#"{"typeName":"system.folder.SavedSearch","uuid":"S"}"#,
+        ]);
+        let v = parse(&text, "x.1pif", &ParseOptions::default()).unwrap();
+        assert_eq!(v.entries.len(), 1);
+        assert_eq!(v.entries[0].folder, ["D", "C"]);
+        assert_eq!(v.entries[0].line, Some(9));
+        assert!(v.findings.iter().any(|f| f.code == "onepassword.folder-cycle"));
+        assert_eq!(v.skipped_records, 0);
+    }
+
+    #[test]
+    fn a_broken_record_is_skipped_with_its_line_or_stops_strict() {
+        let text = pif(&[
+            r#"{"typeName":"webforms.WebForm","title":"#,
+            r#"{"typeName":"securenotes.SecureNote","title":"n"}"#,
+        ]);
+        let v = parse(&text, "x.1pif", &ParseOptions::default()).unwrap();
+        assert_eq!(v.entries.len(), 1);
+        assert_eq!(v.skipped_records, 1);
+        assert_eq!(v.findings[0].position.line, Some(1));
+        let strict = ParseOptions {
+            strict: true,
+            ..ParseOptions::default()
+        };
+        let err = parse(&text, "x.1pif", &strict).unwrap_err();
+        assert_eq!(err.position().line, Some(1));
+    }
+}
