@@ -340,6 +340,8 @@ pub struct Synth {
     /// Indices into `folders` entries may be filed in; the rest are left
     /// empty on purpose (exports carry empty folders).
     fillable: Vec<usize>,
+    /// Top-level team folders: the ones the sharing data names.
+    teams: Vec<String>,
 }
 
 fn mix(seed: u64, i: u64, salt: u64) -> u64 {
@@ -493,6 +495,7 @@ impl Synth {
             folders,
             shares,
             fillable,
+            teams: shared_names,
         }
     }
 
@@ -507,7 +510,7 @@ impl Synth {
             Format::Pif => self
                 .folders
                 .iter()
-                .filter(|f| f.path.len() == 1 && TEAMS.iter().any(|t| f.path[0].starts_with(t)))
+                .filter(|f| f.path.len() == 1 && f.path.first().is_some_and(|n| self.teams.contains(n)))
                 .collect(),
             _ => self.folders.iter().filter(|f| f.shared).collect(),
         }
