@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Compares `vaultferry inspect` with pass-import and with the floor.
+#
+#   benches/compare-pass-import.sh
+#
+# 1. pass-import: on the same generated 100k-entry LastPass CSV
+#    (PASS_IMPORT_SIZE), times `pimport csv lastpass FILE -o OUT -a` (csv as
+#    the destination: no `pass` store or gpg needed; `-a` keeps every extra
+#    field) against `vaultferry inspect FILE`, and prints the ratio.
+#    pass-import is installed from PyPI into target/pass-import-venv.
+# 2. The floor: on the 1M-entry file (FLOOR_SIZE), `inspect` against a bare
+#    csv-crate pass that reads every record and does nothing
+#    (benches/csv_floor.rs), and prints that ratio.
+#
+# Exports are shared with benches/whole-process.sh (target/bench-data/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PASS_IMPORT_SIZE="${PASS_IMPORT_SIZE:-100000}"
+FLOOR_SIZE="${FLOOR_SIZE:-1000000}"
+SEED="${SEED:-1}"
+DATA=target/bench-data
+VENV=target/pass-import-venv
+BIN=target/release/vaultferry
+
+cargo build --release --quiet
+FLOOR=$(cargo bench --bench csv_floor --no-run 2>&1 | grep -o 'target/release/deps/csv_floor-[0-9a-f]*' | head -n1)
+mkdir -p "$DATA"
+
+export_for() {
+  local n=$1 f="$DATA/lastpass-$1.csv"
+  if [ ! -s "$f" ] || [ ! -s "$f.sharing.json" ]; then
+    "$BIN" generate --format lastpass-csv --entries "$n" --seed "$SEED" --out "$f" >/dev/null
+  fi
+  cat "$f" >/dev/null
+  echo "$f"
+}
+
+# wall FILE-FOR-LOG CMD...: wall seconds of CMD, from /usr/bin/time -v.
+wall() {
+  local log
+  log=$(mktemp)
+  /usr/bin/time -v "$@" >/dev/null 2>"$log" || {
+    tail -n 20 "$log" >&2
+    rm -f "$log"
+    return 1
+  }
+  awk -F': ' '/Elapsed \(wall clock\)/ {
+      n = split($2, p, ":"); s = 0
+      for (i = 1; i <= n; i++) s = s * 60 + p[i]
+      printf "%.2f", s }' "$log"
+  rm -f "$log"
+}
+
+if [ ! -x "$VENV/bin/pimport" ]; then
+  echo "== installing pass-import into $VENV" >&2
+  # Fail early, with pip's own message, if the package cannot be fetched.
+  pip download --no-deps -d "$(mktemp -d)" pass-import >/dev/null
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet pass-import
+fi
+
+file=$(export_for "$PASS_IMPORT_SIZE")
+out=$(mktemp -d)/pimport.csv
+echo "== pass-import vs vaultferry inspect, $PASS_IMPORT_SIZE entries ($file)" >&2
+t_pimport=$(wall "$VENV/bin/pimport" csv lastpass "$file" -o "$out" -a)
+rm -f "$out"
+t_inspect=$(wall "$BIN" inspect "$file")
+printf 'pimport csv lastpass FILE -o OUT -a   %8ss\n' "$t_pimport"
+printf 'vaultferry inspect FILE               %8ss\n' "$t_inspect"
+awk -v a="$t_pimport" -v b="$t_inspect" 'BEGIN {
+  if (b > 0) printf "vaultferry is %.0fx faster than pass-import\n", a / b
+  else print "vaultferry finished in under the timer resolution" }'
+
+file=$(export_for "$FLOOR_SIZE")
+echo "== vaultferry inspect vs the bare csv pass, $FLOOR_SIZE entries ($file)" >&2
+t_floor=$(wall "$FLOOR" "$file")
+t_inspect=$(wall "$BIN" inspect "$file")
+printf 'csv floor (benches/csv_floor.rs)      %8ss\n' "$t_floor"
+printf 'vaultferry inspect FILE               %8ss\n' "$t_inspect"
+awk -v a="$t_inspect" -v b="$t_floor" 'BEGIN { printf "inspect takes %.2fx the bare csv pass\n", a / b }'
