@@ -284,6 +284,7 @@ pub(crate) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         file: file.to_owned(),
         seen_groupings: HashSet::new(),
         entity_rows: Vec::new(),
+        deferred_notes: Vec::new(),
     };
     while let Some(rec) = records.next()? {
         if rec.fields.len() == builder.columns.width {
@@ -305,6 +306,19 @@ struct Builder<'a> {
     seen_groupings: HashSet<String>,
     /// Rows holding HTML entities: line and the columns that hold them.
     entity_rows: Vec<(u64, Vec<&'static str>)>,
+    /// `NoteType:` notes whose text is parsed after the last row, in parallel.
+    deferred_notes: Vec<DeferredNote>,
+}
+
+/// A structured note waiting to be parsed: its entry is already in place
+/// (so entries keep file order) and its findings go where the row put them.
+struct DeferredNote {
+    /// Index of the entry in `vault.entries`.
+    entry: usize,
+    text: Zeroizing<String>,
+    line: u64,
+    /// `vault.findings.len()` when the row was read.
+    findings_at: usize,
 }
 
 impl Builder<'_> {
@@ -536,8 +550,18 @@ impl Builder<'_> {
             "(untitled)".to_owned()
         };
 
-        let mut entry = if url == SECURE_NOTE_URL {
-            self.note_entry(title, &extra, line)
+        let mut deferred = None;
+        let mut entry = if url == SECURE_NOTE_URL && extra.starts_with(notes::NOTE_TYPE_PREFIX) {
+            // Parsed later with the others, in parallel: note parsing is the
+            // costliest part of a row. The kind is set then.
+            deferred = Some(std::mem::take(&mut extra));
+            Entry::new(EntryKind::SecureNote, title)
+        } else if url == SECURE_NOTE_URL {
+            let mut e = Entry::new(EntryKind::SecureNote, title);
+            if !extra.is_empty() {
+                e.notes = Some(extra.to_string());
+            }
+            e
         } else {
             let mut e = Entry::new(EntryKind::Login, title);
             if !url.is_empty() {
@@ -607,20 +631,73 @@ impl Builder<'_> {
             };
             entry.fields.push(field);
         }
+        if let Some(text) = deferred {
+            self.deferred_notes.push(DeferredNote {
+                entry: self.vault.entries.len(),
+                text,
+                line,
+                findings_at: self.vault.findings.len(),
+            });
+        }
         self.vault.entries.push(entry);
         Ok(())
     }
 
-    fn note_entry(&mut self, title: String, extra: &str, line: u64) -> Entry {
-        let Some(parsed) = notes::parse(extra) else {
-            let mut e = Entry::new(EntryKind::SecureNote, title);
-            if !extra.is_empty() {
-                e.notes = Some(extra.to_owned());
+    /// Parses the deferred `NoteType:` notes in parallel and completes their
+    /// entries exactly as if each had been parsed with its row: the note's
+    /// fields come before fields from extra columns, a `username`/`password`
+    /// column wins over the note's, and findings keep file order.
+    fn parse_deferred_notes(&mut self) {
+        use rayon::prelude::*;
+        let deferred = std::mem::take(&mut self.deferred_notes);
+        if deferred.is_empty() {
+            return;
+        }
+        let parsed: Vec<Option<notes::ParsedNote>> = deferred.par_iter().map(|d| notes::parse(&d.text)).collect();
+        let mut inserts: Vec<(usize, Vec<Finding>)> = Vec::new();
+        for (d, parsed) in deferred.iter().zip(parsed) {
+            let Some(parsed) = parsed else { continue };
+            let findings = self.note_findings(&parsed, d.line);
+            if !findings.is_empty() {
+                inserts.push((d.findings_at, findings));
             }
-            return e;
-        };
-        for problem in &parsed.problems {
-            let finding = match problem {
+            let Some(e) = self.vault.entries.get_mut(d.entry) else {
+                continue;
+            };
+            e.kind = parsed.kind;
+            e.source_type = Some(parsed.source_type);
+            let mut fields = parsed.fields;
+            fields.append(&mut e.fields);
+            e.fields = fields;
+            e.notes = parsed.notes;
+            if e.username.is_none() {
+                e.username = parsed.username;
+            }
+            if e.password.is_none() {
+                e.password = parsed.password;
+            }
+        }
+        if inserts.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut self.vault.findings);
+        let mut merged = Vec::with_capacity(old.len() + inserts.iter().map(|(_, f)| f.len()).sum::<usize>());
+        let mut old = old.into_iter().enumerate().peekable();
+        for (at, findings) in inserts {
+            while let Some((_, f)) = old.next_if(|(i, _)| *i < at) {
+                merged.push(f);
+            }
+            merged.extend(findings);
+        }
+        merged.extend(old.map(|(_, f)| f));
+        self.vault.findings = merged;
+    }
+
+    fn note_findings(&self, parsed: &notes::ParsedNote, line: u64) -> Vec<Finding> {
+        parsed
+            .problems
+            .iter()
+            .map(|problem| match problem {
                 notes::NoteProblem::UnknownType => Finding::info(
                     "lastpass.unknown-note-type",
                     format!(
@@ -634,16 +711,8 @@ impl Builder<'_> {
                     format!("line {line}: '{label}' is not a LastPass date (Month,Day,Year or Month,Year); kept as text"),
                 )
                 .at(at(&self.file, line).field(format!("extra: {label}"))),
-            };
-            self.vault.findings.push(finding);
-        }
-        let mut e = Entry::new(parsed.kind, title);
-        e.source_type = Some(parsed.source_type);
-        e.fields = parsed.fields;
-        e.notes = parsed.notes;
-        e.username = parsed.username;
-        e.password = parsed.password;
-        e
+            })
+            .collect()
     }
 
     /// Adds the folder of a row once per distinct `key` (its `grouping`).
@@ -663,6 +732,7 @@ impl Builder<'_> {
     }
 
     fn finish(mut self) -> Result<Vault, SourceError> {
+        self.parse_deferred_notes();
         let rows = std::mem::take(&mut self.entity_rows);
         if rows.is_empty() {
             return Ok(self.vault);
