@@ -606,7 +606,7 @@ impl Synth {
             _ => format!("{} {i}", capitalize(site)),
         };
         let mut e = Entry::new(EntryKind::Login, title);
-        e.urls.push(format!("https://{site}/login?ref={i}"));
+        e.urls.push(format!("https://{site}/login"));
         if self.format != Format::LastpassCsv && rng.gen_bool(0.1) {
             e.urls.push(format!("https://sso.{site}/"));
         }
@@ -616,15 +616,16 @@ impl Synth {
         } else {
             format!("{first}_{i}")
         });
-        let len = rng.gen_range(12..28);
+        let len = rng.gen_range(10..22);
         e.password = Some(Secret::text(token(rng, len)));
-        if rng.gen_bool(0.15) {
-            e.totp = Some(Secret::text(format!(
-                "otpauth://totp/{site}:{i}?secret={}&issuer={site}",
-                token_base32(rng, 32)
-            )));
+        if rng.gen_bool(0.1) {
+            e.totp = Some(Secret::text(if rng.gen_bool(0.5) {
+                token_base32(rng, 16)
+            } else {
+                format!("otpauth://totp/{site}?secret={}", token_base32(rng, 16))
+            }));
         }
-        if rng.gen_bool(0.2) {
+        if rng.gen_bool(0.08) {
             e.notes = Some(multiline_text(rng));
         }
         if self.format == Format::Pux && rng.gen_bool(0.02) {
@@ -725,10 +726,10 @@ fn token_base32(rng: &mut impl Rng, len: usize) -> String {
 /// Multi-line text with unicode; lines never start or end with spaces and
 /// hold no colon, so LastPass's `Label:value` note grammar keeps them whole.
 fn multiline_text(rng: &mut impl Rng) -> String {
-    let n = rng.gen_range(1..5);
+    let n = rng.gen_range(1..4);
     (0..n)
         .map(|_| {
-            let w = rng.gen_range(2..8);
+            let w = rng.gen_range(2..6);
             capitalize(&words(rng, w))
         })
         .collect::<Vec<_>>()
@@ -804,8 +805,8 @@ fn lastpass_note(rng: &mut StdRng, i: usize) -> Entry {
     let mut e = Entry::new(kind, format!("{} {i}", ty.name));
     e.source_type = Some(ty.name.clone());
     for f in &ty.fields {
-        if rng.gen_bool(0.15) {
-            continue; // LastPass leaves empty labels out of the model.
+        if rng.gen_bool(0.35) {
+            continue; // An empty label, which the parser leaves out.
         }
         let table_kind = f.kind.as_deref().unwrap_or("text");
         let kind = match table_kind {
@@ -851,7 +852,7 @@ fn lastpass_note(rng: &mut StdRng, i: usize) -> Entry {
         e.fields
             .insert(at, Field::plain("Public Key", value).kind(FieldKind::PublicKey));
     }
-    if rng.gen_bool(0.4) {
+    if rng.gen_bool(0.25) {
         e.notes = Some(multiline_text(rng));
     }
     e

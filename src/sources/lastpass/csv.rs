@@ -6,14 +6,14 @@
 //! quote ran away with can be re-read line by line.
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Read};
 use std::rc::Rc;
 
 use zeroize::Zeroizing;
 
 use super::{entities, notes};
-use crate::model::{Attachment, Entry, EntryKind, Field, Finding, SourceKind, Timestamp, Vault};
+use crate::model::{Attachment, Entry, EntryKind, Field, Finding, Folder, SourceKind, Timestamp, Vault};
 use crate::secret::Secret;
 use crate::sources::{at, recover_or_fail, ParseOptions, SourceError};
 
@@ -285,6 +285,7 @@ pub(crate) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         seen_groupings: HashSet::new(),
         entity_rows: Vec::new(),
         deferred_notes: Vec::new(),
+        folder_at: HashMap::new(),
     };
     while let Some(rec) = records.next()? {
         if rec.fields.len() == builder.columns.width {
@@ -308,6 +309,8 @@ struct Builder<'a> {
     entity_rows: Vec<(u64, Vec<&'static str>)>,
     /// `NoteType:` notes whose text is parsed after the last row, in parallel.
     deferred_notes: Vec<DeferredNote>,
+    /// Folder path → index in `vault.folders`.
+    folder_at: HashMap<Vec<String>, usize>,
 }
 
 /// A structured note waiting to be parsed: its entry is already in place
@@ -723,12 +726,38 @@ impl Builder<'_> {
         self.seen_groupings.insert(key.to_owned());
         if let (Some(prefix), Some(top)) = (shared_prefix, path.first()) {
             let top = std::slice::from_ref(top);
-            self.vault.ensure_folder(top, true);
-            if let Some(folder) = self.vault.folders.iter_mut().find(|f| f.path == top) {
+            self.add_folder(top, true);
+            if let Some(folder) = self.folder_at.get(top).and_then(|&i| self.vault.folders.get_mut(i)) {
                 folder.source_id.get_or_insert(prefix);
             }
         }
-        self.vault.ensure_folder(path, false);
+        self.add_folder(path, false);
+    }
+
+    /// `Vault::ensure_folder` through an index: an export with thousands of
+    /// folders would otherwise scan them all for every new `grouping`.
+    fn add_folder(&mut self, path: &[String], shared: bool) {
+        for depth in 1..=path.len() {
+            let Some(prefix) = path.get(..depth) else { break };
+            match self.folder_at.get(prefix) {
+                Some(&i) => {
+                    if depth == path.len() && shared {
+                        if let Some(f) = self.vault.folders.get_mut(i) {
+                            f.shared = true;
+                        }
+                    }
+                }
+                None => {
+                    self.folder_at.insert(prefix.to_vec(), self.vault.folders.len());
+                    self.vault.folders.push(Folder {
+                        path: prefix.to_vec(),
+                        shared: shared && depth == path.len(),
+                        source_id: None,
+                        description: None,
+                    });
+                }
+            }
+        }
     }
 
     fn finish(mut self) -> Result<Vault, SourceError> {
