@@ -1,21 +1,25 @@
 //! The LastPass CSV export (web vault, browser extension, `lpass export`).
 //!
 //! Read as a stream of records (a 1M-row export is ~120 MB): one
-//! `csv::Reader` over the input, a small look-ahead for rows LastPass wrote
-//! broken, and a tap on the raw bytes of the current record so a row a stray
-//! quote ran away with can be re-read line by line.
+//! `csv::Reader` over the input, on its own thread so splitting records
+//! overlaps with building entries, a small look-ahead for rows LastPass
+//! wrote broken, and a tap on the raw bytes of the current record so a row a
+//! stray quote ran away with can be re-read line by line. `NoteType:` notes
+//! are parsed after the last row, in parallel.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::io::{self, Read};
 use std::rc::Rc;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use zeroize::Zeroizing;
 
 use super::{entities, notes};
 use crate::model::{Attachment, Entry, EntryKind, Field, Finding, Folder, SourceKind, Timestamp, Vault};
 use crate::secret::Secret;
-use crate::sources::{at, recover_or_fail, ParseOptions, SourceError};
+use crate::sources::{at, recover_or_fail, FxHasher, ParseOptions, SourceError};
 
 /// `url` of a secure-note row.
 const SECURE_NOTE_URL: &str = "http://sn";
@@ -188,7 +192,6 @@ struct Records<R: Read> {
     rdr: csv::Reader<Tap<R>>,
     tap: Rc<RefCell<TapBuf>>,
     record: csv::ByteRecord,
-    peeked: VecDeque<Rec>,
     /// The header's field count; records of another width keep their raw bytes.
     width: Option<usize>,
     file: String,
@@ -208,7 +211,6 @@ impl<R: Read> Records<R> {
             rdr,
             tap,
             record: csv::ByteRecord::new(),
-            peeked: VecDeque::new(),
             width: None,
             file: file.to_owned(),
         }
@@ -248,53 +250,117 @@ impl<R: Read> Records<R> {
             bad_utf8,
         }))
     }
+}
+
+/// Records per message from the reading thread.
+const BATCH: usize = 256;
+
+/// Splits the file into records on its own thread, ahead of the rows being
+/// built: the CSV scan and the UTF-8 checks overlap with building entries.
+/// Stops when the reader ends, fails, or `read` stops listening.
+fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Result<Vec<Rec>, SourceError>>) {
+    let mut records = Records::new(reader, file);
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        match records.read_one() {
+            Ok(Some(rec)) => {
+                // The header: every later record of another width keeps its bytes.
+                let header = records.width.is_none();
+                if header {
+                    records.width = Some(rec.fields.len());
+                }
+                batch.push(rec);
+                if header || batch.len() == BATCH {
+                    if tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                        return;
+                    }
+                    batch.reserve(BATCH);
+                }
+            }
+            Ok(None) => {
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(batch));
+                }
+                return;
+            }
+            Err(e) => {
+                if !batch.is_empty() && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                    return;
+                }
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// The records `produce` sends, in file order, with one record of look-ahead.
+struct Feed {
+    rx: Receiver<Result<Vec<Rec>, SourceError>>,
+    batch: VecDeque<Rec>,
+}
+
+impl Feed {
+    fn fill(&mut self) -> Result<(), SourceError> {
+        while self.batch.is_empty() {
+            match self.rx.recv() {
+                Ok(Ok(recs)) => self.batch.extend(recs),
+                Ok(Err(e)) => return Err(e),
+                // The reading thread has finished: no more records.
+                Err(_) => return Ok(()),
+            }
+        }
+        Ok(())
+    }
 
     fn next(&mut self) -> Result<Option<Rec>, SourceError> {
-        match self.peeked.pop_front() {
-            Some(rec) => Ok(Some(rec)),
-            None => self.read_one(),
-        }
+        self.fill()?;
+        Ok(self.batch.pop_front())
     }
 
     fn peek(&mut self) -> Result<Option<&Rec>, SourceError> {
-        if self.peeked.is_empty() {
-            if let Some(rec) = self.read_one()? {
-                self.peeked.push_back(rec);
-            }
-        }
-        Ok(self.peeked.front())
+        self.fill()?;
+        Ok(self.batch.front())
     }
 }
 
 /// Reads a LastPass CSV export into a vault.
-pub(crate) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    let mut records = Records::new(reader, file);
-    let Some(header) = records.next()? else {
-        return Err(SourceError::malformed(
-            at(file, 1),
-            "the file is empty; expected a LastPass header such as url,username,password,totp,extra,name,grouping,fav",
-        ));
-    };
-    let columns = Columns::from_header(&header.fields, file)?;
-    records.width = Some(columns.width);
-    let mut builder = Builder {
-        vault: Vault::new(SourceKind::LastpassCsv, file),
-        columns,
-        options,
-        file: file.to_owned(),
-        seen_groupings: HashSet::new(),
-        entity_rows: Vec::new(),
-        deferred_notes: Vec::new(),
-        folder_at: HashMap::new(),
-    };
-    while let Some(rec) = records.next()? {
-        if rec.fields.len() == builder.columns.width {
-            builder.row(rec)?;
-            continue;
+pub(crate) fn read<R: Read + Send>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel(16);
+        let name = file.to_owned();
+        scope.spawn(move || produce(reader, &name, tx));
+        let mut records = Feed {
+            rx,
+            batch: VecDeque::new(),
+        };
+        let Some(header) = records.next()? else {
+            return Err(SourceError::malformed(
+                at(file, 1),
+                "the file is empty; expected a LastPass header such as url,username,password,totp,extra,name,grouping,fav",
+            ));
+        };
+        let columns = Columns::from_header(&header.fields, file)?;
+        let mut builder = Builder {
+            vault: Vault::new(SourceKind::LastpassCsv, file),
+            columns,
+            options,
+            file: file.to_owned(),
+            seen_groupings: HashSet::default(),
+            paths: HashMap::default(),
+            entity_rows: Vec::new(),
+            deferred_notes: Vec::new(),
+            folder_at: HashMap::new(),
+        };
+        while let Some(rec) = records.next()? {
+            if rec.fields.len() == builder.columns.width {
+                builder.row(rec)?;
+                continue;
+            }
+            builder.broken(rec, &mut records)?;
         }
-        builder.broken(rec, &mut records)?;
-    }
-    builder.finish()
+        builder.finish()
+    })
 }
 
 struct Builder<'a> {
@@ -304,7 +370,9 @@ struct Builder<'a> {
     file: String,
     /// `grouping` values already turned into folders (a big export repeats
     /// a few hundred values a million times).
-    seen_groupings: HashSet<String>,
+    seen_groupings: HashSet<String, BuildHasherDefault<FxHasher>>,
+    /// `grouping` → `folder_path(grouping)`, parsed once per distinct value.
+    paths: HashMap<String, (Vec<String>, Option<String>), BuildHasherDefault<FxHasher>>,
     /// Rows holding HTML entities: line and the columns that hold them.
     entity_rows: Vec<(u64, Vec<&'static str>)>,
     /// `NoteType:` notes whose text is parsed after the last row, in parallel.
@@ -326,7 +394,7 @@ struct DeferredNote {
 
 impl Builder<'_> {
     /// A record whose field count differs from the header's.
-    fn broken<R: Read>(&mut self, rec: Rec, records: &mut Records<R>) -> Result<(), SourceError> {
+    fn broken(&mut self, rec: Rec, records: &mut Feed) -> Result<(), SourceError> {
         let width = self.columns.width;
         let extra = self.columns.extra;
         // LastPass sometimes writes line breaks inside `extra` without quoting
@@ -529,7 +597,7 @@ impl Builder<'_> {
             self.entity_rows.push((line, with_entities));
         }
 
-        let (path, shared_prefix) = folder_path(&grouping);
+        let (path, shared_prefix) = self.folder_path(&grouping);
         if url == GROUP_URL {
             // An empty folder LastPass keeps as a pseudo-row; older exports
             // put its name in `name` with no `grouping`.
@@ -719,6 +787,15 @@ impl Builder<'_> {
     }
 
     /// Adds the folder of a row once per distinct `key` (its `grouping`).
+    fn folder_path(&mut self, grouping: &str) -> (Vec<String>, Option<String>) {
+        if let Some(cached) = self.paths.get(grouping) {
+            return cached.clone();
+        }
+        let parsed = folder_path(grouping);
+        self.paths.insert(grouping.to_owned(), parsed.clone());
+        parsed
+    }
+
     fn ensure_folder(&mut self, key: &str, path: &[String], shared_prefix: Option<String>) {
         if path.is_empty() || self.seen_groupings.contains(key) {
             return;
