@@ -36,8 +36,9 @@ export_for() {
   echo "$f"
 }
 
-# wall FILE-FOR-LOG CMD...: wall seconds of CMD, from /usr/bin/time -v.
-wall() {
+# timed CMD...: "WALL CPU" seconds of CMD from /usr/bin/time -v (CPU = user +
+# system: on a shared machine wall time also counts waiting for a core).
+timed() {
   local log
   log=$(mktemp)
   /usr/bin/time -v "$@" >/dev/null 2>"$log" || {
@@ -45,11 +46,23 @@ wall() {
     rm -f "$log"
     return 1
   }
-  awk -F': ' '/Elapsed \(wall clock\)/ {
-      n = split($2, p, ":"); s = 0
-      for (i = 1; i <= n; i++) s = s * 60 + p[i]
-      printf "%.2f", s }' "$log"
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
+    /User time|System time/ { c += $2 }
+    END { printf "%.2f %.2f", w, c }' "$log"
   rm -f "$log"
+}
+
+# report NAME-A "WALL CPU" NAME-B "WALL CPU" WHAT: both lines and the ratios A/B.
+report() {
+  local a_name=$1 a=$2 b_name=$3 b=$4 what=$5
+  read -r aw ac <<<"$a"
+  read -r bw bc <<<"$b"
+  printf '%-40s %8ss wall %8ss CPU\n' "$a_name" "$aw" "$ac"
+  printf '%-40s %8ss wall %8ss CPU\n' "$b_name" "$bw" "$bc"
+  awk -v aw="$aw" -v ac="$ac" -v bw="$bw" -v bc="$bc" -v what="$what" 'BEGIN {
+    printf "%s: %.1fx by wall time, %.1fx by CPU time (load average %s)\n", what,
+      (bw > 0 ? aw / bw : 0), (bc > 0 ? ac / bc : 0), "'"$(cut -d' ' -f1 /proc/loadavg)"'" }'
 }
 
 if [ ! -x "$VENV/bin/pimport" ]; then
@@ -63,19 +76,15 @@ fi
 file=$(export_for "$PASS_IMPORT_SIZE")
 out=$(mktemp -d)/pimport.csv
 echo "== pass-import vs vaultferry inspect, $PASS_IMPORT_SIZE entries ($file)" >&2
-t_pimport=$(wall "$VENV/bin/pimport" csv lastpass "$file" -o "$out" -a)
+t_pimport=$(timed "$VENV/bin/pimport" csv lastpass "$file" -o "$out" -a)
 rm -f "$out"
-t_inspect=$(wall "$BIN" inspect "$file")
-printf 'pimport csv lastpass FILE -o OUT -a   %8ss\n' "$t_pimport"
-printf 'vaultferry inspect FILE               %8ss\n' "$t_inspect"
-awk -v a="$t_pimport" -v b="$t_inspect" 'BEGIN {
-  if (b > 0) printf "vaultferry is %.0fx faster than pass-import\n", a / b
-  else print "vaultferry finished in under the timer resolution" }'
+t_inspect=$(timed "$BIN" inspect "$file")
+report "pimport csv lastpass FILE -o OUT -a" "$t_pimport" "vaultferry inspect FILE" "$t_inspect" \
+  "pass-import / vaultferry"
 
 file=$(export_for "$FLOOR_SIZE")
 echo "== vaultferry inspect vs the bare csv pass, $FLOOR_SIZE entries ($file)" >&2
-t_floor=$(wall "$FLOOR" "$file")
-t_inspect=$(wall "$BIN" inspect "$file")
-printf 'csv floor (benches/csv_floor.rs)      %8ss\n' "$t_floor"
-printf 'vaultferry inspect FILE               %8ss\n' "$t_inspect"
-awk -v a="$t_inspect" -v b="$t_floor" 'BEGIN { printf "inspect takes %.2fx the bare csv pass\n", a / b }'
+t_inspect=$(timed "$BIN" inspect "$file")
+t_floor=$(timed "$FLOOR" "$file")
+report "vaultferry inspect FILE" "$t_inspect" "csv floor (benches/csv_floor.rs)" "$t_floor" \
+  "inspect / csv floor"

@@ -16,7 +16,11 @@ fn main() {
         std::process::exit(2);
     };
     let start = Instant::now();
-    let mut reader = match csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(&file) {
+    let mut reader = match csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(&file)
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{file}: {e}");

@@ -23,16 +23,26 @@ use vaultferry::workspace::sqlite::SqliteWorkspace;
 use vaultferry::workspace::Workspace;
 
 fn entries() -> usize {
-    std::env::var("BENCH_ENTRIES").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000)
+    std::env::var("BENCH_ENTRIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000)
 }
 
 fn stages(c: &mut Criterion) {
     let n = entries();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut group = c.benchmark_group("parse");
-    group.sample_size(10).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(n as u64));
-    for (format, name) in [(Format::LastpassCsv, "lastpass-csv"), (Format::Pux, "1pux"), (Format::Pif, "1pif")] {
+    for (format, name) in [
+        (Format::LastpassCsv, "lastpass-csv"),
+        (Format::Pux, "1pux"),
+        (Format::Pif, "1pif"),
+    ] {
         let path = dir.path().join(format!("export.{name}"));
         let sharing = dir.path().join(format!("export.{name}.sharing.json"));
         generate::generate(format, n, 1, &path, &sharing).expect("generate");
@@ -46,8 +56,12 @@ fn stages(c: &mut Criterion) {
     let path = dir.path().join("export.lastpass-csv");
     let options = ParseOptions::default();
     let mut vault = sources::read_export(&path, &options).expect("parse");
-    sources::read_sharing(&mut vault, &dir.path().join("export.lastpass-csv.sharing.json"), &options)
-        .expect("sharing");
+    sources::read_sharing(
+        &mut vault,
+        &dir.path().join("export.lastpass-csv.sharing.json"),
+        &options,
+    )
+    .expect("sharing");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let seed = seed::load(&root.join("samples/workspace.toml"), None).expect("seed");
     let db = dir.path().join("ws.db");
@@ -55,9 +69,15 @@ fn stages(c: &mut Criterion) {
     ws.init(&seed).expect("init");
     let snapshot = ws.snapshot().expect("snapshot");
     let policy = Policy::default();
-    let importer = mapper::resolve_importer(&snapshot, None).expect("importer").email.clone();
+    let importer = mapper::resolve_importer(&snapshot, None)
+        .expect("importer")
+        .email
+        .clone();
     let mut group = c.benchmark_group("map");
-    group.sample_size(10).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function(format!("lastpass-csv/{n}"), |b| {
         b.iter_batched(

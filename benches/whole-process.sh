@@ -53,20 +53,25 @@ measure() {
     rm -f "$log"
     exit 1
   fi
-  local wall rss_kb size
+  local wall rss_kb size cpu load
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
       n = split($2, p, ":"); s = 0
       for (i = 1; i <= n; i++) s = s * 60 + p[i]
       printf "%.2f", s }' "$log")
   rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  # CPU seconds (user + system): on a shared machine wall time also counts
+  # waiting for a core; CPU time does not.
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$log")
+  load=$(cut -d' ' -f1 /proc/loadavg)
   rm -f "$log"
   size=$(stat -c %s "$file")
   local rss_mb file_mb ratio
   rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')
   file_mb=$(awk -v b="$size" 'BEGIN {printf "%.1f", b / 1048576}')
   ratio=$(awk -v k="$rss_kb" -v b="$size" 'BEGIN {printf "%.2f", k * 1024 / b}')
-  ROWS+=("| $label | $entries | $file_mb | $wall | $rss_mb | $ratio |")
-  printf '%-22s %8s entries  %7s MB  %7ss  %8s MB RSS  (%sx file)\n' "$label" "$entries" "$file_mb" "$wall" "$rss_mb" "$ratio" >&2
+  ROWS+=("| $label | $entries | $file_mb | $wall | $cpu | $rss_mb | $ratio | $load |")
+  printf '%-22s %8s entries  %7s MB  %7ss wall  %7ss CPU  %8s MB RSS  (%sx file)  load %s\n' \
+    "$label" "$entries" "$file_mb" "$wall" "$cpu" "$rss_mb" "$ratio" "$load" >&2
 }
 
 for n in $SIZES; do
@@ -100,14 +105,15 @@ done
   echo
   echo "\`benches/whole-process.sh\` (SIZES=\"$SIZES\", seed $SEED), release build,"
   echo "$(nproc) cores, $(uname -sr). Wall time and peak RSS from \`/usr/bin/time -v\`;"
-  echo "\"RSS/file\" is peak memory over the export's size on disk."
+  echo "CPU is user + system seconds; \"RSS/file\" is peak memory over the export's size on"
+  echo "disk; load is the 1-minute load average when the command ended (other work on the machine)."
   if [ "$HAS_MIGRATE" = 0 ]; then
     echo
     echo "\`migrate\` is not in this build: its rows are missing."
   fi
   echo
-  echo "| command | entries | file MB | wall s | peak RSS MB | RSS/file |"
-  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| command | entries | file MB | wall s | CPU s | peak RSS MB | RSS/file | load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${ROWS[@]}"
 } >"$RESULTS"
 cat "$RESULTS"

@@ -760,7 +760,7 @@ fn value_for(rng: &mut impl Rng, label: &str, kind: FieldKind, concealed: bool, 
     match kind {
         FieldKind::Date => date(rng),
         FieldKind::MonthYear => format!("{:04}-{:02}", rng.gen_range(2020..2035), rng.gen_range(1..=12)),
-        FieldKind::Email => format!("{}.{i}@{COMPANY_DOMAIN}", local_part(*pick(rng, &FIRST))),
+        FieldKind::Email => format!("{}.{i}@{COMPANY_DOMAIN}", local_part(first_name(rng))),
         FieldKind::Phone => format!("+1 555 {:04}", rng.gen_range(0..10_000)),
         FieldKind::Url => format!("https://{}/{i}", pick(rng, &SITES)),
         FieldKind::CardNumber => format!("4{}", digits(rng, 15)),
@@ -781,7 +781,7 @@ fn value_for(rng: &mut impl Rng, label: &str, kind: FieldKind, concealed: bool, 
         }
         FieldKind::Multiline => format!("{}\n{}", token_base32(rng, 20), token_base32(rng, 20)),
         _ if l.contains("name") && !l.contains("server") && !l.contains("host") => {
-            format!("{} {}", capitalize(*pick(rng, &FIRST)), pick(rng, &LAST))
+            format!("{} {}", capitalize(first_name(rng)), pick(rng, &LAST))
         }
         _ if l.contains("host") || l.contains("server") => format!("db-{i}.{COMPANY_DOMAIN}"),
         _ if l.contains("port") => rng.gen_range(1024..65535).to_string(),
@@ -987,4 +987,8 @@ pub(crate) fn lastpass_type_for(kind: EntryKind) -> Option<&'static str> {
 
 fn word(rng: &mut impl Rng) -> &'static str {
     WORDS[rng.gen_range(0..WORDS.len())]
+}
+
+fn first_name(rng: &mut impl Rng) -> &'static str {
+    FIRST[rng.gen_range(0..FIRST.len())]
 }
