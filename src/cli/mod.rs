@@ -1,6 +1,7 @@
 //! The command line: flags become checked options, then the library runs.
 //! No migration logic lives here, only argument parsing and rendering.
 
+mod generate;
 mod inspect;
 mod migrate;
 mod output;
@@ -46,6 +47,8 @@ enum Command {
     /// Apply an export to the workspace: show the summary, ask, write
     /// (resumable), and end with the report and the run id.
     Migrate(migrate::MigrateArgs),
+    /// Write a deterministic synthetic export and its sharing file (benchmarks).
+    Generate(generate::GenerateArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -68,5 +71,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Workspace(args) => workspace::run(&args, &mut out),
         Command::Plan(args) => plan::run(&args, &mut out),
         Command::Migrate(args) => migrate::run(&args, &mut out),
+        Command::Generate(args) => generate::run(&args, &mut out),
     }
 }
