@@ -10,6 +10,7 @@ pub mod apply;
 pub mod cli;
 pub mod diff;
 mod error;
+pub mod generate;
 pub mod mapper;
 pub mod model;
 pub mod policy;

@@ -2,6 +2,7 @@
 //! No migration logic lives here, only argument parsing and rendering.
 
 mod apikey;
+mod generate;
 mod inspect;
 mod migrate;
 mod output;
@@ -53,6 +54,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Manage API keys for `serve`.
     Apikey(apikey::ApikeyArgs),
+    /// Write a deterministic synthetic export and its sharing file (benchmarks).
+    Generate(generate::GenerateArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -77,5 +80,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Migrate(args) => migrate::run(&args, &mut out),
         Command::Serve(args) => serve::run(&args),
         Command::Apikey(args) => apikey::run(&args, &mut out),
+        Command::Generate(args) => generate::run(&args, &mut out),
     }
 }

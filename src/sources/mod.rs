@@ -12,6 +12,7 @@ pub mod onepassword;
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::BuildHasherDefault;
 use std::io::BufReader;
 use std::path::Path;
 
@@ -124,13 +125,60 @@ pub(crate) fn open(path: &Path) -> Result<File, SourceError> {
 /// Gives every entry without a source id a fingerprint; entries that share
 /// one get `#2`, `#3`… in file order, so two identical rows stay two items
 /// and a re-run of the same file gives the same keys.
+///
+/// The SHA-256 of each entry is independent of the others and is most of the
+/// cost on a million-row export, so it runs in parallel; only the numbering
+/// of duplicates, which depends on file order, is sequential.
 pub fn assign_fingerprints(vault: &mut Vault) {
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for entry in vault.entries.iter_mut().filter(|e| e.source_id.is_empty()) {
-        let fp = entry.fingerprint();
-        let n = seen.entry(fp.clone()).or_insert(0);
-        *n += 1;
-        entry.source_id = if *n == 1 { fp } else { format!("{fp}#{n}") };
+    use rayon::prelude::*;
+    let fresh: Vec<usize> = vault
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.source_id.is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let entries = &vault.entries;
+    let fps: Vec<String> = fresh
+        .par_iter()
+        .map(|&i| entries.get(i).map(crate::model::Entry::fingerprint).unwrap_or_default())
+        .collect();
+    let mut numbers: Vec<u32> = Vec::with_capacity(fps.len());
+    {
+        let mut seen: HashMap<&str, u32, BuildHasherDefault<FxHasher>> =
+            HashMap::with_capacity_and_hasher(fps.len(), BuildHasherDefault::default());
+        for fp in &fps {
+            let n = seen.entry(fp.as_str()).or_insert(0);
+            *n += 1;
+            numbers.push(*n);
+        }
+    }
+    for ((i, fp), n) in fresh.into_iter().zip(fps).zip(numbers) {
+        if let Some(entry) = vault.entries.get_mut(i) {
+            entry.source_id = if n == 1 { fp } else { format!("{fp}#{n}") };
+        }
+    }
+}
+
+/// A small multiply-rotate hasher (the Fx hash rustc uses) for keys that are
+/// already well spread, such as hex digests: SipHash's protection against
+/// chosen keys costs more than the rest of the lookup and buys nothing here.
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

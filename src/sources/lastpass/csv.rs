@@ -1,21 +1,25 @@
 //! The LastPass CSV export (web vault, browser extension, `lpass export`).
 //!
 //! Read as a stream of records (a 1M-row export is ~120 MB): one
-//! `csv::Reader` over the input, a small look-ahead for rows LastPass wrote
-//! broken, and a tap on the raw bytes of the current record so a row a stray
-//! quote ran away with can be re-read line by line.
+//! `csv::Reader` over the input, on its own thread so splitting records
+//! overlaps with building entries, a small look-ahead for rows LastPass
+//! wrote broken, and a tap on the raw bytes of the current record so a row a
+//! stray quote ran away with can be re-read line by line. `NoteType:` notes
+//! are parsed after the last row, in parallel.
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::io::{self, Read};
 use std::rc::Rc;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use zeroize::Zeroizing;
 
 use super::{entities, notes};
-use crate::model::{Attachment, Entry, EntryKind, Field, Finding, SourceKind, Timestamp, Vault};
+use crate::model::{Attachment, Entry, EntryKind, Field, Finding, Folder, SourceKind, Timestamp, Vault};
 use crate::secret::Secret;
-use crate::sources::{at, recover_or_fail, ParseOptions, SourceError};
+use crate::sources::{at, recover_or_fail, FxHasher, ParseOptions, SourceError};
 
 /// `url` of a secure-note row.
 const SECURE_NOTE_URL: &str = "http://sn";
@@ -196,7 +200,6 @@ struct Records<R: Read> {
     rdr: csv::Reader<Tap<R>>,
     tap: Rc<RefCell<TapBuf>>,
     record: csv::ByteRecord,
-    peeked: VecDeque<Rec>,
     /// The header's field count; records of another width keep their raw bytes.
     width: Option<usize>,
     file: String,
@@ -216,7 +219,6 @@ impl<R: Read> Records<R> {
             rdr,
             tap,
             record: csv::ByteRecord::new(),
-            peeked: VecDeque::new(),
             width: None,
             file: file.to_owned(),
         }
@@ -256,61 +258,127 @@ impl<R: Read> Records<R> {
             bad_utf8,
         }))
     }
+}
+
+/// Records per message from the reading thread.
+const BATCH: usize = 256;
+
+/// Splits the file into records on its own thread, ahead of the rows being
+/// built: the CSV scan and the UTF-8 checks overlap with building entries.
+/// Stops when the reader ends, fails, or `read` stops listening.
+fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Result<Vec<Rec>, SourceError>>) {
+    let mut records = Records::new(reader, file);
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        match records.read_one() {
+            Ok(Some(rec)) => {
+                // The header: every later record of another width keeps its bytes.
+                let header = records.width.is_none();
+                if header {
+                    records.width = Some(rec.fields.len());
+                }
+                batch.push(rec);
+                if header || batch.len() == BATCH {
+                    if tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                        return;
+                    }
+                    batch.reserve(BATCH);
+                }
+            }
+            Ok(None) => {
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(batch));
+                }
+                return;
+            }
+            Err(e) => {
+                if !batch.is_empty() && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                    return;
+                }
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// The records `produce` sends, in file order, with one record of look-ahead.
+struct Feed {
+    rx: Receiver<Result<Vec<Rec>, SourceError>>,
+    batch: VecDeque<Rec>,
+}
+
+impl Feed {
+    fn fill(&mut self) -> Result<(), SourceError> {
+        while self.batch.is_empty() {
+            match self.rx.recv() {
+                Ok(Ok(recs)) => self.batch.extend(recs),
+                Ok(Err(e)) => return Err(e),
+                // The reading thread has finished: no more records.
+                Err(_) => return Ok(()),
+            }
+        }
+        Ok(())
+    }
 
     fn next(&mut self) -> Result<Option<Rec>, SourceError> {
-        match self.peeked.pop_front() {
-            Some(rec) => Ok(Some(rec)),
-            None => self.read_one(),
-        }
+        self.fill()?;
+        Ok(self.batch.pop_front())
     }
 
     fn peek(&mut self) -> Result<Option<&Rec>, SourceError> {
-        if self.peeked.is_empty() {
-            if let Some(rec) = self.read_one()? {
-                self.peeked.push_back(rec);
-            }
-        }
-        Ok(self.peeked.front())
+        self.fill()?;
+        Ok(self.batch.front())
     }
 }
 
 /// Reads a LastPass CSV export into a vault.
-pub(crate) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    let mut records = Records::new(reader, file);
-    let Some(header) = records.next()? else {
-        return Err(SourceError::malformed(
-            at(file, 1),
-            "the file is empty; expected a LastPass header such as url,username,password,totp,extra,name,grouping,fav",
-        ));
-    };
-    let columns = Columns::from_header(&header.fields, file)?;
-    records.width = Some(columns.width);
-    let mut builder = Builder {
-        vault: Vault::new(SourceKind::LastpassCsv, file),
-        columns,
-        options,
-        file: file.to_owned(),
-        seen_groupings: HashSet::new(),
-        entity_rows: Vec::new(),
-    };
-    for name in std::mem::take(&mut builder.columns.repeated) {
-        let finding = Finding::warning(
-            "lastpass.duplicate-column",
-            format!(
-                "the header names column '{name}' more than once; the first is read, later ones are kept as fields of each entry; expected each column once"
-            ),
-        )
-        .at(at(file, 1).field(name));
-        recover_or_fail(&mut builder.vault, finding, options)?;
-    }
-    while let Some(rec) = records.next()? {
-        if rec.fields.len() == builder.columns.width {
-            builder.row(rec)?;
-            continue;
+pub(crate) fn read<R: Read + Send>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel(16);
+        let name = file.to_owned();
+        scope.spawn(move || produce(reader, &name, tx));
+        let mut records = Feed {
+            rx,
+            batch: VecDeque::new(),
+        };
+        let Some(header) = records.next()? else {
+            return Err(SourceError::malformed(
+                at(file, 1),
+                "the file is empty; expected a LastPass header such as url,username,password,totp,extra,name,grouping,fav",
+            ));
+        };
+        let columns = Columns::from_header(&header.fields, file)?;
+        let mut builder = Builder {
+            vault: Vault::new(SourceKind::LastpassCsv, file),
+            columns,
+            options,
+            file: file.to_owned(),
+            seen_groupings: HashSet::default(),
+            paths: HashMap::default(),
+            entity_rows: Vec::new(),
+            deferred_notes: Vec::new(),
+            folder_at: HashMap::new(),
+        };
+        for name in std::mem::take(&mut builder.columns.repeated) {
+            let finding = Finding::warning(
+                "lastpass.duplicate-column",
+                format!(
+                    "the header names column '{name}' more than once; the first is read, later ones are kept as fields of each entry; expected each column once"
+                ),
+            )
+            .at(at(file, 1).field(name));
+            recover_or_fail(&mut builder.vault, finding, options)?;
         }
-        builder.broken(rec, &mut records)?;
-    }
-    builder.finish()
+        while let Some(rec) = records.next()? {
+            if rec.fields.len() == builder.columns.width {
+                builder.row(rec)?;
+                continue;
+            }
+            builder.broken(rec, &mut records)?;
+        }
+        builder.finish()
+    })
 }
 
 struct Builder<'a> {
@@ -320,14 +388,31 @@ struct Builder<'a> {
     file: String,
     /// `grouping` values already turned into folders (a big export repeats
     /// a few hundred values a million times).
-    seen_groupings: HashSet<String>,
+    seen_groupings: HashSet<String, BuildHasherDefault<FxHasher>>,
+    /// `grouping` → `folder_path(grouping)`, parsed once per distinct value.
+    paths: HashMap<String, (Vec<String>, Option<String>), BuildHasherDefault<FxHasher>>,
     /// Rows holding HTML entities: line and the columns that hold them.
     entity_rows: Vec<(u64, Vec<&'static str>)>,
+    /// `NoteType:` notes whose text is parsed after the last row, in parallel.
+    deferred_notes: Vec<DeferredNote>,
+    /// Folder path → index in `vault.folders`.
+    folder_at: HashMap<Vec<String>, usize>,
+}
+
+/// A structured note waiting to be parsed: its entry is already in place
+/// (so entries keep file order) and its findings go where the row put them.
+struct DeferredNote {
+    /// Index of the entry in `vault.entries`.
+    entry: usize,
+    text: Zeroizing<String>,
+    line: u64,
+    /// `vault.findings.len()` when the row was read.
+    findings_at: usize,
 }
 
 impl Builder<'_> {
     /// A record whose field count differs from the header's.
-    fn broken<R: Read>(&mut self, rec: Rec, records: &mut Records<R>) -> Result<(), SourceError> {
+    fn broken(&mut self, rec: Rec, records: &mut Feed) -> Result<(), SourceError> {
         let width = self.columns.width;
         let extra = self.columns.extra;
         // LastPass sometimes writes line breaks inside `extra` without quoting
@@ -531,7 +616,7 @@ impl Builder<'_> {
             self.entity_rows.push((line, with_entities));
         }
 
-        let (path, shared_prefix) = folder_path(&grouping);
+        let (path, shared_prefix) = self.folder_path(&grouping);
         if url == GROUP_URL {
             // An empty folder LastPass keeps as a pseudo-row; older exports
             // put its name in `name` with no `grouping`.
@@ -555,8 +640,18 @@ impl Builder<'_> {
             "(untitled)".to_owned()
         };
 
-        let mut entry = if url == SECURE_NOTE_URL {
-            self.note_entry(title, &extra, line)
+        let mut deferred = None;
+        let mut entry = if url == SECURE_NOTE_URL && extra.starts_with(notes::NOTE_TYPE_PREFIX) {
+            // Parsed later with the others, in parallel: note parsing is the
+            // costliest part of a row. The kind is set then.
+            deferred = Some(std::mem::take(&mut extra));
+            Entry::new(EntryKind::SecureNote, title)
+        } else if url == SECURE_NOTE_URL {
+            let mut e = Entry::new(EntryKind::SecureNote, title);
+            if !extra.is_empty() {
+                e.notes = Some(extra.to_string());
+            }
+            e
         } else {
             let mut e = Entry::new(EntryKind::Login, title);
             if !url.is_empty() {
@@ -626,20 +721,73 @@ impl Builder<'_> {
             };
             entry.fields.push(field);
         }
+        if let Some(text) = deferred {
+            self.deferred_notes.push(DeferredNote {
+                entry: self.vault.entries.len(),
+                text,
+                line,
+                findings_at: self.vault.findings.len(),
+            });
+        }
         self.vault.entries.push(entry);
         Ok(())
     }
 
-    fn note_entry(&mut self, title: String, extra: &str, line: u64) -> Entry {
-        let Some(parsed) = notes::parse(extra) else {
-            let mut e = Entry::new(EntryKind::SecureNote, title);
-            if !extra.is_empty() {
-                e.notes = Some(extra.to_owned());
+    /// Parses the deferred `NoteType:` notes in parallel and completes their
+    /// entries exactly as if each had been parsed with its row: the note's
+    /// fields come before fields from extra columns, a `username`/`password`
+    /// column wins over the note's, and findings keep file order.
+    fn parse_deferred_notes(&mut self) {
+        use rayon::prelude::*;
+        let deferred = std::mem::take(&mut self.deferred_notes);
+        if deferred.is_empty() {
+            return;
+        }
+        let parsed: Vec<Option<notes::ParsedNote>> = deferred.par_iter().map(|d| notes::parse(&d.text)).collect();
+        let mut inserts: Vec<(usize, Vec<Finding>)> = Vec::new();
+        for (d, parsed) in deferred.iter().zip(parsed) {
+            let Some(parsed) = parsed else { continue };
+            let findings = self.note_findings(&parsed, d.line);
+            if !findings.is_empty() {
+                inserts.push((d.findings_at, findings));
             }
-            return e;
-        };
-        for problem in &parsed.problems {
-            let finding = match problem {
+            let Some(e) = self.vault.entries.get_mut(d.entry) else {
+                continue;
+            };
+            e.kind = parsed.kind;
+            e.source_type = Some(parsed.source_type);
+            let mut fields = parsed.fields;
+            fields.append(&mut e.fields);
+            e.fields = fields;
+            e.notes = parsed.notes;
+            if e.username.is_none() {
+                e.username = parsed.username;
+            }
+            if e.password.is_none() {
+                e.password = parsed.password;
+            }
+        }
+        if inserts.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut self.vault.findings);
+        let mut merged = Vec::with_capacity(old.len() + inserts.iter().map(|(_, f)| f.len()).sum::<usize>());
+        let mut old = old.into_iter().enumerate().peekable();
+        for (at, findings) in inserts {
+            while let Some((_, f)) = old.next_if(|(i, _)| *i < at) {
+                merged.push(f);
+            }
+            merged.extend(findings);
+        }
+        merged.extend(old.map(|(_, f)| f));
+        self.vault.findings = merged;
+    }
+
+    fn note_findings(&self, parsed: &notes::ParsedNote, line: u64) -> Vec<Finding> {
+        parsed
+            .problems
+            .iter()
+            .map(|problem| match problem {
                 notes::NoteProblem::UnknownType => Finding::info(
                     "lastpass.unknown-note-type",
                     format!(
@@ -653,19 +801,20 @@ impl Builder<'_> {
                     format!("line {line}: '{label}' is not a LastPass date (Month,Day,Year or Month,Year); kept as text"),
                 )
                 .at(at(&self.file, line).field(format!("extra: {label}"))),
-            };
-            self.vault.findings.push(finding);
-        }
-        let mut e = Entry::new(parsed.kind, title);
-        e.source_type = Some(parsed.source_type);
-        e.fields = parsed.fields;
-        e.notes = parsed.notes;
-        e.username = parsed.username;
-        e.password = parsed.password;
-        e
+            })
+            .collect()
     }
 
     /// Adds the folder of a row once per distinct `key` (its `grouping`).
+    fn folder_path(&mut self, grouping: &str) -> (Vec<String>, Option<String>) {
+        if let Some(cached) = self.paths.get(grouping) {
+            return cached.clone();
+        }
+        let parsed = folder_path(grouping);
+        self.paths.insert(grouping.to_owned(), parsed.clone());
+        parsed
+    }
+
     fn ensure_folder(&mut self, key: &str, path: &[String], shared_prefix: Option<String>) {
         if path.is_empty() || self.seen_groupings.contains(key) {
             return;
@@ -673,15 +822,42 @@ impl Builder<'_> {
         self.seen_groupings.insert(key.to_owned());
         if let (Some(prefix), Some(top)) = (shared_prefix, path.first()) {
             let top = std::slice::from_ref(top);
-            self.vault.ensure_folder(top, true);
-            if let Some(folder) = self.vault.folders.iter_mut().find(|f| f.path == top) {
+            self.add_folder(top, true);
+            if let Some(folder) = self.folder_at.get(top).and_then(|&i| self.vault.folders.get_mut(i)) {
                 folder.source_id.get_or_insert(prefix);
             }
         }
-        self.vault.ensure_folder(path, false);
+        self.add_folder(path, false);
+    }
+
+    /// `Vault::ensure_folder` through an index: an export with thousands of
+    /// folders would otherwise scan them all for every new `grouping`.
+    fn add_folder(&mut self, path: &[String], shared: bool) {
+        for depth in 1..=path.len() {
+            let Some(prefix) = path.get(..depth) else { break };
+            match self.folder_at.get(prefix) {
+                Some(&i) => {
+                    if depth == path.len() && shared {
+                        if let Some(f) = self.vault.folders.get_mut(i) {
+                            f.shared = true;
+                        }
+                    }
+                }
+                None => {
+                    self.folder_at.insert(prefix.to_vec(), self.vault.folders.len());
+                    self.vault.folders.push(Folder {
+                        path: prefix.to_vec(),
+                        shared: shared && depth == path.len(),
+                        source_id: None,
+                        description: None,
+                    });
+                }
+            }
+        }
     }
 
     fn finish(mut self) -> Result<Vault, SourceError> {
+        self.parse_deferred_notes();
         let rows = std::mem::take(&mut self.entity_rows);
         if rows.is_empty() {
             return Ok(self.vault);

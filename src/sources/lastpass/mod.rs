@@ -18,7 +18,7 @@ use crate::model::Vault;
 pub use notes::known_note_types;
 
 /// Reads a LastPass CSV export.
-pub fn read_csv<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+pub fn read_csv<R: Read + Send>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
     csv::read(reader, file, options)
 }
 

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks: wall time and peak memory (RSS) of the release
+# binary on generated LastPass CSV exports, measured with `/usr/bin/time -v`.
+#
+#   benches/whole-process.sh                      # 10k, 100k and 1M entries
+#   SIZES="10000 100000" benches/whole-process.sh # chosen sizes
+#
+# Exports are generated once (seed $SEED) and cached in target/bench-data/.
+# For each size it runs: the bare csv-crate pass (the floor, benches/csv_floor.rs),
+# `inspect`, `plan` against a workspace created from samples/workspace.toml,
+# and, once the `migrate` subcommand exists, `migrate --yes` into a fresh
+# workspace and again (the re-run, everything unchanged).
+# Prints a table and writes it to target/bench-results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES="${SIZES:-10000 100000 1000000}"
+SEED="${SEED:-1}"
+DATA=target/bench-data
+RESULTS=target/bench-results.md
+BIN=target/release/vaultferry
+
+if [ ! -x /usr/bin/time ]; then
+  apt-get update && apt-get install -y time
+fi
+
+echo "== building (release)" >&2
+cargo build --release --quiet
+FLOOR=$(cargo bench --bench csv_floor --no-run 2>&1 | grep -o 'target/release/deps/csv_floor-[0-9a-f]*' | head -n1)
+if [ -z "$FLOOR" ]; then
+  echo "could not build benches/csv_floor.rs" >&2
+  exit 2
+fi
+mkdir -p "$DATA"
+
+HAS_MIGRATE=0
+if "$BIN" migrate --help >/dev/null 2>&1; then
+  HAS_MIGRATE=1
+fi
+
+ROWS=()
+
+# measure LABEL ENTRIES FILE CMD...: runs CMD under /usr/bin/time -v and
+# records wall seconds and peak RSS; the command's own output is discarded.
+measure() {
+  local label=$1 entries=$2 file=$3
+  shift 3
+  local log
+  log=$(mktemp)
+  if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
+    echo "FAILED: $*" >&2
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  local wall rss_kb size cpu load
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+      n = split($2, p, ":"); s = 0
+      for (i = 1; i <= n; i++) s = s * 60 + p[i]
+      printf "%.2f", s }' "$log")
+  rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  # CPU seconds (user + system): on a shared machine wall time also counts
+  # waiting for a core; CPU time does not.
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$log")
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  rm -f "$log"
+  size=$(stat -c %s "$file")
+  local rss_mb file_mb ratio
+  rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')
+  file_mb=$(awk -v b="$size" 'BEGIN {printf "%.1f", b / 1048576}')
+  ratio=$(awk -v k="$rss_kb" -v b="$size" 'BEGIN {printf "%.2f", k * 1024 / b}')
+  ROWS+=("| $label | $entries | $file_mb | $wall | $cpu | $rss_mb | $ratio | $load |")
+  printf '%-22s %8s entries  %7s MB  %7ss wall  %7ss CPU  %8s MB RSS  (%sx file)  load %s\n' \
+    "$label" "$entries" "$file_mb" "$wall" "$cpu" "$rss_mb" "$ratio" "$load" >&2
+}
+
+for n in $SIZES; do
+  export_file="$DATA/lastpass-$n.csv"
+  sharing="$export_file.sharing.json"
+  if [ ! -s "$export_file" ] || [ ! -s "$sharing" ]; then
+    echo "== generating $n entries" >&2
+    "$BIN" generate --format lastpass-csv --entries "$n" --seed "$SEED" --out "$export_file" >/dev/null
+  fi
+  # Warm the page cache so every command reads from memory alike.
+  cat "$export_file" >/dev/null
+
+  measure "csv floor" "$n" "$export_file" "$FLOOR" "$export_file"
+  measure "inspect" "$n" "$export_file" "$BIN" inspect "$export_file" --sharing "$sharing"
+
+  db="$DATA/plan-$n.db"
+  "$BIN" workspace init --db "$db" --seed samples/workspace.toml --force >/dev/null
+  measure "plan" "$n" "$export_file" "$BIN" plan "$export_file" --sharing "$sharing" --db "$db"
+
+  if [ "$HAS_MIGRATE" = 1 ]; then
+    db="$DATA/migrate-$n.db"
+    rm -f "$db" "$db-wal" "$db-shm"
+    "$BIN" workspace init --db "$db" --seed samples/workspace.toml --force >/dev/null
+    measure "migrate (first run)" "$n" "$export_file" "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes
+    measure "migrate (re-run)" "$n" "$export_file" "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes
+  fi
+done
+
+{
+  echo "# Whole-process benchmarks"
+  echo
+  echo "\`benches/whole-process.sh\` (SIZES=\"$SIZES\", seed $SEED), release build,"
+  echo "$(nproc) cores, $(uname -sr). Wall time and peak RSS from \`/usr/bin/time -v\`;"
+  echo "CPU is user + system seconds; \"RSS/file\" is peak memory over the export's size on"
+  echo "disk; load is the 1-minute load average when the command ended (other work on the machine)."
+  if [ "$HAS_MIGRATE" = 0 ]; then
+    echo
+    echo "\`migrate\` is not in this build: its rows are missing."
+  fi
+  echo
+  echo "| command | entries | file MB | wall s | CPU s | peak RSS MB | RSS/file | load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${ROWS[@]}"
+} >"$RESULTS"
+cat "$RESULTS"

@@ -1,0 +1,69 @@
+//! `vaultferry generate`: a deterministic synthetic export and its sharing
+//! file, for benchmarks and load tests.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::Output;
+use crate::generate::{self, Format};
+use crate::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormat {
+    #[value(name = "lastpass-csv")]
+    LastpassCsv,
+    #[value(name = "1pux")]
+    Pux,
+    #[value(name = "1pif")]
+    Pif,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The export format to write.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: GenerateFormat,
+    /// How many entries (items) to write.
+    #[arg(long, value_name = "N")]
+    pub entries: usize,
+    /// The seed: the same seed, size and format give byte-identical files.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// The export file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The sharing file to write (LastPass `getdetailedsfdata` JSON or a
+    /// 1Password permissions bundle); default: the export's name + `.sharing.json`.
+    #[arg(long, value_name = "FILE")]
+    pub sharing_out: Option<PathBuf>,
+}
+
+pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
+    let format = match args.format {
+        GenerateFormat::LastpassCsv => Format::LastpassCsv,
+        GenerateFormat::Pux => Format::Pux,
+        GenerateFormat::Pif => Format::Pif,
+    };
+    let sharing = args.sharing_out.clone().unwrap_or_else(|| {
+        let mut name = args.out.clone().into_os_string();
+        name.push(".sharing.json");
+        PathBuf::from(name)
+    });
+    let summary =
+        generate::generate(format, args.entries, args.seed, &args.out, &sharing).map_err(|source| Error::Io {
+            path: format!("{} / {}", args.out.display(), sharing.display()),
+            source,
+        })?;
+    out.line(format!(
+        "{}: {} entries, {} folders, {} bytes",
+        args.out.display(),
+        summary.entries,
+        summary.folders,
+        summary.bytes
+    ))?;
+    out.line(format!("{}: {} shares", sharing.display(), summary.shares))?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,103 @@
+//! Synthetic exports for benchmarks and round-trip tests.
+//!
+//! Two halves: [`Synth`] invents a company's vault (folders, shares, entries
+//! of every kind) from a seed, and one writer per format turns model data
+//! back into the bytes that vendor writes. The writers are the inverse of
+//! `sources/` — a `Vault` they write parses back to the same entries — so
+//! they are held to each format as our parsers read it (`formats/*.md`),
+//! and a format's limits (LastPass CSV has no tags, 1PIF no attachments)
+//! are documented on each writer.
+//!
+//! No wall clock, no global RNG: the same seed gives byte-identical files.
+
+pub mod lastpass;
+pub mod permissions;
+pub mod pif;
+pub mod pux;
+mod synth;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+pub use synth::{Synth, COMPANY_DOMAIN};
+
+use crate::model::SourceKind;
+
+/// The formats `vaultferry generate` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    LastpassCsv,
+    Pux,
+    Pif,
+}
+
+impl Format {
+    pub fn source(self) -> SourceKind {
+        match self {
+            Format::LastpassCsv => SourceKind::LastpassCsv,
+            Format::Pux => SourceKind::Onepassword1pux,
+            Format::Pif => SourceKind::Onepassword1pif,
+        }
+    }
+}
+
+/// Entries generated (and formatted) per parallel batch: big enough to keep
+/// both cores busy, small enough that a batch is a few MB.
+pub(crate) const CHUNK: usize = 8192;
+
+/// Creates (or truncates) a file only its owner may read: generated exports
+/// hold passwords, made up or not, and are treated like real ones.
+fn create_private(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// What was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub entries: usize,
+    pub folders: usize,
+    pub shares: usize,
+    pub bytes: u64,
+}
+
+/// Writes a synthetic export and its sharing file. Entries are generated and
+/// written in batches, so a million of them never sit in memory together.
+pub fn generate(format: Format, entries: usize, seed: u64, out: &Path, sharing_out: &Path) -> io::Result<Summary> {
+    let synth = Synth::new(format, entries, seed);
+    let file = create_private(out)?;
+    match format {
+        Format::LastpassCsv => {
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            lastpass::write_synth(&synth, &mut w)?;
+            w.flush()?;
+        }
+        Format::Pux => pux::write_synth(&synth, file)?,
+        Format::Pif => {
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            pif::write_synth(&synth, &mut w)?;
+            w.flush()?;
+        }
+    }
+    let shares = synth.sharing();
+    let folders = synth.sharing_folders();
+    let mut s = BufWriter::new(create_private(sharing_out)?);
+    match format {
+        Format::LastpassCsv => lastpass::write_sharing(&folders, &shares, &mut s)?,
+        Format::Pux | Format::Pif => permissions::write(&folders, &shares, &mut s)?,
+    }
+    s.flush()?;
+    Ok(Summary {
+        entries,
+        folders: synth.folders.len(),
+        shares: shares.len(),
+        bytes: std::fs::metadata(out)?.len(),
+    })
+}
