@@ -6,12 +6,15 @@
 //! → `report` / `apply` → `workspace`. Each stage is a plain function over
 //! plain data; only `apply` writes.
 
+pub mod apply;
 pub mod cli;
+pub mod diff;
 mod error;
 pub mod generate;
 pub mod mapper;
 pub mod model;
 pub mod policy;
+pub mod report;
 pub mod secret;
 pub mod sources;
 pub mod workspace;

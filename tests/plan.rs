@@ -4,41 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{assert_no_secrets, sample, secrets_in_revealed, vaultferry, Run};
+use common::{
+    assert_no_secrets, northwind_db, sample, secrets_in_revealed, vaultferry, Run, Source, LASTPASS, ONEPASSWORD,
+};
 use serde_json::Value;
-
-/// A fresh workspace database seeded with the sample company.
-fn northwind_db(dir: &Path) -> PathBuf {
-    let db = dir.join("northwind.db");
-    let seed = sample("workspace.toml");
-    vaultferry(&[
-        "workspace",
-        "init",
-        "--db",
-        db.to_str().unwrap(),
-        "--seed",
-        seed.to_str().unwrap(),
-    ])
-    .success();
-    db
-}
-
-struct Source {
-    export: &'static str,
-    sharing: &'static str,
-}
-
-const LASTPASS: Source = Source {
-    export: "lastpass/company.csv",
-    sharing: "lastpass/sharing-getdetailedsfdata.json",
-};
-
-const ONEPASSWORD: Source = Source {
-    export: "onepassword/company.1pux",
-    sharing: "onepassword/permissions.json",
-};
 
 fn plan(source: &Source, db: &Path, extra: &[&str]) -> Run {
     let export = sample(source.export);
@@ -239,8 +210,8 @@ fn check_summary(run: &Run) {
         "grants: ",
         "teams: ",
         "guest invitations: ",
-        "Acme Partners: ravi@acme-partners.example",
-        "jules@studio-jules.example",
+        "  Acme Partners:\n    ravi@acme-partners.example — collaborator on Vendors",
+        "jules@studio-jules.example — collaborator on ",
         "ravi@acme-partners.example on Vendors: admin",
         "mark@northwind.example (left the company)",
         "reconciliation: ",

@@ -2,9 +2,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{sample, vaultferry, vaultferry_in};
+use common::{northwind_db, sample, vaultferry, vaultferry_in};
 
 fn sample_seed() -> String {
     std::fs::read_to_string(sample("workspace.toml")).unwrap()
@@ -18,25 +16,10 @@ fn line_of(text: &str, needle: &str) -> usize {
     text[..at].matches('\n').count() + 1
 }
 
-fn init_sample(dir: &Path) -> PathBuf {
-    let db = dir.join("northwind.db");
-    let seed = sample("workspace.toml");
-    vaultferry(&[
-        "workspace",
-        "init",
-        "--db",
-        db.to_str().unwrap(),
-        "--seed",
-        seed.to_str().unwrap(),
-    ])
-    .success();
-    db
-}
-
 #[test]
 fn init_then_show_lists_the_sample_company() {
     let dir = tempfile::tempdir().unwrap();
-    let db = init_sample(dir.path());
+    let db = northwind_db(dir.path());
     let run = vaultferry(&["workspace", "show", "--db", db.to_str().unwrap()]).success();
     let out = &run.stdout;
     assert!(out.contains("workspace Northwind Robotics (ws-northwind)"), "{out}");
@@ -66,7 +49,7 @@ fn init_then_show_lists_the_sample_company() {
 #[test]
 fn show_json_parses_back_to_the_seed() {
     let dir = tempfile::tempdir().unwrap();
-    let db = init_sample(dir.path());
+    let db = northwind_db(dir.path());
     let json = vaultferry(&["workspace", "show", "--db", db.to_str().unwrap(), "--json"])
         .success()
         .json();
@@ -296,7 +279,7 @@ fn a_company_address_cannot_be_a_guest() {
 #[test]
 fn reinit_is_refused_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
-    let db = init_sample(dir.path());
+    let db = northwind_db(dir.path());
     let seed = sample("workspace.toml");
     let args = [
         "workspace",
@@ -402,7 +385,7 @@ fn show_draws_the_collection_tree_with_counts_and_grants() {
     use vaultferry::Secret;
 
     let dir = tempfile::tempdir().unwrap();
-    let db = init_sample(dir.path());
+    let db = northwind_db(dir.path());
     let ws = open_sqlite(&db).unwrap();
     let snap = ws.snapshot().unwrap();
     let key = |k: &str| Some(ImportKey(k.into()));

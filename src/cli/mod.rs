@@ -3,6 +3,7 @@
 
 mod generate;
 mod inspect;
+mod migrate;
 mod output;
 mod plan;
 mod source_args;
@@ -20,7 +21,8 @@ use crate::Error;
 const EXIT_CODES: &str = "\
 Exit status:
   0  success
-  1  the dry run found something a flag asked to fail on
+  1  the dry run found something a flag asked to fail on (plan --fail-on-changes:
+     the import would write something, or the export has error findings)
   2  unusable input or setup (the message names the file, line and field)
 
 A closed pipe (`vaultferry inspect … | head`) ends quietly with 0.";
@@ -42,6 +44,9 @@ enum Command {
     Workspace(workspace::WorkspaceArgs),
     /// Show what an import would create in the workspace, writing nothing.
     Plan(plan::PlanArgs),
+    /// Apply an export to the workspace: show the summary, ask, write
+    /// (resumable), and end with the report and the run id.
+    Migrate(migrate::MigrateArgs),
     /// Write a deterministic synthetic export and its sharing file (benchmarks).
     Generate(generate::GenerateArgs),
 }
@@ -65,6 +70,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Inspect(args) => inspect::run(&args, &mut out),
         Command::Workspace(args) => workspace::run(&args, &mut out),
         Command::Plan(args) => plan::run(&args, &mut out),
+        Command::Migrate(args) => migrate::run(&args, &mut out),
         Command::Generate(args) => generate::run(&args, &mut out),
     }
 }

@@ -1,17 +1,19 @@
 //! `vaultferry plan`: what an import would create, without writing anything.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::{Output, SourceArgs};
+use crate::diff::{self, Action, Changeset, ObjectKind};
 use crate::mapper::{self, Plan, PlannedCollection, PlannedGrantee};
 use crate::model::{Severity, SourceKind};
 use crate::policy::Policy;
+use crate::report::{self, Report};
 use crate::sources;
-use crate::workspace::ImportKey;
+use crate::workspace::{ImportKey, Snapshot, Workspace};
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -32,35 +34,171 @@ pub struct PlanArgs {
     /// Print the whole plan as JSON, secrets redacted (keys in formats/plan.md).
     #[arg(long)]
     pub json: bool,
+    /// Also write the dry-run report to FILE; the format follows the
+    /// extension: .json (formats/report.md), .md, .html (one page to open or
+    /// mail) or .csv (the unmatched users). Repeatable. No secret values.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// Exit with status 1 when the import would write anything (create,
+    /// update) or the export has error findings; for CI and cron checks.
+    #[arg(long)]
+    pub fail_on_changes: bool,
 }
 
 pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
+    let reports = report_formats(&args.report)?;
+    let prepared = prepare(
+        &args.source,
+        args.policy.as_deref(),
+        &args.db,
+        args.importer.as_deref(),
+        false,
+    )?;
+    let plan = &prepared.changeset.plan;
+    if args.json {
+        out.json(plan, false)?;
+    } else {
+        summary(plan, out)?;
+        changes(&prepared.changeset, out)?;
+    }
+    out.flush()?;
+    write_reports(&Report::plan(&prepared.changeset), &reports)?;
+    let blocking = plan.findings_by_severity(Severity::Error) > 0;
+    if args.fail_on_changes && (prepared.changeset.has_changes() || blocking) {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workspace, its snapshot and the changeset of an export against it:
+/// what `plan` shows and `migrate` applies.
+pub struct Prepared {
+    pub workspace: Box<dyn Workspace>,
+    pub snapshot: Snapshot,
+    pub changeset: Changeset,
+}
+
+pub fn prepare(
+    source: &SourceArgs,
+    policy: Option<&Path>,
+    db: &Path,
+    importer: Option<&str>,
+    overwrite: bool,
+) -> Result<Prepared, Error> {
     // Configuration first: a bad policy or a refused importer stops the run
     // before the export is read.
-    let policy = match &args.policy {
+    let policy = match policy {
         Some(path) => Policy::load(path)?,
         None => Policy::default(),
     };
-    let workspace = crate::workspace::open_sqlite(&args.db)?;
+    let workspace = crate::workspace::open_sqlite(db)?;
     let snapshot = workspace.snapshot()?;
-    let importer = mapper::resolve_importer(&snapshot, args.importer.as_deref())
+    let importer = mapper::resolve_importer(&snapshot, importer)
         .map_err(|e| Error::Usage(e.0))?
         .email
         .clone();
-    let mut options = args.source.options();
+    let mut options = source.options();
     options.decode_html_entities |= policy.decode_html_entities;
-    let mut vault = sources::read_export(&args.source.export, &options)?;
-    if let Some(sharing) = &args.source.sharing {
+    let mut vault = sources::read_export(&source.export, &options)?;
+    if let Some(sharing) = &source.sharing {
         sources::read_sharing(&mut vault, sharing, &options)?;
     }
     let plan = mapper::map(&vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-    if args.json {
-        out.json(&plan, false)?;
-    } else {
-        summary(&plan, out)?;
+    let changeset = diff::diff(&plan, &snapshot, overwrite);
+    Ok(Prepared {
+        workspace,
+        snapshot,
+        changeset,
+    })
+}
+
+/// Checks every `--report FILE` has a known extension before any work.
+pub fn report_formats(files: &[PathBuf]) -> Result<Vec<(PathBuf, report::Format)>, Error> {
+    files
+        .iter()
+        .map(|f| {
+            report::Format::from_path(f).map(|fmt| (f.clone(), fmt)).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--report {}: unknown report format; expected a file ending in {}",
+                    f.display(),
+                    report::Format::EXTENSIONS
+                ))
+            })
+        })
+        .collect()
+}
+
+pub fn write_reports(r: &Report, files: &[(PathBuf, report::Format)]) -> Result<(), Error> {
+    for (path, format) in files {
+        let io_err = |source: std::io::Error| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = std::fs::File::create(path).map_err(io_err)?;
+        let mut w = std::io::BufWriter::new(file);
+        report::write(r, *format, &mut w).map_err(io_err)?;
+        std::io::Write::flush(&mut w).map_err(io_err)?;
     }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// What the import would do to the workspace, per kind and action, with
+/// the changeset's reconciliation, conflicts and items gone from the source.
+pub fn changes(cs: &Changeset, out: &mut Output) -> Result<(), Error> {
+    out.line("changes against the workspace:")?;
+    for kind in [
+        ObjectKind::Team,
+        ObjectKind::Invitation,
+        ObjectKind::Collection,
+        ObjectKind::Account,
+        ObjectKind::Secret,
+        ObjectKind::Grant,
+    ] {
+        let parts: Vec<String> = [
+            Action::Create,
+            Action::Update,
+            Action::Unchanged,
+            Action::Conflict,
+            Action::Skip,
+        ]
+        .into_iter()
+        .filter_map(|a| {
+            let n = cs.count(kind, a);
+            (n > 0).then(|| format!("{n} {}", a.name()))
+        })
+        .collect();
+        if !parts.is_empty() {
+            out.line(format!("  {}: {}", kind.plural(), parts.join(", ")))?;
+        }
+    }
+    for c in cs
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Update | Action::Conflict))
+    {
+        out.line(format!(
+            "  {} {} '{}': {}",
+            c.action.name(),
+            c.kind.name(),
+            c.label,
+            c.changes.join(", ")
+        ))?;
+    }
+    for g in &cs.gone {
+        out.line(format!(
+            "  gone from the source (kept): {} '{}' (#{})",
+            g.kind.name(),
+            g.label,
+            g.id
+        ))?;
+    }
+    out.line(format!(
+        "  to write: {} objects{}",
+        cs.to_write(),
+        if cs.overwrite { " (conflicts overwritten)" } else { "" }
+    ))?;
+    out.line(format!("  entries: {}", cs.reconcile().describe()))?;
+    Ok(())
 }
 
 fn format_name(kind: SourceKind) -> &'static str {
@@ -426,8 +564,8 @@ mod tests {
         );
         pos("Plan: company.csv (LastPass CSV) → Northwind Robotics, as sam@northwind.example");
         pos("teams: Ops (new: lee@northwind.example)");
-        pos("  Acme Partners: ravi@acme-partners.example");
-        pos("  (no partner): jules@studio-jules.example");
+        pos("  Acme Partners:\n    ravi@acme-partners.example — collaborator on Vendors");
+        pos("  (no partner):\n    jules@studio-jules.example — no grant");
         assert!(pos("(no partner)") > pos("Acme Partners:"));
         pos("ravi@acme-partners.example on Vendors: admin (owner) → collaborator");
         pos("mark@northwind.example (left the company): Engineering (edit), 2 items");

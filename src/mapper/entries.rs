@@ -38,12 +38,38 @@ pub fn account(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> 
         password: entry.password.clone(),
         totp: entry.totp.clone(),
         notes: entry.notes.clone(),
-        fields: entry.fields.clone(),
+        fields: entry.fields.iter().cloned().chain(password_history(entry)).collect(),
         tags: entry.tags.clone(),
         attachments: entry.attachments.clone(),
         source_line: entry.line,
         duplicate_of: None,
     }
+}
+
+/// The group former passwords are filed under.
+pub const PASSWORD_HISTORY: &str = "Password history";
+
+/// 1Password keeps former passwords (`passwordHistory`); the workspace has
+/// no history slot, and dropping them would lose data a user may need (an
+/// old password for a restored backup). Each becomes a concealed field,
+/// "Password (until YYYY-MM-DD)" when the change date is known, numbered
+/// otherwise, in the group "Password history".
+pub fn password_history(entry: &Entry) -> Vec<Field> {
+    entry
+        .password_history
+        .iter()
+        .filter(|h| !h.value.is_empty())
+        .enumerate()
+        .map(|(i, h)| Field {
+            label: match h.changed {
+                Some(t) => format!("Password (until {})", t.to_date()),
+                None => format!("Password {}", i + 1),
+            },
+            value: FieldValue::Concealed(h.value.clone()),
+            kind: FieldKind::Concealed,
+            group: Some(PASSWORD_HISTORY.to_owned()),
+        })
+        .collect()
 }
 
 /// Secrets have no username, password, URL or TOTP slot; a database or
@@ -80,6 +106,7 @@ pub fn secret(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> P
         });
     }
     fields.extend(entry.fields.iter().cloned());
+    fields.extend(password_history(entry));
     PlannedSecret {
         key,
         source_id: entry.source_id.clone(),
@@ -233,6 +260,39 @@ pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn former_passwords_become_concealed_fields_in_their_own_group() {
+        use crate::model::{PasswordChange, Timestamp};
+        use crate::secret::Secret;
+        let mut e = Entry::new(EntryKind::Login, "Jira");
+        e.password_history = vec![
+            PasswordChange {
+                value: Secret::text("Old-Pw-1!"),
+                changed: Timestamp::from_civil(2024, 3, 1, 12, 0, 0),
+            },
+            PasswordChange {
+                value: Secret::text("Old-Pw-0!"),
+                changed: None,
+            },
+        ];
+        let a = account(&e, ImportKey("k".into()), None);
+        let labels: Vec<(&str, Option<&str>, bool)> = a
+            .fields
+            .iter()
+            .map(|f| (f.label.as_str(), f.group.as_deref(), f.is_concealed()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("Password (until 2024-03-01)", Some(PASSWORD_HISTORY), true),
+                ("Password 2", Some(PASSWORD_HISTORY), true)
+            ]
+        );
+        assert_eq!(a.fields[0].value.expose(), "Old-Pw-1!");
+        let s = secret(&e, ImportKey("s".into()), None);
+        assert!(s.fields.iter().any(|f| f.value.expose() == "Old-Pw-0!"));
+    }
 
     #[test]
     fn login_domains_drop_scheme_www_port_and_credentials() {

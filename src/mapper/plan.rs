@@ -168,7 +168,10 @@ impl PlannedGrantee {
             PlannedGrantee::Team { name } => format!("team:{}", name.to_lowercase()),
             PlannedGrantee::Partner { name } => format!("partner:{}", name.to_lowercase()),
             PlannedGrantee::Partnership { name } => format!("partnership:{}", name.to_lowercase()),
-            PlannedGrantee::Guest { email } => format!("guest:{}", email.to_lowercase()),
+            // Once invited, the guest is a workspace member and the next
+            // run plans a `Member` grant: the key must not change with it,
+            // or a resumed or repeated run would grant twice.
+            PlannedGrantee::Guest { email } => format!("member:{}", email.to_lowercase()),
         }
     }
 

@@ -721,7 +721,7 @@ fn import_keys_do_not_depend_on_order() {
     let b = plan(&v);
     assert_eq!(keys(&a), keys(&b));
     assert_eq!(a.grants, b.grants, "grants are sorted by key");
-    assert!(keys(&a).contains(&"grant:collection:lastpass:Vendors->guest:jules@studio-jules.example".to_owned()));
+    assert!(keys(&a).contains(&"grant:collection:lastpass:Vendors->member:jules@studio-jules.example".to_owned()));
 }
 
 #[test]

@@ -78,7 +78,7 @@ pub fn header_fields(text: &str) -> Vec<String> {
 fn unknown(file: &str, head: &[u8]) -> SourceError {
     let what = if head.is_empty() {
         "the file is empty".to_owned()
-    } else if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+    } else if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || utf16_without_bom(head) {
         "the file is UTF-16; save it as UTF-8".to_owned()
     } else {
         "the content matches no known export".to_owned()
@@ -88,4 +88,21 @@ fn unknown(file: &str, head: &[u8]) -> SourceError {
         Position::file(file).line(1),
         format!("{what}; expected a LastPass CSV (header with url, extra, grouping), a 1Password 1PUX (zip), 1PIF or CSV export (use --from to force a format)"),
     )
+}
+
+/// UTF-16 text with no byte-order mark (some Windows tools write UTF-16BE or
+/// LE without one): ASCII text then has a NUL in every other byte.
+fn utf16_without_bom(head: &[u8]) -> bool {
+    let pairs: Vec<&[u8]> = head.chunks_exact(2).take(64).collect();
+    if pairs.len() < 4 {
+        return false;
+    }
+    let all = |nul_first: bool| {
+        pairs.iter().all(|p| match p {
+            [a, b] if nul_first => *a == 0 && *b != 0,
+            [a, b] => *a != 0 && *b == 0,
+            _ => false,
+        })
+    };
+    all(true) || all(false)
 }

@@ -37,7 +37,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_entries: 200_000,
-            max_unpacked_bytes: 4 << 30,
+            max_unpacked_bytes: 1 << 30,
         }
     }
 }
@@ -83,9 +83,38 @@ pub fn read_export(path: &Path, options: &ParseOptions) -> Result<Vault, SourceE
 pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> Result<(), SourceError> {
     let display = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| SourceError::io(&display, e))?;
+    if let Some(found) = other_vendors_sharing(vault.source, &bytes) {
+        let (export, expected) = match vault.source {
+            SourceKind::LastpassCsv => (
+                "a LastPass export",
+                "a LastPass shared-folder file (formats/lastpass-sharing.md)",
+            ),
+            _ => (
+                "a 1Password export",
+                "a 1Password vault-permissions bundle (formats/onepassword-sharing.md)",
+            ),
+        };
+        return Err(SourceError::malformed(
+            Position::file(&display),
+            format!("this is {found}, but {} is {export}; expected {expected}", vault.file),
+        ));
+    }
     match vault.source {
         SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options),
         _ => onepassword::read_sharing(vault, &bytes, &display, options),
+    }
+}
+
+/// `--sharing` given the other vendor's file (both are JSON, and each
+/// reader would otherwise read the other's document as an odd but valid one
+/// of its own: every LastPass folder id became an unknown 1Password vault).
+/// Decided by the one key each format always has.
+fn other_vendors_sharing(source: SourceKind, bytes: &[u8]) -> Option<&'static str> {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    match source {
+        SourceKind::LastpassCsv => (has(b"\"permissions\"") && !has(b"sharedfoldername"))
+            .then_some("a 1Password vault-permissions bundle (users with \"permissions\")"),
+        _ => has(b"sharedfoldername").then_some("a LastPass shared-folder file (it names a \"sharedfoldername\")"),
     }
 }
 

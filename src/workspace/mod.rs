@@ -10,6 +10,7 @@ pub mod seed;
 pub mod sqlite;
 mod types;
 
+use serde::Serialize;
 pub use types::*;
 
 /// Opens the embedded SQLite workspace at `path` (created by `workspace init`).
@@ -75,6 +76,140 @@ pub trait Workspace: Send + Sync {
     fn create_guest_invitation(&self, invitation: &NewGuestInvitation) -> Result<i64, WorkspaceError> {
         let _ = invitation;
         Err(unsupported("invite guests"))
+    }
+
+    // The batch API `apply` uses: a run is opened, its objects are written
+    // in batches (each batch one transaction holding the objects, their
+    // import keys and one journal row each), and the run is closed. A crash
+    // loses at most the batch in flight, and the next run's diff finds the
+    // committed objects unchanged.
+
+    /// Opens an import run. Runs an earlier process left `running` (it
+    /// crashed or was killed) are marked `interrupted` and returned.
+    fn begin_run(&self, run: &NewRun) -> Result<Vec<String>, WorkspaceError> {
+        let _ = run;
+        Err(unsupported("record import runs"))
+    }
+
+    /// Writes `writes` in ONE transaction, each insert-or-update keyed by
+    /// its import key, with one `run_journal` row per object. Returns, per
+    /// write, the id of the object it keys (for an invitation: the guest's
+    /// member id). On error nothing of the batch is kept.
+    fn apply_batch(&self, run: &str, writes: &[Write]) -> Result<Vec<i64>, WorkspaceError> {
+        let _ = (run, writes);
+        Err(unsupported("apply batches"))
+    }
+
+    /// Closes a run with its final state and a summary (JSON counts).
+    fn finish_run(&self, run: &str, state: RunState, summary: &str) -> Result<(), WorkspaceError> {
+        let _ = (run, state, summary);
+        Err(unsupported("record import runs"))
+    }
+
+    /// The import runs, newest first.
+    fn runs(&self) -> Result<Vec<RunInfo>, WorkspaceError> {
+        Err(unsupported("list import runs"))
+    }
+}
+
+/// An import run to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRun {
+    pub id: String,
+    pub source_file: String,
+    pub actor: String,
+}
+
+/// How an import run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    Completed,
+    Failed,
+    Aborted,
+    /// Left `running` by a process that died; found by the next run.
+    Interrupted,
+}
+
+impl RunState {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Completed => "completed",
+            RunState::Failed => "failed",
+            RunState::Aborted => "aborted",
+            RunState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<RunState> {
+        [
+            RunState::Running,
+            RunState::Completed,
+            RunState::Failed,
+            RunState::Aborted,
+            RunState::Interrupted,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// One recorded import run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunInfo {
+    pub id: String,
+    pub started: String,
+    pub finished: Option<String>,
+    pub source_file: String,
+    pub actor: Option<String>,
+    pub state: RunState,
+    /// Journal rows (objects written).
+    pub writes: usize,
+}
+
+/// One object write of a batch. Every variant carries its import key; ids
+/// it refers to were returned by earlier batches or read from the snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// A team for a sharing group (found by key, else by name, else
+    /// created) and the members to add to it.
+    Team {
+        key: ImportKey,
+        name: String,
+        members: Vec<i64>,
+    },
+    Invitation(NewGuestInvitation),
+    /// Created, or renamed/moved when it exists under the key.
+    Collection {
+        key: ImportKey,
+        name: String,
+        parent: Option<i64>,
+    },
+    /// Inserted or replaced whole under `import.import_key`, with
+    /// `imported_hash` set from `import.imported_hash`.
+    Account(Account),
+    Secret(SecretItem),
+    /// Created, or its role set when a grant exists under the key or for
+    /// the same target and grantee.
+    Grant(Grant),
+    /// Test hook: fails the batch at this point, as a crash mid-batch
+    /// would, so everything before it in the batch rolls back.
+    #[doc(hidden)]
+    Interrupt,
+}
+
+impl Write {
+    pub fn key(&self) -> Option<&ImportKey> {
+        match self {
+            Write::Team { key, .. } | Write::Collection { key, .. } => Some(key),
+            Write::Invitation(i) => Some(&i.import_key),
+            Write::Account(a) => a.import.import_key.as_ref(),
+            Write::Secret(s) => s.import.import_key.as_ref(),
+            Write::Grant(g) => g.import_key.as_ref(),
+            Write::Interrupt => None,
+        }
     }
 }
 

@@ -111,3 +111,36 @@ pub fn secrets_in_revealed(json: &serde_json::Value) -> Vec<String> {
     out.retain(|s| s.trim().len() >= 4 && s != "[redacted]");
     out
 }
+
+/// A sample export and its sharing file, under `samples/`.
+pub struct Source {
+    pub export: &'static str,
+    pub sharing: &'static str,
+}
+
+pub const LASTPASS: Source = Source {
+    export: "lastpass/company.csv",
+    sharing: "lastpass/sharing-getdetailedsfdata.json",
+};
+
+pub const ONEPASSWORD: Source = Source {
+    export: "onepassword/company.1pux",
+    sharing: "onepassword/permissions.json",
+};
+
+/// A fresh workspace database in `dir`, seeded with the sample company
+/// through the real `workspace init`.
+pub fn northwind_db(dir: &Path) -> PathBuf {
+    let db = dir.join("northwind.db");
+    let seed = sample("workspace.toml");
+    vaultferry(&[
+        "workspace",
+        "init",
+        "--db",
+        db.to_str().unwrap(),
+        "--seed",
+        seed.to_str().unwrap(),
+    ])
+    .success();
+    db
+}

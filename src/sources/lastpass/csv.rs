@@ -53,6 +53,9 @@ struct Columns {
     attachpresent: Option<usize>,
     /// Columns vaultferry does not know: kept as fields, never dropped.
     other: Vec<(usize, String)>,
+    /// Known columns the header names twice (a hand-merged export): the
+    /// first is read, the others are kept as fields and reported.
+    repeated: Vec<String>,
 }
 
 const REQUIRED: [&str; 6] = ["url", "username", "password", "extra", "name", "grouping"];
@@ -91,10 +94,14 @@ impl Columns {
             "attachpresent",
         ];
         let mut other = Vec::new();
+        let mut repeated = Vec::new();
         for (i, n) in names.iter().enumerate() {
             // The first column of a name wins; a repeated one is kept as a field.
             if !known.contains(&n.as_str()) || find(n) != Some(i) {
                 other.push((i, header.get(i).cloned().unwrap_or_default().trim().to_owned()));
+                if known.contains(&n.as_str()) && !repeated.contains(n) {
+                    repeated.push(n.clone());
+                }
             }
         }
         let req = |n: &str| find(n).unwrap_or(0);
@@ -114,6 +121,7 @@ impl Columns {
             last_touch: find("last_touch"),
             attachpresent: find("attachpresent"),
             other,
+            repeated,
         })
     }
 
@@ -352,6 +360,16 @@ pub(crate) fn read<R: Read + Send>(reader: R, file: &str, options: &ParseOptions
             deferred_notes: Vec::new(),
             folder_at: HashMap::new(),
         };
+        for name in std::mem::take(&mut builder.columns.repeated) {
+            let finding = Finding::warning(
+                "lastpass.duplicate-column",
+                format!(
+                    "the header names column '{name}' more than once; the first is read, later ones are kept as fields of each entry; expected each column once"
+                ),
+            )
+            .at(at(file, 1).field(name));
+            recover_or_fail(&mut builder.vault, finding, options)?;
+        }
         while let Some(rec) = records.next()? {
             if rec.fields.len() == builder.columns.width {
                 builder.row(rec)?;
@@ -544,14 +562,15 @@ impl Builder<'_> {
             ..
         } = rec;
         if bad_utf8 {
-            self.vault.findings.push(
-                Finding::warning(
-                    "lastpass.invalid-utf8",
-                    format!("line {line}: bytes that are not UTF-8 were replaced with U+FFFD"),
-                )
-                .at(at(&self.file, line))
-                .help("export again from LastPass; its exports are UTF-8"),
-            );
+            // A recovery like any other: `--strict` must stop here too, as a
+            // U+FFFD may now stand in a password.
+            let finding = Finding::warning(
+                "lastpass.invalid-utf8",
+                format!("line {line}: bytes that are not UTF-8 were replaced with U+FFFD"),
+            )
+            .at(at(&self.file, line))
+            .help("export again from LastPass; its exports are UTF-8");
+            recover_or_fail(&mut self.vault, finding, self.options)?;
         }
         let c = &self.columns;
         let mut url = Self::take(&mut fields, Some(c.url));

@@ -16,7 +16,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::model::{Access, Finding, Position, Principal, Share, ShareStatus, Vault};
-use crate::sources::{at, ParseOptions, SourceError};
+use crate::sources::{at, recover_or_fail, ParseOptions, SourceError};
 
 /// One member of one shared folder, as the file states it.
 struct Member {
@@ -39,7 +39,7 @@ struct SharedFolder {
 }
 
 /// Reads a LastPass sharing file and adds its shares to `vault`.
-pub(crate) fn read(vault: &mut Vault, bytes: &[u8], file: &str, _options: &ParseOptions) -> Result<(), SourceError> {
+pub(crate) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseOptions) -> Result<(), SourceError> {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     let (folders, whole_account) = if text.starts_with('<') {
@@ -68,8 +68,7 @@ pub(crate) fn read(vault: &mut Vault, bytes: &[u8], file: &str, _options: &Parse
     } else {
         return Err(not_sharing(file));
     };
-    attach(vault, folders, whole_account, file);
-    Ok(())
+    attach(vault, folders, whole_account, file, options)
 }
 
 fn not_sharing(file: &str) -> SourceError {
@@ -142,7 +141,15 @@ fn same_folder(sharing_name: &str, folder: &str) -> bool {
     n.trim().to_lowercase() == folder.trim().to_lowercase()
 }
 
-fn attach(vault: &mut Vault, folders: Vec<SharedFolder>, whole_account: bool, file: &str) {
+/// Sharing data for a folder the export lacks is dropped, like the
+/// 1Password bundle's unknown vaults, so `--strict` stops there too.
+fn attach(
+    vault: &mut Vault,
+    folders: Vec<SharedFolder>,
+    whole_account: bool,
+    file: &str,
+    options: &ParseOptions,
+) -> Result<(), SourceError> {
     let mut matched: Vec<Vec<String>> = Vec::new();
     for sf in folders {
         let path = vault
@@ -152,7 +159,8 @@ fn attach(vault: &mut Vault, folders: Vec<SharedFolder>, whole_account: bool, fi
             .find(|f| f.path.first().is_some_and(|p| same_folder(&sf.name, p)))
             .map(|f| f.path.clone());
         let Some(path) = path else {
-            vault.findings.push(
+            recover_or_fail(
+                vault,
                 Finding::warning(
                     "lastpass.sharing-unknown-folder",
                     format!(
@@ -165,7 +173,8 @@ fn attach(vault: &mut Vault, folders: Vec<SharedFolder>, whole_account: bool, fi
                 )
                 .at(sf.position.clone())
                 .help("export the folder's items too, or ignore this if the folder is gone"),
-            );
+                options,
+            )?;
             continue;
         };
         matched.push(path.clone());
@@ -236,6 +245,7 @@ fn attach(vault: &mut Vault, folders: Vec<SharedFolder>, whole_account: bool, fi
             );
         }
     }
+    Ok(())
 }
 
 // ---- JSON -----------------------------------------------------------------

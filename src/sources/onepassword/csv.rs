@@ -200,6 +200,58 @@ fn role_for(raw: &str, index: usize, layout: Layout) -> Role {
     }
 }
 
+/// A header naming a one-value column twice (a hand-merged export): each
+/// row would otherwise keep only the last cell, and a first password would
+/// vanish. The first column keeps its role; the others become fields
+/// (concealed for a password) and the header gets a warning.
+fn repeated_columns(
+    roles: &mut [Role],
+    header: &[String],
+    file: &str,
+    vault: &mut Vault,
+    options: &ParseOptions,
+) -> Result<(), SourceError> {
+    let single = |r: &Role| {
+        !matches!(
+            r,
+            Role::Url | Role::Urls | Role::Otp | Role::Tags | Role::Ignore | Role::Field { .. }
+        )
+    };
+    for i in 0..roles.len() {
+        let Some(role) = roles.get(i).cloned() else { continue };
+        if !single(&role) || !roles.iter().take(i).any(|r| *r == role) {
+            continue;
+        }
+        let name = header
+            .get(i)
+            .map_or("", |h| h.trim())
+            .replace(['\u{200b}', '\u{feff}'], "");
+        let concealed = role == Role::Password || names_a_secret(&name.to_lowercase());
+        if let Some(slot) = roles.get_mut(i) {
+            *slot = Role::Field {
+                label: name.clone(),
+                group: None,
+                kind: if concealed {
+                    FieldKind::Concealed
+                } else {
+                    FieldKind::Text
+                },
+                concealed,
+                totp: false,
+            };
+        }
+        let finding = Finding::warning(
+            "onepassword.csv-duplicate-column",
+            format!(
+                "the header names column '{name}' more than once; the first is read, later ones are kept as fields of each entry; expected each column once"
+            ),
+        )
+        .at(at(file, 1).field(name));
+        record(vault, finding, options)?;
+    }
+    Ok(())
+}
+
 fn truthy(s: &str) -> bool {
     matches!(
         s.trim().to_lowercase().as_str(),
@@ -212,8 +264,9 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(QuoteTracker::new(reader));
     let mut record_buf = ::csv::StringRecord::new();
+    let mut last_line = 1;
     let header: Vec<String> = match rdr.read_record(&mut record_buf) {
         Ok(true) => record_buf.iter().map(str::to_owned).collect(),
         Ok(false) => {
@@ -234,11 +287,12 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
             "the header matches no 1Password CSV layout; expected 1Password 8 (Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes), 7 for Mac (label(id) columns and Type), 7 for Windows (UUID,TITLE,USERNAME,…), 6 (Type, Title, Password, Username…) or 4 (title,notes,username,password,url)",
         ));
     };
-    let roles: Vec<Role> = header
+    let mut roles: Vec<Role> = header
         .iter()
         .enumerate()
         .map(|(i, h)| role_for(h.trim_start_matches('\u{feff}'), i, layout))
         .collect();
+    repeated_columns(&mut roles, &header, file, &mut vault, options)?;
     let table = categories::table();
 
     loop {
@@ -252,6 +306,7 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
             }
         }
         let line = record_buf.position().map_or(0, |p| p.line());
+        last_line = line;
         if record_buf.iter().all(|c| c.trim().is_empty()) {
             vault.skipped_records += 1;
             record(
@@ -396,6 +451,17 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         }
         vault.entries.push(entry);
     }
+    if rdr.get_ref().ends_inside_quotes() {
+        record(
+            &mut vault,
+            Finding::warning(
+                "onepassword.csv-truncated",
+                "the file ends inside a quoted value, without a closing quote or a final newline; the last value of this row is probably cut short (is the file truncated?)",
+            )
+            .at(at(file, last_line)),
+            options,
+        )?;
+    }
     if vault.entries.is_empty() && vault.skipped_records == 0 {
         vault.findings.push(
             Finding::info(
@@ -406,6 +472,45 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         );
     }
     Ok(vault)
+}
+
+/// Watches the bytes the csv reader consumes, because the `csv` crate ends
+/// a quoted value silently at end of file: a download cut inside the last
+/// `Notes` would otherwise be read as a whole, shorter note. Quotes toggle
+/// (a doubled `""` toggles twice); only an odd count with no final newline
+/// is taken as a cut, so a stray quote inside an unquoted cell of a whole
+/// file raises nothing.
+struct QuoteTracker<R> {
+    inner: R,
+    in_quotes: bool,
+    last: Option<u8>,
+}
+
+impl<R: Read> QuoteTracker<R> {
+    fn new(inner: R) -> Self {
+        QuoteTracker {
+            inner,
+            in_quotes: false,
+            last: None,
+        }
+    }
+
+    fn ends_inside_quotes(&self) -> bool {
+        self.in_quotes && !matches!(self.last, Some(b'\n' | b'\r') | None)
+    }
+}
+
+impl<R: Read> Read for QuoteTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = buf.get(..n).unwrap_or_default();
+        let quotes = read.iter().filter(|b| **b == b'"').count();
+        self.in_quotes ^= quotes % 2 == 1;
+        if let Some(b) = read.last() {
+            self.last = Some(*b);
+        }
+        Ok(n)
+    }
 }
 
 /// A csv error with its line; the `csv` crate's messages name positions and

@@ -85,11 +85,20 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Va
         (path.to_path_buf(), None)
     };
     let bytes = Zeroizing::new(fs::read(&data_path).map_err(|e| SourceError::io(file, e))?);
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return Err(SourceError::malformed(
-            at(file, 1),
-            "the file is not UTF-8; expected a 1PIF export (UTF-8 JSON records separated by ***…*** lines)",
-        ));
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            // Name the line of the first bad byte: a hand-edited record,
+            // re-saved as Latin-1, is usually one line among thousands.
+            let line = bytes
+                .get(..e.valid_up_to())
+                .map_or(0, |ok| ok.iter().filter(|b| **b == b'\n').count())
+                + 1;
+            return Err(SourceError::malformed(
+                at(file, line as u64),
+                "the file is not UTF-8; expected a 1PIF export (UTF-8 JSON records separated by ***…*** lines)",
+            ));
+        }
     };
     let mut vault = parse(text, file, options)?;
     if let Some(dir) = attachments_dir.filter(|d| d.is_dir()) {

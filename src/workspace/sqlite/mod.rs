@@ -16,7 +16,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 use super::seed::Seed;
 use super::{
-    Account, Collection, Grant, ImportKey, NewGuestInvitation, SecretItem, Snapshot, Workspace, WorkspaceError,
+    Account, Collection, Grant, ImportKey, NewGuestInvitation, NewRun, RunInfo, RunState, SecretItem, Snapshot,
+    Workspace, WorkspaceError, Write,
 };
 
 pub use schema::latest as schema_version;
@@ -123,7 +124,9 @@ impl SqliteWorkspace {
                 "cannot switch to write-ahead logging (journal mode is {mode})"
             )));
         }
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        // Foreign keys off while migrating (the bundled SQLite turns them on
+        // by default): a step that rebuilds a table must not cascade.
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")
             .map_err(|e| store(&e))?;
         schema::migrate(&mut conn).map_err(|e| match e {
             schema::SchemaError::Newer { found, known } => store(&format!(
@@ -136,6 +139,9 @@ impl SqliteWorkspace {
             )),
             schema::SchemaError::Sql(e) => store(&format!("cannot set up the schema: {e}")),
         })?;
+        // After the migrations: a step that rebuilds a table (V2) must not
+        // cascade deletes into the tables that reference it.
+        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|e| store(&e))?;
         Ok(SqliteWorkspace {
             path: display,
             conn: Mutex::new(conn),
@@ -281,6 +287,30 @@ impl Workspace for SqliteWorkspace {
 
     fn create_guest_invitation(&self, invitation: &NewGuestInvitation) -> Result<i64, WorkspaceError> {
         self.write(|tx| write::create_guest_invitation(tx, invitation))
+    }
+
+    fn begin_run(&self, run: &NewRun) -> Result<Vec<String>, WorkspaceError> {
+        self.write(|tx| write::begin_run(tx, run))
+    }
+
+    fn apply_batch(&self, run: &str, writes: &[Write]) -> Result<Vec<i64>, WorkspaceError> {
+        for w in writes {
+            if !matches!(w, Write::Interrupt) && w.key().is_none() {
+                return Err(WorkspaceError::Rule(
+                    "a write has no import key: everything the importer creates needs one".into(),
+                ));
+            }
+        }
+        self.write(|tx| write::apply_batch(tx, run, writes))
+    }
+
+    fn finish_run(&self, run: &str, state: RunState, summary: &str) -> Result<(), WorkspaceError> {
+        self.write(|tx| write::finish_run(tx, run, state, summary))
+    }
+
+    fn runs(&self) -> Result<Vec<RunInfo>, WorkspaceError> {
+        let conn = self.lock();
+        write::runs(&conn).map_err(|e| self.sql_error(e))
     }
 }
 

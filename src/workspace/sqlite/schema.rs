@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -230,6 +230,28 @@ CREATE TABLE run_journal (
     time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     UNIQUE (run_id, import_key, action)
 );
+"#;
+
+/// V2: runs a crash left `running` are marked `interrupted` by the next
+/// run (V1's CHECK did not allow it), and each run keeps its summary
+/// counts. SQLite cannot change a CHECK in place, so the table is rebuilt;
+/// `connect` runs migrations before enabling foreign keys, so dropping the
+/// old table does not cascade into `run_journal`.
+const V2: &str = r#"
+CREATE TABLE import_runs_v2 (
+    id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    source_file TEXT NOT NULL,
+    actor TEXT,
+    state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'failed', 'aborted', 'interrupted')),
+    summary TEXT
+);
+INSERT INTO import_runs_v2 (id, started, finished, source_file, actor, state)
+    SELECT id, started, finished, source_file, actor, state FROM import_runs;
+DROP TABLE import_runs;
+ALTER TABLE import_runs_v2 RENAME TO import_runs;
+CREATE INDEX run_journal_run ON run_journal (run_id);
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

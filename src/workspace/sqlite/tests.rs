@@ -497,3 +497,82 @@ fn the_database_is_owner_only() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o077, 0, "mode {mode:o}");
 }
+
+/// A database written before the run journal could say `interrupted`
+/// (schema version 1, as `main` shipped it) opens, keeps its runs and
+/// journal rows, and its crashed run is marked interrupted by the next.
+#[test]
+fn a_version_1_database_is_upgraded_keeping_its_runs_and_journal() {
+    use sha2::{Digest, Sha256};
+    let (_dir, path) = db();
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, checksum TEXT NOT NULL,
+             applied TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))",
+        )
+        .unwrap();
+        let v1 = schema::MIGRATIONS[0];
+        conn.execute_batch(v1).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, checksum) VALUES (1, ?1)",
+            [hex::encode(Sha256::digest(v1.as_bytes()))],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO workspace VALUES (1, 'ws-old', 'Old', 12, 1, 1, 1, 1, '2026-01-01T00:00:00Z');
+             INSERT INTO import_runs (id, started, source_file, actor, state)
+                 VALUES ('run-old', '2026-01-01T00:00:00Z', 'old.csv', 'sam@northwind.example', 'running');
+             INSERT INTO run_journal (run_id, import_key, action) VALUES ('run-old', 'collection:lastpass:X', 'create');",
+        )
+        .unwrap();
+    }
+    let ws = SqliteWorkspace::open(&path).unwrap();
+    let runs = ws.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!((runs[0].state, runs[0].writes), (RunState::Running, 1));
+    let interrupted = ws
+        .begin_run(&NewRun {
+            id: "run-new".into(),
+            source_file: "new.csv".into(),
+            actor: "sam@northwind.example".into(),
+        })
+        .unwrap();
+    assert_eq!(interrupted, ["run-old"]);
+    let runs = ws.runs().unwrap();
+    let old = runs.iter().find(|r| r.id == "run-old").unwrap();
+    assert_eq!((old.state, old.writes), (RunState::Interrupted, 1));
+    // Foreign keys are on again after the migration.
+    assert!(ws.pragmas().unwrap().1);
+}
+
+#[test]
+fn a_failed_batch_keeps_nothing_of_itself() {
+    let (_dir, path) = db();
+    let ws = init(&path);
+    ws.begin_run(&NewRun {
+        id: "r".into(),
+        source_file: "f".into(),
+        actor: "sam@northwind.example".into(),
+    })
+    .unwrap();
+    let coll = |k: &str| Write::Collection {
+        key: ImportKey(k.into()),
+        name: k.into(),
+        parent: None,
+    };
+    assert!(ws
+        .apply_batch("r", &[coll("collection:t:a"), Write::Interrupt, coll("collection:t:b")])
+        .is_err());
+    assert!(ws.snapshot().unwrap().collections.is_empty());
+    assert_eq!(ws.runs().unwrap()[0].writes, 0);
+    let ids = ws
+        .apply_batch("r", &[coll("collection:t:a"), coll("collection:t:b")])
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    // Again under the same keys: updated in place, never duplicated.
+    let again = ws.apply_batch("r", &[coll("collection:t:a")]).unwrap();
+    assert_eq!(again[0], ids[0]);
+    assert_eq!(ws.snapshot().unwrap().collections.len(), 2);
+}

@@ -427,3 +427,219 @@ pub(super) fn create_guest_invitation(tx: &Connection, inv: &NewGuestInvitation)
     )?;
     Ok(id)
 }
+
+// --- import runs and the batch writes of `apply`.
+
+use crate::workspace::{NewRun, RunInfo, RunState, Write};
+
+/// Opens a run; runs left `running` by a dead process become `interrupted`.
+pub(super) fn begin_run(tx: &Connection, run: &NewRun) -> Result<Vec<String>> {
+    let interrupted: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "UPDATE import_runs SET state = 'interrupted', finished = ?1 WHERE state = 'running' RETURNING id",
+        )?;
+        let rows = stmt.query_map([now()], |r| r.get(0))?;
+        rows.collect::<Result<_>>()?
+    };
+    tx.execute(
+        "INSERT INTO import_runs (id, started, source_file, actor, state) VALUES (?1, ?2, ?3, ?4, 'running')",
+        params![run.id, now(), run.source_file, run.actor],
+    )?;
+    audit(
+        tx,
+        &run.actor,
+        "import.start",
+        &format!("run {} ({})", run.id, run.source_file),
+    )?;
+    Ok(interrupted)
+}
+
+pub(super) fn finish_run(tx: &Connection, run: &str, state: RunState, summary: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE import_runs SET state = ?2, finished = ?3, summary = ?4 WHERE id = ?1",
+        params![run, state.name(), now(), summary],
+    )?;
+    audit(
+        tx,
+        "vaultferry",
+        "import.finish",
+        &format!("run {run}: {}", state.name()),
+    )
+}
+
+pub(super) fn runs(conn: &Connection) -> Result<Vec<RunInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT r.id, r.started, r.finished, r.source_file, r.actor, r.state,
+                (SELECT count(*) FROM run_journal j WHERE j.run_id = r.id)
+         FROM import_runs r ORDER BY r.started DESC, r.rowid DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let state: String = r.get(5)?;
+        Ok(RunInfo {
+            id: r.get(0)?,
+            started: r.get(1)?,
+            finished: r.get(2)?,
+            source_file: r.get(3)?,
+            actor: r.get(4)?,
+            state: RunState::from_name(&state).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, "unexpected run state".into())
+            })?,
+            writes: r.get::<_, i64>(6)?.max(0) as usize,
+        })
+    })?;
+    rows.collect()
+}
+
+/// One batch: the objects, each keyed by import key, and a journal row
+/// each. The caller's transaction makes it all-or-nothing.
+pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(writes.len());
+    for w in writes {
+        let (id, action, hash) = match w {
+            Write::Interrupt => {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some("the batch was interrupted (test hook); nothing of it was kept".into()),
+                ))
+            }
+            Write::Team { key, name, members } => upsert_team(tx, key, name, members)?,
+            Write::Invitation(inv) => {
+                let existed = by_key(tx, "guest_invitations", &inv.import_key)?.is_some();
+                let invitation = create_guest_invitation(tx, inv)?;
+                let member: i64 = tx.query_row(
+                    "SELECT member_id FROM guest_invitations WHERE id = ?1",
+                    [invitation],
+                    |r| r.get(0),
+                )?;
+                (member, if existed { "unchanged" } else { "invite" }, None)
+            }
+            Write::Collection { key, name, parent } => upsert_collection(tx, key, name, *parent)?,
+            Write::Account(a) => upsert_account(tx, a)?,
+            Write::Secret(s) => upsert_secret(tx, s)?,
+            Write::Grant(g) => upsert_grant(tx, g)?,
+        };
+        let key = w.key().map(ImportKey::as_str).unwrap_or_default();
+        tx.prepare_cached(
+            "INSERT INTO run_journal (run_id, import_key, action, content_hash, time) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (run_id, import_key, action) DO UPDATE SET content_hash = excluded.content_hash,
+             time = excluded.time",
+        )?
+        .execute(params![run, key, action, hash, now()])?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+type Written = (i64, &'static str, Option<String>);
+
+fn upsert_team(tx: &Connection, key: &ImportKey, name: &str, members: &[i64]) -> Result<Written> {
+    use rusqlite::OptionalExtension;
+    let existed = by_key(tx, "teams", key)?.is_some()
+        || tx
+            .query_row("SELECT id FROM teams WHERE name = ?1", [name], |r| r.get::<_, i64>(0))
+            .optional()?
+            .is_some();
+    let id = create_team(tx, name, key)?;
+    for m in members {
+        add_team_member(tx, id, *m)?;
+    }
+    Ok((id, if existed { "update" } else { "create" }, None))
+}
+
+fn upsert_collection(tx: &Connection, key: &ImportKey, name: &str, parent: Option<i64>) -> Result<Written> {
+    if let Some(id) = by_key(tx, "collections", key)? {
+        tx.prepare_cached("UPDATE collections SET name = ?2, parent_id = ?3 WHERE id = ?1")?
+            .execute(params![id, name, parent])?;
+        audit(
+            tx,
+            "vaultferry",
+            "collection.update",
+            &format!("collection {id} ({key})"),
+        )?;
+        return Ok((id, "update", None));
+    }
+    let c = Collection {
+        id: 0,
+        name: name.to_owned(),
+        parent,
+        import_key: Some(key.clone()),
+    };
+    Ok((create_collection(tx, &c, key)?, "create", None))
+}
+
+fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
+    let key = a.import.import_key.clone().unwrap_or_else(|| ImportKey(String::new()));
+    let hash = a.import.imported_hash.clone();
+    let Some(id) = by_key(tx, "accounts", &key)? else {
+        return Ok((create_account(tx, a, &key)?, "create", hash));
+    };
+    tx.prepare_cached(
+        "UPDATE accounts SET collection_id = ?2, name = ?3, url = ?4, urls = ?5, username = ?6, password = ?7,
+                totp = ?8, notes = ?9, fields = ?10, tags = ?11, imported_hash = ?12 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        a.collection,
+        a.name,
+        a.url,
+        json(&a.urls)?,
+        a.username,
+        a.password.as_ref().map(|s| s.expose()),
+        a.totp.as_ref().map(|s| s.expose()),
+        a.notes,
+        json_with_secrets(&a.fields)?,
+        json(&a.tags)?,
+        hash,
+    ])?;
+    tx.execute("DELETE FROM attachments WHERE account_id = ?1", [id])?;
+    insert_attachments(tx, "account_id", id, &a.attachments)?;
+    audit(tx, "vaultferry", "account.update", &format!("account {id} ({key})"))?;
+    Ok((id, "update", hash))
+}
+
+fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
+    let key = s.import.import_key.clone().unwrap_or_else(|| ImportKey(String::new()));
+    let hash = s.import.imported_hash.clone();
+    let Some(id) = by_key(tx, "secrets", &key)? else {
+        return Ok((create_secret(tx, s, &key)?, "create", hash));
+    };
+    tx.prepare_cached(
+        "UPDATE secrets SET collection_id = ?2, type = ?3, title = ?4, notes = ?5, fields = ?6, tags = ?7,
+                imported_hash = ?8 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        s.collection,
+        s.secret_type.name(),
+        s.title,
+        s.notes,
+        json_with_secrets(&s.fields)?,
+        json(&s.tags)?,
+        hash,
+    ])?;
+    tx.execute("DELETE FROM attachments WHERE secret_id = ?1", [id])?;
+    insert_attachments(tx, "secret_id", id, &s.attachments)?;
+    audit(tx, "vaultferry", "secret.update", &format!("secret {id} ({key})"))?;
+    Ok((id, "update", hash))
+}
+
+/// A grant: created, or (when this key or this target and grantee hold a
+/// grant already) its role set, which only happens when the diff decided
+/// so (`--overwrite` of a conflict).
+fn upsert_grant(tx: &Connection, g: &Grant) -> Result<Written> {
+    let key = g.import_key.clone().unwrap_or_else(|| ImportKey(String::new()));
+    let id = create_grant(tx, g, &key)?;
+    let changed = tx
+        .prepare_cached("UPDATE grants SET role = ?2 WHERE id = ?1 AND role <> ?2")?
+        .execute(params![id, g.role.name()])?;
+    if changed > 0 {
+        audit(
+            tx,
+            "vaultferry",
+            "grant.update",
+            &format!("grant {id}: {} ({key})", g.role.name()),
+        )?;
+        return Ok((id, "update", None));
+    }
+    Ok((id, "create", None))
+}

@@ -1,0 +1,548 @@
+//! Changeset → workspace writes, in dependency order, in batches that each
+//! commit atomically with their journal rows.
+//!
+//! Order: teams → invitations → collections (parents first) → accounts and
+//! secrets → grants, because each refers to ids the earlier ones create.
+//! Every object is written under its import key in the same transaction as
+//! its `run_journal` row, so a crash, Ctrl-C or failed write loses at most
+//! the batch in flight; the next run diffs against the workspace, finds the
+//! committed objects unchanged and writes only the rest.
+
+pub mod invitations;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::diff::{Action, Change, Changeset, ObjectKind, PlanIndex};
+use crate::mapper::{team_key, PlannedGrantee};
+use crate::workspace::{
+    Account, Grant, GrantTarget, Grantee, ImportKey, ItemImport, NewGuestInvitation, NewRun, RunState, SecretItem,
+    Snapshot, Workspace, WorkspaceError, Write,
+};
+
+pub use invitations::{Delivery, Mailer, SentInvitation};
+
+/// Progress of a run, phase by phase. The library reports; only the CLI
+/// draws (bars on a terminal, plain lines when piped).
+pub trait Reporter {
+    fn phase_started(&mut self, phase: &str, total: usize);
+    fn item_done(&mut self, phase: &str, done: usize);
+    fn phase_finished(&mut self, phase: &str);
+}
+
+/// A reporter that shows nothing (tests, the server).
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn phase_started(&mut self, _: &str, _: usize) {}
+    fn item_done(&mut self, _: &str, _: usize) {}
+    fn phase_finished(&mut self, _: &str) {}
+}
+
+/// How to apply.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// Objects per transaction.
+    pub batch_size: usize,
+    /// Test hook: stop with [`ApplyError::Interrupted`] after this many
+    /// committed object writes, as a crash would (the run stays `running`).
+    /// When the limit falls inside a batch, that batch is rolled back.
+    pub stop_after_writes: Option<usize>,
+    /// Email of the member running the import.
+    pub actor: String,
+    /// Where invitation emails go.
+    pub mailer: Mailer,
+    /// Where an email goes when SMTP fails: the guest exists by then, so
+    /// their email must not be lost.
+    pub fallback_outbox: PathBuf,
+}
+
+impl ApplyOptions {
+    pub fn new(actor: impl Into<String>, outbox: PathBuf) -> ApplyOptions {
+        ApplyOptions {
+            batch_size: 500,
+            stop_after_writes: None,
+            actor: actor.into(),
+            mailer: Mailer::Outbox(outbox.clone()),
+            fallback_outbox: outbox,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ApplyOutcome {
+    pub run_id: String,
+    /// Runs found still `running` (an earlier crash), now `interrupted`.
+    pub interrupted_runs: Vec<String>,
+    /// Objects written (created or updated).
+    pub written: usize,
+    pub invitations: Vec<SentInvitation>,
+    /// Objects not written and why (a grant whose target was not created…).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The test hook stopped the run; re-running continues it.
+    #[error("run {run_id} interrupted after {written} writes; run the same command again to continue")]
+    Interrupted { run_id: String, written: usize },
+    /// An invitation email could not be written or sent.
+    #[error("{0}")]
+    Mail(String),
+}
+
+/// A fresh run id: time plus randomness, sortable by start.
+pub fn new_run_id() -> String {
+    use rand::Rng;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let r: u32 = rand::thread_rng().gen();
+    format!("run-{secs}-{r:08x}")
+}
+
+/// Applies the changeset. `snapshot` is the one the changeset was diffed
+/// against (ids of unchanged objects come from it).
+pub fn apply(
+    changeset: &Changeset,
+    snapshot: &Snapshot,
+    workspace: &dyn Workspace,
+    options: &ApplyOptions,
+    reporter: &mut dyn Reporter,
+) -> Result<ApplyOutcome, ApplyError> {
+    let run_id = new_run_id();
+    let interrupted_runs = workspace.begin_run(&NewRun {
+        id: run_id.clone(),
+        source_file: changeset.plan.file.clone(),
+        actor: options.actor.clone(),
+    })?;
+    let mut applier = Applier::new(changeset, snapshot, workspace, options, run_id.clone());
+    let result = applier.run(reporter);
+    let outcome = |a: Applier<'_>| ApplyOutcome {
+        run_id: run_id.clone(),
+        interrupted_runs: interrupted_runs.clone(),
+        written: a.written,
+        invitations: a.sent.clone(),
+        warnings: a.warnings.clone(),
+    };
+    match result {
+        Ok(()) => {
+            let summary = serde_json::json!({
+                "written": applier.written,
+                "counts": changeset.reconcile(),
+            })
+            .to_string();
+            workspace.finish_run(&run_id, RunState::Completed, &summary)?;
+            Ok(outcome(applier))
+        }
+        // A simulated crash leaves the run `running`, as a real one would.
+        Err(e @ ApplyError::Interrupted { .. }) => Err(e),
+        Err(e) => {
+            let summary = serde_json::json!({ "written": applier.written }).to_string();
+            // The run's failure is what the user needs; a second failure
+            // recording it would hide it.
+            let _ = workspace.finish_run(&run_id, RunState::Failed, &summary);
+            Err(e)
+        }
+    }
+}
+
+struct Applier<'a> {
+    cs: &'a Changeset,
+    index: PlanIndex<'a>,
+    snapshot: &'a Snapshot,
+    ws: &'a dyn Workspace,
+    options: &'a ApplyOptions,
+    run_id: String,
+    written: usize,
+    /// Ids by import key: from the snapshot, then from each batch.
+    ids: HashMap<ImportKey, i64>,
+    members: HashMap<String, i64>,
+    teams: HashMap<String, i64>,
+    sent: Vec<SentInvitation>,
+    warnings: Vec<String>,
+}
+
+impl<'a> Applier<'a> {
+    fn new(
+        cs: &'a Changeset,
+        snapshot: &'a Snapshot,
+        ws: &'a dyn Workspace,
+        options: &'a ApplyOptions,
+        run_id: String,
+    ) -> Applier<'a> {
+        let mut ids = HashMap::new();
+        for c in &cs.changes {
+            if let (Some(id), Action::Unchanged | Action::Update | Action::Conflict | Action::Skip) =
+                (c.existing, c.action)
+            {
+                ids.insert(c.key.clone(), id);
+            }
+        }
+        Applier {
+            cs,
+            index: PlanIndex::new(&cs.plan),
+            snapshot,
+            ws,
+            options,
+            run_id,
+            written: 0,
+            ids,
+            members: snapshot
+                .members
+                .iter()
+                .map(|m| (m.email.to_lowercase(), m.id))
+                .collect(),
+            teams: snapshot.teams.iter().map(|t| (t.name.to_lowercase(), t.id)).collect(),
+            sent: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, reporter: &mut dyn Reporter) -> Result<(), ApplyError> {
+        self.teams(reporter)?;
+        self.invitations(reporter)?;
+        self.phase(reporter, "collections", &[ObjectKind::Collection], |a, c| {
+            a.collection(c)
+        })?;
+        self.phase(
+            reporter,
+            "accounts and secrets",
+            &[ObjectKind::Account, ObjectKind::Secret],
+            |a, c| a.item(c),
+        )?;
+        self.phase(reporter, "grants", &[ObjectKind::Grant], |a, c| a.grant(c))?;
+        Ok(())
+    }
+
+    fn to_write(&self, kinds: &[ObjectKind]) -> Vec<&'a Change> {
+        let cs = self.cs;
+        cs.changes
+            .iter()
+            .filter(|c| kinds.contains(&c.kind) && cs.writes(c))
+            .collect()
+    }
+
+    /// Writes one phase batch by batch. `build` turns a change into its
+    /// write, or `None` (with a warning) when it cannot be written. A
+    /// subcollection whose parent waits in the current batch flushes the
+    /// batch first, so its parent's id is known (parents come first).
+    fn phase(
+        &mut self,
+        reporter: &mut dyn Reporter,
+        name: &str,
+        kinds: &[ObjectKind],
+        build: impl Fn(&mut Self, &Change) -> Option<Write>,
+    ) -> Result<(), ApplyError> {
+        let changes = self.to_write(kinds);
+        reporter.phase_started(name, changes.len());
+        let batch_size = self.options.batch_size.max(1);
+        let mut writes = Vec::new();
+        let mut keys: Vec<ImportKey> = Vec::new();
+        let mut done = 0;
+        for c in changes {
+            let parent_pending = self
+                .index
+                .collections
+                .get(&c.key)
+                .and_then(|p| p.parent.as_ref())
+                .is_some_and(|p| keys.contains(p));
+            if parent_pending || writes.len() >= batch_size {
+                done += self.flush(&mut writes, &mut keys)?;
+                reporter.item_done(name, done);
+            }
+            if let Some(w) = build(self, c) {
+                keys.push(c.key.clone());
+                writes.push(w);
+            }
+        }
+        done += self.flush(&mut writes, &mut keys)?;
+        reporter.item_done(name, done);
+        reporter.phase_finished(name);
+        Ok(())
+    }
+
+    /// Commits the pending writes and records their ids.
+    fn flush(&mut self, writes: &mut Vec<Write>, keys: &mut Vec<ImportKey>) -> Result<usize, ApplyError> {
+        let n = writes.len();
+        let ids = self.commit(std::mem::take(writes))?;
+        for (key, id) in keys.drain(..).zip(ids) {
+            self.ids.insert(key, id);
+        }
+        Ok(n)
+    }
+
+    /// One batch, honouring the test hook.
+    fn commit(&mut self, mut writes: Vec<Write>) -> Result<Vec<i64>, ApplyError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(stop) = self.options.stop_after_writes {
+            if self.written + writes.len() > stop {
+                let keep = stop.saturating_sub(self.written);
+                if keep > 0 {
+                    // A crash mid-batch: the writes before it roll back with it.
+                    writes.truncate(keep);
+                    writes.push(Write::Interrupt);
+                    let _ = self.ws.apply_batch(&self.run_id, &writes);
+                }
+                return Err(ApplyError::Interrupted {
+                    run_id: self.run_id.clone(),
+                    written: self.written,
+                });
+            }
+        }
+        let ids = self.ws.apply_batch(&self.run_id, &writes)?;
+        self.written += writes.len();
+        Ok(ids)
+    }
+
+    fn teams(&mut self, reporter: &mut dyn Reporter) -> Result<(), ApplyError> {
+        let changes = self.to_write(&[ObjectKind::Team]);
+        reporter.phase_started("teams", changes.len());
+        let mut writes = Vec::new();
+        let mut names = Vec::new();
+        for c in &changes {
+            let Some(t) = self.index.teams.get(&c.key) else {
+                continue;
+            };
+            let members = t
+                .members
+                .iter()
+                .filter_map(|e| self.members.get(&e.to_lowercase()).copied())
+                .collect();
+            writes.push(Write::Team {
+                key: t.key.clone(),
+                name: t.name.clone(),
+                members,
+            });
+            names.push(t.name.to_lowercase());
+        }
+        // Teams are few: one batch.
+        let ids = self.commit(writes)?;
+        for (name, id) in names.into_iter().zip(ids) {
+            self.teams.insert(name, id);
+        }
+        reporter.item_done("teams", changes.len());
+        reporter.phase_finished("teams");
+        Ok(())
+    }
+
+    fn invitations(&mut self, reporter: &mut dyn Reporter) -> Result<(), ApplyError> {
+        let changes = self.to_write(&[ObjectKind::Invitation]);
+        reporter.phase_started("invitations", changes.len());
+        let mut taken: std::collections::HashSet<String> = self
+            .snapshot
+            .invitations
+            .iter()
+            .map(|i| i.username.to_lowercase())
+            .collect();
+        let mut done = 0;
+        for chunk in changes.chunks(self.options.batch_size.max(1)) {
+            let mut writes = Vec::new();
+            let mut mails = Vec::new();
+            for c in chunk {
+                let Some(inv) = self.index.invitations.get(&c.key) else {
+                    continue;
+                };
+                let username = invitations::username_for(&inv.email, &mut taken);
+                let password = invitations::temporary_password(&self.snapshot.workspace.password_policy);
+                let (hash, salt) = invitations::hash_password(&password).map_err(ApplyError::Mail)?;
+                let partner = inv.partner.as_deref().and_then(|p| {
+                    self.snapshot
+                        .partners
+                        .iter()
+                        .find(|w| w.name.eq_ignore_ascii_case(p))
+                        .map(|w| w.id)
+                });
+                writes.push(Write::Invitation(NewGuestInvitation {
+                    email: inv.email.clone(),
+                    name: inv.name.clone(),
+                    username: username.clone(),
+                    password_hash: hash,
+                    salt,
+                    partner,
+                    partner_admin: inv.guest_admin,
+                    import_key: inv.key.clone(),
+                }));
+                mails.push(invitations::Invitation {
+                    workspace_name: self.snapshot.workspace.name.clone(),
+                    workspace_id: self.snapshot.workspace.id.clone(),
+                    email: inv.email.clone(),
+                    name: inv.name.clone(),
+                    username,
+                    password,
+                });
+            }
+            // Outbox files are written before the batch commits (and
+            // rewritten by a re-run after a crash), so a committed
+            // invitation always has its email; SMTP sends after the commit.
+            let mut pending = Vec::new();
+            for m in &mails {
+                match &self.options.mailer {
+                    Mailer::Outbox(dir) => pending.push(invitations::write_eml(dir, m).map_err(ApplyError::Mail)?),
+                    Mailer::Smtp(_) => {}
+                }
+            }
+            let ids = self.commit(writes)?;
+            for (m, id) in mails.iter().zip(ids) {
+                self.members.insert(m.email.clone(), id);
+            }
+            match &self.options.mailer {
+                Mailer::Outbox(_) => self.sent.extend(pending),
+                Mailer::Smtp(url) => {
+                    for m in &mails {
+                        match invitations::send_smtp(url, m) {
+                            Ok(sent) => self.sent.push(sent),
+                            Err(e) => {
+                                // The guest exists now; keep their email.
+                                let fallback = self.options.fallback_outbox.clone();
+                                self.warnings.push(format!(
+                                    "invitation to {} not sent through SMTP ({e}); written to {}",
+                                    m.email,
+                                    fallback.display()
+                                ));
+                                self.sent
+                                    .push(invitations::write_eml(&fallback, m).map_err(ApplyError::Mail)?);
+                            }
+                        }
+                    }
+                }
+            }
+            done += chunk.len();
+            reporter.item_done("invitations", done);
+        }
+        reporter.phase_finished("invitations");
+        Ok(())
+    }
+
+    fn collection(&mut self, c: &Change) -> Option<Write> {
+        let planned = *self.index.collections.get(&c.key)?;
+        let parent = match &planned.parent {
+            Some(p) => match self.ids.get(p) {
+                Some(id) => Some(*id),
+                None => {
+                    self.warnings.push(format!(
+                        "collection '{}' not created: its parent was not created",
+                        c.label
+                    ));
+                    return None;
+                }
+            },
+            None => None,
+        };
+        Some(Write::Collection {
+            key: c.key.clone(),
+            name: planned.name.clone(),
+            parent,
+        })
+    }
+
+    fn collection_id(&mut self, key: Option<&ImportKey>, label: &str) -> Result<Option<i64>, ()> {
+        match key {
+            None => Ok(None),
+            Some(k) => match self.ids.get(k) {
+                Some(id) => Ok(Some(*id)),
+                None => {
+                    self.warnings
+                        .push(format!("'{label}' not written: its collection was not created"));
+                    Err(())
+                }
+            },
+        }
+    }
+
+    fn item(&mut self, c: &Change) -> Option<Write> {
+        let import = ItemImport {
+            import_key: Some(c.key.clone()),
+            imported_hash: c.hash.clone(),
+        };
+        match c.kind {
+            ObjectKind::Account => {
+                let a = *self.index.accounts.get(&c.key)?;
+                let collection = self.collection_id(a.collection.as_ref(), &a.name).ok()?;
+                Some(Write::Account(Account {
+                    id: 0,
+                    collection,
+                    name: a.name.clone(),
+                    url: a.url.clone(),
+                    urls: a.urls.clone(),
+                    username: a.username.clone(),
+                    password: a.password.clone(),
+                    totp: a.totp.clone(),
+                    notes: a.notes.clone(),
+                    fields: a.fields.clone(),
+                    tags: a.tags.clone(),
+                    attachments: a.attachments.clone(),
+                    import,
+                }))
+            }
+            _ => {
+                let s = *self.index.secrets.get(&c.key)?;
+                let collection = self.collection_id(s.collection.as_ref(), &s.title).ok()?;
+                Some(Write::Secret(SecretItem {
+                    id: 0,
+                    collection,
+                    secret_type: s.secret_type,
+                    title: s.title.clone(),
+                    notes: s.notes.clone(),
+                    fields: s.fields.clone(),
+                    tags: s.tags.clone(),
+                    attachments: s.attachments.clone(),
+                    import,
+                }))
+            }
+        }
+    }
+
+    fn grant(&mut self, c: &Change) -> Option<Write> {
+        let g = *self.index.grants.get(&c.key)?;
+        let target = if self.index.collections.contains_key(&g.target) {
+            self.ids.get(&g.target).map(|id| GrantTarget::Collection(*id))
+        } else if self.index.accounts.contains_key(&g.target) {
+            self.ids.get(&g.target).map(|id| GrantTarget::Account(*id))
+        } else {
+            self.ids.get(&g.target).map(|id| GrantTarget::Secret(*id))
+        };
+        let grantee = match &g.grantee {
+            PlannedGrantee::Member { email } | PlannedGrantee::Guest { email } => {
+                self.members.get(&email.to_lowercase()).map(|id| Grantee::Member(*id))
+            }
+            PlannedGrantee::Team { name } => self
+                .teams
+                .get(&name.to_lowercase())
+                .or_else(|| self.ids.get(&team_key(name)))
+                .map(|id| Grantee::Team(*id)),
+            PlannedGrantee::Partner { name } => self
+                .snapshot
+                .partners
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(name))
+                .map(|p| Grantee::Partner(p.id)),
+            PlannedGrantee::Partnership { name } => self
+                .snapshot
+                .partnerships
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(name))
+                .map(|p| Grantee::Partnership(p.id)),
+        };
+        let (Some(target), Some(grantee)) = (target, grantee) else {
+            self.warnings.push(format!(
+                "grant {} not written: its target or grantee does not exist in the workspace",
+                c.label
+            ));
+            return None;
+        };
+        Some(Write::Grant(Grant {
+            id: 0,
+            target,
+            grantee,
+            role: g.role,
+            import_key: Some(g.key.clone()),
+        }))
+    }
+}

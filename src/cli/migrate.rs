@@ -1,0 +1,206 @@
+//! `vaultferry migrate`: the plan's summary, a confirmation, then the
+//! writes, with progress per phase and the report at the end.
+
+use std::io::{self, BufRead, IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::plan::{changes, prepare, report_formats, summary, write_reports};
+use super::{Output, SourceArgs};
+use crate::apply::{self, ApplyError, ApplyOptions, Mailer, Reporter};
+use crate::report::{self, Report};
+use crate::Error;
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The import policy (vaultferry.toml, keys in formats/policy.md);
+    /// without it, the defaults.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The workspace database (created by `workspace init`).
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+    /// The member running the import: an active owner, super admin or admin
+    /// (default: the workspace owner).
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub importer: Option<String>,
+    /// Print the final report as JSON (formats/report.md) on stdout; the
+    /// summary and progress go to stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// Apply without asking. Required when there is no terminal to ask on.
+    #[arg(long)]
+    pub yes: bool,
+    /// Write over items edited in the workspace since the last import
+    /// (conflicts); without it they are left as edited and reported.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Folder for the guest invitation emails (.eml, owner-only).
+    /// Default: `<db>.outbox/` next to the database.
+    #[arg(long, value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    /// Send the invitation emails through this SMTP relay instead
+    /// (`smtp://host:port`, no TLS: a local relay).
+    #[arg(long, value_name = "URL", conflicts_with = "outbox")]
+    pub smtp: Option<String>,
+    /// Also write the report to FILE (.json, .md, .html, .csv). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+}
+
+fn default_outbox(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".outbox");
+    PathBuf::from(p)
+}
+
+pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
+    let reports = report_formats(&args.report)?;
+    let mailer = match &args.smtp {
+        Some(url) => {
+            apply::invitations::parse_smtp_url(url).map_err(Error::Usage)?;
+            Mailer::Smtp(url.clone())
+        }
+        None => Mailer::Outbox(args.outbox.clone().unwrap_or_else(|| default_outbox(&args.db))),
+    };
+    let prepared = prepare(
+        &args.source,
+        args.policy.as_deref(),
+        &args.db,
+        args.importer.as_deref(),
+        args.overwrite,
+    )?;
+    let cs = &prepared.changeset;
+
+    // The summary: on stdout, or stderr when stdout carries JSON.
+    let mut side = if args.json {
+        Output::new(io::stderr())
+    } else {
+        Output::stdout()
+    };
+    summary(&cs.plan, &mut side)?;
+    changes(cs, &mut side)?;
+    side.flush()?;
+    drop(side);
+
+    let n = cs.to_write();
+    if n > 0 && !args.yes {
+        if !io::stdin().is_terminal() || !io::stderr().is_terminal() {
+            return Err(Error::Usage(
+                "refusing to write without confirmation: there is no terminal to ask on; \
+                 review the summary (or `vaultferry plan --report plan.html`) and pass --yes"
+                    .into(),
+            ));
+        }
+        eprint!("Apply {n} changes to {}? [y/N] ", cs.plan.workspace);
+        let _ = io::stderr().flush();
+        let mut answer = String::new();
+        io::stdin().lock().read_line(&mut answer).map_err(|source| Error::Io {
+            path: "<stdin>".into(),
+            source,
+        })?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            eprintln!("Nothing written.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+
+    let mut options = ApplyOptions::new(
+        cs.plan.importer.clone(),
+        args.outbox.clone().unwrap_or_else(|| default_outbox(&args.db)),
+    );
+    options.mailer = mailer;
+    let mut reporter: Box<dyn Reporter> = if io::stderr().is_terminal() {
+        Box::new(Bars::default())
+    } else {
+        Box::new(Lines::default())
+    };
+    let outcome = apply::apply(
+        cs,
+        &prepared.snapshot,
+        prepared.workspace.as_ref(),
+        &options,
+        reporter.as_mut(),
+    )
+    .map_err(|e| match e {
+        ApplyError::Workspace(w) => Error::Workspace(w),
+        other => Error::Usage(other.to_string()),
+    })?;
+    for id in &outcome.interrupted_runs {
+        eprintln!("note: run {id} had stopped before finishing (crash or Ctrl-C); this run continued its work");
+    }
+
+    let r = Report::migrate(cs, &outcome);
+    if args.json {
+        report::json::write(&r, out.writer()).map_err(super::output::stdout_error)?;
+    } else {
+        report::text::write(&r, out.writer()).map_err(super::output::stdout_error)?;
+        for sent in &outcome.invitations {
+            if let apply::Delivery::Outbox { file } = &sent.delivery {
+                out.line(format!("invitation for {} written to {file}", sent.email))?;
+            }
+        }
+        out.line(format!("run id: {}", outcome.run_id))?;
+    }
+    out.flush()?;
+    write_reports(&r, &reports)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Plain lines for logs and pipes: "collections: 6/6", one per phase, on
+/// stderr.
+#[derive(Default)]
+struct Lines {
+    total: usize,
+    done: usize,
+}
+
+impl Reporter for Lines {
+    fn phase_started(&mut self, _: &str, total: usize) {
+        self.total = total;
+        self.done = 0;
+    }
+
+    fn item_done(&mut self, _: &str, done: usize) {
+        self.done = done;
+    }
+
+    fn phase_finished(&mut self, phase: &str) {
+        eprintln!("{phase}: {}/{}", self.done, self.total);
+    }
+}
+
+/// A progress bar per phase on a terminal.
+#[derive(Default)]
+struct Bars {
+    bar: Option<ProgressBar>,
+}
+
+impl Reporter for Bars {
+    fn phase_started(&mut self, phase: &str, total: usize) {
+        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let bar = ProgressBar::new(total as u64)
+            .with_style(style)
+            .with_prefix(phase.to_owned());
+        self.bar = Some(bar);
+    }
+
+    fn item_done(&mut self, _: &str, done: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+        }
+    }
+
+    fn phase_finished(&mut self, _: &str) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}

@@ -1,0 +1,859 @@
+//! Plan + workspace snapshot → [`Changeset`]: what a run would create,
+//! update, leave alone, or must not touch, object by object.
+//!
+//! Objects are matched by import key only. Accounts and secrets are compared
+//! through a canonical content hash (see [`hash`]): the store remembers the
+//! hash of what the importer last wrote, so three hashes tell apart "the
+//! source changed" (update), "someone edited it in the workspace" (conflict,
+//! left alone unless `--overwrite`) and "nothing happened" (unchanged).
+//! Changes are described by field *names* only, never values.
+
+pub(crate) mod hash;
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::mapper::{
+    Plan, PlannedAccount, PlannedCollection, PlannedGrant, PlannedGrantee, PlannedInvitation, PlannedSecret,
+    PlannedTeam,
+};
+use crate::workspace::{Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot};
+
+use hash::Canon;
+
+/// What happens to one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    /// Edited in the workspace since the last import: left alone unless
+    /// the run overwrites.
+    Conflict,
+    /// Not written at all (a duplicate of a workspace item).
+    Skip,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Conflict => "conflict",
+            Action::Skip => "skip",
+        }
+    }
+}
+
+/// The kinds of objects a run writes, in the order `apply` writes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    Team,
+    Invitation,
+    Collection,
+    Account,
+    Secret,
+    Grant,
+}
+
+impl ObjectKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Team => "team",
+            ObjectKind::Invitation => "invitation",
+            ObjectKind::Collection => "collection",
+            ObjectKind::Account => "account",
+            ObjectKind::Secret => "secret",
+            ObjectKind::Grant => "grant",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            ObjectKind::Team => "teams",
+            ObjectKind::Invitation => "invitations",
+            ObjectKind::Collection => "collections",
+            ObjectKind::Account => "accounts",
+            ObjectKind::Secret => "secrets",
+            ObjectKind::Grant => "grants",
+        }
+    }
+}
+
+/// One planned object and what happens to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub kind: ObjectKind,
+    pub key: ImportKey,
+    /// What a reviewer knows it by: name, title, email, "grantee on target".
+    pub label: String,
+    pub action: Action,
+    /// The workspace object it matched, if any.
+    pub existing: Option<i64>,
+    /// For updates and conflicts: what differs, by name only ("password
+    /// changed", "field 'PIN' changed", "adds members …").
+    pub changes: Vec<String>,
+    /// For skips: why.
+    pub reason: Option<String>,
+    /// Canonical content hash of the planned item (accounts and secrets):
+    /// stored as `imported_hash` when written.
+    #[serde(skip)]
+    pub hash: Option<String>,
+}
+
+/// A workspace object this source created earlier that the export no
+/// longer holds. Reported, never deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Gone {
+    pub kind: ObjectKind,
+    pub key: ImportKey,
+    pub id: i64,
+    pub label: String,
+}
+
+/// Everything the diff decided, plus the plan it was decided from (the
+/// reports need its tree, invitations, unmatched users and findings).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Changeset {
+    pub plan: Plan,
+    pub workspace_id: String,
+    /// Conflicts are written over (`--overwrite`).
+    pub overwrite: bool,
+    /// In apply order: teams, invitations, collections (parents first),
+    /// accounts, secrets, grants.
+    pub changes: Vec<Change>,
+    pub gone: Vec<Gone>,
+}
+
+/// Every source entry accounted for:
+/// `source_entries = created + updated + unchanged + conflicts + skipped`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeCounts {
+    pub source_entries: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub conflicts: usize,
+    /// The plan's skipped entries (archived, skipped folders) plus
+    /// duplicates of workspace items.
+    pub skipped: usize,
+}
+
+impl ChangeCounts {
+    pub fn holds(&self) -> bool {
+        self.source_entries == self.created + self.updated + self.unchanged + self.conflicts + self.skipped
+    }
+
+    /// `12 source entries = 8 created + …`, with `MISMATCH` when it fails.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} source entries = {} created + {} updated + {} unchanged + {} conflicts + {} skipped{}",
+            self.source_entries,
+            self.created,
+            self.updated,
+            self.unchanged,
+            self.conflicts,
+            self.skipped,
+            if self.holds() { " (holds)" } else { "  MISMATCH" }
+        )
+    }
+}
+
+/// A skipped entry with its reason, plan skips and duplicates alike.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub title: String,
+    pub folder: String,
+    pub reason: String,
+    pub line: Option<u64>,
+}
+
+impl Changeset {
+    pub fn of(&self, kind: ObjectKind) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(move |c| c.kind == kind)
+    }
+
+    /// How many objects of `kind` get `action`.
+    pub fn count(&self, kind: ObjectKind, action: Action) -> usize {
+        self.of(kind).filter(|c| c.action == action).count()
+    }
+
+    /// Objects a run would write (creates, updates, and conflicts when
+    /// overwriting).
+    pub fn to_write(&self) -> usize {
+        self.changes.iter().filter(|c| self.writes(c)).count()
+    }
+
+    pub fn writes(&self, c: &Change) -> bool {
+        match c.action {
+            Action::Create | Action::Update => true,
+            Action::Conflict => self.overwrite,
+            Action::Unchanged | Action::Skip => false,
+        }
+    }
+
+    /// The entry counts for the reconciliation line every report ends with.
+    pub fn reconcile(&self) -> ChangeCounts {
+        let items = self
+            .changes
+            .iter()
+            .filter(|c| matches!(c.kind, ObjectKind::Account | ObjectKind::Secret));
+        let mut counts = ChangeCounts {
+            source_entries: self.plan.source_entries,
+            skipped: self.plan.skipped.len(),
+            ..ChangeCounts::default()
+        };
+        for c in items {
+            match c.action {
+                Action::Create => counts.created += 1,
+                Action::Update => counts.updated += 1,
+                Action::Unchanged => counts.unchanged += 1,
+                Action::Conflict => counts.conflicts += 1,
+                Action::Skip => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+
+    /// Plan skips and duplicate items, each with its reason.
+    pub fn skipped(&self) -> Vec<Skipped> {
+        let index = PlanIndex::new(&self.plan);
+        let mut out: Vec<Skipped> = self
+            .plan
+            .skipped
+            .iter()
+            .map(|s| Skipped {
+                title: s.title.clone(),
+                folder: s.folder.clone(),
+                reason: s.reason.name().to_owned(),
+                line: s.position.line,
+            })
+            .collect();
+        let folder_of = |key: Option<&ImportKey>| {
+            key.and_then(|k| index.collections.get(k))
+                .map(|c| c.path.join("/"))
+                .unwrap_or_default()
+        };
+        for c in self.changes.iter().filter(|c| c.action == Action::Skip) {
+            let (folder, line) = match c.kind {
+                ObjectKind::Account => index
+                    .accounts
+                    .get(&c.key)
+                    .map(|a| (folder_of(a.collection.as_ref()), a.source_line))
+                    .unwrap_or_default(),
+                _ => index
+                    .secrets
+                    .get(&c.key)
+                    .map(|s| (folder_of(s.collection.as_ref()), s.source_line))
+                    .unwrap_or_default(),
+            };
+            out.push(Skipped {
+                title: c.label.clone(),
+                folder,
+                reason: c.reason.clone().unwrap_or_default(),
+                line,
+            });
+        }
+        out
+    }
+
+    /// Whether a run has anything to do.
+    pub fn has_changes(&self) -> bool {
+        self.to_write() > 0
+    }
+}
+
+/// Compares a plan with the workspace. `overwrite` makes a run write over
+/// conflicts (they are still reported as conflicts).
+pub fn diff(plan: &Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
+    let index = PlanIndex::new(plan);
+    let d = Differ::new(snapshot, Some(&index));
+    let mut changes = Vec::new();
+    d.teams(plan, &mut changes);
+    d.invitations(plan, &mut changes);
+    d.collections(plan, &mut changes);
+    d.accounts(plan, &mut changes);
+    d.secrets(plan, &mut changes);
+    d.grants(plan, &mut changes);
+    let gone = d.gone(plan);
+    Changeset {
+        plan: plan.clone(),
+        workspace_id: snapshot.workspace.id.clone(),
+        overwrite,
+        changes,
+        gone,
+    }
+}
+
+/// The snapshot indexed by import key.
+struct Differ<'a> {
+    snapshot: &'a Snapshot,
+    index: Option<&'a PlanIndex<'a>>,
+    collection_key_of: HashMap<i64, String>,
+    collections: HashMap<&'a ImportKey, i64>,
+    accounts: HashMap<&'a ImportKey, &'a Account>,
+    secrets: HashMap<&'a ImportKey, &'a SecretItem>,
+}
+
+/// The collection an item sits in, as hashed: its import key, or `id:N`.
+fn collection_ref(id: Option<i64>, keys: &HashMap<i64, String>) -> Option<String> {
+    id.map(|id| keys.get(&id).cloned().unwrap_or_else(|| format!("id:{id}")))
+}
+
+pub(crate) fn planned_account_canon(a: &PlannedAccount) -> Canon<'_> {
+    Canon {
+        kind: "account",
+        collection: a.collection.as_ref().map(|k| k.0.clone()),
+        name: &a.name,
+        url: a.url.as_deref(),
+        urls: &a.urls,
+        username: a.username.as_deref(),
+        password: hash::secret_str(a.password.as_ref()),
+        totp: hash::secret_str(a.totp.as_ref()),
+        notes: a.notes.as_deref(),
+        fields: hash::fields(&a.fields),
+        tags: &a.tags,
+        attachments: hash::attachments(&a.attachments),
+    }
+}
+
+fn account_canon<'a>(a: &'a Account, keys: &HashMap<i64, String>) -> Canon<'a> {
+    Canon {
+        kind: "account",
+        collection: collection_ref(a.collection, keys),
+        name: &a.name,
+        url: a.url.as_deref(),
+        urls: &a.urls,
+        username: a.username.as_deref(),
+        password: hash::secret_str(a.password.as_ref()),
+        totp: hash::secret_str(a.totp.as_ref()),
+        notes: a.notes.as_deref(),
+        fields: hash::fields(&a.fields),
+        tags: &a.tags,
+        attachments: hash::attachments(&a.attachments),
+    }
+}
+
+pub(crate) fn planned_secret_canon(s: &PlannedSecret) -> Canon<'_> {
+    Canon {
+        kind: s.secret_type.name(),
+        collection: s.collection.as_ref().map(|k| k.0.clone()),
+        name: &s.title,
+        url: None,
+        urls: &[],
+        username: None,
+        password: None,
+        totp: None,
+        notes: s.notes.as_deref(),
+        fields: hash::fields(&s.fields),
+        tags: &s.tags,
+        attachments: hash::attachments(&s.attachments),
+    }
+}
+
+fn secret_canon<'a>(s: &'a SecretItem, keys: &HashMap<i64, String>) -> Canon<'a> {
+    Canon {
+        kind: s.secret_type.name(),
+        collection: collection_ref(s.collection, keys),
+        name: &s.title,
+        url: None,
+        urls: &[],
+        username: None,
+        password: None,
+        totp: None,
+        notes: s.notes.as_deref(),
+        fields: hash::fields(&s.fields),
+        tags: &s.tags,
+        attachments: hash::attachments(&s.attachments),
+    }
+}
+
+/// What differs between two canonical items, by name only.
+fn describe_changes(planned: &Canon<'_>, current: &Canon<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |differs: bool, what: &str| {
+        if differs {
+            out.push(format!("{what} changed"));
+        }
+    };
+    check(planned.kind != current.kind, "type");
+    check(planned.name != current.name, "name");
+    check(planned.collection != current.collection, "collection");
+    check(planned.url != current.url || planned.urls != current.urls, "URL");
+    check(planned.username != current.username, "username");
+    check(planned.password != current.password, "password");
+    check(planned.totp != current.totp, "one-time password");
+    check(planned.notes != current.notes, "notes");
+    check(planned.tags != current.tags, "tags");
+    check(planned.attachments != current.attachments, "attachments");
+    out.extend(field_changes(&planned.fields, &current.fields));
+    out
+}
+
+/// Field changes by label: changed, added, removed (in that field order).
+fn field_changes(planned: &[hash::CanonField<'_>], current: &[hash::CanonField<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let by_label = |fields: &[hash::CanonField<'_>]| -> Vec<(String, usize)> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        fields
+            .iter()
+            .map(|f| {
+                let n = seen.entry(f.label).or_default();
+                *n += 1;
+                (f.label.to_owned(), *n)
+            })
+            .collect()
+    };
+    let p_ids = by_label(planned);
+    let c_ids = by_label(current);
+    let c_index: HashMap<&(String, usize), usize> = c_ids.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let p_set: HashSet<&(String, usize)> = p_ids.iter().collect();
+    for (i, id) in p_ids.iter().enumerate() {
+        match c_index.get(id) {
+            Some(&j) => {
+                if planned.get(i) != current.get(j) {
+                    out.push(format!("field '{}' changed", id.0));
+                }
+            }
+            None => out.push(format!("field '{}' added", id.0)),
+        }
+    }
+    for id in &c_ids {
+        if !p_set.contains(id) {
+            out.push(format!("field '{}' removed", id.0));
+        }
+    }
+    if out.is_empty() && planned != current {
+        out.push("field order changed".into());
+    }
+    out
+}
+
+impl<'a> Differ<'a> {
+    fn new(snapshot: &'a Snapshot, index: Option<&'a PlanIndex<'a>>) -> Differ<'a> {
+        let mut collection_key_of = HashMap::new();
+        let mut collections = HashMap::new();
+        for c in &snapshot.collections {
+            if let Some(k) = &c.import_key {
+                collection_key_of.insert(c.id, k.0.clone());
+                collections.insert(k, c.id);
+            }
+        }
+        Differ {
+            snapshot,
+            index,
+            collection_key_of,
+            collections,
+            accounts: snapshot
+                .accounts
+                .iter()
+                .filter_map(|a| Some((a.import.import_key.as_ref()?, a)))
+                .collect(),
+            secrets: snapshot
+                .secrets
+                .iter()
+                .filter_map(|s| Some((s.import.import_key.as_ref()?, s)))
+                .collect(),
+        }
+    }
+
+    fn teams(&self, plan: &Plan, out: &mut Vec<Change>) {
+        for t in &plan.teams {
+            let existing = self
+                .snapshot
+                .teams
+                .iter()
+                .find(|w| w.import_key.as_ref() == Some(&t.key))
+                .or_else(|| {
+                    self.snapshot
+                        .teams
+                        .iter()
+                        .find(|w| w.name.eq_ignore_ascii_case(&t.name))
+                });
+            let mut change = Change {
+                kind: ObjectKind::Team,
+                key: t.key.clone(),
+                label: t.name.clone(),
+                action: Action::Create,
+                existing: existing.map(|w| w.id),
+                changes: Vec::new(),
+                reason: None,
+                hash: None,
+            };
+            let missing: Vec<&str> = t
+                .members
+                .iter()
+                .filter(|email| match (existing, self.snapshot.member_by_email(email)) {
+                    (Some(team), Some(m)) => !team.members.contains(&m.id),
+                    _ => true,
+                })
+                .map(String::as_str)
+                .collect();
+            if existing.is_some() {
+                if missing.is_empty() {
+                    change.action = Action::Unchanged;
+                } else {
+                    change.action = Action::Update;
+                    change.changes.push(format!("adds members {}", missing.join(", ")));
+                }
+            } else if !missing.is_empty() {
+                change.changes.push(format!("members {}", missing.join(", ")));
+            }
+            out.push(change);
+        }
+    }
+
+    fn invitations(&self, plan: &Plan, out: &mut Vec<Change>) {
+        for i in &plan.invitations {
+            let invited = self
+                .snapshot
+                .invitations
+                .iter()
+                .find(|w| w.import_key.as_ref() == Some(&i.key) || w.email.eq_ignore_ascii_case(&i.email));
+            let member = self.snapshot.member_by_email(&i.email);
+            let (action, existing, reason) = match (invited, member) {
+                (Some(w), _) => (Action::Unchanged, Some(w.id), Some("already invited".to_owned())),
+                (None, Some(m)) => (
+                    Action::Unchanged,
+                    Some(m.id),
+                    Some(format!("already a {} member", m.role.name())),
+                ),
+                (None, None) => (Action::Create, None, None),
+            };
+            let partner = i.partner.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+            out.push(Change {
+                kind: ObjectKind::Invitation,
+                key: i.key.clone(),
+                label: format!("{}{partner}", i.email),
+                action,
+                existing,
+                changes: Vec::new(),
+                reason,
+                hash: None,
+            });
+        }
+    }
+
+    fn collections(&self, plan: &Plan, out: &mut Vec<Change>) {
+        for c in &plan.collections {
+            let existing = self.collections.get(&c.key).copied();
+            out.push(Change {
+                kind: ObjectKind::Collection,
+                key: c.key.clone(),
+                label: self.index.map_or_else(|| c.name.clone(), |i| i.collection_path(c)),
+                action: if existing.is_some() {
+                    Action::Unchanged
+                } else {
+                    Action::Create
+                },
+                existing,
+                changes: Vec::new(),
+                reason: None,
+                hash: None,
+            });
+        }
+    }
+
+    /// The three-hash decision shared by accounts and secrets.
+    fn item(
+        &self,
+        kind: ObjectKind,
+        key: &ImportKey,
+        label: &str,
+        duplicate_of: Option<i64>,
+        planned: Canon<'_>,
+        current: Option<(i64, Option<&String>, Canon<'_>)>,
+    ) -> Change {
+        let planned_hash = planned.hash();
+        let mut change = Change {
+            kind,
+            key: key.clone(),
+            label: label.to_owned(),
+            action: Action::Create,
+            existing: None,
+            changes: Vec::new(),
+            reason: None,
+            hash: Some(planned_hash.clone()),
+        };
+        match current {
+            None => {
+                if let Some(id) = duplicate_of {
+                    change.action = Action::Skip;
+                    change.existing = Some(id);
+                    change.reason = Some(format!("duplicate of workspace {} #{id}", kind.name()));
+                }
+            }
+            Some((id, imported, current)) => {
+                change.existing = Some(id);
+                let current_hash = current.hash();
+                // No recorded hash: written under our key by something else.
+                let edited = imported.map_or(true, |h| *h != current_hash);
+                if edited {
+                    change.action = Action::Conflict;
+                    change.changes = describe_changes(&planned, &current);
+                    change.reason = Some("edited in the workspace since the last import".into());
+                } else if planned_hash != current_hash {
+                    change.action = Action::Update;
+                    change.changes = describe_changes(&planned, &current);
+                } else {
+                    change.action = Action::Unchanged;
+                }
+            }
+        }
+        change
+    }
+
+    fn accounts(&self, plan: &Plan, out: &mut Vec<Change>) {
+        for a in &plan.accounts {
+            let current = self.accounts.get(&a.key).map(|w| {
+                (
+                    w.id,
+                    w.import.imported_hash.as_ref(),
+                    account_canon(w, &self.collection_key_of),
+                )
+            });
+            out.push(self.item(
+                ObjectKind::Account,
+                &a.key,
+                &a.name,
+                a.duplicate_of,
+                planned_account_canon(a),
+                current,
+            ));
+        }
+    }
+
+    fn secrets(&self, plan: &Plan, out: &mut Vec<Change>) {
+        for s in &plan.secrets {
+            let current = self.secrets.get(&s.key).map(|w| {
+                (
+                    w.id,
+                    w.import.imported_hash.as_ref(),
+                    secret_canon(w, &self.collection_key_of),
+                )
+            });
+            out.push(self.item(
+                ObjectKind::Secret,
+                &s.key,
+                &s.title,
+                s.duplicate_of,
+                planned_secret_canon(s),
+                current,
+            ));
+        }
+    }
+
+    /// The workspace id of a planned grant's target, where it exists now.
+    fn target_id(&self, key: &ImportKey) -> Option<GrantTarget> {
+        if let Some(id) = self.collections.get(key) {
+            return Some(GrantTarget::Collection(*id));
+        }
+        let index = self.index?;
+        if let Some(a) = index.accounts.get(key) {
+            return self
+                .accounts
+                .get(key)
+                .map(|w| w.id)
+                .or(a.duplicate_of)
+                .map(GrantTarget::Account);
+        }
+        if let Some(s) = index.secrets.get(key) {
+            return self
+                .secrets
+                .get(key)
+                .map(|w| w.id)
+                .or(s.duplicate_of)
+                .map(GrantTarget::Secret);
+        }
+        None
+    }
+
+    fn grantee_id(&self, grantee: &PlannedGrantee) -> Option<Grantee> {
+        let s = self.snapshot;
+        match grantee {
+            PlannedGrantee::Member { email } | PlannedGrantee::Guest { email } => {
+                s.member_by_email(email).map(|m| Grantee::Member(m.id))
+            }
+            PlannedGrantee::Team { name } => s
+                .teams
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(name))
+                .map(|t| Grantee::Team(t.id)),
+            PlannedGrantee::Partner { name } => s
+                .partners
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(name))
+                .map(|p| Grantee::Partner(p.id)),
+            PlannedGrantee::Partnership { name } => s
+                .partnerships
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(name))
+                .map(|p| Grantee::Partnership(p.id)),
+        }
+    }
+
+    /// Grants: create, or unchanged when the grantee holds that role on the
+    /// target already (under our key or granted by hand). A different role
+    /// is a conflict: someone changed it in the workspace, or the policy
+    /// changed; the workspace's role is kept unless `--overwrite`.
+    fn grants(&self, plan: &Plan, out: &mut Vec<Change>) {
+        let by_key: HashMap<&ImportKey, (i64, ItemRole)> = self
+            .snapshot
+            .grants
+            .iter()
+            .filter_map(|g| Some((g.import_key.as_ref()?, (g.id, g.role))))
+            .collect();
+        let by_pair: HashMap<(GrantTarget, Grantee), (i64, ItemRole)> = self
+            .snapshot
+            .grants
+            .iter()
+            .map(|g| ((g.target, g.grantee), (g.id, g.role)))
+            .collect();
+        for g in &plan.grants {
+            let existing = by_key.get(&g.key).copied().or_else(|| {
+                let target = self.target_id(&g.target)?;
+                let grantee = self.grantee_id(&g.grantee)?;
+                by_pair.get(&(target, grantee)).copied()
+            });
+            let (action, existing, changes) = match existing {
+                None => (Action::Create, None, Vec::new()),
+                Some((id, role)) if role == g.role => (Action::Unchanged, Some(id), Vec::new()),
+                Some((id, role)) => (
+                    Action::Conflict,
+                    Some(id),
+                    vec![format!(
+                        "role is {} in the workspace, {} planned",
+                        role.name(),
+                        g.role.name()
+                    )],
+                ),
+            };
+            out.push(Change {
+                kind: ObjectKind::Grant,
+                key: g.key.clone(),
+                label: format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name()),
+                action,
+                existing,
+                changes,
+                reason: None,
+                hash: None,
+            });
+        }
+    }
+
+    fn label(&self, key: &ImportKey) -> String {
+        self.index.map_or_else(|| key.to_string(), |i| i.target_label(key))
+    }
+
+    /// Workspace objects under this source's key prefixes that the plan no
+    /// longer has.
+    fn gone(&self, plan: &Plan) -> Vec<Gone> {
+        let vendor = plan.source.vendor();
+        let planned: HashSet<&ImportKey> = plan
+            .collections
+            .iter()
+            .map(|c| &c.key)
+            .chain(plan.accounts.iter().map(|a| &a.key))
+            .chain(plan.secrets.iter().map(|s| &s.key))
+            .collect();
+        let mut out = Vec::new();
+        let mut check = |kind: ObjectKind, key: Option<&ImportKey>, id: i64, label: &str| {
+            if let Some(key) = key {
+                let prefix = format!("{}:{vendor}:", kind.name());
+                if key.0.starts_with(&prefix) && !planned.contains(key) {
+                    out.push(Gone {
+                        kind,
+                        key: key.clone(),
+                        id,
+                        label: label.to_owned(),
+                    });
+                }
+            }
+        };
+        for c in &self.snapshot.collections {
+            check(ObjectKind::Collection, c.import_key.as_ref(), c.id, &c.name);
+        }
+        for a in &self.snapshot.accounts {
+            check(ObjectKind::Account, a.import.import_key.as_ref(), a.id, &a.name);
+        }
+        for s in &self.snapshot.secrets {
+            check(ObjectKind::Secret, s.import.import_key.as_ref(), s.id, &s.title);
+        }
+        out
+    }
+}
+
+/// The content hash of a workspace account as the diff computes it (what
+/// `imported_hash` must hold for the account to count as unedited).
+pub fn workspace_account_hash(a: &Account, snapshot: &Snapshot) -> String {
+    account_canon(a, &Differ::new(snapshot, None).collection_key_of).hash()
+}
+
+/// The same for a workspace secret.
+pub fn workspace_secret_hash(s: &SecretItem, snapshot: &Snapshot) -> String {
+    secret_canon(s, &Differ::new(snapshot, None).collection_key_of).hash()
+}
+
+/// The plan's objects by import key, so a 20 000-entry export is diffed,
+/// applied and reported in linear time (the plan's lists are in source
+/// order; looking keys up in them would be quadratic).
+pub struct PlanIndex<'a> {
+    pub plan: &'a Plan,
+    pub collections: HashMap<&'a ImportKey, &'a PlannedCollection>,
+    pub accounts: HashMap<&'a ImportKey, &'a PlannedAccount>,
+    pub secrets: HashMap<&'a ImportKey, &'a PlannedSecret>,
+    pub grants: HashMap<&'a ImportKey, &'a PlannedGrant>,
+    pub teams: HashMap<&'a ImportKey, &'a PlannedTeam>,
+    pub invitations: HashMap<&'a ImportKey, &'a PlannedInvitation>,
+}
+
+impl<'a> PlanIndex<'a> {
+    pub fn new(plan: &'a Plan) -> PlanIndex<'a> {
+        PlanIndex {
+            plan,
+            collections: plan.collections.iter().map(|c| (&c.key, c)).collect(),
+            accounts: plan.accounts.iter().map(|a| (&a.key, a)).collect(),
+            secrets: plan.secrets.iter().map(|s| (&s.key, s)).collect(),
+            grants: plan.grants.iter().map(|g| (&g.key, g)).collect(),
+            teams: plan.teams.iter().map(|t| (&t.key, t)).collect(),
+            invitations: plan.invitations.iter().map(|i| (&i.key, i)).collect(),
+        }
+    }
+
+    /// A grant target as a reviewer knows it: the collection path or item name.
+    pub fn target_label(&self, key: &ImportKey) -> String {
+        if let Some(c) = self.collections.get(key) {
+            return self.collection_path(c);
+        }
+        if let Some(a) = self.accounts.get(key) {
+            return format!("account '{}'", a.name);
+        }
+        if let Some(s) = self.secrets.get(key) {
+            return format!("secret '{}'", s.title);
+        }
+        key.to_string()
+    }
+
+    /// A collection's path as the workspace shows it (`Engineering/Databases`).
+    pub fn collection_path(&self, c: &PlannedCollection) -> String {
+        let mut names = vec![c.name.clone()];
+        let mut parent = c.parent.as_ref();
+        while let Some(p) = parent.and_then(|k| self.collections.get(k)) {
+            names.push(p.name.clone());
+            parent = p.parent.as_ref();
+            // A cycle cannot come from the mapper; stop rather than loop.
+            if names.len() > self.collections.len() {
+                break;
+            }
+        }
+        names.reverse();
+        names.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,499 @@
+//! The report as data: the structs every renderer reads, serialized as the
+//! JSON document of `formats/report.md` (`schema_version` 1).
+//!
+//! These are the report's own structs, not the plan's or the workspace's,
+//! so internal refactors do not silently change what the web app parses.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+
+use serde::Serialize;
+
+use crate::apply::{ApplyOutcome, Delivery};
+use crate::diff::{Action, Change, Changeset, ObjectKind, PlanIndex};
+use crate::mapper::PlannedGrantee;
+use crate::workspace::ImportKey;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// `plan` (dry run) or `migrate` (applied).
+    pub kind: &'static str,
+    pub run_id: Option<String>,
+    pub source: SourceInfo,
+    pub workspace: WorkspaceRef,
+    pub importer: String,
+    pub overwrite: bool,
+    /// Objects a run writes (plan) or wrote (migrate).
+    pub to_write: usize,
+    pub written: Option<usize>,
+    /// Per object kind (`teams`, `invitations`, …): count per action.
+    pub summary: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
+    pub reconciliation: Reconciliation,
+    pub collections: Vec<CollectionNode>,
+    /// Accounts and secrets outside any collection.
+    pub root_items: Vec<Item>,
+    pub teams: Vec<TeamRow>,
+    pub invitations: Vec<InvitationRow>,
+    pub grants: Vec<GrantRow>,
+    pub lowered_roles: Vec<LoweredRole>,
+    pub unmatched: Vec<UnmatchedRow>,
+    pub skipped: Vec<SkippedRow>,
+    pub gone: Vec<GoneRow>,
+    pub findings: Vec<FindingRow>,
+    /// Objects the run could not write, and why (migrate only).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceInfo {
+    pub file: String,
+    pub format: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkspaceRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    pub source_entries: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub conflicts: usize,
+    pub skipped: usize,
+    pub holds: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CollectionNode {
+    pub key: ImportKey,
+    pub name: String,
+    /// As the workspace shows it: `Engineering/Databases`.
+    pub path: String,
+    pub action: Action,
+    pub shared: bool,
+    pub items: Vec<Item>,
+    pub children: Vec<CollectionNode>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub key: ImportKey,
+    /// `account` or `secret`.
+    pub kind: &'static str,
+    /// `login` for accounts, the secret type otherwise.
+    pub item_type: &'static str,
+    pub name: String,
+    pub action: Action,
+    /// Field names that change ("password changed"), never values.
+    pub changes: Vec<String>,
+    pub reason: Option<String>,
+    pub existing_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TeamRow {
+    pub name: String,
+    pub action: Action,
+    pub changes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InvitationRow {
+    pub email: String,
+    pub name: Option<String>,
+    pub partner: Option<String>,
+    pub guest_admin: bool,
+    pub folders: Vec<String>,
+    pub action: Action,
+    pub reason: Option<String>,
+    /// After migrate: `outbox` or `smtp`.
+    pub delivered_via: Option<&'static str>,
+    pub username: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GrantRow {
+    pub key: ImportKey,
+    /// `member`, `guest`, `team`, `partner`, `partnership`.
+    pub grantee_kind: &'static str,
+    pub grantee: String,
+    pub target: String,
+    pub role: &'static str,
+    pub source_access: String,
+    pub action: Action,
+    pub changes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoweredRole {
+    pub grantee: String,
+    pub target: String,
+    pub source_access: String,
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnmatchedRow {
+    pub email: String,
+    pub name: Option<String>,
+    pub reason: String,
+    pub access: Vec<AccessRow>,
+    /// Names of the accounts and secrets they had access to.
+    pub items: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccessRow {
+    pub folder: String,
+    pub access: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SkippedRow {
+    pub title: String,
+    pub folder: String,
+    pub reason: String,
+    pub line: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GoneRow {
+    pub kind: &'static str,
+    pub key: ImportKey,
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FindingRow {
+    pub severity: String,
+    pub code: String,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<u64>,
+    pub field: Option<String>,
+    pub help: Option<String>,
+}
+
+fn format_name(kind: crate::model::SourceKind) -> &'static str {
+    use crate::model::SourceKind;
+    match kind {
+        SourceKind::LastpassCsv => "LastPass CSV",
+        SourceKind::Onepassword1pux => "1Password 1PUX",
+        SourceKind::Onepassword1pif => "1Password 1PIF",
+        SourceKind::OnepasswordCsv => "1Password CSV",
+    }
+}
+
+impl Report {
+    /// The dry-run report of a changeset.
+    pub fn plan(cs: &Changeset) -> Report {
+        build(cs, None)
+    }
+
+    /// The report of an applied run.
+    pub fn migrate(cs: &Changeset, outcome: &ApplyOutcome) -> Report {
+        build(cs, Some(outcome))
+    }
+
+    /// Counts for one kind and action.
+    pub fn count(&self, kind: ObjectKind, action: Action) -> usize {
+        self.summary
+            .get(kind.plural())
+            .and_then(|m| m.get(action.name()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn item_row(index: &PlanIndex<'_>, c: &Change) -> Item {
+    let item_type = match c.kind {
+        ObjectKind::Account => "login",
+        _ => index.secrets.get(&c.key).map_or("secret", |s| s.secret_type.name()),
+    };
+    Item {
+        key: c.key.clone(),
+        kind: c.kind.name(),
+        item_type,
+        name: c.label.clone(),
+        action: c.action,
+        changes: c.changes.clone(),
+        reason: c.reason.clone(),
+        existing_id: c.existing,
+    }
+}
+
+fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
+    let plan = &cs.plan;
+    let index = PlanIndex::new(plan);
+    let mut summary: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for kind in [
+        ObjectKind::Team,
+        ObjectKind::Invitation,
+        ObjectKind::Collection,
+        ObjectKind::Account,
+        ObjectKind::Secret,
+        ObjectKind::Grant,
+    ] {
+        let row = summary.entry(kind.plural()).or_default();
+        for action in [
+            Action::Create,
+            Action::Update,
+            Action::Unchanged,
+            Action::Conflict,
+            Action::Skip,
+        ] {
+            row.insert(action.name(), cs.count(kind, action));
+        }
+    }
+    let counts = cs.reconcile();
+    let by_key: HashMap<&ImportKey, &Change> = cs.changes.iter().map(|c| (&c.key, c)).collect();
+
+    // Items by collection key.
+    let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::new();
+    for a in &plan.accounts {
+        if let Some(c) = by_key.get(&a.key) {
+            items_in
+                .entry(a.collection.as_ref())
+                .or_default()
+                .push(item_row(&index, c));
+        }
+    }
+    for s in &plan.secrets {
+        if let Some(c) = by_key.get(&s.key) {
+            items_in
+                .entry(s.collection.as_ref())
+                .or_default()
+                .push(item_row(&index, c));
+        }
+    }
+    let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::new();
+    for c in &plan.collections {
+        children.entry(c.parent.as_ref()).or_default().push(c);
+    }
+    fn node<'p>(
+        cs: &Changeset,
+        index: &PlanIndex<'_>,
+        c: &'p crate::mapper::PlannedCollection,
+        by_key: &HashMap<&ImportKey, &Change>,
+        items_in: &mut HashMap<Option<&'p ImportKey>, Vec<Item>>,
+        children: &HashMap<Option<&'p ImportKey>, Vec<&'p crate::mapper::PlannedCollection>>,
+        depth: usize,
+    ) -> CollectionNode {
+        let kids = if depth > cs.plan.collections.len() {
+            Vec::new()
+        } else {
+            children
+                .get(&Some(&c.key))
+                .into_iter()
+                .flatten()
+                .map(|k| node(cs, index, k, by_key, items_in, children, depth + 1))
+                .collect()
+        };
+        CollectionNode {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            path: index.collection_path(c),
+            action: by_key.get(&c.key).map_or(Action::Create, |ch| ch.action),
+            shared: c.shared,
+            items: items_in.remove(&Some(&c.key)).unwrap_or_default(),
+            children: kids,
+        }
+    }
+    let collections: Vec<CollectionNode> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .map(|c| node(cs, &index, c, &by_key, &mut items_in, &children, 0))
+        .collect();
+    let root_items = items_in.remove(&None).unwrap_or_default();
+
+    let delivered: HashMap<&str, (&'static str, &str)> = outcome
+        .map(|o| {
+            o.invitations
+                .iter()
+                .map(|s| {
+                    let via = match s.delivery {
+                        Delivery::Outbox { .. } => "outbox",
+                        Delivery::Smtp { .. } => "smtp",
+                    };
+                    (s.email.as_str(), (via, s.username.as_str()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let name_of = |key: &ImportKey| index.target_label(key);
+    let grants: Vec<GrantRow> = plan
+        .grants
+        .iter()
+        .filter_map(|g| {
+            let c = by_key.get(&g.key)?;
+            Some(GrantRow {
+                key: g.key.clone(),
+                grantee_kind: match g.grantee {
+                    PlannedGrantee::Member { .. } => "member",
+                    PlannedGrantee::Guest { .. } => "guest",
+                    PlannedGrantee::Team { .. } => "team",
+                    PlannedGrantee::Partner { .. } => "partner",
+                    PlannedGrantee::Partnership { .. } => "partnership",
+                },
+                grantee: g.grantee.label().to_owned(),
+                target: name_of(&g.target),
+                role: g.role.name(),
+                source_access: g.source_access.clone(),
+                action: c.action,
+                changes: c.changes.clone(),
+            })
+        })
+        .collect();
+
+    let item_names: HashMap<&ImportKey, &str> = plan
+        .accounts
+        .iter()
+        .map(|a| (&a.key, a.name.as_str()))
+        .chain(plan.secrets.iter().map(|s| (&s.key, s.title.as_str())))
+        .collect();
+
+    Report {
+        schema_version: SCHEMA_VERSION,
+        kind: if outcome.is_some() { "migrate" } else { "plan" },
+        run_id: outcome.map(|o| o.run_id.clone()),
+        source: SourceInfo {
+            file: plan.file.clone(),
+            format: format_name(plan.source),
+        },
+        workspace: WorkspaceRef {
+            id: cs.workspace_id.clone(),
+            name: plan.workspace.clone(),
+        },
+        importer: plan.importer.clone(),
+        overwrite: cs.overwrite,
+        to_write: cs.to_write(),
+        written: outcome.map(|o| o.written),
+        summary,
+        reconciliation: Reconciliation {
+            source_entries: counts.source_entries,
+            created: counts.created,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            conflicts: counts.conflicts,
+            skipped: counts.skipped,
+            holds: counts.holds(),
+        },
+        collections,
+        root_items,
+        teams: cs
+            .of(ObjectKind::Team)
+            .map(|c| TeamRow {
+                name: c.label.clone(),
+                action: c.action,
+                changes: c.changes.clone(),
+            })
+            .collect(),
+        invitations: plan
+            .invitations
+            .iter()
+            .filter_map(|i| {
+                let c = by_key.get(&i.key)?;
+                let sent = delivered.get(i.email.as_str());
+                Some(InvitationRow {
+                    email: i.email.clone(),
+                    name: i.name.clone(),
+                    partner: i.partner.clone(),
+                    guest_admin: i.guest_admin,
+                    folders: i.folders.clone(),
+                    action: c.action,
+                    reason: c.reason.clone(),
+                    delivered_via: sent.map(|s| s.0),
+                    username: sent.map(|s| s.1.to_owned()),
+                })
+            })
+            .collect(),
+        lowered_roles: plan
+            .grants
+            .iter()
+            .filter_map(|g| {
+                let from = g.lowered_from?;
+                Some(LoweredRole {
+                    grantee: g.grantee.label().to_owned(),
+                    target: name_of(&g.target),
+                    source_access: g.source_access.clone(),
+                    from: from.name(),
+                    to: g.role.name(),
+                })
+            })
+            .collect(),
+        grants,
+        unmatched: plan
+            .unmatched
+            .iter()
+            .map(|u| UnmatchedRow {
+                email: u.email.clone(),
+                name: u.name.clone(),
+                reason: u.reason.describe().to_owned(),
+                access: u
+                    .access
+                    .iter()
+                    .map(|a| AccessRow {
+                        folder: a.folder.clone(),
+                        access: a.access.clone(),
+                    })
+                    .collect(),
+                items: u
+                    .items
+                    .iter()
+                    .map(|k| item_names.get(k).map_or_else(|| k.to_string(), |n| (*n).to_owned()))
+                    .collect(),
+            })
+            .collect(),
+        skipped: cs
+            .skipped()
+            .into_iter()
+            .map(|s| SkippedRow {
+                title: s.title,
+                folder: s.folder,
+                reason: s.reason,
+                line: s.line,
+            })
+            .collect(),
+        gone: cs
+            .gone
+            .iter()
+            .map(|g| GoneRow {
+                kind: g.kind.name(),
+                key: g.key.clone(),
+                id: g.id,
+                name: g.label.clone(),
+            })
+            .collect(),
+        findings: plan
+            .findings
+            .iter()
+            .map(|f| FindingRow {
+                severity: f.severity.to_string(),
+                code: f.code.clone(),
+                message: f.message.clone(),
+                file: f.position.file.clone(),
+                line: f.position.line,
+                field: f.position.field.clone(),
+                help: f.help.clone(),
+            })
+            .collect(),
+        warnings: outcome.map(|o| o.warnings.clone()).unwrap_or_default(),
+    }
+}
+
+/// The report as pretty JSON.
+pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::from)?;
+    writeln!(out)
+}

@@ -1,0 +1,576 @@
+//! Applying a changeset: idempotent re-runs, resume after a crash at any
+//! point, conflicts left as edited, guest invitations sent once.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{sample, secrets_in_revealed, vaultferry, Source, LASTPASS, ONEPASSWORD};
+use serde_json::{json, Value};
+use vaultferry::apply::{self, ApplyError, ApplyOptions, Mailer, Silent};
+use vaultferry::diff::{self, Action, Changeset, ObjectKind};
+use vaultferry::mapper;
+use vaultferry::policy::Policy;
+use vaultferry::sources::{self, ParseOptions};
+use vaultferry::workspace::sqlite::SqliteWorkspace;
+use vaultferry::workspace::{seed, GrantTarget, Grantee, RunState, Snapshot, Workspace};
+
+fn new_workspace(dir: &Path, name: &str) -> (PathBuf, SqliteWorkspace) {
+    let db = dir.join(name);
+    let ws = SqliteWorkspace::create(&db, false).unwrap();
+    let seed = seed::load(&sample("workspace.toml"), None).unwrap();
+    ws.init(&seed).unwrap();
+    (db, ws)
+}
+
+fn changeset(source: &Source, ws: &dyn Workspace, overwrite: bool) -> (Changeset, Snapshot) {
+    let snapshot = ws.snapshot().unwrap();
+    let options = ParseOptions::default();
+    let mut vault = sources::read_export(&sample(source.export), &options).unwrap();
+    sources::read_sharing(&mut vault, &sample(source.sharing), &options).unwrap();
+    let plan = mapper::map(&vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
+    (diff::diff(&plan, &snapshot, overwrite), snapshot)
+}
+
+fn options(dir: &Path) -> ApplyOptions {
+    ApplyOptions::new("sam@northwind.example", dir.join("outbox"))
+}
+
+fn run(source: &Source, ws: &dyn Workspace, options: &ApplyOptions) -> Result<apply::ApplyOutcome, ApplyError> {
+    let (cs, snapshot) = changeset(source, ws, false);
+    apply::apply(&cs, &snapshot, ws, options, &mut Silent)
+}
+
+/// The workspace with ids and times replaced by what they refer to, and
+/// secret values revealed (so a lost or changed password shows up).
+fn canonical(s: &Snapshot) -> Value {
+    let coll: BTreeMap<i64, String> = s
+        .collections
+        .iter()
+        .map(|c| {
+            (
+                c.id,
+                c.import_key.as_ref().map_or(format!("#{}", c.name), |k| k.0.clone()),
+            )
+        })
+        .collect();
+    let member: BTreeMap<i64, String> = s.members.iter().map(|m| (m.id, m.email.clone())).collect();
+    let team: BTreeMap<i64, String> = s.teams.iter().map(|t| (t.id, t.name.clone())).collect();
+    let account: BTreeMap<i64, String> = s
+        .accounts
+        .iter()
+        .map(|a| (a.id, format!("{:?}", a.import.import_key)))
+        .collect();
+    let secret: BTreeMap<i64, String> = s
+        .secrets
+        .iter()
+        .map(|x| (x.id, format!("{:?}", x.import.import_key)))
+        .collect();
+    let c = |id: Option<i64>| id.and_then(|i| coll.get(&i).cloned());
+    vaultferry::secret::reveal(|| {
+        let mut grants: Vec<Value> = s
+            .grants
+            .iter()
+            .map(|g| {
+                let target = match g.target {
+                    GrantTarget::Collection(i) => coll.get(&i).cloned(),
+                    GrantTarget::Account(i) => account.get(&i).cloned(),
+                    GrantTarget::Secret(i) => secret.get(&i).cloned(),
+                };
+                let grantee = match g.grantee {
+                    Grantee::Member(i) => member.get(&i).cloned(),
+                    Grantee::Team(i) => team.get(&i).cloned(),
+                    Grantee::Partner(i) => Some(format!("partner {i}")),
+                    Grantee::Partnership(i) => Some(format!("partnership {i}")),
+                };
+                json!([target, grantee, g.role, g.import_key])
+            })
+            .collect();
+        grants.sort_by_key(|v| v.to_string());
+        let mut accounts: Vec<Value> = s
+            .accounts
+            .iter()
+            .map(|a| {
+                let mut v = serde_json::to_value(a).unwrap();
+                v["id"] = json!(0);
+                v["collection"] = json!(c(a.collection));
+                v
+            })
+            .collect();
+        accounts.sort_by_key(|v| v.to_string());
+        let mut secrets: Vec<Value> = s
+            .secrets
+            .iter()
+            .map(|x| {
+                let mut v = serde_json::to_value(x).unwrap();
+                v["id"] = json!(0);
+                v["collection"] = json!(c(x.collection));
+                v
+            })
+            .collect();
+        secrets.sort_by_key(|v| v.to_string());
+        let mut collections: Vec<Value> = s
+            .collections
+            .iter()
+            .map(|x| json!([x.name, x.import_key, c(x.parent)]))
+            .collect();
+        collections.sort_by_key(|v| v.to_string());
+        let mut members: Vec<Value> = s.members.iter().map(|m| json!([m.email, m.role, m.state])).collect();
+        members.sort_by_key(|v| v.to_string());
+        let teams: Vec<Value> = s
+            .teams
+            .iter()
+            .map(|t| {
+                let mut m: Vec<&String> = t.members.iter().filter_map(|i| member.get(i)).collect();
+                m.sort();
+                json!([t.name, m])
+            })
+            .collect();
+        let partners: Vec<Value> = s
+            .partners
+            .iter()
+            .map(|p| {
+                let mut a: Vec<&String> = p.guest_admins.iter().filter_map(|i| member.get(i)).collect();
+                let mut u: Vec<&String> = p.guest_users.iter().filter_map(|i| member.get(i)).collect();
+                a.sort();
+                u.sort();
+                json!([p.name, a, u])
+            })
+            .collect();
+        let mut invitations: Vec<Value> = s
+            .invitations
+            .iter()
+            .map(|i| json!([i.email, i.username, i.state, i.import_key, member.get(&i.member)]))
+            .collect();
+        invitations.sort_by_key(|v| v.to_string());
+        json!({
+            "collections": collections, "accounts": accounts, "secrets": secrets, "grants": grants,
+            "members": members, "teams": teams, "partners": partners, "invitations": invitations,
+        })
+    })
+}
+
+#[test]
+fn a_second_run_of_the_same_export_creates_nothing() {
+    for source in [&LASTPASS, &ONEPASSWORD] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, ws) = new_workspace(dir.path(), "w.db");
+        let first = run(source, &ws, &options(dir.path())).unwrap();
+        assert!(first.written > 0);
+        assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+        let after_first = canonical(&ws.snapshot().unwrap());
+
+        let (cs, _) = changeset(source, &ws, false);
+        let pending: Vec<_> = cs
+            .changes
+            .iter()
+            .filter(|c| !matches!(c.action, Action::Unchanged | Action::Skip))
+            .map(|c| format!("{} {} {:?} {:?}", c.kind.name(), c.key, c.action, c.changes))
+            .collect();
+        assert!(pending.is_empty(), "{} after one run: {pending:#?}", source.export);
+        assert!(!cs.has_changes());
+        assert!(cs.reconcile().holds());
+
+        let second = run(source, &ws, &options(dir.path())).unwrap();
+        assert_eq!(second.written, 0);
+        assert!(second.invitations.is_empty(), "nobody is invited twice");
+        assert_eq!(canonical(&ws.snapshot().unwrap()), after_first);
+        let runs = ws.runs().unwrap();
+        assert_eq!(runs.len(), 2);
+        assert!(runs.iter().all(|r| r.state == RunState::Completed));
+        // One journal row per object written, newest run first.
+        let journal: Vec<usize> = runs.iter().map(|r| r.writes).collect();
+        assert_eq!(journal, [0, first.written]);
+    }
+}
+
+#[test]
+fn a_run_stopped_after_n_writes_and_run_again_ends_equal_to_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, clean) = new_workspace(dir.path(), "clean.db");
+    let mut opts = options(dir.path());
+    opts.batch_size = 7;
+    let total = run(&LASTPASS, &clean, &opts).unwrap().written;
+    assert!(total > 20, "the sample writes enough objects to cut anywhere ({total})");
+    let expected = canonical(&clean.snapshot().unwrap());
+
+    // Every N around batch boundaries and phase changes, a stride through
+    // the rest, and a few random ones.
+    let mut cuts: Vec<usize> = (0..=total).step_by(3).collect();
+    cuts.extend([1, 6, 7, 8, 13, 14, 15, total - 1, total]);
+    for _ in 0..4 {
+        cuts.push(rand_below(total + 1));
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    for n in cuts {
+        let (_, ws) = new_workspace(dir.path(), &format!("cut-{n}.db"));
+        let mut stopped = opts.clone();
+        stopped.stop_after_writes = Some(n);
+        match run(&LASTPASS, &ws, &stopped) {
+            Err(ApplyError::Interrupted { written, .. }) => {
+                assert!(written <= n, "cut {n}: {written} committed");
+                assert!(n < total, "cut {n} >= total {total} should not stop");
+            }
+            Ok(outcome) => assert_eq!((n, outcome.written), (total, total), "only a cut at the end finishes"),
+            Err(e) => panic!("cut {n}: {e}"),
+        }
+        let resumed = run(&LASTPASS, &ws, &opts).unwrap();
+        if n < total {
+            assert_eq!(
+                resumed.interrupted_runs.len(),
+                1,
+                "cut {n}: the crashed run is reported"
+            );
+        }
+        let got = canonical(&ws.snapshot().unwrap());
+        if got != expected {
+            let differing: Vec<&String> = expected
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| got[k.as_str()] != expected[k.as_str()])
+                .collect();
+            let show =
+                |v: &Value| -> Vec<String> { v["grants"].as_array().unwrap().iter().map(|g| g.to_string()).collect() };
+            let (a, b) = (show(&expected), show(&got));
+            let missing: Vec<&String> = a.iter().filter(|g| !b.contains(g)).collect();
+            let extra: Vec<&String> = b.iter().filter(|g| !a.contains(g)).collect();
+            panic!("cut after {n} writes: {differing:?} differ from a clean run; grants missing {missing:?}, extra {extra:?}");
+        }
+        let states: Vec<RunState> = ws.runs().unwrap().iter().map(|r| r.state).collect();
+        assert!(!states.contains(&RunState::Running), "{states:?}");
+    }
+}
+
+fn rand_below(n: usize) -> usize {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos()) as usize;
+    nanos % n.max(1)
+}
+
+#[test]
+fn an_item_edited_in_the_workspace_is_a_conflict_and_stays_as_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, ws) = new_workspace(dir.path(), "w.db");
+    run(&LASTPASS, &ws, &options(dir.path())).unwrap();
+    let snapshot = ws.snapshot().unwrap();
+    let edited = snapshot
+        .accounts
+        .iter()
+        .find(|a| a.password.is_some())
+        .expect("an account with a password")
+        .clone();
+    // An admin changes the password and the notes in the workspace.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE accounts SET password = 'Edited-By-Hand-9!', notes = 'hand notes' WHERE id = ?1",
+        [edited.id],
+    )
+    .unwrap();
+    drop(conn);
+
+    let (cs, _) = changeset(&LASTPASS, &ws, false);
+    let conflict = cs
+        .changes
+        .iter()
+        .find(|c| c.existing == Some(edited.id) && c.kind == ObjectKind::Account)
+        .unwrap();
+    assert_eq!(conflict.action, Action::Conflict);
+    assert!(
+        conflict.changes.contains(&"password changed".to_owned()),
+        "{:?}",
+        conflict.changes
+    );
+    assert!(conflict.changes.contains(&"notes changed".to_owned()));
+    assert!(!format!("{cs:?}").contains("Edited-By-Hand-9!"));
+    assert_eq!(cs.reconcile().conflicts, 1);
+    assert!(cs.reconcile().holds());
+
+    let outcome = run(&LASTPASS, &ws, &options(dir.path())).unwrap();
+    assert_eq!(outcome.written, 0);
+    let after = ws.snapshot().unwrap();
+    let kept = after.accounts.iter().find(|a| a.id == edited.id).unwrap();
+    assert_eq!(kept.password.as_ref().map(|p| p.expose()), Some("Edited-By-Hand-9!"));
+    assert_eq!(kept.notes.as_deref(), Some("hand notes"));
+
+    // --overwrite puts the source's values back; then all is unchanged.
+    let (cs, snap) = changeset(&LASTPASS, &ws, true);
+    let outcome = apply::apply(&cs, &snap, &ws, &options(dir.path()), &mut Silent).unwrap();
+    assert_eq!(outcome.written, 1);
+    let after = ws.snapshot().unwrap();
+    let restored = after.accounts.iter().find(|a| a.id == edited.id).unwrap();
+    assert_eq!(restored.password, edited.password);
+    let (cs, _) = changeset(&LASTPASS, &ws, false);
+    assert_eq!(cs.reconcile().conflicts, 0);
+    assert!(!cs.has_changes());
+}
+
+#[test]
+fn a_changed_source_item_is_an_update_naming_fields_not_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, ws) = new_workspace(dir.path(), "w.db");
+    run(&LASTPASS, &ws, &options(dir.path())).unwrap();
+    // Pretend the importer last wrote another password: the source differs
+    // from what was imported, and nobody edited the workspace copy.
+    let snapshot = ws.snapshot().unwrap();
+    let target = snapshot.accounts.iter().find(|a| a.password.is_some()).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE accounts SET password = 'Old-Imported-1!' WHERE id = ?1",
+        [target.id],
+    )
+    .unwrap();
+    drop(conn);
+    let edited = ws.snapshot().unwrap();
+    let canon_hash = {
+        let (cs, _) = changeset(&LASTPASS, &ws, false);
+        let c = cs
+            .changes
+            .iter()
+            .find(|c| c.kind == ObjectKind::Account && c.existing == Some(target.id))
+            .unwrap();
+        assert_eq!(c.action, Action::Conflict, "no imported hash matches yet");
+        c.hash.clone()
+    };
+    assert!(canon_hash.is_some());
+    // Record the edited copy as what the importer wrote.
+    let current_hash = {
+        let a = edited.accounts.iter().find(|a| a.id == target.id).unwrap();
+        vaultferry::diff::workspace_account_hash(a, &edited)
+    };
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE accounts SET imported_hash = ?2 WHERE id = ?1",
+        rusqlite::params![target.id, current_hash],
+    )
+    .unwrap();
+    drop(conn);
+    let (cs, _) = changeset(&LASTPASS, &ws, false);
+    let c = cs
+        .changes
+        .iter()
+        .find(|c| c.kind == ObjectKind::Account && c.existing == Some(target.id))
+        .unwrap();
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(c.changes, vec!["password changed".to_owned()]);
+    let outcome = run(&LASTPASS, &ws, &options(dir.path())).unwrap();
+    assert_eq!(outcome.written, 1);
+    let (cs, _) = changeset(&LASTPASS, &ws, false);
+    assert!(!cs.has_changes());
+}
+
+#[test]
+fn guests_are_invited_once_with_an_owner_only_email_and_only_a_hash_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, ws) = new_workspace(dir.path(), "w.db");
+    let outcome = run(&LASTPASS, &ws, &options(dir.path())).unwrap();
+    let emails: Vec<&str> = outcome.invitations.iter().map(|i| i.email.as_str()).collect();
+    assert!(emails.contains(&"jules@studio-jules.example"), "{emails:?}");
+    assert_eq!(emails.iter().filter(|e| **e == "jules@studio-jules.example").count(), 1);
+    assert!(
+        !emails.contains(&"mark@northwind.example"),
+        "never invite a company address"
+    );
+    assert!(
+        !emails.contains(&"mo@freelance.example"),
+        "an existing guest is not invited again"
+    );
+    let outbox = dir.path().join("outbox");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&outbox).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for sent in &outcome.invitations {
+        let apply::Delivery::Outbox { file } = &sent.delivery else {
+            panic!("outbox expected")
+        };
+        let text = std::fs::read_to_string(file).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let password = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Temporary password: "))
+            .unwrap()
+            .to_owned();
+        assert!(text.contains("Northwind Robotics"));
+        assert!(text.contains(&format!("Username: {}", sent.username)));
+        let (hash, salt): (String, String) = conn
+            .query_row(
+                "SELECT i.password_hash, i.salt FROM guest_invitations i JOIN members m ON m.id = i.member_id
+                 WHERE m.email = ?1",
+                [&sent.email],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(!hash.contains(&password) && !salt.contains(&password));
+        assert!(apply::invitations::verify_password(&password, &hash));
+        let policy = ws.snapshot().unwrap().workspace.password_policy;
+        assert!(apply::invitations::meets_policy(&password, &policy));
+        // The journal and the audit log never hold it.
+        let leaked: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM run_journal WHERE instr(import_key || coalesce(content_hash, ''), ?1) > 0)
+                      + (SELECT count(*) FROM audit_log WHERE instr(object, ?1) > 0)",
+                [&password],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(leaked, 0);
+    }
+    let again = run(&LASTPASS, &ws, &options(dir.path())).unwrap();
+    assert!(again.invitations.is_empty());
+}
+
+#[test]
+fn invitations_go_through_smtp_when_configured() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Just enough SMTP: greet, accept every command, collect DATA.
+    let server = std::thread::spawn(move || {
+        let mut messages = Vec::new();
+        while let Ok((stream, _)) = listener.accept() {
+            let mut w = stream.try_clone().unwrap();
+            let mut r = BufReader::new(stream);
+            w.write_all(b"220 fake ESMTP\r\n").unwrap();
+            let mut line = String::new();
+            let mut quit = false;
+            while !quit {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let upper = line.to_ascii_uppercase();
+                if upper.starts_with("EHLO") {
+                    w.write_all(b"250-fake\r\n250 8BITMIME\r\n").unwrap();
+                } else if upper.starts_with("DATA") {
+                    w.write_all(b"354 go on\r\n").unwrap();
+                    let mut data = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
+                            break;
+                        }
+                        data.push_str(&line);
+                    }
+                    messages.push(data);
+                    w.write_all(b"250 queued\r\n").unwrap();
+                } else if upper.starts_with("QUIT") {
+                    w.write_all(b"221 bye\r\n").unwrap();
+                    quit = true;
+                } else {
+                    w.write_all(b"250 ok\r\n").unwrap();
+                }
+            }
+            if messages.len() >= 3 {
+                break;
+            }
+        }
+        messages
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_, ws) = new_workspace(dir.path(), "w.db");
+    let mut opts = options(dir.path());
+    opts.mailer = Mailer::Smtp(format!("smtp://127.0.0.1:{port}"));
+    let outcome = run(&LASTPASS, &ws, &opts).unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    assert!(outcome.invitations.len() >= 3);
+    assert!(outcome
+        .invitations
+        .iter()
+        .all(|i| matches!(i.delivery, apply::Delivery::Smtp { .. })));
+    let messages = server.join().unwrap();
+    assert!(messages.iter().any(|m| m.contains("jules@studio-jules.example")));
+    assert!(messages.iter().all(|m| m.contains("Temporary password: ")));
+    assert!(!dir.path().join("outbox").exists(), "nothing written to the outbox");
+}
+
+#[test]
+fn the_reconciliation_holds_for_the_samples_and_a_broken_count_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    for source in [&LASTPASS, &ONEPASSWORD] {
+        let (_, ws) = new_workspace(dir.path(), &format!("r-{}.db", source.export.replace('/', "-")));
+        let (cs, _) = changeset(source, &ws, false);
+        let r = cs.reconcile();
+        assert!(r.holds(), "{}", r.describe());
+        assert!(r.created > 0 && r.source_entries > 0);
+        let mut broken = cs.clone();
+        broken.plan.source_entries += 1;
+        assert!(!broken.reconcile().holds());
+        assert!(broken.reconcile().describe().contains("MISMATCH"));
+    }
+}
+
+#[test]
+fn secrets_of_the_sample_never_reach_the_changeset_debug_or_outcome() {
+    let export = sample(LASTPASS.export);
+    let revealed = vaultferry(&["inspect", export.to_str().unwrap(), "--json", "--reveal"]).success();
+    let secrets = secrets_in_revealed(&revealed.json());
+    assert!(!secrets.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let (_, ws) = new_workspace(dir.path(), "w.db");
+    let (cs, snapshot) = changeset(&LASTPASS, &ws, false);
+    let outcome = apply::apply(&cs, &snapshot, &ws, &options(dir.path()), &mut Silent).unwrap();
+    let text = format!("{cs:?}\n{}\n{outcome:?}", serde_json::to_string(&cs).unwrap());
+    common::assert_no_secrets("changeset and outcome", &text, &secrets);
+}
+
+#[test]
+fn an_unreachable_smtp_server_leaves_the_emails_in_the_outbox() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, ws) = new_workspace(dir.path(), "w.db");
+    let mut opts = options(dir.path());
+    opts.mailer = Mailer::Smtp(format!("smtp://127.0.0.1:{port}"));
+    let outcome = run(&LASTPASS, &ws, &opts).unwrap();
+    assert_eq!(outcome.warnings.len(), outcome.invitations.len());
+    assert!(outcome.warnings.iter().all(|w| w.contains("not sent through SMTP")));
+    assert!(outcome
+        .invitations
+        .iter()
+        .all(|i| matches!(&i.delivery, apply::Delivery::Outbox { file } if Path::new(file).starts_with(dir.path().join("outbox")))));
+}
+
+#[test]
+fn a_large_export_applies_in_batches_and_reruns_with_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("big.csv");
+    let mut text = String::from("url,username,password,totp,extra,name,grouping,fav\n");
+    for i in 0..5000 {
+        let folder = format!("Team{}/Sub{}", i % 20, i % 7);
+        text.push_str(&format!(
+            "https://app{i}.example/login,user{i},Pw-Big-{i}!,,,App {i},{folder},0\n"
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let (_, ws) = new_workspace(dir.path(), "big.db");
+    let apply_once = || {
+        let snapshot = ws.snapshot().unwrap();
+        let vault = sources::read_export(&csv, &ParseOptions::default()).unwrap();
+        let plan = mapper::map(&vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
+        let cs = diff::diff(&plan, &snapshot, false);
+        assert!(cs.reconcile().holds());
+        let started = std::time::Instant::now();
+        let outcome = apply::apply(&cs, &snapshot, &ws, &options(dir.path()), &mut Silent).unwrap();
+        (outcome, started.elapsed())
+    };
+    let (first, took) = apply_once();
+    assert!(first.written >= 5000 + 20 * 8, "{}", first.written);
+    eprintln!("5000 entries applied in {took:?}");
+    let (second, _) = apply_once();
+    assert_eq!(second.written, 0);
+    assert_eq!(ws.snapshot().unwrap().accounts.len(), 5000);
+}
