@@ -16,6 +16,7 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod secret;
+pub mod server;
 pub mod sources;
 pub mod workspace;
 

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::plan::{changes, prepare, report_formats, summary, write_reports};
+use super::plan::{changes, prepare_in, report_formats, summary, write_reports};
 use super::{Output, SourceArgs};
 use crate::apply::{self, ApplyError, ApplyOptions, Mailer, Reporter};
 use crate::report::{self, Report};
+use crate::workspace::http::HttpWorkspace;
+use crate::workspace::Workspace;
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -23,8 +25,20 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// The workspace database (created by `workspace init`).
-    #[arg(long, value_name = "PATH")]
-    pub db: PathBuf,
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "target",
+        conflicts_with = "target"
+    )]
+    pub db: Option<PathBuf>,
+    /// Instead of --db: a `vaultferry serve` to write through
+    /// (`http://HOST:PORT`), with --api-key.
+    #[arg(long, value_name = "URL", requires = "api_key")]
+    pub target: Option<String>,
+    /// The API key for --target (`vaultferry apikey create`).
+    #[arg(long, value_name = "KEY", requires = "target")]
+    pub api_key: Option<String>,
     /// The member running the import: an active owner, super admin or admin
     /// (default: the workspace owner).
     #[arg(long = "as", value_name = "EMAIL")]
@@ -53,10 +67,23 @@ pub struct MigrateArgs {
     pub report: Vec<PathBuf>,
 }
 
-fn default_outbox(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
+fn default_outbox(db: Option<&Path>) -> PathBuf {
+    // Through --target the emails are still written here, by this process:
+    // next to the current directory's workspace name.
+    let mut p = db.unwrap_or(Path::new("vaultferry")).as_os_str().to_owned();
     p.push(".outbox");
     PathBuf::from(p)
+}
+
+/// The store `migrate` writes to: the database, or the server.
+fn open_target(args: &MigrateArgs) -> Result<Box<dyn Workspace>, Error> {
+    match (&args.db, &args.target, &args.api_key) {
+        (Some(db), _, _) => Ok(crate::workspace::open_sqlite(db)?),
+        (None, Some(url), Some(key)) => Ok(Box::new(HttpWorkspace::new(url, key)?)),
+        _ => Err(Error::Usage(
+            "give the workspace: --db PATH, or --target URL with --api-key KEY".into(),
+        )),
+    }
 }
 
 pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
@@ -66,12 +93,16 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
             apply::invitations::parse_smtp_url(url).map_err(Error::Usage)?;
             Mailer::Smtp(url.clone())
         }
-        None => Mailer::Outbox(args.outbox.clone().unwrap_or_else(|| default_outbox(&args.db))),
+        None => Mailer::Outbox(
+            args.outbox
+                .clone()
+                .unwrap_or_else(|| default_outbox(args.db.as_deref())),
+        ),
     };
-    let prepared = prepare(
+    let prepared = prepare_in(
+        || open_target(args),
         &args.source,
         args.policy.as_deref(),
-        &args.db,
         args.importer.as_deref(),
         args.overwrite,
     )?;
@@ -112,7 +143,9 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
 
     let mut options = ApplyOptions::new(
         cs.plan.importer.clone(),
-        args.outbox.clone().unwrap_or_else(|| default_outbox(&args.db)),
+        args.outbox
+            .clone()
+            .unwrap_or_else(|| default_outbox(args.db.as_deref())),
     );
     options.mailer = mailer;
     let mut reporter: Box<dyn Reporter> = if io::stderr().is_terminal() {

@@ -1,11 +1,13 @@
 //! The command line: flags become checked options, then the library runs.
 //! No migration logic lives here, only argument parsing and rendering.
 
+mod apikey;
 mod generate;
 mod inspect;
 mod migrate;
 mod output;
 mod plan;
+mod serve;
 mod source_args;
 mod workspace;
 
@@ -47,6 +49,11 @@ enum Command {
     /// Apply an export to the workspace: show the summary, ask, write
     /// (resumable), and end with the report and the run id.
     Migrate(migrate::MigrateArgs),
+    /// Serve the importer over HTTP: import jobs, the workspace API and
+    /// the upload page at /.
+    Serve(serve::ServeArgs),
+    /// Manage API keys for `serve`.
+    Apikey(apikey::ApikeyArgs),
     /// Write a deterministic synthetic export and its sharing file (benchmarks).
     Generate(generate::GenerateArgs),
 }
@@ -71,6 +78,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Workspace(args) => workspace::run(&args, &mut out),
         Command::Plan(args) => plan::run(&args, &mut out),
         Command::Migrate(args) => migrate::run(&args, &mut out),
+        Command::Serve(args) => serve::run(&args),
+        Command::Apikey(args) => apikey::run(&args, &mut out),
         Command::Generate(args) => generate::run(&args, &mut out),
     }
 }

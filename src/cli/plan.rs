@@ -85,13 +85,31 @@ pub fn prepare(
     importer: Option<&str>,
     overwrite: bool,
 ) -> Result<Prepared, Error> {
+    prepare_in(
+        || Ok(crate::workspace::open_sqlite(db)?),
+        source,
+        policy,
+        importer,
+        overwrite,
+    )
+}
+
+/// [`prepare`] against any workspace store (`migrate --target URL` opens
+/// the HTTP one); `open` runs after the policy is loaded.
+pub fn prepare_in(
+    open: impl FnOnce() -> Result<Box<dyn Workspace>, Error>,
+    source: &SourceArgs,
+    policy: Option<&Path>,
+    importer: Option<&str>,
+    overwrite: bool,
+) -> Result<Prepared, Error> {
     // Configuration first: a bad policy or a refused importer stops the run
     // before the export is read.
     let policy = match policy {
         Some(path) => Policy::load(path)?,
         None => Policy::default(),
     };
-    let workspace = crate::workspace::open_sqlite(db)?;
+    let workspace = open()?;
     let snapshot = workspace.snapshot()?;
     let importer = mapper::resolve_importer(&snapshot, importer)
         .map_err(|e| Error::Usage(e.0))?

@@ -192,7 +192,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// What a field holds, so the workspace can show it the right way.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     #[default]

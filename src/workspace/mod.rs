@@ -5,10 +5,13 @@
 //! [`Snapshot`] it returns, so the embedded SQLite store and the web app's
 //! HTTP API are interchangeable. No SQL lives outside `sqlite*`.
 
+pub mod http;
 pub mod scim;
 pub mod seed;
+pub mod service;
 pub mod sqlite;
 mod types;
+pub mod wire;
 
 use serde::Serialize;
 pub use types::*;
@@ -113,7 +116,7 @@ pub trait Workspace: Send + Sync {
 }
 
 /// An import run to open.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NewRun {
     pub id: String,
     pub source_file: String,
@@ -121,7 +124,7 @@ pub struct NewRun {
 }
 
 /// How an import run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
     Running,
@@ -157,7 +160,7 @@ impl RunState {
 }
 
 /// One recorded import run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RunInfo {
     pub id: String,
     pub started: String,
@@ -219,7 +222,7 @@ fn unsupported(what: &str) -> WorkspaceError {
 
 /// A guest invitation to write. The temporary password itself is sent to
 /// the guest and never stored: only its salted hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NewGuestInvitation {
     pub email: String,
     pub name: Option<String>,

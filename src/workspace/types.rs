@@ -114,7 +114,7 @@ impl Default for PasswordPolicy {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceInfo {
     pub id: String,
     pub name: String,
@@ -123,7 +123,7 @@ pub struct WorkspaceInfo {
     pub password_policy: PasswordPolicy,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub id: i64,
     /// Lowercase, trimmed.
@@ -135,7 +135,7 @@ pub struct Member {
     pub state: MemberState,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     pub id: i64,
     pub name: String,
@@ -145,7 +145,7 @@ pub struct Team {
 }
 
 /// The external collaborators of one outside company.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalPartner {
     pub id: i64,
     pub name: String,
@@ -156,7 +156,7 @@ pub struct LocalPartner {
 }
 
 /// A host-guest partnership with another workspace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partnership {
     pub id: i64,
     pub partner_workspace_id: String,
@@ -165,7 +165,7 @@ pub struct Partnership {
     pub state: PartnershipState,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Collection {
     pub id: i64,
     pub name: String,
@@ -245,7 +245,7 @@ pub struct SecretItem {
 }
 
 /// What a grant is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "id")]
 pub enum GrantTarget {
     Collection(i64),
@@ -254,7 +254,7 @@ pub enum GrantTarget {
 }
 
 /// Who a grant is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "id")]
 pub enum Grantee {
     Member(i64),
@@ -263,7 +263,7 @@ pub enum Grantee {
     Partnership(i64),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub id: i64,
     pub target: GrantTarget,
@@ -282,7 +282,7 @@ pub enum InvitationState {
 
 /// A guest user invitation. The temporary password is never stored, only
 /// its salted hash (kept inside the store, not in the snapshot).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuestInvitation {
     pub id: i64,
     /// The guest's member id (role guest, state invited until they join).

@@ -5,6 +5,7 @@
 //! [`write`] and run inside one transaction per call.
 
 mod schema;
+mod service;
 mod snapshot;
 mod write;
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -252,6 +252,49 @@ INSERT INTO import_runs_v2 (id, started, finished, source_file, actor, state)
 DROP TABLE import_runs;
 ALTER TABLE import_runs_v2 RENAME TO import_runs;
 CREATE INDEX run_journal_run ON run_journal (run_id);
+"#;
+
+/// V3: what `vaultferry serve` keeps. API keys are stored as a SHA-256 of
+/// the key (see `sqlite::service`); import jobs keep their state here, not
+/// in memory, so a restarted server knows which were cut off; idempotency
+/// records replay a write's response when a client retries it.
+const V3: &str = r#"
+CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY,
+    member_id INTEGER NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+    key_hash TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    member_id INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'parsing', 'planned', 'applying', 'done', 'failed', 'cancelled')),
+    progress TEXT NOT NULL DEFAULT '{}',
+    summary TEXT,
+    error TEXT,
+    resumable INTEGER NOT NULL DEFAULT 0,
+    upload_dir TEXT,
+    export_name TEXT NOT NULL,
+    sharing_name TEXT,
+    policy_name TEXT,
+    report_json TEXT,
+    report_html TEXT,
+    report_csv TEXT,
+    run_id TEXT,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX jobs_state ON jobs (state);
+CREATE TABLE idempotency_records (
+    member_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (member_id, key)
+);
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

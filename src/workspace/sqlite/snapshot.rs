@@ -21,7 +21,7 @@ fn bad(col: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, Type::Text, format!("unexpected {what} in the database").into())
 }
 
-fn parse<T>(row: &Row<'_>, col: usize, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+pub(super) fn parse<T>(row: &Row<'_>, col: usize, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
     let s: String = row.get(col)?;
     f(&s).ok_or_else(|| bad(col, what))
 }
