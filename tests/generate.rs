@@ -175,8 +175,10 @@ fn a_generated_1pif_vault_parses_back_to_the_same_vault() {
 
 #[test]
 fn streamed_output_is_the_same_as_writing_the_whole_vault() {
+    // More entries than one batch (`generate::CHUNK`, 8192), so batch
+    // boundaries are crossed.
     for format in [Format::LastpassCsv, Format::Pif, Format::Pux] {
-        let synth = Synth::new(format, 5000, 11);
+        let synth = Synth::new(format, 9000, 11);
         let vault = synth.vault();
         let (mut whole, mut streamed) = (Cursor::new(Vec::new()), Cursor::new(Vec::new()));
         match format {
