@@ -257,7 +257,8 @@ fn migrate_killed_at_random_points_and_rerun_ends_equal_to_a_clean_run() {
         .unwrap_or(20_261_125u64);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     // Each attempt resumes what the one before did, so later attempts have
-    // less left to do: draw over the whole clean run, a little past it.
+    // less left to do and some kills land after the end (checked to have
+    // succeeded); a quarter must land mid-run or the test proves little.
     let span = took.as_millis().max(50) as u64 * 11 / 10;
     let mut killed_mid_run = 0;
     for k in 0..KILLS {
@@ -281,7 +282,7 @@ fn migrate_killed_at_random_points_and_rerun_ends_equal_to_a_clean_run() {
         integrity_ok(&crashed);
     }
     assert!(
-        killed_mid_run >= KILLS / 2,
+        killed_mid_run >= KILLS / 4,
         "only {killed_mid_run} of {KILLS} kills landed while migrate ran (seed {seed})"
     );
     migrate_to_the_end(&export, &sharing, &crashed);
