@@ -15,7 +15,7 @@ use std::io::Cursor;
 use proptest::prelude::*;
 use vaultferry::generate;
 use vaultferry::model::{Entry, EntryKind, Field, FieldKind, FieldValue, Folder, SourceKind, Vault};
-use vaultferry::sources::{lastpass, ParseOptions};
+use vaultferry::sources::{lastpass, onepassword, ParseOptions};
 use vaultferry::Secret;
 
 fn config() -> ProptestConfig {
@@ -317,5 +317,138 @@ proptest! {
     fn a_vault_written_as_lastpass_csv_parses_back_to_itself(want in lastpass_vault()) {
         let got = lastpass_round_trip(&want)?;
         assert_lastpass_same(&want, &got)?;
+    }
+}
+
+// -------------------------------------------------------------------- 1PUX
+
+/// Kinds with a 1Password category of their own; any other kind is written
+/// as a secure note's category and so read back as one.
+const PUX_KINDS: [EntryKind; 8] = [
+    EntryKind::Login,
+    EntryKind::SecureNote,
+    EntryKind::Password,
+    EntryKind::CreditCard,
+    EntryKind::Server,
+    EntryKind::Database,
+    EntryKind::Wifi,
+    EntryKind::SoftwareLicense,
+];
+
+/// A section field. One with an empty value is left out on reading
+/// (1Password writes every field of an item's template, filled or not).
+fn pux_field() -> impl Strategy<Value = Field> {
+    (
+        trimmed(text()),
+        text().prop_filter("a filled-in value", |v| !v.is_empty()),
+        any::<bool>(),
+        proptest::option::of(trimmed(text())),
+    )
+        .prop_map(|(label, value, concealed, group)| Field {
+            label,
+            kind: if concealed {
+                FieldKind::Concealed
+            } else {
+                FieldKind::Text
+            },
+            value: if concealed {
+                FieldValue::Concealed(Secret::text(value))
+            } else {
+                FieldValue::Plain(value)
+            },
+            group,
+        })
+}
+
+fn pux_entry(folders: Vec<Vec<String>>) -> impl Strategy<Value = Entry> {
+    (
+        proptest::sample::select(PUX_KINDS.to_vec()),
+        proptest::sample::select(folders),
+        (
+            trimmed(text()),
+            some_text(),
+            secret(),
+            proptest::option::of(trimmed(text())),
+            some_text(),
+        ),
+        proptest::collection::vec("https://[a-z]{1,8}\\.example/[a-z0-9?=&]{0,6}", 0..3),
+        proptest::collection::vec(pux_field(), 0..4),
+        proptest::collection::vec(trimmed(text()), 0..3),
+        (any::<bool>(), any::<bool>()),
+    )
+        .prop_map(
+            |(kind, folder, (title, username, password, totp, notes), urls, fields, tags, (favorite, archived))| {
+                let mut e = Entry::new(kind, title);
+                e.folder = folder;
+                // A blank username is read as none, like blank notes.
+                e.username = username.filter(|u| !u.trim().is_empty());
+                e.password = password.map(Secret::text);
+                e.totp = totp.map(Secret::text);
+                // Blank notes are read as none (1Password writes `""`).
+                e.notes = notes.filter(|n| !n.trim().is_empty());
+                e.urls = urls;
+                e.fields = fields;
+                e.tags = tags;
+                e.favorite = favorite;
+                e.archived = archived;
+                e
+            },
+        )
+}
+
+/// 1PUX has one level of folders, the vaults: entries go in top folders.
+fn pux_vault() -> impl Strategy<Value = Vault> {
+    folders()
+        .prop_map(|f| f.into_iter().filter(|f| f.path.len() == 1).collect::<Vec<_>>())
+        .prop_filter("a vault to file entries in", |f| !f.is_empty())
+        .prop_flat_map(|folders| {
+            let paths: Vec<Vec<String>> = folders.iter().map(|f| f.path.clone()).collect();
+            proptest::collection::vec(pux_entry(paths), 0..10).prop_map(move |mut entries| {
+                for (n, e) in entries.iter_mut().enumerate() {
+                    e.source_id = format!("item{n:022}");
+                }
+                let mut v = Vault::new(SourceKind::Onepassword1pux, "prop.1pux");
+                v.folders = folders.clone();
+                v.entries = entries;
+                v
+            })
+        })
+}
+
+fn pux_round_trip(want: &Vault) -> Result<Vault, TestCaseError> {
+    let mut bytes = Cursor::new(Vec::new());
+    generate::pux::write(want, &mut bytes).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prop.1pux");
+    std::fs::write(&path, bytes.get_ref()).unwrap();
+    onepassword::read_1pux(&path, "prop.1pux", &ParseOptions::default())
+        .map_err(|e| TestCaseError::fail(format!("parse error: {e}")))
+}
+
+fn assert_pux_same(want: &Vault, got: &Vault) -> Result<(), TestCaseError> {
+    let findings: Vec<_> = got.findings.iter().map(|f| f.message.clone()).collect();
+    prop_assert!(findings.is_empty(), "findings: {:?}", findings);
+    prop_assert_eq!(got.entries.len(), want.entries.len());
+    for w in &want.entries {
+        let g = got.entries.iter().find(|g| g.source_id == w.source_id);
+        prop_assert!(g.is_some(), "item {} is missing", w.source_id);
+        let g = g.unwrap();
+        assert_same("1pux", w, g)?;
+        prop_assert_eq!(&g.tags, &w.tags, "tags of {:?}", w.title);
+        prop_assert_eq!(g.archived, w.archived, "archived of {:?}", w.title);
+        let groups = |e: &Entry| e.fields.iter().map(|f| f.group.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(groups(g), groups(w), "sections of {:?}", w.title);
+    }
+    prop_assert_eq!(folder_keys(got), folder_keys(want));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_vault_written_as_1pux_parses_back_to_itself(want in pux_vault()) {
+        let got = pux_round_trip(&want)?;
+        assert_pux_same(&want, &got)?;
     }
 }
