@@ -257,12 +257,14 @@ fn lastpass_entry(folders: Vec<Vec<String>>, types: Vec<NoteType>) -> impl Strat
     })
 }
 
-/// What the note reader makes of line ends: each line loses one `\r`.
+/// Note text the note reader gives back as is: it drops one `\r` before
+/// each `\n`, so no `\r` may stand there (repeated: `\r\r\n` → `\r\n`).
 fn crlf_to_lf(text: &str) -> String {
-    text.split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut text = text.to_owned();
+    while text.contains("\r\n") {
+        text = text.replace("\r\n", "\n");
+    }
+    text
 }
 
 fn lastpass_vault() -> impl Strategy<Value = Vault> {
