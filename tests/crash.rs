@@ -279,6 +279,16 @@ fn migrate_killed_at_random_points_and_rerun_ends_equal_to_a_clean_run() {
                 "attempt {k} (seed {seed}) failed on its own: {status:?}"
             );
         }
+        // A killed run leaves its -wal/-shm behind: they hold secrets too.
+        for suffix in ["-wal", "-shm"] {
+            let mut p = crashed.as_os_str().to_owned();
+            p.push(suffix);
+            if let Ok(meta) = std::fs::metadata(&p) {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = meta.permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{:?} left by a killed run is {mode:o}", p);
+            }
+        }
         integrity_ok(&crashed);
     }
     assert!(
@@ -318,6 +328,15 @@ fn migrate_killed_at_random_points_and_rerun_ends_equal_to_a_clean_run() {
     // One email and one stored invitation per guest, however often the run
     // was cut between sending and recording.
     let got_outbox = outbox_recipients(&outbox_of(&crashed));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&outbox_of(&crashed)), 0o700, "the outbox");
+        for email in std::fs::read_dir(outbox_of(&crashed)).unwrap() {
+            let email = email.unwrap().path();
+            assert_eq!(mode(&email), 0o600, "{}", email.display());
+        }
+    }
     assert_eq!(got_outbox, want_outbox, "outbox recipients (seed {seed})");
     let conn = rusqlite::Connection::open(&crashed).unwrap();
     let per_guest: Vec<(String, i64)> = conn
