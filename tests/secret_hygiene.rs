@@ -8,10 +8,13 @@
 //! as a secret (so a search that finds nothing means something); then every
 //! command a user can run is searched — stdout and stderr — for the markers.
 //!
-//! Still to add with `migrate` (issue 8, next part): the report files
-//! (text, JSON, Markdown, HTML), the journal and the outbox, each searched
-//! like the outputs below by adding them to [`commands`] / [`outputs_of`],
-//! and a check that every file holding secrets is created 0600.
+//! `migrate` is searched the same way: its stdout and stderr on a first
+//! run and a re-run, the report files of `plan --report` and `migrate
+//! --report` in every format, the journal and audit rows it writes
+//! (`run_journal`, `import_runs`, `audit_log`) and the invitation emails in
+//! the outbox. Run with umask 000, it must still create every file that
+//! holds secrets owner-only: the database and its `-wal`/`-shm` files, the
+//! outbox (0700) and each email in it (0600).
 
 mod common;
 
@@ -435,4 +438,209 @@ fn a_panic_message_holding_a_secret_shows_it_redacted() {
         !message.contains(&marker),
         "the secret reached the panic message: {message}"
     );
+}
+
+/// Runs `vaultferry ARGS` with umask 000, so any file it does not create
+/// owner-only on purpose comes out world-readable.
+#[cfg(unix)]
+fn spawn_umask0(args: &[&str]) -> std::process::Child {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_vaultferry"))
+        .args(args)
+        .current_dir(common::root())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vaultferry")
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Runs `vaultferry ARGS` with umask 000 and, while it runs, records the
+/// mode of the database's `-wal` and `-shm` files each time they exist.
+#[cfg(unix)]
+fn run_watching_wal(args: &[&str], db: &Path) -> (Run, Vec<(String, u32)>) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut child = spawn_umask0(args);
+    let mut seen = Vec::new();
+    let sidecars: Vec<PathBuf> = ["-wal", "-shm"]
+        .iter()
+        .map(|suffix| {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            PathBuf::from(p)
+        })
+        .collect();
+    while child.try_wait().expect("wait").is_none() {
+        for p in &sidecars {
+            if let Ok(meta) = std::fs::metadata(p) {
+                seen.push((p.display().to_string(), meta.permissions().mode() & 0o777));
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let out = child.wait_with_output().expect("run vaultferry");
+    let run = Run {
+        command: format!("vaultferry {}", args.join(" ")),
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (run, seen)
+}
+
+fn assert_no_marker(what: &str, text: &str, revealed: &[String]) {
+    assert!(!text.contains(PREFIX), "a secret leaked into {what}:\n{text}");
+    for secret in revealed {
+        assert!(!text.contains(secret.as_str()), "{secret} leaked into {what}");
+    }
+}
+
+/// Every row of `table`, each column as text, one line per row.
+fn table_text(conn: &rusqlite::Connection, table: &str) -> String {
+    let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+    let columns = stmt.column_count();
+    let mut rows = stmt.query([]).unwrap();
+    let mut text = String::new();
+    while let Some(row) = rows.next().unwrap() {
+        for i in 0..columns {
+            let v: rusqlite::types::Value = row.get(i).unwrap();
+            match v {
+                rusqlite::types::Value::Text(t) => text.push_str(&t),
+                rusqlite::types::Value::Blob(b) => text.push_str(&String::from_utf8_lossy(&b)),
+                other => text.push_str(&format!("{other:?}")),
+            }
+            text.push('\t');
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(unix)]
+#[test]
+fn no_secret_reaches_migrate_its_reports_journal_or_outbox_and_its_files_are_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut markers = Markers::default();
+    let lp = rewritten_text(&sample("lastpass/company.csv"), dir.path(), &mut markers);
+    let pux = rewritten_pux(&sample("onepassword/company.1pux"), dir.path(), &mut markers);
+    let exports = [
+        Export {
+            revealed: revealed_markers(&lp, 20),
+            path: lp,
+            sharing: Some(sample("lastpass/sharing-getdetailedsfdata.json")),
+        },
+        Export {
+            revealed: revealed_markers(&pux, 20),
+            path: pux,
+            sharing: Some(sample("onepassword/permissions.json")),
+        },
+    ];
+    for (n, export) in exports.iter().enumerate() {
+        let work = dir.path().join(format!("run{n}"));
+        std::fs::create_dir(&work).unwrap();
+        let db = work.join("northwind.db");
+        let seed = sample("workspace.toml");
+        let init = spawn_umask0(&["workspace", "init", "--db", s(&db), "--seed", s(&seed)])
+            .wait_with_output()
+            .unwrap();
+        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        assert_eq!(mode(&db), 0o600, "the workspace database under umask 000");
+        let mut source = vec![s(&export.path).to_owned()];
+        if let Some(sharing) = &export.sharing {
+            source.extend(["--sharing".to_owned(), s(sharing).to_owned()]);
+        }
+        let with = |head: &[&str], tail: &[String]| -> Vec<String> {
+            head.iter()
+                .map(|x| x.to_string())
+                .chain(source.iter().cloned())
+                .chain(tail.iter().cloned())
+                .collect()
+        };
+        let report = |stem: &str, ext: &str| work.join(format!("{stem}.{ext}"));
+        let db_args = vec!["--db".to_owned(), s(&db).to_owned()];
+        let mut report_files = Vec::new();
+        let mut plan_args = db_args.clone();
+        for ext in ["json", "md", "html", "csv"] {
+            plan_args.extend(["--report".to_owned(), s(&report("plan", ext)).to_owned()]);
+            report_files.push(report("plan", ext));
+        }
+        let mut first_args = db_args.clone();
+        first_args.push("--yes".to_owned());
+        for ext in ["json", "md", "html", "csv"] {
+            first_args.extend(["--report".to_owned(), s(&report("migrate", ext)).to_owned()]);
+            report_files.push(report("migrate", ext));
+        }
+        let mut again_args = db_args.clone();
+        again_args.extend(["--yes".to_owned(), "--json".to_owned()]);
+        again_args.extend(["--report".to_owned(), s(&report("again", "md")).to_owned()]);
+        report_files.push(report("again", "md"));
+
+        let mut sidecar_modes = Vec::new();
+        for args in [
+            with(&["plan"], &plan_args),
+            with(&["migrate"], &first_args),
+            with(&["migrate"], &again_args),
+        ] {
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (run, seen) = run_watching_wal(&argv, &db);
+            assert_eq!(run.code, 0, "{}", run.describe());
+            sidecar_modes.extend(seen);
+            for (what, text) in outputs_of(&run) {
+                assert_no_marker(&format!("the {what} of `{}`", run.command), text, &export.revealed);
+            }
+        }
+        for file in &report_files {
+            let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert!(!text.trim().is_empty(), "{} is empty", file.display());
+            assert_no_marker(&file.display().to_string(), &text, &export.revealed);
+        }
+
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let runs: i64 = conn
+            .query_row("SELECT count(*) FROM import_runs", [], |r| r.get(0))
+            .unwrap();
+        assert!(runs >= 2, "expected a run row per migrate, found {runs}");
+        for table in ["run_journal", "import_runs", "audit_log"] {
+            let text = table_text(&conn, table);
+            assert!(!text.is_empty(), "{table} is empty after two runs");
+            assert_no_marker(&format!("table {table}"), &text, &export.revealed);
+        }
+        drop(conn);
+
+        let outbox = work.join("northwind.db.outbox");
+        assert_eq!(mode(&outbox), 0o700, "{}", outbox.display());
+        let emails: Vec<PathBuf> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(
+            !emails.is_empty(),
+            "the samples invite guests: expected emails in the outbox"
+        );
+        for email in &emails {
+            assert_eq!(mode(email), 0o600, "{}", email.display());
+            let text = std::fs::read_to_string(email).unwrap();
+            assert_no_marker(&email.display().to_string(), &text, &export.revealed);
+        }
+
+        assert!(
+            !sidecar_modes.is_empty(),
+            "never saw the database's -wal/-shm files while migrate ran"
+        );
+        for (path, m) in &sidecar_modes {
+            assert_eq!(*m, 0o600, "{path} was {m:o} while vaultferry ran (umask 000)");
+        }
+    }
 }
