@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{northwind_db, vaultferry};
+use common::{canonical, northwind_db, vaultferry};
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
+use serde_json::Value;
 use vaultferry::workspace::sqlite::SqliteWorkspace;
-use vaultferry::workspace::{GrantTarget, Grantee, Snapshot, Workspace};
+use vaultferry::workspace::{Snapshot, Workspace};
 
 const KILLS: usize = 12;
 const ENTRIES: &str = "3000";
@@ -58,112 +58,6 @@ fn integrity_ok(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(result, "ok", "{}: integrity_check", db.display());
-}
-
-/// The workspace with ids and times replaced by what they refer to, and
-/// secret values revealed (so a lost or changed password shows up).
-fn canonical(s: &Snapshot) -> Value {
-    let coll: BTreeMap<i64, String> = s
-        .collections
-        .iter()
-        .map(|c| {
-            (
-                c.id,
-                c.import_key.as_ref().map_or(format!("#{}", c.name), |k| k.0.clone()),
-            )
-        })
-        .collect();
-    let member: BTreeMap<i64, String> = s.members.iter().map(|m| (m.id, m.email.clone())).collect();
-    let team: BTreeMap<i64, String> = s.teams.iter().map(|t| (t.id, t.name.clone())).collect();
-    let account: BTreeMap<i64, String> = s
-        .accounts
-        .iter()
-        .map(|a| (a.id, format!("{:?}", a.import.import_key)))
-        .collect();
-    let secret: BTreeMap<i64, String> = s
-        .secrets
-        .iter()
-        .map(|x| (x.id, format!("{:?}", x.import.import_key)))
-        .collect();
-    let c = |id: Option<i64>| id.and_then(|i| coll.get(&i).cloned());
-    let sorted = |mut v: Vec<Value>| {
-        v.sort_by_key(|v| v.to_string());
-        v
-    };
-    vaultferry::secret::reveal(|| {
-        let grants = s
-            .grants
-            .iter()
-            .map(|g| {
-                let target = match g.target {
-                    GrantTarget::Collection(i) => coll.get(&i).cloned(),
-                    GrantTarget::Account(i) => account.get(&i).cloned(),
-                    GrantTarget::Secret(i) => secret.get(&i).cloned(),
-                };
-                let grantee = match g.grantee {
-                    Grantee::Member(i) => member.get(&i).cloned(),
-                    Grantee::Team(i) => team.get(&i).cloned(),
-                    Grantee::Partner(i) => Some(format!("partner {i}")),
-                    Grantee::Partnership(i) => Some(format!("partnership {i}")),
-                };
-                json!([target, grantee, g.role, g.import_key])
-            })
-            .collect();
-        let items = |v: Vec<Value>, cols: Vec<Option<i64>>| {
-            v.into_iter()
-                .zip(cols)
-                .map(|(mut v, col)| {
-                    v["id"] = json!(0);
-                    v["collection"] = json!(c(col));
-                    v
-                })
-                .collect::<Vec<_>>()
-        };
-        let accounts = items(
-            s.accounts.iter().map(|a| serde_json::to_value(a).unwrap()).collect(),
-            s.accounts.iter().map(|a| a.collection).collect(),
-        );
-        let secrets = items(
-            s.secrets.iter().map(|x| serde_json::to_value(x).unwrap()).collect(),
-            s.secrets.iter().map(|x| x.collection).collect(),
-        );
-        let collections = s
-            .collections
-            .iter()
-            .map(|x| json!([x.name, x.import_key, c(x.parent)]))
-            .collect();
-        let members = s.members.iter().map(|m| json!([m.email, m.role, m.state])).collect();
-        let teams = s
-            .teams
-            .iter()
-            .map(|t| {
-                let mut m: Vec<&String> = t.members.iter().filter_map(|i| member.get(i)).collect();
-                m.sort();
-                json!([t.name, m])
-            })
-            .collect();
-        let partners = s
-            .partners
-            .iter()
-            .map(|p| {
-                let mut a: Vec<&String> = p.guest_admins.iter().filter_map(|i| member.get(i)).collect();
-                let mut u: Vec<&String> = p.guest_users.iter().filter_map(|i| member.get(i)).collect();
-                a.sort();
-                u.sort();
-                json!([p.name, a, u])
-            })
-            .collect();
-        let invitations = s
-            .invitations
-            .iter()
-            .map(|i| json!([i.email, i.username, i.state, i.import_key, member.get(&i.member)]))
-            .collect();
-        json!({
-            "collections": sorted(collections), "accounts": sorted(accounts), "secrets": sorted(secrets),
-            "grants": sorted(grants), "members": sorted(members), "teams": sorted(teams),
-            "partners": sorted(partners), "invitations": sorted(invitations),
-        })
-    })
 }
 
 fn snapshot(db: &Path) -> Snapshot {

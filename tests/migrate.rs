@@ -3,18 +3,17 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{sample, secrets_in_revealed, vaultferry, Source, LASTPASS, ONEPASSWORD};
-use serde_json::{json, Value};
+use common::{canonical, sample, secrets_in_revealed, vaultferry, Source, LASTPASS, ONEPASSWORD};
+use serde_json::Value;
 use vaultferry::apply::{self, ApplyError, ApplyOptions, Mailer, Silent};
 use vaultferry::diff::{self, Action, Changeset, ObjectKind};
 use vaultferry::mapper;
 use vaultferry::policy::Policy;
 use vaultferry::sources::{self, ParseOptions};
 use vaultferry::workspace::sqlite::SqliteWorkspace;
-use vaultferry::workspace::{seed, GrantTarget, Grantee, RunState, Snapshot, Workspace};
+use vaultferry::workspace::{seed, RunState, Snapshot, Workspace};
 
 fn new_workspace(dir: &Path, name: &str) -> (PathBuf, SqliteWorkspace) {
     let db = dir.join(name);
@@ -40,115 +39,6 @@ fn options(dir: &Path) -> ApplyOptions {
 fn run(source: &Source, ws: &dyn Workspace, options: &ApplyOptions) -> Result<apply::ApplyOutcome, ApplyError> {
     let (cs, snapshot) = changeset(source, ws, false);
     apply::apply(&cs, &snapshot, ws, options, &mut Silent)
-}
-
-/// The workspace with ids and times replaced by what they refer to, and
-/// secret values revealed (so a lost or changed password shows up).
-fn canonical(s: &Snapshot) -> Value {
-    let coll: BTreeMap<i64, String> = s
-        .collections
-        .iter()
-        .map(|c| {
-            (
-                c.id,
-                c.import_key.as_ref().map_or(format!("#{}", c.name), |k| k.0.clone()),
-            )
-        })
-        .collect();
-    let member: BTreeMap<i64, String> = s.members.iter().map(|m| (m.id, m.email.clone())).collect();
-    let team: BTreeMap<i64, String> = s.teams.iter().map(|t| (t.id, t.name.clone())).collect();
-    let account: BTreeMap<i64, String> = s
-        .accounts
-        .iter()
-        .map(|a| (a.id, format!("{:?}", a.import.import_key)))
-        .collect();
-    let secret: BTreeMap<i64, String> = s
-        .secrets
-        .iter()
-        .map(|x| (x.id, format!("{:?}", x.import.import_key)))
-        .collect();
-    let c = |id: Option<i64>| id.and_then(|i| coll.get(&i).cloned());
-    vaultferry::secret::reveal(|| {
-        let mut grants: Vec<Value> = s
-            .grants
-            .iter()
-            .map(|g| {
-                let target = match g.target {
-                    GrantTarget::Collection(i) => coll.get(&i).cloned(),
-                    GrantTarget::Account(i) => account.get(&i).cloned(),
-                    GrantTarget::Secret(i) => secret.get(&i).cloned(),
-                };
-                let grantee = match g.grantee {
-                    Grantee::Member(i) => member.get(&i).cloned(),
-                    Grantee::Team(i) => team.get(&i).cloned(),
-                    Grantee::Partner(i) => Some(format!("partner {i}")),
-                    Grantee::Partnership(i) => Some(format!("partnership {i}")),
-                };
-                json!([target, grantee, g.role, g.import_key])
-            })
-            .collect();
-        grants.sort_by_key(|v| v.to_string());
-        let mut accounts: Vec<Value> = s
-            .accounts
-            .iter()
-            .map(|a| {
-                let mut v = serde_json::to_value(a).unwrap();
-                v["id"] = json!(0);
-                v["collection"] = json!(c(a.collection));
-                v
-            })
-            .collect();
-        accounts.sort_by_key(|v| v.to_string());
-        let mut secrets: Vec<Value> = s
-            .secrets
-            .iter()
-            .map(|x| {
-                let mut v = serde_json::to_value(x).unwrap();
-                v["id"] = json!(0);
-                v["collection"] = json!(c(x.collection));
-                v
-            })
-            .collect();
-        secrets.sort_by_key(|v| v.to_string());
-        let mut collections: Vec<Value> = s
-            .collections
-            .iter()
-            .map(|x| json!([x.name, x.import_key, c(x.parent)]))
-            .collect();
-        collections.sort_by_key(|v| v.to_string());
-        let mut members: Vec<Value> = s.members.iter().map(|m| json!([m.email, m.role, m.state])).collect();
-        members.sort_by_key(|v| v.to_string());
-        let teams: Vec<Value> = s
-            .teams
-            .iter()
-            .map(|t| {
-                let mut m: Vec<&String> = t.members.iter().filter_map(|i| member.get(i)).collect();
-                m.sort();
-                json!([t.name, m])
-            })
-            .collect();
-        let partners: Vec<Value> = s
-            .partners
-            .iter()
-            .map(|p| {
-                let mut a: Vec<&String> = p.guest_admins.iter().filter_map(|i| member.get(i)).collect();
-                let mut u: Vec<&String> = p.guest_users.iter().filter_map(|i| member.get(i)).collect();
-                a.sort();
-                u.sort();
-                json!([p.name, a, u])
-            })
-            .collect();
-        let mut invitations: Vec<Value> = s
-            .invitations
-            .iter()
-            .map(|i| json!([i.email, i.username, i.state, i.import_key, member.get(&i.member)]))
-            .collect();
-        invitations.sort_by_key(|v| v.to_string());
-        json!({
-            "collections": collections, "accounts": accounts, "secrets": secrets, "grants": grants,
-            "members": members, "teams": teams, "partners": partners, "invitations": invitations,
-        })
-    })
 }
 
 #[test]

@@ -144,3 +144,114 @@ pub fn northwind_db(dir: &Path) -> PathBuf {
     .success();
     db
 }
+
+/// The workspace with ids and times replaced by what they refer to, and
+/// secret values revealed (so a lost or changed password shows up): two
+/// runs that should end in the same workspace compare equal through it.
+pub fn canonical(s: &vaultferry::workspace::Snapshot) -> serde_json::Value {
+    let coll: std::collections::BTreeMap<i64, String> = s
+        .collections
+        .iter()
+        .map(|c| {
+            (
+                c.id,
+                c.import_key.as_ref().map_or(format!("#{}", c.name), |k| k.0.clone()),
+            )
+        })
+        .collect();
+    let member: std::collections::BTreeMap<i64, String> = s.members.iter().map(|m| (m.id, m.email.clone())).collect();
+    let team: std::collections::BTreeMap<i64, String> = s.teams.iter().map(|t| (t.id, t.name.clone())).collect();
+    let account: std::collections::BTreeMap<i64, String> = s
+        .accounts
+        .iter()
+        .map(|a| (a.id, format!("{:?}", a.import.import_key)))
+        .collect();
+    let secret: std::collections::BTreeMap<i64, String> = s
+        .secrets
+        .iter()
+        .map(|x| (x.id, format!("{:?}", x.import.import_key)))
+        .collect();
+    let c = |id: Option<i64>| id.and_then(|i| coll.get(&i).cloned());
+    let sorted = |mut v: Vec<serde_json::Value>| {
+        v.sort_by_key(|v| v.to_string());
+        v
+    };
+    vaultferry::secret::reveal(|| {
+        let grants = s
+            .grants
+            .iter()
+            .map(|g| {
+                let target = match g.target {
+                    vaultferry::workspace::GrantTarget::Collection(i) => coll.get(&i).cloned(),
+                    vaultferry::workspace::GrantTarget::Account(i) => account.get(&i).cloned(),
+                    vaultferry::workspace::GrantTarget::Secret(i) => secret.get(&i).cloned(),
+                };
+                let grantee = match g.grantee {
+                    vaultferry::workspace::Grantee::Member(i) => member.get(&i).cloned(),
+                    vaultferry::workspace::Grantee::Team(i) => team.get(&i).cloned(),
+                    vaultferry::workspace::Grantee::Partner(i) => Some(format!("partner {i}")),
+                    vaultferry::workspace::Grantee::Partnership(i) => Some(format!("partnership {i}")),
+                };
+                serde_json::json!([target, grantee, g.role, g.import_key])
+            })
+            .collect();
+        let items = |v: Vec<serde_json::Value>, cols: Vec<Option<i64>>| {
+            v.into_iter()
+                .zip(cols)
+                .map(|(mut v, col)| {
+                    v["id"] = serde_json::json!(0);
+                    v["collection"] = serde_json::json!(c(col));
+                    v
+                })
+                .collect::<Vec<_>>()
+        };
+        let accounts = items(
+            s.accounts.iter().map(|a| serde_json::to_value(a).unwrap()).collect(),
+            s.accounts.iter().map(|a| a.collection).collect(),
+        );
+        let secrets = items(
+            s.secrets.iter().map(|x| serde_json::to_value(x).unwrap()).collect(),
+            s.secrets.iter().map(|x| x.collection).collect(),
+        );
+        let collections = s
+            .collections
+            .iter()
+            .map(|x| serde_json::json!([x.name, x.import_key, c(x.parent)]))
+            .collect();
+        let members = s
+            .members
+            .iter()
+            .map(|m| serde_json::json!([m.email, m.role, m.state]))
+            .collect();
+        let teams = s
+            .teams
+            .iter()
+            .map(|t| {
+                let mut m: Vec<&String> = t.members.iter().filter_map(|i| member.get(i)).collect();
+                m.sort();
+                serde_json::json!([t.name, m])
+            })
+            .collect();
+        let partners = s
+            .partners
+            .iter()
+            .map(|p| {
+                let mut a: Vec<&String> = p.guest_admins.iter().filter_map(|i| member.get(i)).collect();
+                let mut u: Vec<&String> = p.guest_users.iter().filter_map(|i| member.get(i)).collect();
+                a.sort();
+                u.sort();
+                serde_json::json!([p.name, a, u])
+            })
+            .collect();
+        let invitations = s
+            .invitations
+            .iter()
+            .map(|i| serde_json::json!([i.email, i.username, i.state, i.import_key, member.get(&i.member)]))
+            .collect();
+        serde_json::json!({
+            "collections": sorted(collections), "accounts": sorted(accounts), "secrets": sorted(secrets),
+            "grants": sorted(grants), "members": sorted(members), "teams": sorted(teams),
+            "partners": sorted(partners), "invitations": sorted(invitations),
+        })
+    })
+}
