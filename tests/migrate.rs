@@ -28,8 +28,8 @@ fn changeset(source: &Source, ws: &dyn Workspace, overwrite: bool) -> (Changeset
     let options = ParseOptions::default();
     let mut vault = sources::read_export(&sample(source.export), &options).unwrap();
     sources::read_sharing(&mut vault, &sample(source.sharing), &options).unwrap();
-    let plan = mapper::map(&vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
-    (diff::diff(&plan, &snapshot, overwrite), snapshot)
+    let plan = mapper::map(vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
+    (diff::diff(plan, &snapshot, overwrite), snapshot)
 }
 
 fn options(dir: &Path) -> ApplyOptions {
@@ -450,8 +450,8 @@ fn a_large_export_applies_in_batches_and_reruns_with_nothing_to_do() {
     let apply_once = || {
         let snapshot = ws.snapshot().unwrap();
         let vault = sources::read_export(&csv, &ParseOptions::default()).unwrap();
-        let plan = mapper::map(&vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
-        let cs = diff::diff(&plan, &snapshot, false);
+        let plan = mapper::map(vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
+        let cs = diff::diff(plan, &snapshot, false);
         assert!(cs.reconcile().holds());
         let started = std::time::Instant::now();
         let outcome = apply::apply(&cs, &snapshot, &ws, &options(dir.path()), &mut Silent).unwrap();

@@ -62,7 +62,9 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
         changes(&prepared.changeset, out)?;
     }
     out.flush()?;
-    write_reports(&Report::plan(&prepared.changeset), &reports)?;
+    if !reports.is_empty() {
+        write_reports(&Report::plan(&prepared.changeset), &reports)?;
+    }
     let blocking = plan.findings_by_severity(Severity::Error) > 0;
     if args.fail_on_changes && (prepared.changeset.has_changes() || blocking) {
         return Ok(ExitCode::from(1));
@@ -121,8 +123,8 @@ pub fn prepare_in(
     if let Some(sharing) = &source.sharing {
         sources::read_sharing(&mut vault, sharing, &options)?;
     }
-    let plan = mapper::map(&vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-    let changeset = diff::diff(&plan, &snapshot, overwrite);
+    let plan = mapper::map(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    let changeset = diff::diff(plan, &snapshot, overwrite);
     Ok(Prepared {
         workspace,
         snapshot,
@@ -164,27 +166,15 @@ pub fn write_reports(r: &Report, files: &[(PathBuf, report::Format)]) -> Result<
 /// the changeset's reconciliation, conflicts and items gone from the source.
 pub fn changes(cs: &Changeset, out: &mut Output) -> Result<(), Error> {
     out.line("changes against the workspace:")?;
-    for kind in [
-        ObjectKind::Team,
-        ObjectKind::Invitation,
-        ObjectKind::Collection,
-        ObjectKind::Account,
-        ObjectKind::Secret,
-        ObjectKind::Grant,
-    ] {
-        let parts: Vec<String> = [
-            Action::Create,
-            Action::Update,
-            Action::Unchanged,
-            Action::Conflict,
-            Action::Skip,
-        ]
-        .into_iter()
-        .filter_map(|a| {
-            let n = cs.count(kind, a);
-            (n > 0).then(|| format!("{n} {}", a.name()))
-        })
-        .collect();
+    let tally = cs.tally();
+    for kind in ObjectKind::ALL {
+        let parts: Vec<String> = Action::ALL
+            .into_iter()
+            .filter_map(|a| {
+                let n = tally.get(&(kind, a)).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{n} {}", a.name()))
+            })
+            .collect();
         if !parts.is_empty() {
             out.line(format!("  {}: {}", kind.plural(), parts.join(", ")))?;
         }

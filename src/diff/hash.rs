@@ -87,8 +87,29 @@ impl Canon<'_> {
     /// `sha256:` + hex of the canonical JSON. Serializing plain structs of
     /// strings cannot fail; if it ever did, the hash of nothing would make
     /// every item look changed (an update, never a silent skip).
+    ///
+    /// The JSON is written straight into the digest, never into a buffer:
+    /// no copy of the revealed values is left in freed memory, and a
+    /// million items cost no million allocations.
     pub fn hash(&self) -> String {
-        let json = secret::reveal(|| serde_json::to_vec(self)).unwrap_or_default();
-        format!("sha256:{}", hex::encode(Sha256::digest(&json)))
+        let mut digest = Digest256(Sha256::new());
+        if secret::reveal(|| serde_json::to_writer(&mut digest, self)).is_err() {
+            digest = Digest256(Sha256::new());
+        }
+        format!("sha256:{}", hex::encode(digest.0.finalize()))
+    }
+}
+
+/// Feeds written bytes to SHA-256.
+struct Digest256(Sha256);
+
+impl std::io::Write for Digest256 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -10,7 +10,11 @@
 
 pub(crate) mod hash;
 
-use std::collections::{HashMap, HashSet};
+// Fx hashing for maps keyed by import keys: a million-entry run looks keys
+// up several million times, and SipHash's protection against chosen keys
+// costs more than the rest of the lookup (the keys come from the admin's own
+// export, hashed or numbered by the source).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
@@ -37,6 +41,14 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::Create,
+        Action::Update,
+        Action::Unchanged,
+        Action::Conflict,
+        Action::Skip,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -61,6 +73,16 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    /// In apply order.
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::Team,
+        ObjectKind::Invitation,
+        ObjectKind::Collection,
+        ObjectKind::Account,
+        ObjectKind::Secret,
+        ObjectKind::Grant,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ObjectKind::Team => "team",
@@ -182,6 +204,16 @@ impl Changeset {
         self.of(kind).filter(|c| c.action == action).count()
     }
 
+    /// Every (kind, action) count in one pass over the changes: summaries
+    /// ask for all thirty, and a million-entry changeset is long.
+    pub fn tally(&self) -> std::collections::BTreeMap<(ObjectKind, Action), usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for c in &self.changes {
+            *out.entry((c.kind, c.action)).or_insert(0) += 1;
+        }
+        out
+    }
+
     /// Objects a run would write (creates, updates, and conflicts when
     /// overwriting).
     pub fn to_write(&self) -> usize {
@@ -269,19 +301,31 @@ impl Changeset {
 
 /// Compares a plan with the workspace. `overwrite` makes a run write over
 /// conflicts (they are still reported as conflicts).
-pub fn diff(plan: &Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
-    let index = PlanIndex::new(plan);
-    let d = Differ::new(snapshot, Some(&index));
-    let mut changes = Vec::new();
-    d.teams(plan, &mut changes);
-    d.invitations(plan, &mut changes);
-    d.collections(plan, &mut changes);
-    d.accounts(plan, &mut changes);
-    d.secrets(plan, &mut changes);
-    d.grants(plan, &mut changes);
-    let gone = d.gone(plan);
+///
+/// Takes the plan by value: the changeset keeps it (the reports and `apply`
+/// need its content), and a million-entry plan is too big to copy.
+pub fn diff(plan: Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
+    let (changes, gone) = {
+        let index = PlanIndex::new(&plan);
+        let d = Differ::new(snapshot, Some(&index));
+        let mut changes = Vec::with_capacity(
+            plan.teams.len()
+                + plan.invitations.len()
+                + plan.collections.len()
+                + plan.accounts.len()
+                + plan.secrets.len()
+                + plan.grants.len(),
+        );
+        d.teams(&plan, &mut changes);
+        d.invitations(&plan, &mut changes);
+        d.collections(&plan, &mut changes);
+        d.accounts(&plan, &mut changes);
+        d.secrets(&plan, &mut changes);
+        d.grants(&plan, &mut changes);
+        (changes, d.gone(&plan))
+    };
     Changeset {
-        plan: plan.clone(),
+        plan,
         workspace_id: snapshot.workspace.id.clone(),
         overwrite,
         changes,
@@ -398,7 +442,7 @@ fn describe_changes(planned: &Canon<'_>, current: &Canon<'_>) -> Vec<String> {
 fn field_changes(planned: &[hash::CanonField<'_>], current: &[hash::CanonField<'_>]) -> Vec<String> {
     let mut out = Vec::new();
     let by_label = |fields: &[hash::CanonField<'_>]| -> Vec<(String, usize)> {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<&str, usize> = HashMap::default();
         fields
             .iter()
             .map(|f| {
@@ -435,8 +479,8 @@ fn field_changes(planned: &[hash::CanonField<'_>], current: &[hash::CanonField<'
 
 impl<'a> Differ<'a> {
     fn new(snapshot: &'a Snapshot, index: Option<&'a PlanIndex<'a>>) -> Differ<'a> {
-        let mut collection_key_of = HashMap::new();
-        let mut collections = HashMap::new();
+        let mut collection_key_of = HashMap::default();
+        let mut collections = HashMap::default();
         for c in &snapshot.collections {
             if let Some(k) = &c.import_key {
                 collection_key_of.insert(c.id, k.0.clone());

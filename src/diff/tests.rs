@@ -131,7 +131,7 @@ fn matched_by_key_an_item_is_unchanged_updated_or_a_conflict() {
         ],
         0,
     );
-    let cs = diff(&p, &snap, false);
+    let cs = diff(p.clone(), &snap, false);
     let action = |k: &str| {
         cs.changes
             .iter()
@@ -167,7 +167,7 @@ fn matched_by_key_an_item_is_unchanged_updated_or_a_conflict() {
     assert!(r.holds());
     // Conflicts are written only when overwriting.
     assert_eq!(cs.to_write(), 2);
-    assert_eq!(diff(&p, &snap, true).to_write(), 3);
+    assert_eq!(diff(p, &snap, true).to_write(), 3);
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn duplicates_are_skipped_with_their_reason_and_gone_items_are_reported() {
     other_vendor.id = 21;
     let snap = snapshot(vec![written(20, &gone_src), other_vendor]);
     let p = plan(vec![dup], 2);
-    let cs = diff(&p, &snap, false);
+    let cs = diff(p, &snap, false);
     let skip = cs.changes.iter().find(|c| c.key.0 == "account:lastpass:5").unwrap();
     assert_eq!(skip.action, Action::Skip);
     assert_eq!(skip.reason.as_deref(), Some("duplicate of workspace account #99"));
@@ -196,7 +196,7 @@ fn duplicates_are_skipped_with_their_reason_and_gone_items_are_reported() {
 #[test]
 fn a_miscounted_changeset_does_not_reconcile() {
     let p = plan(vec![planned_account("account:lastpass:1", "A", "p")], 0);
-    let mut cs = diff(&p, &snapshot(vec![]), false);
+    let mut cs = diff(p, &snapshot(vec![]), false);
     assert!(cs.reconcile().holds());
     cs.changes.retain(|c| c.kind != ObjectKind::Account);
     assert!(!cs.reconcile().holds());

@@ -1,7 +1,8 @@
 //! Entries → accounts and secrets, and the duplicate check against the
 //! workspace.
 
-use std::collections::{HashMap, HashSet};
+// See diff/mod.rs: Fx hashing for maps of a million import keys.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::model::{Entry, EntryKind, Field, FieldKind, FieldValue, Finding, Position};
 use crate::workspace::{Account, ImportKey, SecretType, Snapshot};
@@ -23,26 +24,39 @@ pub fn secret_type(kind: EntryKind) -> SecretType {
     }
 }
 
-pub fn account(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> PlannedAccount {
-    let mut urls = entry.urls.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+/// Moves the entry's content into the account (no copy of any value).
+pub fn account(entry: Entry, key: ImportKey, collection: Option<ImportKey>) -> PlannedAccount {
+    let history = password_history(&entry);
+    let mut fields = entry.fields;
+    fields.extend(history);
+    let mut urls = entry.urls.into_iter().map(trimmed).filter(|u| !u.is_empty());
     let url = urls.next();
     PlannedAccount {
         key,
-        source_id: entry.source_id.clone(),
+        source_id: entry.source_id,
         source_kind: entry.kind,
         collection,
-        name: entry.title.clone(),
+        name: entry.title,
         url,
         urls: urls.collect(),
-        username: entry.username.clone(),
-        password: entry.password.clone(),
-        totp: entry.totp.clone(),
-        notes: entry.notes.clone(),
-        fields: entry.fields.iter().cloned().chain(password_history(entry)).collect(),
-        tags: entry.tags.clone(),
-        attachments: entry.attachments.clone(),
+        username: entry.username,
+        password: entry.password,
+        totp: entry.totp,
+        notes: entry.notes,
+        fields,
+        tags: entry.tags,
+        attachments: entry.attachments,
         source_line: entry.line,
         duplicate_of: None,
+    }
+}
+
+/// The URL without surrounding blanks, reusing its buffer when it has none.
+fn trimmed(u: String) -> String {
+    if u.trim().len() == u.len() {
+        u
+    } else {
+        u.trim().to_owned()
     }
 }
 
@@ -76,7 +90,7 @@ pub fn password_history(entry: &Entry) -> Vec<Field> {
 /// server entry (LastPass note types, 1Password categories) often carries
 /// them in the standard slots, so they become the first fields instead of
 /// being dropped.
-pub fn secret(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> PlannedSecret {
+pub fn secret(entry: Entry, key: ImportKey, collection: Option<ImportKey>) -> PlannedSecret {
     let mut fields = Vec::new();
     if let Some(u) = entry.username.as_deref().filter(|u| !u.is_empty()) {
         fields.push(Field::plain("username", u));
@@ -105,20 +119,21 @@ pub fn secret(entry: &Entry, key: ImportKey, collection: Option<ImportKey>) -> P
             group: None,
         });
     }
-    fields.extend(entry.fields.iter().cloned());
-    fields.extend(password_history(entry));
+    let history = password_history(&entry);
+    fields.extend(entry.fields);
+    fields.extend(history);
     PlannedSecret {
         key,
-        source_id: entry.source_id.clone(),
+        source_id: entry.source_id,
         source_kind: entry.kind,
-        source_type: entry.source_type.clone(),
+        source_type: entry.source_type,
         collection,
         secret_type: secret_type(entry.kind),
-        title: entry.title.clone(),
-        notes: entry.notes.clone(),
+        title: entry.title,
+        notes: entry.notes,
         fields,
-        tags: entry.tags.clone(),
-        attachments: entry.attachments.clone(),
+        tags: entry.tags,
+        attachments: entry.attachments,
         source_line: entry.line,
         duplicate_of: None,
     }
@@ -166,7 +181,7 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
         .iter()
         .filter_map(|w| w.import.import_key.as_ref())
         .collect();
-    let mut by_login: HashMap<(String, String), &Account> = HashMap::new();
+    let mut by_login: HashMap<(String, String), &Account> = HashMap::default();
     for w in &snapshot.accounts {
         let Some(user) = w.username.as_deref().filter(|u| !u.trim().is_empty()) else {
             continue;
@@ -176,6 +191,11 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
         }
     }
     let mut findings = Vec::new();
+    if by_login.is_empty() {
+        // Nothing to be a duplicate of (a fresh workspace): skip working out
+        // a million login domains.
+        return findings;
+    }
     for a in accounts.iter_mut() {
         if keyed.contains(&a.key) {
             continue;
@@ -225,17 +245,23 @@ pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot
         .iter()
         .filter_map(|w| w.import.import_key.as_ref())
         .collect();
+    // Candidates by type and title, so each planned secret compares content
+    // with a handful of workspace secrets, not all of them.
+    let mut by_title: HashMap<(crate::workspace::SecretType, &str), Vec<&crate::workspace::SecretItem>> =
+        HashMap::default();
+    for w in &snapshot.secrets {
+        by_title.entry((w.secret_type, w.title.as_str())).or_default().push(w);
+    }
     let mut findings = Vec::new();
     for s in secrets.iter_mut() {
         if keyed.contains(&s.key) {
             continue;
         }
-        let existing = snapshot.secrets.iter().find(|w| {
-            w.secret_type == s.secret_type
-                && w.title == s.title
-                && same_notes(w.notes.as_deref(), s.notes.as_deref())
-                && same_fields(&w.fields, &s.fields)
-        });
+        let existing = by_title
+            .get(&(s.secret_type, s.title.as_str()))
+            .into_iter()
+            .flatten()
+            .find(|w| same_notes(w.notes.as_deref(), s.notes.as_deref()) && same_fields(&w.fields, &s.fields));
         if let Some(w) = existing {
             s.duplicate_of = Some(w.id);
             let mut position = Position::file(file);
@@ -276,7 +302,7 @@ mod tests {
                 changed: None,
             },
         ];
-        let a = account(&e, ImportKey("k".into()), None);
+        let a = account(e.clone(), ImportKey("k".into()), None);
         let labels: Vec<(&str, Option<&str>, bool)> = a
             .fields
             .iter()
@@ -290,7 +316,7 @@ mod tests {
             ]
         );
         assert_eq!(a.fields[0].value.expose(), "Old-Pw-1!");
-        let s = secret(&e, ImportKey("s".into()), None);
+        let s = secret(e, ImportKey("s".into()), None);
         assert!(s.fields.iter().any(|f| f.value.expose() == "Old-Pw-0!"));
     }
 

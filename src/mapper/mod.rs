@@ -11,12 +11,15 @@ mod sharing;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+// See diff/mod.rs: Fx hashing for maps filled once per entry.
+use rustc_hash::FxHashMap as HashMap;
 
 pub use entries::{login_domain, secret_type};
 pub use plan::*;
 
-use crate::model::{Finding, Position, SourceKind, Vault};
+use crate::model::{Entry, Finding, Position, SourceKind, Vault};
 use crate::policy::{PersonalOwner, Policy};
 use crate::workspace::{ImportKey, ItemRole, Member, MemberState, Role, Snapshot};
 
@@ -79,7 +82,11 @@ fn state_name(state: MemberState) -> &'static str {
 
 /// Maps one export onto the workspace. `importer` is the email of the
 /// member running the import, checked by [`resolve_importer`].
-pub fn map(vault: &Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
+///
+/// Takes the vault by value: each entry's content moves into its planned
+/// account or secret instead of being copied, so a million-entry export is
+/// held once, not twice.
+pub fn map(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
     let importer = resolve_importer(snapshot, Some(importer))?.email.to_lowercase();
     let personal_owner = match &policy.personal_items_owner {
         PersonalOwner::Importer => importer.clone(),
@@ -94,8 +101,9 @@ pub fn map(vault: &Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) 
             }
         },
     };
-    let mut m = Mapper::new(vault, policy, snapshot, importer);
-    m.entries();
+    let entries = std::mem::take(&mut vault.entries);
+    let mut m = Mapper::new(&vault, &entries, policy, snapshot, importer);
+    m.entries(entries);
     m.collections();
     sharing::shares(&mut m);
     m.personal_grants(&personal_owner);
@@ -157,7 +165,13 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 impl<'a> Mapper<'a> {
-    fn new(vault: &'a Vault, policy: &'a Policy, snapshot: &'a Snapshot, importer: String) -> Mapper<'a> {
+    fn new(
+        vault: &'a Vault,
+        entries: &[Entry],
+        policy: &'a Policy,
+        snapshot: &'a Snapshot,
+        importer: String,
+    ) -> Mapper<'a> {
         let mut folders: Vec<Vec<String>> = Vec::new();
         let mut seen: HashSet<Vec<String>> = HashSet::new();
         let mut add = |path: &[String]| {
@@ -172,7 +186,7 @@ impl<'a> Mapper<'a> {
         for f in &vault.folders {
             add(&f.path);
         }
-        for e in &vault.entries {
+        for e in entries {
             add(&e.folder);
         }
         Mapper {
@@ -194,20 +208,21 @@ impl<'a> Mapper<'a> {
                 unmatched: Vec::new(),
                 skipped: Vec::new(),
                 findings: Vec::new(),
-                source_entries: vault.entries.len(),
+                source_entries: entries.len(),
             },
             folders,
-            items_by_folder: HashMap::new(),
-            accounts_by_folder: HashMap::new(),
-            collection_keys: HashMap::new(),
-            grant_index: HashMap::new(),
+            items_by_folder: HashMap::default(),
+            accounts_by_folder: HashMap::default(),
+            collection_keys: HashMap::default(),
+            grant_index: HashMap::default(),
             findings: Vec::new(),
         }
     }
 
-    fn entries(&mut self) {
+    fn entries(&mut self, entries: Vec<Entry>) {
         let source = self.vault.source;
-        for entry in &self.vault.entries {
+        self.plan.accounts.reserve(entries.len());
+        for mut entry in entries {
             let reason = if self.policy.skips_folder(&entry.folder) {
                 Some(SkipReason::SkippedFolder)
             } else if entry.archived && !self.policy.import_archived {
@@ -232,22 +247,20 @@ impl<'a> Mapper<'a> {
             } else {
                 Some(collection_key(source, &entry.folder))
             };
-            let key = if self.policy.is_account_kind(entry.kind) {
+            if self.policy.is_account_kind(entry.kind) {
                 let key = account_key(source, &entry.source_id);
+                let folder = std::mem::take(&mut entry.folder);
                 self.plan
                     .accounts
                     .push(entries::account(entry, key.clone(), collection));
-                self.accounts_by_folder
-                    .entry(entry.folder.clone())
-                    .or_default()
-                    .push(key.clone());
-                key
+                push_keyed(&mut self.accounts_by_folder, &folder, key.clone());
+                push_keyed(&mut self.items_by_folder, &folder, key);
             } else {
                 let key = secret_key(source, &entry.source_id);
+                let folder = std::mem::take(&mut entry.folder);
                 self.plan.secrets.push(entries::secret(entry, key.clone(), collection));
-                key
-            };
-            self.items_by_folder.entry(entry.folder.clone()).or_default().push(key);
+                push_keyed(&mut self.items_by_folder, &folder, key);
+            }
         }
         let archived = self
             .plan
@@ -270,6 +283,16 @@ impl<'a> Mapper<'a> {
         self.findings.extend(f);
         let f = entries::mark_duplicate_secrets(&mut self.plan.secrets, self.snapshot, &file);
         self.findings.extend(f);
+    }
+
+    /// How many items the folder and all its subfolders hold, without
+    /// copying their keys (called once per folder).
+    pub fn count_under(&self, path: &[String]) -> usize {
+        self.folders
+            .iter()
+            .filter(|f| f.starts_with(path))
+            .map(|f| self.items_by_folder.get(f).map_or(0, Vec::len))
+            .sum()
     }
 
     /// Items in the folder and all its subfolders.
@@ -301,7 +324,7 @@ impl<'a> Mapper<'a> {
             if self.policy.skips_folder(path) {
                 continue;
             }
-            let items = self.items_under(path).len();
+            let items = self.count_under(path);
             if items == 0 && !self.policy.create_empty_folders {
                 self.findings.push(
                     Finding::info(
@@ -444,6 +467,17 @@ impl<'a> Mapper<'a> {
             .unmatched
             .sort_by(|a, b| (&a.email, a.reason).cmp(&(&b.email, b.reason)));
         self.plan
+    }
+}
+
+/// Appends `key` to the list of `folder`, cloning the path only the first
+/// time a folder is seen (a million entries share a few thousand folders).
+fn push_keyed(map: &mut HashMap<Vec<String>, Vec<ImportKey>>, folder: &[String], key: ImportKey) {
+    match map.get_mut(folder) {
+        Some(keys) => keys.push(key),
+        None => {
+            map.insert(folder.to_vec(), vec![key]);
+        }
     }
 }
 

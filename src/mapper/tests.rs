@@ -149,7 +149,7 @@ fn plan(v: &Vault) -> Plan {
 }
 
 fn plan_with(v: &Vault, policy: &Policy) -> Plan {
-    map(v, policy, &northwind(), "sam@northwind.example").unwrap()
+    map(v.clone(), policy, &northwind(), "sam@northwind.example").unwrap()
 }
 
 fn grants_to<'p>(p: &'p Plan, label: &str) -> Vec<&'p PlannedGrant> {
@@ -622,7 +622,7 @@ fn personal_folders_and_root_items_are_owned_by_the_importer() {
         personal_items_owner: crate::policy::PersonalOwner::Member("mo@freelance.example".into()),
         ..Policy::default()
     };
-    assert!(map(&v, &policy, &northwind(), "sam@northwind.example").is_err());
+    assert!(map(v.clone(), &policy, &northwind(), "sam@northwind.example").is_err());
 }
 
 #[test]
@@ -672,7 +672,7 @@ fn duplicates_of_workspace_items_are_reported_but_not_same_key_items() {
         parent: None,
         import_key: None,
     });
-    let p = map(&v, &Policy::default(), &ws, "sam@northwind.example").unwrap();
+    let p = map(v.clone(), &Policy::default(), &ws, "sam@northwind.example").unwrap();
     assert_eq!(p.accounts[0].duplicate_of, Some(100));
     assert_eq!(p.accounts[1].duplicate_of, None);
     assert_eq!(p.secrets[0].duplicate_of, Some(200));
@@ -685,7 +685,7 @@ fn duplicates_of_workspace_items_are_reported_but_not_same_key_items() {
     // The same objects imported by an earlier run are not duplicates.
     ws.accounts[0].import.import_key = Some(key("account:lastpass:1"));
     ws.secrets[0].import.import_key = Some(key("secret:lastpass:2"));
-    let p = map(&v, &Policy::default(), &ws, "sam@northwind.example").unwrap();
+    let p = map(v.clone(), &Policy::default(), &ws, "sam@northwind.example").unwrap();
     assert_eq!(p.accounts[0].duplicate_of, None);
     assert_eq!(p.secrets[0].duplicate_of, None);
 }
@@ -754,7 +754,7 @@ fn the_importer_must_be_an_active_admin() {
     assert!(resolve_importer(&ws, Some("lee@northwind.example")).is_err());
     let err = resolve_importer(&ws, Some("mark@northwind.example")).unwrap_err();
     assert!(err.0.contains("not a member"), "{err}");
-    assert!(map(&vault(vec![]), &Policy::default(), &ws, "mo@freelance.example").is_err());
+    assert!(map(vault(vec![]), &Policy::default(), &ws, "mo@freelance.example").is_err());
 }
 
 #[test]

@@ -4,7 +4,10 @@
 //! These are the report's own structs, not the plan's or the workspace's,
 //! so internal refactors do not silently change what the web app parses.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// See diff/mod.rs: Fx hashing for the maps of a million import keys.
+use rustc_hash::FxHashMap as HashMap;
 use std::io;
 
 use serde::Serialize;
@@ -235,30 +238,18 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
     let plan = &cs.plan;
     let index = PlanIndex::new(plan);
     let mut summary: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
-    for kind in [
-        ObjectKind::Team,
-        ObjectKind::Invitation,
-        ObjectKind::Collection,
-        ObjectKind::Account,
-        ObjectKind::Secret,
-        ObjectKind::Grant,
-    ] {
+    let tally = cs.tally();
+    for kind in ObjectKind::ALL {
         let row = summary.entry(kind.plural()).or_default();
-        for action in [
-            Action::Create,
-            Action::Update,
-            Action::Unchanged,
-            Action::Conflict,
-            Action::Skip,
-        ] {
-            row.insert(action.name(), cs.count(kind, action));
+        for action in Action::ALL {
+            row.insert(action.name(), tally.get(&(kind, action)).copied().unwrap_or(0));
         }
     }
     let counts = cs.reconcile();
     let by_key: HashMap<&ImportKey, &Change> = cs.changes.iter().map(|c| (&c.key, c)).collect();
 
     // Items by collection key.
-    let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::new();
+    let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::default();
     for a in &plan.accounts {
         if let Some(c) = by_key.get(&a.key) {
             items_in
@@ -275,7 +266,7 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
                 .push(item_row(&index, c));
         }
     }
-    let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::new();
+    let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::default();
     for c in &plan.collections {
         children.entry(c.parent.as_ref()).or_default().push(c);
     }

@@ -413,8 +413,8 @@ fn prepare(ws: &dyn Workspace, job: &Job, inputs: &Inputs, parsed: &mut Option<P
     if let Some(tx) = parsed.take() {
         let _ = tx.send(Ok(()));
     }
-    let plan = mapper::map(&vault, &policy, &snapshot, &importer).map_err(|e| shown(e.0, job, inputs))?;
-    let changeset = diff::diff(&plan, &snapshot, false);
+    let plan = mapper::map(vault, &policy, &snapshot, &importer).map_err(|e| shown(e.0, job, inputs))?;
+    let changeset = diff::diff(plan, &snapshot, false);
     Ok(Prepared { snapshot, changeset })
 }
 

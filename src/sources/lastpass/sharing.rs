@@ -11,6 +11,8 @@
 //! Folders are matched to the export's `Shared-X` folders by name,
 //! case-insensitively, with or without the `Shared-` prefix.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -60,10 +62,10 @@ pub(crate) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
                 .iter()
                 .find_map(|k| obj.get(*k).and_then(Value::as_str))
                 .map(str::to_owned);
-            let members = read_members(&obj, text, file)?;
+            let members = read_members(&obj, &Doc::new(text), file)?;
             (vec![one_folder(vault, name, members, file)?], false)
         } else {
-            (read_sfdata(obj, text, file)?, true)
+            (read_sfdata(obj, &Doc::new(text), file)?, true)
         }
     } else {
         return Err(not_sharing(file));
@@ -254,33 +256,89 @@ fn attach(
 /// carry no positions, and a line is what an admin opens the file at; this
 /// finds the first matching key in the text, which is exact for the API's
 /// own output. The position has no line when the text does not match.
-fn json_at(file: &str, text: &str, id: &str, item: Option<(&str, usize)>) -> Position {
-    let position = Position::file(file);
-    match json_offset(text, id, item) {
-        Some(offset) => position.line(line_of(text.as_bytes(), offset as u64)),
-        None => position,
+struct Doc<'a> {
+    text: &'a str,
+    /// Byte offsets of the line breaks, for lines by binary search.
+    newlines: Vec<usize>,
+    /// Where each folder id's key was found (`None`: not in the text).
+    starts: RefCell<HashMap<String, Option<usize>>>,
+    /// The last `array[i]` found: (id, array, i, offset), so the users of a
+    /// folder are found walking forward once, not from the folder's start
+    /// for each of them (a big account has thousands).
+    last_item: RefCell<Option<(String, String, usize, usize)>>,
+}
+
+impl<'a> Doc<'a> {
+    fn new(text: &'a str) -> Doc<'a> {
+        Doc {
+            text,
+            newlines: memchr_all(text.as_bytes()),
+            starts: RefCell::new(HashMap::new()),
+            last_item: RefCell::new(None),
+        }
+    }
+
+    fn at(&self, file: &str, id: &str, item: Option<(&str, usize)>) -> Position {
+        let position = Position::file(file);
+        match self.offset(id, item) {
+            Some(offset) => position.line(self.newlines.partition_point(|&n| n < offset) as u64 + 1),
+            None => position,
+        }
+    }
+
+    fn start(&self, id: &str) -> Option<usize> {
+        if id.is_empty() {
+            return Some(0);
+        }
+        if let Some(known) = self.starts.borrow().get(id) {
+            return *known;
+        }
+        let found = key_offset(self.text, id);
+        self.starts.borrow_mut().insert(id.to_owned(), found);
+        found
+    }
+
+    fn offset(&self, id: &str, item: Option<(&str, usize)>) -> Option<usize> {
+        let start = self.start(id)?;
+        let Some((array, i)) = item else { return Some(start) };
+        let text = self.text;
+        let resume = match &*self.last_item.borrow() {
+            Some((lid, larray, li, pos)) if lid == id && larray == array && *li < i => Some((*li, *pos)),
+            _ => None,
+        };
+        let (mut done, mut pos) = match resume {
+            Some((li, pos)) => (li + 1, pos),
+            None => (0, text.get(start..)?.find(&format!("\"{array}\""))? + start),
+        };
+        while done <= i {
+            pos = text.get(pos + 1..)?.find('{')? + pos + 1;
+            done += 1;
+        }
+        *self.last_item.borrow_mut() = Some((id.to_owned(), array.to_owned(), i, pos));
+        Some(pos)
     }
 }
 
-fn json_offset(text: &str, id: &str, item: Option<(&str, usize)>) -> Option<usize> {
-    let mut start = 0;
-    if !id.is_empty() {
-        let key = format!("\"{id}\"");
-        let mut from = 0;
-        start = loop {
-            let at = text.get(from..)?.find(&key)? + from;
-            from = at + key.len();
-            if text.get(from..)?.trim_start().starts_with(':') {
-                break at;
-            }
-        };
+/// The first `"id"` followed by `:` (a key, not a value).
+fn key_offset(text: &str, id: &str) -> Option<usize> {
+    let key = format!("\"{id}\"");
+    let mut from = 0;
+    loop {
+        let at = text.get(from..)?.find(&key)? + from;
+        from = at + key.len();
+        if text.get(from..)?.trim_start().starts_with(':') {
+            return Some(at);
+        }
     }
-    let Some((array, i)) = item else { return Some(start) };
-    let mut pos = text.get(start..)?.find(&format!("\"{array}\""))? + start;
-    for _ in 0..=i {
-        pos = text.get(pos + 1..)?.find('{')? + pos + 1;
-    }
-    Some(pos)
+}
+
+fn memchr_all(bytes: &[u8]) -> Vec<usize> {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// LastPass's API writes flags as `0`/`1`, `"0"`/`"1"` or booleans.
@@ -348,7 +406,7 @@ fn deleted_status(obj: &Map<String, Value>) -> ShareStatus {
     }
 }
 
-fn read_sfdata(mut obj: Map<String, Value>, text: &str, file: &str) -> Result<Vec<SharedFolder>, SourceError> {
+fn read_sfdata(mut obj: Map<String, Value>, doc: &Doc<'_>, file: &str) -> Result<Vec<SharedFolder>, SourceError> {
     if let Some(status) = obj.get("status").and_then(Value::as_str) {
         if !matches!(status.to_ascii_uppercase().as_str(), "OK" | "SUCCESS") {
             let errors = match obj.get("errors") {
@@ -389,14 +447,14 @@ fn read_sfdata(mut obj: Map<String, Value>, text: &str, file: &str) -> Result<Ve
                 "the shared folder has no sharedfoldername; expected its name (Shared-X)",
             )
         })?;
-        let deleted = flag(&folder, "deleted", &json_at(file, text, &id, None), &id)?.unwrap_or(false);
-        let members = read_users(&folder, &id, text, file)?;
+        let deleted = flag(&folder, "deleted", &doc.at(file, &id, None), &id)?.unwrap_or(false);
+        let members = read_users(&folder, &id, doc, file)?;
         out.push(SharedFolder {
             id: Some(id.clone()),
             name,
             deleted,
             members,
-            position: json_at(file, text, &id, None).field(id),
+            position: doc.at(file, &id, None).field(id),
         });
     }
     Ok(out)
@@ -405,7 +463,7 @@ fn read_sfdata(mut obj: Map<String, Value>, text: &str, file: &str) -> Result<Ve
 /// `users` of a getsfdata/getdetailedsfdata folder. A user listed with a
 /// `group_name` has access through that group: the entries of one group
 /// become one group share naming its members.
-fn read_users(folder: &Map<String, Value>, id: &str, text: &str, file: &str) -> Result<Vec<Member>, SourceError> {
+fn read_users(folder: &Map<String, Value>, id: &str, doc: &Doc<'_>, file: &str) -> Result<Vec<Member>, SourceError> {
     let mut members: Vec<Member> = Vec::new();
     let users = match folder.get("users") {
         None | Some(Value::Null) => return Ok(members),
@@ -419,7 +477,7 @@ fn read_users(folder: &Map<String, Value>, id: &str, text: &str, file: &str) -> 
     };
     for (i, user) in users.iter().enumerate() {
         let path = format!("{id}.users[{i}]").trim_start_matches('.').to_owned();
-        let here = json_at(file, text, id, Some(("users", i)));
+        let here = doc.at(file, id, Some(("users", i)));
         let Value::Object(u) = user else {
             return Err(SourceError::malformed(
                 here.field(path),
@@ -481,8 +539,8 @@ fn read_users(folder: &Map<String, Value>, id: &str, text: &str, file: &str) -> 
 
 /// getSharedFolderMembers: `users` and `groups`, each with `readonly` and
 /// `can_administer`.
-fn read_members(obj: &Map<String, Value>, text: &str, file: &str) -> Result<Vec<Member>, SourceError> {
-    let mut members = read_users(obj, "", text, file)?;
+fn read_members(obj: &Map<String, Value>, doc: &Doc<'_>, file: &str) -> Result<Vec<Member>, SourceError> {
+    let mut members = read_users(obj, "", doc, file)?;
     let groups = match obj.get("groups") {
         None | Some(Value::Null) => return Ok(members),
         Some(Value::Array(a)) => a,
@@ -495,7 +553,7 @@ fn read_members(obj: &Map<String, Value>, text: &str, file: &str) -> Result<Vec<
     };
     for (i, group) in groups.iter().enumerate() {
         let path = format!("groups[{i}]");
-        let here = json_at(file, text, "", Some(("groups", i)));
+        let here = doc.at(file, "", Some(("groups", i)));
         let Value::Object(g) = group else {
             return Err(SourceError::malformed(
                 here.field(path),
