@@ -179,7 +179,7 @@ fn normalized(snapshot: &Snapshot) -> Value {
         let label = c
             .import_key
             .as_ref()
-            .map(|k| k.0.clone())
+            .map(|k| k.0.to_string())
             .unwrap_or_else(|| c.name.clone());
         labels.insert(("collection", c.id), label);
     }
@@ -188,7 +188,7 @@ fn normalized(snapshot: &Snapshot) -> Value {
             .import
             .import_key
             .as_ref()
-            .map(|k| k.0.clone())
+            .map(|k| k.0.to_string())
             .unwrap_or_else(|| a.name.clone());
         labels.insert(("account", a.id), label);
     }
@@ -197,7 +197,7 @@ fn normalized(snapshot: &Snapshot) -> Value {
             .import
             .import_key
             .as_ref()
-            .map(|k| k.0.clone())
+            .map(|k| k.0.to_string())
             .unwrap_or_else(|| s.title.clone());
         labels.insert(("secret", s.id), label);
     }

@@ -153,6 +153,8 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     } else {
         Box::new(Lines::default())
     };
+    let mut stages = super::stages::Stages::timings_only();
+    stages.start("writing to the workspace");
     let outcome = apply::apply(
         cs,
         &prepared.snapshot,
@@ -168,6 +170,7 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         eprintln!("note: run {id} had stopped before finishing (crash or Ctrl-C); this run continued its work");
     }
 
+    stages.start("writing the report");
     let r = Report::migrate(cs, &outcome);
     if args.json {
         report::json::write(&r, out.writer()).map_err(super::output::stdout_error)?;

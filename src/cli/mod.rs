@@ -9,6 +9,7 @@ mod output;
 mod plan;
 mod serve;
 mod source_args;
+mod stages;
 mod workspace;
 
 use std::process::ExitCode;

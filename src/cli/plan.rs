@@ -111,6 +111,8 @@ pub fn prepare_in(
         Some(path) => Policy::load(path)?,
         None => Policy::default(),
     };
+    let mut stages = super::stages::Stages::new();
+    stages.start("reading the workspace");
     let workspace = open()?;
     let snapshot = workspace.snapshot()?;
     let importer = mapper::resolve_importer(&snapshot, importer)
@@ -119,11 +121,15 @@ pub fn prepare_in(
         .clone();
     let mut options = source.options();
     options.decode_html_entities |= policy.decode_html_entities;
+    stages.start("reading the export");
     let mut vault = sources::read_export(&source.export, &options)?;
     if let Some(sharing) = &source.sharing {
+        stages.start("reading the sharing file");
         sources::read_sharing(&mut vault, sharing, &options)?;
     }
+    stages.start("mapping onto the workspace");
     let plan = mapper::map(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    stages.start("comparing with the workspace");
     let changeset = diff::diff(plan, &snapshot, overwrite);
     Ok(Prepared {
         workspace,

@@ -351,7 +351,7 @@ fn collection_ref(id: Option<i64>, keys: &HashMap<i64, String>) -> Option<String
 pub(crate) fn planned_account_canon(a: &PlannedAccount) -> Canon<'_> {
     Canon {
         kind: "account",
-        collection: a.collection.as_ref().map(|k| k.0.clone()),
+        collection: a.collection.as_ref().map(|k| k.0.to_string()),
         name: &a.name,
         url: a.url.as_deref(),
         urls: &a.urls,
@@ -385,7 +385,7 @@ fn account_canon<'a>(a: &'a Account, keys: &HashMap<i64, String>) -> Canon<'a> {
 pub(crate) fn planned_secret_canon(s: &PlannedSecret) -> Canon<'_> {
     Canon {
         kind: s.secret_type.name(),
-        collection: s.collection.as_ref().map(|k| k.0.clone()),
+        collection: s.collection.as_ref().map(|k| k.0.to_string()),
         name: &s.title,
         url: None,
         urls: &[],
@@ -483,7 +483,7 @@ impl<'a> Differ<'a> {
         let mut collections = HashMap::default();
         for c in &snapshot.collections {
             if let Some(k) = &c.import_key {
-                collection_key_of.insert(c.id, k.0.clone());
+                collection_key_of.insert(c.id, k.0.to_string());
                 collections.insert(k, c.id);
             }
         }
@@ -651,44 +651,61 @@ impl<'a> Differ<'a> {
         change
     }
 
+    /// Items are independent of each other and hashing each (twice on a
+    /// re-run: the planned item and the workspace copy) is the cost, so
+    /// they are decided in parallel; `collect` keeps plan order.
     fn accounts(&self, plan: &Plan, out: &mut Vec<Change>) {
-        for a in &plan.accounts {
-            let current = self.accounts.get(&a.key).map(|w| {
-                (
-                    w.id,
-                    w.import.imported_hash.as_ref(),
-                    account_canon(w, &self.collection_key_of),
+        use rayon::prelude::*;
+        let decided: Vec<Change> = plan
+            .accounts
+            .par_iter()
+            .with_min_len(256)
+            .map(|a| {
+                let current = self.accounts.get(&a.key).map(|w| {
+                    (
+                        w.id,
+                        w.import.imported_hash.as_ref(),
+                        account_canon(w, &self.collection_key_of),
+                    )
+                });
+                self.item(
+                    ObjectKind::Account,
+                    &a.key,
+                    &a.name,
+                    a.duplicate_of,
+                    planned_account_canon(a),
+                    current,
                 )
-            });
-            out.push(self.item(
-                ObjectKind::Account,
-                &a.key,
-                &a.name,
-                a.duplicate_of,
-                planned_account_canon(a),
-                current,
-            ));
-        }
+            })
+            .collect();
+        out.extend(decided);
     }
 
     fn secrets(&self, plan: &Plan, out: &mut Vec<Change>) {
-        for s in &plan.secrets {
-            let current = self.secrets.get(&s.key).map(|w| {
-                (
-                    w.id,
-                    w.import.imported_hash.as_ref(),
-                    secret_canon(w, &self.collection_key_of),
+        use rayon::prelude::*;
+        let decided: Vec<Change> = plan
+            .secrets
+            .par_iter()
+            .with_min_len(256)
+            .map(|s| {
+                let current = self.secrets.get(&s.key).map(|w| {
+                    (
+                        w.id,
+                        w.import.imported_hash.as_ref(),
+                        secret_canon(w, &self.collection_key_of),
+                    )
+                });
+                self.item(
+                    ObjectKind::Secret,
+                    &s.key,
+                    &s.title,
+                    s.duplicate_of,
+                    planned_secret_canon(s),
+                    current,
                 )
-            });
-            out.push(self.item(
-                ObjectKind::Secret,
-                &s.key,
-                &s.title,
-                s.duplicate_of,
-                planned_secret_canon(s),
-                current,
-            ));
-        }
+            })
+            .collect();
+        out.extend(decided);
     }
 
     /// The workspace id of a planned grant's target, where it exists now.

@@ -135,7 +135,7 @@ fn matched_by_key_an_item_is_unchanged_updated_or_a_conflict() {
     let action = |k: &str| {
         cs.changes
             .iter()
-            .find(|c| c.key.0 == k)
+            .find(|c| c.key.as_str() == k)
             .map(|c| (c.action, c.changes.clone()))
     };
     assert_eq!(action("account:lastpass:1"), Some((Action::Unchanged, vec![])));
@@ -180,7 +180,11 @@ fn duplicates_are_skipped_with_their_reason_and_gone_items_are_reported() {
     let snap = snapshot(vec![written(20, &gone_src), other_vendor]);
     let p = plan(vec![dup], 2);
     let cs = diff(p, &snap, false);
-    let skip = cs.changes.iter().find(|c| c.key.0 == "account:lastpass:5").unwrap();
+    let skip = cs
+        .changes
+        .iter()
+        .find(|c| c.key.as_str() == "account:lastpass:5")
+        .unwrap();
     assert_eq!(skip.action, Action::Skip);
     assert_eq!(skip.reason.as_deref(), Some("duplicate of workspace account #99"));
     assert_eq!(cs.gone.len(), 1, "only this source's keys: {:?}", cs.gone);

@@ -11,10 +11,8 @@ mod sharing;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
-
 // See diff/mod.rs: Fx hashing for maps filled once per entry.
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub use entries::{login_domain, secret_type};
 pub use plan::*;
@@ -120,6 +118,10 @@ pub(crate) struct Mapper<'a> {
     /// Every folder path, parents first: the vault's folders and those the
     /// entries name.
     pub folders: Vec<Vec<String>>,
+    /// The same paths, for membership tests (one per share).
+    pub folder_set: HashSet<Vec<String>>,
+    /// Folders the source marks shared or the sharing data names.
+    shared_folders: HashSet<Vec<String>>,
     /// Import keys of planned items by folder path (direct members only).
     pub items_by_folder: HashMap<Vec<String>, Vec<ImportKey>>,
     /// Account keys by folder path (direct members only).
@@ -134,29 +136,29 @@ pub(crate) struct Mapper<'a> {
 /// `collection:<vendor>:<path>`: from the source folder path, so renaming
 /// the collection in the workspace keeps the key.
 pub fn collection_key(source: SourceKind, path: &[String]) -> ImportKey {
-    ImportKey(format!("collection:{}:{}", source.vendor(), path.join("/")))
+    ImportKey::new(format!("collection:{}:{}", source.vendor(), path.join("/")))
 }
 
 pub fn account_key(source: SourceKind, source_id: &str) -> ImportKey {
-    ImportKey(format!("account:{}:{source_id}", source.vendor()))
+    ImportKey::new(format!("account:{}:{source_id}", source.vendor()))
 }
 
 pub fn secret_key(source: SourceKind, source_id: &str) -> ImportKey {
-    ImportKey(format!("secret:{}:{source_id}", source.vendor()))
+    ImportKey::new(format!("secret:{}:{source_id}", source.vendor()))
 }
 
 pub fn team_key(name: &str) -> ImportKey {
-    ImportKey(format!("team:{}", name.trim().to_lowercase()))
+    ImportKey::new(format!("team:{}", name.trim().to_lowercase()))
 }
 
 /// One invitation per person, whatever the folder, source or spelling
 /// (`Jules@Studio-Jules.example ` and `jules@studio-jules.example`).
 pub fn invitation_key(email: &str) -> ImportKey {
-    ImportKey(format!("invitation:{}", normalize_email(email)))
+    ImportKey::new(format!("invitation:{}", normalize_email(email)))
 }
 
 pub fn grant_key(target: &ImportKey, grantee: &PlannedGrantee) -> ImportKey {
-    ImportKey(format!("grant:{target}->{}", grantee.key_part()))
+    ImportKey::new(format!("grant:{target}->{}", grantee.key_part()))
 }
 
 /// Emails are compared trimmed and case-insensitively everywhere.
@@ -173,7 +175,7 @@ impl<'a> Mapper<'a> {
         importer: String,
     ) -> Mapper<'a> {
         let mut folders: Vec<Vec<String>> = Vec::new();
-        let mut seen: HashSet<Vec<String>> = HashSet::new();
+        let mut seen: HashSet<Vec<String>> = HashSet::default();
         let mut add = |path: &[String]| {
             for depth in 1..=path.len() {
                 let prefix = path.get(..depth).unwrap_or_default();
@@ -211,6 +213,14 @@ impl<'a> Mapper<'a> {
                 source_entries: entries.len(),
             },
             folders,
+            folder_set: seen,
+            shared_folders: vault
+                .folders
+                .iter()
+                .filter(|f| f.shared)
+                .map(|f| f.path.clone())
+                .chain(vault.shares.iter().map(|s| s.folder.clone()))
+                .collect(),
             items_by_folder: HashMap::default(),
             accounts_by_folder: HashMap::default(),
             collection_keys: HashMap::default(),
@@ -285,16 +295,6 @@ impl<'a> Mapper<'a> {
         self.findings.extend(f);
     }
 
-    /// How many items the folder and all its subfolders hold, without
-    /// copying their keys (called once per folder).
-    pub fn count_under(&self, path: &[String]) -> usize {
-        self.folders
-            .iter()
-            .filter(|f| f.starts_with(path))
-            .map(|f| self.items_by_folder.get(f).map_or(0, Vec::len))
-            .sum()
-    }
-
     /// Items in the folder and all its subfolders.
     pub fn items_under(&self, path: &[String]) -> Vec<ImportKey> {
         self.folders
@@ -314,17 +314,28 @@ impl<'a> Mapper<'a> {
 
     /// Whether the source marks the folder shared or sharing data names it.
     pub fn folder_shared(&self, path: &[String]) -> bool {
-        self.vault.folder(path).is_some_and(|f| f.shared) || self.vault.shares.iter().any(|s| s.folder == path)
+        self.shared_folders.contains(path)
     }
 
     fn collections(&mut self) {
         let source = self.vault.source;
         let folders = self.folders.clone();
+        // Items under each folder, subfolders included, in one pass: each
+        // folder's direct items are added to it and to its ancestors
+        // (asking each folder for its subtree was quadratic in folders).
+        let mut under: HashMap<&[String], usize> = HashMap::default();
+        for (path, keys) in &self.items_by_folder {
+            for depth in 1..=path.len() {
+                if let Some(prefix) = path.get(..depth) {
+                    *under.entry(prefix).or_default() += keys.len();
+                }
+            }
+        }
         for path in &folders {
             if self.policy.skips_folder(path) {
                 continue;
             }
-            let items = self.count_under(path);
+            let items = under.get(path.as_slice()).copied().unwrap_or(0);
             if items == 0 && !self.policy.create_empty_folders {
                 self.findings.push(
                     Finding::info(
@@ -388,18 +399,18 @@ impl<'a> Mapper<'a> {
         for target in targets {
             self.grant(target, grantee.clone(), ItemRole::Owner, "personal".into(), None);
         }
+        let owned: HashSet<&ImportKey> = self
+            .plan
+            .grants
+            .iter()
+            .filter(|g| g.role == ItemRole::Owner)
+            .map(|g| &g.target)
+            .collect();
         let ownerless: Vec<(ImportKey, String)> = self
             .plan
             .collections
             .iter()
-            .filter(|c| c.parent.is_none() && c.shared)
-            .filter(|c| {
-                !self
-                    .plan
-                    .grants
-                    .iter()
-                    .any(|g| g.target == c.key && g.role == ItemRole::Owner)
-            })
+            .filter(|c| c.parent.is_none() && c.shared && !owned.contains(&c.key))
             .map(|c| (c.key.clone(), c.name.clone()))
             .collect();
         for (target, name) in ownerless {

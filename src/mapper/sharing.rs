@@ -33,7 +33,7 @@ pub(crate) fn shares(m: &mut Mapper<'_>) {
             ));
             continue;
         }
-        if !m.folders.iter().any(|f| f == &share.folder) {
+        if !m.folder_set.contains(&share.folder) {
             m.findings.push(
                 Finding::warning(
                     "mapper.share-folder-missing",

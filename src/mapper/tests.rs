@@ -704,12 +704,12 @@ fn import_keys_do_not_depend_on_order() {
         let mut k: Vec<String> = p
             .collections
             .iter()
-            .map(|c| c.key.0.clone())
-            .chain(p.accounts.iter().map(|a| a.key.0.clone()))
-            .chain(p.secrets.iter().map(|s| s.key.0.clone()))
-            .chain(p.invitations.iter().map(|i| i.key.0.clone()))
-            .chain(p.grants.iter().map(|g| g.key.0.clone()))
-            .chain(p.teams.iter().map(|t| t.key.0.clone()))
+            .map(|c| c.key.0.to_string())
+            .chain(p.accounts.iter().map(|a| a.key.0.to_string()))
+            .chain(p.secrets.iter().map(|s| s.key.0.to_string()))
+            .chain(p.invitations.iter().map(|i| i.key.0.to_string()))
+            .chain(p.grants.iter().map(|g| g.key.0.to_string()))
+            .chain(p.teams.iter().map(|t| t.key.0.to_string()))
             .collect();
         k.sort();
         k

@@ -7,11 +7,19 @@ use crate::secret::Secret;
 /// source id (or fingerprint), prefixed by the object kind, e.g.
 /// `account:lastpass:4711`, `collection:lastpass:Shared-Ops/db`. A re-run
 /// finds its earlier objects by it instead of duplicating them.
+///
+/// Shared (`Arc<str>`): one key is held by the plan, the mapper's folder
+/// indexes, the changeset, the report and `apply`'s id map; a clone is a
+/// reference count, not a copy of the text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ImportKey(pub String);
+pub struct ImportKey(pub std::sync::Arc<str>);
 
 impl ImportKey {
+    pub fn new(key: impl Into<std::sync::Arc<str>>) -> ImportKey {
+        ImportKey(key.into())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -155,7 +155,9 @@ pub fn canonical(s: &vaultferry::workspace::Snapshot) -> serde_json::Value {
         .map(|c| {
             (
                 c.id,
-                c.import_key.as_ref().map_or(format!("#{}", c.name), |k| k.0.clone()),
+                c.import_key
+                    .as_ref()
+                    .map_or(format!("#{}", c.name), |k| k.0.to_string()),
             )
         })
         .collect();

@@ -154,7 +154,7 @@ fn strings(row: &Row<'_>, col: usize) -> Result<Vec<String>> {
 }
 
 fn import_key(row: &Row<'_>, col: usize) -> Result<Option<ImportKey>> {
-    Ok(row.get::<_, Option<String>>(col)?.map(ImportKey))
+    Ok(row.get::<_, Option<String>>(col)?.map(ImportKey::new))
 }
 
 /// Members of a many-to-many table, grouped by the first column.

@@ -568,7 +568,7 @@ fn upsert_collection(tx: &Connection, key: &ImportKey, name: &str, parent: Optio
 }
 
 fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
-    let key = a.import.import_key.clone().unwrap_or_else(|| ImportKey(String::new()));
+    let key = a.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = a.import.imported_hash.clone();
     let Some(id) = by_key(tx, "accounts", &key)? else {
         return Ok((create_account(tx, a, &key)?, "create", hash));
@@ -598,7 +598,7 @@ fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
 }
 
 fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
-    let key = s.import.import_key.clone().unwrap_or_else(|| ImportKey(String::new()));
+    let key = s.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = s.import.imported_hash.clone();
     let Some(id) = by_key(tx, "secrets", &key)? else {
         return Ok((create_secret(tx, s, &key)?, "create", hash));
@@ -627,7 +627,7 @@ fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
 /// grant already) its role set, which only happens when the diff decided
 /// so (`--overwrite` of a conflict).
 fn upsert_grant(tx: &Connection, g: &Grant) -> Result<Written> {
-    let key = g.import_key.clone().unwrap_or_else(|| ImportKey(String::new()));
+    let key = g.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let id = create_grant(tx, g, &key)?;
     let changed = tx
         .prepare_cached("UPDATE grants SET role = ?2 WHERE id = ?1 AND role <> ?2")?

@@ -1,0 +1,73 @@
+//! What `plan` and `migrate` are doing before the first write: a spinner
+//! naming the stage on a terminal (a million-entry export takes seconds to
+//! read and compare, and a silent terminal looks hung), nothing when
+//! stderr is piped. `VAULTFERRY_TIMINGS=1` prints each stage's wall time to
+//! stderr instead, which is how the whole-process benchmark's figures are
+//! split into stages.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Stages {
+    current: Option<(&'static str, Instant)>,
+    spinner: Option<ProgressBar>,
+    timings: bool,
+}
+
+impl Stages {
+    pub fn new() -> Stages {
+        let timings = std::env::var_os("VAULTFERRY_TIMINGS").is_some_and(|v| v != "0" && !v.is_empty());
+        let spinner = (!timings && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Stages {
+            current: None,
+            spinner,
+            timings,
+        }
+    }
+
+    /// Timings only, no spinner: for stages that draw their own progress
+    /// bars (`migrate`'s writes).
+    pub fn timings_only() -> Stages {
+        let mut stages = Stages::new();
+        if let Some(bar) = stages.spinner.take() {
+            bar.finish_and_clear();
+        }
+        stages
+    }
+
+    /// Ends the current stage and starts `name` ("reading the export").
+    pub fn start(&mut self, name: &'static str) {
+        self.end();
+        if let Some(bar) = &self.spinner {
+            bar.set_message(name);
+        }
+        self.current = Some((name, Instant::now()));
+    }
+
+    /// Ends the current stage; the spinner goes away when the last one ends.
+    pub fn end(&mut self) {
+        if let Some((name, started)) = self.current.take() {
+            if self.timings {
+                eprintln!("timing: {name}: {:.2} s", started.elapsed().as_secs_f64());
+            }
+        }
+    }
+}
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        self.end();
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
