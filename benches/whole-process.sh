@@ -39,6 +39,8 @@ if "$BIN" migrate --help >/dev/null 2>&1; then
 fi
 
 ROWS=()
+# label|entries -> wall seconds / RSS over file size, for the target checks.
+declare -A WALL RSSX
 
 # measure LABEL ENTRIES FILE CMD...: runs CMD under /usr/bin/time -v and
 # records wall seconds and peak RSS; the command's own output is discarded.
@@ -70,6 +72,8 @@ measure() {
   file_mb=$(awk -v b="$size" 'BEGIN {printf "%.1f", b / 1048576}')
   ratio=$(awk -v k="$rss_kb" -v b="$size" 'BEGIN {printf "%.2f", k * 1024 / b}')
   ROWS+=("| $label | $entries | $file_mb | $wall | $cpu | $rss_mb | $ratio | $load |")
+  WALL["$label|$entries"]=$wall
+  RSSX["$label|$entries"]=$ratio
   printf '%-22s %8s entries  %7s MB  %7ss wall  %7ss CPU  %8s MB RSS  (%sx file)  load %s\n' \
     "$label" "$entries" "$file_mb" "$wall" "$cpu" "$rss_mb" "$ratio" "$load" >&2
 }
@@ -100,6 +104,39 @@ for n in $SIZES; do
   fi
 done
 
+# The targets, checked on the largest size run (and on 100k vs 1M
+# for growth); a target whose sizes were not run is skipped.
+targets() {
+  local big small=100000 w
+  big=$(printf '%s\n' $SIZES | sort -n | tail -n1)
+  echo
+  echo "## Targets ($big entries)"
+  echo
+  echo "| target | measured | met |"
+  echo "|---|---|---|"
+  check() { # text measured-text condition
+    if awk "BEGIN {exit !($3)}"; then echo "| $1 | $2 | yes |"; else echo "| $1 | $2 | **no** |"; fi
+  }
+  if [ -n "${WALL["inspect|$big"]:-}" ] && [ -n "${WALL["csv floor|$big"]:-}" ]; then
+    w=$(awk -v a="${WALL["inspect|$big"]}" -v b="${WALL["csv floor|$big"]}" 'BEGIN {printf "%.1f", a / (b > 0 ? b : 0.01)}')
+    check "inspect within 3x the csv floor" "${w}x (${WALL["inspect|$big"]} s / ${WALL["csv floor|$big"]} s)" "$w <= 3"
+  fi
+  if [ -n "${RSSX["plan|$big"]:-}" ]; then
+    check "plan peak memory under 2x the file" "${RSSX["plan|$big"]}x" "${RSSX["plan|$big"]} < 2"
+  fi
+  if [ "$big" -ge 1000000 ] && [ -n "${WALL["migrate (first run)|$big"]:-}" ]; then
+    check "migrate 1M into a fresh workspace under 30 s" "${WALL["migrate (first run)|$big"]} s" "${WALL["migrate (first run)|$big"]} < 30"
+    check "migrate re-run of 1M under 10 s" "${WALL["migrate (re-run)|$big"]} s" "${WALL["migrate (re-run)|$big"]} < 10"
+  fi
+  if [ "$big" -ge 1000000 ] && [ -n "${WALL["inspect|$small"]:-}" ]; then
+    for label in inspect plan "migrate (first run)" "migrate (re-run)"; do
+      [ -n "${WALL["$label|$small"]:-}" ] && [ -n "${WALL["$label|$big"]:-}" ] || continue
+      w=$(awk -v a="${WALL["$label|$big"]}" -v b="${WALL["$label|$small"]}" 'BEGIN {printf "%.1f", a / (b > 0 ? b : 0.01)}')
+      check "$label: $big takes at most 11x of $small" "${w}x" "$w <= 11"
+    done
+  fi
+}
+
 {
   echo "# Whole-process benchmarks"
   echo
@@ -115,5 +152,6 @@ done
   echo "| command | entries | file MB | wall s | CPU s | peak RSS MB | RSS/file | load |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${ROWS[@]}"
+  targets
 } >"$RESULTS"
 cat "$RESULTS"
