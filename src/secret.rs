@@ -101,6 +101,45 @@ impl Secret {
     }
 }
 
+/// Zeroes every secret value a structure holds, in place.
+///
+/// For the end of a command: a million-entry vault or changeset takes
+/// seconds to free one allocation at a time, for memory the process hands
+/// back anyway when it exits. [`release_at_exit`] wipes the secrets (what
+/// zeroize-on-drop would have done) and skips the freeing.
+pub trait Wipe {
+    fn wipe(&mut self);
+}
+
+impl Wipe for Secret {
+    fn wipe(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl<T: Wipe> Wipe for Option<T> {
+    fn wipe(&mut self) {
+        if let Some(v) = self {
+            v.wipe();
+        }
+    }
+}
+
+impl<T: Wipe> Wipe for Vec<T> {
+    fn wipe(&mut self) {
+        for v in self {
+            v.wipe();
+        }
+    }
+}
+
+/// Zeroes the secrets in `value` and leaves its memory to the process's
+/// exit. Only for values a command holds until it returns.
+pub fn release_at_exit<T: Wipe>(mut value: T) {
+    value.wipe();
+    std::mem::forget(value);
+}
+
 impl PartialEq for Secret {
     /// Constant time in the contents (length is not secret here): a diff that
     /// compares passwords must not become a timing oracle in the server.

@@ -67,8 +67,10 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
     let blocking = plan.findings_by_severity(Severity::Error) > 0;
     if args.fail_on_changes && (prepared.changeset.has_changes() || blocking) {
+        prepared.release();
         return Ok(ExitCode::from(1));
     }
+    prepared.release();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,6 +80,18 @@ pub struct Prepared {
     pub workspace: Box<dyn Workspace>,
     pub snapshot: Snapshot,
     pub changeset: Changeset,
+}
+
+impl Prepared {
+    /// The end of the command: the workspace is closed properly; the
+    /// snapshot and changeset (a million items each on a big run) have
+    /// their secrets zeroed and are left to the process's exit instead of
+    /// being freed item by item (see `secret::release_at_exit`).
+    pub fn release(self) {
+        drop(self.workspace);
+        crate::secret::release_at_exit(self.snapshot);
+        crate::secret::release_at_exit(self.changeset);
+    }
 }
 
 pub fn prepare(

@@ -151,6 +151,12 @@ pub struct Changeset {
     pub gone: Vec<Gone>,
 }
 
+impl crate::secret::Wipe for Changeset {
+    fn wipe(&mut self) {
+        self.plan.wipe();
+    }
+}
+
 /// Every source entry accounted for:
 /// `source_entries = created + updated + unchanged + conflicts + skipped`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -349,3 +349,26 @@ impl Plan {
         self.invitations.iter().find(|i| i.email == email)
     }
 }
+
+impl crate::secret::Wipe for PlannedAccount {
+    fn wipe(&mut self) {
+        self.password.wipe();
+        self.totp.wipe();
+        self.fields.wipe();
+        self.attachments.wipe();
+    }
+}
+
+impl crate::secret::Wipe for PlannedSecret {
+    fn wipe(&mut self) {
+        self.fields.wipe();
+        self.attachments.wipe();
+    }
+}
+
+impl crate::secret::Wipe for Plan {
+    fn wipe(&mut self) {
+        self.accounts.wipe();
+        self.secrets.wipe();
+    }
+}

@@ -460,6 +460,34 @@ mod tests {
     }
 
     #[test]
+    fn wiping_an_entry_empties_every_secret_it_holds_and_nothing_else() {
+        use crate::secret::Wipe;
+        let mut e = Entry::new(EntryKind::Login, "mail");
+        e.username = Some("ann".into());
+        e.password = Some(Secret::text("Pw-1!"));
+        e.totp = Some(Secret::text("JBSWY3DPEHPK3PXP"));
+        e.fields = vec![Field::concealed("PIN", "4821"), Field::plain("Bank", "ACME")];
+        e.password_history = vec![PasswordChange {
+            value: Secret::text("Old-Pw!"),
+            changed: None,
+        }];
+        e.attachments = vec![Attachment {
+            name: "key.pem".into(),
+            size: 3,
+            content: Some(Secret::bytes(vec![1, 2, 3])),
+            source_id: None,
+        }];
+        e.wipe();
+        assert!(e.password.as_ref().is_some_and(Secret::is_empty));
+        assert!(e.totp.as_ref().is_some_and(Secret::is_empty));
+        assert_eq!(e.fields[0].value.expose(), "");
+        assert_eq!(e.fields[1].value.expose(), "ACME", "plain fields are not secrets");
+        assert!(e.password_history[0].value.is_empty());
+        assert!(e.attachments[0].content.as_ref().is_some_and(Secret::is_empty));
+        assert_eq!(e.username.as_deref(), Some("ann"));
+    }
+
+    #[test]
     fn concealed_field_values_are_redacted_in_json() {
         let f = Field::concealed("PIN", "4821");
         let json = serde_json::to_value(&f).unwrap();
@@ -468,5 +496,41 @@ mod tests {
         let p = serde_json::to_value(Field::plain("Bank", "ACME")).unwrap();
         assert_eq!(p["value"], "ACME");
         assert_eq!(p["concealed"], false);
+    }
+}
+
+impl crate::secret::Wipe for FieldValue {
+    fn wipe(&mut self) {
+        if let FieldValue::Concealed(s) = self {
+            s.wipe();
+        }
+    }
+}
+
+impl crate::secret::Wipe for Field {
+    fn wipe(&mut self) {
+        self.value.wipe();
+    }
+}
+
+impl crate::secret::Wipe for Attachment {
+    fn wipe(&mut self) {
+        self.content.wipe();
+    }
+}
+
+impl crate::secret::Wipe for PasswordChange {
+    fn wipe(&mut self) {
+        self.value.wipe();
+    }
+}
+
+impl crate::secret::Wipe for Entry {
+    fn wipe(&mut self) {
+        self.password.wipe();
+        self.totp.wipe();
+        self.fields.wipe();
+        self.password_history.wipe();
+        self.attachments.wipe();
     }
 }

@@ -105,3 +105,9 @@ pub struct Folder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+
+impl crate::secret::Wipe for Vault {
+    fn wipe(&mut self) {
+        self.entries.wipe();
+    }
+}

@@ -342,3 +342,26 @@ pub fn domain_in(email: &str, domains: &[String]) -> bool {
         domain == d || domain.ends_with(&format!(".{d}"))
     })
 }
+
+impl crate::secret::Wipe for Account {
+    fn wipe(&mut self) {
+        self.password.wipe();
+        self.totp.wipe();
+        self.fields.wipe();
+        self.attachments.wipe();
+    }
+}
+
+impl crate::secret::Wipe for SecretItem {
+    fn wipe(&mut self) {
+        self.fields.wipe();
+        self.attachments.wipe();
+    }
+}
+
+impl crate::secret::Wipe for Snapshot {
+    fn wipe(&mut self) {
+        self.accounts.wipe();
+        self.secrets.wipe();
+    }
+}
