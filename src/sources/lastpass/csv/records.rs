@@ -40,8 +40,10 @@ struct Tap<R> {
     pos: usize,
     /// Byte offset in the input of the next chunk.
     next_base: u64,
-    /// A released chunk's buffer, reused for the next read.
-    spare: Option<Zeroizing<Vec<u8>>>,
+    /// Released chunks' buffers, reused for the next reads (a few chunks
+    /// are held at a time, so this stays small, and no chunk is freed and
+    /// zeroed, or allocated, per read).
+    spare: Vec<Zeroizing<Vec<u8>>>,
 }
 
 struct Chunk {
@@ -57,7 +59,7 @@ impl<R: Read> Tap<R> {
             chunks: VecDeque::new(),
             pos: 0,
             next_base: 0,
-            spare: None,
+            spare: Vec::new(),
         }
     }
 
@@ -85,10 +87,9 @@ impl<R: Read> Tap<R> {
         while self.chunks.len() > 1 {
             match self.chunks.front() {
                 Some(c) if c.base + c.data.len() as u64 <= upto => {
-                    if let Some(mut c) = self.chunks.pop_front() {
-                        // Zeroed by `Zeroizing` when dropped; reused, it is overwritten.
-                        c.data.clear();
-                        self.spare = Some(c.data);
+                    if let Some(c) = self.chunks.pop_front() {
+                        // Overwritten when reused; zeroed by `Zeroizing` when dropped.
+                        self.spare.push(c.data);
                     }
                 }
                 _ => break,
@@ -112,13 +113,14 @@ impl<R: Read> Read for Tap<R> {
         }
         let mut data = self
             .spare
-            .take()
+            .pop()
             .unwrap_or_else(|| Zeroizing::new(Vec::with_capacity(CHUNK)));
+        // Only a new buffer, or one a short read left short, is filled.
         data.resize(CHUNK, 0);
         let n = self.inner.read(&mut data)?;
         data.truncate(n);
         if n == 0 {
-            self.spare = Some(data);
+            self.spare.push(data);
             return Ok(0);
         }
         let m = n.min(out.len());
@@ -169,6 +171,22 @@ impl Batch {
             bytes: Zeroizing::new(Vec::with_capacity(bytes)),
             ends: Vec::new(),
             recs: Vec::new(),
+        }
+    }
+
+    /// An emptied batch from the builder if one is back and big enough,
+    /// else a new one: reusing them saves allocating (and faulting in) and
+    /// zeroing a megabyte per batch. A reused buffer is overwritten, and
+    /// zeroed when finally dropped.
+    fn reuse(back: &Receiver<Batch>, bytes: usize) -> Batch {
+        match back.try_recv() {
+            Ok(mut batch) if batch.bytes.capacity() >= bytes => {
+                batch.bytes.clear();
+                batch.ends.clear();
+                batch.recs.clear();
+                batch
+            }
+            _ => Batch::with_capacity(bytes.max(BATCH_BYTES)),
         }
     }
 
@@ -230,7 +248,7 @@ type Message = Result<Batch, SourceError>;
 /// input ends, the reader fails, or the receiver stops listening. The header
 /// goes alone in the first batch; every later record of another width keeps
 /// its raw bytes.
-fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Message>) {
+fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Message>, back: Receiver<Batch>) {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -276,7 +294,7 @@ fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Message>) {
         rdr.get_mut().release(end);
         let size = bytes.len();
         if !batch.fits(size) || batch.recs.len() >= BATCH {
-            let full = std::mem::replace(&mut batch, Batch::with_capacity(size.max(BATCH_BYTES)));
+            let full = std::mem::replace(&mut batch, Batch::reuse(&back, size));
             if !full.recs.is_empty() && tx.send(Ok(full)).is_err() {
                 return;
             }
@@ -285,7 +303,7 @@ fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Message>) {
         if width.is_none() {
             width = Some(record.len());
             // The header alone: the builder needs it before any row.
-            let header = std::mem::replace(&mut batch, Batch::with_capacity(BATCH_BYTES));
+            let header = std::mem::replace(&mut batch, Batch::reuse(&back, 0));
             if tx.send(Ok(header)).is_err() {
                 return;
             }
@@ -298,6 +316,8 @@ fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Message>) {
 /// broken ones.
 pub(super) struct Feed {
     rx: Receiver<Message>,
+    /// Batches taken, back to the reader for reuse.
+    back: SyncSender<Batch>,
     batch: Batch,
     /// The next record of `batch`.
     at: usize,
@@ -311,10 +331,12 @@ impl Feed {
         file: &str,
     ) -> Feed {
         let (tx, rx) = sync_channel(IN_FLIGHT);
+        let (back, back_rx) = sync_channel(IN_FLIGHT);
         let name = file.to_owned();
-        scope.spawn(move || produce(reader, &name, tx));
+        scope.spawn(move || produce(reader, &name, tx, back_rx));
         Feed {
             rx,
+            back,
             batch: Batch::with_capacity(0),
             at: 0,
         }
@@ -325,7 +347,9 @@ impl Feed {
         while self.at >= self.batch.recs.len() {
             match self.rx.recv() {
                 Ok(Ok(batch)) => {
-                    self.batch = batch;
+                    let used = std::mem::replace(&mut self.batch, batch);
+                    // Dropped here instead when the reader has enough.
+                    let _ = self.back.try_send(used);
                     self.at = 0;
                 }
                 Ok(Err(e)) => return Err(e),
