@@ -10,16 +10,14 @@ mod error;
 pub mod lastpass;
 pub mod onepassword;
 
-use std::collections::HashMap;
 use std::fs::File;
-use std::hash::BuildHasherDefault;
 use std::io::BufReader;
 use std::path::Path;
 
 pub use detect::detect;
 pub use error::{ErrorKind, SourceError};
 
-use crate::model::{Finding, Position, SourceKind, Vault};
+use crate::model::{Entry, Finding, Position, SourceKind, Vault};
 
 /// Bounds on archive inputs (1PUX, the 1Password 7 folder). Defaults are
 /// generous for real exports; `--max-entries` and `--max-unpacked-bytes`
@@ -65,7 +63,8 @@ pub fn read_export(path: &Path, options: &ParseOptions) -> Result<Vault, SourceE
     let mut vault = match kind {
         SourceKind::LastpassCsv => {
             let file = open(path)?;
-            lastpass::read_csv(BufReader::with_capacity(1 << 16, file), &display, options)?
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            lastpass::read_csv_sized(BufReader::with_capacity(1 << 16, file), &display, options, size)?
         }
         SourceKind::OnepasswordCsv => {
             let file = open(path)?;
@@ -128,65 +127,96 @@ pub(crate) fn open(path: &Path) -> Result<File, SourceError> {
 ///
 /// The SHA-256 of each entry is independent of the others and is most of the
 /// cost on a million-row export, so it runs in parallel; only the numbering
-/// of duplicates, which depends on file order, is sequential.
+/// of duplicates, which depends on file order, is sequential. The ids are
+/// [`Entry::fingerprint`]'s, computed from the digest without building a
+/// string per entry twice.
 pub fn assign_fingerprints(vault: &mut Vault) {
     use rayon::prelude::*;
-    let fresh: Vec<usize> = vault
+    let digests: Vec<Option<Digest>> = vault
         .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.source_id.is_empty())
-        .map(|(i, _)| i)
-        .collect();
-    let entries = &vault.entries;
-    let fps: Vec<String> = fresh
         .par_iter()
-        .map(|&i| entries.get(i).map(crate::model::Entry::fingerprint).unwrap_or_default())
+        .map(|e| e.source_id.is_empty().then(|| fingerprint_digest(e)))
         .collect();
-    let numbers = duplicate_numbers(&fps);
-    for ((i, fp), n) in fresh.into_iter().zip(fps).zip(numbers) {
-        if let Some(entry) = vault.entries.get_mut(i) {
-            entry.source_id = if n == 1 { fp } else { format!("{fp}#{n}") };
-        }
-    }
+    let numbers = duplicate_numbers(&digests);
+    vault
+        .entries
+        .par_iter_mut()
+        .zip(digests.par_iter().zip(numbers.par_iter()))
+        .for_each(|(entry, (digest, &n))| {
+            if let Some(digest) = digest {
+                entry.source_id = fingerprint_text(digest, n);
+            }
+        });
 }
 
-/// For each fingerprint, its occurrence number in file order (1 for the
-/// first). A fingerprint is `fp:` + 24 hex digits, so it is compared as a
-/// 96-bit number: sorting (number, position) pairs keeps a million entries
-/// in a few cache-friendly passes, where a hash map of strings would chase a
-/// pointer per lookup.
-fn duplicate_numbers(fps: &[String]) -> Vec<u32> {
+/// The part of an entry's SHA-256 that its fingerprint keeps.
+type Digest = [u8; 12];
+
+/// What [`Entry::fingerprint`] hashes, hashed the same way (the folder's
+/// segments fed one by one instead of joined first); the unit test
+/// `fingerprints_match_entry_fingerprint` keeps the two equal.
+fn fingerprint_digest(e: &Entry) -> Digest {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    h.update(e.kind.name().as_bytes());
+    h.update([0u8]);
+    for (k, segment) in e.folder.iter().enumerate() {
+        if k > 0 {
+            h.update("\u{1f}".as_bytes());
+        }
+        h.update(segment.as_bytes());
+    }
+    h.update([0u8]);
+    for part in [
+        e.title.as_str(),
+        e.username.as_deref().unwrap_or(""),
+        e.urls.first().map(String::as_str).unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    let mut out = Digest::default();
+    out.copy_from_slice(h.finalize().get(..12).unwrap_or_default());
+    out
+}
+
+/// `fp:` + the digest in lower-case hex, and `#n` for the n-th duplicate.
+fn fingerprint_text(digest: &Digest, n: u32) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(40);
+    text.push_str("fp:");
+    for b in digest {
+        text.push(char::from(HEX[usize::from(b >> 4)]));
+        text.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    if n != 1 {
+        text.push('#');
+        text.push_str(&n.to_string());
+    }
+    text
+}
+
+/// For each digest, its occurrence number in file order (1 for the first).
+/// Digests are compared as 96-bit numbers: sorting (number, position) pairs
+/// keeps a million entries in a few cache-friendly passes, where a hash map
+/// would chase a pointer per lookup.
+fn duplicate_numbers(digests: &[Option<Digest>]) -> Vec<u32> {
     use rayon::prelude::*;
-    let keys: Option<Vec<(u128, usize)>> = fps
+    let mut keys: Vec<(u128, usize)> = digests
         .par_iter()
         .enumerate()
-        .map(|(j, fp)| {
-            let hex = fp.strip_prefix("fp:")?;
-            (hex.len() <= 30).then_some(())?;
-            u128::from_str_radix(hex, 16).ok().map(|k| (k, j))
+        .filter_map(|(j, d)| {
+            let mut wide = [0u8; 16];
+            wide.get_mut(..12)?.copy_from_slice(d.as_ref()?);
+            Some((u128::from_be_bytes(wide), j))
         })
         .collect();
-    let mut numbers = vec![1u32; fps.len()];
-    match keys {
-        Some(mut keys) => {
-            keys.par_sort_unstable();
-            for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-                for (n, (_, j)) in (1u32..).zip(run) {
-                    if let Some(slot) = numbers.get_mut(*j) {
-                        *slot = n;
-                    }
-                }
-            }
-        }
-        // Not the shape `Entry::fingerprint` writes: compare whole strings.
-        None => {
-            let mut seen: HashMap<&str, u32, BuildHasherDefault<FxHasher>> =
-                HashMap::with_capacity_and_hasher(fps.len(), BuildHasherDefault::default());
-            for (fp, slot) in fps.iter().zip(numbers.iter_mut()) {
-                let n = seen.entry(fp.as_str()).or_insert(0);
-                *n += 1;
-                *slot = *n;
+    keys.par_sort_unstable();
+    let mut numbers = vec![1u32; digests.len()];
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for (n, (_, j)) in (1u32..).zip(run) {
+            if let Some(slot) = numbers.get_mut(*j) {
+                *slot = n;
             }
         }
     }
@@ -243,7 +273,7 @@ pub(crate) fn at(file: &str, line: u64) -> Position {
 #[cfg(test)]
 mod fingerprint_tests {
     use super::*;
-    use crate::model::{Entry, EntryKind};
+    use crate::model::EntryKind;
 
     #[test]
     fn identical_entries_are_numbered_in_file_order_and_ids_are_kept() {
@@ -266,5 +296,22 @@ mod fingerprint_tests {
         assert_eq!(ids[2], format!("{fp}#2"));
         assert_eq!(ids[3], Entry::new(EntryKind::Login, "wiki").fingerprint());
         assert_eq!(ids[4], format!("{fp}#3"));
+    }
+
+    #[test]
+    fn fingerprints_match_entry_fingerprint() {
+        let mut e = Entry::new(EntryKind::SecureNote, "Bank — Zürich");
+        let mut entries = vec![e.clone()];
+        e.folder = vec!["Shared".into(), "Ops\u{1f}x".into(), "🔑".into()];
+        entries.push(e.clone());
+        e.username = Some("ann@example.com".into());
+        e.urls = vec!["https://a.example".into(), "https://b.example".into()];
+        entries.push(e.clone());
+        e.folder = vec!["Solo".into()];
+        e.kind = EntryKind::Login;
+        entries.push(e);
+        for e in &entries {
+            assert_eq!(fingerprint_text(&fingerprint_digest(e), 1), e.fingerprint());
+        }
     }
 }

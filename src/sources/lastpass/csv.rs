@@ -1,24 +1,27 @@
 //! The LastPass CSV export (web vault, browser extension, `lpass export`).
 //!
-//! Read as a stream of records (a 1M-row export is ~120 MB): one
+//! Read as a stream of records (a 1M-row export is ~150 MB): one
 //! `csv::Reader` over the input, on its own thread so splitting records
-//! overlaps with building entries, a small look-ahead for rows LastPass
-//! wrote broken, and a tap on the raw bytes of the current record so a row a
-//! stray quote ran away with can be re-read line by line. `NoteType:` notes
-//! are parsed after the last row, in parallel.
+//! overlaps with building entries ([`records`]); runs of well-formed rows
+//! are turned into entries in parallel ([`row`]) and taken in file order;
+//! a small look-ahead handles rows LastPass wrote broken, and the raw bytes
+//! of a record of the wrong width are kept so a row a stray quote ran away
+//! with can be re-read line by line.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
+mod records;
+mod row;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
-use std::io::{self, Read};
-use std::rc::Rc;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::io::Read;
+use std::ops::Range;
 
-use zeroize::Zeroizing;
+use rayon::prelude::*;
 
-use super::{entities, notes};
-use crate::model::{Attachment, Entry, EntryKind, Field, Finding, Folder, SourceKind, Timestamp, Vault};
-use crate::secret::Secret;
+use self::records::{Batch, Feed, Rec};
+use self::row::{Converted, RowReader};
+use crate::model::{Finding, Folder, SourceKind, Timestamp, Vault};
 use crate::sources::{at, recover_or_fail, FxHasher, ParseOptions, SourceError};
 
 /// `url` of a secure-note row.
@@ -130,218 +133,20 @@ impl Columns {
     }
 }
 
-/// The bytes the CSV reader has pulled in, from the start of the record being
-/// read. Zeroed when dropped: they hold every password of the file.
-#[derive(Default)]
-struct TapBuf {
-    /// Byte offset in the file of `data[0]`.
-    base: u64,
-    data: Zeroizing<Vec<u8>>,
-}
+/// Bytes per row below which an export is not expected to go on average
+/// (the benchmark exports average ~155): sizes the entry list from the
+/// file's size. Reserved but untouched memory costs nothing.
+const MIN_ROW_BYTES: u64 = 128;
 
-impl TapBuf {
-    fn slice(&self, from: u64, to: u64) -> Vec<u8> {
-        let a = usize::try_from(from.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        let b = usize::try_from(to.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        self.data
-            .get(a..b.min(self.data.len()))
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default()
-    }
-
-    /// Forgets bytes before `upto`, in large steps so the cost stays amortized.
-    fn release(&mut self, upto: u64) {
-        let k = usize::try_from(upto.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        if k >= 1 << 20 && k <= self.data.len() {
-            self.data.drain(..k);
-            self.base = upto;
-        }
-    }
-}
-
-struct Tap<R> {
-    inner: R,
-    buf: Rc<RefCell<TapBuf>>,
-}
-
-impl<R: Read> Read for Tap<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(out)?;
-        if let Some(read) = out.get(..n) {
-            self.buf.borrow_mut().data.extend_from_slice(read);
-        }
-        Ok(n)
-    }
-}
-
-/// One CSV record with where it came from.
-struct Rec {
-    fields: Vec<String>,
-    /// First line of the record (1-based).
-    line: u64,
-    /// Last line of the record.
-    end_line: u64,
-    /// The record's bytes as written, kept only when its field count is wrong.
-    raw: Option<Zeroizing<Vec<u8>>>,
-    bad_utf8: bool,
-}
-
-fn to_string(bytes: &[u8], bad: &mut bool) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => {
-            *bad = true;
-            String::from_utf8_lossy(bytes).into_owned()
-        }
-    }
-}
-
-struct Records<R: Read> {
-    rdr: csv::Reader<Tap<R>>,
-    tap: Rc<RefCell<TapBuf>>,
-    record: csv::ByteRecord,
-    /// The header's field count; records of another width keep their raw bytes.
-    width: Option<usize>,
-    file: String,
-}
-
-impl<R: Read> Records<R> {
-    fn new(reader: R, file: &str) -> Records<R> {
-        let tap = Rc::new(RefCell::new(TapBuf::default()));
-        let rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(Tap {
-                inner: reader,
-                buf: Rc::clone(&tap),
-            });
-        Records {
-            rdr,
-            tap,
-            record: csv::ByteRecord::new(),
-            width: None,
-            file: file.to_owned(),
-        }
-    }
-
-    fn read_one(&mut self) -> Result<Option<Rec>, SourceError> {
-        let more = self.rdr.read_byte_record(&mut self.record).map_err(|e| {
-            let line = e.position().map(csv::Position::line).unwrap_or(0);
-            match e.into_kind() {
-                csv::ErrorKind::Io(err) => SourceError::io(&self.file, err),
-                other => SourceError::malformed(at(&self.file, line), format!("the CSV reader failed: {other:?}")),
-            }
-        })?;
-        if !more {
-            return Ok(None);
-        }
-        let (line, start) = self.record.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
-        let end = self.rdr.position().byte();
-        let mut bad_utf8 = false;
-        let fields: Vec<String> = self.record.iter().map(|f| to_string(f, &mut bad_utf8)).collect();
-        let bytes = self.record.as_slice();
-        let mut newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        // A quote that never closes swallows the file's last line break too.
-        if bytes.ends_with(b"\n") {
-            newlines = newlines.saturating_sub(1);
-        }
-        let raw = match self.width {
-            Some(w) if w != fields.len() => Some(Zeroizing::new(self.tap.borrow().slice(start, end))),
-            _ => None,
-        };
-        self.tap.borrow_mut().release(end);
-        Ok(Some(Rec {
-            fields,
-            line,
-            end_line: line + newlines,
-            raw,
-            bad_utf8,
-        }))
-    }
-}
-
-/// Records per message from the reading thread.
-const BATCH: usize = 256;
-
-/// Splits the file into records on its own thread, ahead of the rows being
-/// built: the CSV scan and the UTF-8 checks overlap with building entries.
-/// Stops when the reader ends, fails, or `read` stops listening.
-fn produce<R: Read>(reader: R, file: &str, tx: SyncSender<Result<Vec<Rec>, SourceError>>) {
-    let mut records = Records::new(reader, file);
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        match records.read_one() {
-            Ok(Some(rec)) => {
-                // The header: every later record of another width keeps its bytes.
-                let header = records.width.is_none();
-                if header {
-                    records.width = Some(rec.fields.len());
-                }
-                batch.push(rec);
-                if header || batch.len() == BATCH {
-                    if tx.send(Ok(std::mem::take(&mut batch))).is_err() {
-                        return;
-                    }
-                    batch.reserve(BATCH);
-                }
-            }
-            Ok(None) => {
-                if !batch.is_empty() {
-                    let _ = tx.send(Ok(batch));
-                }
-                return;
-            }
-            Err(e) => {
-                if !batch.is_empty() && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
-                    return;
-                }
-                let _ = tx.send(Err(e));
-                return;
-            }
-        }
-    }
-}
-
-/// The records `produce` sends, in file order, with one record of look-ahead.
-struct Feed {
-    rx: Receiver<Result<Vec<Rec>, SourceError>>,
-    batch: VecDeque<Rec>,
-}
-
-impl Feed {
-    fn fill(&mut self) -> Result<(), SourceError> {
-        while self.batch.is_empty() {
-            match self.rx.recv() {
-                Ok(Ok(recs)) => self.batch.extend(recs),
-                Ok(Err(e)) => return Err(e),
-                // The reading thread has finished: no more records.
-                Err(_) => return Ok(()),
-            }
-        }
-        Ok(())
-    }
-
-    fn next(&mut self) -> Result<Option<Rec>, SourceError> {
-        self.fill()?;
-        Ok(self.batch.pop_front())
-    }
-
-    fn peek(&mut self) -> Result<Option<&Rec>, SourceError> {
-        self.fill()?;
-        Ok(self.batch.front())
-    }
-}
-
-/// Reads a LastPass CSV export into a vault.
-pub(crate) fn read<R: Read + Send>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+/// Reads a LastPass CSV export of `size` bytes (0 when not known) into a vault.
+pub(crate) fn read<R: Read + Send>(
+    reader: R,
+    file: &str,
+    options: &ParseOptions,
+    size: u64,
+) -> Result<Vault, SourceError> {
     std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel(16);
-        let name = file.to_owned();
-        scope.spawn(move || produce(reader, &name, tx));
-        let mut records = Feed {
-            rx,
-            batch: VecDeque::new(),
-        };
+        let mut records = Feed::spawn(scope, reader, file);
         let Some(header) = records.next()? else {
             return Err(SourceError::malformed(
                 at(file, 1),
@@ -355,11 +160,14 @@ pub(crate) fn read<R: Read + Send>(reader: R, file: &str, options: &ParseOptions
             options,
             file: file.to_owned(),
             seen_groupings: HashSet::default(),
-            paths: HashMap::default(),
             entity_rows: Vec::new(),
-            deferred_notes: Vec::new(),
             folder_at: HashMap::new(),
+            converted: Vec::new(),
         };
+        builder
+            .vault
+            .entries
+            .reserve(usize::try_from(size / MIN_ROW_BYTES).unwrap_or(0));
         for name in std::mem::take(&mut builder.columns.repeated) {
             let finding = Finding::warning(
                 "lastpass.duplicate-column",
@@ -370,12 +178,16 @@ pub(crate) fn read<R: Read + Send>(reader: R, file: &str, options: &ParseOptions
             .at(at(file, 1).field(name));
             recover_or_fail(&mut builder.vault, finding, options)?;
         }
-        while let Some(rec) = records.next()? {
-            if rec.fields.len() == builder.columns.width {
-                builder.row(rec)?;
+        let width = builder.columns.width;
+        while let Some((batch, run)) = records.run(width)? {
+            if !run.is_empty() {
+                builder.rows(batch, run)?;
                 continue;
             }
-            builder.broken(rec, &mut records)?;
+            // The next record has another width.
+            if let Some(rec) = records.next()? {
+                builder.broken(rec, &mut records)?;
+            }
         }
         builder.finish()
     })
@@ -389,25 +201,12 @@ struct Builder<'a> {
     /// `grouping` values already turned into folders (a big export repeats
     /// a few hundred values a million times).
     seen_groupings: HashSet<String, BuildHasherDefault<FxHasher>>,
-    /// `grouping` → `folder_path(grouping)`, parsed once per distinct value.
-    paths: HashMap<String, (Vec<String>, Option<String>), BuildHasherDefault<FxHasher>>,
     /// Rows holding HTML entities: line and the columns that hold them.
     entity_rows: Vec<(u64, Vec<&'static str>)>,
-    /// `NoteType:` notes whose text is parsed after the last row, in parallel.
-    deferred_notes: Vec<DeferredNote>,
     /// Folder path → index in `vault.folders`.
     folder_at: HashMap<Vec<String>, usize>,
-}
-
-/// A structured note waiting to be parsed: its entry is already in place
-/// (so entries keep file order) and its findings go where the row put them.
-struct DeferredNote {
-    /// Index of the entry in `vault.entries`.
-    entry: usize,
-    text: Zeroizing<String>,
-    line: u64,
-    /// `vault.findings.len()` when the row was read.
-    findings_at: usize,
+    /// The converted rows of a batch; kept to reuse its allocation.
+    converted: Vec<Converted>,
 }
 
 impl Builder<'_> {
@@ -425,7 +224,7 @@ impl Builder<'_> {
             let mut joined = None;
             while parts.len() <= MAX_CONTINUATION_LINES {
                 let Some(next) = records.peek()? else { break };
-                let len = next.fields.len();
+                let len = next.width();
                 let next_single = next.end_line == next.line;
                 if !next_single || (len != 1 && len != width - extra) {
                     break;
@@ -548,20 +347,56 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn take(fields: &mut [String], i: Option<usize>) -> String {
-        i.and_then(|i| fields.get_mut(i))
-            .map(std::mem::take)
+    /// Converts a run of well-formed rows of a batch in parallel, then takes
+    /// the results in file order.
+    fn rows(&mut self, batch: &Batch, run: Range<usize>) -> Result<(), SourceError> {
+        let reader = RowReader {
+            columns: &self.columns,
+            options: self.options,
+            file: &self.file,
+        };
+        let mut converted = std::mem::take(&mut self.converted);
+        batch
+            .recs
+            .get(run.clone())
             .unwrap_or_default()
+            .par_iter()
+            .zip(run.clone())
+            .map(|(info, i)| {
+                let (fields, bad_utf8) = row::fields_of(batch.fields(i));
+                reader.convert(fields, info.line, bad_utf8)
+            })
+            .collect_into_vec(&mut converted);
+        let grouping = self.columns.grouping;
+        for (c, i) in converted.drain(..).zip(run) {
+            let key = match c.folder_key {
+                Some(_) => None,
+                None => batch.fields(i).nth(grouping),
+            };
+            let key = key.and_then(|k| std::str::from_utf8(k).ok()).unwrap_or_default();
+            self.take_row(c, key)?;
+        }
+        self.converted = converted;
+        Ok(())
     }
 
+    /// One row recovered from a broken record.
     fn row(&mut self, rec: Rec) -> Result<(), SourceError> {
-        let Rec {
-            mut fields,
-            line,
-            bad_utf8,
-            ..
-        } = rec;
-        if bad_utf8 {
+        let reader = RowReader {
+            columns: &self.columns,
+            options: self.options,
+            file: &self.file,
+        };
+        let fields = rec.fields.into_iter().map(Cow::Owned).collect();
+        let converted = reader.convert(fields, rec.line, rec.bad_utf8);
+        self.take_row(converted, "")
+    }
+
+    /// Adds a converted row to the vault: its folders, findings and entry.
+    /// `grouping` is the folder's key when the row does not carry its own.
+    fn take_row(&mut self, c: Converted, grouping: &str) -> Result<(), SourceError> {
+        let line = c.line;
+        if c.bad_utf8 {
             // A recovery like any other: `--strict` must stop here too, as a
             // U+FFFD may now stand in a password.
             let finding = Finding::warning(
@@ -572,249 +407,19 @@ impl Builder<'_> {
             .help("export again from LastPass; its exports are UTF-8");
             recover_or_fail(&mut self.vault, finding, self.options)?;
         }
-        let c = &self.columns;
-        let mut url = Self::take(&mut fields, Some(c.url));
-        let mut username = Self::take(&mut fields, Some(c.username));
-        let mut password = Secret::text(Self::take(&mut fields, Some(c.password)));
-        let mut extra = Zeroizing::new(Self::take(&mut fields, Some(c.extra)));
-        let mut name = Self::take(&mut fields, Some(c.name));
-        let mut grouping = Self::take(&mut fields, Some(c.grouping));
-        let totp = Self::take(&mut fields, c.totp);
-        let fav = Self::take(&mut fields, c.fav);
-        let id = Self::take(&mut fields, c.id);
-        let fullname = Self::take(&mut fields, c.fullname);
-        let last_modified = Self::take(&mut fields, c.last_modified);
-        let last_touch = Self::take(&mut fields, c.last_touch);
-        let attachpresent = Self::take(&mut fields, c.attachpresent);
-
-        let mut with_entities = Vec::new();
-        for (column, value) in [
-            ("url", url.as_str()),
-            ("username", username.as_str()),
-            ("password", password.expose()),
-            ("extra", extra.as_str()),
-            ("name", name.as_str()),
-            ("grouping", grouping.as_str()),
-        ] {
-            if entities::contains(value) {
-                with_entities.push(column);
-            }
+        if !c.entities.is_empty() {
+            self.entity_rows.push((line, c.entities));
         }
-        if !with_entities.is_empty() {
-            if self.options.decode_html_entities {
-                for column in &with_entities {
-                    match *column {
-                        "url" => url = entities::decode(&url),
-                        "username" => username = entities::decode(&username),
-                        "password" => password.map_text(entities::decode),
-                        "extra" => extra = Zeroizing::new(entities::decode(&extra)),
-                        "name" => name = entities::decode(&name),
-                        _ => grouping = entities::decode(&grouping),
-                    }
-                }
-            }
-            self.entity_rows.push((line, with_entities));
+        self.ensure_folder(c.folder_key.as_deref().unwrap_or(grouping), &c.path, c.shared_prefix);
+        if let Some(mut entry) = c.entry {
+            entry.folder = c.path;
+            self.vault.findings.extend(c.findings);
+            self.vault.entries.push(entry);
         }
-
-        let (path, shared_prefix) = self.folder_path(&grouping);
-        if url == GROUP_URL {
-            // An empty folder LastPass keeps as a pseudo-row; older exports
-            // put its name in `name` with no `grouping`.
-            if path.is_empty() {
-                let (path, shared_prefix) = folder_path(&name);
-                self.ensure_folder(&format!("\u{1f}{name}"), &path, shared_prefix);
-            } else {
-                self.ensure_folder(&grouping, &path, shared_prefix);
-            }
-            return Ok(());
-        }
-        self.ensure_folder(&grouping, &path, shared_prefix);
-
-        let title = if !name.trim().is_empty() {
-            name
-        } else if let Some(tail) = fullname.rsplit(['/', '\\']).next().filter(|t| !t.trim().is_empty()) {
-            tail.to_owned()
-        } else if !url.is_empty() && url != SECURE_NOTE_URL {
-            url.clone()
-        } else {
-            "(untitled)".to_owned()
-        };
-
-        let mut deferred = None;
-        let mut entry = if url == SECURE_NOTE_URL && extra.starts_with(notes::NOTE_TYPE_PREFIX) {
-            // Parsed later with the others, in parallel: note parsing is the
-            // costliest part of a row. The kind is set then.
-            deferred = Some(std::mem::take(&mut extra));
-            Entry::new(EntryKind::SecureNote, title)
-        } else if url == SECURE_NOTE_URL {
-            let mut e = Entry::new(EntryKind::SecureNote, title);
-            if !extra.is_empty() {
-                e.notes = Some(extra.to_string());
-            }
-            e
-        } else {
-            let mut e = Entry::new(EntryKind::Login, title);
-            if !url.is_empty() {
-                e.urls.push(url);
-            }
-            if !extra.is_empty() {
-                e.notes = Some(extra.to_string());
-            }
-            e
-        };
-        if !username.is_empty() {
-            entry.username = Some(username);
-        }
-        if !password.is_empty() {
-            entry.password = Some(password);
-        }
-        if !totp.trim().is_empty() {
-            entry.totp = Some(Secret::text(totp));
-        }
-        entry.favorite = fav.trim() == "1";
-        entry.folder = path;
-        entry.source_id = id.trim().to_owned();
-        entry.line = Some(line);
-        for (column, value) in [("last_modified_gmt", &last_modified), ("last_touch", &last_touch)] {
-            if entry.updated.is_some() || value.trim().is_empty() {
-                continue;
-            }
-            match parse_time(value) {
-                Some(t) => entry.updated = Some(t),
-                None => self.vault.findings.push(
-                    Finding::info(
-                        "lastpass.bad-timestamp",
-                        format!("line {line}: '{column}' is neither unix seconds nor YYYY-MM-DD HH:MM:SS; ignored"),
-                    )
-                    .at(at(&self.file, line).field(column)),
-                ),
-            }
-        }
-        if attachpresent.trim() == "1" {
-            entry.attachments.push(Attachment {
-                name: "(not in export)".to_owned(),
-                size: 0,
-                content: None,
-                source_id: None,
-            });
-            self.vault.findings.push(
-                Finding::warning(
-                    "lastpass.attachment-not-exported",
-                    format!(
-                        "line {line}: the entry has attachments, which LastPass CSV exports never contain; they are not migrated"
-                    ),
-                )
-                .at(at(&self.file, line).field("attachpresent"))
-                .help("download the attachments from LastPass (lpass show --attach) and add them by hand"),
-            );
-        }
-        let words = notes::concealed_words();
-        for (i, column) in &self.columns.other {
-            let value = fields.get_mut(*i).map(std::mem::take).unwrap_or_default();
-            if value.is_empty() {
-                continue;
-            }
-            let field = if notes::looks_sensitive(column, words) {
-                Field::concealed(column.clone(), value)
-            } else {
-                Field::plain(column.clone(), value)
-            };
-            entry.fields.push(field);
-        }
-        if let Some(text) = deferred {
-            self.deferred_notes.push(DeferredNote {
-                entry: self.vault.entries.len(),
-                text,
-                line,
-                findings_at: self.vault.findings.len(),
-            });
-        }
-        self.vault.entries.push(entry);
         Ok(())
     }
 
-    /// Parses the deferred `NoteType:` notes in parallel and completes their
-    /// entries exactly as if each had been parsed with its row: the note's
-    /// fields come before fields from extra columns, a `username`/`password`
-    /// column wins over the note's, and findings keep file order.
-    fn parse_deferred_notes(&mut self) {
-        use rayon::prelude::*;
-        let deferred = std::mem::take(&mut self.deferred_notes);
-        if deferred.is_empty() {
-            return;
-        }
-        let parsed: Vec<Option<notes::ParsedNote>> = deferred.par_iter().map(|d| notes::parse(&d.text)).collect();
-        let mut inserts: Vec<(usize, Vec<Finding>)> = Vec::new();
-        for (d, parsed) in deferred.iter().zip(parsed) {
-            let Some(parsed) = parsed else { continue };
-            let findings = self.note_findings(&parsed, d.line);
-            if !findings.is_empty() {
-                inserts.push((d.findings_at, findings));
-            }
-            let Some(e) = self.vault.entries.get_mut(d.entry) else {
-                continue;
-            };
-            e.kind = parsed.kind;
-            e.source_type = Some(parsed.source_type);
-            let mut fields = parsed.fields;
-            fields.append(&mut e.fields);
-            e.fields = fields;
-            e.notes = parsed.notes;
-            if e.username.is_none() {
-                e.username = parsed.username;
-            }
-            if e.password.is_none() {
-                e.password = parsed.password;
-            }
-        }
-        if inserts.is_empty() {
-            return;
-        }
-        let old = std::mem::take(&mut self.vault.findings);
-        let mut merged = Vec::with_capacity(old.len() + inserts.iter().map(|(_, f)| f.len()).sum::<usize>());
-        let mut old = old.into_iter().enumerate().peekable();
-        for (at, findings) in inserts {
-            while let Some((_, f)) = old.next_if(|(i, _)| *i < at) {
-                merged.push(f);
-            }
-            merged.extend(findings);
-        }
-        merged.extend(old.map(|(_, f)| f));
-        self.vault.findings = merged;
-    }
-
-    fn note_findings(&self, parsed: &notes::ParsedNote, line: u64) -> Vec<Finding> {
-        parsed
-            .problems
-            .iter()
-            .map(|problem| match problem {
-                notes::NoteProblem::UnknownType => Finding::info(
-                    "lastpass.unknown-note-type",
-                    format!(
-                        "line {line}: NoteType '{}' is not a LastPass type vaultferry knows; its lines are kept as fields of a generic secret",
-                        parsed.source_type
-                    ),
-                )
-                .at(at(&self.file, line).field("extra")),
-                notes::NoteProblem::UnparsedDate { label } => Finding::warning(
-                    "lastpass.note-date-unparsed",
-                    format!("line {line}: '{label}' is not a LastPass date (Month,Day,Year or Month,Year); kept as text"),
-                )
-                .at(at(&self.file, line).field(format!("extra: {label}"))),
-            })
-            .collect()
-    }
-
     /// Adds the folder of a row once per distinct `key` (its `grouping`).
-    fn folder_path(&mut self, grouping: &str) -> (Vec<String>, Option<String>) {
-        if let Some(cached) = self.paths.get(grouping) {
-            return cached.clone();
-        }
-        let parsed = folder_path(grouping);
-        self.paths.insert(grouping.to_owned(), parsed.clone());
-        parsed
-    }
-
     fn ensure_folder(&mut self, key: &str, path: &[String], shared_prefix: Option<String>) {
         if path.is_empty() || self.seen_groupings.contains(key) {
             return;
@@ -857,7 +462,6 @@ impl Builder<'_> {
     }
 
     fn finish(mut self) -> Result<Vault, SourceError> {
-        self.parse_deferred_notes();
         let rows = std::mem::take(&mut self.entity_rows);
         if rows.is_empty() {
             return Ok(self.vault);
@@ -962,7 +566,7 @@ fn parse_line(line: &[u8], quoting: bool) -> Option<Vec<String>> {
     match rdr.read_byte_record(&mut record) {
         Ok(true) => {
             let mut bad = false;
-            Some(record.iter().map(|f| to_string(f, &mut bad)).collect())
+            Some(record.iter().map(|f| records::to_string(f, &mut bad)).collect())
         }
         _ => None,
     }
@@ -1022,12 +626,14 @@ pub(crate) fn parse_time(value: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EntryKind;
+    use crate::secret::Secret;
     use crate::sources::ErrorKind;
 
     const HEADER: &str = "url,username,password,totp,extra,name,grouping,fav\n";
 
     fn parse_with(text: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-        read(text.as_bytes(), "t.csv", options)
+        read(text.as_bytes(), "t.csv", options, 0)
     }
 
     fn parse(text: &str) -> Vault {
@@ -1228,7 +834,7 @@ mod tests {
                     ..ParseOptions::default()
                 },
             ] {
-                let _ = read(&text[..], "fuzz.csv", &options);
+                let _ = read(&text[..], "fuzz.csv", &options, 0);
             }
         }
     }

@@ -19,7 +19,18 @@ pub use notes::known_note_types;
 
 /// Reads a LastPass CSV export.
 pub fn read_csv<R: Read + Send>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    csv::read(reader, file, options)
+    csv::read(reader, file, options, 0)
+}
+
+/// [`read_csv`] for an input of `size` bytes, so the entries are allocated
+/// once instead of regrown (and copied) as a million of them arrive.
+pub(crate) fn read_csv_sized<R: Read + Send>(
+    reader: R,
+    file: &str,
+    options: &ParseOptions,
+    size: u64,
+) -> Result<Vault, SourceError> {
+    csv::read(reader, file, options, size)
 }
 
 /// Attaches shared-folder members from a sharing file to `vault`.
