@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{Output, SourceArgs};
-use crate::model::{Principal, Severity, SourceKind, Vault};
+use crate::model::{Entry, Principal, Severity, SourceKind, Vault};
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -20,22 +20,42 @@ pub struct InspectArgs {
 }
 
 pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitCode, Error> {
-    let vault = args.source.read()?;
     if args.json {
+        let vault = args.source.read()?;
         out.json(&vault, args.reveal)?;
-    } else {
-        summary(&vault, out)?;
+        out.flush()?;
+        // `inspect` is the last thing the process does: freeing a million
+        // entries (~10M small allocations) one by one would add a noticeable
+        // share of its run time for memory the exit hands back anyway. The
+        // secrets are zeroed in place first, as their drop would have done.
+        crate::secret::release_at_exit(vault);
+        return Ok(ExitCode::SUCCESS);
     }
+    // The summary only counts entries: each is counted and dropped as it is
+    // read, so a million-entry export never sits in memory whole.
+    let mut tally = Tally::default();
+    let vault = args.source.read_each(&mut |e| tally.add(&e))?;
+    summary(&vault, &tally, out)?;
     out.flush()?;
-    // `inspect` is the last thing the process does: freeing a million
-    // entries (~10M small allocations) one by one would add a noticeable
-    // share of its run time for memory the exit hands back anyway. So the
-    // secrets in it are not zeroed here, unlike on a drop: what is left is
-    // the process's memory at exit, which the kernel wipes before any reuse
-    // (as it does for everything else a process holds when it ends).
-    // `Secret` still zeroes itself on every ordinary drop.
-    std::mem::forget(vault);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the summary says about the entries.
+#[derive(Default)]
+struct Tally {
+    entries: usize,
+    archived: usize,
+    attachments: usize,
+    kinds: BTreeMap<&'static str, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, e: &Entry) {
+        self.entries += 1;
+        self.archived += usize::from(e.archived);
+        self.attachments += e.attachments.len();
+        *self.kinds.entry(e.kind.name()).or_default() += 1;
+    }
 }
 
 fn format_name(kind: SourceKind) -> &'static str {
@@ -50,20 +70,13 @@ fn format_name(kind: SourceKind) -> &'static str {
 /// Most findings listed one by one; the rest are counted (all are in --json).
 const FINDINGS_SHOWN: usize = 50;
 
-fn summary(vault: &Vault, out: &mut Output) -> Result<(), Error> {
+fn summary(vault: &Vault, tally: &Tally, out: &mut Output) -> Result<(), Error> {
     out.line(format!("{} ({})", vault.file, format_name(vault.source)))?;
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in &vault.entries {
-        *kinds.entry(e.kind.name()).or_default() += 1;
-    }
-    let archived = vault.entries.iter().filter(|e| e.archived).count();
-    let attachments: usize = vault.entries.iter().map(|e| e.attachments.len()).sum();
     out.line(format!(
-        "entries: {} ({archived} archived, {attachments} attachments, {} source records skipped)",
-        vault.entries.len(),
-        vault.skipped_records
+        "entries: {} ({} archived, {} attachments, {} source records skipped)",
+        tally.entries, tally.archived, tally.attachments, vault.skipped_records
     ))?;
-    for (kind, n) in &kinds {
+    for (kind, n) in &tally.kinds {
         out.line(format!("  {kind:<20} {n:>7}"))?;
     }
     let shared = vault.folders.iter().filter(|f| f.shared).count();

@@ -80,4 +80,15 @@ impl SourceArgs {
         }
         Ok(vault)
     }
+
+    /// [`SourceArgs::read`] handing each entry to `each` instead of keeping
+    /// it (see `sources::read_export_each`).
+    pub fn read_each(&self, each: &mut dyn FnMut(crate::model::Entry)) -> Result<Vault, Error> {
+        let options = self.options();
+        let mut vault = sources::read_export_each(&self.export, &options, each)?;
+        if let Some(sharing) = &self.sharing {
+            sources::read_sharing(&mut vault, sharing, &options)?;
+        }
+        Ok(vault)
+    }
 }

@@ -431,6 +431,42 @@ impl Entry {
     }
 }
 
+impl crate::secret::Wipe for FieldValue {
+    fn wipe(&mut self) {
+        if let FieldValue::Concealed(s) = self {
+            s.wipe();
+        }
+    }
+}
+
+impl crate::secret::Wipe for Field {
+    fn wipe(&mut self) {
+        self.value.wipe();
+    }
+}
+
+impl crate::secret::Wipe for Attachment {
+    fn wipe(&mut self) {
+        self.content.wipe();
+    }
+}
+
+impl crate::secret::Wipe for PasswordChange {
+    fn wipe(&mut self) {
+        self.value.wipe();
+    }
+}
+
+impl crate::secret::Wipe for Entry {
+    fn wipe(&mut self) {
+        self.password.wipe();
+        self.totp.wipe();
+        self.fields.wipe();
+        self.password_history.wipe();
+        self.attachments.wipe();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,41 +532,5 @@ mod tests {
         let p = serde_json::to_value(Field::plain("Bank", "ACME")).unwrap();
         assert_eq!(p["value"], "ACME");
         assert_eq!(p["concealed"], false);
-    }
-}
-
-impl crate::secret::Wipe for FieldValue {
-    fn wipe(&mut self) {
-        if let FieldValue::Concealed(s) = self {
-            s.wipe();
-        }
-    }
-}
-
-impl crate::secret::Wipe for Field {
-    fn wipe(&mut self) {
-        self.value.wipe();
-    }
-}
-
-impl crate::secret::Wipe for Attachment {
-    fn wipe(&mut self) {
-        self.content.wipe();
-    }
-}
-
-impl crate::secret::Wipe for PasswordChange {
-    fn wipe(&mut self) {
-        self.value.wipe();
-    }
-}
-
-impl crate::secret::Wipe for Entry {
-    fn wipe(&mut self) {
-        self.password.wipe();
-        self.totp.wipe();
-        self.fields.wipe();
-        self.password_history.wipe();
-        self.attachments.wipe();
     }
 }

@@ -55,6 +55,30 @@ pub struct ParseOptions {
 
 /// Reads an export file (or a 1Password 7 export folder) into a `Vault`.
 pub fn read_export(path: &Path, options: &ParseOptions) -> Result<Vault, SourceError> {
+    let mut vault = read(path, options, None)?;
+    assign_fingerprints(&mut vault);
+    Ok(vault)
+}
+
+/// Reads an export and hands each entry to `each` in file order instead of
+/// keeping it: the returned vault has the folders, findings and skipped
+/// count, no entries. For a summary of an export (`inspect`): a
+/// million-entry LastPass CSV is then read in the memory of a few batches
+/// instead of a gigabyte. Entries the source gives no id have none here
+/// (fingerprints are numbered across the whole file by [`read_export`]).
+pub fn read_export_each<'a>(
+    path: &Path,
+    options: &'a ParseOptions,
+    each: &'a mut dyn FnMut(Entry),
+) -> Result<Vault, SourceError> {
+    read(path, options, Some(each))
+}
+
+fn read<'a>(
+    path: &Path,
+    options: &'a ParseOptions,
+    mut each: Option<&'a mut dyn FnMut(Entry)>,
+) -> Result<Vault, SourceError> {
     let display = path.display().to_string();
     let kind = match options.format {
         Some(kind) => kind,
@@ -64,7 +88,8 @@ pub fn read_export(path: &Path, options: &ParseOptions) -> Result<Vault, SourceE
         SourceKind::LastpassCsv => {
             let file = open(path)?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            lastpass::read_csv_sized(BufReader::with_capacity(1 << 16, file), &display, options, size)?
+            let each = each.take();
+            lastpass::read_csv_sized(BufReader::with_capacity(1 << 16, file), &display, options, size, each)?
         }
         SourceKind::OnepasswordCsv => {
             let file = open(path)?;
@@ -73,7 +98,12 @@ pub fn read_export(path: &Path, options: &ParseOptions) -> Result<Vault, SourceE
         SourceKind::Onepassword1pux => onepassword::read_1pux(path, &display, options)?,
         SourceKind::Onepassword1pif => onepassword::read_1pif(path, &display, options)?,
     };
-    assign_fingerprints(&mut vault);
+    // The other formats are read whole (a 1PUX is one JSON document).
+    if let Some(each) = each {
+        for entry in std::mem::take(&mut vault.entries) {
+            each(entry);
+        }
+    }
     Ok(vault)
 }
 

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use self::records::{Batch, Feed, Rec};
 use self::row::{Converted, RowReader};
-use crate::model::{Finding, Folder, SourceKind, Timestamp, Vault};
+use crate::model::{Entry, Finding, Folder, SourceKind, Timestamp, Vault};
 use crate::sources::{at, recover_or_fail, FxHasher, ParseOptions, SourceError};
 
 /// `url` of a secure-note row.
@@ -139,11 +139,15 @@ impl Columns {
 const MIN_ROW_BYTES: u64 = 128;
 
 /// Reads a LastPass CSV export of `size` bytes (0 when not known) into a vault.
-pub(crate) fn read<R: Read + Send>(
+///
+/// With `each`, every entry is handed to it in file order instead of being
+/// kept in the vault (which then holds folders and findings only).
+pub(crate) fn read<'a, R: Read + Send>(
     reader: R,
     file: &str,
-    options: &ParseOptions,
+    options: &'a ParseOptions,
     size: u64,
+    each: Option<&'a mut dyn FnMut(Entry)>,
 ) -> Result<Vault, SourceError> {
     std::thread::scope(|scope| {
         let mut records = Feed::spawn(scope, reader, file);
@@ -163,11 +167,14 @@ pub(crate) fn read<R: Read + Send>(
             entity_rows: Vec::new(),
             folder_at: HashMap::new(),
             converted: Vec::new(),
+            each,
         };
-        builder
-            .vault
-            .entries
-            .reserve(usize::try_from(size / MIN_ROW_BYTES).unwrap_or(0));
+        if builder.each.is_none() {
+            builder
+                .vault
+                .entries
+                .reserve(usize::try_from(size / MIN_ROW_BYTES).unwrap_or(0));
+        }
         for name in std::mem::take(&mut builder.columns.repeated) {
             let finding = Finding::warning(
                 "lastpass.duplicate-column",
@@ -195,6 +202,8 @@ pub(crate) fn read<R: Read + Send>(
 
 struct Builder<'a> {
     vault: Vault,
+    /// Where entries go instead of `vault.entries`, if anywhere.
+    each: Option<&'a mut dyn FnMut(Entry)>,
     columns: Columns,
     options: &'a ParseOptions,
     file: String,
@@ -414,7 +423,10 @@ impl Builder<'_> {
         if let Some(mut entry) = c.entry {
             entry.folder = c.path;
             self.vault.findings.extend(c.findings);
-            self.vault.entries.push(entry);
+            match &mut self.each {
+                Some(each) => each(entry),
+                None => self.vault.entries.push(entry),
+            }
         }
         Ok(())
     }
@@ -633,7 +645,7 @@ mod tests {
     const HEADER: &str = "url,username,password,totp,extra,name,grouping,fav\n";
 
     fn parse_with(text: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-        read(text.as_bytes(), "t.csv", options, 0)
+        read(text.as_bytes(), "t.csv", options, 0, None)
     }
 
     fn parse(text: &str) -> Vault {
@@ -834,7 +846,7 @@ mod tests {
                     ..ParseOptions::default()
                 },
             ] {
-                let _ = read(&text[..], "fuzz.csv", &options, 0);
+                let _ = read(&text[..], "fuzz.csv", &options, 0, None);
             }
         }
     }

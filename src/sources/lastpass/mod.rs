@@ -19,18 +19,20 @@ pub use notes::known_note_types;
 
 /// Reads a LastPass CSV export.
 pub fn read_csv<R: Read + Send>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    csv::read(reader, file, options, 0)
+    csv::read(reader, file, options, 0, None)
 }
 
 /// [`read_csv`] for an input of `size` bytes, so the entries are allocated
 /// once instead of regrown (and copied) as a million of them arrive.
-pub(crate) fn read_csv_sized<R: Read + Send>(
+/// With `each`, entries are handed to it as they are read, not kept.
+pub(crate) fn read_csv_sized<'a, R: Read + Send>(
     reader: R,
     file: &str,
-    options: &ParseOptions,
+    options: &'a ParseOptions,
     size: u64,
+    each: Option<&'a mut dyn FnMut(crate::model::Entry)>,
 ) -> Result<Vault, SourceError> {
-    csv::read(reader, file, options, size)
+    csv::read(reader, file, options, size, each)
 }
 
 /// Attaches shared-folder members from a sharing file to `vault`.
