@@ -278,8 +278,8 @@ impl<'a> Applier<'a> {
         }
         reporter.phase_started(name, changes.len());
         let batch_size = self.options.batch_size.max(1);
-        let mut writes = Vec::new();
-        let mut keys: Vec<&'a ImportKey> = Vec::new();
+        let mut writes = Vec::with_capacity(batch_size.min(changes.len()));
+        let mut keys: Vec<&'a ImportKey> = Vec::with_capacity(batch_size.min(changes.len()));
         let mut done = 0;
         for c in changes {
             let parent_pending = self
@@ -306,7 +306,7 @@ impl<'a> Applier<'a> {
     /// Commits the pending writes and records their ids.
     fn flush(&mut self, writes: &mut Vec<Write>, keys: &mut Vec<&'a ImportKey>) -> Result<usize, ApplyError> {
         let n = writes.len();
-        let ids = self.commit(std::mem::take(writes))?;
+        let ids = self.commit(writes)?;
         for (key, id) in keys.drain(..).zip(ids) {
             self.ids.insert(key, id);
         }
@@ -314,7 +314,11 @@ impl<'a> Applier<'a> {
     }
 
     /// One batch, honouring the test hook.
-    fn commit(&mut self, mut writes: Vec<Write>) -> Result<Vec<i64>, ApplyError> {
+    ///
+    /// Empties `writes` but keeps its buffer: a batch of 5000 items is a
+    /// few MB, and freeing and regrowing it per batch made the allocator
+    /// consolidate its free lists every time.
+    fn commit(&mut self, writes: &mut Vec<Write>) -> Result<Vec<i64>, ApplyError> {
         if writes.is_empty() {
             return Ok(Vec::new());
         }
@@ -325,7 +329,7 @@ impl<'a> Applier<'a> {
                     // A crash mid-batch: the writes before it roll back with it.
                     writes.truncate(keep);
                     writes.push(Write::Interrupt);
-                    let _ = self.ws.apply_batch(&self.run_id, &writes);
+                    let _ = self.ws.apply_batch(&self.run_id, writes);
                 }
                 return Err(ApplyError::Interrupted {
                     run_id: self.run_id.clone(),
@@ -333,8 +337,9 @@ impl<'a> Applier<'a> {
                 });
             }
         }
-        let ids = self.ws.apply_batch(&self.run_id, &writes)?;
+        let ids = self.ws.apply_batch(&self.run_id, writes)?;
         self.written += writes.len();
+        writes.clear();
         Ok(ids)
     }
 
@@ -360,7 +365,7 @@ impl<'a> Applier<'a> {
             names.push(t.name.to_lowercase());
         }
         // Teams are few: one batch.
-        let ids = self.commit(writes)?;
+        let ids = self.commit(&mut writes)?;
         for (name, id) in names.into_iter().zip(ids) {
             self.teams.insert(name, id);
         }
@@ -425,7 +430,7 @@ impl<'a> Applier<'a> {
                     Mailer::Smtp(_) => {}
                 }
             }
-            let ids = self.commit(writes)?;
+            let ids = self.commit(&mut writes)?;
             for (m, id) in mails.iter().zip(ids) {
                 self.members.insert(m.email.clone(), id);
             }
