@@ -60,7 +60,14 @@ pub struct ApplyOptions {
 impl ApplyOptions {
     pub fn new(actor: impl Into<String>, outbox: PathBuf) -> ApplyOptions {
         ApplyOptions {
-            batch_size: 500,
+            // Each commit writes every page the batch dirtied to the WAL
+            // (and a checkpoint copies them back), so the index and table
+            // pages a batch's objects share are written once per commit:
+            // 5000 objects (a few MB of pages, inside the page cache) make
+            // commits and checkpoints ten times rarer than 500 did, while a
+            // crash still loses only the batch in flight, which the re-run
+            // writes again.
+            batch_size: 5000,
             stop_after_writes: None,
             actor: actor.into(),
             mailer: Mailer::Outbox(outbox.clone()),
@@ -160,7 +167,7 @@ struct Applier<'a> {
     run_id: String,
     written: usize,
     /// Ids by import key: from the snapshot, then from each batch.
-    ids: HashMap<ImportKey, i64>,
+    ids: HashMap<&'a ImportKey, i64>,
     members: HashMap<String, i64>,
     teams: HashMap<String, i64>,
     sent: Vec<SentInvitation>,
@@ -175,17 +182,36 @@ impl<'a> Applier<'a> {
         options: &'a ApplyOptions,
         run_id: String,
     ) -> Applier<'a> {
+        // A re-run with nothing to write (the common case on a million
+        // items) needs neither index: building them was most of its apply.
+        let writes = cs.changes.iter().any(|c| cs.writes(c));
         let mut ids = HashMap::new();
-        for c in &cs.changes {
-            if let (Some(id), Action::Unchanged | Action::Update | Action::Conflict | Action::Skip) =
-                (c.existing, c.action)
-            {
-                ids.insert(c.key.clone(), id);
+        if writes {
+            ids.reserve(cs.changes.len());
+            for c in &cs.changes {
+                if let (Some(id), Action::Unchanged | Action::Update | Action::Conflict | Action::Skip) =
+                    (c.existing, c.action)
+                {
+                    ids.insert(&c.key, id);
+                }
             }
         }
+        let index = if writes {
+            PlanIndex::new(&cs.plan)
+        } else {
+            PlanIndex {
+                plan: &cs.plan,
+                collections: HashMap::new(),
+                accounts: HashMap::new(),
+                secrets: HashMap::new(),
+                grants: HashMap::new(),
+                teams: HashMap::new(),
+                invitations: HashMap::new(),
+            }
+        };
         Applier {
             cs,
-            index: PlanIndex::new(&cs.plan),
+            index,
             snapshot,
             ws,
             options,
@@ -238,11 +264,22 @@ impl<'a> Applier<'a> {
         kinds: &[ObjectKind],
         build: impl Fn(&mut Self, &Change) -> Option<Write>,
     ) -> Result<(), ApplyError> {
-        let changes = self.to_write(kinds);
+        let mut changes = self.to_write(kinds);
+        if !kinds.contains(&ObjectKind::Collection) {
+            // Items and grants depend only on earlier phases, so their order
+            // is free: in import-key order, the inserts into the import-key
+            // indexes (the table's and the journal's) land next to each
+            // other, and a batch dirties a run of adjacent index pages
+            // instead of one random page per object — on a million items
+            // that is most of what a commit writes. Collections keep the
+            // plan's order: parents first.
+            use rayon::slice::ParallelSliceMut;
+            changes.par_sort_unstable_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+        }
         reporter.phase_started(name, changes.len());
         let batch_size = self.options.batch_size.max(1);
-        let mut writes = Vec::new();
-        let mut keys: Vec<ImportKey> = Vec::new();
+        let mut writes = Vec::with_capacity(batch_size.min(changes.len()));
+        let mut keys: Vec<&'a ImportKey> = Vec::with_capacity(batch_size.min(changes.len()));
         let mut done = 0;
         for c in changes {
             let parent_pending = self
@@ -250,13 +287,13 @@ impl<'a> Applier<'a> {
                 .collections
                 .get(&c.key)
                 .and_then(|p| p.parent.as_ref())
-                .is_some_and(|p| keys.contains(p));
+                .is_some_and(|p| keys.contains(&p));
             if parent_pending || writes.len() >= batch_size {
                 done += self.flush(&mut writes, &mut keys)?;
                 reporter.item_done(name, done);
             }
             if let Some(w) = build(self, c) {
-                keys.push(c.key.clone());
+                keys.push(&c.key);
                 writes.push(w);
             }
         }
@@ -267,9 +304,9 @@ impl<'a> Applier<'a> {
     }
 
     /// Commits the pending writes and records their ids.
-    fn flush(&mut self, writes: &mut Vec<Write>, keys: &mut Vec<ImportKey>) -> Result<usize, ApplyError> {
+    fn flush(&mut self, writes: &mut Vec<Write>, keys: &mut Vec<&'a ImportKey>) -> Result<usize, ApplyError> {
         let n = writes.len();
-        let ids = self.commit(std::mem::take(writes))?;
+        let ids = self.commit(writes)?;
         for (key, id) in keys.drain(..).zip(ids) {
             self.ids.insert(key, id);
         }
@@ -277,7 +314,11 @@ impl<'a> Applier<'a> {
     }
 
     /// One batch, honouring the test hook.
-    fn commit(&mut self, mut writes: Vec<Write>) -> Result<Vec<i64>, ApplyError> {
+    ///
+    /// Empties `writes` but keeps its buffer: a batch of 5000 items is a
+    /// few MB, and freeing and regrowing it per batch made the allocator
+    /// consolidate its free lists every time.
+    fn commit(&mut self, writes: &mut Vec<Write>) -> Result<Vec<i64>, ApplyError> {
         if writes.is_empty() {
             return Ok(Vec::new());
         }
@@ -288,7 +329,7 @@ impl<'a> Applier<'a> {
                     // A crash mid-batch: the writes before it roll back with it.
                     writes.truncate(keep);
                     writes.push(Write::Interrupt);
-                    let _ = self.ws.apply_batch(&self.run_id, &writes);
+                    let _ = self.ws.apply_batch(&self.run_id, writes);
                 }
                 return Err(ApplyError::Interrupted {
                     run_id: self.run_id.clone(),
@@ -296,8 +337,9 @@ impl<'a> Applier<'a> {
                 });
             }
         }
-        let ids = self.ws.apply_batch(&self.run_id, &writes)?;
+        let ids = self.ws.apply_batch(&self.run_id, writes)?;
         self.written += writes.len();
+        writes.clear();
         Ok(ids)
     }
 
@@ -323,7 +365,7 @@ impl<'a> Applier<'a> {
             names.push(t.name.to_lowercase());
         }
         // Teams are few: one batch.
-        let ids = self.commit(writes)?;
+        let ids = self.commit(&mut writes)?;
         for (name, id) in names.into_iter().zip(ids) {
             self.teams.insert(name, id);
         }
@@ -388,7 +430,7 @@ impl<'a> Applier<'a> {
                     Mailer::Smtp(_) => {}
                 }
             }
-            let ids = self.commit(writes)?;
+            let ids = self.commit(&mut writes)?;
             for (m, id) in mails.iter().zip(ids) {
                 self.members.insert(m.email.clone(), id);
             }

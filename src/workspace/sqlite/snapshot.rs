@@ -108,10 +108,23 @@ fn field_kinds_complete(k: FieldKind) {
     }
 }
 
+/// Runs for every stored field of a snapshot (millions in a large
+/// workspace), so the serialized names are computed once.
 pub fn field_kind_from_name(name: &str) -> Option<FieldKind> {
-    FIELD_KINDS
-        .into_iter()
-        .find(|k| serde_json::to_value(k).ok().as_ref().and_then(|v| v.as_str()) == Some(name))
+    static NAMES: std::sync::OnceLock<Vec<(String, FieldKind)>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            FIELD_KINDS
+                .into_iter()
+                .filter_map(|k| match serde_json::to_value(k) {
+                    Ok(serde_json::Value::String(s)) => Some((s, k)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, k)| *k)
 }
 
 /// A field as stored in the `fields` JSON column: what `Field` serializes to
@@ -128,11 +141,21 @@ struct StoredField {
     group: Option<String>,
 }
 
+/// A JSON list column as text, or `None` for the empty list most items
+/// store (the schema's default): a million of them are read per snapshot,
+/// and skipping the parse (and the owned copy) for `[]` is most of their cost.
+fn json_list<'r>(row: &'r Row<'_>, col: usize) -> Result<Option<&'r str>> {
+    let json = row.get_ref(col)?.as_str().map_err(|_| bad(col, "JSON list"))?;
+    Ok(if json == "[]" { None } else { Some(json) })
+}
+
 /// Reads a `fields` column. The JSON holds secret values, so parse errors
 /// (which quote input) are replaced by a fixed message.
 fn fields(row: &Row<'_>, col: usize) -> Result<Vec<Field>> {
-    let json: String = row.get(col)?;
-    let stored: Vec<StoredField> = serde_json::from_str(&json).map_err(|_| bad(col, "fields JSON"))?;
+    let Some(json) = json_list(row, col)? else {
+        return Ok(Vec::new());
+    };
+    let stored: Vec<StoredField> = serde_json::from_str(json).map_err(|_| bad(col, "fields JSON"))?;
     Ok(stored
         .into_iter()
         .map(|f| Field {
@@ -149,8 +172,10 @@ fn fields(row: &Row<'_>, col: usize) -> Result<Vec<Field>> {
 }
 
 fn strings(row: &Row<'_>, col: usize) -> Result<Vec<String>> {
-    let json: String = row.get(col)?;
-    serde_json::from_str(&json).map_err(|_| bad(col, "JSON list"))
+    match json_list(row, col)? {
+        None => Ok(Vec::new()),
+        Some(json) => serde_json::from_str(json).map_err(|_| bad(col, "JSON list")),
+    }
 }
 
 fn import_key(row: &Row<'_>, col: usize) -> Result<Option<ImportKey>> {
@@ -209,6 +234,25 @@ fn all<T>(conn: &Connection, sql: &str, f: impl FnMut(&Row<'_>) -> Result<T>) ->
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([], f)?;
     rows.collect()
+}
+
+/// Like [`all`], for the tables that hold a row per item (a million in a
+/// large workspace): the Vec is sized from a count first, so it is not
+/// regrown and copied some twenty times on the way.
+fn all_counted<T>(
+    conn: &Connection,
+    count_sql: &str,
+    sql: &str,
+    mut f: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let n: i64 = conn.query_row(count_sql, [], |r| r.get(0))?;
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        out.push(f(row)?);
+    }
+    Ok(out)
 }
 
 pub fn read(conn: &Connection) -> Result<Snapshot> {
@@ -320,8 +364,9 @@ pub fn read(conn: &Connection) -> Result<Snapshot> {
     )?;
 
     let mut account_files = attachments(conn, "account_id")?;
-    let accounts = all(
+    let accounts = all_counted(
         conn,
+        "SELECT count(*) FROM accounts",
         "SELECT id, collection_id, name, url, urls, username, password, totp, notes, fields, tags,
                 import_key, imported_hash FROM accounts ORDER BY id",
         |r| {
@@ -348,8 +393,9 @@ pub fn read(conn: &Connection) -> Result<Snapshot> {
     )?;
 
     let mut secret_files = attachments(conn, "secret_id")?;
-    let secrets = all(
+    let secrets = all_counted(
         conn,
+        "SELECT count(*) FROM secrets",
         "SELECT id, collection_id, type, title, notes, fields, tags, import_key, imported_hash
          FROM secrets ORDER BY id",
         |r| {

@@ -21,45 +21,37 @@ pub struct NewMember {
 }
 
 pub(super) fn audit(tx: &Connection, actor: &str, action: &str, object: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO audit_log (time, actor, action, object) VALUES (?1, ?2, ?3, ?4)",
-        params![now(), actor, action, object],
-    )?;
+    tx.prepare_cached("INSERT INTO audit_log (time, actor, action, object) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![now(), actor, action, object])?;
     Ok(())
 }
 
 pub(super) fn insert_member(tx: &Connection, m: &NewMember) -> Result<i64> {
     let email = m.email.trim().to_lowercase();
-    tx.execute(
-        "INSERT INTO members (email, name, role, directory_managed, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
+    tx.prepare_cached("INSERT INTO members (email, name, role, directory_managed, state) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![
             email,
             m.name,
             m.role.name(),
             m.directory_managed,
             member_state_name(m.state)
-        ],
-    )?;
+        ])?;
     let id = tx.last_insert_rowid();
     audit(tx, "vaultferry", "member.create", &format!("member {email}"))?;
     Ok(id)
 }
 
 pub(super) fn insert_team(tx: &Connection, name: &str, import_key: Option<&str>) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO teams (name, import_key) VALUES (?1, ?2)",
-        params![name, import_key],
-    )?;
+    tx.prepare_cached("INSERT INTO teams (name, import_key) VALUES (?1, ?2)")?
+        .execute(params![name, import_key])?;
     let id = tx.last_insert_rowid();
     audit(tx, "vaultferry", "team.create", &format!("team {name}"))?;
     Ok(id)
 }
 
 pub(super) fn add_team_member(tx: &Connection, team: i64, member: i64) -> Result<()> {
-    tx.execute(
-        "INSERT INTO team_members (team_id, member_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        params![team, member],
-    )?;
+    tx.prepare_cached("INSERT INTO team_members (team_id, member_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+        .execute(params![team, member])?;
     Ok(())
 }
 
@@ -67,18 +59,14 @@ pub(super) fn insert_partner(tx: &Connection, p: &SeedPartner, ids: &HashMap<Str
     tx.execute("INSERT INTO local_partners (name) VALUES (?1)", params![p.name])?;
     let id = tx.last_insert_rowid();
     for d in &p.domains {
-        tx.execute(
-            "INSERT INTO partner_domains (partner_id, domain) VALUES (?1, ?2)",
-            params![id, d],
-        )?;
+        tx.prepare_cached("INSERT INTO partner_domains (partner_id, domain) VALUES (?1, ?2)")?
+            .execute(params![id, d])?;
     }
     for (kind, refs) in [("guest_admin", &p.guest_admins), ("guest_user", &p.guest_users)] {
         for r in refs {
             let member = ids.get(&r.email).copied().ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-            tx.execute(
-                "INSERT INTO partner_members (partner_id, member_id, kind) VALUES (?1, ?2, ?3)",
-                params![id, member, kind],
-            )?;
+            tx.prepare_cached("INSERT INTO partner_members (partner_id, member_id, kind) VALUES (?1, ?2, ?3)")?
+                .execute(params![id, member, kind])?;
         }
     }
     audit(tx, "vaultferry", "partner.create", &format!("partner {}", p.name))?;
@@ -86,16 +74,14 @@ pub(super) fn insert_partner(tx: &Connection, p: &SeedPartner, ids: &HashMap<Str
 }
 
 pub(super) fn insert_partnership(tx: &Connection, p: &SeedPartnership) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO partnerships (partner_workspace_id, name, state) VALUES (?1, ?2, ?3)",
-        params![p.workspace_id, p.name, partnership_state_name(p.state)],
-    )?;
+    tx.prepare_cached("INSERT INTO partnerships (partner_workspace_id, name, state) VALUES (?1, ?2, ?3)")?
+        .execute(params![p.workspace_id, p.name, partnership_state_name(p.state)])?;
     let id = tx.last_insert_rowid();
     for d in &p.domains {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO partnership_domains (partnership_id, domain) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            params![id, d],
-        )?;
+        )?
+        .execute(params![id, d])?;
     }
     audit(
         tx,
@@ -110,26 +96,24 @@ pub(super) fn insert_partnership(tx: &Connection, p: &SeedPartnership) -> Result
 /// partnerships.
 pub(super) fn seed(tx: &Connection, id: &str, seed: &Seed) -> Result<()> {
     let p = &seed.password_policy;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO workspace (singleton, id, name, pw_min_length, pw_require_uppercase, pw_require_lowercase,
                                 pw_require_digit, pw_require_symbol, created)
          VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            id,
-            seed.name,
-            p.min_length,
-            p.require_uppercase,
-            p.require_lowercase,
-            p.require_digit,
-            p.require_symbol,
-            now()
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        seed.name,
+        p.min_length,
+        p.require_uppercase,
+        p.require_lowercase,
+        p.require_digit,
+        p.require_symbol,
+        now()
+    ])?;
     for d in &seed.domains {
-        tx.execute(
-            "INSERT INTO domains (domain) VALUES (?1) ON CONFLICT DO NOTHING",
-            params![d],
-        )?;
+        tx.prepare_cached("INSERT INTO domains (domain) VALUES (?1) ON CONFLICT DO NOTHING")?
+            .execute(params![d])?;
     }
     let mut ids = HashMap::new();
     for m in &seed.members {
@@ -175,16 +159,33 @@ use crate::workspace::{
     Account, Collection, Grant, GrantTarget, Grantee, ImportKey, ItemRole, NewGuestInvitation, SecretItem,
 };
 
-/// The id of the row in `table` with `import_key`, if any.
-fn by_key(tx: &Connection, table: &str, key: &ImportKey) -> Result<Option<i64>> {
+/// The tables objects are keyed in by import key.
+#[derive(Clone, Copy)]
+enum Keyed {
+    Collections,
+    Accounts,
+    Secrets,
+    Grants,
+    Teams,
+    GuestInvitations,
+}
+
+/// The id of the row with `import_key`, if any. Runs once per object of a
+/// batch, so the SQL is a fixed string per table and the statement is
+/// prepared once per connection (parsing it per row was most of the cost).
+fn by_key(tx: &Connection, table: Keyed, key: &ImportKey) -> Result<Option<i64>> {
     use rusqlite::OptionalExtension;
-    // `table` is one of our own constants, never input.
-    tx.query_row(
-        &format!("SELECT id FROM {table} WHERE import_key = ?1"),
-        [key.as_str()],
-        |r| r.get(0),
-    )
-    .optional()
+    let sql = match table {
+        Keyed::Collections => "SELECT id FROM collections WHERE import_key = ?1",
+        Keyed::Accounts => "SELECT id FROM accounts WHERE import_key = ?1",
+        Keyed::Secrets => "SELECT id FROM secrets WHERE import_key = ?1",
+        Keyed::Grants => "SELECT id FROM grants WHERE import_key = ?1",
+        Keyed::Teams => "SELECT id FROM teams WHERE import_key = ?1",
+        Keyed::GuestInvitations => "SELECT id FROM guest_invitations WHERE import_key = ?1",
+    };
+    tx.prepare_cached(sql)?
+        .query_row([key.as_str()], |r| r.get(0))
+        .optional()
 }
 
 /// Serializes with secret values (the workspace is where they are kept);
@@ -199,13 +200,11 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String> {
 }
 
 pub(super) fn create_collection(tx: &Connection, c: &Collection, key: &ImportKey) -> Result<i64> {
-    if let Some(id) = by_key(tx, "collections", key)? {
+    if let Some(id) = by_key(tx, Keyed::Collections, key)? {
         return Ok(id);
     }
-    tx.execute(
-        "INSERT INTO collections (name, parent_id, import_key) VALUES (?1, ?2, ?3)",
-        params![c.name, c.parent, key.as_str()],
-    )?;
+    tx.prepare_cached("INSERT INTO collections (name, parent_id, import_key) VALUES (?1, ?2, ?3)")?
+        .execute(params![c.name, c.parent, key.as_str()])?;
     let id = tx.last_insert_rowid();
     audit(
         tx,
@@ -216,78 +215,104 @@ pub(super) fn create_collection(tx: &Connection, c: &Collection, key: &ImportKey
     Ok(id)
 }
 
-fn insert_attachments(tx: &Connection, owner: &str, id: i64, files: &[crate::model::Attachment]) -> Result<()> {
+/// Whose attachments: an account's or a secret's.
+#[derive(Clone, Copy)]
+enum Owner {
+    Account,
+    Secret,
+}
+
+fn insert_attachments(tx: &Connection, owner: Owner, id: i64, files: &[crate::model::Attachment]) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let sql = match owner {
+        Owner::Account => {
+            "INSERT INTO attachments (account_id, name, size, content, source_id) VALUES (?1, ?2, ?3, ?4, ?5)"
+        }
+        Owner::Secret => {
+            "INSERT INTO attachments (secret_id, name, size, content, source_id) VALUES (?1, ?2, ?3, ?4, ?5)"
+        }
+    };
+    let mut stmt = tx.prepare_cached(sql)?;
     for a in files {
-        tx.execute(
-            &format!("INSERT INTO attachments ({owner}, name, size, content, source_id) VALUES (?1, ?2, ?3, ?4, ?5)"),
-            params![
-                id,
-                a.name,
-                i64::try_from(a.size).unwrap_or(i64::MAX),
-                a.content.as_ref().map(|c| c.expose_bytes()),
-                a.source_id
-            ],
-        )?;
+        stmt.execute(params![
+            id,
+            a.name,
+            i64::try_from(a.size).unwrap_or(i64::MAX),
+            a.content.as_ref().map(|c| c.expose_bytes()),
+            a.source_id
+        ])?;
     }
     Ok(())
 }
 
 pub(super) fn create_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
-    if let Some(id) = by_key(tx, "accounts", key)? {
-        return Ok(id);
+    match by_key(tx, Keyed::Accounts, key)? {
+        Some(id) => Ok(id),
+        None => insert_account(tx, a, key),
     }
-    tx.execute(
+}
+
+/// An account known not to exist under `key`.
+fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
+    tx.prepare_cached(
         "INSERT INTO accounts (collection_id, name, url, urls, username, password, totp, notes, fields, tags,
                                import_key, imported_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            a.collection,
-            a.name,
-            a.url,
-            json(&a.urls)?,
-            a.username,
-            a.password.as_ref().map(|s| s.expose()),
-            a.totp.as_ref().map(|s| s.expose()),
-            a.notes,
-            json_with_secrets(&a.fields)?,
-            json(&a.tags)?,
-            key.as_str(),
-            a.import.imported_hash,
-        ],
-    )?;
+    )?
+    .execute(params![
+        a.collection,
+        a.name,
+        a.url,
+        json(&a.urls)?,
+        a.username,
+        a.password.as_ref().map(|s| s.expose()),
+        a.totp.as_ref().map(|s| s.expose()),
+        a.notes,
+        json_with_secrets(&a.fields)?,
+        json(&a.tags)?,
+        key.as_str(),
+        a.import.imported_hash,
+    ])?;
     let id = tx.last_insert_rowid();
-    insert_attachments(tx, "account_id", id, &a.attachments)?;
+    insert_attachments(tx, Owner::Account, id, &a.attachments)?;
     audit(tx, "vaultferry", "account.create", &format!("account {id} ({key})"))?;
     Ok(id)
 }
 
 pub(super) fn create_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
-    if let Some(id) = by_key(tx, "secrets", key)? {
-        return Ok(id);
+    match by_key(tx, Keyed::Secrets, key)? {
+        Some(id) => Ok(id),
+        None => insert_secret(tx, s, key),
     }
-    tx.execute(
+}
+
+/// A secret known not to exist under `key`.
+fn insert_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
+    tx.prepare_cached(
         "INSERT INTO secrets (collection_id, type, title, notes, fields, tags, import_key, imported_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            s.collection,
-            s.secret_type.name(),
-            s.title,
-            s.notes,
-            json_with_secrets(&s.fields)?,
-            json(&s.tags)?,
-            key.as_str(),
-            s.import.imported_hash,
-        ],
-    )?;
+    )?
+    .execute(params![
+        s.collection,
+        s.secret_type.name(),
+        s.title,
+        s.notes,
+        json_with_secrets(&s.fields)?,
+        json(&s.tags)?,
+        key.as_str(),
+        s.import.imported_hash,
+    ])?;
     let id = tx.last_insert_rowid();
-    insert_attachments(tx, "secret_id", id, &s.attachments)?;
+    insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
     audit(tx, "vaultferry", "secret.create", &format!("secret {id} ({key})"))?;
     Ok(id)
 }
 
 pub(super) fn create_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Result<i64> {
     use rusqlite::OptionalExtension;
-    if let Some(id) = by_key(tx, "grants", key)? {
+    if let Some(id) = by_key(tx, Keyed::Grants, key)? {
         return Ok(id);
     }
     let (target_kind, target_id) = match g.target {
@@ -304,27 +329,26 @@ pub(super) fn create_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Resul
     // The same grantee already holds a role on the target (granted by hand,
     // or under another key): keep it; the diff reports role differences.
     let existing: Option<i64> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT id FROM grants WHERE target_kind = ?1 AND target_id = ?2 AND grantee_kind = ?3 AND grantee_id = ?4",
-            params![target_kind, target_id, grantee_kind, grantee_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![target_kind, target_id, grantee_kind, grantee_id], |r| r.get(0))
         .optional()?;
     if let Some(id) = existing {
         return Ok(id);
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO grants (target_kind, target_id, grantee_kind, grantee_id, role, import_key)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            target_kind,
-            target_id,
-            grantee_kind,
-            grantee_id,
-            g.role.name(),
-            key.as_str()
-        ],
-    )?;
+    )?
+    .execute(params![
+        target_kind,
+        target_id,
+        grantee_kind,
+        grantee_id,
+        g.role.name(),
+        key.as_str()
+    ])?;
     let id = tx.last_insert_rowid();
     audit(
         tx,
@@ -342,7 +366,7 @@ pub(super) fn create_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Resul
 /// the company already has), else created.
 pub(super) fn create_team(tx: &Connection, name: &str, key: &ImportKey) -> Result<i64> {
     use rusqlite::OptionalExtension;
-    if let Some(id) = by_key(tx, "teams", key)? {
+    if let Some(id) = by_key(tx, Keyed::Teams, key)? {
         return Ok(id);
     }
     let existing: Option<i64> = tx
@@ -358,7 +382,7 @@ pub(super) fn create_team(tx: &Connection, name: &str, key: &ImportKey) -> Resul
 /// their invitation.
 pub(super) fn create_guest_invitation(tx: &Connection, inv: &NewGuestInvitation) -> Result<i64> {
     use rusqlite::OptionalExtension;
-    if let Some(id) = by_key(tx, "guest_invitations", &inv.import_key)? {
+    if let Some(id) = by_key(tx, Keyed::GuestInvitations, &inv.import_key)? {
         return Ok(id);
     }
     let email = inv.email.trim().to_lowercase();
@@ -396,28 +420,28 @@ pub(super) fn create_guest_invitation(tx: &Connection, inv: &NewGuestInvitation)
     {
         return Ok(id);
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO guest_invitations (member_id, username, password_hash, salt, partner_id, state, import_key)
          VALUES (?1, ?2, ?3, ?4, ?5, 'sent', ?6)",
-        params![
-            member,
-            inv.username,
-            inv.password_hash,
-            inv.salt,
-            inv.partner,
-            inv.import_key.as_str()
-        ],
-    )?;
+    )?
+    .execute(params![
+        member,
+        inv.username,
+        inv.password_hash,
+        inv.salt,
+        inv.partner,
+        inv.import_key.as_str()
+    ])?;
     let id = tx.last_insert_rowid();
     if let Some(partner) = inv.partner {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO partner_members (partner_id, member_id, kind) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-            params![
-                partner,
-                member,
-                if inv.partner_admin { "guest_admin" } else { "guest_user" }
-            ],
-        )?;
+        )?
+        .execute(params![
+            partner,
+            member,
+            if inv.partner_admin { "guest_admin" } else { "guest_user" }
+        ])?;
     }
     audit(
         tx,
@@ -441,10 +465,10 @@ pub(super) fn begin_run(tx: &Connection, run: &NewRun) -> Result<Vec<String>> {
         let rows = stmt.query_map([now()], |r| r.get(0))?;
         rows.collect::<Result<_>>()?
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO import_runs (id, started, source_file, actor, state) VALUES (?1, ?2, ?3, ?4, 'running')",
-        params![run.id, now(), run.source_file, run.actor],
-    )?;
+    )?
+    .execute(params![run.id, now(), run.source_file, run.actor])?;
     audit(
         tx,
         &run.actor,
@@ -455,10 +479,8 @@ pub(super) fn begin_run(tx: &Connection, run: &NewRun) -> Result<Vec<String>> {
 }
 
 pub(super) fn finish_run(tx: &Connection, run: &str, state: RunState, summary: &str) -> Result<()> {
-    tx.execute(
-        "UPDATE import_runs SET state = ?2, finished = ?3, summary = ?4 WHERE id = ?1",
-        params![run, state.name(), now(), summary],
-    )?;
+    tx.prepare_cached("UPDATE import_runs SET state = ?2, finished = ?3, summary = ?4 WHERE id = ?1")?
+        .execute(params![run, state.name(), now(), summary])?;
     audit(
         tx,
         "vaultferry",
@@ -504,7 +526,7 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
             }
             Write::Team { key, name, members } => upsert_team(tx, key, name, members)?,
             Write::Invitation(inv) => {
-                let existed = by_key(tx, "guest_invitations", &inv.import_key)?.is_some();
+                let existed = by_key(tx, Keyed::GuestInvitations, &inv.import_key)?.is_some();
                 let invitation = create_guest_invitation(tx, inv)?;
                 let member: i64 = tx.query_row(
                     "SELECT member_id FROM guest_invitations WHERE id = ?1",
@@ -534,7 +556,7 @@ type Written = (i64, &'static str, Option<String>);
 
 fn upsert_team(tx: &Connection, key: &ImportKey, name: &str, members: &[i64]) -> Result<Written> {
     use rusqlite::OptionalExtension;
-    let existed = by_key(tx, "teams", key)?.is_some()
+    let existed = by_key(tx, Keyed::Teams, key)?.is_some()
         || tx
             .query_row("SELECT id FROM teams WHERE name = ?1", [name], |r| r.get::<_, i64>(0))
             .optional()?
@@ -547,7 +569,7 @@ fn upsert_team(tx: &Connection, key: &ImportKey, name: &str, members: &[i64]) ->
 }
 
 fn upsert_collection(tx: &Connection, key: &ImportKey, name: &str, parent: Option<i64>) -> Result<Written> {
-    if let Some(id) = by_key(tx, "collections", key)? {
+    if let Some(id) = by_key(tx, Keyed::Collections, key)? {
         tx.prepare_cached("UPDATE collections SET name = ?2, parent_id = ?3 WHERE id = ?1")?
             .execute(params![id, name, parent])?;
         audit(
@@ -570,8 +592,8 @@ fn upsert_collection(tx: &Connection, key: &ImportKey, name: &str, parent: Optio
 fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
     let key = a.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = a.import.imported_hash.clone();
-    let Some(id) = by_key(tx, "accounts", &key)? else {
-        return Ok((create_account(tx, a, &key)?, "create", hash));
+    let Some(id) = by_key(tx, Keyed::Accounts, &key)? else {
+        return Ok((insert_account(tx, a, &key)?, "create", hash));
     };
     tx.prepare_cached(
         "UPDATE accounts SET collection_id = ?2, name = ?3, url = ?4, urls = ?5, username = ?6, password = ?7,
@@ -591,8 +613,9 @@ fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
         json(&a.tags)?,
         hash,
     ])?;
-    tx.execute("DELETE FROM attachments WHERE account_id = ?1", [id])?;
-    insert_attachments(tx, "account_id", id, &a.attachments)?;
+    tx.prepare_cached("DELETE FROM attachments WHERE account_id = ?1")?
+        .execute([id])?;
+    insert_attachments(tx, Owner::Account, id, &a.attachments)?;
     audit(tx, "vaultferry", "account.update", &format!("account {id} ({key})"))?;
     Ok((id, "update", hash))
 }
@@ -600,8 +623,8 @@ fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
 fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
     let key = s.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = s.import.imported_hash.clone();
-    let Some(id) = by_key(tx, "secrets", &key)? else {
-        return Ok((create_secret(tx, s, &key)?, "create", hash));
+    let Some(id) = by_key(tx, Keyed::Secrets, &key)? else {
+        return Ok((insert_secret(tx, s, &key)?, "create", hash));
     };
     tx.prepare_cached(
         "UPDATE secrets SET collection_id = ?2, type = ?3, title = ?4, notes = ?5, fields = ?6, tags = ?7,
@@ -617,8 +640,9 @@ fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
         json(&s.tags)?,
         hash,
     ])?;
-    tx.execute("DELETE FROM attachments WHERE secret_id = ?1", [id])?;
-    insert_attachments(tx, "secret_id", id, &s.attachments)?;
+    tx.prepare_cached("DELETE FROM attachments WHERE secret_id = ?1")?
+        .execute([id])?;
+    insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
     audit(tx, "vaultferry", "secret.update", &format!("secret {id} ({key})"))?;
     Ok((id, "update", hash))
 }
