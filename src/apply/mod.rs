@@ -10,7 +10,8 @@
 
 pub mod invitations;
 
-use std::collections::HashMap;
+// See diff/mod.rs: Fx hashing for maps of a million import keys.
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use crate::diff::{Action, Change, Changeset, ObjectKind, PlanIndex};
@@ -185,7 +186,7 @@ impl<'a> Applier<'a> {
         // A re-run with nothing to write (the common case on a million
         // items) needs neither index: building them was most of its apply.
         let writes = cs.changes.iter().any(|c| cs.writes(c));
-        let mut ids = HashMap::new();
+        let mut ids = HashMap::default();
         if writes {
             ids.reserve(cs.changes.len());
             for c in &cs.changes {
@@ -201,12 +202,12 @@ impl<'a> Applier<'a> {
         } else {
             PlanIndex {
                 plan: &cs.plan,
-                collections: HashMap::new(),
-                accounts: HashMap::new(),
-                secrets: HashMap::new(),
-                grants: HashMap::new(),
-                teams: HashMap::new(),
-                invitations: HashMap::new(),
+                collections: Default::default(),
+                accounts: Default::default(),
+                secrets: Default::default(),
+                grants: Default::default(),
+                teams: Default::default(),
+                invitations: Default::default(),
             }
         };
         Applier {
