@@ -53,8 +53,8 @@ fn changeset(vault: &Vault, snapshot: &Snapshot) -> Changeset {
         .expect("importer")
         .email
         .clone();
-    let plan = mapper::map(vault, &Policy::default(), snapshot, &importer).expect("map");
-    diff::diff(&plan, snapshot, false)
+    let plan = mapper::map(vault.clone(), &Policy::default(), snapshot, &importer).expect("map");
+    diff::diff(plan, snapshot, false)
 }
 
 fn run_apply(cs: &Changeset, snapshot: &Snapshot, ws: &SqliteWorkspace, options: &ApplyOptions) -> usize {
