@@ -820,18 +820,24 @@ impl<'a> Differ<'a> {
     /// longer has.
     fn gone(&self, plan: &Plan) -> Vec<Gone> {
         let vendor = plan.source.vendor();
-        let planned: HashSet<&ImportKey> = plan
-            .collections
-            .iter()
-            .map(|c| &c.key)
-            .chain(plan.accounts.iter().map(|a| &a.key))
-            .chain(plan.secrets.iter().map(|s| &s.key))
+        // The plan's keys are in the index already; without one (never from
+        // `diff`), nothing can be told gone.
+        let Some(index) = self.index else {
+            return Vec::new();
+        };
+        let planned = |kind: ObjectKind, key: &ImportKey| match kind {
+            ObjectKind::Collection => index.collections.contains_key(key),
+            ObjectKind::Account => index.accounts.contains_key(key),
+            _ => index.secrets.contains_key(key),
+        };
+        let prefixes: HashMap<ObjectKind, String> = [ObjectKind::Collection, ObjectKind::Account, ObjectKind::Secret]
+            .into_iter()
+            .map(|k| (k, format!("{}:{vendor}:", k.name())))
             .collect();
         let mut out = Vec::new();
         let mut check = |kind: ObjectKind, key: Option<&ImportKey>, id: i64, label: &str| {
-            if let Some(key) = key {
-                let prefix = format!("{}:{vendor}:", kind.name());
-                if key.0.starts_with(&prefix) && !planned.contains(key) {
+            if let (Some(key), Some(prefix)) = (key, prefixes.get(&kind)) {
+                if key.0.starts_with(prefix.as_str()) && !planned(kind, key) {
                     out.push(Gone {
                         kind,
                         key: key.clone(),

@@ -181,6 +181,12 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
         .iter()
         .filter_map(|w| w.import.import_key.as_ref())
         .collect();
+    // A re-run plans every account under a key the workspace has: then
+    // nothing can be a duplicate, and indexing a million workspace logins
+    // would be wasted.
+    if accounts.iter().all(|a| keyed.contains(&a.key)) {
+        return Vec::new();
+    }
     let mut by_login: HashMap<(String, String), &Account> = HashMap::default();
     for w in &snapshot.accounts {
         let Some(user) = w.username.as_deref().filter(|u| !u.trim().is_empty()) else {
@@ -245,6 +251,9 @@ pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot
         .iter()
         .filter_map(|w| w.import.import_key.as_ref())
         .collect();
+    if secrets.iter().all(|s| keyed.contains(&s.key)) {
+        return Vec::new();
+    }
     // Candidates by type and title, so each planned secret compares content
     // with a handful of workspace secrets, not all of them.
     let mut by_title: HashMap<(crate::workspace::SecretType, &str), Vec<&crate::workspace::SecretItem>> =
