@@ -587,10 +587,12 @@ fn apply_job(state: &AppState, id: &str) {
             if let Err(e) = store.save_job(&job) {
                 eprintln!("vaultferry serve: job {id}: {e}");
             }
+            // The uploads go first: a client that sees `done` must find them
+            // gone (the secrets in them are no longer needed).
+            discard_uploads(store, id);
             if let Err(e) = store.transition(id, &[JobState::Applying], JobState::Done, None, false) {
                 eprintln!("vaultferry serve: job {id}: {e}");
             }
-            discard_uploads(store, id);
         }
         Err(e) => {
             // A store that failed may work again: keep the uploads so POST
