@@ -16,6 +16,8 @@
 //!     cargo bench --bench apply
 //!     BENCH_ENTRIES=100000 cargo bench --bench apply
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -26,24 +28,14 @@ use vaultferry::generate::{self, Format};
 use vaultferry::mapper;
 use vaultferry::model::Vault;
 use vaultferry::policy::Policy;
-use vaultferry::sources::{self, ParseOptions};
-use vaultferry::workspace::seed::{self, Seed};
+use vaultferry::workspace::seed::Seed;
 use vaultferry::workspace::sqlite::SqliteWorkspace;
 use vaultferry::workspace::{Snapshot, Workspace};
-
-fn entries() -> usize {
-    std::env::var("BENCH_ENTRIES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10_000)
-}
 
 /// A fresh workspace at `db` from the sample seed, its snapshot, and the
 /// changeset that imports `vault` into it.
 fn fresh(db: &Path, seed: &Seed, vault: &Vault) -> (SqliteWorkspace, Snapshot, Changeset) {
-    let ws = SqliteWorkspace::create(db, true).expect("workspace");
-    ws.init(seed).expect("init");
-    let snapshot = ws.snapshot().expect("snapshot");
+    let (ws, snapshot) = common::fresh_workspace(db, seed);
     let cs = changeset(vault, &snapshot);
     (ws, snapshot, cs)
 }
@@ -64,16 +56,13 @@ fn run_apply(cs: &Changeset, snapshot: &Snapshot, ws: &SqliteWorkspace, options:
 }
 
 fn bench(c: &mut Criterion) {
-    let n = entries();
+    let n = common::entries();
     let dir = tempfile::tempdir().expect("temp dir");
     let export = dir.path().join("export.csv");
     let sharing = dir.path().join("export.csv.sharing.json");
     generate::generate(Format::LastpassCsv, n, 1, &export, &sharing).expect("generate");
-    let options = ParseOptions::default();
-    let mut vault = sources::read_export(&export, &options).expect("parse");
-    sources::read_sharing(&mut vault, &sharing, &options).expect("sharing");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let seed = seed::load(&root.join("samples/workspace.toml"), None).expect("seed");
+    let vault = common::read_with_sharing(&export, &sharing);
+    let seed = common::sample_seed();
     let apply_options = ApplyOptions::new("bench", dir.path().join("outbox"));
 
     // Once outside the timed loops: the first run writes every item, and

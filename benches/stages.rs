@@ -10,7 +10,8 @@
 //! plan was mapped for (every item new: hashing each planned item is the
 //! cost). Applying into SQLite is measured by `benches/apply.rs`.
 
-use std::path::Path;
+mod common;
+
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -19,19 +20,9 @@ use vaultferry::generate::{self, Format};
 use vaultferry::mapper;
 use vaultferry::policy::Policy;
 use vaultferry::sources::{self, ParseOptions};
-use vaultferry::workspace::seed;
-use vaultferry::workspace::sqlite::SqliteWorkspace;
-use vaultferry::workspace::Workspace;
-
-fn entries() -> usize {
-    std::env::var("BENCH_ENTRIES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10_000)
-}
 
 fn stages(c: &mut Criterion) {
-    let n = entries();
+    let n = common::entries();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut group = c.benchmark_group("parse");
     group
@@ -54,21 +45,11 @@ fn stages(c: &mut Criterion) {
     group.finish();
 
     // map: the LastPass export with its sharing, against the sample workspace.
-    let path = dir.path().join("export.lastpass-csv");
-    let options = ParseOptions::default();
-    let mut vault = sources::read_export(&path, &options).expect("parse");
-    sources::read_sharing(
-        &mut vault,
+    let vault = common::read_with_sharing(
+        &dir.path().join("export.lastpass-csv"),
         &dir.path().join("export.lastpass-csv.sharing.json"),
-        &options,
-    )
-    .expect("sharing");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let seed = seed::load(&root.join("samples/workspace.toml"), None).expect("seed");
-    let db = dir.path().join("ws.db");
-    let ws = SqliteWorkspace::create(&db, true).expect("workspace");
-    ws.init(&seed).expect("init");
-    let snapshot = ws.snapshot().expect("snapshot");
+    );
+    let (_ws, snapshot) = common::fresh_workspace(&dir.path().join("ws.db"), &common::sample_seed());
     let policy = Policy::default();
     let importer = mapper::resolve_importer(&snapshot, None)
         .expect("importer")
