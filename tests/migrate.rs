@@ -23,13 +23,27 @@ fn new_workspace(dir: &Path, name: &str) -> (PathBuf, SqliteWorkspace) {
     (db, ws)
 }
 
+/// As `plan` and `migrate` compare: the workspace's items read once the
+/// plan's hashes are known, so intact items come without content.
 fn changeset(source: &Source, ws: &dyn Workspace, overwrite: bool) -> (Changeset, Snapshot) {
+    let mut snapshot = ws.snapshot_base().unwrap();
+    let options = ParseOptions::default();
+    let mut vault = sources::read_export(&sample(source.export), &options).unwrap();
+    sources::read_sharing(&mut vault, &sample(source.sharing), &options).unwrap();
+    let plan = mapper::map_entries(vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
+    let cs = diff::against_workspace(ws, plan, &mut snapshot, overwrite).unwrap();
+    (cs, snapshot)
+}
+
+/// The same from a full snapshot (what a store without intact flags,
+/// such as the HTTP one, gives): both must decide alike.
+fn changeset_in_full(source: &Source, ws: &dyn Workspace, overwrite: bool) -> Changeset {
     let snapshot = ws.snapshot().unwrap();
     let options = ParseOptions::default();
     let mut vault = sources::read_export(&sample(source.export), &options).unwrap();
     sources::read_sharing(&mut vault, &sample(source.sharing), &options).unwrap();
     let plan = mapper::map(vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
-    (diff::diff(plan, &snapshot, overwrite), snapshot)
+    diff::diff(plan, &snapshot, overwrite)
 }
 
 fn options(dir: &Path) -> ApplyOptions {
@@ -197,6 +211,76 @@ fn an_item_edited_in_the_workspace_is_a_conflict_and_stays_as_edited() {
     let (cs, _) = changeset(&LASTPASS, &ws, false);
     assert_eq!(cs.reconcile().conflicts, 0);
     assert!(!cs.has_changes());
+}
+
+/// What the diff decided, object by object, without the hashes.
+fn decisions(cs: &Changeset) -> Vec<String> {
+    cs.changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {:?} {:?} {:?} {:?}",
+                c.kind.name(),
+                c.key,
+                c.action,
+                c.existing,
+                c.changes,
+                c.reason
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn items_read_as_intact_are_decided_as_a_full_read_decides_them_whatever_was_edited() {
+    for source in [&LASTPASS, &ONEPASSWORD] {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, ws) = new_workspace(dir.path(), "w.db");
+        let first = run(source, &ws, &options(dir.path())).unwrap();
+
+        // Untouched since the run: every item is read without content.
+        let (cs, snapshot) = changeset(source, &ws, false);
+        assert!(snapshot.accounts.is_empty() && snapshot.secrets.is_empty());
+        let intact = snapshot.intact_accounts.len() + snapshot.intact_secrets.len();
+        assert_eq!(intact, cs.reconcile().unchanged);
+        assert!(intact > 0);
+        assert_eq!(decisions(&cs), decisions(&changeset_in_full(source, &ws, false)));
+
+        // Items are audited per batch, and journaled one by one.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT count(*) FROM audit_log WHERE action IN ('account.create', 'secret.create')"),
+            0
+        );
+        assert!(count("SELECT count(*) FROM audit_log WHERE action = 'import.items'") >= 1);
+        assert_eq!(count("SELECT count(*) FROM run_journal") as usize, first.written);
+
+        // Every kind of edit the content hash covers clears the intact flag,
+        // so it is compared in full: decided as a full read decides it.
+        let edits = [
+            "UPDATE accounts SET name = name || ' (edited)' WHERE id = (SELECT min(id) FROM accounts)",
+            "UPDATE secrets SET notes = 'hand notes' WHERE id = (SELECT min(id) FROM secrets)",
+            "INSERT INTO attachments (account_id, name, size) VALUES ((SELECT max(id) FROM accounts), 'added.txt', 0)",
+            "UPDATE collections SET import_key = import_key || '-rekeyed'
+             WHERE id = (SELECT min(collection_id) FROM secrets WHERE imported_intact = 1)",
+            "DELETE FROM collections WHERE id = (SELECT max(collection_id) FROM accounts WHERE imported_intact = 1)",
+        ];
+        let mut unchanged = cs.reconcile().unchanged;
+        for sql in edits {
+            let edited = conn.execute(sql, []).unwrap();
+            assert!(edited > 0, "{sql} changed nothing");
+            let (cs, _) = changeset(source, &ws, false);
+            assert_eq!(
+                decisions(&cs),
+                decisions(&changeset_in_full(source, &ws, false)),
+                "{sql}"
+            );
+            assert!(cs.reconcile().unchanged < unchanged, "{sql} went unnoticed");
+            assert!(cs.reconcile().holds());
+            unchanged = cs.reconcile().unchanged;
+        }
+    }
 }
 
 #[test]

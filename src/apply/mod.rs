@@ -159,6 +159,37 @@ pub fn apply(
     }
 }
 
+/// One batch, honouring the test hook; `written` counts committed writes.
+fn commit_batch(
+    ws: &dyn Workspace,
+    options: &ApplyOptions,
+    run_id: &str,
+    written: &mut usize,
+    writes: &mut Vec<Write>,
+) -> Result<Vec<i64>, ApplyError> {
+    if writes.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Some(stop) = options.stop_after_writes {
+        if *written + writes.len() > stop {
+            let keep = stop.saturating_sub(*written);
+            if keep > 0 {
+                // A crash mid-batch: the writes before it roll back with it.
+                writes.truncate(keep);
+                writes.push(Write::Interrupt);
+                let _ = ws.apply_batch(run_id, writes);
+            }
+            return Err(ApplyError::Interrupted {
+                run_id: run_id.to_owned(),
+                written: *written,
+            });
+        }
+    }
+    let ids = ws.apply_batch(run_id, writes)?;
+    *written += writes.len();
+    Ok(ids)
+}
+
 struct Applier<'a> {
     cs: &'a Changeset,
     index: PlanIndex<'a>,
@@ -200,15 +231,7 @@ impl<'a> Applier<'a> {
         let index = if writes {
             PlanIndex::new(&cs.plan)
         } else {
-            PlanIndex {
-                plan: &cs.plan,
-                collections: Default::default(),
-                accounts: Default::default(),
-                secrets: Default::default(),
-                grants: Default::default(),
-                teams: Default::default(),
-                invitations: Default::default(),
-            }
+            PlanIndex::empty(&cs.plan)
         };
         Applier {
             cs,
@@ -276,6 +299,7 @@ impl<'a> Applier<'a> {
             // plan's order: parents first.
             use rayon::slice::ParallelSliceMut;
             changes.par_sort_unstable_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+            return self.pipelined(reporter, name, changes, build);
         }
         reporter.phase_started(name, changes.len());
         let batch_size = self.options.batch_size.max(1);
@@ -304,6 +328,103 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
+    /// A phase whose writes do not depend on each other (items, grants):
+    /// the next batch is built (its items copied out of the plan) on this
+    /// thread while the store commits the previous one on another, so a
+    /// million-item run keeps both cores busy instead of alternating. At
+    /// most two built batches wait; a failed batch stops the builder at its
+    /// next hand-over, and nothing after it is written.
+    fn pipelined(
+        &mut self,
+        reporter: &mut dyn Reporter,
+        name: &str,
+        changes: Vec<&'a Change>,
+        build: impl Fn(&mut Self, &Change) -> Option<Write>,
+    ) -> Result<(), ApplyError> {
+        use std::sync::mpsc;
+        type Done<'k> = Result<(Vec<&'k ImportKey>, Vec<i64>, Vec<Write>), ApplyError>;
+        reporter.phase_started(name, changes.len());
+        let batch_size = self.options.batch_size.max(1);
+        let (ws, options, run_id) = (self.ws, self.options, self.run_id.clone());
+        let mut written = self.written;
+        let (to_writer, batches) = mpsc::sync_channel::<(Vec<Write>, Vec<&'a ImportKey>)>(1);
+        let (to_builder, results) = mpsc::channel::<Done<'a>>();
+        let mut done = 0;
+        let mut failed = None;
+        let mut spare: Vec<Vec<Write>> = Vec::new();
+        let mut record = |applier: &mut Self, result: Done<'a>, spare: &mut Vec<Vec<Write>>| match result {
+            Ok((keys, ids, mut used)) => {
+                done += keys.len();
+                for (key, id) in keys.into_iter().zip(ids) {
+                    applier.ids.insert(key, id);
+                }
+                // Dropped here, not on the store's thread.
+                used.clear();
+                spare.push(used);
+                reporter.item_done(name, done);
+                None
+            }
+            Err(e) => Some(e),
+        };
+        let written_after = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || {
+                for (mut writes, keys) in batches {
+                    let result =
+                        commit_batch(ws, options, &run_id, &mut written, &mut writes).map(|ids| (keys, ids, writes));
+                    let stop = result.is_err();
+                    if to_builder.send(result).is_err() || stop {
+                        break;
+                    }
+                }
+                written
+            });
+            let mut chunk = changes.into_iter().peekable();
+            while chunk.peek().is_some() && failed.is_none() {
+                let mut writes = spare.pop().unwrap_or_else(|| Vec::with_capacity(batch_size));
+                let mut keys = Vec::with_capacity(batch_size);
+                for c in chunk.by_ref() {
+                    if let Some(w) = build(self, c) {
+                        keys.push(&c.key);
+                        writes.push(w);
+                    }
+                    if writes.len() >= batch_size {
+                        break;
+                    }
+                }
+                if writes.is_empty() {
+                    continue;
+                }
+                if to_writer.send((writes, keys)).is_err() {
+                    break;
+                }
+                while let Ok(result) = results.try_recv() {
+                    let error = record(self, result, &mut spare);
+                    if failed.is_none() {
+                        failed = error;
+                    }
+                }
+            }
+            drop(to_writer);
+            let written = writer.join();
+            for result in results.try_iter() {
+                let error = record(self, result, &mut spare);
+                if failed.is_none() {
+                    failed = error;
+                }
+            }
+            written
+        });
+        match written_after {
+            Ok(n) => self.written = n,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        reporter.phase_finished(name);
+        Ok(())
+    }
+
     /// Commits the pending writes and records their ids.
     fn flush(&mut self, writes: &mut Vec<Write>, keys: &mut Vec<&'a ImportKey>) -> Result<usize, ApplyError> {
         let n = writes.len();
@@ -320,26 +441,7 @@ impl<'a> Applier<'a> {
     /// few MB, and freeing and regrowing it per batch made the allocator
     /// consolidate its free lists every time.
     fn commit(&mut self, writes: &mut Vec<Write>) -> Result<Vec<i64>, ApplyError> {
-        if writes.is_empty() {
-            return Ok(Vec::new());
-        }
-        if let Some(stop) = self.options.stop_after_writes {
-            if self.written + writes.len() > stop {
-                let keep = stop.saturating_sub(self.written);
-                if keep > 0 {
-                    // A crash mid-batch: the writes before it roll back with it.
-                    writes.truncate(keep);
-                    writes.push(Write::Interrupt);
-                    let _ = self.ws.apply_batch(&self.run_id, writes);
-                }
-                return Err(ApplyError::Interrupted {
-                    run_id: self.run_id.clone(),
-                    written: self.written,
-                });
-            }
-        }
-        let ids = self.ws.apply_batch(&self.run_id, writes)?;
-        self.written += writes.len();
+        let ids = commit_batch(self.ws, self.options, &self.run_id, &mut self.written, writes)?;
         writes.clear();
         Ok(ids)
     }
@@ -388,13 +490,26 @@ impl<'a> Applier<'a> {
         for chunk in changes.chunks(self.options.batch_size.max(1)) {
             let mut writes = Vec::new();
             let mut mails = Vec::new();
-            for c in chunk {
-                let Some(inv) = self.index.invitations.get(&c.key) else {
-                    continue;
-                };
-                let username = invitations::username_for(&inv.email, &mut taken);
-                let password = invitations::temporary_password(&self.snapshot.workspace.password_policy);
-                let (hash, salt) = invitations::hash_password(&password).map_err(ApplyError::Mail)?;
+            let planned: Vec<_> = chunk
+                .iter()
+                .filter_map(|c| self.index.invitations.get(&c.key).copied())
+                .map(|inv| (inv, invitations::username_for(&inv.email, &mut taken)))
+                .collect();
+            // Each temporary password's Argon2 hash takes tens of
+            // milliseconds by design; a hundred guests hash in parallel.
+            let policy = &self.snapshot.workspace.password_policy;
+            let hashed: Vec<_> = {
+                use rayon::prelude::*;
+                planned
+                    .par_iter()
+                    .map(|_| {
+                        let password = invitations::temporary_password(policy);
+                        invitations::hash_password(&password).map(|(hash, salt)| (password, hash, salt))
+                    })
+                    .collect()
+            };
+            for ((inv, username), hashed) in planned.into_iter().zip(hashed) {
+                let (password, hash, salt) = hashed.map_err(ApplyError::Mail)?;
                 let partner = inv.partner.as_deref().and_then(|p| {
                     self.snapshot
                         .partners

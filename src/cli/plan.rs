@@ -128,7 +128,7 @@ pub fn prepare_in(
     let mut stages = super::stages::Stages::new();
     stages.start("reading the workspace");
     let workspace = open()?;
-    let snapshot = workspace.snapshot()?;
+    let mut snapshot = workspace.snapshot_base()?;
     let importer = mapper::resolve_importer(&snapshot, importer)
         .map_err(|e| Error::Usage(e.0))?
         .email
@@ -142,9 +142,9 @@ pub fn prepare_in(
         sources::read_sharing(&mut vault, sharing, &options)?;
     }
     stages.start("mapping onto the workspace");
-    let plan = mapper::map(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
     stages.start("comparing with the workspace");
-    let changeset = diff::diff(plan, &snapshot, overwrite);
+    let changeset = diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, overwrite)?;
     Ok(Prepared {
         workspace,
         snapshot,

@@ -22,7 +22,9 @@ use crate::mapper::{
     Plan, PlannedAccount, PlannedCollection, PlannedGrant, PlannedGrantee, PlannedInvitation, PlannedSecret,
     PlannedTeam,
 };
-use crate::workspace::{Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot};
+use crate::workspace::{
+    Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
+};
 
 use hash::Canon;
 
@@ -259,7 +261,12 @@ impl Changeset {
 
     /// Plan skips and duplicate items, each with its reason.
     pub fn skipped(&self) -> Vec<Skipped> {
-        let index = PlanIndex::new(&self.plan);
+        self.skipped_in(&PlanIndex::new(&self.plan))
+    }
+
+    /// [`skipped`](Changeset::skipped) with this changeset's plan indexed
+    /// already (a million-item plan takes a while to index).
+    pub fn skipped_in(&self, index: &PlanIndex<'_>) -> Vec<Skipped> {
         let mut out: Vec<Skipped> = self
             .plan
             .skipped
@@ -311,6 +318,74 @@ impl Changeset {
 /// Takes the plan by value: the changeset keeps it (the reports and `apply`
 /// need its content), and a million-entry plan is too big to copy.
 pub fn diff(plan: Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
+    let hashes = ItemHashes::of(&plan);
+    diff_hashed(plan, snapshot, overwrite, hashes)
+}
+
+/// Compares a plan with a workspace whose snapshot was read with
+/// [`Workspace::snapshot_base`] (the plan mapped with
+/// [`crate::mapper::map_entries`]): hashes the planned items, reads the
+/// workspace's items (the store leaves out the content of those it vouches
+/// are unchanged, so a re-run reads keys, not a million items), marks
+/// duplicates and diffs. `snapshot` ends complete, for `apply`.
+pub fn against_workspace(
+    workspace: &dyn Workspace,
+    mut plan: Plan,
+    snapshot: &mut Snapshot,
+    overwrite: bool,
+) -> Result<Changeset, WorkspaceError> {
+    let hashes = ItemHashes::of(&plan);
+    workspace.load_items(snapshot, &hashes.by_key(&plan))?;
+    crate::mapper::mark_duplicates(&mut plan, snapshot);
+    Ok(diff_hashed(plan, snapshot, overwrite, hashes))
+}
+
+/// The planned accounts' and secrets' content hashes, in plan order:
+/// computed once (in parallel) for both [`crate::workspace::Workspace::load_items`]
+/// and [`diff_hashed`].
+#[derive(Clone, Debug, Default)]
+pub struct ItemHashes {
+    pub accounts: Vec<String>,
+    pub secrets: Vec<String>,
+}
+
+impl ItemHashes {
+    pub fn of(plan: &Plan) -> ItemHashes {
+        use rayon::prelude::*;
+        ItemHashes {
+            accounts: plan
+                .accounts
+                .par_iter()
+                .with_min_len(256)
+                .map(|a| planned_account_canon(a).hash())
+                .collect(),
+            secrets: plan
+                .secrets
+                .par_iter()
+                .with_min_len(256)
+                .map(|s| planned_secret_canon(s).hash())
+                .collect(),
+        }
+    }
+
+    /// By import key, for the store.
+    pub fn by_key<'a>(&'a self, plan: &'a Plan) -> crate::workspace::PlannedHashes<'a> {
+        let mut out = crate::workspace::PlannedHashes::default();
+        out.reserve(plan.accounts.len() + plan.secrets.len());
+        for (a, h) in plan.accounts.iter().zip(&self.accounts) {
+            out.insert(a.key.as_str(), (&a.key, h.as_str()));
+        }
+        for (s, h) in plan.secrets.iter().zip(&self.secrets) {
+            out.insert(s.key.as_str(), (&s.key, h.as_str()));
+        }
+        out
+    }
+}
+
+/// [`diff`] with the plan's hashes computed already. `hashes` must be
+/// [`ItemHashes::of`] this plan (items the store read as intact were
+/// matched against them).
+pub fn diff_hashed(plan: Plan, snapshot: &Snapshot, overwrite: bool, hashes: ItemHashes) -> Changeset {
     let (changes, gone) = {
         let index = PlanIndex::new(&plan);
         let d = Differ::new(snapshot, Some(&index));
@@ -325,8 +400,8 @@ pub fn diff(plan: Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
         d.teams(&plan, &mut changes);
         d.invitations(&plan, &mut changes);
         d.collections(&plan, &mut changes);
-        d.accounts(&plan, &mut changes);
-        d.secrets(&plan, &mut changes);
+        d.accounts(&plan, hashes.accounts, &mut changes);
+        d.secrets(&plan, hashes.secrets, &mut changes);
         d.grants(&plan, &mut changes);
         (changes, d.gone(&plan))
     };
@@ -347,6 +422,9 @@ struct Differ<'a> {
     collections: HashMap<&'a ImportKey, i64>,
     accounts: HashMap<&'a ImportKey, &'a Account>,
     secrets: HashMap<&'a ImportKey, &'a SecretItem>,
+    /// Ids of the items the store read as intact (unchanged, no content).
+    intact_accounts: HashMap<&'a ImportKey, i64>,
+    intact_secrets: HashMap<&'a ImportKey, i64>,
 }
 
 /// The collection an item sits in, as hashed: its import key, or `id:N`.
@@ -419,6 +497,20 @@ fn secret_canon<'a>(s: &'a SecretItem, keys: &HashMap<i64, String>) -> Canon<'a>
         fields: hash::fields(&s.fields),
         tags: &s.tags,
         attachments: hash::attachments(&s.attachments),
+    }
+}
+
+/// An item the store read as intact: it holds the planned content.
+fn unchanged(kind: ObjectKind, key: &ImportKey, label: &str, id: i64, hash: String) -> Change {
+    Change {
+        kind,
+        key: key.clone(),
+        label: label.to_owned(),
+        action: Action::Unchanged,
+        existing: Some(id),
+        changes: Vec::new(),
+        reason: None,
+        hash: Some(hash),
     }
 }
 
@@ -508,6 +600,8 @@ impl<'a> Differ<'a> {
                 .iter()
                 .filter_map(|s| Some((s.import.import_key.as_ref()?, s)))
                 .collect(),
+            intact_accounts: snapshot.intact_accounts.iter().map(|i| (&i.import_key, i.id)).collect(),
+            intact_secrets: snapshot.intact_secrets.iter().map(|i| (&i.import_key, i.id)).collect(),
         }
     }
 
@@ -609,6 +703,7 @@ impl<'a> Differ<'a> {
     }
 
     /// The three-hash decision shared by accounts and secrets.
+    #[allow(clippy::too_many_arguments)]
     fn item(
         &self,
         kind: ObjectKind,
@@ -616,9 +711,9 @@ impl<'a> Differ<'a> {
         label: &str,
         duplicate_of: Option<i64>,
         planned: Canon<'_>,
+        planned_hash: String,
         current: Option<(i64, Option<&String>, Canon<'_>)>,
     ) -> Change {
-        let planned_hash = planned.hash();
         let mut change = Change {
             kind,
             key: key.clone(),
@@ -660,13 +755,17 @@ impl<'a> Differ<'a> {
     /// Items are independent of each other and hashing each (twice on a
     /// re-run: the planned item and the workspace copy) is the cost, so
     /// they are decided in parallel; `collect` keeps plan order.
-    fn accounts(&self, plan: &Plan, out: &mut Vec<Change>) {
+    fn accounts(&self, plan: &Plan, hashes: Vec<String>, out: &mut Vec<Change>) {
         use rayon::prelude::*;
         let decided: Vec<Change> = plan
             .accounts
             .par_iter()
+            .zip(hashes)
             .with_min_len(256)
-            .map(|a| {
+            .map(|(a, hash)| {
+                if let Some(id) = self.intact_accounts.get(&a.key) {
+                    return unchanged(ObjectKind::Account, &a.key, &a.name, *id, hash);
+                }
                 let current = self.accounts.get(&a.key).map(|w| {
                     (
                         w.id,
@@ -680,6 +779,7 @@ impl<'a> Differ<'a> {
                     &a.name,
                     a.duplicate_of,
                     planned_account_canon(a),
+                    hash,
                     current,
                 )
             })
@@ -687,13 +787,17 @@ impl<'a> Differ<'a> {
         out.extend(decided);
     }
 
-    fn secrets(&self, plan: &Plan, out: &mut Vec<Change>) {
+    fn secrets(&self, plan: &Plan, hashes: Vec<String>, out: &mut Vec<Change>) {
         use rayon::prelude::*;
         let decided: Vec<Change> = plan
             .secrets
             .par_iter()
+            .zip(hashes)
             .with_min_len(256)
-            .map(|s| {
+            .map(|(s, hash)| {
+                if let Some(id) = self.intact_secrets.get(&s.key) {
+                    return unchanged(ObjectKind::Secret, &s.key, &s.title, *id, hash);
+                }
                 let current = self.secrets.get(&s.key).map(|w| {
                     (
                         w.id,
@@ -707,6 +811,7 @@ impl<'a> Differ<'a> {
                     &s.title,
                     s.duplicate_of,
                     planned_secret_canon(s),
+                    hash,
                     current,
                 )
             })
@@ -725,6 +830,7 @@ impl<'a> Differ<'a> {
                 .accounts
                 .get(key)
                 .map(|w| w.id)
+                .or_else(|| self.intact_accounts.get(key).copied())
                 .or(a.duplicate_of)
                 .map(GrantTarget::Account);
         }
@@ -733,6 +839,7 @@ impl<'a> Differ<'a> {
                 .secrets
                 .get(key)
                 .map(|w| w.id)
+                .or_else(|| self.intact_secrets.get(key).copied())
                 .or(s.duplicate_of)
                 .map(GrantTarget::Secret);
         }
@@ -882,18 +989,44 @@ pub struct PlanIndex<'a> {
     pub grants: HashMap<&'a ImportKey, &'a PlannedGrant>,
     pub teams: HashMap<&'a ImportKey, &'a PlannedTeam>,
     pub invitations: HashMap<&'a ImportKey, &'a PlannedInvitation>,
+    /// Each collection's path, worked out once: a grant's label names its
+    /// collection, and a large export has a hundred thousand grants on a
+    /// few thousand collections.
+    paths: HashMap<&'a ImportKey, String>,
 }
 
 impl<'a> PlanIndex<'a> {
     pub fn new(plan: &'a Plan) -> PlanIndex<'a> {
+        let collections: HashMap<&'a ImportKey, &'a PlannedCollection> =
+            plan.collections.iter().map(|c| (&c.key, c)).collect();
+        let paths = plan
+            .collections
+            .iter()
+            .map(|c| (&c.key, path_of(&collections, c)))
+            .collect();
         PlanIndex {
             plan,
-            collections: plan.collections.iter().map(|c| (&c.key, c)).collect(),
+            paths,
+            collections,
             accounts: plan.accounts.iter().map(|a| (&a.key, a)).collect(),
             secrets: plan.secrets.iter().map(|s| (&s.key, s)).collect(),
             grants: plan.grants.iter().map(|g| (&g.key, g)).collect(),
             teams: plan.teams.iter().map(|t| (&t.key, t)).collect(),
             invitations: plan.invitations.iter().map(|i| (&i.key, i)).collect(),
+        }
+    }
+
+    /// An index that finds nothing, for a run with nothing to look up.
+    pub fn empty(plan: &'a Plan) -> PlanIndex<'a> {
+        PlanIndex {
+            plan,
+            collections: HashMap::default(),
+            accounts: HashMap::default(),
+            secrets: HashMap::default(),
+            grants: HashMap::default(),
+            teams: HashMap::default(),
+            invitations: HashMap::default(),
+            paths: HashMap::default(),
         }
     }
 
@@ -913,19 +1046,26 @@ impl<'a> PlanIndex<'a> {
 
     /// A collection's path as the workspace shows it (`Engineering/Databases`).
     pub fn collection_path(&self, c: &PlannedCollection) -> String {
-        let mut names = vec![c.name.clone()];
-        let mut parent = c.parent.as_ref();
-        while let Some(p) = parent.and_then(|k| self.collections.get(k)) {
-            names.push(p.name.clone());
-            parent = p.parent.as_ref();
-            // A cycle cannot come from the mapper; stop rather than loop.
-            if names.len() > self.collections.len() {
-                break;
-            }
+        match self.paths.get(&c.key) {
+            Some(path) => path.clone(),
+            None => path_of(&self.collections, c),
         }
-        names.reverse();
-        names.join("/")
     }
+}
+
+fn path_of(collections: &HashMap<&ImportKey, &PlannedCollection>, c: &PlannedCollection) -> String {
+    let mut names = vec![c.name.clone()];
+    let mut parent = c.parent.as_ref();
+    while let Some(p) = parent.and_then(|k| collections.get(k)) {
+        names.push(p.name.clone());
+        parent = p.parent.as_ref();
+        // A cycle cannot come from the mapper; stop rather than loop.
+        if names.len() > collections.len() {
+            break;
+        }
+    }
+    names.reverse();
+    names.join("/")
 }
 
 #[cfg(test)]

@@ -83,6 +83,8 @@ fn snapshot(accounts: Vec<Account>) -> Snapshot {
         }],
         accounts,
         secrets: vec![],
+        intact_accounts: vec![],
+        intact_secrets: vec![],
         grants: vec![],
         invitations: vec![],
     }

@@ -173,13 +173,22 @@ fn account_domain(url: Option<&String>, urls: &[String]) -> Option<String> {
 /// Marks accounts that duplicate a workspace account created some other
 /// way (same username and login domain, different or no import key).
 /// An account that already carries this plan's key is the same object, not
-/// a duplicate: the diff decides whether it changed. The workspace side is
-/// indexed once, so a large export against a large workspace stays linear.
+/// a duplicate: the diff decides whether it changed. Nor is a workspace
+/// account under another key of this plan a duplicate's original: a first
+/// run creates both entries, so a re-run must not skip one of them. The
+/// workspace side is indexed once, so a large export against a large
+/// workspace stays linear.
 pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
+    // Only accounts read whole can be originals (intact ones carry this
+    // plan's keys): none on a re-run of the same export.
+    if snapshot.accounts.is_empty() {
+        return Vec::new();
+    }
     let keyed: HashSet<&ImportKey> = snapshot
         .accounts
         .iter()
         .filter_map(|w| w.import.import_key.as_ref())
+        .chain(snapshot.intact_accounts.iter().map(|w| &w.import_key))
         .collect();
     // A re-run plans every account under a key the workspace has: then
     // nothing can be a duplicate, and indexing a million workspace logins
@@ -187,8 +196,12 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
     if accounts.iter().all(|a| keyed.contains(&a.key)) {
         return Vec::new();
     }
+    let planned: HashSet<ImportKey> = accounts.iter().map(|a| a.key.clone()).collect();
     let mut by_login: HashMap<(String, String), &Account> = HashMap::default();
     for w in &snapshot.accounts {
+        if w.import.import_key.as_ref().is_some_and(|k| planned.contains(k)) {
+            continue;
+        }
         let Some(user) = w.username.as_deref().filter(|u| !u.trim().is_empty()) else {
             continue;
         };
@@ -244,12 +257,17 @@ fn same_notes(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// Marks secrets equal to a workspace secret (type, title, notes and
-/// fields) that carries another import key or none.
+/// fields) that carries another import key (not one of this plan's: see
+/// [`mark_duplicate_accounts`]) or none.
 pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
+    if snapshot.secrets.is_empty() {
+        return Vec::new();
+    }
     let keyed: HashSet<&ImportKey> = snapshot
         .secrets
         .iter()
         .filter_map(|w| w.import.import_key.as_ref())
+        .chain(snapshot.intact_secrets.iter().map(|w| &w.import_key))
         .collect();
     if secrets.iter().all(|s| keyed.contains(&s.key)) {
         return Vec::new();
@@ -258,7 +276,11 @@ pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot
     // with a handful of workspace secrets, not all of them.
     let mut by_title: HashMap<(crate::workspace::SecretType, &str), Vec<&crate::workspace::SecretItem>> =
         HashMap::default();
+    let planned: HashSet<ImportKey> = secrets.iter().map(|s| s.key.clone()).collect();
     for w in &snapshot.secrets {
+        if w.import.import_key.as_ref().is_some_and(|k| planned.contains(k)) {
+            continue;
+        }
         by_title.entry((w.secret_type, w.title.as_str())).or_default().push(w);
     }
     let mut findings = Vec::new();

@@ -84,7 +84,17 @@ fn state_name(state: MemberState) -> &'static str {
 /// Takes the vault by value: each entry's content moves into its planned
 /// account or secret instead of being copied, so a million-entry export is
 /// held once, not twice.
-pub fn map(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
+pub fn map(vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
+    let mut plan = map_entries(vault, policy, snapshot, importer)?;
+    mark_duplicates(&mut plan, snapshot);
+    Ok(plan)
+}
+
+/// [`map`] but for the duplicate check, which needs the workspace's
+/// accounts and secrets: for a run that reads those only once the plan's
+/// hashes are known ([`crate::workspace::Workspace::load_items`]), then
+/// calls [`mark_duplicates`].
+pub fn map_entries(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
     let importer = resolve_importer(snapshot, Some(importer))?.email.to_lowercase();
     let personal_owner = match &policy.personal_items_owner {
         PersonalOwner::Importer => importer.clone(),
@@ -106,6 +116,16 @@ pub fn map(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &st
     sharing::shares(&mut m);
     m.personal_grants(&personal_owner);
     Ok(m.finish())
+}
+
+/// Marks planned accounts and secrets that duplicate a workspace item
+/// created some other way (they are skipped, with a finding each).
+pub fn mark_duplicates(plan: &mut Plan, snapshot: &Snapshot) {
+    let file = plan.file.clone();
+    let f = entries::mark_duplicate_accounts(&mut plan.accounts, snapshot, &file);
+    plan.findings.extend(f);
+    let f = entries::mark_duplicate_secrets(&mut plan.secrets, snapshot, &file);
+    plan.findings.extend(f);
 }
 
 /// The mapper's working state: the plan being built plus lookups.
@@ -288,11 +308,6 @@ impl<'a> Mapper<'a> {
                 .help("set import_archived = true in the policy to import them"),
             );
         }
-        let file = self.vault.file.clone();
-        let f = entries::mark_duplicate_accounts(&mut self.plan.accounts, self.snapshot, &file);
-        self.findings.extend(f);
-        let f = entries::mark_duplicate_secrets(&mut self.plan.secrets, self.snapshot, &file);
-        self.findings.extend(f);
     }
 
     /// Items in the folder and all its subfolders.

@@ -79,6 +79,8 @@ fn northwind() -> Snapshot {
         collections: vec![],
         accounts: vec![],
         secrets: vec![],
+        intact_accounts: vec![],
+        intact_secrets: vec![],
         grants: vec![],
         invitations: vec![],
     }
@@ -688,6 +690,14 @@ fn duplicates_of_workspace_items_are_reported_but_not_same_key_items() {
     let p = map(v.clone(), &Policy::default(), &ws, "sam@northwind.example").unwrap();
     assert_eq!(p.accounts[0].duplicate_of, None);
     assert_eq!(p.secrets[0].duplicate_of, None);
+
+    // Nor is an item this export created under another of its keys: a
+    // first run creates both entries, so a re-run must not skip one.
+    ws.accounts[0].import.import_key = Some(key("account:lastpass:3"));
+    let p = map(v.clone(), &Policy::default(), &ws, "sam@northwind.example").unwrap();
+    assert_eq!(p.accounts[1].key, key("account:lastpass:3"));
+    assert_eq!(p.accounts[0].duplicate_of, None);
+    assert!(!codes(&p).contains(&"mapper.duplicate-account"));
 }
 
 #[test]

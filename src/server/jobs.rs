@@ -395,7 +395,7 @@ fn prepare(ws: &dyn Workspace, job: &Job, inputs: &Inputs, parsed: &mut Option<P
         Some(p) => Policy::load(p).map_err(|e| fail(e.to_string()))?,
         None => Policy::default(),
     };
-    let snapshot = ws.snapshot().map_err(|e| {
+    let mut snapshot = ws.snapshot_base().map_err(|e| {
         // The store's message names server paths: logged, not shown.
         eprintln!("vaultferry serve: job {}: {e}", job.id);
         "the workspace could not be read; the cause is in the server's log".to_owned()
@@ -413,8 +413,11 @@ fn prepare(ws: &dyn Workspace, job: &Job, inputs: &Inputs, parsed: &mut Option<P
     if let Some(tx) = parsed.take() {
         let _ = tx.send(Ok(()));
     }
-    let plan = mapper::map(vault, &policy, &snapshot, &importer).map_err(|e| shown(e.0, job, inputs))?;
-    let changeset = diff::diff(plan, &snapshot, false);
+    let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| shown(e.0, job, inputs))?;
+    let changeset = diff::against_workspace(ws, plan, &mut snapshot, false).map_err(|e| {
+        eprintln!("vaultferry serve: job {}: {e}", job.id);
+        "the workspace could not be read; the cause is in the server's log".to_owned()
+    })?;
     Ok(Prepared { snapshot, changeset })
 }
 

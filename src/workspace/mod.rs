@@ -21,11 +21,33 @@ pub fn open_sqlite(path: &std::path::Path) -> Result<Box<dyn Workspace>, Workspa
     Ok(Box::new(sqlite::SqliteWorkspace::open(path)?))
 }
 
+/// Each planned account's and secret's import key and content hash, by
+/// import key.
+pub type PlannedHashes<'a> = rustc_hash::FxHashMap<&'a str, (&'a ImportKey, &'a str)>;
+
 /// A workspace store. Object-safe so the CLI and the server can hold a
 /// `Box<dyn Workspace>` / `Arc<dyn Workspace>` whatever the backend.
 pub trait Workspace: Send + Sync {
     /// Everything the mapper and the diff need, read in one consistent view.
     fn snapshot(&self) -> Result<Snapshot, WorkspaceError>;
+
+    /// The snapshot a run starts from: everything but accounts and
+    /// secrets when the store can read those later with
+    /// [`load_items`](Workspace::load_items), once the plan's content
+    /// hashes are known. The default reads everything.
+    fn snapshot_base(&self) -> Result<Snapshot, WorkspaceError> {
+        self.snapshot()
+    }
+
+    /// Completes a [`snapshot_base`](Workspace::snapshot_base) with the
+    /// accounts and secrets. An item the store knows is untouched since the
+    /// importer wrote it, and whose stored hash is the one `planned` gives
+    /// for its key, comes as an [`IntactItem`]; every other item comes
+    /// whole. The default has nothing to add (its base was complete).
+    fn load_items(&self, snapshot: &mut Snapshot, planned: &PlannedHashes<'_>) -> Result<(), WorkspaceError> {
+        let _ = (snapshot, planned);
+        Ok(())
+    }
 
     // The writes `apply` needs. Each is keyed by the object's import key
     // (required) and idempotent: called again with the same key it writes

@@ -313,8 +313,22 @@ pub struct Snapshot {
     pub collections: Vec<Collection>,
     pub accounts: Vec<Account>,
     pub secrets: Vec<SecretItem>,
+    /// Accounts and secrets read without their content because the store
+    /// vouches they are unchanged: see [`Workspace::load_items`]. Empty
+    /// from [`Workspace::snapshot`].
+    pub intact_accounts: Vec<IntactItem>,
+    pub intact_secrets: Vec<IntactItem>,
     pub grants: Vec<Grant>,
     pub invitations: Vec<GuestInvitation>,
+}
+
+/// An account or secret that holds exactly what the importer last wrote,
+/// whose content hash equals the planned one: unchanged, so nothing but
+/// its id is needed (a re-run of a million items reads no content).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IntactItem {
+    pub id: i64,
+    pub import_key: ImportKey,
 }
 
 impl Snapshot {

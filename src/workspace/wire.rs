@@ -432,6 +432,8 @@ impl SnapshotParts {
             collections: self.collections,
             accounts: self.accounts,
             secrets: self.secrets,
+            intact_accounts: Vec::new(),
+            intact_secrets: Vec::new(),
             grants: self.grants,
             invitations: self.invitations,
         }

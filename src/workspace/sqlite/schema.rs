@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -295,6 +295,54 @@ CREATE TABLE idempotency_records (
     created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     PRIMARY KEY (member_id, key)
 );
+"#;
+
+/// V4: what makes a million-item re-run and first run fast.
+///
+/// `imported_intact` is 1 while an account or secret holds exactly what the
+/// importer last wrote (whose content hash is `imported_hash`), so the next
+/// run can decide "unchanged" from the stored hash without loading and
+/// re-hashing the item. Only the import path sets it; the triggers clear it
+/// on any other change to what the content hash covers: the row itself
+/// (an edit, a move, its collection deleted), its attachments, or the
+/// import key of its collection. A cleared flag only costs that item a
+/// full comparison, never a wrong "unchanged".
+///
+/// `run_journal_run` is dropped: the `(run_id, import_key, action)` unique
+/// index already serves lookups by run, and keeping a second index cost
+/// every journal row another b-tree insert.
+const V4: &str = r#"
+DROP INDEX run_journal_run;
+ALTER TABLE accounts ADD COLUMN imported_intact INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE secrets ADD COLUMN imported_intact INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER accounts_edited AFTER UPDATE ON accounts
+WHEN OLD.imported_intact = 1 AND NEW.imported_intact = 1
+BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE id = NEW.id;
+END;
+CREATE TRIGGER secrets_edited AFTER UPDATE ON secrets
+WHEN OLD.imported_intact = 1 AND NEW.imported_intact = 1
+BEGIN
+    UPDATE secrets SET imported_intact = 0 WHERE id = NEW.id;
+END;
+CREATE TRIGGER attachments_added AFTER INSERT ON attachments BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE id = NEW.account_id AND imported_intact = 1;
+    UPDATE secrets SET imported_intact = 0 WHERE id = NEW.secret_id AND imported_intact = 1;
+END;
+CREATE TRIGGER attachments_changed AFTER UPDATE ON attachments BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE id IN (OLD.account_id, NEW.account_id) AND imported_intact = 1;
+    UPDATE secrets SET imported_intact = 0 WHERE id IN (OLD.secret_id, NEW.secret_id) AND imported_intact = 1;
+END;
+CREATE TRIGGER attachments_removed AFTER DELETE ON attachments BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE id = OLD.account_id AND imported_intact = 1;
+    UPDATE secrets SET imported_intact = 0 WHERE id = OLD.secret_id AND imported_intact = 1;
+END;
+CREATE TRIGGER collections_rekeyed AFTER UPDATE OF import_key ON collections
+WHEN OLD.import_key IS NOT NEW.import_key
+BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE collection_id = NEW.id AND imported_intact = 1;
+    UPDATE secrets SET imported_intact = 0 WHERE collection_id = NEW.id AND imported_intact = 1;
+END;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

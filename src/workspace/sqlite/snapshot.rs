@@ -11,8 +11,9 @@ use crate::model::{Attachment, Field, FieldKind, FieldValue};
 use crate::secret::Secret;
 use crate::workspace::seed::{member_state_from_name, partnership_state_from_name, role_from_name};
 use crate::workspace::{
-    Account, Collection, Grant, GrantTarget, Grantee, GuestInvitation, ImportKey, InvitationState, ItemImport,
-    ItemRole, LocalPartner, Member, Partnership, PasswordPolicy, SecretItem, SecretType, Snapshot, Team, WorkspaceInfo,
+    Account, Collection, Grant, GrantTarget, Grantee, GuestInvitation, ImportKey, IntactItem, InvitationState,
+    ItemImport, ItemRole, LocalPartner, Member, Partnership, PasswordPolicy, PlannedHashes, SecretItem, SecretType,
+    Snapshot, Team, WorkspaceInfo,
 };
 
 /// A stored value the schema's CHECKs should have kept out: reported like
@@ -238,24 +239,38 @@ fn all<T>(conn: &Connection, sql: &str, f: impl FnMut(&Row<'_>) -> Result<T>) ->
 
 /// Like [`all`], for the tables that hold a row per item (a million in a
 /// large workspace): the Vec is sized from a count first, so it is not
-/// regrown and copied some twenty times on the way.
+/// regrown and copied some twenty times on the way. Rows `f` maps to `None`
+/// are left out; when most will be (`sparse`), the Vec grows as needed.
 fn all_counted<T>(
     conn: &Connection,
+    sparse: bool,
     count_sql: &str,
     sql: &str,
-    mut f: impl FnMut(&Row<'_>) -> Result<T>,
+    mut f: impl FnMut(&Row<'_>) -> Result<Option<T>>,
 ) -> Result<Vec<T>> {
-    let n: i64 = conn.query_row(count_sql, [], |r| r.get(0))?;
+    let n: i64 = if sparse {
+        0
+    } else {
+        conn.query_row(count_sql, [], |r| r.get(0))?
+    };
     let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
     let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        out.push(f(row)?);
+        out.extend(f(row)?);
     }
     Ok(out)
 }
 
+/// The whole workspace.
 pub fn read(conn: &Connection) -> Result<Snapshot> {
+    let mut snapshot = read_base(conn)?;
+    read_items(conn, &mut snapshot, None)?;
+    Ok(snapshot)
+}
+
+/// Everything but accounts and secrets (see [`read_items`]).
+pub fn read_base(conn: &Connection) -> Result<Snapshot> {
     let domains = all(conn, "SELECT domain FROM domains ORDER BY domain", |r| {
         r.get::<_, String>(0)
     })?;
@@ -363,60 +378,6 @@ pub fn read(conn: &Connection) -> Result<Snapshot> {
         },
     )?;
 
-    let mut account_files = attachments(conn, "account_id")?;
-    let accounts = all_counted(
-        conn,
-        "SELECT count(*) FROM accounts",
-        "SELECT id, collection_id, name, url, urls, username, password, totp, notes, fields, tags,
-                import_key, imported_hash FROM accounts ORDER BY id",
-        |r| {
-            let id: i64 = r.get(0)?;
-            Ok(Account {
-                id,
-                collection: r.get(1)?,
-                name: r.get(2)?,
-                url: r.get(3)?,
-                urls: strings(r, 4)?,
-                username: r.get(5)?,
-                password: r.get::<_, Option<String>>(6)?.map(Secret::text),
-                totp: r.get::<_, Option<String>>(7)?.map(Secret::text),
-                notes: r.get(8)?,
-                fields: fields(r, 9)?,
-                tags: strings(r, 10)?,
-                attachments: account_files.remove(&id).unwrap_or_default(),
-                import: ItemImport {
-                    import_key: import_key(r, 11)?,
-                    imported_hash: r.get(12)?,
-                },
-            })
-        },
-    )?;
-
-    let mut secret_files = attachments(conn, "secret_id")?;
-    let secrets = all_counted(
-        conn,
-        "SELECT count(*) FROM secrets",
-        "SELECT id, collection_id, type, title, notes, fields, tags, import_key, imported_hash
-         FROM secrets ORDER BY id",
-        |r| {
-            let id: i64 = r.get(0)?;
-            Ok(SecretItem {
-                id,
-                collection: r.get(1)?,
-                secret_type: parse(r, 2, "secret type", secret_type_from_name)?,
-                title: r.get(3)?,
-                notes: r.get(4)?,
-                fields: fields(r, 5)?,
-                tags: strings(r, 6)?,
-                attachments: secret_files.remove(&id).unwrap_or_default(),
-                import: ItemImport {
-                    import_key: import_key(r, 7)?,
-                    imported_hash: r.get(8)?,
-                },
-            })
-        },
-    )?;
-
     let grants = all(
         conn,
         "SELECT id, target_kind, target_id, grantee_kind, grantee_id, role, import_key FROM grants ORDER BY id",
@@ -468,9 +429,114 @@ pub fn read(conn: &Connection) -> Result<Snapshot> {
         partners,
         partnerships,
         collections,
-        accounts,
-        secrets,
+        accounts: Vec::new(),
+        secrets: Vec::new(),
+        intact_accounts: Vec::new(),
+        intact_secrets: Vec::new(),
         grants,
         invitations,
     })
+}
+
+/// The row as an [`IntactItem`] when it may be left without content: the
+/// store vouches it holds what the importer wrote (`imported_intact`,
+/// schema V4), and that content hashes as the plan's does for its key.
+/// Columns: id, import key, imported hash, intact flag.
+fn intact(planned: Option<&PlannedHashes<'_>>, row: &Row<'_>, first: usize) -> Result<Option<IntactItem>> {
+    let Some(planned) = planned else {
+        return Ok(None);
+    };
+    if !row.get::<_, bool>(first + 3)? {
+        return Ok(None);
+    }
+    let key = row.get_ref(first + 1)?.as_str_or_null()?;
+    let hash = row.get_ref(first + 2)?.as_str_or_null()?;
+    let (Some(key), Some(hash)) = (key, hash) else {
+        return Ok(None);
+    };
+    Ok(match planned.get(key) {
+        Some((planned_key, planned_hash)) if *planned_hash == hash => Some(IntactItem {
+            id: row.get(first)?,
+            import_key: (*planned_key).clone(),
+        }),
+        _ => None,
+    })
+}
+
+/// Reads the accounts and secrets into `snapshot`; with `planned`, the
+/// intact ones as [`IntactItem`]s (their content columns are never
+/// converted: on a re-run of a million unchanged items that was most of
+/// the time spent reading the workspace).
+pub fn read_items(conn: &Connection, snapshot: &mut Snapshot, planned: Option<&PlannedHashes<'_>>) -> Result<()> {
+    let mut account_files = attachments(conn, "account_id")?;
+    let mut intact_accounts = Vec::new();
+    let accounts = all_counted(
+        conn,
+        planned.is_some(),
+        "SELECT count(*) FROM accounts",
+        "SELECT id, import_key, imported_hash, imported_intact, collection_id, name, url, urls, username, password,
+                totp, notes, fields, tags FROM accounts ORDER BY id",
+        |r| {
+            if let Some(item) = intact(planned, r, 0)? {
+                intact_accounts.push(item);
+                return Ok(None);
+            }
+            let id: i64 = r.get(0)?;
+            Ok(Some(Account {
+                id,
+                collection: r.get(4)?,
+                name: r.get(5)?,
+                url: r.get(6)?,
+                urls: strings(r, 7)?,
+                username: r.get(8)?,
+                password: r.get::<_, Option<String>>(9)?.map(Secret::text),
+                totp: r.get::<_, Option<String>>(10)?.map(Secret::text),
+                notes: r.get(11)?,
+                fields: fields(r, 12)?,
+                tags: strings(r, 13)?,
+                attachments: account_files.remove(&id).unwrap_or_default(),
+                import: ItemImport {
+                    import_key: import_key(r, 1)?,
+                    imported_hash: r.get(2)?,
+                },
+            }))
+        },
+    )?;
+
+    let mut secret_files = attachments(conn, "secret_id")?;
+    let mut intact_secrets = Vec::new();
+    let secrets = all_counted(
+        conn,
+        planned.is_some(),
+        "SELECT count(*) FROM secrets",
+        "SELECT id, import_key, imported_hash, imported_intact, collection_id, type, title, notes, fields, tags
+         FROM secrets ORDER BY id",
+        |r| {
+            if let Some(item) = intact(planned, r, 0)? {
+                intact_secrets.push(item);
+                return Ok(None);
+            }
+            let id: i64 = r.get(0)?;
+            Ok(Some(SecretItem {
+                id,
+                collection: r.get(4)?,
+                secret_type: parse(r, 5, "secret type", secret_type_from_name)?,
+                title: r.get(6)?,
+                notes: r.get(7)?,
+                fields: fields(r, 8)?,
+                tags: strings(r, 9)?,
+                attachments: secret_files.remove(&id).unwrap_or_default(),
+                import: ItemImport {
+                    import_key: import_key(r, 1)?,
+                    imported_hash: r.get(2)?,
+                },
+            }))
+        },
+    )?;
+
+    snapshot.accounts = accounts;
+    snapshot.secrets = secrets;
+    snapshot.intact_accounts = intact_accounts;
+    snapshot.intact_secrets = intact_secrets;
+    Ok(())
 }

@@ -250,16 +250,33 @@ fn insert_attachments(tx: &Connection, owner: Owner, id: i64, files: &[crate::mo
 pub(super) fn create_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
     match by_key(tx, Keyed::Accounts, key)? {
         Some(id) => Ok(id),
-        None => insert_account(tx, a, key),
+        None => {
+            let id = insert_account(tx, a, key)?;
+            audit(tx, "vaultferry", "account.create", &format!("account {id} ({key})"))?;
+            Ok(id)
+        }
     }
 }
 
-/// An account known not to exist under `key`.
+/// Marks an item as holding what the importer wrote (see schema V4). Set
+/// after its attachments, whose triggers clear it.
+fn mark_intact(tx: &Connection, owner: Owner, id: i64) -> Result<()> {
+    let sql = match owner {
+        Owner::Account => "UPDATE accounts SET imported_intact = 1 WHERE id = ?1",
+        Owner::Secret => "UPDATE secrets SET imported_intact = 1 WHERE id = ?1",
+    };
+    tx.prepare_cached(sql)?.execute([id])?;
+    Ok(())
+}
+
+/// An account known not to exist under `key`. Intact when it carries the
+/// hash of what is written (the import path); the caller audits.
 fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
+    let intact = a.import.imported_hash.is_some();
     tx.prepare_cached(
         "INSERT INTO accounts (collection_id, name, url, urls, username, password, totp, notes, fields, tags,
-                               import_key, imported_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               import_key, imported_hash, imported_intact, created)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         a.collection,
@@ -274,25 +291,37 @@ fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> 
         json(&a.tags)?,
         key.as_str(),
         a.import.imported_hash,
+        intact,
+        now(),
     ])?;
     let id = tx.last_insert_rowid();
-    insert_attachments(tx, Owner::Account, id, &a.attachments)?;
-    audit(tx, "vaultferry", "account.create", &format!("account {id} ({key})"))?;
+    if !a.attachments.is_empty() {
+        insert_attachments(tx, Owner::Account, id, &a.attachments)?;
+        if intact {
+            mark_intact(tx, Owner::Account, id)?;
+        }
+    }
     Ok(id)
 }
 
 pub(super) fn create_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
     match by_key(tx, Keyed::Secrets, key)? {
         Some(id) => Ok(id),
-        None => insert_secret(tx, s, key),
+        None => {
+            let id = insert_secret(tx, s, key)?;
+            audit(tx, "vaultferry", "secret.create", &format!("secret {id} ({key})"))?;
+            Ok(id)
+        }
     }
 }
 
-/// A secret known not to exist under `key`.
+/// A secret known not to exist under `key`; as [`insert_account`].
 fn insert_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
+    let intact = s.import.imported_hash.is_some();
     tx.prepare_cached(
-        "INSERT INTO secrets (collection_id, type, title, notes, fields, tags, import_key, imported_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO secrets (collection_id, type, title, notes, fields, tags, import_key, imported_hash,
+                              imported_intact, created)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         s.collection,
@@ -303,10 +332,16 @@ fn insert_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64
         json(&s.tags)?,
         key.as_str(),
         s.import.imported_hash,
+        intact,
+        now(),
     ])?;
     let id = tx.last_insert_rowid();
-    insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
-    audit(tx, "vaultferry", "secret.create", &format!("secret {id} ({key})"))?;
+    if !s.attachments.is_empty() {
+        insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
+        if intact {
+            mark_intact(tx, Owner::Secret, id)?;
+        }
+    }
     Ok(id)
 }
 
@@ -514,8 +549,16 @@ pub(super) fn runs(conn: &Connection) -> Result<Vec<RunInfo>> {
 
 /// One batch: the objects, each keyed by import key, and a journal row
 /// each. The caller's transaction makes it all-or-nothing.
+///
+/// Accounts and secrets are audited once per batch ("run …: 5000 accounts
+/// created"), not once per item: the journal rows written beside them name
+/// each item, its key, action and content hash, and a per-item audit row
+/// repeated that for a million items. Access changes (teams, invitations,
+/// collections, grants) keep an audit row each.
 pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(writes.len());
+    // (accounts created, accounts updated, secrets created, secrets updated)
+    let mut items = [0usize; 4];
     for w in writes {
         let (id, action, hash) = match w {
             Write::Interrupt => {
@@ -540,6 +583,13 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
             Write::Secret(s) => upsert_secret(tx, s)?,
             Write::Grant(g) => upsert_grant(tx, g)?,
         };
+        match (w, action) {
+            (Write::Account(_), "create") => items[0] += 1,
+            (Write::Account(_), _) => items[1] += 1,
+            (Write::Secret(_), "create") => items[2] += 1,
+            (Write::Secret(_), _) => items[3] += 1,
+            _ => {}
+        }
         let key = w.key().map(ImportKey::as_str).unwrap_or_default();
         tx.prepare_cached(
             "INSERT INTO run_journal (run_id, import_key, action, content_hash, time) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -548,6 +598,24 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
         )?
         .execute(params![run, key, action, hash, now()])?;
         ids.push(id);
+    }
+    let described: Vec<String> = [
+        (items[0], "accounts created"),
+        (items[1], "accounts updated"),
+        (items[2], "secrets created"),
+        (items[3], "secrets updated"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if !described.is_empty() {
+        audit(
+            tx,
+            "vaultferry",
+            "import.items",
+            &format!("run {run}: {} (each in run_journal)", described.join(", ")),
+        )?;
     }
     Ok(ids)
 }
@@ -597,7 +665,8 @@ fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
     };
     tx.prepare_cached(
         "UPDATE accounts SET collection_id = ?2, name = ?3, url = ?4, urls = ?5, username = ?6, password = ?7,
-                totp = ?8, notes = ?9, fields = ?10, tags = ?11, imported_hash = ?12 WHERE id = ?1",
+                totp = ?8, notes = ?9, fields = ?10, tags = ?11, imported_hash = ?12, imported_intact = 0
+         WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -616,7 +685,9 @@ fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
     tx.prepare_cached("DELETE FROM attachments WHERE account_id = ?1")?
         .execute([id])?;
     insert_attachments(tx, Owner::Account, id, &a.attachments)?;
-    audit(tx, "vaultferry", "account.update", &format!("account {id} ({key})"))?;
+    if hash.is_some() {
+        mark_intact(tx, Owner::Account, id)?;
+    }
     Ok((id, "update", hash))
 }
 
@@ -628,7 +699,7 @@ fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
     };
     tx.prepare_cached(
         "UPDATE secrets SET collection_id = ?2, type = ?3, title = ?4, notes = ?5, fields = ?6, tags = ?7,
-                imported_hash = ?8 WHERE id = ?1",
+                imported_hash = ?8, imported_intact = 0 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -643,7 +714,9 @@ fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
     tx.prepare_cached("DELETE FROM attachments WHERE secret_id = ?1")?
         .execute([id])?;
     insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
-    audit(tx, "vaultferry", "secret.update", &format!("secret {id} ({key})"))?;
+    if hash.is_some() {
+        mark_intact(tx, Owner::Secret, id)?;
+    }
     Ok((id, "update", hash))
 }
 
