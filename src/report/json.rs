@@ -217,12 +217,17 @@ impl Report {
     }
 }
 
-fn item_row(index: &PlanIndex<'_>, c: &Change) -> Item {
-    let item_type = match c.kind {
-        ObjectKind::Account => "login",
-        _ => index.secrets.get(&c.key).map_or("secret", |s| s.secret_type.name()),
+/// An item's row and the collection it is planned in (`None` when it is
+/// not in the plan).
+fn item_row<'p>(index: &PlanIndex<'p>, c: &Change) -> Option<(Option<&'p ImportKey>, Item)> {
+    let (collection, item_type) = match c.kind {
+        ObjectKind::Account => (index.accounts.get(&c.key)?.collection.as_ref(), "login"),
+        _ => {
+            let s = index.secrets.get(&c.key)?;
+            (s.collection.as_ref(), s.secret_type.name())
+        }
     };
-    Item {
+    let item = Item {
         key: c.key.clone(),
         kind: c.kind.name(),
         item_type,
@@ -231,7 +236,8 @@ fn item_row(index: &PlanIndex<'_>, c: &Change) -> Item {
         changes: c.changes.clone(),
         reason: c.reason.clone(),
         existing_id: c.existing,
-    }
+    };
+    Some((collection, item))
 }
 
 fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
@@ -246,25 +252,25 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
         }
     }
     let counts = cs.reconcile();
-    let by_key: HashMap<&ImportKey, &Change> = cs.changes.iter().map(|c| (&c.key, c)).collect();
+    let is_item = |c: &&Change| matches!(c.kind, ObjectKind::Account | ObjectKind::Secret);
+    // Everything but the items, which are looked up through the plan index
+    // (a million of them need no second map).
+    let by_key: HashMap<&ImportKey, &Change> = cs.changes.iter().filter(|c| !is_item(c)).map(|c| (&c.key, c)).collect();
 
-    // Items by collection key.
+    // Items by collection key, in plan order (the changeset keeps it):
+    // rows built in parallel, then grouped.
+    let rows: Vec<(Option<&ImportKey>, Item)> = {
+        use rayon::prelude::*;
+        let items: Vec<&Change> = cs.changes.iter().filter(is_item).collect();
+        items
+            .par_iter()
+            .with_min_len(1024)
+            .filter_map(|c| item_row(&index, c))
+            .collect()
+    };
     let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::default();
-    for a in &plan.accounts {
-        if let Some(c) = by_key.get(&a.key) {
-            items_in
-                .entry(a.collection.as_ref())
-                .or_default()
-                .push(item_row(&index, c));
-        }
-    }
-    for s in &plan.secrets {
-        if let Some(c) = by_key.get(&s.key) {
-            items_in
-                .entry(s.collection.as_ref())
-                .or_default()
-                .push(item_row(&index, c));
-        }
+    for (collection, item) in rows {
+        items_in.entry(collection).or_default().push(item);
     }
     let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::default();
     for c in &plan.collections {
@@ -347,12 +353,13 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
         })
         .collect();
 
-    let item_names: HashMap<&ImportKey, &str> = plan
-        .accounts
-        .iter()
-        .map(|a| (&a.key, a.name.as_str()))
-        .chain(plan.secrets.iter().map(|s| (&s.key, s.title.as_str())))
-        .collect();
+    let item_name = |key: &ImportKey| -> Option<&str> {
+        index
+            .accounts
+            .get(key)
+            .map(|a| a.name.as_str())
+            .or_else(|| index.secrets.get(key).map(|s| s.title.as_str()))
+    };
 
     Report {
         schema_version: SCHEMA_VERSION,
@@ -442,12 +449,12 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
                 items: u
                     .items
                     .iter()
-                    .map(|k| item_names.get(k).map_or_else(|| k.to_string(), |n| (*n).to_owned()))
+                    .map(|k| item_name(k).map_or_else(|| k.to_string(), str::to_owned))
                     .collect(),
             })
             .collect(),
         skipped: cs
-            .skipped()
+            .skipped_in(&index)
             .into_iter()
             .map(|s| SkippedRow {
                 title: s.title,
