@@ -176,6 +176,123 @@ pub(crate) fn looks_sensitive(label: &str, words: &[String]) -> bool {
         .any(|w| words.iter().any(|s| s.eq_ignore_ascii_case(w)))
 }
 
+/// A note's type line: its name as written, the table's entry for it, the
+/// entry kind and the problem an unknown name is.
+struct Head<'t> {
+    type_name: &'t str,
+    ty: Option<&'static NoteType>,
+    kind: EntryKind,
+    problems: Vec<NoteProblem>,
+}
+
+/// Splits off the `NoteType:` line; `None` when the text does not start with it.
+fn head(text: &str) -> Option<(Head<'_>, impl Iterator<Item = &str>)> {
+    let rest = text.strip_prefix(NOTE_TYPE_PREFIX)?;
+    let table = table();
+    let mut lines = rest.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let type_name = lines.next().unwrap_or("").trim();
+    let ty = table
+        .types
+        .iter()
+        .find(|t| t.name == type_name)
+        .or_else(|| table.types.iter().find(|t| t.name.eq_ignore_ascii_case(type_name)));
+    let mut problems = Vec::new();
+    let kind = match ty {
+        Some(t) => t.kind,
+        None if is_custom(type_name) => EntryKind::Custom,
+        None => {
+            problems.push(NoteProblem::UnknownType);
+            EntryKind::Unknown
+        }
+    };
+    Some((
+        Head {
+            type_name,
+            ty,
+            kind,
+            problems,
+        },
+        lines,
+    ))
+}
+
+/// The table's field for `label` in a note of type `ty`.
+fn spec<'a>(ty: Option<&'a NoteType>, label: &str) -> Option<&'a FieldSpec> {
+    ty.and_then(|t| {
+        t.fields
+            .iter()
+            .find(|f| f.label == label)
+            .or_else(|| t.fields.iter().find(|f| f.label.eq_ignore_ascii_case(label)))
+    })
+}
+
+/// A note's lines as `(label, value)` pairs, in order, and the text of its
+/// `Notes:` label (with `notes`). Values are built only for the labels
+/// `keep` accepts (the others come back empty), so a caller that needs a
+/// few labels does not copy the whole note; which line belongs to which
+/// label is decided the same way either way.
+fn walk<'t>(
+    mut lines: impl Iterator<Item = &'t str>,
+    keep: impl Fn(&str) -> bool,
+    notes: bool,
+) -> (Vec<(&'t str, String)>, Option<String>) {
+    // (label, value, kept); values may grow by continuation lines.
+    let mut raw: Vec<(&'t str, String, bool)> = Vec::new();
+    let mut text = None;
+    let mut in_private_key = false;
+    while let Some(line) = lines.next() {
+        if in_private_key {
+            if line.trim_start().starts_with("Public Key:") {
+                in_private_key = false;
+            } else {
+                if let Some((_, value, true)) = raw.last_mut() {
+                    value.push('\n');
+                    value.push_str(line);
+                }
+                continue;
+            }
+        }
+        match line.split_once(':') {
+            Some((label, value)) => {
+                let label = label.trim();
+                if label == "Notes" {
+                    if notes {
+                        let mut all = value.to_owned();
+                        for later in lines.by_ref() {
+                            all.push('\n');
+                            all.push_str(later);
+                        }
+                        let all = all.trim();
+                        if !all.is_empty() {
+                            text = Some(all.to_owned());
+                        }
+                    }
+                    break;
+                }
+                in_private_key = label == "Private Key";
+                let kept = keep(label);
+                let value = if kept { value.trim().to_owned() } else { String::new() };
+                raw.push((label, value, kept));
+            }
+            None if line.trim().is_empty() => {}
+            None => match raw.last_mut() {
+                Some((_, value, kept)) => {
+                    if *kept {
+                        value.push('\n');
+                        value.push_str(line.trim_end());
+                    }
+                }
+                None => {
+                    let kept = keep("");
+                    let value = if kept { line.trim().to_owned() } else { String::new() };
+                    raw.push(("", value, kept));
+                }
+            },
+        }
+    }
+    (raw.into_iter().map(|(label, value, _)| (label, value)).collect(), text)
+}
+
 /// Parses a note, or `None` when it does not start with `NoteType:`: such a
 /// note is plain text, whatever it holds further down.
 ///
@@ -187,91 +304,34 @@ pub(crate) fn looks_sensitive(label: &str, words: &[String]) -> bool {
 /// - a line without a colon continues the field before it;
 /// - empty values are left out (blank dates are `,` or `,,`).
 pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
-    let rest = text.strip_prefix(NOTE_TYPE_PREFIX)?;
     let table = table();
-    let mut lines = rest.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let type_name = lines.next().unwrap_or("").trim().to_owned();
-    let ty = table
-        .types
-        .iter()
-        .find(|t| t.name == type_name)
-        .or_else(|| table.types.iter().find(|t| t.name.eq_ignore_ascii_case(&type_name)));
-    let mut problems = Vec::new();
-    let kind = match ty {
-        Some(t) => t.kind,
-        None if is_custom(&type_name) => EntryKind::Custom,
-        None => {
-            problems.push(NoteProblem::UnknownType);
-            EntryKind::Unknown
-        }
-    };
-
-    // (label, value) pairs in order; values may grow by continuation lines.
-    let mut raw: Vec<(String, String)> = Vec::new();
-    let mut notes: Option<String> = None;
-    let mut in_private_key = false;
-    while let Some(line) = lines.next() {
-        if in_private_key {
-            if line.trim_start().starts_with("Public Key:") {
-                in_private_key = false;
-            } else {
-                if let Some((_, value)) = raw.last_mut() {
-                    value.push('\n');
-                    value.push_str(line);
-                }
-                continue;
-            }
-        }
-        match line.split_once(':') {
-            Some((label, value)) => {
-                let label = label.trim();
-                if label == "Notes" {
-                    let mut all = value.to_owned();
-                    for later in lines.by_ref() {
-                        all.push('\n');
-                        all.push_str(later);
-                    }
-                    let all = all.trim();
-                    if !all.is_empty() {
-                        notes = Some(all.to_owned());
-                    }
-                    break;
-                }
-                in_private_key = label == "Private Key";
-                raw.push((label.to_owned(), value.trim().to_owned()));
-            }
-            None if line.trim().is_empty() => {}
-            None => match raw.last_mut() {
-                Some((_, value)) => {
-                    value.push('\n');
-                    value.push_str(line.trim_end());
-                }
-                None => raw.push((String::new(), line.trim().to_owned())),
-            },
-        }
-    }
+    let (head, lines) = head(text)?;
+    let Head {
+        type_name,
+        ty,
+        kind,
+        mut problems,
+    } = head;
+    let (raw, notes) = walk(lines, |_| true, true);
 
     let mut fields = Vec::with_capacity(raw.len());
     let mut username = None;
     let mut password = None;
     for (label, value) in raw {
         let value = value.trim().to_owned();
-        let spec = ty.and_then(|t| {
-            t.fields
-                .iter()
-                .find(|f| f.label == label)
-                .or_else(|| t.fields.iter().find(|f| f.label.eq_ignore_ascii_case(&label)))
-        });
+        let spec = spec(ty, label);
         let concealed = match spec {
             Some(s) => s.concealed,
-            None => looks_sensitive(&label, &table.concealed_words),
+            None => looks_sensitive(label, &table.concealed_words),
         };
         let (value, kind) = match spec.map(|s| s.kind) {
             Some(ValueKind::Date) => match parse_date(&value) {
                 Ok(None) => continue,
                 Ok(Some((iso, kind))) => (iso, kind),
                 Err(()) => {
-                    problems.push(NoteProblem::UnparsedDate { label: label.clone() });
+                    problems.push(NoteProblem::UnparsedDate {
+                        label: label.to_owned(),
+                    });
                     (value, FieldKind::Text)
                 }
             },
@@ -284,10 +344,10 @@ pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
             continue;
         }
         if let Some(t) = ty {
-            if t.username.as_deref() == Some(label.as_str()) && username.is_none() {
+            if t.username.as_deref() == Some(label) && username.is_none() {
                 username = Some(value.clone());
             }
-            if t.password.as_deref() == Some(label.as_str()) && password.is_none() {
+            if t.password.as_deref() == Some(label) && password.is_none() {
                 password = Some(Secret::text(value.clone()));
             }
         }
@@ -297,7 +357,7 @@ pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
             FieldValue::Plain(value)
         };
         fields.push(Field {
-            label,
+            label: label.to_owned(),
             value,
             kind,
             group: None,
@@ -305,11 +365,48 @@ pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
     }
     Some(ParsedNote {
         kind,
-        source_type: type_name,
+        source_type: type_name.to_owned(),
         fields,
         notes,
         username,
         password,
+        problems,
+    })
+}
+
+/// What [`parse`] says about a note's type and problems, without building
+/// its fields: for a summary that only counts entries by kind. Only date
+/// values are read (they are the only ones that can be a problem); the
+/// unit test `scan_agrees_with_parse` keeps the two in step.
+pub(crate) struct NoteSummary<'t> {
+    pub kind: EntryKind,
+    pub source_type: &'t str,
+    pub problems: Vec<NoteProblem>,
+}
+
+/// [`parse`] reduced to a [`NoteSummary`]; `None` when it is not a structured note.
+pub(crate) fn scan(text: &str) -> Option<NoteSummary<'_>> {
+    let (head, lines) = head(text)?;
+    let Head {
+        type_name,
+        ty,
+        kind,
+        mut problems,
+    } = head;
+    let is_date = |label: &str| spec(ty, label).is_some_and(|s| s.kind == ValueKind::Date);
+    if ty.is_some_and(|t| t.fields.iter().any(|f| f.kind == ValueKind::Date)) {
+        let (raw, _) = walk(lines, is_date, false);
+        for (label, value) in raw {
+            if is_date(label) && parse_date(&value).is_err() {
+                problems.push(NoteProblem::UnparsedDate {
+                    label: label.to_owned(),
+                });
+            }
+        }
+    }
+    Some(NoteSummary {
+        kind,
+        source_type: type_name,
         problems,
     })
 }
@@ -666,6 +763,33 @@ mod tests {
                 label: "Expiration Date".into()
             }]
         );
+    }
+
+    #[test]
+    fn scan_agrees_with_parse() {
+        let texts = [
+            "NoteType:Passport\nExpiration Date:sometime in 2030",
+            "NoteType:passport\nexpiration date:March,14,2030\nIssued Date:,,\nDate of Birth:14 Mar",
+            "NoteType:Credit Card\nStart Date:March,2029\nnot a date\nExpiration Date:\nNotes:Expiration Date:x",
+            "NoteType:Credit Card\r\nExpiration Date:March\r\n2029\r\n",
+            "NoteType:SSH Key\nPrivate Key:-----BEGIN\nDate:soon\nPublic Key:ssh-ed25519 A\nDate:March,27,1996",
+            "NoteType:SSH Key\nDate:Smarch,1,2020",
+            "NoteType:Address\nloose line\nBirthday:2024-02-30\nBirthday:2024-03",
+            "NoteType:Custom_12\nBirthday:whenever",
+            "NoteType:Recipe\nBirthday:whenever",
+            "NoteType:\n",
+            "NoteType:Server\nHostname:x",
+        ];
+        for text in texts {
+            let (parsed, scanned) = (note(text), scan(text));
+            let scanned = scanned.map(|s| (s.kind, s.source_type.to_owned(), s.problems));
+            assert_eq!(
+                scanned,
+                Some((parsed.kind, parsed.source_type, parsed.problems)),
+                "{text:?}"
+            );
+        }
+        assert!(scan("Door codes\nNoteType:Server").is_none());
     }
 
     #[test]

@@ -196,9 +196,12 @@ impl Batch {
 
     fn push(&mut self, record: &csv::ByteRecord, line: u64, end_line: u64, raw: Option<Zeroizing<Vec<u8>>>) {
         let first = self.ends.len();
+        // The record holds its fields back to back already: one copy.
+        let mut end = self.bytes.len();
+        self.bytes.extend_from_slice(record.as_slice());
         for field in record {
-            self.bytes.extend_from_slice(field);
-            self.ends.push(self.bytes.len());
+            end += field.len();
+            self.ends.push(end);
         }
         self.recs.push(RecInfo {
             fields: first..self.ends.len(),
@@ -216,6 +219,59 @@ impl Batch {
             let end = self.ends.get(k).copied().unwrap_or(start);
             self.bytes.get(start..end).unwrap_or_default()
         })
+    }
+}
+
+/// A record's fields as text, borrowed from its batch.
+pub(super) struct Text<'a> {
+    /// The record's fields back to back.
+    text: &'a str,
+    /// Where `text` starts in the batch's bytes.
+    base: usize,
+    /// End of each field in the batch's bytes.
+    ends: &'a [usize],
+}
+
+impl<'a> Text<'a> {
+    /// Every field, back to back.
+    pub fn all(&self) -> &'a str {
+        self.text
+    }
+
+    /// Field `k`, or "" for a column the record does not have.
+    pub fn field(&self, k: Option<usize>) -> &'a str {
+        let Some(k) = k else { return "" };
+        let start = k
+            .checked_sub(1)
+            .and_then(|j| self.ends.get(j))
+            .copied()
+            .unwrap_or(self.base);
+        let end = self.ends.get(k).copied().unwrap_or(start);
+        self.text
+            .get(start.saturating_sub(self.base)..end.saturating_sub(self.base))
+            .unwrap_or("")
+    }
+}
+
+impl Batch {
+    /// Record `i` as text, `None` when one of its fields is not UTF-8. The
+    /// record is validated once, as a whole: a field is UTF-8 exactly when
+    /// the whole is and the field starts on a character boundary of it.
+    pub fn text(&self, i: usize) -> Option<Text<'_>> {
+        let fields = self.recs.get(i)?.fields.clone();
+        let base = fields
+            .start
+            .checked_sub(1)
+            .and_then(|j| self.ends.get(j))
+            .copied()
+            .unwrap_or(0);
+        let ends = self.ends.get(fields)?;
+        let end = ends.last().copied().unwrap_or(base);
+        let text = std::str::from_utf8(self.bytes.get(base..end)?).ok()?;
+        if !ends.iter().all(|&e| text.is_char_boundary(e.saturating_sub(base))) {
+            return None;
+        }
+        Some(Text { text, base, ends })
     }
 }
 
