@@ -307,36 +307,6 @@ fn duplicate_numbers(digests: &[Option<Digest>]) -> Vec<u32> {
     numbers
 }
 
-/// A small multiply-rotate hasher (the Fx hash rustc uses) for keys that are
-/// already well spread, such as hex digests: SipHash's protection against
-/// chosen keys costs more than the rest of the lookup and buys nothing here.
-#[derive(Default)]
-pub(crate) struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            if let Some(dst) = word.get_mut(..chunk.len()) {
-                dst.copy_from_slice(chunk);
-            }
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    /// The multiply only carries entropy upwards, and the table picks buckets
-    /// by the low bits: without this final mix (MurmurHash3's `fmix64`)
-    /// similar keys pile into the same buckets.
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
 /// Turns a finding into an error under `--strict`, or records it.
 ///
 /// Parsers call this for every recovered or skipped row so the rule

@@ -405,11 +405,8 @@ impl Builder<'_> {
             file: &self.file,
         };
         let mut summaries = std::mem::take(&mut self.summaries);
-        batch
-            .recs
-            .get(run.clone())
-            .unwrap_or_default()
-            .par_iter()
+        let recs = batch.recs.get(run.clone()).unwrap_or_default();
+        recs.par_iter()
             .zip(run.clone())
             .map(|(info, i)| reader.summarize(batch, i, info.line, &self.seen_groupings))
             .collect_into_vec(&mut summaries);

@@ -227,17 +227,19 @@ fn spec<'a>(ty: Option<&'a NoteType>, label: &str) -> Option<&'a FieldSpec> {
 }
 
 /// A note's lines as `(label, value)` pairs, in order, and the text of its
-/// `Notes:` label (with `notes`). Values are built only for the labels
-/// `keep` accepts (the others come back empty), so a caller that needs a
-/// few labels does not copy the whole note; which line belongs to which
-/// label is decided the same way either way.
+/// `Notes:` label (with `notes`). Only the pairs whose label `keep` accepts
+/// are built, so a caller that needs a few labels does not copy the whole
+/// note; which line belongs to which label is decided the same way either way.
 fn walk<'t>(
     mut lines: impl Iterator<Item = &'t str>,
     keep: impl Fn(&str) -> bool,
     notes: bool,
 ) -> (Vec<(&'t str, String)>, Option<String>) {
-    // (label, value, kept); values may grow by continuation lines.
-    let mut raw: Vec<(&'t str, String, bool)> = Vec::new();
+    // Values may grow by continuation lines.
+    let mut raw: Vec<(&'t str, String)> = Vec::new();
+    // Whether the last label was kept (its pair is `raw`'s last); `None`
+    // before the first label.
+    let mut last_kept = None;
     let mut text = None;
     let mut in_private_key = false;
     while let Some(line) = lines.next() {
@@ -245,9 +247,11 @@ fn walk<'t>(
             if line.trim_start().starts_with("Public Key:") {
                 in_private_key = false;
             } else {
-                if let Some((_, value, true)) = raw.last_mut() {
-                    value.push('\n');
-                    value.push_str(line);
+                if last_kept == Some(true) {
+                    if let Some((_, value)) = raw.last_mut() {
+                        value.push('\n');
+                        value.push_str(line);
+                    }
                 }
                 continue;
             }
@@ -271,26 +275,31 @@ fn walk<'t>(
                 }
                 in_private_key = label == "Private Key";
                 let kept = keep(label);
-                let value = if kept { value.trim().to_owned() } else { String::new() };
-                raw.push((label, value, kept));
+                if kept {
+                    raw.push((label, value.trim().to_owned()));
+                }
+                last_kept = Some(kept);
             }
             None if line.trim().is_empty() => {}
-            None => match raw.last_mut() {
-                Some((_, value, kept)) => {
-                    if *kept {
+            None => match last_kept {
+                Some(true) => {
+                    if let Some((_, value)) = raw.last_mut() {
                         value.push('\n');
                         value.push_str(line.trim_end());
                     }
                 }
+                Some(false) => {}
                 None => {
                     let kept = keep("");
-                    let value = if kept { line.trim().to_owned() } else { String::new() };
-                    raw.push(("", value, kept));
+                    if kept {
+                        raw.push(("", line.trim().to_owned()));
+                    }
+                    last_kept = Some(kept);
                 }
             },
         }
     }
-    (raw.into_iter().map(|(label, value, _)| (label, value)).collect(), text)
+    (raw, text)
 }
 
 /// Parses a note, or `None` when it does not start with `NoteType:`: such a
@@ -393,11 +402,18 @@ pub(crate) fn scan(text: &str) -> Option<NoteSummary<'_>> {
         kind,
         mut problems,
     } = head;
-    let is_date = |label: &str| spec(ty, label).is_some_and(|s| s.kind == ValueKind::Date);
-    if ty.is_some_and(|t| t.fields.iter().any(|f| f.kind == ValueKind::Date)) {
+    let dates = |t: &'static NoteType| t.fields.iter().filter(|f| f.kind == ValueKind::Date);
+    // The field a label names has a label equal to it but for case: a
+    // label no date field's matches that way is not a date, which settles
+    // most labels without looking through the type's other fields.
+    let is_date = |label: &str| {
+        ty.is_some_and(|t| dates(t).any(|f| f.label.eq_ignore_ascii_case(label)))
+            && spec(ty, label).is_some_and(|s| s.kind == ValueKind::Date)
+    };
+    if ty.is_some_and(|t| dates(t).next().is_some()) {
         let (raw, _) = walk(lines, is_date, false);
         for (label, value) in raw {
-            if is_date(label) && parse_date(&value).is_err() {
+            if read_date(&value).is_err() {
                 problems.push(NoteProblem::UnparsedDate {
                     label: label.to_owned(),
                 });
@@ -427,7 +443,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn month(text: &str) -> Option<u32> {
-    let t = text.trim().to_ascii_lowercase();
+    let t = text.trim();
     if let Ok(n) = t.parse::<u32>() {
         return (1..=12).contains(&n).then_some(n);
     }
@@ -436,46 +452,65 @@ fn month(text: &str) -> Option<u32> {
     }
     MONTHS
         .iter()
-        .position(|m| m.starts_with(&t))
+        .position(|m| m.get(..t.len()).is_some_and(|p| p.eq_ignore_ascii_case(t)))
         .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// A date as [`read_date`] found it, before it is written out as ISO.
+enum DateValue<'a> {
+    MonthYear(i64, u32),
+    Date(i64, u32, u32),
+    /// Already ISO, of this kind.
+    Iso(&'a str, FieldKind),
 }
 
 /// LastPass writes dates as `March,14,2024` and month-years as
 /// `March,2029`; a blank date is `,` or `,,`. `Ok(None)` is blank, `Err` is
 /// not a date at all (the caller keeps the text). ISO dates pass through.
 pub(crate) fn parse_date(value: &str) -> Result<Option<(String, FieldKind)>, ()> {
+    Ok(read_date(value)?.map(|date| match date {
+        DateValue::MonthYear(y, m) => (format!("{y:04}-{m:02}"), FieldKind::MonthYear),
+        DateValue::Date(y, m, d) => (format!("{y:04}-{m:02}-{d:02}"), FieldKind::Date),
+        DateValue::Iso(iso, kind) => (iso.to_owned(), kind),
+    }))
+}
+
+/// [`parse_date`] without writing anything: whether a note's date reads
+/// is all a summary needs to know, for every date of a million notes.
+fn read_date(value: &str) -> Result<Option<DateValue<'_>>, ()> {
     let v = value.trim();
     if v.chars().all(|c| c == ',' || c.is_whitespace()) {
         return Ok(None);
     }
-    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+    let mut parts = v.split(',').map(str::trim);
+    let parts = [parts.next(), parts.next(), parts.next(), parts.next()];
     let year = |s: &str| s.parse::<i64>().ok().filter(|y| (1000..=9999).contains(y));
-    match parts.as_slice() {
-        [m, y] => {
+    match parts {
+        [Some(m), Some(y), None, None] => {
             let (m, y) = (month(m).ok_or(())?, year(y).ok_or(())?);
-            Ok(Some((format!("{y:04}-{m:02}"), FieldKind::MonthYear)))
+            Ok(Some(DateValue::MonthYear(y, m)))
         }
-        [m, d, y] => {
+        [Some(m), Some(d), Some(y), None] => {
             let (m, y) = (month(m).ok_or(())?, year(y).ok_or(())?);
             let d: u32 = d.parse().map_err(|_| ())?;
             Timestamp::from_civil(y, m, d, 0, 0, 0).ok_or(())?;
-            Ok(Some((format!("{y:04}-{m:02}-{d:02}"), FieldKind::Date)))
+            Ok(Some(DateValue::Date(y, m, d)))
         }
-        [iso] => {
+        [Some(iso), None, None, None] => {
             // Already ISO (`2024-03-14`, `2029-03`): some tools re-export that way.
-            let nums: Vec<&str> = iso.split('-').collect();
-            match nums.as_slice() {
-                [y, m] if y.len() == 4 && m.len() == 2 => {
+            let mut nums = iso.split('-');
+            match [nums.next(), nums.next(), nums.next(), nums.next()] {
+                [Some(y), Some(m), None, None] if y.len() == 4 && m.len() == 2 => {
                     let (y, m) = (year(y).ok_or(())?, m.parse::<u32>().map_err(|_| ())?);
                     Timestamp::from_civil(y, m, 1, 0, 0, 0).ok_or(())?;
-                    Ok(Some(((*iso).to_owned(), FieldKind::MonthYear)))
+                    Ok(Some(DateValue::Iso(iso, FieldKind::MonthYear)))
                 }
-                [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+                [Some(y), Some(m), Some(d), None] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
                     let y = year(y).ok_or(())?;
                     let m = m.parse::<u32>().map_err(|_| ())?;
                     let d = d.parse::<u32>().map_err(|_| ())?;
                     Timestamp::from_civil(y, m, d, 0, 0, 0).ok_or(())?;
-                    Ok(Some(((*iso).to_owned(), FieldKind::Date)))
+                    Ok(Some(DateValue::Iso(iso, FieldKind::Date)))
                 }
                 _ => Err(()),
             }
