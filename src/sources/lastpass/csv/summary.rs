@@ -10,7 +10,7 @@
 //! summary never has to repeat those rules. The test
 //! `summaries_match_full_entries` keeps the two paths in step.
 
-use super::records::{Batch, Text};
+use super::records::{has_byte, Batch, Text};
 use super::row::{fields_of, Converted, RowReader};
 use super::Columns;
 use super::{GROUP_URL, SECURE_NOTE_URL};
@@ -68,7 +68,7 @@ impl RowReader<'_> {
         let extra = text.field(Some(c.extra));
         let mut with_entities = Vec::new();
         // Most rows hold no `&` at all: one search instead of one per column.
-        let columns = if text.all().contains('&') {
+        let columns = if has_byte(text.all().as_bytes(), b'&') {
             &ENTITY_COLUMNS[..]
         } else {
             &[]
