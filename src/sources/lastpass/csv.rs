@@ -10,10 +10,10 @@
 
 mod records;
 mod row;
+mod summary;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasherDefault;
+use std::collections::HashMap;
 use std::io::Read;
 use std::ops::Range;
 
@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use self::records::{Batch, Feed, Rec};
 use self::row::{Converted, RowReader};
 use crate::model::{Entry, Finding, Folder, SourceKind, Timestamp, Vault};
-use crate::sources::{at, recover_or_fail, FxHasher, ParseOptions, SourceError};
+use crate::sources::{at, recover_or_fail, EntrySummary, ParseOptions, Sink, SourceError};
 
 /// `url` of a secure-note row.
 const SECURE_NOTE_URL: &str = "http://sn";
@@ -140,14 +140,14 @@ const MIN_ROW_BYTES: u64 = 128;
 
 /// Reads a LastPass CSV export of `size` bytes (0 when not known) into a vault.
 ///
-/// With `each`, every entry is handed to it in file order instead of being
-/// kept in the vault (which then holds folders and findings only).
+/// Unless `sink` keeps them, entries are handed to it in file order instead
+/// of being kept in the vault (which then holds folders and findings only).
 pub(crate) fn read<'a, R: Read + Send>(
     reader: R,
     file: &str,
     options: &'a ParseOptions,
     size: u64,
-    each: Option<&'a mut dyn FnMut(Entry)>,
+    sink: Sink<'a>,
 ) -> Result<Vault, SourceError> {
     std::thread::scope(|scope| {
         let mut records = Feed::spawn(scope, reader, file);
@@ -163,13 +163,14 @@ pub(crate) fn read<'a, R: Read + Send>(
             columns,
             options,
             file: file.to_owned(),
-            seen_groupings: HashSet::default(),
+            seen_groupings: summary::Seen::default(),
             entity_rows: Vec::new(),
             folder_at: HashMap::new(),
             converted: Vec::new(),
-            each,
+            summaries: Vec::new(),
+            sink,
         };
-        if builder.each.is_none() {
+        if matches!(builder.sink, Sink::Keep) {
             builder
                 .vault
                 .entries
@@ -202,20 +203,22 @@ pub(crate) fn read<'a, R: Read + Send>(
 
 struct Builder<'a> {
     vault: Vault,
-    /// Where entries go instead of `vault.entries`, if anywhere.
-    each: Option<&'a mut dyn FnMut(Entry)>,
+    /// Where entries go.
+    sink: Sink<'a>,
     columns: Columns,
     options: &'a ParseOptions,
     file: String,
     /// `grouping` values already turned into folders (a big export repeats
     /// a few hundred values a million times).
-    seen_groupings: HashSet<String, BuildHasherDefault<FxHasher>>,
+    seen_groupings: summary::Seen,
     /// Rows holding HTML entities: line and the columns that hold them.
     entity_rows: Vec<(u64, Vec<&'static str>)>,
     /// Folder path → index in `vault.folders`.
     folder_at: HashMap<Vec<String>, usize>,
     /// The converted rows of a batch; kept to reuse its allocation.
     converted: Vec<Converted>,
+    /// The same for summarized rows.
+    summaries: Vec<Converted<EntrySummary>>,
 }
 
 impl Builder<'_> {
@@ -359,6 +362,9 @@ impl Builder<'_> {
     /// Converts a run of well-formed rows of a batch in parallel, then takes
     /// the results in file order.
     fn rows(&mut self, batch: &Batch, run: Range<usize>) -> Result<(), SourceError> {
+        if matches!(self.sink, Sink::Summary(_)) {
+            return self.summary_rows(batch, run);
+        }
         let reader = RowReader {
             columns: &self.columns,
             options: self.options,
@@ -383,10 +389,50 @@ impl Builder<'_> {
                 None => batch.fields(i).nth(grouping),
             };
             let key = key.and_then(|k| std::str::from_utf8(k).ok()).unwrap_or_default();
-            self.take_row(c, key)?;
+            if let Some(entry) = self.take_row(c, key)? {
+                self.give(entry);
+            }
         }
         self.converted = converted;
         Ok(())
+    }
+
+    /// [`Builder::rows`] for a summary: rows are summarized, not converted.
+    fn summary_rows(&mut self, batch: &Batch, run: Range<usize>) -> Result<(), SourceError> {
+        let reader = RowReader {
+            columns: &self.columns,
+            options: self.options,
+            file: &self.file,
+        };
+        let mut summaries = std::mem::take(&mut self.summaries);
+        let recs = batch.recs.get(run.clone()).unwrap_or_default();
+        recs.par_iter()
+            .zip(run.clone())
+            .map(|(info, i)| reader.summarize(batch, i, info.line, &self.seen_groupings))
+            .collect_into_vec(&mut summaries);
+        let grouping = self.columns.grouping;
+        for (c, i) in summaries.drain(..).zip(run) {
+            // Only a row whose folder may be new needs its key.
+            let key = match c.folder_key {
+                None if c.path_from_key || !c.path.is_empty() => batch.fields(i).nth(grouping),
+                _ => None,
+            };
+            let key = key.and_then(|k| std::str::from_utf8(k).ok()).unwrap_or_default();
+            if let Some(summary) = self.take_row(c, key)? {
+                if let Sink::Summary(each) = &mut self.sink {
+                    each(summary);
+                }
+            }
+        }
+        self.summaries = summaries;
+        Ok(())
+    }
+
+    /// Hands a finished entry to the sink, or keeps it.
+    fn give(&mut self, entry: Entry) {
+        if let Some(entry) = self.sink.give(entry) {
+            self.vault.entries.push(entry);
+        }
     }
 
     /// One row recovered from a broken record.
@@ -398,12 +444,17 @@ impl Builder<'_> {
         };
         let fields = rec.fields.into_iter().map(Cow::Owned).collect();
         let converted = reader.convert(fields, rec.line, rec.bad_utf8);
-        self.take_row(converted, "")
+        if let Some(entry) = self.take_row(converted, "")? {
+            self.give(entry);
+        }
+        Ok(())
     }
 
-    /// Adds a converted row to the vault: its folders, findings and entry.
-    /// `grouping` is the folder's key when the row does not carry its own.
-    fn take_row(&mut self, c: Converted, grouping: &str) -> Result<(), SourceError> {
+    /// Adds a converted row to the vault: its folders and findings; returns
+    /// its entry (with the folder path set on an [`Entry`]), for the caller
+    /// to hand on. `grouping` is the folder's key when the row does not
+    /// carry its own.
+    fn take_row<E: WithFolder>(&mut self, c: Converted<E>, grouping: &str) -> Result<Option<E>, SourceError> {
         let line = c.line;
         if c.bad_utf8 {
             // A recovery like any other: `--strict` must stop here too, as a
@@ -419,16 +470,20 @@ impl Builder<'_> {
         if !c.entities.is_empty() {
             self.entity_rows.push((line, c.entities));
         }
-        self.ensure_folder(c.folder_key.as_deref().unwrap_or(grouping), &c.path, c.shared_prefix);
-        if let Some(mut entry) = c.entry {
-            entry.folder = c.path;
-            self.vault.findings.extend(c.findings);
-            match &mut self.each {
-                Some(each) => each(entry),
-                None => self.vault.entries.push(entry),
+        let key = c.folder_key.as_deref().unwrap_or(grouping);
+        if c.path_from_key {
+            if !self.seen_groupings.contains(key) {
+                let (path, shared_prefix) = folder_path(key);
+                self.ensure_folder(key, &path, shared_prefix);
             }
+        } else {
+            self.ensure_folder(key, &c.path, c.shared_prefix);
         }
-        Ok(())
+        Ok(c.entry.map(|mut entry| {
+            entry.set_folder(c.path);
+            self.vault.findings.extend(c.findings);
+            entry
+        }))
     }
 
     /// Adds the folder of a row once per distinct `key` (its `grouping`).
@@ -524,6 +579,22 @@ impl Builder<'_> {
         }
         Ok(self.vault)
     }
+}
+
+/// What a row's entry does with its folder path.
+trait WithFolder {
+    fn set_folder(&mut self, path: Vec<String>);
+}
+
+impl WithFolder for Entry {
+    fn set_folder(&mut self, path: Vec<String>) {
+        self.folder = path;
+    }
+}
+
+/// A summary has no folder (the vault's folders are counted instead).
+impl WithFolder for EntrySummary {
+    fn set_folder(&mut self, _: Vec<String>) {}
 }
 
 fn line_list(rows: &[(u64, Vec<&'static str>)]) -> String {
@@ -645,7 +716,7 @@ mod tests {
     const HEADER: &str = "url,username,password,totp,extra,name,grouping,fav\n";
 
     fn parse_with(text: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-        read(text.as_bytes(), "t.csv", options, 0, None)
+        read(text.as_bytes(), "t.csv", options, 0, Sink::Keep)
     }
 
     fn parse(text: &str) -> Vault {
@@ -846,7 +917,7 @@ mod tests {
                     ..ParseOptions::default()
                 },
             ] {
-                let _ = read(&text[..], "fuzz.csv", &options, 0, None);
+                let _ = read(&text[..], "fuzz.csv", &options, 0, Sink::Keep);
             }
         }
     }

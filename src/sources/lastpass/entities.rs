@@ -12,9 +12,15 @@ const ENTITIES: [(&str, char); 5] = [
     ("&#39;", '\''),
 ];
 
-/// Whether `value` holds one of the five entities.
+/// Whether `value` holds one of the five entities. Each starts with `&`,
+/// so only the text after each `&` is looked at (a value with a plain `&`
+/// is then not searched five more times).
 pub(crate) fn contains(value: &str) -> bool {
-    value.contains('&') && ENTITIES.iter().any(|(e, _)| value.contains(e))
+    value.match_indices('&').any(|(at, _)| {
+        value
+            .get(at..)
+            .is_some_and(|tail| ENTITIES.iter().any(|(e, _)| tail.starts_with(e)))
+    })
 }
 
 /// Decodes the five entities in one pass, so `&amp;lt;` becomes `&lt;` (the
@@ -57,5 +63,8 @@ mod tests {
         assert!(contains("it&#39;s"));
         assert!(!contains("R&D"));
         assert!(!contains("&nbsp;"));
+        assert!(contains("R&D &amp; co"));
+        assert!(contains("&&lt;"));
+        assert!(!contains("&am;p &"));
     }
 }

@@ -19,20 +19,20 @@ pub use notes::known_note_types;
 
 /// Reads a LastPass CSV export.
 pub fn read_csv<R: Read + Send>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    csv::read(reader, file, options, 0, None)
+    csv::read(reader, file, options, 0, crate::sources::Sink::Keep)
 }
 
 /// [`read_csv`] for an input of `size` bytes, so the entries are allocated
 /// once instead of regrown (and copied) as a million of them arrive.
-/// With `each`, entries are handed to it as they are read, not kept.
+/// Entries go to `sink` as they are read.
 pub(crate) fn read_csv_sized<'a, R: Read + Send>(
     reader: R,
     file: &str,
     options: &'a ParseOptions,
     size: u64,
-    each: Option<&'a mut dyn FnMut(crate::model::Entry)>,
+    sink: crate::sources::Sink<'a>,
 ) -> Result<Vault, SourceError> {
-    csv::read(reader, file, options, size, each)
+    csv::read(reader, file, options, size, sink)
 }
 
 /// Attaches shared-folder members from a sharing file to `vault`.

@@ -176,6 +176,132 @@ pub(crate) fn looks_sensitive(label: &str, words: &[String]) -> bool {
         .any(|w| words.iter().any(|s| s.eq_ignore_ascii_case(w)))
 }
 
+/// A note's type line: its name as written, the table's entry for it, the
+/// entry kind and the problem an unknown name is.
+struct Head<'t> {
+    type_name: &'t str,
+    ty: Option<&'static NoteType>,
+    kind: EntryKind,
+    problems: Vec<NoteProblem>,
+}
+
+/// Splits off the `NoteType:` line; `None` when the text does not start with it.
+fn head(text: &str) -> Option<(Head<'_>, impl Iterator<Item = &str>)> {
+    let rest = text.strip_prefix(NOTE_TYPE_PREFIX)?;
+    let table = table();
+    let mut lines = rest.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let type_name = lines.next().unwrap_or("").trim();
+    let ty = table
+        .types
+        .iter()
+        .find(|t| t.name == type_name)
+        .or_else(|| table.types.iter().find(|t| t.name.eq_ignore_ascii_case(type_name)));
+    let mut problems = Vec::new();
+    let kind = match ty {
+        Some(t) => t.kind,
+        None if is_custom(type_name) => EntryKind::Custom,
+        None => {
+            problems.push(NoteProblem::UnknownType);
+            EntryKind::Unknown
+        }
+    };
+    Some((
+        Head {
+            type_name,
+            ty,
+            kind,
+            problems,
+        },
+        lines,
+    ))
+}
+
+/// The table's field for `label` in a note of type `ty`.
+fn spec<'a>(ty: Option<&'a NoteType>, label: &str) -> Option<&'a FieldSpec> {
+    ty.and_then(|t| {
+        t.fields
+            .iter()
+            .find(|f| f.label == label)
+            .or_else(|| t.fields.iter().find(|f| f.label.eq_ignore_ascii_case(label)))
+    })
+}
+
+/// A note's lines as `(label, value)` pairs, in order, and the text of its
+/// `Notes:` label (with `notes`). Only the pairs whose label `keep` accepts
+/// are built, so a caller that needs a few labels does not copy the whole
+/// note; which line belongs to which label is decided the same way either way.
+fn walk<'t>(
+    mut lines: impl Iterator<Item = &'t str>,
+    keep: impl Fn(&str) -> bool,
+    notes: bool,
+) -> (Vec<(&'t str, String)>, Option<String>) {
+    // Values may grow by continuation lines.
+    let mut raw: Vec<(&'t str, String)> = Vec::new();
+    // Whether the last label was kept (its pair is `raw`'s last); `None`
+    // before the first label.
+    let mut last_kept = None;
+    let mut text = None;
+    let mut in_private_key = false;
+    while let Some(line) = lines.next() {
+        if in_private_key {
+            if line.trim_start().starts_with("Public Key:") {
+                in_private_key = false;
+            } else {
+                if last_kept == Some(true) {
+                    if let Some((_, value)) = raw.last_mut() {
+                        value.push('\n');
+                        value.push_str(line);
+                    }
+                }
+                continue;
+            }
+        }
+        match line.split_once(':') {
+            Some((label, value)) => {
+                let label = label.trim();
+                if label == "Notes" {
+                    if notes {
+                        let mut all = value.to_owned();
+                        for later in lines.by_ref() {
+                            all.push('\n');
+                            all.push_str(later);
+                        }
+                        let all = all.trim();
+                        if !all.is_empty() {
+                            text = Some(all.to_owned());
+                        }
+                    }
+                    break;
+                }
+                in_private_key = label == "Private Key";
+                let kept = keep(label);
+                if kept {
+                    raw.push((label, value.trim().to_owned()));
+                }
+                last_kept = Some(kept);
+            }
+            None if line.trim().is_empty() => {}
+            None => match last_kept {
+                Some(true) => {
+                    if let Some((_, value)) = raw.last_mut() {
+                        value.push('\n');
+                        value.push_str(line.trim_end());
+                    }
+                }
+                Some(false) => {}
+                None => {
+                    let kept = keep("");
+                    if kept {
+                        raw.push(("", line.trim().to_owned()));
+                    }
+                    last_kept = Some(kept);
+                }
+            },
+        }
+    }
+    (raw, text)
+}
+
 /// Parses a note, or `None` when it does not start with `NoteType:`: such a
 /// note is plain text, whatever it holds further down.
 ///
@@ -187,91 +313,34 @@ pub(crate) fn looks_sensitive(label: &str, words: &[String]) -> bool {
 /// - a line without a colon continues the field before it;
 /// - empty values are left out (blank dates are `,` or `,,`).
 pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
-    let rest = text.strip_prefix(NOTE_TYPE_PREFIX)?;
     let table = table();
-    let mut lines = rest.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let type_name = lines.next().unwrap_or("").trim().to_owned();
-    let ty = table
-        .types
-        .iter()
-        .find(|t| t.name == type_name)
-        .or_else(|| table.types.iter().find(|t| t.name.eq_ignore_ascii_case(&type_name)));
-    let mut problems = Vec::new();
-    let kind = match ty {
-        Some(t) => t.kind,
-        None if is_custom(&type_name) => EntryKind::Custom,
-        None => {
-            problems.push(NoteProblem::UnknownType);
-            EntryKind::Unknown
-        }
-    };
-
-    // (label, value) pairs in order; values may grow by continuation lines.
-    let mut raw: Vec<(String, String)> = Vec::new();
-    let mut notes: Option<String> = None;
-    let mut in_private_key = false;
-    while let Some(line) = lines.next() {
-        if in_private_key {
-            if line.trim_start().starts_with("Public Key:") {
-                in_private_key = false;
-            } else {
-                if let Some((_, value)) = raw.last_mut() {
-                    value.push('\n');
-                    value.push_str(line);
-                }
-                continue;
-            }
-        }
-        match line.split_once(':') {
-            Some((label, value)) => {
-                let label = label.trim();
-                if label == "Notes" {
-                    let mut all = value.to_owned();
-                    for later in lines.by_ref() {
-                        all.push('\n');
-                        all.push_str(later);
-                    }
-                    let all = all.trim();
-                    if !all.is_empty() {
-                        notes = Some(all.to_owned());
-                    }
-                    break;
-                }
-                in_private_key = label == "Private Key";
-                raw.push((label.to_owned(), value.trim().to_owned()));
-            }
-            None if line.trim().is_empty() => {}
-            None => match raw.last_mut() {
-                Some((_, value)) => {
-                    value.push('\n');
-                    value.push_str(line.trim_end());
-                }
-                None => raw.push((String::new(), line.trim().to_owned())),
-            },
-        }
-    }
+    let (head, lines) = head(text)?;
+    let Head {
+        type_name,
+        ty,
+        kind,
+        mut problems,
+    } = head;
+    let (raw, notes) = walk(lines, |_| true, true);
 
     let mut fields = Vec::with_capacity(raw.len());
     let mut username = None;
     let mut password = None;
     for (label, value) in raw {
         let value = value.trim().to_owned();
-        let spec = ty.and_then(|t| {
-            t.fields
-                .iter()
-                .find(|f| f.label == label)
-                .or_else(|| t.fields.iter().find(|f| f.label.eq_ignore_ascii_case(&label)))
-        });
+        let spec = spec(ty, label);
         let concealed = match spec {
             Some(s) => s.concealed,
-            None => looks_sensitive(&label, &table.concealed_words),
+            None => looks_sensitive(label, &table.concealed_words),
         };
         let (value, kind) = match spec.map(|s| s.kind) {
             Some(ValueKind::Date) => match parse_date(&value) {
                 Ok(None) => continue,
                 Ok(Some((iso, kind))) => (iso, kind),
                 Err(()) => {
-                    problems.push(NoteProblem::UnparsedDate { label: label.clone() });
+                    problems.push(NoteProblem::UnparsedDate {
+                        label: label.to_owned(),
+                    });
                     (value, FieldKind::Text)
                 }
             },
@@ -284,10 +353,10 @@ pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
             continue;
         }
         if let Some(t) = ty {
-            if t.username.as_deref() == Some(label.as_str()) && username.is_none() {
+            if t.username.as_deref() == Some(label) && username.is_none() {
                 username = Some(value.clone());
             }
-            if t.password.as_deref() == Some(label.as_str()) && password.is_none() {
+            if t.password.as_deref() == Some(label) && password.is_none() {
                 password = Some(Secret::text(value.clone()));
             }
         }
@@ -297,7 +366,7 @@ pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
             FieldValue::Plain(value)
         };
         fields.push(Field {
-            label,
+            label: label.to_owned(),
             value,
             kind,
             group: None,
@@ -305,11 +374,55 @@ pub(crate) fn parse(text: &str) -> Option<ParsedNote> {
     }
     Some(ParsedNote {
         kind,
-        source_type: type_name,
+        source_type: type_name.to_owned(),
         fields,
         notes,
         username,
         password,
+        problems,
+    })
+}
+
+/// What [`parse`] says about a note's type and problems, without building
+/// its fields: for a summary that only counts entries by kind. Only date
+/// values are read (they are the only ones that can be a problem); the
+/// unit test `scan_agrees_with_parse` keeps the two in step.
+pub(crate) struct NoteSummary<'t> {
+    pub kind: EntryKind,
+    pub source_type: &'t str,
+    pub problems: Vec<NoteProblem>,
+}
+
+/// [`parse`] reduced to a [`NoteSummary`]; `None` when it is not a structured note.
+pub(crate) fn scan(text: &str) -> Option<NoteSummary<'_>> {
+    let (head, lines) = head(text)?;
+    let Head {
+        type_name,
+        ty,
+        kind,
+        mut problems,
+    } = head;
+    let dates = |t: &'static NoteType| t.fields.iter().filter(|f| f.kind == ValueKind::Date);
+    // The field a label names has a label equal to it but for case: a
+    // label no date field's matches that way is not a date, which settles
+    // most labels without looking through the type's other fields.
+    let is_date = |label: &str| {
+        ty.is_some_and(|t| dates(t).any(|f| f.label.eq_ignore_ascii_case(label)))
+            && spec(ty, label).is_some_and(|s| s.kind == ValueKind::Date)
+    };
+    if ty.is_some_and(|t| dates(t).next().is_some()) {
+        let (raw, _) = walk(lines, is_date, false);
+        for (label, value) in raw {
+            if read_date(&value).is_err() {
+                problems.push(NoteProblem::UnparsedDate {
+                    label: label.to_owned(),
+                });
+            }
+        }
+    }
+    Some(NoteSummary {
+        kind,
+        source_type: type_name,
         problems,
     })
 }
@@ -330,7 +443,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn month(text: &str) -> Option<u32> {
-    let t = text.trim().to_ascii_lowercase();
+    let t = text.trim();
     if let Ok(n) = t.parse::<u32>() {
         return (1..=12).contains(&n).then_some(n);
     }
@@ -339,46 +452,65 @@ fn month(text: &str) -> Option<u32> {
     }
     MONTHS
         .iter()
-        .position(|m| m.starts_with(&t))
+        .position(|m| m.get(..t.len()).is_some_and(|p| p.eq_ignore_ascii_case(t)))
         .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// A date as [`read_date`] found it, before it is written out as ISO.
+enum DateValue<'a> {
+    MonthYear(i64, u32),
+    Date(i64, u32, u32),
+    /// Already ISO, of this kind.
+    Iso(&'a str, FieldKind),
 }
 
 /// LastPass writes dates as `March,14,2024` and month-years as
 /// `March,2029`; a blank date is `,` or `,,`. `Ok(None)` is blank, `Err` is
 /// not a date at all (the caller keeps the text). ISO dates pass through.
 pub(crate) fn parse_date(value: &str) -> Result<Option<(String, FieldKind)>, ()> {
+    Ok(read_date(value)?.map(|date| match date {
+        DateValue::MonthYear(y, m) => (format!("{y:04}-{m:02}"), FieldKind::MonthYear),
+        DateValue::Date(y, m, d) => (format!("{y:04}-{m:02}-{d:02}"), FieldKind::Date),
+        DateValue::Iso(iso, kind) => (iso.to_owned(), kind),
+    }))
+}
+
+/// [`parse_date`] without writing anything: whether a note's date reads
+/// is all a summary needs to know, for every date of a million notes.
+fn read_date(value: &str) -> Result<Option<DateValue<'_>>, ()> {
     let v = value.trim();
     if v.chars().all(|c| c == ',' || c.is_whitespace()) {
         return Ok(None);
     }
-    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+    let mut parts = v.split(',').map(str::trim);
+    let parts = [parts.next(), parts.next(), parts.next(), parts.next()];
     let year = |s: &str| s.parse::<i64>().ok().filter(|y| (1000..=9999).contains(y));
-    match parts.as_slice() {
-        [m, y] => {
+    match parts {
+        [Some(m), Some(y), None, None] => {
             let (m, y) = (month(m).ok_or(())?, year(y).ok_or(())?);
-            Ok(Some((format!("{y:04}-{m:02}"), FieldKind::MonthYear)))
+            Ok(Some(DateValue::MonthYear(y, m)))
         }
-        [m, d, y] => {
+        [Some(m), Some(d), Some(y), None] => {
             let (m, y) = (month(m).ok_or(())?, year(y).ok_or(())?);
             let d: u32 = d.parse().map_err(|_| ())?;
             Timestamp::from_civil(y, m, d, 0, 0, 0).ok_or(())?;
-            Ok(Some((format!("{y:04}-{m:02}-{d:02}"), FieldKind::Date)))
+            Ok(Some(DateValue::Date(y, m, d)))
         }
-        [iso] => {
+        [Some(iso), None, None, None] => {
             // Already ISO (`2024-03-14`, `2029-03`): some tools re-export that way.
-            let nums: Vec<&str> = iso.split('-').collect();
-            match nums.as_slice() {
-                [y, m] if y.len() == 4 && m.len() == 2 => {
+            let mut nums = iso.split('-');
+            match [nums.next(), nums.next(), nums.next(), nums.next()] {
+                [Some(y), Some(m), None, None] if y.len() == 4 && m.len() == 2 => {
                     let (y, m) = (year(y).ok_or(())?, m.parse::<u32>().map_err(|_| ())?);
                     Timestamp::from_civil(y, m, 1, 0, 0, 0).ok_or(())?;
-                    Ok(Some(((*iso).to_owned(), FieldKind::MonthYear)))
+                    Ok(Some(DateValue::Iso(iso, FieldKind::MonthYear)))
                 }
-                [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+                [Some(y), Some(m), Some(d), None] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
                     let y = year(y).ok_or(())?;
                     let m = m.parse::<u32>().map_err(|_| ())?;
                     let d = d.parse::<u32>().map_err(|_| ())?;
                     Timestamp::from_civil(y, m, d, 0, 0, 0).ok_or(())?;
-                    Ok(Some(((*iso).to_owned(), FieldKind::Date)))
+                    Ok(Some(DateValue::Iso(iso, FieldKind::Date)))
                 }
                 _ => Err(()),
             }
@@ -666,6 +798,33 @@ mod tests {
                 label: "Expiration Date".into()
             }]
         );
+    }
+
+    #[test]
+    fn scan_agrees_with_parse() {
+        let texts = [
+            "NoteType:Passport\nExpiration Date:sometime in 2030",
+            "NoteType:passport\nexpiration date:March,14,2030\nIssued Date:,,\nDate of Birth:14 Mar",
+            "NoteType:Credit Card\nStart Date:March,2029\nnot a date\nExpiration Date:\nNotes:Expiration Date:x",
+            "NoteType:Credit Card\r\nExpiration Date:March\r\n2029\r\n",
+            "NoteType:SSH Key\nPrivate Key:-----BEGIN\nDate:soon\nPublic Key:ssh-ed25519 A\nDate:March,27,1996",
+            "NoteType:SSH Key\nDate:Smarch,1,2020",
+            "NoteType:Address\nloose line\nBirthday:2024-02-30\nBirthday:2024-03",
+            "NoteType:Custom_12\nBirthday:whenever",
+            "NoteType:Recipe\nBirthday:whenever",
+            "NoteType:\n",
+            "NoteType:Server\nHostname:x",
+        ];
+        for text in texts {
+            let (parsed, scanned) = (note(text), scan(text));
+            let scanned = scanned.map(|s| (s.kind, s.source_type.to_owned(), s.problems));
+            assert_eq!(
+                scanned,
+                Some((parsed.kind, parsed.source_type, parsed.problems)),
+                "{text:?}"
+            );
+        }
+        assert!(scan("Door codes\nNoteType:Server").is_none());
     }
 
     #[test]

@@ -9,14 +9,15 @@ use std::borrow::Cow;
 use zeroize::Zeroize;
 
 use super::{folder_path, parse_time, Columns, GROUP_URL, SECURE_NOTE_URL};
-use crate::model::{Attachment, Entry, EntryKind, Field, Finding};
+use crate::model::{Attachment, Entry, EntryKind, Field, Finding, Timestamp};
 use crate::secret::Secret;
 use crate::sources::lastpass::{entities, notes};
 use crate::sources::{at, ParseOptions};
 
 /// What a row turned into, for the builder to take in file order. Owns
-/// everything, so one buffer of these serves every batch.
-pub(super) struct Converted {
+/// everything, so one buffer of these serves every batch. `E` is what an
+/// entry row gives: the [`Entry`], or only its [`EntrySummary`].
+pub(super) struct Converted<E = Entry> {
     pub line: u64,
     /// Bytes that are not UTF-8 were replaced (a recovery: `--strict` stops).
     pub bad_utf8: bool,
@@ -29,8 +30,12 @@ pub(super) struct Converted {
     pub folder_key: Option<String>,
     pub path: Vec<String>,
     pub shared_prefix: Option<String>,
+    /// `path` and `shared_prefix` were left for the builder to work out
+    /// from the folder's key, which it only does for a key it has not seen
+    /// (a summary keeps no path per entry).
+    pub path_from_key: bool,
     /// `None` for a row that only records a folder.
-    pub entry: Option<Entry>,
+    pub entry: Option<E>,
     /// The row's findings, in order, after any for its UTF-8.
     pub findings: Vec<Finding>,
 }
@@ -133,6 +138,7 @@ impl RowReader<'_> {
             folder_key: None,
             path: Vec::new(),
             shared_prefix: None,
+            path_from_key: false,
             entry: None,
             findings: Vec::new(),
         };
@@ -197,21 +203,7 @@ impl RowReader<'_> {
         entry.favorite = fav.trim() == "1";
         entry.source_id = id.trim().to_owned();
         entry.line = Some(line);
-        for (column, value) in [("last_modified_gmt", &last_modified), ("last_touch", &last_touch)] {
-            if entry.updated.is_some() || value.trim().is_empty() {
-                continue;
-            }
-            match parse_time(value) {
-                Some(t) => entry.updated = Some(t),
-                None => out.findings.push(
-                    Finding::info(
-                        "lastpass.bad-timestamp",
-                        format!("line {line}: '{column}' is neither unix seconds nor YYYY-MM-DD HH:MM:SS; ignored"),
-                    )
-                    .at(at(self.file, line).field(column)),
-                ),
-            }
-        }
+        entry.updated = self.updated(&last_modified, &last_touch, line, &mut out.findings);
         if attachpresent.trim() == "1" {
             entry.attachments.push(Attachment {
                 name: "(not in export)".to_owned(),
@@ -219,16 +211,7 @@ impl RowReader<'_> {
                 content: None,
                 source_id: None,
             });
-            out.findings.push(
-                Finding::warning(
-                    "lastpass.attachment-not-exported",
-                    format!(
-                        "line {line}: the entry has attachments, which LastPass CSV exports never contain; they are not migrated"
-                    ),
-                )
-                .at(at(self.file, line).field("attachpresent"))
-                .help("download the attachments from LastPass (lpass show --attach) and add them by hand"),
-            );
+            out.findings.push(self.attachment_finding(line));
         }
         let words = notes::concealed_words();
         for (i, column) in &c.other {
@@ -244,7 +227,8 @@ impl RowReader<'_> {
             entry.fields.push(field);
         }
         if let Some(parsed) = note {
-            out.findings.extend(self.note_findings(&parsed, line));
+            out.findings
+                .extend(self.note_findings(&parsed.source_type, &parsed.problems, line));
             entry.kind = parsed.kind;
             entry.source_type = Some(parsed.source_type);
             let mut note_fields = parsed.fields;
@@ -266,16 +250,52 @@ impl RowReader<'_> {
         out
     }
 
-    fn note_findings(&self, parsed: &notes::ParsedNote, line: u64) -> Vec<Finding> {
-        parsed
-            .problems
+    /// The first of the row's two timestamps that is set and readable; a
+    /// set one that is not readable is a finding.
+    pub(super) fn updated(
+        &self,
+        last_modified: &str,
+        last_touch: &str,
+        line: u64,
+        findings: &mut Vec<Finding>,
+    ) -> Option<Timestamp> {
+        for (column, value) in [("last_modified_gmt", last_modified), ("last_touch", last_touch)] {
+            if value.trim().is_empty() {
+                continue;
+            }
+            match parse_time(value) {
+                Some(t) => return Some(t),
+                None => findings.push(
+                    Finding::info(
+                        "lastpass.bad-timestamp",
+                        format!("line {line}: '{column}' is neither unix seconds nor YYYY-MM-DD HH:MM:SS; ignored"),
+                    )
+                    .at(at(self.file, line).field(column)),
+                ),
+            }
+        }
+        None
+    }
+
+    pub(super) fn attachment_finding(&self, line: u64) -> Finding {
+        Finding::warning(
+            "lastpass.attachment-not-exported",
+            format!(
+                "line {line}: the entry has attachments, which LastPass CSV exports never contain; they are not migrated"
+            ),
+        )
+        .at(at(self.file, line).field("attachpresent"))
+        .help("download the attachments from LastPass (lpass show --attach) and add them by hand")
+    }
+
+    pub(super) fn note_findings(&self, source_type: &str, problems: &[notes::NoteProblem], line: u64) -> Vec<Finding> {
+        problems
             .iter()
             .map(|problem| match problem {
                 notes::NoteProblem::UnknownType => Finding::info(
                     "lastpass.unknown-note-type",
                     format!(
-                        "line {line}: NoteType '{}' is not a LastPass type vaultferry knows; its lines are kept as fields of a generic secret",
-                        parsed.source_type
+                        "line {line}: NoteType '{source_type}' is not a LastPass type vaultferry knows; its lines are kept as fields of a generic secret"
                     ),
                 )
                 .at(at(self.file, line).field("extra")),
