@@ -64,11 +64,12 @@ impl ApplyOptions {
             // Each commit writes every page the batch dirtied to the WAL
             // (and a checkpoint copies them back), so the index and table
             // pages a batch's objects share are written once per commit:
-            // 5000 objects (a few MB of pages, inside the page cache) make
-            // commits and checkpoints ten times rarer than 500 did, while a
-            // crash still loses only the batch in flight, which the re-run
-            // writes again.
-            batch_size: 5000,
+            // 20 000 objects (some 20 MB of items, three batches in flight
+            // while one is built and one written) make commits forty times
+            // rarer than 500 did and cut a million-item first run by a tenth
+            // against 5000, while a crash still loses only the batch in
+            // flight, which the re-run writes again.
+            batch_size: 20_000,
             stop_after_writes: None,
             actor: actor.into(),
             mailer: Mailer::Outbox(outbox.clone()),
@@ -437,7 +438,7 @@ impl<'a> Applier<'a> {
 
     /// One batch, honouring the test hook.
     ///
-    /// Empties `writes` but keeps its buffer: a batch of 5000 items is a
+    /// Empties `writes` but keeps its buffer: a batch of 20 000 items is a
     /// few MB, and freeing and regrowing it per batch made the allocator
     /// consolidate its free lists every time.
     fn commit(&mut self, writes: &mut Vec<Write>) -> Result<Vec<i64>, ApplyError> {
