@@ -155,14 +155,21 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     };
     let mut stages = super::stages::Stages::timings_only();
     stages.start("writing to the workspace");
-    let outcome = apply::apply(
-        cs,
-        &prepared.snapshot,
-        prepared.workspace.as_ref(),
-        &options,
-        reporter.as_mut(),
-    )
-    .map_err(|e| match e {
+    // The report's bulk (a row per item) depends on the changeset alone:
+    // built on another thread while the run writes (the store's thread is
+    // the bottleneck), then completed with what the run did.
+    let (outcome, planned_report) = std::thread::scope(|scope| {
+        let report = scope.spawn(|| Report::plan(cs));
+        let outcome = apply::apply(
+            cs,
+            &prepared.snapshot,
+            prepared.workspace.as_ref(),
+            &options,
+            reporter.as_mut(),
+        );
+        (outcome, report.join())
+    });
+    let outcome = outcome.map_err(|e| match e {
         ApplyError::Workspace(w) => Error::Workspace(w),
         other => Error::Usage(other.to_string()),
     })?;
@@ -171,7 +178,10 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
 
     stages.start("writing the report");
-    let r = Report::migrate(cs, &outcome);
+    let r = match planned_report {
+        Ok(planned) => planned.applied(&outcome),
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     if args.json {
         report::json::write(&r, out.writer()).map_err(super::output::stdout_error)?;
     } else {

@@ -199,12 +199,34 @@ fn format_name(kind: crate::model::SourceKind) -> &'static str {
 impl Report {
     /// The dry-run report of a changeset.
     pub fn plan(cs: &Changeset) -> Report {
-        build(cs, None)
+        build(cs)
     }
 
     /// The report of an applied run.
     pub fn migrate(cs: &Changeset, outcome: &ApplyOutcome) -> Report {
-        build(cs, Some(outcome))
+        Report::plan(cs).applied(outcome)
+    }
+
+    /// The plan's report of a changeset (from [`Report::plan`]) as the
+    /// report of its run: all the run adds is its id, what it wrote, its
+    /// warnings and how each invitation went out. So `migrate` can build
+    /// the bulk of the report (a million item rows) while the run writes.
+    pub fn applied(mut self, outcome: &ApplyOutcome) -> Report {
+        self.kind = "migrate";
+        self.run_id = Some(outcome.run_id.clone());
+        self.written = Some(outcome.written);
+        self.warnings = outcome.warnings.clone();
+        let sent: HashMap<&str, _> = outcome.invitations.iter().map(|s| (s.email.as_str(), s)).collect();
+        for row in &mut self.invitations {
+            if let Some(sent) = sent.get(row.email.as_str()) {
+                row.delivered_via = Some(match sent.delivery {
+                    Delivery::Outbox { .. } => "outbox",
+                    Delivery::Smtp { .. } => "smtp",
+                });
+                row.username = Some(sent.username.clone());
+            }
+        }
+        self
     }
 
     /// Counts for one kind and action.
@@ -240,7 +262,7 @@ fn item_row<'p>(index: &PlanIndex<'p>, c: &Change) -> Option<(Option<&'p ImportK
     Some((collection, item))
 }
 
-fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
+fn build(cs: &Changeset) -> Report {
     let plan = &cs.plan;
     let index = PlanIndex::new(plan);
     let mut summary: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
@@ -313,21 +335,6 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
         .collect();
     let root_items = items_in.remove(&None).unwrap_or_default();
 
-    let delivered: HashMap<&str, (&'static str, &str)> = outcome
-        .map(|o| {
-            o.invitations
-                .iter()
-                .map(|s| {
-                    let via = match s.delivery {
-                        Delivery::Outbox { .. } => "outbox",
-                        Delivery::Smtp { .. } => "smtp",
-                    };
-                    (s.email.as_str(), (via, s.username.as_str()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-
     let name_of = |key: &ImportKey| index.target_label(key);
     let grants: Vec<GrantRow> = plan
         .grants
@@ -363,8 +370,8 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
 
     Report {
         schema_version: SCHEMA_VERSION,
-        kind: if outcome.is_some() { "migrate" } else { "plan" },
-        run_id: outcome.map(|o| o.run_id.clone()),
+        kind: "plan",
+        run_id: None,
         source: SourceInfo {
             file: plan.file.clone(),
             format: format_name(plan.source),
@@ -376,7 +383,7 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
         importer: plan.importer.clone(),
         overwrite: cs.overwrite,
         to_write: cs.to_write(),
-        written: outcome.map(|o| o.written),
+        written: None,
         summary,
         reconciliation: Reconciliation {
             source_entries: counts.source_entries,
@@ -402,7 +409,6 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
             .iter()
             .filter_map(|i| {
                 let c = by_key.get(&i.key)?;
-                let sent = delivered.get(i.email.as_str());
                 Some(InvitationRow {
                     email: i.email.clone(),
                     name: i.name.clone(),
@@ -411,8 +417,8 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
                     folders: i.folders.clone(),
                     action: c.action,
                     reason: c.reason.clone(),
-                    delivered_via: sent.map(|s| s.0),
-                    username: sent.map(|s| s.1.to_owned()),
+                    delivered_via: None,
+                    username: None,
                 })
             })
             .collect(),
@@ -486,7 +492,7 @@ fn build(cs: &Changeset, outcome: Option<&ApplyOutcome>) -> Report {
                 help: f.help.clone(),
             })
             .collect(),
-        warnings: outcome.map(|o| o.warnings.clone()).unwrap_or_default(),
+        warnings: Vec::new(),
     }
 }
 
