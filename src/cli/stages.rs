@@ -61,7 +61,11 @@ impl Stages {
                     (Some(before), Some(now)) => format!(" (CPU {:.2} s)", now - before),
                     _ => String::new(),
                 };
-                eprintln!("timing: {name}: {:.2} s{cpu}", started.elapsed().as_secs_f64());
+                eprintln!(
+                    "timing: {name}: {:.2} s{cpu}{}",
+                    started.elapsed().as_secs_f64(),
+                    memory().unwrap_or_default()
+                );
             }
         }
     }
@@ -79,6 +83,21 @@ fn cpu_seconds() -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
+}
+
+/// ", RSS 812 MB, peak 1430 MB" from /proc (Linux): which stage holds
+/// the memory `plan`'s peak-RSS target is about.
+fn memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = |field: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some(format!(
+        ", RSS {} MB, peak {} MB",
+        kb("VmRSS:")? / 1024,
+        kb("VmHWM:")? / 1024
+    ))
 }
 
 impl Drop for Stages {
