@@ -114,8 +114,8 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     } else {
         Output::stdout()
     };
-    summary(&cs.plan, &mut side)?;
-    changes(cs, &mut side)?;
+    summary(&cs.plan, &crate::mapper::ItemCounts::of(&cs.plan), &mut side)?;
+    changes(&cs.summary(), &mut side)?;
     side.flush()?;
     drop(side);
 

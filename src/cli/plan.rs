@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{Output, SourceArgs};
-use crate::diff::{self, Action, Changeset, ObjectKind};
-use crate::mapper::{self, Plan, PlannedCollection, PlannedGrantee};
+use crate::diff::{self, Action, ChangeSummary, Changeset, ObjectKind};
+use crate::mapper::{self, ItemCounts, Plan, PlannedCollection, PlannedGrantee};
 use crate::model::{Severity, SourceKind};
 use crate::policy::Policy;
 use crate::report::{self, Report};
@@ -47,6 +47,20 @@ pub struct PlanArgs {
 
 pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     let reports = report_formats(&args.report)?;
+    // The summary needs no item kept: the export is planned a chunk at a
+    // time. `--json` and the reports list every item, so they need the
+    // whole plan.
+    if !args.json && reports.is_empty() {
+        let streamed = prepare_streamed(&args.source, args.policy.as_deref(), &args.db, args.importer.as_deref())?;
+        if let Some(s) = streamed {
+            summary(&s.plan, &s.items, out)?;
+            changes(&s.changes, out)?;
+            out.flush()?;
+            let blocking = s.plan.findings_by_severity(Severity::Error) > 0;
+            let fail = args.fail_on_changes && (s.changes.to_write() > 0 || blocking);
+            return Ok(if fail { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
+    }
     let prepared = prepare(
         &args.source,
         args.policy.as_deref(),
@@ -58,8 +72,8 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     if args.json {
         out.json(plan, false)?;
     } else {
-        summary(plan, out)?;
-        changes(&prepared.changeset, out)?;
+        summary(plan, &ItemCounts::of(plan), out)?;
+        changes(&prepared.changeset.summary(), out)?;
     }
     out.flush()?;
     if !reports.is_empty() {
@@ -121,10 +135,7 @@ pub fn prepare_in(
 ) -> Result<Prepared, Error> {
     // Configuration first: a bad policy or a refused importer stops the run
     // before the export is read.
-    let policy = match policy {
-        Some(path) => Policy::load(path)?,
-        None => Policy::default(),
-    };
+    let policy = load_policy(policy)?;
     let mut stages = super::stages::Stages::new();
     stages.start("reading the workspace");
     let workspace = open()?;
@@ -150,6 +161,90 @@ pub fn prepare_in(
         snapshot,
         changeset,
     })
+}
+
+fn load_policy(policy: Option<&Path>) -> Result<Policy, Error> {
+    Ok(match policy {
+        Some(path) => Policy::load(path)?,
+        None => Policy::default(),
+    })
+}
+
+/// Entries per chunk of a plan that keeps no item: enough to hash a chunk
+/// on every core, few enough that a chunk is a few megabytes.
+/// `VAULTFERRY_PLAN_CHUNK` sets it (the tests use tiny chunks, so that
+/// chunk boundaries fall everywhere).
+fn plan_chunk() -> usize {
+    std::env::var("VAULTFERRY_PLAN_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(8192)
+}
+
+/// [`prepare`] for the summary alone: each chunk of entries is mapped,
+/// compared with the workspace and dropped ([`diff::stream`]), so `plan`
+/// holds a few chunks, a name per item and the plan's other objects, not
+/// the export. `None` when the plan must be decided whole after all
+/// ([`diff::stream::NeedsWholePlan`]).
+fn prepare_streamed(
+    source: &SourceArgs,
+    policy: Option<&Path>,
+    db: &Path,
+    importer: Option<&str>,
+) -> Result<Option<diff::stream::Streamed>, Error> {
+    let policy = load_policy(policy)?;
+    let mut stages = super::stages::Stages::new();
+    stages.start("reading the workspace");
+    let workspace = crate::workspace::open_sqlite(db)?;
+    let snapshot = workspace.snapshot()?;
+    let importer = mapper::resolve_importer(&snapshot, importer)
+        .map_err(|e| Error::Usage(e.0))?
+        .email
+        .clone();
+    let mut options = source.options();
+    options.decode_html_entities |= policy.decode_html_entities;
+    let kind = match options.format {
+        Some(kind) => kind,
+        None => sources::detect::detect_path(&source.export)?,
+    };
+    let file = source.export.display().to_string();
+    let mut mapping =
+        mapper::MapStream::new(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    let mut items = diff::stream::ItemStream::new(&snapshot, &file);
+    stages.start("reading, mapping and comparing the export");
+    // The reader hands chunks to a second thread that maps and compares
+    // them, so reading the next chunk and deciding the last overlap.
+    let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::model::Entry>>(2);
+    let (read, decided) = std::thread::scope(|scope| {
+        let decider = scope.spawn(|| {
+            for entries in received {
+                let planned: Vec<mapper::PlannedItem> = entries.into_iter().filter_map(|e| mapping.entry(e)).collect();
+                items.push(planned);
+            }
+        });
+        let read = sources::read_export_chunks(&source.export, &options, plan_chunk(), &mut |entries| {
+            // The decider only stops early by panicking, re-raised below.
+            let _ = chunks.send(entries);
+        });
+        drop(chunks);
+        (read, decider.join())
+    });
+    if let Err(panic) = decided {
+        std::panic::resume_unwind(panic);
+    }
+    let mut vault = read?;
+    if let Some(sharing) = &source.sharing {
+        stages.start("reading the sharing file");
+        sources::read_sharing(&mut vault, sharing, &options)?;
+    }
+    if vault.source != kind || vault.file != file {
+        // Never so today; the whole plan reads the vault's own words.
+        return Ok(None);
+    }
+    stages.start("mapping and comparing the folders and sharing");
+    let (plan, keys) = mapping.finish(&vault);
+    Ok(items.finish(plan, &keys, false).ok())
 }
 
 /// Checks every `--report FILE` has a known extension before any work.
@@ -184,9 +279,9 @@ pub fn write_reports(r: &Report, files: &[(PathBuf, report::Format)]) -> Result<
 
 /// What the import would do to the workspace, per kind and action, with
 /// the changeset's reconciliation, conflicts and items gone from the source.
-pub fn changes(cs: &Changeset, out: &mut Output) -> Result<(), Error> {
+pub fn changes(cs: &ChangeSummary, out: &mut Output) -> Result<(), Error> {
     out.line("changes against the workspace:")?;
-    let tally = cs.tally();
+    let tally = &cs.tally;
     for kind in ObjectKind::ALL {
         let parts: Vec<String> = Action::ALL
             .into_iter()
@@ -199,11 +294,7 @@ pub fn changes(cs: &Changeset, out: &mut Output) -> Result<(), Error> {
             out.line(format!("  {}: {}", kind.plural(), parts.join(", ")))?;
         }
     }
-    for c in cs
-        .changes
-        .iter()
-        .filter(|c| matches!(c.action, Action::Update | Action::Conflict))
-    {
+    for c in &cs.notable {
         out.line(format!(
             "  {} {} '{}': {}",
             c.action.name(),
@@ -225,7 +316,7 @@ pub fn changes(cs: &Changeset, out: &mut Output) -> Result<(), Error> {
         cs.to_write(),
         if cs.overwrite { " (conflicts overwritten)" } else { "" }
     ))?;
-    out.line(format!("  entries: {}", cs.reconcile().describe()))?;
+    out.line(format!("  entries: {}", cs.counts.describe()))?;
     Ok(())
 }
 
@@ -244,7 +335,7 @@ const FINDINGS_SHOWN: usize = 50;
 /// The human summary, in the order the issue lists: collections, accounts,
 /// secrets by type, grants by role, teams, invitations by partner, lowered
 /// roles, unmatched users, skipped entries, reconciliation, findings.
-pub fn summary(plan: &Plan, out: &mut Output) -> Result<(), Error> {
+pub fn summary(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result<(), Error> {
     out.line(format!(
         "Plan: {} ({}) → {}, as {}",
         plan.file,
@@ -272,21 +363,20 @@ pub fn summary(plan: &Plan, out: &mut Output) -> Result<(), Error> {
             stack.extend(kids.iter().rev().map(|k| (depth + 1, *k)));
         }
     }
-    let at_root = plan.accounts.iter().filter(|a| a.collection.is_none()).count()
-        + plan.secrets.iter().filter(|s| s.collection.is_none()).count();
+    let at_root = items.at_root;
     if at_root > 0 {
         out.line(format!("  (no collection: {at_root} items)"))?;
     }
 
-    let by_type: Vec<String> = plan
-        .secrets_by_type()
+    let by_type: Vec<String> = items
+        .secrets_by_type
         .iter()
         .map(|(t, n)| format!("{} {n}", t.name()))
         .collect();
     out.line(format!(
         "accounts: {}   secrets: {}{}",
-        plan.accounts.len(),
-        plan.secrets.len(),
+        items.accounts,
+        items.secrets,
         paren(&by_type)
     ))?;
 
@@ -385,7 +475,7 @@ pub fn summary(plan: &Plan, out: &mut Output) -> Result<(), Error> {
         }
     ))?;
 
-    let r = plan.reconcile();
+    let r = items.reconcile(plan);
     out.line(format!(
         "reconciliation: {} source entries = {} accounts + {} secrets + {} skipped{}{}",
         r.source_entries,
@@ -581,7 +671,7 @@ mod tests {
         };
         let buf = Buf::default();
         let mut out = Output::new(buf.clone());
-        summary(&plan, &mut out).unwrap();
+        summary(&plan, &ItemCounts::of(&plan), &mut out).unwrap();
         out.flush().unwrap();
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let pos = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s:?} missing from:\n{text}"));

@@ -26,7 +26,10 @@ use crate::workspace::{
     Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
 };
 
+use crate::model::SourceKind;
 use hash::Canon;
+
+pub mod stream;
 
 /// What happens to one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -193,6 +196,73 @@ impl ChangeCounts {
     }
 }
 
+/// What a run would do, without the objects: the counts and the changes a
+/// reviewer reads one by one (updates, conflicts, items gone from the
+/// source). What `plan` and `migrate` print, from a [`Changeset`] or from a
+/// plan decided a chunk at a time ([`stream`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeSummary {
+    pub tally: std::collections::BTreeMap<(ObjectKind, Action), usize>,
+    /// Updates and conflicts, in apply order.
+    pub notable: Vec<Change>,
+    pub gone: Vec<Gone>,
+    pub overwrite: bool,
+    pub counts: ChangeCounts,
+}
+
+impl ChangeSummary {
+    fn new(
+        tally: std::collections::BTreeMap<(ObjectKind, Action), usize>,
+        notable: Vec<Change>,
+        gone: Vec<Gone>,
+        plan: &Plan,
+        overwrite: bool,
+    ) -> ChangeSummary {
+        let mut counts = ChangeCounts {
+            source_entries: plan.source_entries,
+            skipped: plan.skipped.len(),
+            ..ChangeCounts::default()
+        };
+        for ((kind, action), n) in &tally {
+            if !matches!(kind, ObjectKind::Account | ObjectKind::Secret) {
+                continue;
+            }
+            match action {
+                Action::Create => counts.created += n,
+                Action::Update => counts.updated += n,
+                Action::Unchanged => counts.unchanged += n,
+                Action::Conflict => counts.conflicts += n,
+                Action::Skip => counts.skipped += n,
+            }
+        }
+        ChangeSummary {
+            tally,
+            notable,
+            gone,
+            overwrite,
+            counts,
+        }
+    }
+
+    /// Objects a run would write (creates, updates, and conflicts when
+    /// overwriting).
+    pub fn to_write(&self) -> usize {
+        self.tally
+            .iter()
+            .filter(|((_, action), _)| match action {
+                Action::Create | Action::Update => true,
+                Action::Conflict => self.overwrite,
+                Action::Unchanged | Action::Skip => false,
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+fn notable(c: &Change) -> bool {
+    matches!(c.action, Action::Update | Action::Conflict)
+}
+
 /// A skipped entry with its reason, plan skips and duplicates alike.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skipped {
@@ -306,6 +376,17 @@ impl Changeset {
         out
     }
 
+    /// The counts and the changes a reviewer reads one by one.
+    pub fn summary(&self) -> ChangeSummary {
+        ChangeSummary::new(
+            self.tally(),
+            self.changes.iter().filter(|c| notable(c)).cloned().collect(),
+            self.gone.clone(),
+            &self.plan,
+            self.overwrite,
+        )
+    }
+
     /// Whether a run has anything to do.
     pub fn has_changes(&self) -> bool {
         self.to_write() > 0
@@ -400,9 +481,9 @@ pub fn diff_hashed(plan: Plan, snapshot: &Snapshot, overwrite: bool, hashes: Ite
         d.teams(&plan, &mut changes);
         d.invitations(&plan, &mut changes);
         d.collections(&plan, &mut changes);
-        d.accounts(&plan, hashes.accounts, &mut changes);
-        d.secrets(&plan, hashes.secrets, &mut changes);
-        d.grants(&plan, &mut changes);
+        d.accounts(&plan.accounts, hashes.accounts, &mut changes);
+        d.secrets(&plan.secrets, hashes.secrets, &mut changes);
+        d.grants(&plan.grants, &mut changes);
         (changes, d.gone(&plan))
     };
     Changeset {
@@ -755,10 +836,9 @@ impl<'a> Differ<'a> {
     /// Items are independent of each other and hashing each (twice on a
     /// re-run: the planned item and the workspace copy) is the cost, so
     /// they are decided in parallel; `collect` keeps plan order.
-    fn accounts(&self, plan: &Plan, hashes: Vec<String>, out: &mut Vec<Change>) {
+    fn accounts(&self, accounts: &[PlannedAccount], hashes: Vec<String>, out: &mut Vec<Change>) {
         use rayon::prelude::*;
-        let decided: Vec<Change> = plan
-            .accounts
+        let decided: Vec<Change> = accounts
             .par_iter()
             .zip(hashes)
             .with_min_len(256)
@@ -787,10 +867,9 @@ impl<'a> Differ<'a> {
         out.extend(decided);
     }
 
-    fn secrets(&self, plan: &Plan, hashes: Vec<String>, out: &mut Vec<Change>) {
+    fn secrets(&self, secrets: &[PlannedSecret], hashes: Vec<String>, out: &mut Vec<Change>) {
         use rayon::prelude::*;
-        let decided: Vec<Change> = plan
-            .secrets
+        let decided: Vec<Change> = secrets
             .par_iter()
             .zip(hashes)
             .with_min_len(256)
@@ -874,7 +953,7 @@ impl<'a> Differ<'a> {
     /// target already (under our key or granted by hand). A different role
     /// is a conflict: someone changed it in the workspace, or the policy
     /// changed; the workspace's role is kept unless `--overwrite`.
-    fn grants(&self, plan: &Plan, out: &mut Vec<Change>) {
+    fn grants(&self, grants: &[PlannedGrant], out: &mut Vec<Change>) {
         let by_key: HashMap<&ImportKey, (i64, ItemRole)> = self
             .snapshot
             .grants
@@ -887,7 +966,7 @@ impl<'a> Differ<'a> {
             .iter()
             .map(|g| ((g.target, g.grantee), (g.id, g.role)))
             .collect();
-        for g in &plan.grants {
+        for g in grants {
             let existing = by_key.get(&g.key).copied().or_else(|| {
                 let target = self.target_id(&g.target)?;
                 let grantee = self.grantee_id(&g.grantee)?;
@@ -926,45 +1005,50 @@ impl<'a> Differ<'a> {
     /// Workspace objects under this source's key prefixes that the plan no
     /// longer has.
     fn gone(&self, plan: &Plan) -> Vec<Gone> {
-        let vendor = plan.source.vendor();
         // The plan's keys are in the index already; without one (never from
         // `diff`), nothing can be told gone.
         let Some(index) = self.index else {
             return Vec::new();
         };
-        let planned = |kind: ObjectKind, key: &ImportKey| match kind {
+        gone(self.snapshot, plan.source, &|kind, key| match kind {
             ObjectKind::Collection => index.collections.contains_key(key),
             ObjectKind::Account => index.accounts.contains_key(key),
             _ => index.secrets.contains_key(key),
-        };
-        let prefixes: HashMap<ObjectKind, String> = [ObjectKind::Collection, ObjectKind::Account, ObjectKind::Secret]
-            .into_iter()
-            .map(|k| (k, format!("{}:{vendor}:", k.name())))
-            .collect();
-        let mut out = Vec::new();
-        let mut check = |kind: ObjectKind, key: Option<&ImportKey>, id: i64, label: &str| {
-            if let (Some(key), Some(prefix)) = (key, prefixes.get(&kind)) {
-                if key.0.starts_with(prefix.as_str()) && !planned(kind, key) {
-                    out.push(Gone {
-                        kind,
-                        key: key.clone(),
-                        id,
-                        label: label.to_owned(),
-                    });
-                }
-            }
-        };
-        for c in &self.snapshot.collections {
-            check(ObjectKind::Collection, c.import_key.as_ref(), c.id, &c.name);
-        }
-        for a in &self.snapshot.accounts {
-            check(ObjectKind::Account, a.import.import_key.as_ref(), a.id, &a.name);
-        }
-        for s in &self.snapshot.secrets {
-            check(ObjectKind::Secret, s.import.import_key.as_ref(), s.id, &s.title);
-        }
-        out
+        })
     }
+}
+
+/// Workspace collections, accounts and secrets under `source`'s key
+/// prefixes that are not `planned`.
+fn gone(snapshot: &Snapshot, source: SourceKind, planned: &dyn Fn(ObjectKind, &ImportKey) -> bool) -> Vec<Gone> {
+    let vendor = source.vendor();
+    let prefixes: HashMap<ObjectKind, String> = [ObjectKind::Collection, ObjectKind::Account, ObjectKind::Secret]
+        .into_iter()
+        .map(|k| (k, format!("{}:{vendor}:", k.name())))
+        .collect();
+    let mut out = Vec::new();
+    let mut check = |kind: ObjectKind, key: Option<&ImportKey>, id: i64, label: &str| {
+        if let (Some(key), Some(prefix)) = (key, prefixes.get(&kind)) {
+            if key.0.starts_with(prefix.as_str()) && !planned(kind, key) {
+                out.push(Gone {
+                    kind,
+                    key: key.clone(),
+                    id,
+                    label: label.to_owned(),
+                });
+            }
+        }
+    };
+    for c in &snapshot.collections {
+        check(ObjectKind::Collection, c.import_key.as_ref(), c.id, &c.name);
+    }
+    for a in &snapshot.accounts {
+        check(ObjectKind::Account, a.import.import_key.as_ref(), a.id, &a.name);
+    }
+    for s in &snapshot.secrets {
+        check(ObjectKind::Secret, s.import.import_key.as_ref(), s.id, &s.title);
+    }
+    out
 }
 
 /// The content hash of a workspace account as the diff computes it (what

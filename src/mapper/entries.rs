@@ -184,65 +184,187 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
     if snapshot.accounts.is_empty() {
         return Vec::new();
     }
-    let keyed: HashSet<&ImportKey> = snapshot
-        .accounts
-        .iter()
-        .filter_map(|w| w.import.import_key.as_ref())
-        .chain(snapshot.intact_accounts.iter().map(|w| &w.import_key))
-        .collect();
+    let mut originals = Originals::keyed(snapshot);
     // A re-run plans every account under a key the workspace has: then
     // nothing can be a duplicate, and indexing a million workspace logins
     // would be wasted.
-    if accounts.iter().all(|a| keyed.contains(&a.key)) {
+    if accounts.iter().all(|a| originals.accounts_keyed.contains(&a.key)) {
         return Vec::new();
     }
     let planned: HashSet<ImportKey> = accounts.iter().map(|a| a.key.clone()).collect();
-    let mut by_login: HashMap<(String, String), &Account> = HashMap::default();
-    for w in &snapshot.accounts {
-        if w.import.import_key.as_ref().is_some_and(|k| planned.contains(k)) {
-            continue;
-        }
-        let Some(user) = w.username.as_deref().filter(|u| !u.trim().is_empty()) else {
-            continue;
-        };
-        if let Some(domain) = account_domain(w.url.as_ref(), &w.urls) {
-            by_login.entry((user.trim().to_lowercase(), domain)).or_insert(w);
+    originals.index_accounts(snapshot, &|k| planned.contains(k));
+    originals.mark_accounts(accounts, file)
+}
+
+/// Marks secrets equal to a workspace secret (type, title, notes and
+/// fields) that carries another import key (not one of this plan's: see
+/// [`mark_duplicate_accounts`]) or none.
+pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
+    if snapshot.secrets.is_empty() {
+        return Vec::new();
+    }
+    let mut originals = Originals::keyed(snapshot);
+    if secrets.iter().all(|s| originals.secrets_keyed.contains(&s.key)) {
+        return Vec::new();
+    }
+    let planned: HashSet<ImportKey> = secrets.iter().map(|s| s.key.clone()).collect();
+    originals.index_secrets(snapshot, &|k| planned.contains(k));
+    originals.mark_secrets(secrets, file)
+}
+
+/// The workspace items a planned item can duplicate, indexed once: by the
+/// full-plan functions above, and once per run by a plan decided a chunk
+/// of items at a time (which cannot know the plan's keys in advance, so
+/// indexes every workspace item and checks the originals it used at the
+/// end: [`Originals::keys_used`]).
+#[derive(Default)]
+pub struct Originals<'a> {
+    accounts_keyed: HashSet<&'a ImportKey>,
+    secrets_keyed: HashSet<&'a ImportKey>,
+    by_login: HashMap<(String, String), &'a Account>,
+    /// Candidates by type and title, so each planned secret compares
+    /// content with a handful of workspace secrets, not all of them.
+    by_title: HashMap<(crate::workspace::SecretType, &'a str), Vec<&'a crate::workspace::SecretItem>>,
+    /// Import keys of the workspace items marked as originals so far.
+    used: Vec<&'a ImportKey>,
+}
+
+impl<'a> Originals<'a> {
+    /// The workspace's item keys only: an item under one of them is the
+    /// same object, never a duplicate.
+    fn keyed(snapshot: &'a Snapshot) -> Originals<'a> {
+        Originals {
+            accounts_keyed: snapshot
+                .accounts
+                .iter()
+                .filter_map(|w| w.import.import_key.as_ref())
+                .chain(snapshot.intact_accounts.iter().map(|w| &w.import_key))
+                .collect(),
+            secrets_keyed: snapshot
+                .secrets
+                .iter()
+                .filter_map(|w| w.import.import_key.as_ref())
+                .chain(snapshot.intact_secrets.iter().map(|w| &w.import_key))
+                .collect(),
+            ..Originals::default()
         }
     }
-    let mut findings = Vec::new();
-    if by_login.is_empty() {
-        // Nothing to be a duplicate of (a fresh workspace): skip working out
-        // a million login domains.
-        return findings;
+
+    /// Every workspace item indexed, none taken for one of the plan's.
+    pub fn all(snapshot: &'a Snapshot) -> Originals<'a> {
+        let mut o = Originals::keyed(snapshot);
+        o.index_accounts(snapshot, &|_| false);
+        o.index_secrets(snapshot, &|_| false);
+        o
     }
-    for a in accounts.iter_mut() {
-        if keyed.contains(&a.key) {
-            continue;
-        }
-        let Some(user) = a.username.as_deref().filter(|u| !u.trim().is_empty()) else {
-            continue;
-        };
-        let Some(domain) = account_domain(a.url.as_ref(), &a.urls) else {
-            continue;
-        };
-        if let Some(w) = by_login.get(&(user.trim().to_lowercase(), domain.clone())) {
-            a.duplicate_of = Some(w.id);
-            let mut position = Position::file(file);
-            position.line = a.source_line;
-            findings.push(
-                Finding::warning(
-                    "mapper.duplicate-account",
-                    format!(
-                        "account '{}' has the same username and login domain ({domain}) as workspace account '{}' (id {}); it will not be created",
-                        a.name, w.name, w.id
-                    ),
-                )
-                .at(position)
-                .help("merge them by hand in the workspace if they differ, or delete one of them before importing"),
-            );
+
+    fn index_accounts(&mut self, snapshot: &'a Snapshot, planned: &dyn Fn(&ImportKey) -> bool) {
+        for w in &snapshot.accounts {
+            if w.import.import_key.as_ref().is_some_and(planned) {
+                continue;
+            }
+            let Some(user) = w.username.as_deref().filter(|u| !u.trim().is_empty()) else {
+                continue;
+            };
+            if let Some(domain) = account_domain(w.url.as_ref(), &w.urls) {
+                self.by_login.entry((user.trim().to_lowercase(), domain)).or_insert(w);
+            }
         }
     }
-    findings
+
+    fn index_secrets(&mut self, snapshot: &'a Snapshot, planned: &dyn Fn(&ImportKey) -> bool) {
+        for w in &snapshot.secrets {
+            if w.import.import_key.as_ref().is_some_and(planned) {
+                continue;
+            }
+            self.by_title
+                .entry((w.secret_type, w.title.as_str()))
+                .or_default()
+                .push(w);
+        }
+    }
+
+    /// Import keys of the workspace items some planned item was marked a
+    /// duplicate of: were one of them also planned, the full-plan rule
+    /// would not have taken it for an original.
+    pub fn keys_used(&self) -> &[&'a ImportKey] {
+        &self.used
+    }
+
+    pub fn mark_accounts(&mut self, accounts: &mut [PlannedAccount], file: &str) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if self.by_login.is_empty() {
+            // Nothing to be a duplicate of (a fresh workspace): skip working
+            // out a million login domains.
+            return findings;
+        }
+        for a in accounts.iter_mut() {
+            if self.accounts_keyed.contains(&a.key) {
+                continue;
+            }
+            let Some(user) = a.username.as_deref().filter(|u| !u.trim().is_empty()) else {
+                continue;
+            };
+            let Some(domain) = account_domain(a.url.as_ref(), &a.urls) else {
+                continue;
+            };
+            if let Some(w) = self.by_login.get(&(user.trim().to_lowercase(), domain.clone())) {
+                a.duplicate_of = Some(w.id);
+                self.used.extend(w.import.import_key.as_ref());
+                let mut position = Position::file(file);
+                position.line = a.source_line;
+                findings.push(
+                    Finding::warning(
+                        "mapper.duplicate-account",
+                        format!(
+                            "account '{}' has the same username and login domain ({domain}) as workspace account '{}' (id {}); it will not be created",
+                            a.name, w.name, w.id
+                        ),
+                    )
+                    .at(position)
+                    .help("merge them by hand in the workspace if they differ, or delete one of them before importing"),
+                );
+            }
+        }
+        findings
+    }
+
+    pub fn mark_secrets(&mut self, secrets: &mut [PlannedSecret], file: &str) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if self.by_title.is_empty() {
+            return findings;
+        }
+        for s in secrets.iter_mut() {
+            if self.secrets_keyed.contains(&s.key) {
+                continue;
+            }
+            let existing = self
+                .by_title
+                .get(&(s.secret_type, s.title.as_str()))
+                .into_iter()
+                .flatten()
+                .find(|w| same_notes(w.notes.as_deref(), s.notes.as_deref()) && same_fields(&w.fields, &s.fields));
+            if let Some(w) = existing {
+                s.duplicate_of = Some(w.id);
+                self.used.extend(w.import.import_key.as_ref());
+                let mut position = Position::file(file);
+                position.line = s.source_line;
+                findings.push(
+                    Finding::warning(
+                        "mapper.duplicate-secret",
+                        format!(
+                            "{} secret '{}' has the same title and content as workspace secret id {}; it will not be created",
+                            s.secret_type.name(),
+                            s.title,
+                            w.id
+                        ),
+                    )
+                    .at(position),
+                );
+            }
+        }
+        findings
+    }
 }
 
 fn same_fields(a: &[Field], b: &[Field]) -> bool {
@@ -254,64 +376,6 @@ fn same_fields(a: &[Field], b: &[Field]) -> bool {
 
 fn same_notes(a: Option<&str>, b: Option<&str>) -> bool {
     a.unwrap_or("").trim() == b.unwrap_or("").trim()
-}
-
-/// Marks secrets equal to a workspace secret (type, title, notes and
-/// fields) that carries another import key (not one of this plan's: see
-/// [`mark_duplicate_accounts`]) or none.
-pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
-    if snapshot.secrets.is_empty() {
-        return Vec::new();
-    }
-    let keyed: HashSet<&ImportKey> = snapshot
-        .secrets
-        .iter()
-        .filter_map(|w| w.import.import_key.as_ref())
-        .chain(snapshot.intact_secrets.iter().map(|w| &w.import_key))
-        .collect();
-    if secrets.iter().all(|s| keyed.contains(&s.key)) {
-        return Vec::new();
-    }
-    // Candidates by type and title, so each planned secret compares content
-    // with a handful of workspace secrets, not all of them.
-    let mut by_title: HashMap<(crate::workspace::SecretType, &str), Vec<&crate::workspace::SecretItem>> =
-        HashMap::default();
-    let planned: HashSet<ImportKey> = secrets.iter().map(|s| s.key.clone()).collect();
-    for w in &snapshot.secrets {
-        if w.import.import_key.as_ref().is_some_and(|k| planned.contains(k)) {
-            continue;
-        }
-        by_title.entry((w.secret_type, w.title.as_str())).or_default().push(w);
-    }
-    let mut findings = Vec::new();
-    for s in secrets.iter_mut() {
-        if keyed.contains(&s.key) {
-            continue;
-        }
-        let existing = by_title
-            .get(&(s.secret_type, s.title.as_str()))
-            .into_iter()
-            .flatten()
-            .find(|w| same_notes(w.notes.as_deref(), s.notes.as_deref()) && same_fields(&w.fields, &s.fields));
-        if let Some(w) = existing {
-            s.duplicate_of = Some(w.id);
-            let mut position = Position::file(file);
-            position.line = s.source_line;
-            findings.push(
-                Finding::warning(
-                    "mapper.duplicate-secret",
-                    format!(
-                        "{} secret '{}' has the same title and content as workspace secret id {}; it will not be created",
-                        s.secret_type.name(),
-                        s.title,
-                        w.id
-                    ),
-                )
-                .at(position),
-            );
-        }
-    }
-    findings
 }
 
 #[cfg(test)]

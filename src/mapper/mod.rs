@@ -14,7 +14,7 @@ mod tests;
 // See diff/mod.rs: Fx hashing for maps filled once per entry.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-pub use entries::{login_domain, secret_type};
+pub use entries::{login_domain, secret_type, Originals};
 pub use plan::*;
 
 use crate::model::{Entry, Finding, Position, SourceKind, Vault};
@@ -95,6 +95,73 @@ pub fn map(vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -
 /// hashes are known ([`crate::workspace::Workspace::load_items`]), then
 /// calls [`mark_duplicates`].
 pub fn map_entries(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
+    let (importer, personal_owner) = people(policy, snapshot, importer)?;
+    let entries = std::mem::take(&mut vault.entries);
+    let mut m = Mapper::new(vault.source, &vault.file, policy, snapshot, importer, personal_owner);
+    m.plan.accounts.reserve(entries.len());
+    for entry in entries {
+        match m.entry(entry) {
+            Some(PlannedItem::Account(a)) => m.plan.accounts.push(a),
+            Some(PlannedItem::Secret(s)) => m.plan.secrets.push(s),
+            None => {}
+        }
+    }
+    Ok(m.finish(&vault).0)
+}
+
+/// [`map_entries`] an entry at a time, for a plan that keeps a summary of
+/// each planned item instead of the item ([`crate::diff::stream`]): the
+/// collections, grants, invitations and findings come out of
+/// [`finish`](MapStream::finish) exactly as `map_entries` makes them; the
+/// plan it returns has no accounts or secrets.
+pub struct MapStream<'a> {
+    m: Mapper<'a>,
+}
+
+impl<'a> MapStream<'a> {
+    /// `source` and `file` as the vault will say; fails as [`map_entries`]
+    /// does when the importer or the policy's owner cannot own items.
+    pub fn new(
+        source: SourceKind,
+        file: &str,
+        policy: &'a Policy,
+        snapshot: &'a Snapshot,
+        importer: &str,
+    ) -> Result<MapStream<'a>, MapError> {
+        let (importer, personal_owner) = people(policy, snapshot, importer)?;
+        Ok(MapStream {
+            m: Mapper::new(source, file, policy, snapshot, importer, personal_owner),
+        })
+    }
+
+    /// The next entry of the export (in file order, with its id): the
+    /// account or secret it becomes, or `None` when the policy skips it.
+    pub fn entry(&mut self, entry: Entry) -> Option<PlannedItem> {
+        self.m.entry(entry)
+    }
+
+    /// Import keys of the items planned so far, in the order `entry` gave them.
+    pub fn keys(&self) -> &[ImportKey] {
+        &self.m.keys
+    }
+
+    /// Everything but the items, from the vault the reader returned (its
+    /// folders, shares and findings), and every planned item's key in the
+    /// order `entry` planned them.
+    pub fn finish(self, vault: &Vault) -> (Plan, Vec<ImportKey>) {
+        self.m.finish(vault)
+    }
+}
+
+/// The account or secret one entry becomes.
+#[derive(Debug)]
+pub enum PlannedItem {
+    Account(PlannedAccount),
+    Secret(PlannedSecret),
+}
+
+/// The importer's normalised email and the owner of personal items.
+fn people(policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<(String, String), MapError> {
     let importer = resolve_importer(snapshot, Some(importer))?.email.to_lowercase();
     let personal_owner = match &policy.personal_items_owner {
         PersonalOwner::Importer => importer.clone(),
@@ -109,13 +176,7 @@ pub fn map_entries(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, impor
             }
         },
     };
-    let entries = std::mem::take(&mut vault.entries);
-    let mut m = Mapper::new(&vault, &entries, policy, snapshot, importer);
-    m.entries(entries);
-    m.collections();
-    sharing::shares(&mut m);
-    m.personal_grants(&personal_owner);
-    Ok(m.finish())
+    Ok((importer, personal_owner))
 }
 
 /// Marks planned accounts and secrets that duplicate a workspace item
@@ -130,22 +191,32 @@ pub fn mark_duplicates(plan: &mut Plan, snapshot: &Snapshot) {
 
 /// The mapper's working state: the plan being built plus lookups.
 pub(crate) struct Mapper<'a> {
-    pub vault: &'a Vault,
+    pub source: SourceKind,
+    pub file: String,
     pub policy: &'a Policy,
     pub snapshot: &'a Snapshot,
     pub company_domains: Vec<String>,
+    personal_owner: String,
     pub plan: Plan,
     /// Every folder path, parents first: the vault's folders and those the
-    /// entries name.
+    /// entries name (known once every entry is in: [`Mapper::finish`]).
     pub folders: Vec<Vec<String>>,
     /// The same paths, for membership tests (one per share).
     pub folder_set: HashSet<Vec<String>>,
+    /// Position of each folder in `folders`, and of each folder's direct
+    /// subfolders, by path.
+    folder_at: HashMap<Vec<String>, usize>,
+    subfolders: HashMap<Vec<String>, Vec<usize>>,
+    /// Folders the entries name, parents first, in the order first named.
+    entry_folders: Vec<Vec<String>>,
+    entry_folder_set: HashSet<Vec<String>>,
     /// Folders the source marks shared or the sharing data names.
     shared_folders: HashSet<Vec<String>>,
-    /// Import keys of planned items by folder path (direct members only).
-    pub items_by_folder: HashMap<Vec<String>, Vec<ImportKey>>,
-    /// Account keys by folder path (direct members only).
-    pub accounts_by_folder: HashMap<Vec<String>, Vec<ImportKey>>,
+    /// Import key of every planned item, in entry order; the maps below
+    /// hold positions in it (one key per item, not one per map).
+    pub keys: Vec<ImportKey>,
+    /// Planned items and accounts by folder path (direct members only).
+    by_folder: HashMap<Vec<String>, FolderItems>,
     /// Planned collections by folder path.
     pub collection_keys: HashMap<Vec<String>, ImportKey>,
     /// Position of each grant in `plan.grants`, by key.
@@ -188,37 +259,23 @@ pub fn normalize_email(email: &str) -> String {
 
 impl<'a> Mapper<'a> {
     fn new(
-        vault: &'a Vault,
-        entries: &[Entry],
+        source: SourceKind,
+        file: &str,
         policy: &'a Policy,
         snapshot: &'a Snapshot,
         importer: String,
+        personal_owner: String,
     ) -> Mapper<'a> {
-        let mut folders: Vec<Vec<String>> = Vec::new();
-        let mut seen: HashSet<Vec<String>> = HashSet::default();
-        let mut add = |path: &[String]| {
-            for depth in 1..=path.len() {
-                let prefix = path.get(..depth).unwrap_or_default();
-                if !seen.contains(prefix) {
-                    seen.insert(prefix.to_vec());
-                    folders.push(prefix.to_vec());
-                }
-            }
-        };
-        for f in &vault.folders {
-            add(&f.path);
-        }
-        for e in entries {
-            add(&e.folder);
-        }
         Mapper {
-            vault,
+            source,
+            file: file.to_owned(),
             policy,
             snapshot,
             company_domains: policy.company_domains(snapshot),
+            personal_owner,
             plan: Plan {
-                source: vault.source,
-                file: vault.file.clone(),
+                source,
+                file: file.to_owned(),
                 workspace: snapshot.workspace.name.clone(),
                 importer,
                 collections: Vec::new(),
@@ -230,68 +287,105 @@ impl<'a> Mapper<'a> {
                 unmatched: Vec::new(),
                 skipped: Vec::new(),
                 findings: Vec::new(),
-                source_entries: entries.len(),
+                source_entries: 0,
             },
-            folders,
-            folder_set: seen,
-            shared_folders: vault
-                .folders
-                .iter()
-                .filter(|f| f.shared)
-                .map(|f| f.path.clone())
-                .chain(vault.shares.iter().map(|s| s.folder.clone()))
-                .collect(),
-            items_by_folder: HashMap::default(),
-            accounts_by_folder: HashMap::default(),
+            folders: Vec::new(),
+            folder_set: HashSet::default(),
+            folder_at: HashMap::default(),
+            subfolders: HashMap::default(),
+            entry_folders: Vec::new(),
+            entry_folder_set: HashSet::default(),
+            shared_folders: HashSet::default(),
+            keys: Vec::new(),
+            by_folder: HashMap::default(),
             collection_keys: HashMap::default(),
             grant_index: HashMap::default(),
             findings: Vec::new(),
         }
     }
 
-    fn entries(&mut self, entries: Vec<Entry>) {
-        let source = self.vault.source;
-        self.plan.accounts.reserve(entries.len());
-        for mut entry in entries {
-            let reason = if self.policy.skips_folder(&entry.folder) {
-                Some(SkipReason::SkippedFolder)
-            } else if entry.archived && !self.policy.import_archived {
-                Some(SkipReason::Archived)
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                let mut position = Position::file(&self.vault.file);
-                position.line = entry.line;
-                self.plan.skipped.push(SkippedEntry {
-                    source_id: entry.source_id.clone(),
-                    title: entry.title.clone(),
-                    folder: entry.folder.join("/"),
-                    reason,
-                    position,
-                });
-                continue;
+    /// One source entry: its folder is noted (skipped entries' folders
+    /// too, as folders), then it is skipped or planned.
+    fn entry(&mut self, mut entry: Entry) -> Option<PlannedItem> {
+        self.plan.source_entries += 1;
+        let reason = if self.policy.skips_folder(&entry.folder) {
+            Some(SkipReason::SkippedFolder)
+        } else if entry.archived && !self.policy.import_archived {
+            Some(SkipReason::Archived)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            add_folder(&mut self.entry_folders, &mut self.entry_folder_set, &entry.folder);
+            let mut position = Position::file(&self.file);
+            position.line = entry.line;
+            self.plan.skipped.push(SkippedEntry {
+                source_id: entry.source_id.clone(),
+                title: entry.title.clone(),
+                folder: entry.folder.join("/"),
+                reason,
+                position,
+            });
+            return None;
+        }
+        let source = self.source;
+        let collection = if entry.folder.is_empty() {
+            None
+        } else {
+            Some(collection_key(source, &entry.folder))
+        };
+        let at = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
+        let folder = std::mem::take(&mut entry.folder);
+        // One lookup per entry: a folder is noted the first time an item
+        // is planned in it (skipped entries note theirs above).
+        let slot = match self.by_folder.get_mut(&folder) {
+            Some(slot) => slot,
+            None => {
+                add_folder(&mut self.entry_folders, &mut self.entry_folder_set, &folder);
+                self.by_folder.entry(folder).or_default()
             }
-            let collection = if entry.folder.is_empty() {
-                None
-            } else {
-                Some(collection_key(source, &entry.folder))
-            };
-            if self.policy.is_account_kind(entry.kind) {
-                let key = account_key(source, &entry.source_id);
-                let folder = std::mem::take(&mut entry.folder);
-                self.plan
-                    .accounts
-                    .push(entries::account(entry, key.clone(), collection));
-                push_keyed(&mut self.accounts_by_folder, &folder, key.clone());
-                push_keyed(&mut self.items_by_folder, &folder, key);
-            } else {
-                let key = secret_key(source, &entry.source_id);
-                let folder = std::mem::take(&mut entry.folder);
-                self.plan.secrets.push(entries::secret(entry, key.clone(), collection));
-                push_keyed(&mut self.items_by_folder, &folder, key);
+        };
+        slot.items.push(at);
+        let item = if self.policy.is_account_kind(entry.kind) {
+            slot.accounts.push(at);
+            let key = account_key(source, &entry.source_id);
+            self.keys.push(key.clone());
+            PlannedItem::Account(entries::account(entry, key, collection))
+        } else {
+            let key = secret_key(source, &entry.source_id);
+            self.keys.push(key.clone());
+            PlannedItem::Secret(entries::secret(entry, key, collection))
+        };
+        Some(item)
+    }
+
+    /// Every entry is in: the folders (the vault's first, then those the
+    /// entries named), collections, shares and personal grants.
+    fn finish(mut self, vault: &Vault) -> (Plan, Vec<ImportKey>) {
+        let mut folders = Vec::new();
+        let mut seen = HashSet::default();
+        for f in &vault.folders {
+            add_folder(&mut folders, &mut seen, &f.path);
+        }
+        for path in std::mem::take(&mut self.entry_folders) {
+            add_folder(&mut folders, &mut seen, &path);
+        }
+        self.entry_folder_set = HashSet::default();
+        for (i, path) in folders.iter().enumerate() {
+            self.folder_at.insert(path.clone(), i);
+            if let Some(parent) = path.len().checked_sub(1).and_then(|n| path.get(..n)) {
+                self.subfolders.entry(parent.to_vec()).or_default().push(i);
             }
         }
+        self.folders = folders;
+        self.folder_set = seen;
+        self.shared_folders = vault
+            .folders
+            .iter()
+            .filter(|f| f.shared)
+            .map(|f| f.path.clone())
+            .chain(vault.shares.iter().map(|s| s.folder.clone()))
+            .collect();
         let archived = self
             .plan
             .skipped
@@ -304,27 +398,58 @@ impl<'a> Mapper<'a> {
                     "mapper.archived-skipped",
                     format!("{archived} archived or trashed entries are not imported"),
                 )
-                .at(Position::file(&self.vault.file))
+                .at(Position::file(&self.file))
                 .help("set import_archived = true in the policy to import them"),
             );
         }
+        self.collections();
+        sharing::shares(&mut self, &vault.shares);
+        let owner = std::mem::take(&mut self.personal_owner);
+        self.personal_grants(&owner);
+        let keys = std::mem::take(&mut self.keys);
+        (self.finish_plan(&vault.findings), keys)
+    }
+
+    fn keys_at<'k>(&'k self, at: Option<&'k Vec<u32>>) -> impl Iterator<Item = ImportKey> + 'k {
+        at.into_iter()
+            .flatten()
+            .filter_map(|&i| self.keys.get(usize::try_from(i).ok()?).cloned())
     }
 
     /// Items in the folder and all its subfolders.
     pub fn items_under(&self, path: &[String]) -> Vec<ImportKey> {
-        self.folders
-            .iter()
-            .filter(|f| f.starts_with(path))
-            .flat_map(|f| self.items_by_folder.get(f).into_iter().flatten().cloned())
+        self.subtree(path)
+            .into_iter()
+            .filter_map(|i| self.folders.get(i))
+            .flat_map(|f| self.keys_at(self.by_folder.get(f).map(|s| &s.items)))
             .collect()
     }
 
     pub fn accounts_under(&self, path: &[String]) -> Vec<ImportKey> {
-        self.folders
-            .iter()
-            .filter(|f| f.starts_with(path))
-            .flat_map(|f| self.accounts_by_folder.get(f).into_iter().flatten().cloned())
+        self.subtree(path)
+            .into_iter()
+            .filter_map(|i| self.folders.get(i))
+            .flat_map(|f| self.keys_at(self.by_folder.get(f).map(|s| &s.accounts)))
             .collect()
+    }
+
+    /// Positions in `folders` of the folder and its subfolders, in
+    /// `folders` order. Walked down from the folder: a share per folder
+    /// and user on an export with thousands of folders made testing every
+    /// folder's path for each share the mapper's slowest step.
+    fn subtree(&self, path: &[String]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&[String]> = vec![path];
+        while let Some(p) = stack.pop() {
+            if let Some(&i) = self.folder_at.get(p) {
+                out.push(i);
+            }
+            if let Some(kids) = self.subfolders.get(p) {
+                stack.extend(kids.iter().filter_map(|&k| self.folders.get(k)).map(Vec::as_slice));
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// Whether the source marks the folder shared or sharing data names it.
@@ -333,13 +458,14 @@ impl<'a> Mapper<'a> {
     }
 
     fn collections(&mut self) {
-        let source = self.vault.source;
+        let source = self.source;
         let folders = self.folders.clone();
         // Items under each folder, subfolders included, in one pass: each
         // folder's direct items are added to it and to its ancestors
         // (asking each folder for its subtree was quadratic in folders).
         let mut under: HashMap<&[String], usize> = HashMap::default();
-        for (path, keys) in &self.items_by_folder {
+        for (path, slot) in &self.by_folder {
+            let keys = &slot.items;
             for depth in 1..=path.len() {
                 if let Some(prefix) = path.get(..depth) {
                     *under.entry(prefix).or_default() += keys.len();
@@ -360,7 +486,7 @@ impl<'a> Mapper<'a> {
                             path.join("/")
                         ),
                     )
-                    .at(Position::file(&self.vault.file))
+                    .at(Position::file(&self.file))
                     .help("set create_empty_folders = true in the policy to create it anyway"),
                 );
                 continue;
@@ -378,7 +504,7 @@ impl<'a> Mapper<'a> {
                 name: collection_name(source, path),
                 parent,
                 shared: self.folder_shared(path),
-                items: self.items_by_folder.get(path).map_or(0, Vec::len),
+                items: self.by_folder.get(path).map_or(0, |s| s.items.len()),
             });
             self.collection_keys.insert(path.clone(), key);
         }
@@ -386,7 +512,7 @@ impl<'a> Mapper<'a> {
 
     /// The collection path as the workspace will show it (`Engineering/Databases`).
     pub fn display_path(&self, path: &[String]) -> String {
-        let source = self.vault.source;
+        let source = self.source;
         (1..=path.len())
             .filter_map(|d| path.get(..d))
             .map(|p| collection_name(source, p))
@@ -409,7 +535,7 @@ impl<'a> Mapper<'a> {
             .iter()
             .filter(|c| c.parent.is_none() && !c.shared)
             .map(|c| c.key.clone())
-            .chain(self.items_by_folder.get(&Vec::new()).into_iter().flatten().cloned())
+            .chain(self.keys_at(self.by_folder.get(&Vec::new()).map(|s| &s.items)))
             .collect();
         for target in targets {
             self.grant(target, grantee.clone(), ItemRole::Owner, "personal".into(), None);
@@ -476,8 +602,8 @@ impl<'a> Mapper<'a> {
         });
     }
 
-    fn finish(mut self) -> Plan {
-        let mut findings = self.vault.findings.clone();
+    fn finish_plan(mut self, vault_findings: &[Finding]) -> Plan {
+        let mut findings = vault_findings.to_vec();
         findings.append(&mut self.findings);
         self.plan.findings = findings;
         self.plan.grants.sort_by(|a, b| a.key.cmp(&b.key));
@@ -496,13 +622,23 @@ impl<'a> Mapper<'a> {
     }
 }
 
-/// Appends `key` to the list of `folder`, cloning the path only the first
-/// time a folder is seen (a million entries share a few thousand folders).
-fn push_keyed(map: &mut HashMap<Vec<String>, Vec<ImportKey>>, folder: &[String], key: ImportKey) {
-    match map.get_mut(folder) {
-        Some(keys) => keys.push(key),
-        None => {
-            map.insert(folder.to_vec(), vec![key]);
+/// The planned items directly in one folder, by position in `Mapper::keys`.
+#[derive(Default)]
+struct FolderItems {
+    items: Vec<u32>,
+    accounts: Vec<u32>,
+}
+
+/// Adds a folder path and its parents (parents first) to an ordered set.
+fn add_folder(folders: &mut Vec<Vec<String>>, seen: &mut HashSet<Vec<String>>, path: &[String]) {
+    if seen.contains(path) {
+        return;
+    }
+    for depth in 1..=path.len() {
+        let prefix = path.get(..depth).unwrap_or_default();
+        if !seen.contains(prefix) {
+            seen.insert(prefix.to_vec());
+            folders.push(prefix.to_vec());
         }
     }
 }

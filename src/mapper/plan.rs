@@ -350,6 +350,100 @@ impl Plan {
     }
 }
 
+/// What the summary counts of a plan's accounts and secrets: from the plan
+/// ([`ItemCounts::of`]), or added up item by item when the items are not
+/// kept (a plan decided a chunk at a time).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ItemCounts {
+    pub accounts: usize,
+    pub secrets: usize,
+    /// Items in no collection.
+    pub at_root: usize,
+    pub secrets_by_type: BTreeMap<SecretType, usize>,
+    /// Accounts and secrets with `duplicate_of`.
+    pub duplicates: usize,
+}
+
+impl ItemCounts {
+    pub fn of(plan: &Plan) -> ItemCounts {
+        let mut counts = ItemCounts::default();
+        plan.accounts.iter().for_each(|a| counts.account(a));
+        plan.secrets.iter().for_each(|s| counts.secret(s));
+        counts
+    }
+
+    pub fn account(&mut self, a: &PlannedAccount) {
+        self.accounts += 1;
+        self.at_root += usize::from(a.collection.is_none());
+        self.duplicates += usize::from(a.duplicate_of.is_some());
+    }
+
+    pub fn secret(&mut self, s: &PlannedSecret) {
+        self.secrets += 1;
+        self.at_root += usize::from(s.collection.is_none());
+        self.duplicates += usize::from(s.duplicate_of.is_some());
+        *self.secrets_by_type.entry(s.secret_type).or_default() += 1;
+    }
+
+    /// [`Plan::reconcile`] with these counts.
+    pub fn reconcile(&self, plan: &Plan) -> Reconciliation {
+        Reconciliation {
+            source_entries: plan.source_entries,
+            accounts: self.accounts,
+            secrets: self.secrets,
+            skipped: plan.skipped.len(),
+            duplicates: self.duplicates,
+        }
+    }
+}
+
+impl PlannedAccount {
+    /// An account known by key and name only: what a grant's target needs
+    /// (its label, and the workspace account it duplicates) when the plan
+    /// does not keep its items.
+    pub fn named(key: ImportKey, name: String, duplicate_of: Option<i64>) -> PlannedAccount {
+        PlannedAccount {
+            key,
+            source_id: String::new(),
+            source_kind: EntryKind::Login,
+            collection: None,
+            name,
+            url: None,
+            urls: Vec::new(),
+            username: None,
+            password: None,
+            totp: None,
+            notes: None,
+            fields: Vec::new(),
+            tags: Vec::new(),
+            attachments: Vec::new(),
+            source_line: None,
+            duplicate_of,
+        }
+    }
+}
+
+impl PlannedSecret {
+    /// See [`PlannedAccount::named`].
+    pub fn named(key: ImportKey, title: String, duplicate_of: Option<i64>) -> PlannedSecret {
+        PlannedSecret {
+            key,
+            source_id: String::new(),
+            source_kind: EntryKind::SecureNote,
+            source_type: None,
+            collection: None,
+            secret_type: SecretType::Secret,
+            title,
+            notes: None,
+            fields: Vec::new(),
+            tags: Vec::new(),
+            attachments: Vec::new(),
+            source_line: None,
+            duplicate_of,
+        }
+    }
+}
+
 impl crate::secret::Wipe for PlannedAccount {
     fn wipe(&mut self) {
         self.password.wipe();

@@ -19,9 +19,8 @@ use super::{
     UnmatchedReason, UnmatchedUser,
 };
 
-pub(crate) fn shares(m: &mut Mapper<'_>) {
-    let shares = m.vault.shares.clone();
-    for share in &shares {
+pub(crate) fn shares(m: &mut Mapper<'_>, shares: &[Share]) {
+    for share in shares {
         let folder = share.folder.join("/");
         if m.policy.skips_folder(&share.folder) {
             m.findings.push(Finding::info(

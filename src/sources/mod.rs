@@ -74,6 +74,62 @@ pub fn read_export_each<'a>(
     read(path, options, Sink::Each(each))
 }
 
+/// Reads an export and hands its entries to `each` in file order, a chunk
+/// of up to `chunk` at a time, with the ids [`read_export`] gives them
+/// (fingerprints numbered across the whole file). For a plan that keeps a
+/// summary of each entry instead of the entry: a million-entry export is
+/// then held a chunk at a time. The returned vault has the folders and
+/// findings, no entries.
+pub fn read_export_chunks(
+    path: &Path,
+    options: &ParseOptions,
+    chunk: usize,
+    each: &mut dyn FnMut(Vec<Entry>),
+) -> Result<Vault, SourceError> {
+    let chunk = chunk.max(1);
+    let mut numbering = FingerprintNumbering::default();
+    let mut buffer: Vec<Entry> = Vec::with_capacity(chunk);
+    let mut give = |entry: Entry| {
+        buffer.push(entry);
+        if buffer.len() >= chunk {
+            let mut full = std::mem::replace(&mut buffer, Vec::with_capacity(chunk));
+            numbering.assign(&mut full);
+            each(full);
+        }
+    };
+    let vault = read(path, options, Sink::Each(&mut give))?;
+    if !buffer.is_empty() {
+        numbering.assign(&mut buffer);
+        each(buffer);
+    }
+    Ok(vault)
+}
+
+/// [`assign_fingerprints`] a chunk at a time: each digest's occurrences so
+/// far are remembered, so the `#2` of a duplicate is the same whichever
+/// chunk its first occurrence was in.
+#[derive(Default)]
+struct FingerprintNumbering {
+    seen: rustc_hash::FxHashMap<Digest, u32>,
+}
+
+impl FingerprintNumbering {
+    fn assign(&mut self, entries: &mut [Entry]) {
+        use rayon::prelude::*;
+        let digests: Vec<Option<Digest>> = entries
+            .par_iter()
+            .map(|e| e.source_id.is_empty().then(|| fingerprint_digest(e)))
+            .collect();
+        for (entry, digest) in entries.iter_mut().zip(&digests) {
+            if let Some(digest) = digest {
+                let n = self.seen.entry(*digest).or_insert(0);
+                *n += 1;
+                entry.source_id = fingerprint_text(digest, *n);
+            }
+        }
+    }
+}
+
 /// What a summary of an export says about one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EntrySummary {
