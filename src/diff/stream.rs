@@ -16,7 +16,7 @@ use super::{
     gone, notable, planned_account_canon, planned_secret_canon, Action, Change, ChangeSummary, Differ, HashMap,
     HashSet, ObjectKind, PlanIndex,
 };
-use crate::mapper::{ItemCounts, Originals, Plan, PlannedAccount, PlannedGrantee, PlannedItem, PlannedSecret};
+use crate::mapper::{ItemCounts, KeyList, Originals, Plan, PlannedAccount, PlannedGrantee, PlannedItem, PlannedSecret};
 use crate::model::Finding;
 use crate::workspace::{ImportKey, Snapshot};
 
@@ -183,8 +183,8 @@ impl<'a> ItemStream<'a> {
 
     /// The rest of the diff, once the mapper has finished `plan` (no items)
     /// and `keys` holds every planned item's key, in push order.
-    pub fn finish(self, mut plan: Plan, keys: &[ImportKey], overwrite: bool) -> Result<Streamed, NeedsWholePlan> {
-        let used: HashSet<&ImportKey> = self.originals.keys_used().iter().copied().collect();
+    pub fn finish(self, mut plan: Plan, keys: &KeyList, overwrite: bool) -> Result<Streamed, NeedsWholePlan> {
+        let used: HashSet<&str> = self.originals.keys_used().iter().map(|k| k.as_str()).collect();
         if !used.is_empty() && keys.iter().any(|k| used.contains(k)) {
             return Err(NeedsWholePlan);
         }
@@ -193,13 +193,13 @@ impl<'a> ItemStream<'a> {
         // hold one of them), the labels of grants that change, and the
         // summary's lowered roles and guests.
         let all_targets = !self.snapshot.grants.is_empty();
-        let targets: HashSet<&ImportKey> = plan
+        let targets: HashSet<&str> = plan
             .grants
             .iter()
             .filter(|g| all_targets || g.lowered_from.is_some() || matches!(g.grantee, PlannedGrantee::Guest { .. }))
-            .map(|g| &g.target)
+            .map(|g| g.target.as_str())
             .collect();
-        let ws_items: HashSet<&ImportKey> = self
+        let ws_items: HashSet<&str> = self
             .snapshot
             .accounts
             .iter()
@@ -210,8 +210,9 @@ impl<'a> ItemStream<'a> {
                     .iter()
                     .filter_map(|s| s.import.import_key.as_ref()),
             )
+            .map(ImportKey::as_str)
             .collect();
-        let mut still_planned: HashSet<&ImportKey> = HashSet::default();
+        let mut still_planned: HashSet<&str> = HashSet::default();
         let (mut accounts, mut secrets) = (Vec::new(), Vec::new());
         for (at, key) in keys.iter().enumerate() {
             if ws_items.contains(key) {
@@ -220,12 +221,13 @@ impl<'a> ItemStream<'a> {
             if !targets.contains(key) {
                 continue;
             }
+            let key = ImportKey::new(key);
             let name = self.name(at).to_owned();
             let duplicate_of = self.duplicate_of.get(&at).copied();
             if self.is_account.get(at).copied().unwrap_or(true) {
-                accounts.push(PlannedAccount::named(key.clone(), name, duplicate_of));
+                accounts.push(PlannedAccount::named(key, name, duplicate_of));
             } else {
-                secrets.push(PlannedSecret::named(key.clone(), name, duplicate_of));
+                secrets.push(PlannedSecret::named(key, name, duplicate_of));
             }
         }
         plan.accounts = accounts;
@@ -254,7 +256,7 @@ impl<'a> ItemStream<'a> {
         }
         let gone = gone(self.snapshot, plan.source, &|kind, key| match kind {
             ObjectKind::Collection => index.collections.contains_key(key),
-            _ => still_planned.contains(key),
+            _ => still_planned.contains(key.as_str()),
         });
         for c in &head {
             *tally.entry((c.kind, c.action)).or_insert(0) += 1;

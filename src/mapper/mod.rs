@@ -141,14 +141,14 @@ impl<'a> MapStream<'a> {
     }
 
     /// Import keys of the items planned so far, in the order `entry` gave them.
-    pub fn keys(&self) -> &[ImportKey] {
+    pub fn keys(&self) -> &KeyList {
         &self.m.keys
     }
 
     /// Everything but the items, from the vault the reader returned (its
     /// folders, shares and findings), and every planned item's key in the
     /// order `entry` planned them.
-    pub fn finish(self, vault: &Vault) -> (Plan, Vec<ImportKey>) {
+    pub fn finish(self, vault: &Vault) -> (Plan, KeyList) {
         self.m.finish(vault)
     }
 }
@@ -214,7 +214,9 @@ pub(crate) struct Mapper<'a> {
     shared_folders: HashSet<Vec<String>>,
     /// Import key of every planned item, in entry order; the maps below
     /// hold positions in it (one key per item, not one per map).
-    pub keys: Vec<ImportKey>,
+    pub keys: KeyList,
+    /// The keys handed out so far, by position (see `keys_at`).
+    shared_keys: Vec<Option<ImportKey>>,
     /// Planned items and accounts by folder path (direct members only).
     by_folder: HashMap<Vec<String>, FolderItems>,
     /// Planned collections by folder path.
@@ -296,7 +298,8 @@ impl<'a> Mapper<'a> {
             entry_folders: Vec::new(),
             entry_folder_set: HashSet::default(),
             shared_folders: HashSet::default(),
-            keys: Vec::new(),
+            keys: KeyList::default(),
+            shared_keys: Vec::new(),
             by_folder: HashMap::default(),
             collection_keys: HashMap::default(),
             grant_index: HashMap::default(),
@@ -349,11 +352,11 @@ impl<'a> Mapper<'a> {
         let item = if self.policy.is_account_kind(entry.kind) {
             slot.accounts.push(at);
             let key = account_key(source, &entry.source_id);
-            self.keys.push(key.clone());
+            self.keys.push(&key);
             PlannedItem::Account(entries::account(entry, key, collection))
         } else {
             let key = secret_key(source, &entry.source_id);
-            self.keys.push(key.clone());
+            self.keys.push(&key);
             PlannedItem::Secret(entries::secret(entry, key, collection))
         };
         Some(item)
@@ -361,7 +364,7 @@ impl<'a> Mapper<'a> {
 
     /// Every entry is in: the folders (the vault's first, then those the
     /// entries named), collections, shares and personal grants.
-    fn finish(mut self, vault: &Vault) -> (Plan, Vec<ImportKey>) {
+    fn finish(mut self, vault: &Vault) -> (Plan, KeyList) {
         let mut folders = Vec::new();
         let mut seen = HashSet::default();
         for f in &vault.folders {
@@ -410,26 +413,41 @@ impl<'a> Mapper<'a> {
         (self.finish_plan(&vault.findings), keys)
     }
 
-    fn keys_at<'k>(&'k self, at: Option<&'k Vec<u32>>) -> impl Iterator<Item = ImportKey> + 'k {
-        at.into_iter()
-            .flatten()
-            .filter_map(|&i| self.keys.get(usize::try_from(i).ok()?).cloned())
+    /// The keys of items by position. Each key is made once and shared
+    /// after: the unmatched users of a folder and its root grants name the
+    /// same items many times over.
+    fn keys_at(&mut self, at: &[u32]) -> Vec<ImportKey> {
+        if self.shared_keys.len() < self.keys.len() {
+            self.shared_keys.resize(self.keys.len(), None);
+        }
+        let mut out = Vec::with_capacity(at.len());
+        for &i in at {
+            let Ok(i) = usize::try_from(i) else { continue };
+            let (Some(slot), Some(text)) = (self.shared_keys.get_mut(i), self.keys.get(i)) else {
+                continue;
+            };
+            out.push(slot.get_or_insert_with(|| ImportKey::new(text)).clone());
+        }
+        out
     }
 
     /// Items in the folder and all its subfolders.
-    pub fn items_under(&self, path: &[String]) -> Vec<ImportKey> {
-        self.subtree(path)
-            .into_iter()
-            .filter_map(|i| self.folders.get(i))
-            .flat_map(|f| self.keys_at(self.by_folder.get(f).map(|s| &s.items)))
-            .collect()
+    pub fn items_under(&mut self, path: &[String]) -> Vec<ImportKey> {
+        let at = self.positions_under(path, |f| &f.items);
+        self.keys_at(&at)
     }
 
-    pub fn accounts_under(&self, path: &[String]) -> Vec<ImportKey> {
+    pub fn accounts_under(&mut self, path: &[String]) -> Vec<ImportKey> {
+        let at = self.positions_under(path, |f| &f.accounts);
+        self.keys_at(&at)
+    }
+
+    fn positions_under(&self, path: &[String], which: impl Fn(&FolderItems) -> &Vec<u32>) -> Vec<u32> {
         self.subtree(path)
             .into_iter()
             .filter_map(|i| self.folders.get(i))
-            .flat_map(|f| self.keys_at(self.by_folder.get(f).map(|s| &s.accounts)))
+            .filter_map(|f| self.by_folder.get(f))
+            .flat_map(|f| which(f).iter().copied())
             .collect()
     }
 
@@ -529,13 +547,19 @@ impl<'a> Mapper<'a> {
         let grantee = PlannedGrantee::Member {
             email: owner.to_owned(),
         };
+        let root = self
+            .by_folder
+            .get(&Vec::new())
+            .map(|s| s.items.clone())
+            .unwrap_or_default();
+        let root = self.keys_at(&root);
         let targets: Vec<ImportKey> = self
             .plan
             .collections
             .iter()
             .filter(|c| c.parent.is_none() && !c.shared)
             .map(|c| c.key.clone())
-            .chain(self.keys_at(self.by_folder.get(&Vec::new()).map(|s| &s.items)))
+            .chain(root)
             .collect();
         for target in targets {
             self.grant(target, grantee.clone(), ItemRole::Owner, "personal".into(), None);
@@ -619,6 +643,43 @@ impl<'a> Mapper<'a> {
             .unmatched
             .sort_by(|a, b| (&a.email, a.reason).cmp(&(&b.email, b.reason)));
         self.plan
+    }
+}
+
+/// Import keys back to back in one string: a million keys held this way
+/// take the text alone, not an allocation and a pointer each (a plan that
+/// keeps no item keeps its keys).
+#[derive(Default)]
+pub struct KeyList {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl KeyList {
+    fn push(&mut self, key: &ImportKey) {
+        self.text.push_str(key.as_str());
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = match i.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.text.get(start..*self.ends.get(i)?)
+    }
+
+    /// The keys in the order they were planned.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
     }
 }
 
