@@ -332,23 +332,25 @@ impl<'a> Mapper<'a> {
             return None;
         }
         let source = self.source;
-        let collection = if entry.folder.is_empty() {
-            None
-        } else {
-            Some(collection_key(source, &entry.folder))
-        };
         let at = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         let folder = std::mem::take(&mut entry.folder);
         // One lookup per entry: a folder is noted the first time an item
-        // is planned in it (skipped entries note theirs above).
+        // is planned in it (skipped entries note theirs above), and its
+        // collection key made then, shared by its items.
         let slot = match self.by_folder.get_mut(&folder) {
             Some(slot) => slot,
             None => {
                 add_folder(&mut self.entry_folders, &mut self.entry_folder_set, &folder);
-                self.by_folder.entry(folder).or_default()
+                let collection = (!folder.is_empty()).then(|| collection_key(source, &folder));
+                self.by_folder.entry(folder).or_insert(FolderItems {
+                    collection,
+                    items: Vec::new(),
+                    accounts: Vec::new(),
+                })
             }
         };
         slot.items.push(at);
+        let collection = slot.collection.clone();
         let item = if self.policy.is_account_kind(entry.kind) {
             slot.accounts.push(at);
             let key = account_key(source, &entry.source_id);
@@ -684,8 +686,8 @@ impl KeyList {
 }
 
 /// The planned items directly in one folder, by position in `Mapper::keys`.
-#[derive(Default)]
 struct FolderItems {
+    collection: Option<ImportKey>,
     items: Vec<u32>,
     accounts: Vec<u32>,
 }
