@@ -260,7 +260,11 @@ impl ChangeSummary {
 }
 
 fn notable(c: &Change) -> bool {
-    matches!(c.action, Action::Update | Action::Conflict)
+    notable_action(c.action)
+}
+
+fn notable_action(action: Action) -> bool {
+    matches!(action, Action::Update | Action::Conflict)
 }
 
 /// A skipped entry with its reason, plan skips and duplicates alike.
@@ -483,7 +487,7 @@ pub fn diff_hashed(plan: Plan, snapshot: &Snapshot, overwrite: bool, hashes: Ite
         d.collections(&plan, &mut changes);
         d.accounts(&plan.accounts, hashes.accounts, &mut changes);
         d.secrets(&plan.secrets, hashes.secrets, &mut changes);
-        d.grants(&plan.grants, &mut changes);
+        d.grants(&plan.grants, true, &mut changes);
         (changes, d.gone(&plan))
     };
     Changeset {
@@ -953,7 +957,9 @@ impl<'a> Differ<'a> {
     /// target already (under our key or granted by hand). A different role
     /// is a conflict: someone changed it in the workspace, or the policy
     /// changed; the workspace's role is kept unless `--overwrite`.
-    fn grants(&self, grants: &[PlannedGrant], out: &mut Vec<Change>) {
+    /// `every_label`: label unchanged grants and creations too (a plan
+    /// that keeps only what changes labels only those).
+    fn grants(&self, grants: &[PlannedGrant], every_label: bool, out: &mut Vec<Change>) {
         let by_key: HashMap<&ImportKey, (i64, ItemRole)> = self
             .snapshot
             .grants
@@ -988,7 +994,11 @@ impl<'a> Differ<'a> {
             out.push(Change {
                 kind: ObjectKind::Grant,
                 key: g.key.clone(),
-                label: format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name()),
+                label: if every_label || notable_action(action) {
+                    format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name())
+                } else {
+                    String::new()
+                },
                 action,
                 existing,
                 changes,

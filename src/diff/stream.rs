@@ -246,7 +246,7 @@ impl<'a> ItemStream<'a> {
         let mut tally = self.tally;
         for chunk in plan.grants.chunks(4096) {
             let mut decided = Vec::new();
-            differ.grants(chunk, &mut decided);
+            differ.grants(chunk, false, &mut decided);
             for c in decided {
                 *tally.entry((c.kind, c.action)).or_insert(0) += 1;
                 if notable(&c) {
