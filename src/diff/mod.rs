@@ -510,7 +510,13 @@ struct Differ<'a> {
     /// Ids of the items the store read as intact (unchanged, no content).
     intact_accounts: HashMap<&'a ImportKey, i64>,
     intact_secrets: HashMap<&'a ImportKey, i64>,
+    grant_maps: std::sync::OnceLock<GrantMaps<'a>>,
 }
+
+type GrantMaps<'a> = (
+    HashMap<&'a ImportKey, (i64, ItemRole)>,
+    HashMap<(GrantTarget, Grantee), (i64, ItemRole)>,
+);
 
 /// The collection an item sits in, as hashed: its import key, or `id:N`.
 fn collection_ref(id: Option<i64>, keys: &HashMap<i64, String>) -> Option<String> {
@@ -687,6 +693,7 @@ impl<'a> Differ<'a> {
                 .collect(),
             intact_accounts: snapshot.intact_accounts.iter().map(|i| (&i.import_key, i.id)).collect(),
             intact_secrets: snapshot.intact_secrets.iter().map(|i| (&i.import_key, i.id)).collect(),
+            grant_maps: std::sync::OnceLock::new(),
         }
     }
 
@@ -960,18 +967,7 @@ impl<'a> Differ<'a> {
     /// `every_label`: label unchanged grants and creations too (a plan
     /// that keeps only what changes labels only those).
     fn grants(&self, grants: &[PlannedGrant], every_label: bool, out: &mut Vec<Change>) {
-        let by_key: HashMap<&ImportKey, (i64, ItemRole)> = self
-            .snapshot
-            .grants
-            .iter()
-            .filter_map(|g| Some((g.import_key.as_ref()?, (g.id, g.role))))
-            .collect();
-        let by_pair: HashMap<(GrantTarget, Grantee), (i64, ItemRole)> = self
-            .snapshot
-            .grants
-            .iter()
-            .map(|g| ((g.target, g.grantee), (g.id, g.role)))
-            .collect();
+        let (by_key, by_pair) = self.grant_maps();
         for g in grants {
             let existing = by_key.get(&g.key).copied().or_else(|| {
                 let target = self.target_id(&g.target)?;
@@ -1006,6 +1002,26 @@ impl<'a> Differ<'a> {
                 hash: None,
             });
         }
+    }
+
+    /// The workspace's grants by key and by (target, grantee), made once
+    /// per differ: a plan decided a chunk at a time decides its grants in
+    /// chunks too.
+    fn grant_maps(&self) -> &GrantMaps<'a> {
+        self.grant_maps.get_or_init(|| {
+            (
+                self.snapshot
+                    .grants
+                    .iter()
+                    .filter_map(|g| Some((g.import_key.as_ref()?, (g.id, g.role))))
+                    .collect(),
+                self.snapshot
+                    .grants
+                    .iter()
+                    .map(|g| ((g.target, g.grantee), (g.id, g.role)))
+                    .collect(),
+            )
+        })
     }
 
     fn label(&self, key: &ImportKey) -> String {
