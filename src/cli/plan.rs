@@ -182,11 +182,16 @@ fn plan_chunk() -> usize {
         .unwrap_or(8192)
 }
 
+/// The most accounts and secrets a workspace may hold for `plan` to take
+/// the streamed path: ~1 KB each held whole, 50 MB at most.
+const STREAMED_WORKSPACE_ITEMS: usize = 50_000;
+
 /// [`prepare`] for the summary alone: each chunk of entries is mapped,
 /// compared with the workspace and dropped ([`diff::stream`]), so `plan`
 /// holds a few chunks, a name per item and the plan's other objects, not
 /// the export. `None` when the plan must be decided whole after all
-/// ([`diff::stream::NeedsWholePlan`]).
+/// ([`diff::stream::NeedsWholePlan`]), or the workspace holds too many
+/// items to read whole.
 fn prepare_streamed(
     source: &SourceArgs,
     policy: Option<&Path>,
@@ -197,6 +202,12 @@ fn prepare_streamed(
     let mut stages = super::stages::Stages::new();
     stages.start("reading the workspace");
     let workspace = crate::workspace::open_sqlite(db)?;
+    // This path holds the workspace's items whole. Past a few thousand
+    // (the dry run of a re-run) the whole-plan path, which reads the items
+    // a previous run left untouched as ids, is the lighter one.
+    if workspace.item_count()? > STREAMED_WORKSPACE_ITEMS {
+        return Ok(None);
+    }
     let snapshot = workspace.snapshot()?;
     let importer = mapper::resolve_importer(&snapshot, importer)
         .map_err(|e| Error::Usage(e.0))?

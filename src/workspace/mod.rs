@@ -39,6 +39,13 @@ pub trait Workspace: Send + Sync {
         self.snapshot()
     }
 
+    /// How many accounts and secrets the workspace holds, without reading
+    /// them: whether a plan can afford the whole snapshot.
+    fn item_count(&self) -> Result<usize, WorkspaceError> {
+        let s = self.snapshot()?;
+        Ok(s.accounts.len() + s.secrets.len() + s.intact_accounts.len() + s.intact_secrets.len())
+    }
+
     /// Completes a [`snapshot_base`](Workspace::snapshot_base) with the
     /// accounts and secrets. An item the store knows is untouched since the
     /// importer wrote it, and whose stored hash is the one `planned` gives

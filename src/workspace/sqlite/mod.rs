@@ -277,6 +277,18 @@ impl Workspace for SqliteWorkspace {
     /// concurrent edit in between is at worst compared in full (its intact
     /// flag is cleared in the same write), and every write `apply` makes
     /// is keyed and idempotent.
+    fn item_count(&self) -> Result<usize, WorkspaceError> {
+        let conn = self.lock();
+        let n: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM secrets)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql_error(e))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
     fn snapshot_base(&self) -> Result<Snapshot, WorkspaceError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.sql_error(e))?;
