@@ -140,12 +140,7 @@ pub fn prepare_in(
     stages.start("reading the workspace");
     let workspace = open()?;
     let mut snapshot = workspace.snapshot_base()?;
-    let importer = mapper::resolve_importer(&snapshot, importer)
-        .map_err(|e| Error::Usage(e.0))?
-        .email
-        .clone();
-    let mut options = source.options();
-    options.decode_html_entities |= policy.decode_html_entities;
+    let (importer, options) = importer_and_options(&snapshot, importer, source, &policy)?;
     stages.start("reading the export");
     let mut vault = sources::read_export(&source.export, &options)?;
     if let Some(sharing) = &source.sharing {
@@ -161,6 +156,23 @@ pub fn prepare_in(
         snapshot,
         changeset,
     })
+}
+
+/// The importing member's email (checked) and the export's parse options
+/// (the policy may turn on entity decoding).
+fn importer_and_options(
+    snapshot: &Snapshot,
+    importer: Option<&str>,
+    source: &SourceArgs,
+    policy: &Policy,
+) -> Result<(String, sources::ParseOptions), Error> {
+    let importer = mapper::resolve_importer(snapshot, importer)
+        .map_err(|e| Error::Usage(e.0))?
+        .email
+        .clone();
+    let mut options = source.options();
+    options.decode_html_entities |= policy.decode_html_entities;
+    Ok((importer, options))
 }
 
 fn load_policy(policy: Option<&Path>) -> Result<Policy, Error> {
@@ -209,12 +221,7 @@ fn prepare_streamed(
         return Ok(None);
     }
     let snapshot = workspace.snapshot()?;
-    let importer = mapper::resolve_importer(&snapshot, importer)
-        .map_err(|e| Error::Usage(e.0))?
-        .email
-        .clone();
-    let mut options = source.options();
-    options.decode_html_entities |= policy.decode_html_entities;
+    let (importer, options) = importer_and_options(&snapshot, importer, source, &policy)?;
     let kind = match options.format {
         Some(kind) => kind,
         None => sources::detect::detect_path(&source.export)?,

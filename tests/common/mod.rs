@@ -47,16 +47,24 @@ pub fn sample(rel: &str) -> PathBuf {
 
 /// Runs `vaultferry ARGS` in `cwd` with a clean environment.
 pub fn vaultferry_in(cwd: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_vaultferry"))
+    run_in(cwd, args, &[])
+}
+
+fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vaultferry"));
+    command
         .args(args)
         .current_dir(cwd)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run vaultferry");
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("run vaultferry");
+    let shown_env: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     Run {
-        command: format!("vaultferry {}", args.join(" ")),
+        command: format!("{shown_env}vaultferry {}", args.join(" ")),
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -260,21 +268,5 @@ pub fn canonical(s: &vaultferry::workspace::Snapshot) -> serde_json::Value {
 
 /// [`vaultferry`] with extra environment variables.
 pub fn vaultferry_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vaultferry"));
-    command
-        .args(args)
-        .current_dir(root())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let out = command.output().expect("run vaultferry");
-    Run {
-        command: format!("{env:?} vaultferry {}", args.join(" ")),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_in(&root(), args, env)
 }
