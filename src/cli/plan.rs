@@ -13,7 +13,7 @@ use crate::model::{Severity, SourceKind};
 use crate::policy::Policy;
 use crate::report::{self, Report};
 use crate::sources;
-use crate::workspace::{ImportKey, Snapshot, Workspace};
+use crate::workspace::{ImportKey, ItemRole, Snapshot, Workspace};
 use crate::Error;
 
 #[derive(Debug, Args)]
@@ -261,8 +261,8 @@ fn prepare_streamed(
         return Ok(None);
     }
     stages.start("mapping and comparing the folders and sharing");
-    let (plan, keys) = mapping.finish(&vault);
-    Ok(items.finish(plan, &keys, false).ok())
+    let (plan, keys, root_grants) = mapping.finish(&vault);
+    Ok(items.finish(plan, &keys, root_grants, false).ok())
 }
 
 /// Checks every `--report FILE` has a known extension before any work.
@@ -398,12 +398,16 @@ pub fn summary(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result<(), 
         paren(&by_type)
     ))?;
 
-    let by_role: Vec<String> = plan
-        .grants_by_role()
-        .iter()
-        .map(|(r, n)| format!("{} {n}", r.name()))
-        .collect();
-    out.line(format!("grants: {}{}", plan.grants.len(), paren(&by_role)))?;
+    let mut by_role = plan.grants_by_role();
+    if items.root_item_grants > 0 {
+        *by_role.entry(ItemRole::Owner).or_default() += items.root_item_grants;
+    }
+    let by_role: Vec<String> = by_role.iter().map(|(r, n)| format!("{} {n}", r.name())).collect();
+    out.line(format!(
+        "grants: {}{}",
+        plan.grants.len() + items.root_item_grants,
+        paren(&by_role)
+    ))?;
 
     let teams: Vec<String> = plan
         .teams

@@ -16,7 +16,12 @@ use super::{
     gone, notable, planned_account_canon, planned_secret_canon, Action, Change, ChangeSummary, Differ, HashMap,
     HashSet, ObjectKind, PlanIndex,
 };
-use crate::mapper::{ItemCounts, KeyList, Originals, Plan, PlannedAccount, PlannedGrantee, PlannedItem, PlannedSecret};
+use crate::mapper::{
+    ItemCounts, KeyList, Originals, Plan, PlannedAccount, PlannedGrantee, PlannedItem, PlannedSecret, RootGrants,
+};
+
+/// Grants decided at a time.
+const GRANTS_CHUNK: usize = 4096;
 use crate::model::Finding;
 use crate::workspace::{ImportKey, Snapshot};
 
@@ -183,7 +188,13 @@ impl<'a> ItemStream<'a> {
 
     /// The rest of the diff, once the mapper has finished `plan` (no items)
     /// and `keys` holds every planned item's key, in push order.
-    pub fn finish(self, mut plan: Plan, keys: &KeyList, overwrite: bool) -> Result<Streamed, NeedsWholePlan> {
+    pub fn finish(
+        self,
+        mut plan: Plan,
+        keys: &KeyList,
+        root_grants: Option<RootGrants>,
+        overwrite: bool,
+    ) -> Result<Streamed, NeedsWholePlan> {
         let used: HashSet<&str> = self.originals.keys_used().iter().map(|k| k.as_str()).collect();
         if !used.is_empty() && keys.iter().any(|k| used.contains(k)) {
             return Err(NeedsWholePlan);
@@ -193,12 +204,15 @@ impl<'a> ItemStream<'a> {
         // hold one of them), the labels of grants that change, and the
         // summary's lowered roles and guests.
         let all_targets = !self.snapshot.grants.is_empty();
-        let targets: HashSet<&str> = plan
+        let mut targets: HashSet<&str> = plan
             .grants
             .iter()
             .filter(|g| all_targets || g.lowered_from.is_some() || matches!(g.grantee, PlannedGrantee::Guest { .. }))
             .map(|g| g.target.as_str())
             .collect();
+        if all_targets {
+            targets.extend(root_grants.iter().flat_map(|r| r.targets(keys)));
+        }
         let ws_items: HashSet<&str> = self
             .snapshot
             .accounts
@@ -241,10 +255,11 @@ impl<'a> ItemStream<'a> {
         differ.teams(&plan, &mut head);
         differ.invitations(&plan, &mut head);
         differ.collections(&plan, &mut head);
-        // A grant per item at the root: decided a chunk at a time too.
+        // A grant per item at the root: decided a chunk at a time too,
+        // and made so (`RootGrants`).
         let mut grants = Vec::new();
         let mut tally = self.tally;
-        for chunk in plan.grants.chunks(4096) {
+        let mut decide = |chunk: &[crate::mapper::PlannedGrant]| {
             let mut decided = Vec::new();
             differ.grants(chunk, false, &mut decided);
             for c in decided {
@@ -253,7 +268,19 @@ impl<'a> ItemStream<'a> {
                     grants.push(c);
                 }
             }
+        };
+        for chunk in plan.grants.chunks(GRANTS_CHUNK) {
+            decide(chunk);
         }
+        let mut counts = self.counts;
+        if let Some(root) = &root_grants {
+            for start in (0..root.len()).step_by(GRANTS_CHUNK) {
+                decide(&root.grants(keys, start, GRANTS_CHUNK));
+            }
+            counts.root_item_grants = root.len();
+        }
+        // The whole plan's grants are in key order, so are its changes.
+        grants.sort_by(|a, b| a.key.cmp(&b.key));
         let gone = gone(self.snapshot, plan.source, &|kind, key| match kind {
             ObjectKind::Collection => index.collections.contains_key(key),
             _ => still_planned.contains(key.as_str()),
@@ -272,7 +299,7 @@ impl<'a> ItemStream<'a> {
         drop(index);
         Ok(Streamed {
             plan,
-            items: self.counts,
+            items: counts,
             changes,
         })
     }

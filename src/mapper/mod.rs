@@ -129,9 +129,9 @@ impl<'a> MapStream<'a> {
         importer: &str,
     ) -> Result<MapStream<'a>, MapError> {
         let (importer, personal_owner) = people(policy, snapshot, importer)?;
-        Ok(MapStream {
-            m: Mapper::new(source, file, policy, snapshot, importer, personal_owner),
-        })
+        let mut m = Mapper::new(source, file, policy, snapshot, importer, personal_owner);
+        m.defer_root_grants = true;
+        Ok(MapStream { m })
     }
 
     /// The next entry of the export (in file order, with its id): the
@@ -146,10 +146,12 @@ impl<'a> MapStream<'a> {
     }
 
     /// Everything but the items, from the vault the reader returned (its
-    /// folders, shares and findings), and every planned item's key in the
-    /// order `entry` planned them.
-    pub fn finish(self, vault: &Vault) -> (Plan, KeyList) {
-        self.m.finish(vault)
+    /// folders, shares and findings), every planned item's key in the
+    /// order `entry` planned them, and the Owner grants of the items at
+    /// the root, left out of the plan's grants to be made a chunk at a time.
+    pub fn finish(self, vault: &Vault) -> (Plan, KeyList, Option<RootGrants>) {
+        let (plan, keys, mut m) = self.m.finish_keeping(vault);
+        (plan, keys, m.take())
     }
 }
 
@@ -217,6 +219,9 @@ pub(crate) struct Mapper<'a> {
     pub keys: KeyList,
     /// The keys handed out so far, by position (see `keys_at`).
     shared_keys: Vec<Option<ImportKey>>,
+    /// Leave the root items' Owner grants out of the plan ([`RootGrants`]).
+    defer_root_grants: bool,
+    root_grants: Option<RootGrants>,
     /// Planned items and accounts by folder path (direct members only).
     by_folder: HashMap<Vec<String>, FolderItems>,
     /// Planned collections by folder path.
@@ -300,6 +305,8 @@ impl<'a> Mapper<'a> {
             shared_folders: HashSet::default(),
             keys: KeyList::default(),
             shared_keys: Vec::new(),
+            defer_root_grants: false,
+            root_grants: None,
             by_folder: HashMap::default(),
             collection_keys: HashMap::default(),
             grant_index: HashMap::default(),
@@ -366,7 +373,12 @@ impl<'a> Mapper<'a> {
 
     /// Every entry is in: the folders (the vault's first, then those the
     /// entries named), collections, shares and personal grants.
-    fn finish(mut self, vault: &Vault) -> (Plan, KeyList) {
+    fn finish(self, vault: &Vault) -> (Plan, KeyList) {
+        let (plan, keys, _) = self.finish_keeping(vault);
+        (plan, keys)
+    }
+
+    fn finish_keeping(mut self, vault: &Vault) -> (Plan, KeyList, Option<RootGrants>) {
         let mut folders = Vec::new();
         let mut seen = HashSet::default();
         for f in &vault.folders {
@@ -412,7 +424,8 @@ impl<'a> Mapper<'a> {
         let owner = std::mem::take(&mut self.personal_owner);
         self.personal_grants(&owner);
         let keys = std::mem::take(&mut self.keys);
-        (self.finish_plan(&vault.findings), keys)
+        let root_grants = self.root_grants.take();
+        (self.finish_plan(&vault.findings), keys, root_grants)
     }
 
     /// The keys of items by position. Each key is made once and shared
@@ -549,12 +562,23 @@ impl<'a> Mapper<'a> {
         let grantee = PlannedGrantee::Member {
             email: owner.to_owned(),
         };
-        let root = self
+        let root_at = self
             .by_folder
             .get(&Vec::new())
             .map(|s| s.items.clone())
             .unwrap_or_default();
-        let root = self.keys_at(&root);
+        // A grant per item at the root: a streamed plan makes them a chunk
+        // at a time, unless another grant targets one of those items
+        // (then `grant` must merge the two, here).
+        let root = if self.defer_root_grants && !self.grants_target_any(&root_at) {
+            self.root_grants = Some(RootGrants {
+                grantee: grantee.clone(),
+                items: root_at,
+            });
+            Vec::new()
+        } else {
+            self.keys_at(&root_at)
+        };
         let targets: Vec<ImportKey> = self
             .plan
             .collections
@@ -628,6 +652,16 @@ impl<'a> Mapper<'a> {
         });
     }
 
+    /// Whether a grant made so far targets one of these items.
+    fn grants_target_any(&self, items: &[u32]) -> bool {
+        let targets: HashSet<&str> = self.plan.grants.iter().map(|g| g.target.as_str()).collect();
+        !targets.is_empty()
+            && items
+                .iter()
+                .filter_map(|&i| self.keys.get(usize::try_from(i).ok()?))
+                .any(|k| targets.contains(k))
+    }
+
     fn finish_plan(mut self, vault_findings: &[Finding]) -> Plan {
         let mut findings = vault_findings.to_vec();
         findings.append(&mut self.findings);
@@ -682,6 +716,52 @@ impl KeyList {
     /// The keys in the order they were planned.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+/// The Owner grants of the items at the root (one each, for the owner of
+/// personal items), as positions in the [`KeyList`]: a streamed plan makes
+/// and decides them a chunk at a time instead of holding one per item.
+#[derive(Debug)]
+pub struct RootGrants {
+    grantee: PlannedGrantee,
+    items: Vec<u32>,
+}
+
+impl RootGrants {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The target keys, in order.
+    pub fn targets<'k>(&'k self, keys: &'k KeyList) -> impl Iterator<Item = &'k str> + 'k {
+        self.items.iter().filter_map(|&i| keys.get(usize::try_from(i).ok()?))
+    }
+
+    /// The grants of the items from `start`, at most `n`, as the whole-plan
+    /// mapper makes them.
+    pub fn grants(&self, keys: &KeyList, start: usize, n: usize) -> Vec<PlannedGrant> {
+        self.items
+            .iter()
+            .skip(start)
+            .take(n)
+            .filter_map(|&i| keys.get(usize::try_from(i).ok()?))
+            .map(|target| {
+                let target = ImportKey::new(target);
+                PlannedGrant {
+                    key: grant_key(&target, &self.grantee),
+                    target,
+                    grantee: self.grantee.clone(),
+                    role: ItemRole::Owner,
+                    source_access: "personal".into(),
+                    lowered_from: None,
+                }
+            })
+            .collect()
     }
 }
 

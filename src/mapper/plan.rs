@@ -362,6 +362,10 @@ pub struct ItemCounts {
     pub secrets_by_type: BTreeMap<SecretType, usize>,
     /// Accounts and secrets with `duplicate_of`.
     pub duplicates: usize,
+    /// Owner grants on items at the root that a streamed plan made and
+    /// decided without keeping (`crate::mapper::RootGrants`); none in a
+    /// whole plan, whose grants hold them.
+    pub root_item_grants: usize,
 }
 
 impl ItemCounts {
