@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::{northwind_db, sample, vaultferry, vaultferry_env, Run, LASTPASS, ONEPASSWORD};
 
 /// Chunk sizes that put boundaries everywhere, and the default.
-const CHUNKS: [&str; 3] = ["1", "3", "8192"];
+const CHUNKS: [&str; 3] = ["1", "3", "2048"];
 
 struct Case {
     export: PathBuf,
