@@ -22,6 +22,7 @@ use crate::mapper::{
     Plan, PlannedAccount, PlannedCollection, PlannedGrant, PlannedGrantee, PlannedInvitation, PlannedSecret,
     PlannedTeam,
 };
+use crate::workspace::read_ahead::ReadAhead;
 use crate::workspace::{
     Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
 };
@@ -330,14 +331,46 @@ pub fn diff(plan: Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
 /// duplicates and diffs. `snapshot` ends complete, for `apply`.
 pub fn against_workspace(
     workspace: &dyn Workspace,
-    mut plan: Plan,
+    plan: Plan,
     snapshot: &mut Snapshot,
     overwrite: bool,
 ) -> Result<Changeset, WorkspaceError> {
+    against_workspace_read_ahead(workspace, plan, snapshot, overwrite, None)
+}
+
+/// [`against_workspace`] with what the store read ahead
+/// ([`Workspace::read_ahead`], while the export was mapped): the intact
+/// items are settled from it and only the rest are read, whole. Decides
+/// what `against_workspace` decides.
+pub fn against_workspace_read_ahead(
+    workspace: &dyn Workspace,
+    mut plan: Plan,
+    snapshot: &mut Snapshot,
+    overwrite: bool,
+    read_ahead: Option<ReadAhead>,
+) -> Result<Changeset, WorkspaceError> {
     let hashes = ItemHashes::of(&plan);
-    workspace.load_items(snapshot, &hashes.by_key(&plan))?;
+    match read_ahead {
+        None => workspace.load_items(snapshot, &hashes.by_key(&plan))?,
+        Some(rows) => {
+            let accounts = rows
+                .accounts
+                .settle(&keyed(plan.accounts.iter().map(|a| &a.key), &hashes.accounts));
+            let secrets = rows
+                .secrets
+                .settle(&keyed(plan.secrets.iter().map(|s| &s.key), &hashes.secrets));
+            workspace.read_items_by_id(snapshot, &accounts.read_in_full, &secrets.read_in_full)?;
+            snapshot.intact_accounts = accounts.intact;
+            snapshot.intact_secrets = secrets.intact;
+        }
+    }
     crate::mapper::mark_duplicates(&mut plan, snapshot);
     Ok(diff_hashed(plan, snapshot, overwrite, hashes))
+}
+
+/// Planned keys beside their hashes, in plan order.
+fn keyed<'a>(keys: impl Iterator<Item = &'a ImportKey>, hashes: &'a [String]) -> Vec<(&'a ImportKey, &'a str)> {
+    keys.zip(hashes.iter().map(String::as_str)).collect()
 }
 
 /// The planned accounts' and secrets' content hashes, in plan order:
