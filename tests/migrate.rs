@@ -569,3 +569,47 @@ fn a_large_export_applies_in_batches_and_reruns_with_nothing_to_do() {
     assert_eq!(second.written, 0);
     assert_eq!(ws.snapshot().unwrap().accounts.len(), 5000);
 }
+
+/// The report's item rows with each list sorted by key, so two reports
+/// can be compared whatever order their changesets listed items in.
+fn items_sorted(mut report: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if let (true, Value::Array(items)) = (k == "items" || k == "root_items", &mut *v) {
+                        items.sort_by(|a, b| a["key"].to_string().cmp(&b["key"].to_string()));
+                    }
+                    walk(v);
+                }
+            }
+            Value::Array(list) => list.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut report);
+    report
+}
+
+#[test]
+fn a_report_puts_each_item_in_its_collection_whatever_order_the_changeset_lists_items_in() {
+    for source in [&LASTPASS, &ONEPASSWORD] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, ws) = new_workspace(dir.path(), "w.db");
+        let (cs, _) = changeset(source, &ws, false);
+        let mut shuffled = cs.clone();
+        let items: Vec<usize> = (0..shuffled.changes.len())
+            .filter(|i| matches!(shuffled.changes[*i].kind, ObjectKind::Account | ObjectKind::Secret))
+            .collect();
+        assert!(items.len() > 2);
+        // Reversed, so accounts and secrets are no longer the plan's order.
+        let reversed: Vec<_> = items.iter().rev().map(|i| shuffled.changes[*i].clone()).collect();
+        for (i, c) in items.iter().zip(reversed) {
+            shuffled.changes[*i] = c;
+        }
+        let json = |cs: &Changeset| serde_json::to_value(vaultferry::report::Report::plan(cs)).unwrap();
+        let (planned, from_shuffled) = (json(&cs), json(&shuffled));
+        assert_ne!(planned, from_shuffled, "the item order differs");
+        assert_eq!(items_sorted(planned), items_sorted(from_shuffled));
+    }
+}

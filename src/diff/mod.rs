@@ -920,36 +920,45 @@ impl<'a> Differ<'a> {
             .iter()
             .map(|g| ((g.target, g.grantee), (g.id, g.role)))
             .collect();
-        for g in &plan.grants {
-            let existing = by_key.get(&g.key).copied().or_else(|| {
-                let target = self.target_id(&g.target)?;
-                let grantee = self.grantee_id(&g.grantee)?;
-                by_pair.get(&(target, grantee)).copied()
-            });
-            let (action, existing, changes) = match existing {
-                None => (Action::Create, None, Vec::new()),
-                Some((id, role)) if role == g.role => (Action::Unchanged, Some(id), Vec::new()),
-                Some((id, role)) => (
-                    Action::Conflict,
-                    Some(id),
-                    vec![format!(
-                        "role is {} in the workspace, {} planned",
-                        role.name(),
-                        g.role.name()
-                    )],
-                ),
-            };
-            out.push(Change {
-                kind: ObjectKind::Grant,
-                key: g.key.clone(),
-                label: format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name()),
-                action,
-                existing,
-                changes,
-                reason: None,
-                hash: None,
-            });
-        }
+        // Independent of each other, and each label is looked up and
+        // formatted: decided in parallel, in plan order.
+        use rayon::prelude::*;
+        let decided: Vec<Change> = plan
+            .grants
+            .par_iter()
+            .with_min_len(256)
+            .map(|g| {
+                let existing = by_key.get(&g.key).copied().or_else(|| {
+                    let target = self.target_id(&g.target)?;
+                    let grantee = self.grantee_id(&g.grantee)?;
+                    by_pair.get(&(target, grantee)).copied()
+                });
+                let (action, existing, changes) = match existing {
+                    None => (Action::Create, None, Vec::new()),
+                    Some((id, role)) if role == g.role => (Action::Unchanged, Some(id), Vec::new()),
+                    Some((id, role)) => (
+                        Action::Conflict,
+                        Some(id),
+                        vec![format!(
+                            "role is {} in the workspace, {} planned",
+                            role.name(),
+                            g.role.name()
+                        )],
+                    ),
+                };
+                Change {
+                    kind: ObjectKind::Grant,
+                    key: g.key.clone(),
+                    label: format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name()),
+                    action,
+                    existing,
+                    changes,
+                    reason: None,
+                    hash: None,
+                }
+            })
+            .collect();
+        out.extend(decided);
     }
 
     fn label(&self, key: &ImportKey) -> String {
@@ -1047,6 +1056,36 @@ impl<'a> PlanIndex<'a> {
             teams: plan.teams.iter().map(|t| (&t.key, t)).collect(),
             invitations: plan.invitations.iter().map(|i| (&i.key, i)).collect(),
         }
+    }
+
+    /// An index whose accounts and secrets are only those `keep` names
+    /// (everything else complete): for a reader that walks the items in
+    /// plan order and looks up only a few by key (a map of a million
+    /// items costs more than the walk).
+    pub fn with_items(plan: &'a Plan, keep: impl Fn(&ImportKey) -> bool) -> PlanIndex<'a> {
+        let mut index = PlanIndex::empty(plan);
+        index.collections = plan.collections.iter().map(|c| (&c.key, c)).collect();
+        index.paths = plan
+            .collections
+            .iter()
+            .map(|c| (&c.key, path_of(&index.collections, c)))
+            .collect();
+        index.accounts = plan
+            .accounts
+            .iter()
+            .filter(|a| keep(&a.key))
+            .map(|a| (&a.key, a))
+            .collect();
+        index.secrets = plan
+            .secrets
+            .iter()
+            .filter(|s| keep(&s.key))
+            .map(|s| (&s.key, s))
+            .collect();
+        index.grants = plan.grants.iter().map(|g| (&g.key, g)).collect();
+        index.teams = plan.teams.iter().map(|t| (&t.key, t)).collect();
+        index.invitations = plan.invitations.iter().map(|i| (&i.key, i)).collect();
+        index
     }
 
     /// An index that finds nothing, for a run with nothing to look up.
