@@ -26,23 +26,19 @@ const PREFIX: &str = "sha256:";
 #[derive(Debug, Default)]
 pub struct IndexedRows {
     /// Rows the store vouches hold what the importer wrote, with a hash
-    /// in the importer's form.
-    intact: Vec<IntactRow>,
+    /// in the importer's form: ids, where each key ends in `keys` (it
+    /// starts where the previous one ends), and hashes.
+    ids: Vec<i64>,
+    key_ends: Vec<u32>,
+    hashes: Vec<[u8; 32]>,
     /// Their import keys, one after the other.
     keys: String,
-    /// Key hash → position in `intact`. A key whose hash is taken already
-    /// (a collision) is not indexed: its row goes to `others`.
-    by_key: FxHashMap<u64, u32>,
+    /// Key hash → position in the lists above. 32 bits keep the map
+    /// small; a key whose hash is taken already (a collision, a hundred
+    /// or so in a million keys) is not indexed: its row goes to `others`.
+    by_key: FxHashMap<u32, u32>,
     /// Rows read in full whatever the plan holds.
     others: Vec<i64>,
-}
-
-#[derive(Debug)]
-struct IntactRow {
-    id: i64,
-    key_start: u32,
-    key_end: u32,
-    hash: [u8; 32],
 }
 
 /// A store's accounts and secrets as read ahead.
@@ -60,8 +56,10 @@ pub struct Settled {
     pub read_in_full: Vec<i64>,
 }
 
-fn key_hash(key: &str) -> u64 {
-    FxBuildHasher.hash_one(key)
+fn key_hash(key: &str) -> u32 {
+    let h = FxBuildHasher.hash_one(key);
+    // The high bits are the well-mixed ones of an Fx hash.
+    (h >> 32) as u32
 }
 
 /// `sha256:` + 64 lowercase hex digits as bytes; anything else `None`
@@ -91,7 +89,9 @@ impl IndexedRows {
     /// copied over and over as the lists grow.
     pub fn with_capacity(rows: usize) -> IndexedRows {
         IndexedRows {
-            intact: Vec::with_capacity(rows),
+            ids: Vec::with_capacity(rows),
+            key_ends: Vec::with_capacity(rows),
+            hashes: Vec::with_capacity(rows),
             by_key: FxHashMap::with_capacity_and_hasher(rows, FxBuildHasher),
             ..IndexedRows::default()
         }
@@ -103,11 +103,9 @@ impl IndexedRows {
             self.others.push(id);
             return;
         };
-        let start = self.keys.len();
-        let (Ok(key_start), Ok(key_end), Ok(at)) = (
-            u32::try_from(start),
-            u32::try_from(start + key.len()),
-            u32::try_from(self.intact.len()),
+        let (Ok(key_end), Ok(at)) = (
+            u32::try_from(self.keys.len() + key.len()),
+            u32::try_from(self.ids.len()),
         ) else {
             self.others.push(id);
             return;
@@ -122,21 +120,23 @@ impl IndexedRows {
             }
         }
         self.keys.push_str(key);
-        self.intact.push(IntactRow {
-            id,
-            key_start,
-            key_end,
-            hash,
-        });
+        self.ids.push(id);
+        self.key_ends.push(key_end);
+        self.hashes.push(hash);
     }
 
     /// The intact row stored under `key`: its position, its id, and
     /// whether its hash is `hash`.
     fn find(&self, key: &str, hash: &str) -> Option<(u32, i64, bool)> {
         let at = *self.by_key.get(&key_hash(key))?;
-        let row = self.intact.get(at as usize)?;
-        let stored = self.keys.get(row.key_start as usize..row.key_end as usize)?;
-        (stored == key).then(|| (at, row.id, digest(hash) == Some(row.hash)))
+        let i = at as usize;
+        let start = match i.checked_sub(1) {
+            Some(before) => *self.key_ends.get(before)? as usize,
+            None => 0,
+        };
+        let stored = self.keys.get(start..*self.key_ends.get(i)? as usize)?;
+        let id = *self.ids.get(i)?;
+        (stored == key).then(|| (at, id, digest(hash).as_ref() == self.hashes.get(i)))
     }
 
     /// Decides which rows are intact given the planned items' keys and
@@ -154,8 +154,8 @@ impl IndexedRows {
             .map(|(key, hash)| self.find(key.as_str(), hash))
             .collect();
         // Per row, the planned item that decides it and whether it is intact.
-        let mut decider = vec![u32::MAX; self.intact.len()];
-        let mut intact = vec![false; self.intact.len()];
+        let mut decider = vec![u32::MAX; self.ids.len()];
+        let mut intact = vec![false; self.ids.len()];
         for (i, found) in found.iter().enumerate() {
             if let (Some((at, _, same)), Ok(i)) = (found, u32::try_from(i)) {
                 if let (Some(d), Some(t)) = (decider.get_mut(*at as usize), intact.get_mut(*at as usize)) {
@@ -181,13 +181,7 @@ impl IndexedRows {
             })
             .collect();
         let mut read_in_full = self.others;
-        read_in_full.extend(
-            self.intact
-                .iter()
-                .zip(intact)
-                .filter(|(_, t)| !t)
-                .map(|(row, _)| row.id),
-        );
+        read_in_full.extend(self.ids.iter().zip(intact).filter(|(_, t)| !t).map(|(id, _)| *id));
         read_in_full.sort_unstable();
         Settled {
             intact: items,
@@ -197,7 +191,7 @@ impl IndexedRows {
 
     /// Rows read ahead, intact or not.
     pub fn len(&self) -> usize {
-        self.intact.len() + self.others.len()
+        self.ids.len() + self.others.len()
     }
 
     pub fn is_empty(&self) -> bool {
