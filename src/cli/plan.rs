@@ -135,27 +135,23 @@ pub fn prepare_in(
         .clone();
     let mut options = source.options();
     options.decode_html_entities |= policy.decode_html_entities;
+    stages.start("reading the export");
+    let mut vault = sources::read_export(&source.export, &options)?;
+    if let Some(sharing) = &source.sharing {
+        stages.start("reading the sharing file");
+        sources::read_sharing(&mut vault, sharing, &options)?;
+    }
+    stages.start("mapping onto the workspace");
     // The workspace's items are read on another thread while the export is
-    // parsed and mapped (one core is mostly idle then); only what needs
-    // the plan is left for the comparison.
-    let (plan, read_ahead) = std::thread::scope(|scope| -> Result<_, Error> {
+    // mapped (on one core: the other is idle then, while parsing uses
+    // both); only what needs the plan is left for the comparison.
+    let (plan, read_ahead) = std::thread::scope(|scope| {
         let read_ahead = scope.spawn(|| workspace.read_ahead());
-        let plan = (|| {
-            stages.start("reading the export");
-            let mut vault = sources::read_export(&source.export, &options)?;
-            if let Some(sharing) = &source.sharing {
-                stages.start("reading the sharing file");
-                sources::read_sharing(&mut vault, sharing, &options)?;
-            }
-            stages.start("mapping onto the workspace");
-            mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))
-        })();
-        let read_ahead = match read_ahead.join() {
-            Ok(read) => read,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        Ok((plan?, read_ahead?))
-    })?;
+        let plan = mapper::map_entries(vault, &policy, &snapshot, &importer);
+        (plan, read_ahead.join())
+    });
+    let plan = plan.map_err(|e| Error::Usage(e.0))?;
+    let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     stages.start("comparing with the workspace");
     let changeset = diff::against_workspace_read_ahead(workspace.as_ref(), plan, &mut snapshot, overwrite, read_ahead)?;
     Ok(Prepared {
