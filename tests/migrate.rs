@@ -35,6 +35,20 @@ fn changeset(source: &Source, ws: &dyn Workspace, overwrite: bool) -> (Changeset
     (cs, snapshot)
 }
 
+/// As `plan` and `migrate` compare since they read the workspace's items
+/// ahead, while the export is mapped: must decide as [`changeset`] does.
+fn changeset_read_ahead(source: &Source, ws: &dyn Workspace, overwrite: bool) -> (Changeset, Snapshot) {
+    let mut snapshot = ws.snapshot_base().unwrap();
+    let read_ahead = ws.read_ahead().unwrap();
+    assert!(read_ahead.is_some(), "the SQLite store reads ahead");
+    let options = ParseOptions::default();
+    let mut vault = sources::read_export(&sample(source.export), &options).unwrap();
+    sources::read_sharing(&mut vault, &sample(source.sharing), &options).unwrap();
+    let plan = mapper::map_entries(vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
+    let cs = diff::against_workspace_read_ahead(ws, plan, &mut snapshot, overwrite, read_ahead).unwrap();
+    (cs, snapshot)
+}
+
 /// The same from a full snapshot (what a store without intact flags,
 /// such as the HTTP one, gives): both must decide alike.
 fn changeset_in_full(source: &Source, ws: &dyn Workspace, overwrite: bool) -> Changeset {
@@ -245,6 +259,10 @@ fn items_read_as_intact_are_decided_as_a_full_read_decides_them_whatever_was_edi
         assert_eq!(intact, cs.reconcile().unchanged);
         assert!(intact > 0);
         assert_eq!(decisions(&cs), decisions(&changeset_in_full(source, &ws, false)));
+        let (ahead, snapshot) = changeset_read_ahead(source, &ws, false);
+        assert!(snapshot.accounts.is_empty() && snapshot.secrets.is_empty());
+        assert_eq!(snapshot.intact_accounts.len() + snapshot.intact_secrets.len(), intact);
+        assert_eq!(decisions(&ahead), decisions(&cs));
 
         // Items are audited per batch, and journaled one by one.
         let conn = rusqlite::Connection::open(&db).unwrap();
@@ -276,6 +294,9 @@ fn items_read_as_intact_are_decided_as_a_full_read_decides_them_whatever_was_edi
                 decisions(&changeset_in_full(source, &ws, false)),
                 "{sql}"
             );
+            let (ahead, snapshot) = changeset_read_ahead(source, &ws, false);
+            assert_eq!(decisions(&ahead), decisions(&cs), "{sql}, read ahead");
+            assert!(!snapshot.accounts.is_empty() || !snapshot.secrets.is_empty(), "{sql}");
             assert!(cs.reconcile().unchanged < unchanged, "{sql} went unnoticed");
             assert!(cs.reconcile().holds());
             unchanged = cs.reconcile().unchanged;
@@ -547,4 +568,48 @@ fn a_large_export_applies_in_batches_and_reruns_with_nothing_to_do() {
     let (second, _) = apply_once();
     assert_eq!(second.written, 0);
     assert_eq!(ws.snapshot().unwrap().accounts.len(), 5000);
+}
+
+/// The report's item rows with each list sorted by key, so two reports
+/// can be compared whatever order their changesets listed items in.
+fn items_sorted(mut report: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if let (true, Value::Array(items)) = (k == "items" || k == "root_items", &mut *v) {
+                        items.sort_by(|a, b| a["key"].to_string().cmp(&b["key"].to_string()));
+                    }
+                    walk(v);
+                }
+            }
+            Value::Array(list) => list.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut report);
+    report
+}
+
+#[test]
+fn a_report_puts_each_item_in_its_collection_whatever_order_the_changeset_lists_items_in() {
+    for source in [&LASTPASS, &ONEPASSWORD] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, ws) = new_workspace(dir.path(), "w.db");
+        let (cs, _) = changeset(source, &ws, false);
+        let mut shuffled = cs.clone();
+        let items: Vec<usize> = (0..shuffled.changes.len())
+            .filter(|i| matches!(shuffled.changes[*i].kind, ObjectKind::Account | ObjectKind::Secret))
+            .collect();
+        assert!(items.len() > 2);
+        // Reversed, so accounts and secrets are no longer the plan's order.
+        let reversed: Vec<_> = items.iter().rev().map(|i| shuffled.changes[*i].clone()).collect();
+        for (i, c) in items.iter().zip(reversed) {
+            shuffled.changes[*i] = c;
+        }
+        let json = |cs: &Changeset| serde_json::to_value(vaultferry::report::Report::plan(cs)).unwrap();
+        let (planned, from_shuffled) = (json(&cs), json(&shuffled));
+        assert_ne!(planned, from_shuffled, "the item order differs");
+        assert_eq!(items_sorted(planned), items_sorted(from_shuffled));
+    }
 }

@@ -148,9 +148,18 @@ pub fn prepare_in(
         sources::read_sharing(&mut vault, sharing, &options)?;
     }
     stages.start("mapping onto the workspace");
-    let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    // The workspace's items are read on another thread while the export is
+    // mapped (on one core: the other is idle then, while parsing uses
+    // both); only what needs the plan is left for the comparison.
+    let (plan, read_ahead) = std::thread::scope(|scope| {
+        let read_ahead = scope.spawn(|| workspace.read_ahead());
+        let plan = mapper::map_entries(vault, &policy, &snapshot, &importer);
+        (plan, read_ahead.join())
+    });
+    let plan = plan.map_err(|e| Error::Usage(e.0))?;
+    let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     stages.start("comparing with the workspace");
-    let changeset = diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, overwrite)?;
+    let changeset = diff::against_workspace_read_ahead(workspace.as_ref(), plan, &mut snapshot, overwrite, read_ahead)?;
     Ok(Prepared {
         workspace,
         snapshot,

@@ -22,6 +22,7 @@ use crate::mapper::{
     Plan, PlannedAccount, PlannedCollection, PlannedGrant, PlannedGrantee, PlannedInvitation, PlannedSecret,
     PlannedTeam,
 };
+use crate::workspace::read_ahead::ReadAhead;
 use crate::workspace::{
     Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
 };
@@ -415,14 +416,46 @@ pub fn diff(plan: Plan, snapshot: &Snapshot, overwrite: bool) -> Changeset {
 /// duplicates and diffs. `snapshot` ends complete, for `apply`.
 pub fn against_workspace(
     workspace: &dyn Workspace,
-    mut plan: Plan,
+    plan: Plan,
     snapshot: &mut Snapshot,
     overwrite: bool,
 ) -> Result<Changeset, WorkspaceError> {
+    against_workspace_read_ahead(workspace, plan, snapshot, overwrite, None)
+}
+
+/// [`against_workspace`] with what the store read ahead
+/// ([`Workspace::read_ahead`], while the export was mapped): the intact
+/// items are settled from it and only the rest are read, whole. Decides
+/// what `against_workspace` decides.
+pub fn against_workspace_read_ahead(
+    workspace: &dyn Workspace,
+    mut plan: Plan,
+    snapshot: &mut Snapshot,
+    overwrite: bool,
+    read_ahead: Option<ReadAhead>,
+) -> Result<Changeset, WorkspaceError> {
     let hashes = ItemHashes::of(&plan);
-    workspace.load_items(snapshot, &hashes.by_key(&plan))?;
+    match read_ahead {
+        None => workspace.load_items(snapshot, &hashes.by_key(&plan))?,
+        Some(rows) => {
+            let accounts = rows
+                .accounts
+                .settle(&keyed(plan.accounts.iter().map(|a| &a.key), &hashes.accounts));
+            let secrets = rows
+                .secrets
+                .settle(&keyed(plan.secrets.iter().map(|s| &s.key), &hashes.secrets));
+            workspace.read_items_by_id(snapshot, &accounts.read_in_full, &secrets.read_in_full)?;
+            snapshot.intact_accounts = accounts.intact;
+            snapshot.intact_secrets = secrets.intact;
+        }
+    }
     crate::mapper::mark_duplicates(&mut plan, snapshot);
     Ok(diff_hashed(plan, snapshot, overwrite, hashes))
+}
+
+/// Planned keys beside their hashes, in plan order.
+fn keyed<'a>(keys: impl Iterator<Item = &'a ImportKey>, hashes: &'a [String]) -> Vec<(&'a ImportKey, &'a str)> {
+    keys.zip(hashes.iter().map(String::as_str)).collect()
 }
 
 /// The planned accounts' and secrets' content hashes, in plan order:
@@ -968,40 +1001,48 @@ impl<'a> Differ<'a> {
     /// that keeps only what changes labels only those).
     fn grants(&self, grants: &[PlannedGrant], every_label: bool, out: &mut Vec<Change>) {
         let (by_key, by_pair) = self.grant_maps();
-        for g in grants {
-            let existing = by_key.get(&g.key).copied().or_else(|| {
-                let target = self.target_id(&g.target)?;
-                let grantee = self.grantee_id(&g.grantee)?;
-                by_pair.get(&(target, grantee)).copied()
-            });
-            let (action, existing, changes) = match existing {
-                None => (Action::Create, None, Vec::new()),
-                Some((id, role)) if role == g.role => (Action::Unchanged, Some(id), Vec::new()),
-                Some((id, role)) => (
-                    Action::Conflict,
-                    Some(id),
-                    vec![format!(
-                        "role is {} in the workspace, {} planned",
-                        role.name(),
-                        g.role.name()
-                    )],
-                ),
-            };
-            out.push(Change {
-                kind: ObjectKind::Grant,
-                key: g.key.clone(),
-                label: if every_label || notable_action(action) {
-                    format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name())
-                } else {
-                    String::new()
-                },
-                action,
-                existing,
-                changes,
-                reason: None,
-                hash: None,
-            });
-        }
+        // Independent of each other, and each label is looked up and
+        // formatted: decided in parallel, in plan order.
+        use rayon::prelude::*;
+        let decided: Vec<Change> = grants
+            .par_iter()
+            .with_min_len(256)
+            .map(|g| {
+                let existing = by_key.get(&g.key).copied().or_else(|| {
+                    let target = self.target_id(&g.target)?;
+                    let grantee = self.grantee_id(&g.grantee)?;
+                    by_pair.get(&(target, grantee)).copied()
+                });
+                let (action, existing, changes) = match existing {
+                    None => (Action::Create, None, Vec::new()),
+                    Some((id, role)) if role == g.role => (Action::Unchanged, Some(id), Vec::new()),
+                    Some((id, role)) => (
+                        Action::Conflict,
+                        Some(id),
+                        vec![format!(
+                            "role is {} in the workspace, {} planned",
+                            role.name(),
+                            g.role.name()
+                        )],
+                    ),
+                };
+                Change {
+                    kind: ObjectKind::Grant,
+                    key: g.key.clone(),
+                    label: if every_label || notable_action(action) {
+                        format!("{} on {}: {}", g.grantee.label(), self.label(&g.target), g.role.name())
+                    } else {
+                        String::new()
+                    },
+                    action,
+                    existing,
+                    changes,
+                    reason: None,
+                    hash: None,
+                }
+            })
+            .collect();
+        out.extend(decided);
     }
 
     /// The workspace's grants by key and by (target, grantee), made once
@@ -1124,6 +1165,36 @@ impl<'a> PlanIndex<'a> {
             teams: plan.teams.iter().map(|t| (&t.key, t)).collect(),
             invitations: plan.invitations.iter().map(|i| (&i.key, i)).collect(),
         }
+    }
+
+    /// An index whose accounts and secrets are only those `keep` names
+    /// (everything else complete): for a reader that walks the items in
+    /// plan order and looks up only a few by key (a map of a million
+    /// items costs more than the walk).
+    pub fn with_items(plan: &'a Plan, keep: impl Fn(&ImportKey) -> bool) -> PlanIndex<'a> {
+        let mut index = PlanIndex::empty(plan);
+        index.collections = plan.collections.iter().map(|c| (&c.key, c)).collect();
+        index.paths = plan
+            .collections
+            .iter()
+            .map(|c| (&c.key, path_of(&index.collections, c)))
+            .collect();
+        index.accounts = plan
+            .accounts
+            .iter()
+            .filter(|a| keep(&a.key))
+            .map(|a| (&a.key, a))
+            .collect();
+        index.secrets = plan
+            .secrets
+            .iter()
+            .filter(|s| keep(&s.key))
+            .map(|s| (&s.key, s))
+            .collect();
+        index.grants = plan.grants.iter().map(|g| (&g.key, g)).collect();
+        index.teams = plan.teams.iter().map(|t| (&t.key, t)).collect();
+        index.invitations = plan.invitations.iter().map(|i| (&i.key, i)).collect();
+        index
     }
 
     /// An index that finds nothing, for a run with nothing to look up.

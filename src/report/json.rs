@@ -239,17 +239,9 @@ impl Report {
     }
 }
 
-/// An item's row and the collection it is planned in (`None` when it is
-/// not in the plan).
-fn item_row<'p>(index: &PlanIndex<'p>, c: &Change) -> Option<(Option<&'p ImportKey>, Item)> {
-    let (collection, item_type) = match c.kind {
-        ObjectKind::Account => (index.accounts.get(&c.key)?.collection.as_ref(), "login"),
-        _ => {
-            let s = index.secrets.get(&c.key)?;
-            (s.collection.as_ref(), s.secret_type.name())
-        }
-    };
-    let item = Item {
+/// An item's row, from its change and its planned collection and type.
+fn item_row(c: &Change, item_type: &'static str) -> Item {
+    Item {
         key: c.key.clone(),
         kind: c.kind.name(),
         item_type,
@@ -258,13 +250,45 @@ fn item_row<'p>(index: &PlanIndex<'p>, c: &Change) -> Option<(Option<&'p ImportK
         changes: c.changes.clone(),
         reason: c.reason.clone(),
         existing_id: c.existing,
+    }
+}
+
+/// Whether `items` (the changeset's account and secret changes) are the
+/// plan's accounts then secrets, one for one, in order, as the diff
+/// lists them: then each item's planned collection and type are found by
+/// position, with no map of a million keys.
+fn in_plan_order(plan: &crate::mapper::Plan, items: &[&Change]) -> bool {
+    let same = |c: &Change, kind: ObjectKind, key: &ImportKey| {
+        c.kind == kind && (std::sync::Arc::ptr_eq(&c.key.0, &key.0) || c.key == *key)
     };
-    Some((collection, item))
+    items.len() == plan.accounts.len() + plan.secrets.len()
+        && items
+            .iter()
+            .zip(&plan.accounts)
+            .all(|(c, a)| same(c, ObjectKind::Account, &a.key))
+        && items
+            .iter()
+            .skip(plan.accounts.len())
+            .zip(&plan.secrets)
+            .all(|(c, s)| same(c, ObjectKind::Secret, &s.key))
 }
 
 fn build(cs: &Changeset) -> Report {
+    use rayon::prelude::*;
     let plan = &cs.plan;
-    let index = PlanIndex::new(plan);
+    let is_item = |c: &&Change| matches!(c.kind, ObjectKind::Account | ObjectKind::Secret);
+    let items: Vec<&Change> = cs.changes.iter().filter(is_item).collect();
+    let in_order = in_plan_order(plan, &items);
+    // In plan order, the items are looked up by key only where a grant
+    // targets one, an unmatched user had one, or one is skipped.
+    let index = if in_order {
+        let mut wanted: rustc_hash::FxHashSet<&ImportKey> = plan.grants.iter().map(|g| &g.target).collect();
+        wanted.extend(plan.unmatched.iter().flat_map(|u| &u.items));
+        wanted.extend(items.iter().filter(|c| c.action == Action::Skip).map(|c| &c.key));
+        PlanIndex::with_items(plan, |k| wanted.contains(k))
+    } else {
+        PlanIndex::new(plan)
+    };
     let mut summary: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
     let tally = cs.tally();
     for kind in ObjectKind::ALL {
@@ -274,25 +298,69 @@ fn build(cs: &Changeset) -> Report {
         }
     }
     let counts = cs.reconcile();
-    let is_item = |c: &&Change| matches!(c.kind, ObjectKind::Account | ObjectKind::Secret);
-    // Everything but the items, which are looked up through the plan index
-    // (a million of them need no second map).
+    // Everything but the items, which are found by position or through
+    // the plan index (a million of them need no second map).
     let by_key: HashMap<&ImportKey, &Change> = cs.changes.iter().filter(|c| !is_item(c)).map(|c| (&c.key, c)).collect();
 
-    // Items by collection key, in plan order (the changeset keeps it):
-    // rows built in parallel, then grouped.
-    let rows: Vec<(Option<&ImportKey>, Item)> = {
-        use rayon::prelude::*;
-        let items: Vec<&Change> = cs.changes.iter().filter(is_item).collect();
-        items
-            .par_iter()
-            .with_min_len(1024)
-            .filter_map(|c| item_row(&index, c))
-            .collect()
+    // Items by collection, in plan order (the changeset keeps it): rows
+    // built in parallel, each with its collection's slot (the plan's
+    // collections, then the root), then moved into lists sized first.
+    let slot_of: HashMap<&ImportKey, usize> = plan.collections.iter().enumerate().map(|(i, c)| (&c.key, i)).collect();
+    let root = plan.collections.len();
+    let slot = |collection: Option<&ImportKey>| match collection {
+        None => Some(root),
+        Some(k) => slot_of.get(k).copied(),
     };
+    let accounts = plan.accounts.len();
+    let rows: Vec<(usize, Item)> = items
+        .par_iter()
+        .enumerate()
+        .with_min_len(1024)
+        .filter_map(|(i, c)| {
+            let (collection, item_type) = if in_order {
+                match i.checked_sub(accounts) {
+                    None => (plan.accounts.get(i)?.collection.as_ref(), "login"),
+                    Some(j) => {
+                        let s = plan.secrets.get(j)?;
+                        (s.collection.as_ref(), s.secret_type.name())
+                    }
+                }
+            } else {
+                match c.kind {
+                    ObjectKind::Account => (index.accounts.get(&c.key)?.collection.as_ref(), "login"),
+                    _ => {
+                        let s = index.secrets.get(&c.key)?;
+                        (s.collection.as_ref(), s.secret_type.name())
+                    }
+                }
+            };
+            // An item in a collection the plan does not have is in no list.
+            Some((slot(collection)?, item_row(c, item_type)))
+        })
+        .collect();
+    let mut sizes = vec![0usize; root + 1];
+    for (slot, _) in &rows {
+        if let Some(n) = sizes.get_mut(*slot) {
+            *n += 1;
+        }
+    }
+    let mut lists: Vec<Vec<Item>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    for (slot, item) in rows {
+        if let Some(list) = lists.get_mut(slot) {
+            list.push(item);
+        }
+    }
     let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::default();
-    for (collection, item) in rows {
-        items_in.entry(collection).or_default().push(item);
+    let mut lists = lists.into_iter();
+    for c in &plan.collections {
+        if let Some(list) = lists.next() {
+            if !list.is_empty() {
+                items_in.insert(Some(&c.key), list);
+            }
+        }
+    }
+    if let Some(list) = lists.next() {
+        items_in.insert(None, list);
     }
     let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::default();
     for c in &plan.collections {
@@ -338,7 +406,8 @@ fn build(cs: &Changeset) -> Report {
     let name_of = |key: &ImportKey| index.target_label(key);
     let grants: Vec<GrantRow> = plan
         .grants
-        .iter()
+        .par_iter()
+        .with_min_len(256)
         .filter_map(|g| {
             let c = by_key.get(&g.key)?;
             Some(GrantRow {

@@ -6,6 +6,7 @@
 //! HTTP API are interchangeable. No SQL lives outside `sqlite*`.
 
 pub mod http;
+pub mod read_ahead;
 pub mod scim;
 pub mod seed;
 pub mod service;
@@ -54,6 +55,31 @@ pub trait Workspace: Send + Sync {
     fn load_items(&self, snapshot: &mut Snapshot, planned: &PlannedHashes<'_>) -> Result<(), WorkspaceError> {
         let _ = (snapshot, planned);
         Ok(())
+    }
+
+    /// What [`load_items`](Workspace::load_items) reads that needs no
+    /// plan, for a run to read on another thread while it parses and maps
+    /// the export: then [`settle`](read_ahead::IndexedRows::settle)
+    /// decides the intact items and
+    /// [`read_items_by_id`](Workspace::read_items_by_id) reads the rest.
+    /// `None` (the default) when the store has nothing to read ahead:
+    /// `load_items` then does it all.
+    fn read_ahead(&self) -> Result<Option<read_ahead::ReadAhead>, WorkspaceError> {
+        Ok(None)
+    }
+
+    /// Completes a [`snapshot_base`](Workspace::snapshot_base) with these
+    /// accounts and secrets, read whole (ids from a
+    /// [`read_ahead`](Workspace::read_ahead), ascending; an id gone since
+    /// is left out). Only a store that reads ahead is asked.
+    fn read_items_by_id(
+        &self,
+        snapshot: &mut Snapshot,
+        accounts: &[i64],
+        secrets: &[i64],
+    ) -> Result<(), WorkspaceError> {
+        let _ = (snapshot, accounts, secrets);
+        Err(unsupported("read items by id"))
     }
 
     // The writes `apply` needs. Each is keyed by the object's import key

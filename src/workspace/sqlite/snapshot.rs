@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::model::{Attachment, Field, FieldKind, FieldValue};
 use crate::secret::Secret;
+use crate::workspace::read_ahead::{IndexedRows, ReadAhead};
 use crate::workspace::seed::{member_state_from_name, partnership_state_from_name, role_from_name};
 use crate::workspace::{
     Account, Collection, Grant, GrantTarget, Grantee, GuestInvitation, ImportKey, IntactItem, InvitationState,
@@ -463,6 +464,53 @@ fn intact(planned: Option<&PlannedHashes<'_>>, row: &Row<'_>, first: usize) -> R
     })
 }
 
+const ACCOUNT_COLUMNS: &str = "SELECT id, import_key, imported_hash, imported_intact, collection_id, name, url, urls,
+        username, password, totp, notes, fields, tags FROM accounts";
+const SECRET_COLUMNS: &str = "SELECT id, import_key, imported_hash, imported_intact, collection_id, type, title, notes,
+        fields, tags FROM secrets";
+
+/// An account row of [`ACCOUNT_COLUMNS`], whole.
+fn account(r: &Row<'_>, files: &mut HashMap<i64, Vec<Attachment>>) -> Result<Account> {
+    let id: i64 = r.get(0)?;
+    Ok(Account {
+        id,
+        collection: r.get(4)?,
+        name: r.get(5)?,
+        url: r.get(6)?,
+        urls: strings(r, 7)?,
+        username: r.get(8)?,
+        password: r.get::<_, Option<String>>(9)?.map(Secret::text),
+        totp: r.get::<_, Option<String>>(10)?.map(Secret::text),
+        notes: r.get(11)?,
+        fields: fields(r, 12)?,
+        tags: strings(r, 13)?,
+        attachments: files.remove(&id).unwrap_or_default(),
+        import: ItemImport {
+            import_key: import_key(r, 1)?,
+            imported_hash: r.get(2)?,
+        },
+    })
+}
+
+/// A secret row of [`SECRET_COLUMNS`], whole.
+fn secret(r: &Row<'_>, files: &mut HashMap<i64, Vec<Attachment>>) -> Result<SecretItem> {
+    let id: i64 = r.get(0)?;
+    Ok(SecretItem {
+        id,
+        collection: r.get(4)?,
+        secret_type: parse(r, 5, "secret type", secret_type_from_name)?,
+        title: r.get(6)?,
+        notes: r.get(7)?,
+        fields: fields(r, 8)?,
+        tags: strings(r, 9)?,
+        attachments: files.remove(&id).unwrap_or_default(),
+        import: ItemImport {
+            import_key: import_key(r, 1)?,
+            imported_hash: r.get(2)?,
+        },
+    })
+}
+
 /// Reads the accounts and secrets into `snapshot`; with `planned`, the
 /// intact ones as [`IntactItem`]s (their content columns are never
 /// converted: on a re-run of a million unchanged items that was most of
@@ -474,32 +522,13 @@ pub fn read_items(conn: &Connection, snapshot: &mut Snapshot, planned: Option<&P
         conn,
         planned.is_some(),
         "SELECT count(*) FROM accounts",
-        "SELECT id, import_key, imported_hash, imported_intact, collection_id, name, url, urls, username, password,
-                totp, notes, fields, tags FROM accounts ORDER BY id",
+        &format!("{ACCOUNT_COLUMNS} ORDER BY id"),
         |r| {
             if let Some(item) = intact(planned, r, 0)? {
                 intact_accounts.push(item);
                 return Ok(None);
             }
-            let id: i64 = r.get(0)?;
-            Ok(Some(Account {
-                id,
-                collection: r.get(4)?,
-                name: r.get(5)?,
-                url: r.get(6)?,
-                urls: strings(r, 7)?,
-                username: r.get(8)?,
-                password: r.get::<_, Option<String>>(9)?.map(Secret::text),
-                totp: r.get::<_, Option<String>>(10)?.map(Secret::text),
-                notes: r.get(11)?,
-                fields: fields(r, 12)?,
-                tags: strings(r, 13)?,
-                attachments: account_files.remove(&id).unwrap_or_default(),
-                import: ItemImport {
-                    import_key: import_key(r, 1)?,
-                    imported_hash: r.get(2)?,
-                },
-            }))
+            account(r, &mut account_files).map(Some)
         },
     )?;
 
@@ -509,28 +538,13 @@ pub fn read_items(conn: &Connection, snapshot: &mut Snapshot, planned: Option<&P
         conn,
         planned.is_some(),
         "SELECT count(*) FROM secrets",
-        "SELECT id, import_key, imported_hash, imported_intact, collection_id, type, title, notes, fields, tags
-         FROM secrets ORDER BY id",
+        &format!("{SECRET_COLUMNS} ORDER BY id"),
         |r| {
             if let Some(item) = intact(planned, r, 0)? {
                 intact_secrets.push(item);
                 return Ok(None);
             }
-            let id: i64 = r.get(0)?;
-            Ok(Some(SecretItem {
-                id,
-                collection: r.get(4)?,
-                secret_type: parse(r, 5, "secret type", secret_type_from_name)?,
-                title: r.get(6)?,
-                notes: r.get(7)?,
-                fields: fields(r, 8)?,
-                tags: strings(r, 9)?,
-                attachments: secret_files.remove(&id).unwrap_or_default(),
-                import: ItemImport {
-                    import_key: import_key(r, 1)?,
-                    imported_hash: r.get(2)?,
-                },
-            }))
+            secret(r, &mut secret_files).map(Some)
         },
     )?;
 
@@ -538,5 +552,94 @@ pub fn read_items(conn: &Connection, snapshot: &mut Snapshot, planned: Option<&P
     snapshot.secrets = secrets;
     snapshot.intact_accounts = intact_accounts;
     snapshot.intact_secrets = intact_secrets;
+    Ok(())
+}
+
+/// Every account's and secret's id, import key, stored hash and intact
+/// flag, and nothing else: what a run reads while it maps the export
+/// (see [`crate::workspace::read_ahead`]).
+pub fn read_ahead(conn: &Connection) -> Result<ReadAhead> {
+    let mut out = ReadAhead::default();
+    for (table, rows) in [("accounts", &mut out.accounts), ("secrets", &mut out.secrets)] {
+        // The largest id stands for the number of rows.
+        let max: i64 = conn.query_row(&format!("SELECT coalesce(max(id), 0) FROM {table}"), [], |r| r.get(0))?;
+        *rows = IndexedRows::with_capacity(usize::try_from(max).unwrap_or(0));
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id, import_key, imported_hash, imported_intact FROM {table} ORDER BY id"
+        ))?;
+        let mut found = stmt.query([])?;
+        while let Some(r) = found.next()? {
+            rows.push(
+                r.get(0)?,
+                r.get_ref(1)?.as_str_or_null()?,
+                r.get_ref(2)?.as_str_or_null()?,
+                r.get(3)?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The rows of `ids` (ascending) of `table` through `sql` (its columns):
+/// one lookup each when they are few next to the table's rows (its
+/// largest id stands for their number), else one pass over the table
+/// picking them out (a lookup costs several rows' worth of a pass).
+fn rows_by_id<T>(
+    conn: &Connection,
+    table: &str,
+    sql: &str,
+    ids: &[i64],
+    mut f: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(ids.len());
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: i64 = conn.query_row(&format!("SELECT coalesce(max(id), 0) FROM {table}"), [], |r| r.get(0))?;
+    if i64::try_from(ids.len()).unwrap_or(i64::MAX).saturating_mul(8) < rows {
+        let mut stmt = conn.prepare(&format!("{sql} WHERE id = ?1"))?;
+        for id in ids {
+            let mut rows = stmt.query([id])?;
+            if let Some(r) = rows.next()? {
+                out.push(f(r)?);
+            }
+        }
+        return Ok(out);
+    }
+    let mut stmt = conn.prepare(&format!("{sql} ORDER BY id"))?;
+    let mut rows = stmt.query([])?;
+    let mut wanted = ids.iter().copied().peekable();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        while wanted.next_if(|w| *w < id).is_some() {}
+        if wanted.next_if_eq(&id).is_some() {
+            out.push(f(r)?);
+        }
+        if wanted.peek().is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The accounts and secrets of these ids (ascending), read whole into
+/// `snapshot` (in id order, as [`read_items`] gives them).
+pub fn read_items_by_id(conn: &Connection, snapshot: &mut Snapshot, accounts: &[i64], secrets: &[i64]) -> Result<()> {
+    let mut account_files = if accounts.is_empty() {
+        HashMap::new()
+    } else {
+        attachments(conn, "account_id")?
+    };
+    snapshot.accounts = rows_by_id(conn, "accounts", ACCOUNT_COLUMNS, accounts, |r| {
+        account(r, &mut account_files)
+    })?;
+    let mut secret_files = if secrets.is_empty() {
+        HashMap::new()
+    } else {
+        attachments(conn, "secret_id")?
+    };
+    snapshot.secrets = rows_by_id(conn, "secrets", SECRET_COLUMNS, secrets, |r| {
+        secret(r, &mut secret_files)
+    })?;
     Ok(())
 }
