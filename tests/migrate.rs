@@ -45,7 +45,8 @@ fn changeset_read_ahead(source: &Source, ws: &dyn Workspace, overwrite: bool) ->
     let mut vault = sources::read_export(&sample(source.export), &options).unwrap();
     sources::read_sharing(&mut vault, &sample(source.sharing), &options).unwrap();
     let plan = mapper::map_entries(vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
-    let cs = diff::against_workspace_read_ahead(ws, plan, &mut snapshot, overwrite, read_ahead).unwrap();
+    let hashes = diff::ItemHashes::of(&plan);
+    let cs = diff::against_workspace_read_ahead(ws, plan, hashes, &mut snapshot, overwrite, read_ahead).unwrap();
     (cs, snapshot)
 }
 

@@ -141,30 +141,96 @@ pub fn prepare_in(
     let workspace = open()?;
     let mut snapshot = workspace.snapshot_base()?;
     let (importer, options) = importer_and_options(&snapshot, importer, source, &policy)?;
-    stages.start("reading the export");
-    let mut vault = sources::read_export(&source.export, &options)?;
+    let kind = export_kind(source, &options)?;
+    let file = source.export.display().to_string();
+    let mut mapping =
+        mapper::MapStream::whole(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    // Each chunk's items are hashed as soon as they are mapped, while the
+    // next chunk is read.
+    let mut hashes = diff::ItemHashes::default();
+    stages.start("reading and mapping the export");
+    // Each chunk of entries is mapped on a second thread while the next
+    // is read, and the workspace's items are read ahead on a third; only
+    // what needs the plan is left for the comparison.
+    let (read, read_ahead) = std::thread::scope(|scope| {
+        let read_ahead = scope.spawn(|| workspace.read_ahead());
+        let read = read_pipelined(source, &options, &mut |entries| {
+            let (accounts, secrets) = mapping.kept();
+            let from = (accounts.len(), secrets.len());
+            entries.into_iter().for_each(|e| mapping.keep(e));
+            let (accounts, secrets) = mapping.kept();
+            hashes.extend(
+                accounts.get(from.0..).unwrap_or_default(),
+                secrets.get(from.1..).unwrap_or_default(),
+            );
+        });
+        (read, read_ahead.join())
+    });
+    let mut vault = read?;
+    let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     if let Some(sharing) = &source.sharing {
         stages.start("reading the sharing file");
         sources::read_sharing(&mut vault, sharing, &options)?;
     }
-    stages.start("mapping onto the workspace");
-    // The workspace's items are read on another thread while the export is
-    // mapped (on one core: the other is idle then, while parsing uses
-    // both); only what needs the plan is left for the comparison.
-    let (plan, read_ahead) = std::thread::scope(|scope| {
-        let read_ahead = scope.spawn(|| workspace.read_ahead());
-        let plan = mapper::map_entries(vault, &policy, &snapshot, &importer);
-        (plan, read_ahead.join())
-    });
-    let plan = plan.map_err(|e| Error::Usage(e.0))?;
-    let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    stages.start("mapping the folders and sharing");
+    let plan = if vault.source == kind && vault.file == file {
+        mapping.finish(&vault).0
+    } else {
+        // Never so today (the readers name the vault as they are told);
+        // the whole read names it as the vault says.
+        drop(mapping);
+        let mut vault = sources::read_export(&source.export, &options)?;
+        if let Some(sharing) = &source.sharing {
+            sources::read_sharing(&mut vault, sharing, &options)?;
+        }
+        let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+        hashes = diff::ItemHashes::of(&plan);
+        plan
+    };
     stages.start("comparing with the workspace");
-    let changeset = diff::against_workspace_read_ahead(workspace.as_ref(), plan, &mut snapshot, overwrite, read_ahead)?;
+    let changeset =
+        diff::against_workspace_read_ahead(workspace.as_ref(), plan, hashes, &mut snapshot, overwrite, read_ahead)?;
     Ok(Prepared {
         workspace,
         snapshot,
         changeset,
     })
+}
+
+/// The export's format, as the reader will take it.
+fn export_kind(source: &SourceArgs, options: &sources::ParseOptions) -> Result<crate::model::SourceKind, Error> {
+    Ok(match options.format {
+        Some(kind) => kind,
+        None => sources::detect::detect_path(&source.export)?,
+    })
+}
+
+/// Reads the export a chunk of entries at a time on this thread and hands
+/// each chunk to `each` on a second one, so reading the next chunk and
+/// mapping (and comparing) the last overlap.
+fn read_pipelined(
+    source: &SourceArgs,
+    options: &sources::ParseOptions,
+    each: &mut (dyn FnMut(Vec<crate::model::Entry>) + Send),
+) -> Result<crate::model::Vault, Error> {
+    let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::model::Entry>>(2);
+    let (read, done) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            for entries in received {
+                each(entries);
+            }
+        });
+        let read = sources::read_export_chunks(&source.export, options, plan_chunk(), &mut |entries| {
+            // The worker only stops early by panicking, re-raised below.
+            let _ = chunks.send(entries);
+        });
+        drop(chunks);
+        (read, worker.join())
+    });
+    if let Err(panic) = done {
+        std::panic::resume_unwind(panic);
+    }
+    Ok(read?)
 }
 
 /// The importing member's email (checked) and the export's parse options
@@ -233,36 +299,16 @@ fn prepare_streamed(
     }
     let snapshot = workspace.snapshot()?;
     let (importer, options) = importer_and_options(&snapshot, importer, source, &policy)?;
-    let kind = match options.format {
-        Some(kind) => kind,
-        None => sources::detect::detect_path(&source.export)?,
-    };
+    let kind = export_kind(source, &options)?;
     let file = source.export.display().to_string();
     let mut mapping =
         mapper::MapStream::new(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
     let mut items = diff::stream::ItemStream::new(&snapshot, &file);
     stages.start("reading, mapping and comparing the export");
-    // The reader hands chunks to a second thread that maps and compares
-    // them, so reading the next chunk and deciding the last overlap.
-    let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::model::Entry>>(2);
-    let (read, decided) = std::thread::scope(|scope| {
-        let decider = scope.spawn(|| {
-            for entries in received {
-                let planned: Vec<mapper::PlannedItem> = entries.into_iter().filter_map(|e| mapping.entry(e)).collect();
-                items.push(planned);
-            }
-        });
-        let read = sources::read_export_chunks(&source.export, &options, plan_chunk(), &mut |entries| {
-            // The decider only stops early by panicking, re-raised below.
-            let _ = chunks.send(entries);
-        });
-        drop(chunks);
-        (read, decider.join())
-    });
-    if let Err(panic) = decided {
-        std::panic::resume_unwind(panic);
-    }
-    let mut vault = read?;
+    let mut vault = read_pipelined(source, &options, &mut |entries| {
+        let planned: Vec<mapper::PlannedItem> = entries.into_iter().filter_map(|e| mapping.entry(e)).collect();
+        items.push(planned);
+    })?;
     if let Some(sharing) = &source.sharing {
         stages.start("reading the sharing file");
         sources::read_sharing(&mut vault, sharing, &options)?;

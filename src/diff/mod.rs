@@ -420,21 +420,24 @@ pub fn against_workspace(
     snapshot: &mut Snapshot,
     overwrite: bool,
 ) -> Result<Changeset, WorkspaceError> {
-    against_workspace_read_ahead(workspace, plan, snapshot, overwrite, None)
+    let hashes = ItemHashes::of(&plan);
+    against_workspace_read_ahead(workspace, plan, hashes, snapshot, overwrite, None)
 }
 
 /// [`against_workspace`] with what the store read ahead
 /// ([`Workspace::read_ahead`], while the export was mapped): the intact
 /// items are settled from it and only the rest are read, whole. Decides
-/// what `against_workspace` decides.
+/// what `against_workspace` decides. `hashes` must be [`ItemHashes::of`]
+/// the plan (a run that maps a chunk at a time hashes each chunk as it is
+/// mapped: [`ItemHashes::extend`]).
 pub fn against_workspace_read_ahead(
     workspace: &dyn Workspace,
     mut plan: Plan,
+    hashes: ItemHashes,
     snapshot: &mut Snapshot,
     overwrite: bool,
     read_ahead: Option<ReadAhead>,
 ) -> Result<Changeset, WorkspaceError> {
-    let hashes = ItemHashes::of(&plan);
     match read_ahead {
         None => workspace.load_items(snapshot, &hashes.by_key(&plan))?,
         Some(rows) => {
@@ -469,21 +472,26 @@ pub struct ItemHashes {
 
 impl ItemHashes {
     pub fn of(plan: &Plan) -> ItemHashes {
+        let mut hashes = ItemHashes::default();
+        hashes.extend(&plan.accounts, &plan.secrets);
+        hashes
+    }
+
+    /// Appends the hashes of the next planned items, in parallel.
+    pub fn extend(&mut self, accounts: &[PlannedAccount], secrets: &[PlannedSecret]) {
         use rayon::prelude::*;
-        ItemHashes {
-            accounts: plan
-                .accounts
+        self.accounts.par_extend(
+            accounts
                 .par_iter()
                 .with_min_len(256)
-                .map(|a| planned_account_canon(a).hash())
-                .collect(),
-            secrets: plan
-                .secrets
+                .map(|a| planned_account_canon(a).hash()),
+        );
+        self.secrets.par_extend(
+            secrets
                 .par_iter()
                 .with_min_len(256)
-                .map(|s| planned_secret_canon(s).hash())
-                .collect(),
-        }
+                .map(|s| planned_secret_canon(s).hash()),
+        );
     }
 
     /// By import key, for the store.

@@ -95,16 +95,11 @@ pub fn map(vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -
 /// hashes are known ([`crate::workspace::Workspace::load_items`]), then
 /// calls [`mark_duplicates`].
 pub fn map_entries(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
-    let (importer, personal_owner) = people(policy, snapshot, importer)?;
     let entries = std::mem::take(&mut vault.entries);
-    let mut m = Mapper::new(vault.source, &vault.file, policy, snapshot, importer, personal_owner);
-    m.plan.accounts.reserve(entries.len());
+    let mut m = MapStream::whole(vault.source, &vault.file, policy, snapshot, importer)?;
+    m.m.plan.accounts.reserve(entries.len());
     for entry in entries {
-        match m.entry(entry) {
-            Some(PlannedItem::Account(a)) => m.plan.accounts.push(a),
-            Some(PlannedItem::Secret(s)) => m.plan.secrets.push(s),
-            None => {}
-        }
+        m.keep(entry);
     }
     Ok(m.finish(&vault).0)
 }
@@ -128,10 +123,39 @@ impl<'a> MapStream<'a> {
         snapshot: &'a Snapshot,
         importer: &str,
     ) -> Result<MapStream<'a>, MapError> {
+        let mut stream = MapStream::whole(source, file, policy, snapshot, importer)?;
+        stream.m.defer_root_grants = true;
+        Ok(stream)
+    }
+
+    /// [`map_entries`] an entry at a time ([`keep`](MapStream::keep)):
+    /// the plan keeps its items, and the root items' grants are in it.
+    pub fn whole(
+        source: SourceKind,
+        file: &str,
+        policy: &'a Policy,
+        snapshot: &'a Snapshot,
+        importer: &str,
+    ) -> Result<MapStream<'a>, MapError> {
         let (importer, personal_owner) = people(policy, snapshot, importer)?;
-        let mut m = Mapper::new(source, file, policy, snapshot, importer, personal_owner);
-        m.defer_root_grants = true;
-        Ok(MapStream { m })
+        Ok(MapStream {
+            m: Mapper::new(source, file, policy, snapshot, importer, personal_owner),
+        })
+    }
+
+    /// The accounts and secrets kept so far (see [`keep`](MapStream::keep)).
+    pub fn kept(&self) -> (&[PlannedAccount], &[PlannedSecret]) {
+        (&self.m.plan.accounts, &self.m.plan.secrets)
+    }
+
+    /// The next entry of the export, planned into the plan (see
+    /// [`whole`](MapStream::whole)).
+    pub fn keep(&mut self, entry: Entry) {
+        match self.m.entry(entry) {
+            Some(PlannedItem::Account(a)) => self.m.plan.accounts.push(a),
+            Some(PlannedItem::Secret(s)) => self.m.plan.secrets.push(s),
+            None => {}
+        }
     }
 
     /// The next entry of the export (in file order, with its id): the
@@ -373,11 +397,6 @@ impl<'a> Mapper<'a> {
 
     /// Every entry is in: the folders (the vault's first, then those the
     /// entries named), collections, shares and personal grants.
-    fn finish(self, vault: &Vault) -> (Plan, KeyList) {
-        let (plan, keys, _) = self.finish_keeping(vault);
-        (plan, keys)
-    }
-
     fn finish_keeping(mut self, vault: &Vault) -> (Plan, KeyList, Option<RootGrants>) {
         let mut folders = Vec::new();
         let mut seen = HashSet::default();
