@@ -81,7 +81,7 @@ impl<'a> ItemStream<'a> {
     }
 
     /// The next items, in the order the mapper planned them (the order of
-    /// [`crate::mapper::MapStream::keys`]). They are decided and dropped.
+    /// the keys [`crate::mapper::MapStream::finish`] returns). They are decided and dropped.
     pub fn push(&mut self, items: Vec<PlannedItem>) {
         use rayon::prelude::*;
         let mut accounts = Vec::new();

@@ -164,11 +164,6 @@ impl<'a> MapStream<'a> {
         self.m.entry(entry)
     }
 
-    /// Import keys of the items planned so far, in the order `entry` gave them.
-    pub fn keys(&self) -> &KeyList {
-        &self.m.keys
-    }
-
     /// Everything but the items, from the vault the reader returned (its
     /// folders, shares and findings), every planned item's key in the
     /// order `entry` planned them, and the Owner grants of the items at
