@@ -202,17 +202,22 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
 }
 
 /// Plain lines for logs and pipes: "collections: 6/6", one per phase, on
-/// stderr.
+/// stderr; with `VAULTFERRY_TIMINGS` each line also gives the phase's wall
+/// time, which is how the benchmark splits the writes.
 #[derive(Default)]
 struct Lines {
     total: usize,
     done: usize,
+    started: Option<std::time::Instant>,
 }
 
 impl Reporter for Lines {
     fn phase_started(&mut self, _: &str, total: usize) {
         self.total = total;
         self.done = 0;
+        self.started = std::env::var_os("VAULTFERRY_TIMINGS")
+            .is_some_and(|v| v != "0" && !v.is_empty())
+            .then(std::time::Instant::now);
     }
 
     fn item_done(&mut self, _: &str, done: usize) {
@@ -220,7 +225,15 @@ impl Reporter for Lines {
     }
 
     fn phase_finished(&mut self, phase: &str) {
-        eprintln!("{phase}: {}/{}", self.done, self.total);
+        match self.started.take() {
+            Some(t) => eprintln!(
+                "{phase}: {}/{} in {:.2} s",
+                self.done,
+                self.total,
+                t.elapsed().as_secs_f64()
+            ),
+            None => eprintln!("{phase}: {}/{}", self.done, self.total),
+        }
     }
 }
 
