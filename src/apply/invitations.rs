@@ -121,6 +121,24 @@ pub fn meets_policy(password: &str, policy: &PasswordPolicy) -> bool {
         && (!policy.require_symbol || password.chars().any(|c| !c.is_ascii_alphanumeric()))
 }
 
+/// A temporary password with its Argon2 hash and salt, made before the
+/// invitation is written.
+pub type HashedPassword = Result<(Secret, String, String), String>;
+
+/// `n` temporary passwords and their hashes, in parallel: each hash takes
+/// tens of milliseconds by design, so `apply` starts this while it writes
+/// the items and collects the result when the invitations' turn comes.
+pub fn hashed_passwords(n: usize, policy: &PasswordPolicy) -> Vec<HashedPassword> {
+    use rayon::prelude::*;
+    (0..n)
+        .into_par_iter()
+        .map(|_| {
+            let password = temporary_password(policy);
+            hash_password(&password).map(|(hash, salt)| (password, hash, salt))
+        })
+        .collect()
+}
+
 /// Argon2id with a random salt: the PHC string (which embeds the salt and
 /// parameters) and the salt on its own, as the store's columns want.
 pub fn hash_password(password: &Secret) -> Result<(String, String), String> {

@@ -1,8 +1,11 @@
 //! Changeset → workspace writes, in dependency order, in batches that each
 //! commit atomically with their journal rows.
 //!
-//! Order: teams → invitations → collections (parents first) → accounts and
-//! secrets → grants, because each refers to ids the earlier ones create.
+//! Order: teams → collections (parents first) → accounts and secrets →
+//! invitations → grants, because grants refer to ids all the others create
+//! and subcollections to their parents'. Invitations come after the items
+//! so their passwords' Argon2 hashes (tens of milliseconds each) are made on
+//! the spare core while the items are written, not while everything waits.
 //! Every object is written under its import key in the same transaction as
 //! its `run_journal` row, so a crash, Ctrl-C or failed write loses at most
 //! the batch in flight; the next run diffs against the workspace, finds the
@@ -15,7 +18,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use crate::diff::{Action, Change, Changeset, ObjectKind, PlanIndex};
-use crate::mapper::{team_key, PlannedGrantee};
+use crate::mapper::{team_key, PlannedGrantee, PlannedInvitation};
 use crate::workspace::{
     Account, Grant, GrantTarget, Grantee, ImportKey, ItemImport, NewGuestInvitation, NewRun, RunState, SecretItem,
     Snapshot, Workspace, WorkspaceError, Write,
@@ -255,19 +258,33 @@ impl<'a> Applier<'a> {
     }
 
     fn run(&mut self, reporter: &mut dyn Reporter) -> Result<(), ApplyError> {
-        self.teams(reporter)?;
-        self.invitations(reporter)?;
-        self.phase(reporter, "collections", &[ObjectKind::Collection], |a, c| {
-            a.collection(c)
-        })?;
-        self.phase(
-            reporter,
-            "accounts and secrets",
-            &[ObjectKind::Account, ObjectKind::Secret],
-            |a, c| a.item(c),
-        )?;
-        self.phase(reporter, "grants", &[ObjectKind::Grant], |a, c| a.grant(c))?;
-        Ok(())
+        let planned = self.planned_invitations();
+        let (count, policy) = (planned.len(), &self.snapshot.workspace.password_policy);
+        std::thread::scope(|scope| {
+            let hashing = scope.spawn(move || invitations::hashed_passwords(count, policy));
+            self.teams(reporter)?;
+            self.phase(reporter, "collections", &[ObjectKind::Collection], |a, c| {
+                a.collection(c)
+            })?;
+            self.phase(
+                reporter,
+                "accounts and secrets",
+                &[ObjectKind::Account, ObjectKind::Secret],
+                |a, c| a.item(c),
+            )?;
+            let hashed = hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            self.invitations(reporter, planned, hashed)?;
+            self.phase(reporter, "grants", &[ObjectKind::Grant], |a, c| a.grant(c))
+        })
+    }
+
+    /// The invitations to write, in the plan's order.
+    fn planned_invitations(&self) -> Vec<&'a PlannedInvitation> {
+        let index = &self.index;
+        self.to_write(&[ObjectKind::Invitation])
+            .into_iter()
+            .filter_map(|c| index.invitations.get(&c.key).copied())
+            .collect()
     }
 
     fn to_write(&self, kinds: &[ObjectKind]) -> Vec<&'a Change> {
@@ -478,9 +495,14 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn invitations(&mut self, reporter: &mut dyn Reporter) -> Result<(), ApplyError> {
-        let changes = self.to_write(&[ObjectKind::Invitation]);
-        reporter.phase_started("invitations", changes.len());
+    /// Writes `planned` with their passwords `hashed` (one each, in order).
+    fn invitations(
+        &mut self,
+        reporter: &mut dyn Reporter,
+        planned: Vec<&'a PlannedInvitation>,
+        hashed: Vec<invitations::HashedPassword>,
+    ) -> Result<(), ApplyError> {
+        reporter.phase_started("invitations", planned.len());
         let mut taken: std::collections::HashSet<String> = self
             .snapshot
             .invitations
@@ -488,28 +510,16 @@ impl<'a> Applier<'a> {
             .map(|i| i.username.to_lowercase())
             .collect();
         let mut done = 0;
-        for chunk in changes.chunks(self.options.batch_size.max(1)) {
+        let batch_size = self.options.batch_size.max(1);
+        let mut hashed = hashed.into_iter();
+        for chunk in planned.chunks(batch_size) {
             let mut writes = Vec::new();
             let mut mails = Vec::new();
-            let planned: Vec<_> = chunk
+            let named: Vec<_> = chunk
                 .iter()
-                .filter_map(|c| self.index.invitations.get(&c.key).copied())
-                .map(|inv| (inv, invitations::username_for(&inv.email, &mut taken)))
+                .map(|inv| (*inv, invitations::username_for(&inv.email, &mut taken)))
                 .collect();
-            // Each temporary password's Argon2 hash takes tens of
-            // milliseconds by design; a hundred guests hash in parallel.
-            let policy = &self.snapshot.workspace.password_policy;
-            let hashed: Vec<_> = {
-                use rayon::prelude::*;
-                planned
-                    .par_iter()
-                    .map(|_| {
-                        let password = invitations::temporary_password(policy);
-                        invitations::hash_password(&password).map(|(hash, salt)| (password, hash, salt))
-                    })
-                    .collect()
-            };
-            for ((inv, username), hashed) in planned.into_iter().zip(hashed) {
+            for ((inv, username), hashed) in named.into_iter().zip(hashed.by_ref()) {
                 let (password, hash, salt) = hashed.map_err(ApplyError::Mail)?;
                 let partner = inv.partner.as_deref().and_then(|p| {
                     self.snapshot
