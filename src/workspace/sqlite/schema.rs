@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -343,6 +343,107 @@ BEGIN
     UPDATE accounts SET imported_intact = 0 WHERE collection_id = NEW.id AND imported_intact = 1;
     UPDATE secrets SET imported_intact = 0 WHERE collection_id = NEW.id AND imported_intact = 1;
 END;
+"#;
+
+/// V5: the same rules on `secrets` and `grants`, checked for less, and a
+/// journal without a unique index.
+///
+/// SQLite checks `x IN ('a', 'b', 'c')` with three or more constants by
+/// building a temporary b-tree of the list on every row it inserts, which
+/// made the type check of a secret and the three checks of a grant most of
+/// their insert's cost (a grant insert cost three times an account's). The
+/// checks are now written as `x = 'a' OR x = 'b' OR …`, which SQLite checks
+/// in place. The four rules on inserted grants are one trigger, run once
+/// per insert instead of four times. What is allowed is unchanged.
+///
+/// SQLite cannot change a CHECK in place, so both tables are rebuilt (the
+/// documented procedure: new table, copy, drop, rename) and their triggers
+/// made again. `legacy_alter_table` keeps the rename from rewriting the
+/// other tables' triggers, which already name `secrets` and `grants`.
+const V5: &str = r#"
+PRAGMA legacy_alter_table = ON;
+CREATE TABLE secrets_v5 (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER REFERENCES collections (id) ON DELETE SET NULL,
+    type TEXT NOT NULL CHECK (type = 'secret' OR type = 'wifi' OR type = 'ssh_key' OR type = 'database'
+        OR type = 'server' OR type = 'software_license' OR type = 'custom'),
+    title TEXT NOT NULL,
+    notes TEXT,
+    fields TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(fields)),
+    tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+    import_key TEXT UNIQUE,
+    imported_hash TEXT,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    imported_intact INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO secrets_v5 (id, collection_id, type, title, notes, fields, tags, import_key, imported_hash, created,
+                        imported_intact)
+    SELECT id, collection_id, type, title, notes, fields, tags, import_key, imported_hash, created, imported_intact
+    FROM secrets;
+DROP TABLE secrets;
+ALTER TABLE secrets_v5 RENAME TO secrets;
+CREATE TRIGGER secrets_delete_grants AFTER DELETE ON secrets BEGIN
+    DELETE FROM grants WHERE target_kind = 'secret' AND target_id = OLD.id;
+END;
+CREATE TRIGGER secrets_edited AFTER UPDATE ON secrets
+WHEN OLD.imported_intact = 1 AND NEW.imported_intact = 1
+BEGIN
+    UPDATE secrets SET imported_intact = 0 WHERE id = NEW.id;
+END;
+CREATE TABLE grants_v5 (
+    id INTEGER PRIMARY KEY,
+    target_kind TEXT NOT NULL CHECK (target_kind = 'collection' OR target_kind = 'account' OR target_kind = 'secret'),
+    target_id INTEGER NOT NULL,
+    grantee_kind TEXT NOT NULL CHECK (grantee_kind = 'member' OR grantee_kind = 'team' OR grantee_kind = 'partner'
+        OR grantee_kind = 'partnership'),
+    grantee_id INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role = 'owner' OR role = 'manager' OR role = 'collaborator'),
+    import_key TEXT UNIQUE,
+    UNIQUE (target_kind, target_id, grantee_kind, grantee_id)
+);
+INSERT INTO grants_v5 (id, target_kind, target_id, grantee_kind, grantee_id, role, import_key)
+    SELECT id, target_kind, target_id, grantee_kind, grantee_id, role, import_key FROM grants;
+DROP TABLE grants;
+ALTER TABLE grants_v5 RENAME TO grants;
+-- Grants point at one of several tables, so a trigger stands in for foreign
+-- keys; the rules are checked in this order and the first broken one is named.
+CREATE TRIGGER grants_rules BEFORE INSERT ON grants BEGIN
+    SELECT RAISE(ABORT, 'rule: the grant''s collection, account or secret does not exist')
+    WHERE NOT CASE NEW.target_kind
+        WHEN 'collection' THEN EXISTS (SELECT 1 FROM collections WHERE id = NEW.target_id)
+        WHEN 'account' THEN EXISTS (SELECT 1 FROM accounts WHERE id = NEW.target_id)
+        WHEN 'secret' THEN EXISTS (SELECT 1 FROM secrets WHERE id = NEW.target_id)
+        ELSE 0 END;
+    SELECT RAISE(ABORT, 'rule: the grant''s member, team or partner does not exist')
+    WHERE NOT CASE NEW.grantee_kind
+        WHEN 'member' THEN EXISTS (SELECT 1 FROM members WHERE id = NEW.grantee_id)
+        WHEN 'team' THEN EXISTS (SELECT 1 FROM teams WHERE id = NEW.grantee_id)
+        WHEN 'partner' THEN EXISTS (SELECT 1 FROM local_partners WHERE id = NEW.grantee_id)
+        WHEN 'partnership' THEN EXISTS (SELECT 1 FROM partnerships WHERE id = NEW.grantee_id)
+        ELSE 0 END;
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators')
+    WHERE NEW.grantee_kind = 'member' AND NEW.role <> 'collaborator'
+        AND (SELECT role FROM members WHERE id = NEW.grantee_id) IN ('guest', 'login_only');
+    SELECT RAISE(ABORT, 'rule: the manager role exists only on accounts')
+    WHERE NEW.role = 'manager' AND NEW.target_kind <> 'account';
+END;
+-- The journal gets a row per object a run writes (a million on a big first
+-- run): no unique (run, key, action) index to keep in order beside it, only
+-- one by run, whose rows are appended at its end.
+CREATE TABLE run_journal_v5 (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES import_runs (id) ON DELETE CASCADE,
+    import_key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    content_hash TEXT,
+    time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+INSERT INTO run_journal_v5 (id, run_id, import_key, action, content_hash, time)
+    SELECT id, run_id, import_key, action, content_hash, time FROM run_journal;
+DROP TABLE run_journal;
+ALTER TABLE run_journal_v5 RENAME TO run_journal;
+CREATE INDEX run_journal_run ON run_journal (run_id);
+PRAGMA legacy_alter_table = OFF;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

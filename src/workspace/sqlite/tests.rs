@@ -576,3 +576,157 @@ fn a_failed_batch_keeps_nothing_of_itself() {
     assert_eq!(again[0], ids[0]);
     assert_eq!(ws.snapshot().unwrap().collections.len(), 2);
 }
+
+/// A workspace written by the previous schema (version 4) with items,
+/// grants and a journal is rebuilt by step 5 without losing a row, a flag
+/// or a rule: the checks, the grant rules and the triggers on the rebuilt
+/// tables hold as they did.
+#[test]
+fn a_version_4_database_is_upgraded_keeping_its_items_grants_journal_and_rules() {
+    use crate::workspace::{Grant, GrantTarget, Grantee, ImportKey, ItemRole};
+    use sha2::{Digest, Sha256};
+    let (_dir, path) = db();
+    // Each row as text, every column with its storage type.
+    let rows = |conn: &Connection, sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        stmt.query_map([], |r| {
+            Ok((0..n)
+                .map(|i| r.get_ref(i).map(|v| format!("{v:?}")).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    };
+    let read_secrets = |conn: &Connection| rows(conn, "SELECT * FROM secrets ORDER BY id");
+    let read_grants = |conn: &Connection| rows(conn, "SELECT * FROM grants ORDER BY id");
+    let (secrets_before, grants_before) = {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, checksum TEXT NOT NULL,
+             applied TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))",
+        )
+        .unwrap();
+        for (i, step) in schema::MIGRATIONS[..4].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, checksum) VALUES (?1, ?2)",
+                rusqlite::params![i as i64 + 1, hex::encode(Sha256::digest(step.as_bytes()))],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO workspace VALUES (1, 'ws-old', 'Old', 12, 1, 1, 1, 1, '2026-01-01T00:00:00Z');
+             INSERT INTO members (id, email, role) VALUES (1, 'sam@northwind.example', 'owner'),
+                 (2, 'gus@partner.example', 'guest');
+             INSERT INTO collections (id, name, import_key) VALUES (1, 'Shared', 'collection:lastpass:Shared');
+             INSERT INTO accounts (id, collection_id, name, import_key) VALUES (3, 1, 'Mail', 'account:lastpass:fp:2');
+             INSERT INTO secrets (id, collection_id, type, title, fields, import_key, imported_hash, imported_intact)
+                 VALUES (7, 1, 'wifi', 'Office wifi', '[{\"name\":\"SSID\"}]', 'secret:lastpass:fp:1', 'h1', 1),
+                        (8, 1, 'ssh_key', 'Deploy key', '[]', 'secret:lastpass:fp:3', 'h3', 1);
+             INSERT INTO grants (id, target_kind, target_id, grantee_kind, grantee_id, role, import_key)
+                 VALUES (5, 'secret', 7, 'member', 2, 'collaborator', 'grant:a'),
+                        (6, 'account', 3, 'member', 1, 'owner', 'grant:b');
+             INSERT INTO import_runs (id, started, source_file, actor, state)
+                 VALUES ('run-old', '2026-01-01T00:00:00Z', 'old.csv', 'sam@northwind.example', 'completed');
+             INSERT INTO run_journal (run_id, import_key, action, content_hash)
+                 VALUES ('run-old', 'secret:lastpass:fp:1', 'create', 'h1'),
+                        ('run-old', 'secret:lastpass:fp:3', 'create', 'h3');",
+        )
+        .unwrap();
+        (read_secrets(&conn), read_grants(&conn))
+    };
+
+    let ws = SqliteWorkspace::open(&path).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, schema::latest());
+    assert_eq!(read_secrets(&conn), secrets_before);
+    assert_eq!(read_grants(&conn), grants_before);
+    assert_eq!(ws.runs().unwrap()[0].writes, 2, "the journal rows are kept");
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(integrity, "ok");
+
+    // The grant rules, now one trigger, refuse what they refused.
+    let grant = |target, grantee, role, k: &str| Grant {
+        id: 0,
+        target,
+        grantee,
+        role,
+        import_key: Some(ImportKey(k.into())),
+    };
+    let refused = |g: Grant| match ws.create_grant(&g) {
+        Err(WorkspaceError::Rule(why)) => why,
+        other => panic!("{g:?} was not refused: {other:?}"),
+    };
+    assert!(refused(grant(
+        GrantTarget::Secret(99),
+        Grantee::Member(1),
+        ItemRole::Owner,
+        "g:1"
+    ))
+    .contains("does not exist"));
+    assert!(
+        refused(grant(GrantTarget::Secret(8), Grantee::Team(99), ItemRole::Owner, "g:2")).contains("does not exist")
+    );
+    assert!(refused(grant(
+        GrantTarget::Account(3),
+        Grantee::Member(2),
+        ItemRole::Owner,
+        "g:3"
+    ))
+    .contains("collaborators"));
+    assert!(refused(grant(
+        GrantTarget::Secret(8),
+        Grantee::Member(1),
+        ItemRole::Manager,
+        "g:4"
+    ))
+    .contains("only on accounts"));
+    assert!(ws
+        .create_grant(&grant(
+            GrantTarget::Secret(8),
+            Grantee::Member(2),
+            ItemRole::Collaborator,
+            "g:5"
+        ))
+        .is_ok());
+    drop(ws);
+
+    // The checks written without `IN` allow and refuse the same values.
+    let check = |sql: &str| conn.execute_batch(sql).map_err(|e| e.to_string());
+    assert!(check("INSERT INTO secrets (type, title, import_key) VALUES ('custom', 't', 'k:ok')").is_ok());
+    assert!(
+        check("INSERT INTO secrets (type, title, import_key) VALUES ('bogus', 't', 'k:bad')")
+            .unwrap_err()
+            .contains("CHECK constraint failed")
+    );
+    assert!(check("UPDATE grants SET role = 'admin' WHERE id = 5")
+        .unwrap_err()
+        .contains("CHECK constraint failed"));
+    assert!(check("UPDATE grants SET grantee_kind = 'robot' WHERE id = 5")
+        .unwrap_err()
+        .contains("CHECK constraint failed"));
+    // The triggers on the rebuilt tables, and the other tables' triggers
+    // that name them, still fire.
+    let intact = |id: i64| -> i64 {
+        conn.query_row("SELECT imported_intact FROM secrets WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    check("UPDATE secrets SET title = 'Guest wifi' WHERE id = 7").unwrap();
+    assert_eq!(intact(7), 0, "an edit clears the intact flag");
+    check("INSERT INTO attachments (secret_id, name, size) VALUES (8, 'id_ed25519.pub', 3)").unwrap();
+    assert_eq!(intact(8), 0, "an added attachment clears it");
+    check("PRAGMA foreign_keys = ON; DELETE FROM secrets WHERE id = 7").unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM grants WHERE target_kind = 'secret' AND target_id = 7",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "a deleted secret's grants go with it");
+}

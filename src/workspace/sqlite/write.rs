@@ -248,13 +248,12 @@ fn insert_attachments(tx: &Connection, owner: Owner, id: i64, files: &[crate::mo
 }
 
 pub(super) fn create_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
-    match by_key(tx, Keyed::Accounts, key)? {
-        Some(id) => Ok(id),
-        None => {
-            let id = insert_account(tx, a, key)?;
+    match insert_account(tx, a, key)? {
+        Some(id) => {
             audit(tx, "vaultferry", "account.create", &format!("account {id} ({key})"))?;
             Ok(id)
         }
+        None => by_key(tx, Keyed::Accounts, key)?.ok_or(rusqlite::Error::QueryReturnedNoRows),
     }
 }
 
@@ -269,31 +268,39 @@ fn mark_intact(tx: &Connection, owner: Owner, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// An account known not to exist under `key`. Intact when it carries the
-/// hash of what is written (the import path); the caller audits.
-fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
+/// The account under `key`, written unless one exists already (`None`
+/// then: the caller looks it up). Inserting first and looking up only on a
+/// conflict costs a first run one statement per item instead of two.
+/// Intact when it carries the hash of what is written (the import path);
+/// the caller audits.
+fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<Option<i64>> {
     let intact = a.import.imported_hash.is_some();
-    tx.prepare_cached(
-        "INSERT INTO accounts (collection_id, name, url, urls, username, password, totp, notes, fields, tags,
-                               import_key, imported_hash, imported_intact, created)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        a.collection,
-        a.name,
-        a.url,
-        json(&a.urls)?,
-        a.username,
-        a.password.as_ref().map(|s| s.expose()),
-        a.totp.as_ref().map(|s| s.expose()),
-        a.notes,
-        json_with_secrets(&a.fields)?,
-        json(&a.tags)?,
-        key.as_str(),
-        a.import.imported_hash,
-        intact,
-        now(),
-    ])?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO accounts (collection_id, name, url, urls, username, password, totp, notes, fields, tags,
+                                   import_key, imported_hash, imported_intact, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (import_key) DO NOTHING",
+        )?
+        .execute(params![
+            a.collection,
+            a.name,
+            a.url,
+            json(&a.urls)?,
+            a.username,
+            a.password.as_ref().map(|s| s.expose()),
+            a.totp.as_ref().map(|s| s.expose()),
+            a.notes,
+            json_with_secrets(&a.fields)?,
+            json(&a.tags)?,
+            key.as_str(),
+            a.import.imported_hash,
+            intact,
+            now(),
+        ])?;
+    if inserted == 0 {
+        return Ok(None);
+    }
     let id = tx.last_insert_rowid();
     if !a.attachments.is_empty() {
         insert_attachments(tx, Owner::Account, id, &a.attachments)?;
@@ -301,40 +308,44 @@ fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> 
             mark_intact(tx, Owner::Account, id)?;
         }
     }
-    Ok(id)
+    Ok(Some(id))
 }
 
 pub(super) fn create_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
-    match by_key(tx, Keyed::Secrets, key)? {
-        Some(id) => Ok(id),
-        None => {
-            let id = insert_secret(tx, s, key)?;
+    match insert_secret(tx, s, key)? {
+        Some(id) => {
             audit(tx, "vaultferry", "secret.create", &format!("secret {id} ({key})"))?;
             Ok(id)
         }
+        None => by_key(tx, Keyed::Secrets, key)?.ok_or(rusqlite::Error::QueryReturnedNoRows),
     }
 }
 
-/// A secret known not to exist under `key`; as [`insert_account`].
-fn insert_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
+/// The secret under `key` unless one exists; as [`insert_account`].
+fn insert_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<Option<i64>> {
     let intact = s.import.imported_hash.is_some();
-    tx.prepare_cached(
-        "INSERT INTO secrets (collection_id, type, title, notes, fields, tags, import_key, imported_hash,
-                              imported_intact, created)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        s.collection,
-        s.secret_type.name(),
-        s.title,
-        s.notes,
-        json_with_secrets(&s.fields)?,
-        json(&s.tags)?,
-        key.as_str(),
-        s.import.imported_hash,
-        intact,
-        now(),
-    ])?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO secrets (collection_id, type, title, notes, fields, tags, import_key, imported_hash,
+                                  imported_intact, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (import_key) DO NOTHING",
+        )?
+        .execute(params![
+            s.collection,
+            s.secret_type.name(),
+            s.title,
+            s.notes,
+            json_with_secrets(&s.fields)?,
+            json(&s.tags)?,
+            key.as_str(),
+            s.import.imported_hash,
+            intact,
+            now(),
+        ])?;
+    if inserted == 0 {
+        return Ok(None);
+    }
     let id = tx.last_insert_rowid();
     if !s.attachments.is_empty() {
         insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
@@ -342,13 +353,25 @@ fn insert_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64
             mark_intact(tx, Owner::Secret, id)?;
         }
     }
-    Ok(id)
+    Ok(Some(id))
 }
 
 pub(super) fn create_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Result<i64> {
+    Ok(match find_or_insert_grant(tx, g, key)? {
+        Found::Existing(id) | Found::Inserted(id) => id,
+    })
+}
+
+/// Whether [`find_or_insert_grant`] found the grant or wrote it.
+enum Found {
+    Existing(i64),
+    Inserted(i64),
+}
+
+fn find_or_insert_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Result<Found> {
     use rusqlite::OptionalExtension;
     if let Some(id) = by_key(tx, Keyed::Grants, key)? {
-        return Ok(id);
+        return Ok(Found::Existing(id));
     }
     let (target_kind, target_id) = match g.target {
         GrantTarget::Collection(id) => ("collection", id),
@@ -370,7 +393,7 @@ pub(super) fn create_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Resul
         .query_row(params![target_kind, target_id, grantee_kind, grantee_id], |r| r.get(0))
         .optional()?;
     if let Some(id) = existing {
-        return Ok(id);
+        return Ok(Found::Existing(id));
     }
     tx.prepare_cached(
         "INSERT INTO grants (target_kind, target_id, grantee_kind, grantee_id, role, import_key)
@@ -394,7 +417,7 @@ pub(super) fn create_grant(tx: &Connection, g: &Grant, key: &ImportKey) -> Resul
             ItemRole::name(g.role)
         ),
     )?;
-    Ok(id)
+    Ok(Found::Inserted(id))
 }
 
 /// A team for a sharing group: found by import key, else by name (a team
@@ -559,6 +582,13 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
     let mut ids = Vec::with_capacity(writes.len());
     // (accounts created, accounts updated, secrets created, secrets updated)
     let mut items = [0usize; 4];
+    // Held for the batch: a journal row per object, and looking the
+    // statement up in the cache each time was a visible part of the cost.
+    let mut journal = tx.prepare_cached(
+        "INSERT INTO run_journal (run_id, import_key, action, content_hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    // A batch commits at once: its rows share the time it was written.
+    let time = now();
     for w in writes {
         let (id, action, hash) = match w {
             Write::Interrupt => {
@@ -591,12 +621,7 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
             _ => {}
         }
         let key = w.key().map(ImportKey::as_str).unwrap_or_default();
-        tx.prepare_cached(
-            "INSERT INTO run_journal (run_id, import_key, action, content_hash, time) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (run_id, import_key, action) DO UPDATE SET content_hash = excluded.content_hash,
-             time = excluded.time",
-        )?
-        .execute(params![run, key, action, hash, now()])?;
+        journal.execute(params![run, key, action, hash, time])?;
         ids.push(id);
     }
     let described: Vec<String> = [
@@ -660,9 +685,10 @@ fn upsert_collection(tx: &Connection, key: &ImportKey, name: &str, parent: Optio
 fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
     let key = a.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = a.import.imported_hash.clone();
-    let Some(id) = by_key(tx, Keyed::Accounts, &key)? else {
-        return Ok((insert_account(tx, a, &key)?, "create", hash));
-    };
+    if let Some(id) = insert_account(tx, a, &key)? {
+        return Ok((id, "create", hash));
+    }
+    let id = by_key(tx, Keyed::Accounts, &key)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     tx.prepare_cached(
         "UPDATE accounts SET collection_id = ?2, name = ?3, url = ?4, urls = ?5, username = ?6, password = ?7,
                 totp = ?8, notes = ?9, fields = ?10, tags = ?11, imported_hash = ?12, imported_intact = 0
@@ -694,9 +720,10 @@ fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
 fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
     let key = s.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = s.import.imported_hash.clone();
-    let Some(id) = by_key(tx, Keyed::Secrets, &key)? else {
-        return Ok((insert_secret(tx, s, &key)?, "create", hash));
-    };
+    if let Some(id) = insert_secret(tx, s, &key)? {
+        return Ok((id, "create", hash));
+    }
+    let id = by_key(tx, Keyed::Secrets, &key)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     tx.prepare_cached(
         "UPDATE secrets SET collection_id = ?2, type = ?3, title = ?4, notes = ?5, fields = ?6, tags = ?7,
                 imported_hash = ?8, imported_intact = 0 WHERE id = ?1",
@@ -725,7 +752,11 @@ fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
 /// so (`--overwrite` of a conflict).
 fn upsert_grant(tx: &Connection, g: &Grant) -> Result<Written> {
     let key = g.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
-    let id = create_grant(tx, g, &key)?;
+    let id = match find_or_insert_grant(tx, g, &key)? {
+        // Written with this role just now.
+        Found::Inserted(id) => return Ok((id, "create", None)),
+        Found::Existing(id) => id,
+    };
     let changed = tx
         .prepare_cached("UPDATE grants SET role = ?2 WHERE id = ?1 AND role <> ?2")?
         .execute(params![id, g.role.name()])?;
