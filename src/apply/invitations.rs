@@ -125,13 +125,13 @@ pub fn meets_policy(password: &str, policy: &PasswordPolicy) -> bool {
 /// invitation is written.
 pub type HashedPassword = Result<(Secret, String, String), String>;
 
-/// `n` temporary passwords and their hashes, in parallel: each hash takes
-/// tens of milliseconds by design, so `apply` starts this while it writes
-/// the items and collects the result when the invitations' turn comes.
+/// `n` temporary passwords and their hashes. `apply` runs this on a thread
+/// of its own while it writes the items (each hash takes tens of
+/// milliseconds by design) and collects the result when the invitations'
+/// turn comes. Not on rayon's pool: `apply` sorts the items there, and
+/// queued behind a hundred hashes the sort held the writes back by seconds.
 pub fn hashed_passwords(n: usize, policy: &PasswordPolicy) -> Vec<HashedPassword> {
-    use rayon::prelude::*;
     (0..n)
-        .into_par_iter()
         .map(|_| {
             let password = temporary_password(policy);
             hash_password(&password).map(|(hash, salt)| (password, hash, salt))

@@ -12,6 +12,7 @@
 //! committed objects unchanged and writes only the rest.
 
 pub mod invitations;
+mod key_order;
 
 // See diff/mod.rs: Fx hashing for maps of a million import keys.
 use rustc_hash::FxHashMap as HashMap;
@@ -309,14 +310,9 @@ impl<'a> Applier<'a> {
         let mut changes = self.to_write(kinds);
         if !kinds.contains(&ObjectKind::Collection) {
             // Items and grants depend only on earlier phases, so their order
-            // is free: in import-key order, the inserts into the import-key
-            // indexes (the table's and the journal's) land next to each
-            // other, and a batch dirties a run of adjacent index pages
-            // instead of one random page per object — on a million items
-            // that is most of what a commit writes. Collections keep the
-            // plan's order: parents first.
-            use rayon::slice::ParallelSliceMut;
-            changes.par_sort_unstable_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+            // is free: see `key_order`. Collections keep the plan's order:
+            // parents first.
+            key_order::by_kind_and_key(&mut changes);
             return self.pipelined(reporter, name, changes, build);
         }
         reporter.phase_started(name, changes.len());

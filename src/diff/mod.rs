@@ -66,7 +66,8 @@ impl Action {
     }
 }
 
-/// The kinds of objects a run writes, in the order `apply` writes them.
+/// The kinds of objects a run writes, in the order reports list them
+/// (`apply` writes invitations after the items: see `apply`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
@@ -79,7 +80,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    /// In apply order.
+    /// In report order.
     pub const ALL: [ObjectKind; 6] = [
         ObjectKind::Team,
         ObjectKind::Invitation,
