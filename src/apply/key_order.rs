@@ -99,7 +99,12 @@ mod tests {
         // same for all but one key: the order comes from the whole keys.
         let owned: Vec<Change> = (0..200)
             .rev()
-            .map(|i| change(ObjectKind::Grant, &format!("grant:account:lastpass:fp:0123456789abcdef{i:03}")))
+            .map(|i| {
+                change(
+                    ObjectKind::Grant,
+                    &format!("grant:account:lastpass:fp:0123456789abcdef{i:03}"),
+                )
+            })
             .chain([change(ObjectKind::Grant, "grant:secret:lastpass:fp:01")])
             .collect();
         let mut changes: Vec<&Change> = owned.iter().collect();

@@ -88,28 +88,110 @@ impl Canon<'_> {
     /// strings cannot fail; if it ever did, the hash of nothing would make
     /// every item look changed (an update, never a silent skip).
     ///
-    /// The JSON is written straight into the digest, never into a buffer:
-    /// no copy of the revealed values is left in freed memory, and a
-    /// million items cost no million allocations.
+    /// The JSON is written straight into the digest through a small
+    /// buffer on the stack, never into a heap buffer: no copy of the
+    /// revealed values is left in freed memory, and a million items cost no
+    /// million allocations.
     pub fn hash(&self) -> String {
-        let mut digest = Digest256(Sha256::new());
-        if secret::reveal(|| serde_json::to_writer(&mut digest, self)).is_err() {
-            digest = Digest256(Sha256::new());
+        let mut digest = Digest256::new();
+        let digest = match secret::reveal(|| serde_json::to_writer(&mut digest, self)) {
+            Ok(()) => digest.finish(),
+            Err(_) => Digest256::new().finish(),
+        };
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = String::with_capacity(7 + 64);
+        text.push_str("sha256:");
+        for b in digest {
+            text.push(char::from(HEX[usize::from(b >> 4)]));
+            text.push(char::from(HEX[usize::from(b & 15)]));
         }
-        format!("sha256:{}", hex::encode(digest.0.finalize()))
+        text
     }
 }
 
-/// Feeds written bytes to SHA-256.
-struct Digest256(Sha256);
+/// Feeds written bytes to SHA-256 a buffer at a time: serde_json writes a
+/// token per call, and a digest update per token cost more than the
+/// hashing. The buffer holds revealed values, so it is zeroed when the
+/// digest is finished or dropped.
+struct Digest256 {
+    sha: Sha256,
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Digest256 {
+    fn new() -> Digest256 {
+        Digest256 {
+            sha: Sha256::new(),
+            buf: [0; 512],
+            len: 0,
+        }
+    }
+
+    fn drain(&mut self) {
+        self.sha.update(&self.buf[..self.len]);
+        self.len = 0;
+    }
+
+    fn finish(mut self) -> [u8; 32] {
+        self.drain();
+        std::mem::take(&mut self.sha).finalize().into()
+    }
+}
+
+impl Drop for Digest256 {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.buf);
+    }
+}
 
 impl std::io::Write for Digest256 {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.len + bytes.len() > self.buf.len() {
+            self.drain();
+        }
+        if bytes.len() >= self.buf.len() {
+            self.sha.update(bytes);
+        } else {
+            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+        Ok(bytes.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash is the SHA-256 of the canonical JSON, however the writes
+    /// fall across the buffer: a stored `imported_hash` must keep matching.
+    #[test]
+    fn the_hash_is_sha256_of_the_canonical_json_at_any_length() {
+        for n in [0, 1, 100, 511, 512, 513, 5000] {
+            let notes = "n".repeat(n);
+            let urls = vec!["https://a.example".to_owned(); n % 7];
+            let canon = Canon {
+                kind: "account",
+                collection: Some("collection:lastpass:Ops".into()),
+                name: "Mail",
+                url: Some("https://mail.example"),
+                urls: &urls,
+                username: Some("sam"),
+                password: Some("Pw-1"),
+                totp: None,
+                notes: Some(&notes),
+                fields: Vec::new(),
+                tags: &[],
+                attachments: Vec::new(),
+            };
+            let json = serde_json::to_vec(&canon).unwrap();
+            let want = format!("sha256:{}", hex::encode(Sha256::digest(&json)));
+            assert_eq!(canon.hash(), want, "notes of {n} bytes");
+        }
     }
 }
