@@ -614,3 +614,72 @@ fn a_report_puts_each_item_in_its_collection_whatever_order_the_changeset_lists_
         assert_eq!(items_sorted(planned), items_sorted(from_shuffled));
     }
 }
+
+/// What `migrate` prints without `--report` or `--json` comes from a report
+/// that lists only the items that change: it must print exactly what the
+/// full report prints, for a first run (everything new) and a re-run with
+/// an item edited in the workspace (one conflict, the rest unchanged).
+#[test]
+fn the_terminal_report_prints_what_the_full_report_prints() {
+    use vaultferry::report::json::{Detail, Report};
+    use vaultferry::report::text;
+    let render = |cs: &Changeset, detail: Detail| {
+        let r = Report::plan_with(cs, detail);
+        let mut out = Vec::new();
+        text::write(&r, &mut out).unwrap();
+        (String::from_utf8(out).unwrap(), r)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for source in [&LASTPASS, &ONEPASSWORD] {
+        let (db, ws) = new_workspace(dir.path(), &format!("terminal-{}.db", source.sharing.replace('/', "-")));
+        let (first, _) = changeset(source, &ws, false);
+        let (full, _) = render(&first, Detail::Full);
+        let (terminal, _) = render(&first, Detail::Terminal);
+        assert_eq!(terminal, full, "{}: first run", source.export);
+
+        run(source, &ws, &options(dir.path())).unwrap();
+        let edited = ws.snapshot().unwrap().accounts[0].id;
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("UPDATE accounts SET notes = 'edited by hand' WHERE id = ?1", [edited])
+            .unwrap();
+        // And a grant's role changed by hand: a grant conflict to list.
+        conn.execute(
+            "UPDATE grants SET role = 'collaborator' WHERE id = (SELECT min(id) FROM grants WHERE role = 'owner')",
+            [],
+        )
+        .unwrap();
+        let (again, _) = changeset(source, &ws, false);
+        assert!(again
+            .changes
+            .iter()
+            .any(|c| c.action == Action::Conflict && c.kind == ObjectKind::Account));
+        assert!(again
+            .changes
+            .iter()
+            .any(|c| c.action == Action::Conflict && c.kind == ObjectKind::Grant));
+        let (full, full_report) = render(&again, Detail::Full);
+        let (terminal, terminal_report) = render(&again, Detail::Terminal);
+        assert_eq!(terminal, full, "{}: re-run", source.export);
+        assert!(
+            full.contains("unchanged items") && full.contains("grant conflict"),
+            "{full}"
+        );
+        // The terminal's report holds no row for an unchanged item.
+        fn listed(n: &vaultferry::report::json::CollectionNode, out: &mut Vec<Action>) {
+            out.extend(n.items.iter().map(|i| i.action));
+            for c in &n.children {
+                listed(c, out);
+            }
+        }
+        let actions = |r: &Report| {
+            let mut out: Vec<Action> = r.root_items.iter().map(|i| i.action).collect();
+            for c in &r.collections {
+                listed(c, &mut out);
+            }
+            out
+        };
+        assert!(actions(&full_report).contains(&Action::Unchanged));
+        let shown = actions(&terminal_report);
+        assert!(!shown.is_empty() && !shown.contains(&Action::Unchanged), "{shown:?}");
+    }
+}

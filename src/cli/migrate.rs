@@ -159,7 +159,14 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     // built on another thread while the run writes (the store's thread is
     // the bottleneck), then completed with what the run did.
     let (outcome, planned_report) = std::thread::scope(|scope| {
-        let report = scope.spawn(|| Report::plan(cs));
+        // The terminal alone needs no row per unchanged item; files and
+        // `--json` list every one.
+        let detail = if args.json || !reports.is_empty() {
+            report::json::Detail::Full
+        } else {
+            report::json::Detail::Terminal
+        };
+        let report = scope.spawn(move || Report::plan_with(cs, detail));
         let outcome = apply::apply(
             cs,
             &prepared.snapshot,

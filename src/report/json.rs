@@ -38,6 +38,9 @@ pub struct Report {
     pub collections: Vec<CollectionNode>,
     /// Accounts and secrets outside any collection.
     pub root_items: Vec<Item>,
+    /// How many of those are unchanged (see [`CollectionNode::unchanged_items`]).
+    #[serde(skip)]
+    pub root_unchanged: usize,
     pub teams: Vec<TeamRow>,
     pub invitations: Vec<InvitationRow>,
     pub grants: Vec<GrantRow>,
@@ -81,7 +84,12 @@ pub struct CollectionNode {
     pub path: String,
     pub action: Action,
     pub shared: bool,
+    /// Every item, or (in a [`Detail::Terminal`] report) those that change.
     pub items: Vec<Item>,
+    /// How many of its items are unchanged: the terminal counts them
+    /// rather than listing them. Not in the JSON, whose `items` list all.
+    #[serde(skip)]
+    pub unchanged_items: usize,
     pub children: Vec<CollectionNode>,
 }
 
@@ -149,8 +157,11 @@ pub struct UnmatchedRow {
     pub name: Option<String>,
     pub reason: String,
     pub access: Vec<AccessRow>,
-    /// Names of the accounts and secrets they had access to.
+    /// Names of the accounts and secrets they had access to (none in a
+    /// [`Detail::Terminal`] report, which gives only their number).
     pub items: Vec<String>,
+    #[serde(skip)]
+    pub item_count: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -196,10 +207,28 @@ fn format_name(kind: crate::model::SourceKind) -> &'static str {
     }
 }
 
+/// How much of the changeset a report lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Every item, and every item each unmatched user had: what report
+    /// files and `--json` carry.
+    Full,
+    /// What the terminal summary prints: the items and grants that change,
+    /// and only counts of the unchanged items and of unmatched users'
+    /// items. A re-run of a million unchanged items builds no million rows
+    /// for it.
+    Terminal,
+}
+
 impl Report {
     /// The dry-run report of a changeset.
     pub fn plan(cs: &Changeset) -> Report {
-        build(cs)
+        build(cs, Detail::Full)
+    }
+
+    /// [`Report::plan`] with only what [`Detail`] asks for.
+    pub fn plan_with(cs: &Changeset, detail: Detail) -> Report {
+        build(cs, detail)
     }
 
     /// The report of an applied run.
@@ -273,7 +302,7 @@ fn in_plan_order(plan: &crate::mapper::Plan, items: &[&Change]) -> bool {
             .all(|(c, s)| same(c, ObjectKind::Secret, &s.key))
 }
 
-fn build(cs: &Changeset) -> Report {
+fn build(cs: &Changeset, detail: Detail) -> Report {
     use rayon::prelude::*;
     let plan = &cs.plan;
     let is_item = |c: &&Change| matches!(c.kind, ObjectKind::Account | ObjectKind::Secret);
@@ -281,9 +310,26 @@ fn build(cs: &Changeset) -> Report {
     let in_order = in_plan_order(plan, &items);
     // In plan order, the items are looked up by key only where a grant
     // targets one, an unmatched user had one, or one is skipped.
+    // The terminal lists only the grants that change (their counts come
+    // from the tally): a re-run's hundred thousand unchanged grants need
+    // no row, nor their targets' names.
+    let changed_grants: rustc_hash::FxHashSet<&ImportKey> = cs
+        .changes
+        .iter()
+        .filter(|c| c.kind == ObjectKind::Grant && c.action != Action::Unchanged)
+        .map(|c| &c.key)
+        .collect();
+    let grant_listed = |g: &crate::mapper::PlannedGrant| detail == Detail::Full || changed_grants.contains(&g.key);
     let index = if in_order {
-        let mut wanted: rustc_hash::FxHashSet<&ImportKey> = plan.grants.iter().map(|g| &g.target).collect();
-        wanted.extend(plan.unmatched.iter().flat_map(|u| &u.items));
+        let mut wanted: rustc_hash::FxHashSet<&ImportKey> = plan
+            .grants
+            .iter()
+            .filter(|g| grant_listed(g))
+            .map(|g| &g.target)
+            .collect();
+        if detail == Detail::Full {
+            wanted.extend(plan.unmatched.iter().flat_map(|u| &u.items));
+        }
         wanted.extend(items.iter().filter(|c| c.action == Action::Skip).map(|c| &c.key));
         PlanIndex::with_items(plan, |k| wanted.contains(k))
     } else {
@@ -312,7 +358,8 @@ fn build(cs: &Changeset) -> Report {
         Some(k) => slot_of.get(k).copied(),
     };
     let accounts = plan.accounts.len();
-    let rows: Vec<(usize, Item)> = items
+    let listed = |c: &Change| detail == Detail::Full || c.action != Action::Unchanged;
+    let rows: Vec<(usize, bool, Option<Item>)> = items
         .par_iter()
         .enumerate()
         .with_min_len(1024)
@@ -335,32 +382,38 @@ fn build(cs: &Changeset) -> Report {
                 }
             };
             // An item in a collection the plan does not have is in no list.
-            Some((slot(collection)?, item_row(c, item_type)))
+            let unchanged = c.action == Action::Unchanged;
+            Some((slot(collection)?, unchanged, listed(c).then(|| item_row(c, item_type))))
         })
         .collect();
     let mut sizes = vec![0usize; root + 1];
-    for (slot, _) in &rows {
-        if let Some(n) = sizes.get_mut(*slot) {
+    let mut unchanged = vec![0usize; root + 1];
+    for (slot, same, item) in &rows {
+        if let (Some(n), Some(_)) = (sizes.get_mut(*slot), item) {
+            *n += 1;
+        }
+        if let (Some(n), true) = (unchanged.get_mut(*slot), same) {
             *n += 1;
         }
     }
     let mut lists: Vec<Vec<Item>> = sizes.into_iter().map(Vec::with_capacity).collect();
-    for (slot, item) in rows {
-        if let Some(list) = lists.get_mut(slot) {
+    for (slot, _, item) in rows {
+        if let (Some(list), Some(item)) = (lists.get_mut(slot), item) {
             list.push(item);
         }
     }
-    let mut items_in: HashMap<Option<&ImportKey>, Vec<Item>> = HashMap::default();
-    let mut lists = lists.into_iter();
+    // Each collection's listed items and its count of unchanged ones.
+    let mut items_in: HashMap<Option<&ImportKey>, (Vec<Item>, usize)> = HashMap::default();
+    let mut lists = lists.into_iter().zip(unchanged);
     for c in &plan.collections {
-        if let Some(list) = lists.next() {
-            if !list.is_empty() {
-                items_in.insert(Some(&c.key), list);
+        if let Some((list, same)) = lists.next() {
+            if !list.is_empty() || same > 0 {
+                items_in.insert(Some(&c.key), (list, same));
             }
         }
     }
-    if let Some(list) = lists.next() {
-        items_in.insert(None, list);
+    if let Some(root) = lists.next() {
+        items_in.insert(None, root);
     }
     let mut children: HashMap<Option<&ImportKey>, Vec<&crate::mapper::PlannedCollection>> = HashMap::default();
     for c in &plan.collections {
@@ -371,7 +424,7 @@ fn build(cs: &Changeset) -> Report {
         index: &PlanIndex<'_>,
         c: &'p crate::mapper::PlannedCollection,
         by_key: &HashMap<&ImportKey, &Change>,
-        items_in: &mut HashMap<Option<&'p ImportKey>, Vec<Item>>,
+        items_in: &mut HashMap<Option<&'p ImportKey>, (Vec<Item>, usize)>,
         children: &HashMap<Option<&'p ImportKey>, Vec<&'p crate::mapper::PlannedCollection>>,
         depth: usize,
     ) -> CollectionNode {
@@ -385,13 +438,15 @@ fn build(cs: &Changeset) -> Report {
                 .map(|k| node(cs, index, k, by_key, items_in, children, depth + 1))
                 .collect()
         };
+        let (items, unchanged_items) = items_in.remove(&Some(&c.key)).unwrap_or_default();
         CollectionNode {
             key: c.key.clone(),
             name: c.name.clone(),
             path: index.collection_path(c),
             action: by_key.get(&c.key).map_or(Action::Create, |ch| ch.action),
             shared: c.shared,
-            items: items_in.remove(&Some(&c.key)).unwrap_or_default(),
+            items,
+            unchanged_items,
             children: kids,
         }
     }
@@ -401,13 +456,14 @@ fn build(cs: &Changeset) -> Report {
         .flatten()
         .map(|c| node(cs, &index, c, &by_key, &mut items_in, &children, 0))
         .collect();
-    let root_items = items_in.remove(&None).unwrap_or_default();
+    let (root_items, root_unchanged) = items_in.remove(&None).unwrap_or_default();
 
     let name_of = |key: &ImportKey| index.target_label(key);
     let grants: Vec<GrantRow> = plan
         .grants
         .par_iter()
         .with_min_len(256)
+        .filter(|g| grant_listed(g))
         .filter_map(|g| {
             let c = by_key.get(&g.key)?;
             Some(GrantRow {
@@ -465,6 +521,7 @@ fn build(cs: &Changeset) -> Report {
         },
         collections,
         root_items,
+        root_unchanged,
         teams: cs
             .of(ObjectKind::Team)
             .map(|c| TeamRow {
@@ -521,11 +578,15 @@ fn build(cs: &Changeset) -> Report {
                         access: a.access.clone(),
                     })
                     .collect(),
-                items: u
-                    .items
-                    .iter()
-                    .map(|k| item_name(k).map_or_else(|| k.to_string(), str::to_owned))
-                    .collect(),
+                items: match detail {
+                    Detail::Full => u
+                        .items
+                        .iter()
+                        .map(|k| item_name(k).map_or_else(|| k.to_string(), str::to_owned))
+                        .collect(),
+                    Detail::Terminal => Vec::new(),
+                },
+                item_count: u.items.len(),
             })
             .collect(),
         skipped: cs

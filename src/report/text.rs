@@ -44,9 +44,8 @@ fn tree(out: &mut dyn io::Write, node: &CollectionNode, depth: usize) -> io::Res
             writeln!(out, "{pad}  - {}", item_line(i))?;
         }
     }
-    let unchanged = node.items.iter().filter(|i| i.action == Action::Unchanged).count();
-    if unchanged > 0 {
-        writeln!(out, "{pad}  - {unchanged} unchanged items")?;
+    if node.unchanged_items > 0 {
+        writeln!(out, "{pad}  - {} unchanged items", node.unchanged_items)?;
     }
     for c in &node.children {
         tree(out, c, depth + 1)?;
@@ -76,15 +75,18 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             if r.overwrite { " (conflicts overwritten)" } else { "" }
         )?,
     }
-    if !r.collections.is_empty() || !r.root_items.is_empty() {
+    if !r.collections.is_empty() || !r.root_items.is_empty() || r.root_unchanged > 0 {
         writeln!(out, "collection tree:")?;
         for c in &r.collections {
             tree(out, c, 1)?;
         }
-        if !r.root_items.is_empty() {
+        if !r.root_items.is_empty() || r.root_unchanged > 0 {
             writeln!(out, "  (no collection)")?;
             for i in r.root_items.iter().filter(|i| i.action != Action::Unchanged) {
                 writeln!(out, "    - {}", item_line(i))?;
+            }
+            if r.root_unchanged > 0 {
+                writeln!(out, "    - {} unchanged items", r.root_unchanged)?;
             }
         }
     }
@@ -145,7 +147,7 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             u.email,
             u.reason,
             access.join(", "),
-            u.items.len()
+            u.item_count
         )?;
     }
     writeln!(out, "skipped: {}", r.skipped.len())?;
