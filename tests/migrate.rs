@@ -46,7 +46,8 @@ fn changeset_read_ahead(source: &Source, ws: &dyn Workspace, overwrite: bool) ->
     sources::read_sharing(&mut vault, &sample(source.sharing), &options).unwrap();
     let plan = mapper::map_entries(vault, &Policy::default(), &snapshot, "sam@northwind.example").unwrap();
     let hashes = diff::ItemHashes::of(&plan);
-    let cs = diff::against_workspace_read_ahead(ws, plan, hashes, &mut snapshot, overwrite, read_ahead).unwrap();
+    let settled = read_ahead.map(|rows| diff::settle_read_ahead(rows, &plan.accounts, &plan.secrets, &hashes));
+    let cs = diff::against_workspace_settled(ws, plan, hashes, &mut snapshot, overwrite, settled).unwrap();
     (cs, snapshot)
 }
 

@@ -145,51 +145,79 @@ pub fn prepare_in(
     let file = source.export.display().to_string();
     let mut mapping =
         mapper::MapStream::whole(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-    // Each chunk's items are hashed as soon as they are mapped, while the
-    // next chunk is read.
-    let mut hashes = diff::ItemHashes::default();
-    stages.start("reading and mapping the export");
     // Each chunk of entries is mapped on a second thread while the next
-    // is read, and the workspace's items are read ahead on a third; only
-    // what needs the plan is left for the comparison.
+    // is read, and its items hashed on a third while the next is mapped
+    // (mapping is the one step that cannot be split, so it waits on
+    // nothing else); the workspace's items are read ahead on a fourth.
+    // Only what needs the plan is left for the comparison.
+    let mut hashes = diff::ItemHashes::default();
+    let mut accounts = Vec::new();
+    let mut secrets = Vec::new();
+    stages.start("reading and mapping the export");
     let (read, read_ahead) = std::thread::scope(|scope| {
         let read_ahead = scope.spawn(|| workspace.read_ahead());
-        let read = read_pipelined(source, &options, &mut |entries| {
-            let (accounts, secrets) = mapping.kept();
-            let from = (accounts.len(), secrets.len());
-            entries.into_iter().for_each(|e| mapping.keep(e));
-            let (accounts, secrets) = mapping.kept();
-            hashes.extend(
-                accounts.get(from.0..).unwrap_or_default(),
-                secrets.get(from.1..).unwrap_or_default(),
-            );
-        });
+        let read = read_pipelined(
+            source,
+            &options,
+            &mut |entries| {
+                let mut items = (Vec::new(), Vec::new());
+                for e in entries {
+                    match mapping.entry(e) {
+                        Some(mapper::PlannedItem::Account(a)) => items.0.push(a),
+                        Some(mapper::PlannedItem::Secret(s)) => items.1.push(s),
+                        None => {}
+                    }
+                }
+                items
+            },
+            &mut |(mut a, mut s)| {
+                hashes.extend(&a, &s);
+                accounts.append(&mut a);
+                secrets.append(&mut s);
+            },
+        );
         (read, read_ahead.join())
     });
     let mut vault = read?;
     let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    if let Some(sharing) = &source.sharing {
-        stages.start("reading the sharing file");
-        sources::read_sharing(&mut vault, sharing, &options)?;
-    }
-    stages.start("mapping the folders and sharing");
-    let plan = if vault.source == kind && vault.file == file {
-        mapping.finish(&vault).0
-    } else {
-        // Never so today (the readers name the vault as they are told);
-        // the whole read names it as the vault says.
-        drop(mapping);
-        let mut vault = sources::read_export(&source.export, &options)?;
-        if let Some(sharing) = &source.sharing {
-            sources::read_sharing(&mut vault, sharing, &options)?;
+    // The rows read ahead are settled against the planned keys and hashes
+    // on the pool while the folders and sharing are mapped on this thread:
+    // neither needs the other.
+    let (finished, settled) = std::thread::scope(|scope| {
+        let settle = scope.spawn(|| read_ahead.map(|rows| diff::settle_read_ahead(rows, &accounts, &secrets, &hashes)));
+        let finished = (|| -> Result<Option<mapper::Plan>, Error> {
+            if let Some(sharing) = &source.sharing {
+                stages.start("reading the sharing file");
+                sources::read_sharing(&mut vault, sharing, &options)?;
+            }
+            stages.start("mapping the folders and sharing");
+            // The readers name the vault as they are told: never otherwise
+            // today.
+            Ok((vault.source == kind && vault.file == file).then(|| mapping.finish(&vault).0))
+        })();
+        (
+            finished,
+            settle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    let changeset = match finished? {
+        Some(mut plan) => {
+            plan.accounts = accounts;
+            plan.secrets = secrets;
+            stages.start("comparing with the workspace");
+            diff::against_workspace_settled(workspace.as_ref(), plan, hashes, &mut snapshot, overwrite, settled)?
         }
-        let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-        hashes = diff::ItemHashes::of(&plan);
-        plan
+        None => {
+            // The whole read names the vault as the vault says.
+            let mut vault = sources::read_export(&source.export, &options)?;
+            if let Some(sharing) = &source.sharing {
+                sources::read_sharing(&mut vault, sharing, &options)?;
+            }
+            let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+            stages.start("comparing with the workspace");
+            diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, overwrite)?
+        }
     };
-    stages.start("comparing with the workspace");
-    let changeset =
-        diff::against_workspace_read_ahead(workspace.as_ref(), plan, hashes, &mut snapshot, overwrite, read_ahead)?;
     Ok(Prepared {
         workspace,
         snapshot,
@@ -205,30 +233,42 @@ fn export_kind(source: &SourceArgs, options: &sources::ParseOptions) -> Result<c
     })
 }
 
-/// Reads the export a chunk of entries at a time on this thread and hands
-/// each chunk to `each` on a second one, so reading the next chunk and
-/// mapping (and comparing) the last overlap.
-fn read_pipelined(
+/// Reads the export a chunk of entries at a time on this thread, hands
+/// each chunk to `map` on a second one and what that makes of it to
+/// `consume` on a third: reading the next chunk, mapping this one and
+/// consuming the last overlap, and no stage waits for a later one to
+/// finish a chunk (two are queued between stages).
+fn read_pipelined<T: Send>(
     source: &SourceArgs,
     options: &sources::ParseOptions,
-    each: &mut (dyn FnMut(Vec<crate::model::Entry>) + Send),
+    map: &mut (dyn FnMut(Vec<crate::model::Entry>) -> T + Send),
+    consume: &mut (dyn FnMut(T) + Send),
 ) -> Result<crate::model::Vault, Error> {
     let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::model::Entry>>(2);
+    let (mapped, to_consume) = std::sync::mpsc::sync_channel::<T>(2);
     let (read, done) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
+        let consumer = scope.spawn(move || {
+            for item in to_consume {
+                consume(item);
+            }
+        });
+        let mapper = scope.spawn(move || {
             for entries in received {
-                each(entries);
+                // The consumer only stops early by panicking, re-raised below.
+                let _ = mapped.send(map(entries));
             }
         });
         let read = sources::read_export_chunks(&source.export, options, plan_chunk(), &mut |entries| {
-            // The worker only stops early by panicking, re-raised below.
+            // The mapper only stops early by panicking, re-raised below.
             let _ = chunks.send(entries);
         });
         drop(chunks);
-        (read, worker.join())
+        (read, [mapper.join(), consumer.join()])
     });
-    if let Err(panic) = done {
-        std::panic::resume_unwind(panic);
+    for result in done {
+        if let Err(panic) = result {
+            std::panic::resume_unwind(panic);
+        }
     }
     Ok(read?)
 }
@@ -305,10 +345,12 @@ fn prepare_streamed(
         mapper::MapStream::new(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
     let mut items = diff::stream::ItemStream::new(&snapshot, &file);
     stages.start("reading, mapping and comparing the export");
-    let mut vault = read_pipelined(source, &options, &mut |entries| {
-        let planned: Vec<mapper::PlannedItem> = entries.into_iter().filter_map(|e| mapping.entry(e)).collect();
-        items.push(planned);
-    })?;
+    let mut vault = read_pipelined(
+        source,
+        &options,
+        &mut |entries| entries.into_iter().filter_map(|e| mapping.entry(e)).collect(),
+        &mut |planned| items.push(planned),
+    )?;
     if let Some(sharing) = &source.sharing {
         stages.start("reading the sharing file");
         sources::read_sharing(&mut vault, sharing, &options)?;

@@ -38,7 +38,7 @@ pub(crate) struct CanonAttachment<'a> {
 #[derive(Serialize, PartialEq)]
 pub(crate) struct Canon<'a> {
     pub kind: &'static str,
-    pub collection: Option<String>,
+    pub collection: Option<std::borrow::Cow<'a, str>>,
     pub name: &'a str,
     pub url: Option<&'a str>,
     pub urls: &'a [String],
@@ -133,6 +133,29 @@ impl Digest256 {
         self.len = 0;
     }
 
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.put_past_end(bytes),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn put_past_end(&mut self, bytes: &[u8]) {
+        self.drain();
+        if bytes.len() >= self.buf.len() {
+            self.sha.update(bytes);
+        } else {
+            self.buf[..bytes.len()].copy_from_slice(bytes);
+            self.len = bytes.len();
+        }
+    }
+
     fn finish(mut self) -> [u8; 32] {
         self.drain();
         std::mem::take(&mut self.sha).finalize().into()
@@ -145,18 +168,19 @@ impl Drop for Digest256 {
     }
 }
 
+/// Inlined into serde_json's writer: most writes are a token of a byte
+/// or two (`"`, `:`, `,`), which then cost a store, not two calls.
 impl std::io::Write for Digest256 {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.len + bytes.len() > self.buf.len() {
-            self.drain();
-        }
-        if bytes.len() >= self.buf.len() {
-            self.sha.update(bytes);
-        } else {
-            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
-        }
+        self.put(bytes);
         Ok(bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.put(bytes);
+        Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

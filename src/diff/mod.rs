@@ -18,11 +18,13 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
+use std::borrow::Cow;
+
 use crate::mapper::{
     Plan, PlannedAccount, PlannedCollection, PlannedGrant, PlannedGrantee, PlannedInvitation, PlannedSecret,
     PlannedTeam,
 };
-use crate::workspace::read_ahead::ReadAhead;
+use crate::workspace::read_ahead::{ReadAhead, Settled};
 use crate::workspace::{
     Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
 };
@@ -422,32 +424,52 @@ pub fn against_workspace(
     overwrite: bool,
 ) -> Result<Changeset, WorkspaceError> {
     let hashes = ItemHashes::of(&plan);
-    against_workspace_read_ahead(workspace, plan, hashes, snapshot, overwrite, None)
+    against_workspace_settled(workspace, plan, hashes, snapshot, overwrite, None)
 }
 
-/// [`against_workspace`] with what the store read ahead
-/// ([`Workspace::read_ahead`], while the export was mapped): the intact
-/// items are settled from it and only the rest are read, whole. Decides
-/// what `against_workspace` decides. `hashes` must be [`ItemHashes::of`]
-/// the plan (a run that maps a chunk at a time hashes each chunk as it is
-/// mapped: [`ItemHashes::extend`]).
-pub fn against_workspace_read_ahead(
+/// The rows a store read ahead ([`Workspace::read_ahead`], while the
+/// export was mapped), settled against the planned items' keys and hashes
+/// (`hashes` is [`ItemHashes::of`] these items, in the same order).
+pub struct SettledRows {
+    accounts: Settled,
+    secrets: Settled,
+}
+
+pub fn settle_read_ahead(
+    rows: ReadAhead,
+    accounts: &[PlannedAccount],
+    secrets: &[PlannedSecret],
+    hashes: &ItemHashes,
+) -> SettledRows {
+    let (accounts, secrets) = rayon::join(
+        || {
+            rows.accounts
+                .settle(&keyed(accounts.iter().map(|a| &a.key), &hashes.accounts))
+        },
+        || {
+            rows.secrets
+                .settle(&keyed(secrets.iter().map(|s| &s.key), &hashes.secrets))
+        },
+    );
+    SettledRows { accounts, secrets }
+}
+
+/// [`against_workspace`] with the rows the store read ahead, settled
+/// ([`settle_read_ahead`]) against this plan's items: only the rest are
+/// read, whole. Decides what `against_workspace` decides. `hashes` must
+/// be [`ItemHashes::of`] the plan (a run that maps a chunk at a time
+/// hashes each chunk as it is mapped: [`ItemHashes::extend`]).
+pub fn against_workspace_settled(
     workspace: &dyn Workspace,
     mut plan: Plan,
     hashes: ItemHashes,
     snapshot: &mut Snapshot,
     overwrite: bool,
-    read_ahead: Option<ReadAhead>,
+    settled: Option<SettledRows>,
 ) -> Result<Changeset, WorkspaceError> {
-    match read_ahead {
+    match settled {
         None => workspace.load_items(snapshot, &hashes.by_key(&plan))?,
-        Some(rows) => {
-            let accounts = rows
-                .accounts
-                .settle(&keyed(plan.accounts.iter().map(|a| &a.key), &hashes.accounts));
-            let secrets = rows
-                .secrets
-                .settle(&keyed(plan.secrets.iter().map(|s| &s.key), &hashes.secrets));
+        Some(SettledRows { accounts, secrets }) => {
             workspace.read_items_by_id(snapshot, &accounts.read_in_full, &secrets.read_in_full)?;
             snapshot.intact_accounts = accounts.intact;
             snapshot.intact_secrets = secrets.intact;
@@ -514,8 +536,9 @@ impl ItemHashes {
 /// matched against them).
 pub fn diff_hashed(plan: Plan, snapshot: &Snapshot, overwrite: bool, hashes: ItemHashes) -> Changeset {
     let (changes, gone) = {
-        let index = PlanIndex::new(&plan);
-        let d = Differ::new(snapshot, Some(&index));
+        // Both index a million items by key: built side by side.
+        let (index, mut d) = rayon::join(|| PlanIndex::new(&plan), || Differ::new(snapshot, None));
+        d.index = Some(&index);
         let mut changes = Vec::with_capacity(
             plan.teams.len()
                 + plan.invitations.len()
@@ -561,14 +584,17 @@ type GrantMaps<'a> = (
 );
 
 /// The collection an item sits in, as hashed: its import key, or `id:N`.
-fn collection_ref(id: Option<i64>, keys: &HashMap<i64, String>) -> Option<String> {
-    id.map(|id| keys.get(&id).cloned().unwrap_or_else(|| format!("id:{id}")))
+fn collection_ref(id: Option<i64>, keys: &HashMap<i64, String>) -> Option<Cow<'_, str>> {
+    id.map(|id| match keys.get(&id) {
+        Some(key) => Cow::Borrowed(key.as_str()),
+        None => Cow::Owned(format!("id:{id}")),
+    })
 }
 
 pub(crate) fn planned_account_canon(a: &PlannedAccount) -> Canon<'_> {
     Canon {
         kind: "account",
-        collection: a.collection.as_ref().map(|k| k.0.to_string()),
+        collection: a.collection.as_ref().map(|k| Cow::Borrowed(k.as_str())),
         name: &a.name,
         url: a.url.as_deref(),
         urls: &a.urls,
@@ -582,7 +608,7 @@ pub(crate) fn planned_account_canon(a: &PlannedAccount) -> Canon<'_> {
     }
 }
 
-fn account_canon<'a>(a: &'a Account, keys: &HashMap<i64, String>) -> Canon<'a> {
+fn account_canon<'a>(a: &'a Account, keys: &'a HashMap<i64, String>) -> Canon<'a> {
     Canon {
         kind: "account",
         collection: collection_ref(a.collection, keys),
@@ -602,7 +628,7 @@ fn account_canon<'a>(a: &'a Account, keys: &HashMap<i64, String>) -> Canon<'a> {
 pub(crate) fn planned_secret_canon(s: &PlannedSecret) -> Canon<'_> {
     Canon {
         kind: s.secret_type.name(),
-        collection: s.collection.as_ref().map(|k| k.0.to_string()),
+        collection: s.collection.as_ref().map(|k| Cow::Borrowed(k.as_str())),
         name: &s.title,
         url: None,
         urls: &[],
@@ -616,7 +642,7 @@ pub(crate) fn planned_secret_canon(s: &PlannedSecret) -> Canon<'_> {
     }
 }
 
-fn secret_canon<'a>(s: &'a SecretItem, keys: &HashMap<i64, String>) -> Canon<'a> {
+fn secret_canon<'a>(s: &'a SecretItem, keys: &'a HashMap<i64, String>) -> Canon<'a> {
     Canon {
         kind: s.secret_type.name(),
         collection: collection_ref(s.collection, keys),
@@ -718,6 +744,10 @@ impl<'a> Differ<'a> {
                 collections.insert(k, c.id);
             }
         }
+        let (intact_accounts, intact_secrets) = rayon::join(
+            || snapshot.intact_accounts.iter().map(|i| (&i.import_key, i.id)).collect(),
+            || snapshot.intact_secrets.iter().map(|i| (&i.import_key, i.id)).collect(),
+        );
         Differ {
             snapshot,
             index,
@@ -733,8 +763,8 @@ impl<'a> Differ<'a> {
                 .iter()
                 .filter_map(|s| Some((s.import.import_key.as_ref()?, s)))
                 .collect(),
-            intact_accounts: snapshot.intact_accounts.iter().map(|i| (&i.import_key, i.id)).collect(),
-            intact_secrets: snapshot.intact_secrets.iter().map(|i| (&i.import_key, i.id)).collect(),
+            intact_accounts,
+            intact_secrets,
             grant_maps: std::sync::OnceLock::new(),
         }
     }
@@ -1164,12 +1194,16 @@ impl<'a> PlanIndex<'a> {
             .iter()
             .map(|c| (&c.key, path_of(&collections, c)))
             .collect();
+        let (accounts, secrets) = rayon::join(
+            || plan.accounts.iter().map(|a| (&a.key, a)).collect(),
+            || plan.secrets.iter().map(|s| (&s.key, s)).collect(),
+        );
         PlanIndex {
             plan,
             paths,
             collections,
-            accounts: plan.accounts.iter().map(|a| (&a.key, a)).collect(),
-            secrets: plan.secrets.iter().map(|s| (&s.key, s)).collect(),
+            accounts,
+            secrets,
             grants: plan.grants.iter().map(|g| (&g.key, g)).collect(),
             teams: plan.teams.iter().map(|t| (&t.key, t)).collect(),
             invitations: plan.invitations.iter().map(|i| (&i.key, i)).collect(),

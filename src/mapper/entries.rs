@@ -181,7 +181,7 @@ fn account_domain(url: Option<&String>, urls: &[String]) -> Option<String> {
 pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
     // Only accounts read whole can be originals (intact ones carry this
     // plan's keys): none on a re-run of the same export.
-    if snapshot.accounts.is_empty() {
+    if snapshot.accounts.is_empty() || all_intact(&snapshot.intact_accounts, accounts.iter().map(|a| &a.key)) {
         return Vec::new();
     }
     let mut originals = Originals::keyed(snapshot);
@@ -196,11 +196,23 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
     originals.mark_accounts(accounts, file)
 }
 
+/// Every planned item is one the store read as intact, in plan order (as
+/// the read-ahead settles them): each then carries a key the workspace
+/// has, and the sets of a million keys below need not be built. A walk,
+/// not a lookup: the intact items share the planned keys, so each
+/// comparison is of two pointers.
+fn all_intact<'a>(
+    intact: &[crate::workspace::IntactItem],
+    planned: impl ExactSizeIterator<Item = &'a ImportKey>,
+) -> bool {
+    intact.len() == planned.len() && intact.iter().zip(planned).all(|(i, key)| i.import_key == *key)
+}
+
 /// Marks secrets equal to a workspace secret (type, title, notes and
 /// fields) that carries another import key (not one of this plan's: see
 /// [`mark_duplicate_accounts`]) or none.
 pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
-    if snapshot.secrets.is_empty() {
+    if snapshot.secrets.is_empty() || all_intact(&snapshot.intact_secrets, secrets.iter().map(|s| &s.key)) {
         return Vec::new();
     }
     let mut originals = Originals::keyed(snapshot);
