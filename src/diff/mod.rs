@@ -921,64 +921,56 @@ impl<'a> Differ<'a> {
     /// they are decided in parallel; `collect` keeps plan order.
     fn accounts(&self, accounts: &[PlannedAccount], hashes: Vec<String>, out: &mut Vec<Change>) {
         use rayon::prelude::*;
-        let decided: Vec<Change> = accounts
-            .par_iter()
-            .zip(hashes)
-            .with_min_len(256)
-            .map(|(a, hash)| {
-                if let Some(id) = self.intact_accounts.get(&a.key) {
-                    return unchanged(ObjectKind::Account, &a.key, &a.name, *id, hash);
-                }
-                let current = self.accounts.get(&a.key).map(|w| {
-                    (
-                        w.id,
-                        w.import.imported_hash.as_ref(),
-                        account_canon(w, &self.collection_key_of),
-                    )
-                });
-                self.item(
-                    ObjectKind::Account,
-                    &a.key,
-                    &a.name,
-                    a.duplicate_of,
-                    planned_account_canon(a),
-                    hash,
-                    current,
+        // Written in place into `out` (its room is reserved): a million
+        // changes are not collected and then copied over.
+        out.par_extend(accounts.par_iter().zip(hashes).with_min_len(256).map(|(a, hash)| {
+            if let Some(id) = self.intact_accounts.get(&a.key) {
+                return unchanged(ObjectKind::Account, &a.key, &a.name, *id, hash);
+            }
+            let current = self.accounts.get(&a.key).map(|w| {
+                (
+                    w.id,
+                    w.import.imported_hash.as_ref(),
+                    account_canon(w, &self.collection_key_of),
                 )
-            })
-            .collect();
-        out.extend(decided);
+            });
+            self.item(
+                ObjectKind::Account,
+                &a.key,
+                &a.name,
+                a.duplicate_of,
+                planned_account_canon(a),
+                hash,
+                current,
+            )
+        }));
     }
 
     fn secrets(&self, secrets: &[PlannedSecret], hashes: Vec<String>, out: &mut Vec<Change>) {
         use rayon::prelude::*;
-        let decided: Vec<Change> = secrets
-            .par_iter()
-            .zip(hashes)
-            .with_min_len(256)
-            .map(|(s, hash)| {
-                if let Some(id) = self.intact_secrets.get(&s.key) {
-                    return unchanged(ObjectKind::Secret, &s.key, &s.title, *id, hash);
-                }
-                let current = self.secrets.get(&s.key).map(|w| {
-                    (
-                        w.id,
-                        w.import.imported_hash.as_ref(),
-                        secret_canon(w, &self.collection_key_of),
-                    )
-                });
-                self.item(
-                    ObjectKind::Secret,
-                    &s.key,
-                    &s.title,
-                    s.duplicate_of,
-                    planned_secret_canon(s),
-                    hash,
-                    current,
+        // Written in place into `out` (its room is reserved): a million
+        // changes are not collected and then copied over.
+        out.par_extend(secrets.par_iter().zip(hashes).with_min_len(256).map(|(s, hash)| {
+            if let Some(id) = self.intact_secrets.get(&s.key) {
+                return unchanged(ObjectKind::Secret, &s.key, &s.title, *id, hash);
+            }
+            let current = self.secrets.get(&s.key).map(|w| {
+                (
+                    w.id,
+                    w.import.imported_hash.as_ref(),
+                    secret_canon(w, &self.collection_key_of),
                 )
-            })
-            .collect();
-        out.extend(decided);
+            });
+            self.item(
+                ObjectKind::Secret,
+                &s.key,
+                &s.title,
+                s.duplicate_of,
+                planned_secret_canon(s),
+                hash,
+                current,
+            )
+        }));
     }
 
     /// The workspace id of a planned grant's target, where it exists now.

@@ -181,7 +181,13 @@ fn account_domain(url: Option<&String>, urls: &[String]) -> Option<String> {
 pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
     // Only accounts read whole can be originals (intact ones carry this
     // plan's keys): none on a re-run of the same export.
-    if snapshot.accounts.is_empty() || all_intact(&snapshot.intact_accounts, accounts.iter().map(|a| &a.key)) {
+    if snapshot.accounts.is_empty()
+        || all_keyed(
+            &snapshot.intact_accounts,
+            snapshot.accounts.iter().filter_map(|w| w.import.import_key.as_ref()),
+            accounts.iter().map(|a| &a.key),
+        )
+    {
         return Vec::new();
     }
     let mut originals = Originals::keyed(snapshot);
@@ -196,23 +202,43 @@ pub fn mark_duplicate_accounts(accounts: &mut [PlannedAccount], snapshot: &Snaps
     originals.mark_accounts(accounts, file)
 }
 
-/// Every planned item is one the store read as intact, in plan order (as
-/// the read-ahead settles them): each then carries a key the workspace
-/// has, and the sets of a million keys below need not be built. A walk,
-/// not a lookup: the intact items share the planned keys, so each
-/// comparison is of two pointers.
-fn all_intact<'a>(
+/// Whether every planned item carries a key the workspace has, told
+/// without the set of a million keys [`Originals::keyed`] builds: the
+/// intact items the read-ahead settles come in plan order and share the
+/// planned keys, so one walk matches them by pointer; any other planned
+/// key must be one of the few items read whole. `false` (and the full
+/// check after) when the store gave its intact items in another order.
+fn all_keyed<'a>(
     intact: &[crate::workspace::IntactItem],
-    planned: impl ExactSizeIterator<Item = &'a ImportKey>,
+    read_whole: impl Iterator<Item = &'a ImportKey>,
+    mut planned: impl Iterator<Item = &'a ImportKey>,
 ) -> bool {
-    intact.len() == planned.len() && intact.iter().zip(planned).all(|(i, key)| i.import_key == *key)
+    let read_whole: HashSet<&ImportKey> = read_whole.collect();
+    let mut intact = intact.iter().peekable();
+    planned.all(|key| {
+        if intact
+            .peek()
+            .is_some_and(|i| std::sync::Arc::ptr_eq(&i.import_key.0, &key.0))
+        {
+            intact.next();
+            true
+        } else {
+            read_whole.contains(key)
+        }
+    })
 }
 
 /// Marks secrets equal to a workspace secret (type, title, notes and
 /// fields) that carries another import key (not one of this plan's: see
 /// [`mark_duplicate_accounts`]) or none.
 pub fn mark_duplicate_secrets(secrets: &mut [PlannedSecret], snapshot: &Snapshot, file: &str) -> Vec<Finding> {
-    if snapshot.secrets.is_empty() || all_intact(&snapshot.intact_secrets, secrets.iter().map(|s| &s.key)) {
+    if snapshot.secrets.is_empty()
+        || all_keyed(
+            &snapshot.intact_secrets,
+            snapshot.secrets.iter().filter_map(|w| w.import.import_key.as_ref()),
+            secrets.iter().map(|s| &s.key),
+        )
+    {
         return Vec::new();
     }
     let mut originals = Originals::keyed(snapshot);
