@@ -153,13 +153,10 @@ pub fn prepare_in(
     let mut hashes = diff::ItemHashes::default();
     let (mut accounts, mut secrets) = (Vec::new(), Vec::new());
     // A million items are a few hundred megabytes: room for as many as the
-    // export's size suggests, so they are not copied (and their pages
-    // faulted in) again each time the lists double. A LastPass row is
-    // rarely under 100 bytes; a guess too small only means growing as
-    // before, and room never used is address space, not memory (asked
-    // for with `try_reserve`: where it is refused, the lists just grow).
-    let room = std::fs::metadata(&source.export).map_or(0, |m| m.len() / 100);
-    let room = usize::try_from(room).unwrap_or(0).min(MOST_ITEMS_RESERVED);
+    // export's size suggests (`sources::entries_expected`), so they are
+    // not copied (and their pages faulted in) again each time the lists
+    // double.
+    let room = sources::entries_expected(&source.export);
     let _ = accounts.try_reserve(room * 3 / 4);
     let _ = secrets.try_reserve(room / 2);
     stages.start("reading and mapping the export");
@@ -305,9 +302,6 @@ fn load_policy(policy: Option<&Path>) -> Result<Policy, Error> {
         None => Policy::default(),
     })
 }
-
-/// The most planned items `prepare_in` makes room for before reading.
-const MOST_ITEMS_RESERVED: usize = 2_000_000;
 
 /// Entries per chunk of a plan that keeps no item: a few megabytes, and
 /// three chunks in flight (one read, one queued, one decided). 1024 to

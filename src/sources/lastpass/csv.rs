@@ -10,6 +10,7 @@
 
 mod records;
 mod row;
+mod seen;
 mod summary;
 
 use std::borrow::Cow;
@@ -163,7 +164,7 @@ pub(crate) fn read<'a, R: Read + Send>(
             columns,
             options,
             file: file.to_owned(),
-            seen_groupings: summary::Seen::default(),
+            seen_groupings: seen::Seen::default(),
             entity_rows: Vec::new(),
             folder_at: HashMap::new(),
             converted: Vec::new(),
@@ -210,7 +211,7 @@ struct Builder<'a> {
     file: String,
     /// `grouping` values already turned into folders (a big export repeats
     /// a few hundred values a million times).
-    seen_groupings: summary::Seen,
+    seen_groupings: seen::Seen,
     /// Rows holding HTML entities: line and the columns that hold them.
     entity_rows: Vec<(u64, Vec<&'static str>)>,
     /// Folder path → index in `vault.folders`.

@@ -18,9 +18,7 @@ use crate::model::EntryKind;
 use crate::sources::lastpass::{entities, notes};
 use crate::sources::EntrySummary;
 
-/// The `grouping` values whose folders the builder has added. Looked up
-/// once per row: rustc's Fx hash reads a key a word at a time.
-pub(super) type Seen = rustc_hash::FxHashSet<String>;
+use super::seen::Seen;
 
 /// Where a column is.
 type Column = fn(&Columns) -> usize;
