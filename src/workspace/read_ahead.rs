@@ -26,19 +26,28 @@ const PREFIX: &str = "sha256:";
 #[derive(Debug, Default)]
 pub struct IndexedRows {
     /// Rows the store vouches hold what the importer wrote, with a hash
-    /// in the importer's form: ids, where each key ends in `keys` (it
-    /// starts where the previous one ends), and hashes.
-    ids: Vec<i64>,
-    key_ends: Vec<u32>,
-    hashes: Vec<[u8; 32]>,
+    /// in the importer's form.
+    rows: Vec<IndexedRow>,
     /// Their import keys, one after the other.
     keys: String,
-    /// Key hash → position in the lists above. 32 bits keep the map
-    /// small; a key whose hash is taken already (a collision, a hundred
-    /// or so in a million keys) is not indexed: its row goes to `others`.
+    /// Key hash → position in `rows`. 32 bits keep the map small; a key
+    /// whose hash is taken already (a collision, a hundred or so in a
+    /// million keys) is not indexed: its row goes to `others`.
     by_key: FxHashMap<u32, u32>,
     /// Rows read in full whatever the plan holds.
     others: Vec<i64>,
+}
+
+/// Everything a lookup needs of one row but its key's text, together: a
+/// million lookups in plan order land at random rows, and each list
+/// apart (ids, key ends, hashes) was another cache miss.
+#[derive(Debug)]
+struct IndexedRow {
+    id: i64,
+    /// Where the key is in `keys`.
+    key_start: u32,
+    key_len: u32,
+    hash: [u8; 32],
 }
 
 /// A store's accounts and secrets as read ahead.
@@ -89,9 +98,7 @@ impl IndexedRows {
     /// copied over and over as the lists grow.
     pub fn with_capacity(rows: usize) -> IndexedRows {
         IndexedRows {
-            ids: Vec::with_capacity(rows),
-            key_ends: Vec::with_capacity(rows),
-            hashes: Vec::with_capacity(rows),
+            rows: Vec::with_capacity(rows),
             by_key: FxHashMap::with_capacity_and_hasher(rows, FxBuildHasher),
             ..IndexedRows::default()
         }
@@ -103,13 +110,18 @@ impl IndexedRows {
             self.others.push(id);
             return;
         };
-        let (Ok(key_end), Ok(at)) = (
-            u32::try_from(self.keys.len() + key.len()),
-            u32::try_from(self.ids.len()),
+        let (Ok(key_start), Ok(key_len), Ok(at)) = (
+            u32::try_from(self.keys.len()),
+            u32::try_from(key.len()),
+            u32::try_from(self.rows.len()),
         ) else {
             self.others.push(id);
             return;
         };
+        if key_start.checked_add(key_len).is_none() {
+            self.others.push(id);
+            return;
+        }
         match self.by_key.entry(key_hash(key)) {
             std::collections::hash_map::Entry::Occupied(_) => {
                 self.others.push(id);
@@ -120,23 +132,22 @@ impl IndexedRows {
             }
         }
         self.keys.push_str(key);
-        self.ids.push(id);
-        self.key_ends.push(key_end);
-        self.hashes.push(hash);
+        self.rows.push(IndexedRow {
+            id,
+            key_start,
+            key_len,
+            hash,
+        });
     }
 
     /// The intact row stored under `key`: its position, its id, and
     /// whether its hash is `hash`.
     fn find(&self, key: &str, hash: &str) -> Option<(u32, i64, bool)> {
         let at = *self.by_key.get(&key_hash(key))?;
-        let i = at as usize;
-        let start = match i.checked_sub(1) {
-            Some(before) => *self.key_ends.get(before)? as usize,
-            None => 0,
-        };
-        let stored = self.keys.get(start..*self.key_ends.get(i)? as usize)?;
-        let id = *self.ids.get(i)?;
-        (stored == key).then(|| (at, id, digest(hash).as_ref() == self.hashes.get(i)))
+        let row = self.rows.get(at as usize)?;
+        let start = row.key_start as usize;
+        let stored = self.keys.get(start..start + row.key_len as usize)?;
+        (stored == key).then(|| (at, row.id, digest(hash).as_ref() == Some(&row.hash)))
     }
 
     /// Decides which rows are intact given the planned items' keys and
@@ -154,8 +165,8 @@ impl IndexedRows {
             .map(|(key, hash)| self.find(key.as_str(), hash))
             .collect();
         // Per row, the planned item that decides it and whether it is intact.
-        let mut decider = vec![u32::MAX; self.ids.len()];
-        let mut intact = vec![false; self.ids.len()];
+        let mut decider = vec![u32::MAX; self.rows.len()];
+        let mut intact = vec![false; self.rows.len()];
         for (i, found) in found.iter().enumerate() {
             if let (Some((at, _, same)), Ok(i)) = (found, u32::try_from(i)) {
                 if let (Some(d), Some(t)) = (decider.get_mut(*at as usize), intact.get_mut(*at as usize)) {
@@ -181,7 +192,7 @@ impl IndexedRows {
             })
             .collect();
         let mut read_in_full = self.others;
-        read_in_full.extend(self.ids.iter().zip(intact).filter(|(_, t)| !t).map(|(id, _)| *id));
+        read_in_full.extend(self.rows.iter().zip(intact).filter(|(_, t)| !t).map(|(row, _)| row.id));
         read_in_full.sort_unstable();
         Settled {
             intact: items,
@@ -191,7 +202,7 @@ impl IndexedRows {
 
     /// Rows read ahead, intact or not.
     pub fn len(&self) -> usize {
-        self.ids.len() + self.others.len()
+        self.rows.len() + self.others.len()
     }
 
     pub fn is_empty(&self) -> bool {
