@@ -243,7 +243,8 @@ fn export_kind(source: &SourceArgs, options: &sources::ParseOptions) -> Result<c
 /// each chunk to `map` on a second one and what that makes of it to
 /// `consume` on a third: reading the next chunk, mapping this one and
 /// consuming the last overlap, and no stage waits for a later one to
-/// finish a chunk (two are queued between stages).
+/// finish a chunk (two are queued between stages). Reading is the longest
+/// stage, so the entries' fingerprint ids are numbered on the second.
 fn read_pipelined<T: Send>(
     source: &SourceArgs,
     options: &sources::ParseOptions,
@@ -259,7 +260,9 @@ fn read_pipelined<T: Send>(
             }
         });
         let mapper = scope.spawn(move || {
-            for entries in received {
+            let mut numbering = sources::Numbering::for_export(&source.export);
+            for mut entries in received {
+                numbering.assign(&mut entries);
                 // The consumer only stops early by panicking, re-raised below.
                 let _ = mapped.send(map(entries));
             }

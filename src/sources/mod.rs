@@ -75,11 +75,15 @@ pub fn read_export_each<'a>(
 }
 
 /// Reads an export and hands its entries to `each` in file order, a chunk
-/// of up to `chunk` at a time, with the ids [`read_export`] gives them
-/// (fingerprints numbered across the whole file). For a plan that keeps a
-/// summary of each entry instead of the entry: a million-entry export is
-/// then held a chunk at a time. The returned vault has the folders and
-/// findings, no entries.
+/// of up to `chunk` at a time. For a plan that keeps a summary of each
+/// entry instead of the entry: a million-entry export is then held a
+/// chunk at a time. The returned vault has the folders and findings, no
+/// entries.
+///
+/// Entries the source gives no id have none yet: pass every chunk, in
+/// order, through one [`Numbering`] to give them the ids [`read_export`]
+/// gives. That is left to the caller so it runs off the reading thread,
+/// the one a pipelined read waits on.
 pub fn read_export_chunks(
     path: &Path,
     options: &ParseOptions,
@@ -87,22 +91,15 @@ pub fn read_export_chunks(
     each: &mut dyn FnMut(Vec<Entry>),
 ) -> Result<Vault, SourceError> {
     let chunk = chunk.max(1);
-    let mut numbering = FingerprintNumbering {
-        expected: entries_expected(path),
-        ..FingerprintNumbering::default()
-    };
     let mut buffer: Vec<Entry> = Vec::with_capacity(chunk);
     let mut give = |entry: Entry| {
         buffer.push(entry);
         if buffer.len() >= chunk {
-            let mut full = std::mem::replace(&mut buffer, Vec::with_capacity(chunk));
-            numbering.assign(&mut full);
-            each(full);
+            each(std::mem::replace(&mut buffer, Vec::with_capacity(chunk)));
         }
     };
     let vault = read(path, options, Sink::Each(&mut give))?;
     if !buffer.is_empty() {
-        numbering.assign(&mut buffer);
         each(buffer);
     }
     Ok(vault)
@@ -112,11 +109,11 @@ pub fn read_export_chunks(
 /// far are remembered, so the `#2` of a duplicate is the same whichever
 /// chunk its first occurrence was in.
 #[derive(Default)]
-struct FingerprintNumbering {
+pub struct Numbering {
     seen: rustc_hash::FxHashMap<Digest, u32>,
     /// Room made in `seen` at the first entry without an id (exports
     /// with ids need none): rehashing a map of a million digests as it
-    /// doubles cost the reading thread a fifth of a second.
+    /// doubles cost a fifth of a second.
     expected: usize,
 }
 
@@ -130,11 +127,22 @@ pub fn entries_expected(path: &Path) -> usize {
     usize::try_from(bytes / 100).map_or(MOST, |n| n.min(MOST))
 }
 
-impl FingerprintNumbering {
-    fn assign(&mut self, entries: &mut [Entry]) {
-        use rayon::prelude::*;
+impl Numbering {
+    /// For the chunks of the export at `path`.
+    pub fn for_export(path: &Path) -> Numbering {
+        Numbering {
+            expected: entries_expected(path),
+            ..Numbering::default()
+        }
+    }
+
+    /// Ids for the next chunk's entries without one.
+    pub fn assign(&mut self, entries: &mut [Entry]) {
+        // On the caller's thread: a pipelined read calls this from its
+        // mapping thread, which waited longer for the shared pool than
+        // the digests take.
         let digests: Vec<Option<Digest>> = entries
-            .par_iter()
+            .iter()
             .map(|e| e.source_id.is_empty().then(|| fingerprint_digest(e)))
             .collect();
         if self.expected > 0 && digests.iter().any(Option::is_some) {

@@ -110,7 +110,9 @@ impl RowReader<'_> {
             ("name", &*name),
             ("grouping", &*grouping),
         ] {
-            if entities::contains(value) {
+            // Most values hold no `&`: a block scan says so before the
+            // entity search, which walks the value a character at a time.
+            if super::records::has_byte(value.as_bytes(), b'&') && entities::contains(value) {
                 with_entities.push(column);
             }
         }
