@@ -436,6 +436,40 @@ mod fingerprint_tests {
         assert_eq!(ids[4], format!("{fp}#3"));
     }
 
+    /// A LastPass export has no ids: read a chunk at a time and numbered
+    /// by one `Numbering`, wherever the chunk boundaries fall between
+    /// identical rows, every entry gets the id the whole read gives it
+    /// (its import key on the next run depends on it).
+    #[test]
+    fn chunks_numbered_in_order_get_the_ids_of_the_whole_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        let row = |name: &str| format!("https://{name}.example,ann,Pw-{name},,,{name},Ops,0\n");
+        let mut text = String::from("url,username,password,totp,extra,name,grouping,fav\n");
+        for name in ["mail", "bank", "mail", "wiki", "mail", "bank", "mail"] {
+            text.push_str(&row(name));
+        }
+        std::fs::write(&path, text).unwrap();
+        let options = ParseOptions::default();
+        let whole: Vec<String> = read_export(&path, &options)
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.source_id)
+            .collect();
+        assert_eq!(whole.iter().filter(|id| id.ends_with("#3")).count(), 1, "{whole:?}");
+        for chunk in 1..=4 {
+            let mut numbering = Numbering::for_export(&path);
+            let mut ids = Vec::new();
+            read_export_chunks(&path, &options, chunk, &mut |mut entries| {
+                numbering.assign(&mut entries);
+                ids.extend(entries.into_iter().map(|e| e.source_id));
+            })
+            .unwrap();
+            assert_eq!(ids, whole, "chunks of {chunk}");
+        }
+    }
+
     #[test]
     fn fingerprints_match_entry_fingerprint() {
         let mut e = Entry::new(EntryKind::SecureNote, "Bank — Zürich");
