@@ -10,12 +10,18 @@
 # `inspect`, `plan` against a workspace created from samples/workspace.toml,
 # and, once the `migrate` subcommand exists, `migrate --yes` into a fresh
 # workspace and again (the re-run, everything unchanged).
+# Each command runs $RUNS times (default 3; the first run and its re-run as
+# pairs, each pair into a fresh workspace) and the row is the run with the
+# median wall time: the machine is shared, and one run's wall time moved by
+# up to a third. Wall time is taken around the command to the millisecond
+# (`/usr/bin/time` rounds to 10 ms, a seventh of `inspect` on 100k entries).
 # Prints a table and writes it to target/bench-results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZES="${SIZES:-10000 100000 1000000}"
 SEED="${SEED:-1}"
+RUNS="${RUNS:-3}"
 DATA=target/bench-data
 RESULTS=target/bench-results.md
 BIN=target/release/vaultferry
@@ -44,38 +50,58 @@ declare -A WALL RSSX
 
 # measure LABEL ENTRIES FILE CMD...: runs CMD under /usr/bin/time -v and
 # records wall seconds and peak RSS; the command's own output is discarded.
-measure() {
-  local label=$1 entries=$2 file=$3
-  shift 3
-  local log
+# One run of a command: prints "wall cpu rss_kb" (seconds, seconds, KiB).
+run_once() {
+  local log start end wall rss_kb cpu
   log=$(mktemp)
+  start=$EPOCHREALTIME
   if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
     echo "FAILED: $*" >&2
     tail -n 30 "$log" >&2
     rm -f "$log"
     exit 1
   fi
-  local wall rss_kb size cpu load
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
-      n = split($2, p, ":"); s = 0
-      for (i = 1; i <= n; i++) s = s * 60 + p[i]
-      printf "%.2f", s }' "$log")
+  end=$EPOCHREALTIME
+  wall=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f", b - a}')
   rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-  # CPU seconds (user + system): on a shared machine wall time also counts
-  # waiting for a core; CPU time does not.
   cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$log")
-  load=$(cut -d' ' -f1 /proc/loadavg)
   rm -f "$log"
+  echo "$wall $cpu $rss_kb"
+}
+
+# Records a row from the runs given as "wall cpu rss_kb" lines on stdin:
+# the run with the median wall time.
+record() {
+  local label=$1 entries=$2 file=$3
+  local runs wall cpu rss_kb size load all
+  runs=$(sort -n)
+  all=$(echo "$runs" | awk '{printf "%s%s", (NR > 1 ? " " : ""), $1}')
+  read -r wall cpu rss_kb < <(echo "$runs" | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}')
+  load=$(cut -d' ' -f1 /proc/loadavg)
   size=$(stat -c %s "$file")
   local rss_mb file_mb ratio
   rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')
   file_mb=$(awk -v b="$size" 'BEGIN {printf "%.1f", b / 1048576}')
   ratio=$(awk -v k="$rss_kb" -v b="$size" 'BEGIN {printf "%.2f", k * 1024 / b}')
-  ROWS+=("| $label | $entries | $file_mb | $wall | $cpu | $rss_mb | $ratio | $load |")
+  ROWS+=("| $label | $entries | $file_mb | $wall | $all | $cpu | $rss_mb | $ratio | $load |")
   WALL["$label|$entries"]=$wall
   RSSX["$label|$entries"]=$ratio
-  printf '%-22s %8s entries  %7s MB  %7ss wall  %7ss CPU  %8s MB RSS  (%sx file)  load %s\n' \
-    "$label" "$entries" "$file_mb" "$wall" "$cpu" "$rss_mb" "$ratio" "$load" >&2
+  printf '%-22s %8s entries  %7s MB  %7ss wall (runs: %s)  %7ss CPU  %8s MB RSS  (%sx file)  load %s\n' \
+    "$label" "$entries" "$file_mb" "$wall" "$all" "$cpu" "$rss_mb" "$ratio" "$load" >&2
+}
+
+# RUNS runs of one command, recorded as one row.
+measure() {
+  local label=$1 entries=$2 file=$3
+  shift 3
+  local i runs
+  runs=$(mktemp)
+  for i in $(seq 1 "$RUNS"); do
+    run_once "$@" >>"$runs"
+  done
+  # Not through a pipe: `record` must run in this shell to keep its rows.
+  record "$label" "$entries" "$file" <"$runs"
+  rm -f "$runs"
 }
 
 for n in $SIZES; do
@@ -97,10 +123,17 @@ for n in $SIZES; do
 
   if [ "$HAS_MIGRATE" = 1 ]; then
     db="$DATA/migrate-$n.db"
-    rm -f "$db" "$db-wal" "$db-shm"
-    "$BIN" workspace init --db "$db" --seed samples/workspace.toml --force >/dev/null
-    measure "migrate (first run)" "$n" "$export_file" "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes
-    measure "migrate (re-run)" "$n" "$export_file" "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes
+    first=$(mktemp)
+    again=$(mktemp)
+    for i in $(seq 1 "$RUNS"); do
+      rm -f "$db" "$db-wal" "$db-shm"
+      "$BIN" workspace init --db "$db" --seed samples/workspace.toml --force >/dev/null
+      run_once "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes >>"$first"
+      run_once "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes >>"$again"
+    done
+    record "migrate (first run)" "$n" "$export_file" <"$first"
+    record "migrate (re-run)" "$n" "$export_file" <"$again"
+    rm -f "$first" "$again"
   fi
 done
 
@@ -140,8 +173,9 @@ targets() {
 {
   echo "# Whole-process benchmarks"
   echo
-  echo "\`benches/whole-process.sh\` (SIZES=\"$SIZES\", seed $SEED), release build,"
-  echo "$(nproc) cores, $(uname -sr). Wall time and peak RSS from \`/usr/bin/time -v\`;"
+  echo "\`benches/whole-process.sh\` (SIZES=\"$SIZES\", seed $SEED, RUNS=$RUNS), release build,"
+  echo "$(nproc) cores, $(uname -sr). Each row is the run with the median wall time of"
+  echo "$RUNS (all runs' wall times listed); peak RSS from \`/usr/bin/time -v\`;"
   echo "CPU is user + system seconds; \"RSS/file\" is peak memory over the export's size on"
   echo "disk; load is the 1-minute load average when the command ended (other work on the machine)."
   if [ "$HAS_MIGRATE" = 0 ]; then
@@ -149,8 +183,8 @@ targets() {
     echo "\`migrate\` is not in this build: its rows are missing."
   fi
   echo
-  echo "| command | entries | file MB | wall s | CPU s | peak RSS MB | RSS/file | load |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| command | entries | file MB | wall s | runs' wall s | CPU s | peak RSS MB | RSS/file | load |"
+  echo "|---|---:|---:|---:|---|---:|---:|---:|---:|"
   printf '%s\n' "${ROWS[@]}"
   targets
 } >"$RESULTS"
