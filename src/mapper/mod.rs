@@ -145,11 +145,6 @@ impl<'a> MapStream<'a> {
         })
     }
 
-    /// The accounts and secrets kept so far (see [`keep`](MapStream::keep)).
-    pub fn kept(&self) -> (&[PlannedAccount], &[PlannedSecret]) {
-        (&self.m.plan.accounts, &self.m.plan.secrets)
-    }
-
     /// The next entry of the export, planned into the plan (see
     /// [`whole`](MapStream::whole)).
     pub fn keep(&mut self, entry: Entry) {
