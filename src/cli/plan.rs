@@ -258,6 +258,7 @@ fn read_pipelined<T: Send>(
             for item in to_consume {
                 consume(item);
             }
+            super::stages::thread_cpu("deciding");
         });
         let mapper = scope.spawn(move || {
             let mut numbering = sources::Numbering::for_export(&source.export);
@@ -266,12 +267,14 @@ fn read_pipelined<T: Send>(
                 // The consumer only stops early by panicking, re-raised below.
                 let _ = mapped.send(map(entries));
             }
+            super::stages::thread_cpu("mapping");
         });
         let read = sources::read_export_chunks(&source.export, options, plan_chunk(), &mut |entries| {
             // The mapper only stops early by panicking, re-raised below.
             let _ = chunks.send(entries);
         });
         drop(chunks);
+        super::stages::thread_cpu("reading");
         (read, [mapper.join(), consumer.join()])
     });
     for result in done {
