@@ -8,6 +8,7 @@
 pub mod detect;
 mod error;
 pub mod lastpass;
+mod numbering;
 pub mod onepassword;
 
 use std::fs::File;
@@ -16,6 +17,7 @@ use std::path::Path;
 
 pub use detect::detect;
 pub use error::{ErrorKind, SourceError};
+pub use numbering::Numbering;
 
 use crate::model::{Entry, EntryKind, Finding, Position, SourceKind, Vault};
 
@@ -105,18 +107,6 @@ pub fn read_export_chunks(
     Ok(vault)
 }
 
-/// [`assign_fingerprints`] a chunk at a time: each digest's occurrences so
-/// far are remembered, so the `#2` of a duplicate is the same whichever
-/// chunk its first occurrence was in.
-#[derive(Default)]
-pub struct Numbering {
-    seen: rustc_hash::FxHashMap<Digest, u32>,
-    /// Room made in `seen` at the first entry without an id (exports
-    /// with ids need none): rehashing a map of a million digests as it
-    /// doubles cost a fifth of a second.
-    expected: usize,
-}
-
 /// About how many entries an export holds, from its size: a LastPass row
 /// is rarely under 100 bytes. For making room ahead: a guess too small
 /// only means growing as before; room never used is address space (asked
@@ -125,37 +115,6 @@ pub fn entries_expected(path: &Path) -> usize {
     const MOST: usize = 2_000_000;
     let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
     usize::try_from(bytes / 100).map_or(MOST, |n| n.min(MOST))
-}
-
-impl Numbering {
-    /// For the chunks of the export at `path`.
-    pub fn for_export(path: &Path) -> Numbering {
-        Numbering {
-            expected: entries_expected(path),
-            ..Numbering::default()
-        }
-    }
-
-    /// Ids for the next chunk's entries without one.
-    pub fn assign(&mut self, entries: &mut [Entry]) {
-        // On the caller's thread: a pipelined read calls this from its
-        // mapping thread, which waited longer for the shared pool than
-        // the digests take.
-        let digests: Vec<Option<Digest>> = entries
-            .iter()
-            .map(|e| e.source_id.is_empty().then(|| fingerprint_digest(e)))
-            .collect();
-        if self.expected > 0 && digests.iter().any(Option::is_some) {
-            let _ = self.seen.try_reserve(std::mem::take(&mut self.expected));
-        }
-        for (entry, digest) in entries.iter_mut().zip(&digests) {
-            if let Some(digest) = digest {
-                let n = self.seen.entry(*digest).or_insert(0);
-                *n += 1;
-                entry.source_id = fingerprint_text(digest, *n);
-            }
-        }
-    }
 }
 
 /// What a summary of an export says about one entry.
