@@ -363,18 +363,12 @@ impl<'a> Mapper<'a> {
         // is planned in it (skipped entries note theirs above), and its
         // collection key made then, shared by its items.
         let (entry_folders, entry_folder_set) = (&mut self.entry_folders, &mut self.entry_folder_set);
-        let slot = self.by_folder.get_or_insert_with(folder, |folder| {
+        let account = self.policy.is_account_kind(entry.kind);
+        let collection = self.by_folder.place(folder, at, account, |folder| {
             add_folder(entry_folders, entry_folder_set, folder);
-            FolderItems {
-                collection: (!folder.is_empty()).then(|| collection_key(source, folder)),
-                items: Vec::new(),
-                accounts: Vec::new(),
-            }
+            (!folder.is_empty()).then(|| collection_key(source, folder))
         });
-        slot.items.push(at);
-        let collection = slot.collection.clone();
-        let item = if self.policy.is_account_kind(entry.kind) {
-            slot.accounts.push(at);
+        let item = if account {
             let key = account_key(source, &entry.source_id);
             self.keys.push(&key);
             PlannedItem::Account(entries::account(entry, key, collection))
@@ -389,6 +383,7 @@ impl<'a> Mapper<'a> {
     /// Every entry is in: the folders (the vault's first, then those the
     /// entries named), collections, shares and personal grants.
     fn finish_keeping(mut self, vault: &Vault) -> (Plan, KeyList, Option<RootGrants>) {
+        self.by_folder.settle();
         let mut folders = Vec::new();
         let mut seen = HashSet::default();
         for f in &vault.folders {
