@@ -251,7 +251,7 @@ fn lastpass_entry(folders: Vec<Vec<String>>, types: Vec<NoteType>) -> impl Strat
             e
         });
     (prop_oneof![3 => login, 1 => note, 2 => typed], folder, any::<bool>()).prop_map(|(mut e, folder, fav)| {
-        e.folder = folder;
+        e.folder = folder.into();
         e.favorite = fav;
         e
     })
@@ -381,7 +381,7 @@ fn pux_entry(folders: Vec<Vec<String>>) -> impl Strategy<Value = Entry> {
         .prop_map(
             |(kind, folder, (title, username, password, totp, notes), urls, fields, tags, (favorite, archived))| {
                 let mut e = Entry::new(kind, title);
-                e.folder = folder;
+                e.folder = folder.into();
                 // A blank username is read as none, like blank notes.
                 e.username = username.filter(|u| !u.trim().is_empty());
                 e.password = password.map(Secret::text);
@@ -476,7 +476,7 @@ fn one_entry(source: SourceKind, e: Entry) -> Vault {
 fn shrunk_typed_lastpass_note_text_loses_the_cr_before_each_lf() {
     let mut e = Entry::new(EntryKind::Address, "€");
     e.source_type = Some("Address".into());
-    e.folder = vec!["0".into()];
+    e.folder = vec!["0".into()].into();
     e.notes = Some("/\r\na".into());
     let got = lastpass_round_trip(&one_entry(SourceKind::LastpassCsv, e)).unwrap();
     assert_eq!(got.entries[0].notes.as_deref(), Some("/\na"));
@@ -486,7 +486,7 @@ fn shrunk_typed_lastpass_note_text_loses_the_cr_before_each_lf() {
 fn shrunk_1pux_blank_username_and_notes_and_empty_field_read_as_none() {
     let mut e = Entry::new(EntryKind::Login, "A");
     e.source_id = "item0000000000000000000000".into();
-    e.folder = vec!["0".into()];
+    e.folder = vec!["0".into()].into();
     e.username = Some("\t".into());
     e.notes = Some(" ".into());
     e.fields.push(Field::concealed("PIN", ""));

@@ -211,7 +211,7 @@ fn item_json(e: &Entry, ids: &FolderIds) -> Value {
     if let Some(u) = e.urls.first() {
         rec.insert("location".into(), json!(u));
     }
-    if let Some(id) = ids.0.get(&e.folder).filter(|_| !e.folder.is_empty()) {
+    if let Some(id) = ids.0.get(&e.folder[..]).filter(|_| !e.folder.is_empty()) {
         rec.insert("folderUuid".into(), json!(id));
     }
     rec.insert("createdAt".into(), json!(e.created.map_or(0, |t| t.0)));

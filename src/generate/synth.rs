@@ -565,7 +565,7 @@ impl Synth {
                 Format::Pux | Format::Pif => self.onepassword_item(&mut rng, i),
             }
         };
-        e.folder = folder;
+        e.folder = folder.into();
         e.favorite = rng.gen_bool(0.05);
         if self.format != Format::LastpassCsv {
             e.source_id = uuid(mix(self.seed, i as u64, 13));

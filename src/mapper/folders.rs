@@ -11,6 +11,7 @@ use std::hash::BuildHasher;
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
+use crate::model::FolderPath;
 use crate::workspace::ImportKey;
 
 /// The planned items directly in one folder, by position in the mapper's
@@ -31,6 +32,12 @@ pub(super) struct FolderSlots {
     /// `spill`.
     by_hash: FxHashMap<u64, usize>,
     spill: FxHashMap<Vec<String>, usize>,
+    /// Position by the address of a path that entries share (one per
+    /// folder from the LastPass reader): the common case is one small
+    /// lookup, without reading the path. Each address's path is kept in
+    /// `held`, so the address cannot be freed and reused for another.
+    by_address: FxHashMap<usize, usize>,
+    held: Vec<FolderPath>,
     /// Each path as (length, bytes) per part, back to back; path i ends
     /// at `ends[i]`.
     encoded: Vec<u8>,
@@ -60,14 +67,29 @@ impl FolderSlots {
     /// it the first time the folder is named.
     pub fn place(
         &mut self,
-        path: Vec<String>,
+        path: FolderPath,
         at: u32,
         account: bool,
         new: impl FnOnce(&[String]) -> Option<ImportKey>,
     ) -> Option<ImportKey> {
-        let slot = match self.position(&path) {
+        // A remembered address is that path's: `held` keeps it alive.
+        let address = path.address();
+        let known = address.and_then(|a| self.by_address.get(&a).copied());
+        let slot = match known {
             Some(slot) => slot,
-            None => self.insert(path, new),
+            None => {
+                let slot = match self.position(&path) {
+                    Some(slot) => slot,
+                    None => self.insert(path.to_vec(), new),
+                };
+                // Only a path someone else holds may come again; a reader
+                // that makes a path per entry would fill the map otherwise.
+                if let Some(a) = address.filter(|_| path.is_shared()) {
+                    self.by_address.insert(a, slot);
+                    self.held.push(path);
+                }
+                slot
+            }
         };
         // Positions past 2^31 items cannot be marked; the mapper's key
         // list stops far below that (u32 positions, memory).
@@ -204,11 +226,11 @@ mod tests {
         ];
         let mut slots = FolderSlots::default();
         for (i, p) in paths.iter().enumerate() {
-            let key = slots.place(p.clone(), i as u32, false, |p| Some(ImportKey::new(p.join("|"))));
+            let key = slots.place(p.clone().into(), i as u32, false, |p| Some(ImportKey::new(p.join("|"))));
             assert_eq!(key.as_ref().map(|k| k.as_str().to_owned()), Some(p.join("|")));
         }
         for (i, p) in paths.iter().enumerate() {
-            let key = slots.place(p.clone(), i as u32 + 100, i % 2 == 0, |_| panic!("made once"));
+            let key = slots.place(p.clone().into(), i as u32 + 100, i % 2 == 0, |_| panic!("made once"));
             assert_eq!(key.as_ref().map(|k| k.as_str().to_owned()), Some(p.join("|")), "{p:?}");
         }
         slots.settle();
@@ -226,18 +248,45 @@ mod tests {
     #[test]
     fn a_path_whose_hash_is_taken_is_found_exactly() {
         let mut slots = FolderSlots::default();
-        slots.place(path(&["Finance"]), 1, true, no_collection);
+        slots.place(path(&["Finance"]).into(), 1, true, no_collection);
         // Stand in for a colliding path: its hash points at "Finance".
         let other = path(&["Legal"]);
         let finance_at = slots.position(&path(&["Finance"])).unwrap();
         slots.by_hash.insert(path_hash(&other), finance_at);
         assert!(slots.position(&other).is_none(), "the probe checks the stored path");
-        slots.place(other.clone(), 2, false, no_collection);
+        slots.place(other.clone().into(), 2, false, no_collection);
         slots.settle();
         assert_eq!(slots.get(&other).map(|s| s.items.clone()), Some(vec![2]));
         assert_eq!(
             slots.get(&path(&["Finance"])).map(|s| s.accounts.clone()),
             Some(vec![1])
         );
+    }
+
+    /// Entries handing the same shared path are found by its address;
+    /// an equal path made apart finds the same folder, another path its own.
+    #[test]
+    fn shared_paths_find_their_folder_by_address_or_by_content() {
+        let mut slots = FolderSlots::default();
+        let ops = FolderPath::from(path(&["Ops"]));
+        let ops_again = FolderPath::from(path(&["Ops"]));
+        let db = FolderPath::from(path(&["Ops", "DB"]));
+        let (keep_ops, keep_again, keep_db) = (ops.clone(), ops_again.clone(), db.clone());
+        let key = |p: &[String]| Some(ImportKey::new(p.join("/")));
+        let first = slots.place(ops.clone(), 0, false, key);
+        slots.place(ops.clone(), 1, true, |_| panic!("found by address"));
+        slots.place(ops_again.clone(), 2, false, |_| panic!("found by content"));
+        slots.place(ops_again, 3, false, |_| panic!("found by address"));
+        let other = slots.place(db, 4, false, key);
+        slots.place(FolderPath::from(path(&["Ops"])), 5, false, |_| {
+            panic!("an unshared path, by content")
+        });
+        assert_eq!(first.map(|k| k.as_str().to_owned()).as_deref(), Some("Ops"));
+        assert_eq!(other.map(|k| k.as_str().to_owned()).as_deref(), Some("Ops/DB"));
+        slots.settle();
+        assert_eq!(slots.get(&ops).map(|s| s.items.clone()), Some(vec![0, 1, 2, 3, 5]));
+        assert_eq!(slots.get(&ops).map(|s| s.accounts.clone()), Some(vec![1]));
+        assert_eq!(slots.get(&path(&["Ops", "DB"])).map(|s| s.items.clone()), Some(vec![4]));
+        drop((keep_ops, keep_again, keep_db));
     }
 }

@@ -93,7 +93,7 @@ fn path(p: &str) -> Vec<String> {
 fn login(id: &str, folder: &str, title: &str) -> Entry {
     let mut e = Entry::new(EntryKind::Login, title);
     e.source_id = id.into();
-    e.folder = path(folder);
+    e.folder = path(folder).into();
     e.username = Some(format!("{title}-user"));
     e.password = Some(Secret::text(format!("Pw-{id}-7fQ2!x")));
     e.urls = vec![format!("https://{title}.example/login")];
@@ -103,7 +103,7 @@ fn login(id: &str, folder: &str, title: &str) -> Entry {
 fn entry(id: &str, kind: EntryKind, folder: &str, title: &str) -> Entry {
     let mut e = Entry::new(kind, title);
     e.source_id = id.into();
-    e.folder = path(folder);
+    e.folder = path(folder).into();
     e
 }
 

@@ -358,7 +358,7 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subtitle: Option<String>,
     /// Folder path from the root; `[]` is the root.
-    pub folder: Vec<String>,
+    pub folder: super::FolderPath,
     pub urls: Vec<String>,
     pub username: Option<String>,
     pub password: Option<Secret>,
@@ -386,7 +386,7 @@ impl Entry {
             source_type: None,
             title: title.into(),
             subtitle: None,
-            folder: Vec::new(),
+            folder: super::FolderPath::default(),
             urls: Vec::new(),
             username: None,
             password: None,
@@ -490,7 +490,7 @@ mod tests {
         let mut b = a.clone();
         b.password = Some(Secret::text("changed"));
         assert_eq!(a.fingerprint(), b.fingerprint());
-        b.folder = vec!["Ops".into()];
+        b.folder = vec!["Ops".into()].into();
         assert_ne!(a.fingerprint(), b.fingerprint());
         assert!(a.fingerprint().starts_with("fp:"));
     }

@@ -8,10 +8,12 @@
 
 mod entry;
 mod finding;
+mod folder_path;
 mod share;
 mod vault;
 
 pub use entry::{Attachment, Entry, EntryKind, Field, FieldKind, FieldValue, PasswordChange, Timestamp};
 pub use finding::{Finding, Position, Severity};
+pub use folder_path::FolderPath;
 pub use share::{Access, Principal, Share, ShareStatus};
 pub use vault::{Folder, SourceKind, Vault};

@@ -433,12 +433,12 @@ mod fingerprint_tests {
     fn fingerprints_match_entry_fingerprint() {
         let mut e = Entry::new(EntryKind::SecureNote, "Bank — Zürich");
         let mut entries = vec![e.clone()];
-        e.folder = vec!["Shared".into(), "Ops\u{1f}x".into(), "🔑".into()];
+        e.folder = vec!["Shared".into(), "Ops\u{1f}x".into(), "🔑".into()].into();
         entries.push(e.clone());
         e.username = Some("ann@example.com".into());
         e.urls = vec!["https://a.example".into(), "https://b.example".into()];
         entries.push(e.clone());
-        e.folder = vec!["Solo".into()];
+        e.folder = vec!["Solo".into()].into();
         e.kind = EntryKind::Login;
         entries.push(e);
         for e in &entries {

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use self::records::{Batch, Feed, Rec};
 use self::row::{Converted, RowReader};
-use crate::model::{Entry, Finding, Folder, SourceKind, Timestamp, Vault};
+use crate::model::{Entry, Finding, Folder, FolderPath, SourceKind, Timestamp, Vault};
 use crate::sources::{at, recover_or_fail, EntrySummary, ParseOptions, Sink, SourceError};
 
 /// `url` of a secure-note row.
@@ -380,7 +380,7 @@ impl Builder<'_> {
             .zip(run.clone())
             .map(|(info, i)| {
                 let (fields, bad_utf8) = row::fields_of(batch.fields(i));
-                reader.convert(fields, info.line, bad_utf8)
+                reader.convert(fields, info.line, bad_utf8, &self.seen_groupings)
             })
             .collect_into_vec(&mut converted);
         let grouping = self.columns.grouping;
@@ -444,7 +444,7 @@ impl Builder<'_> {
             file: &self.file,
         };
         let fields = rec.fields.into_iter().map(Cow::Owned).collect();
-        let converted = reader.convert(fields, rec.line, rec.bad_utf8);
+        let converted = reader.convert(fields, rec.line, rec.bad_utf8, &self.seen_groupings);
         if let Some(entry) = self.take_row(converted, "")? {
             self.give(entry);
         }
@@ -472,27 +472,33 @@ impl Builder<'_> {
             self.entity_rows.push((line, c.entities));
         }
         let key = c.folder_key.as_deref().unwrap_or(grouping);
-        if c.path_from_key {
-            if !self.seen_groupings.contains(key) {
-                let (path, shared_prefix) = folder_path(key);
-                self.ensure_folder(key, &path, shared_prefix);
-            }
-        } else {
-            self.ensure_folder(key, &c.path, c.shared_prefix);
+        if !self.seen_groupings.contains(key) {
+            let (path, shared_prefix) = if c.path_from_key {
+                folder_path(key)
+            } else {
+                (c.path, c.shared_prefix)
+            };
+            self.ensure_folder(key, path, shared_prefix);
         }
-        Ok(c.entry.map(|mut entry| {
-            entry.set_folder(c.path);
-            self.vault.findings.extend(c.findings);
-            entry
-        }))
+        let Some(mut entry) = c.entry else {
+            return Ok(None);
+        };
+        // Every entry of a folder shares the one path noted with its key;
+        // a key with none is the root.
+        if let Some(path) = self.seen_groupings.get(key) {
+            entry.set_folder(path);
+        }
+        self.vault.findings.extend(c.findings);
+        Ok(Some(entry))
     }
 
     /// Adds the folder of a row once per distinct `key` (its `grouping`).
-    fn ensure_folder(&mut self, key: &str, path: &[String], shared_prefix: Option<String>) {
+    fn ensure_folder(&mut self, key: &str, path: Vec<String>, shared_prefix: Option<String>) {
         if path.is_empty() || self.seen_groupings.contains(key) {
             return;
         }
-        self.seen_groupings.insert(key.to_owned());
+        let path = FolderPath::from(path);
+        self.seen_groupings.insert(key.to_owned(), path.clone());
         if let (Some(prefix), Some(top)) = (shared_prefix, path.first()) {
             let top = std::slice::from_ref(top);
             self.add_folder(top, true);
@@ -500,7 +506,7 @@ impl Builder<'_> {
                 folder.source_id.get_or_insert(prefix);
             }
         }
-        self.add_folder(path, false);
+        self.add_folder(&path, false);
     }
 
     /// `Vault::ensure_folder` through an index: an export with thousands of
@@ -584,18 +590,18 @@ impl Builder<'_> {
 
 /// What a row's entry does with its folder path.
 trait WithFolder {
-    fn set_folder(&mut self, path: Vec<String>);
+    fn set_folder(&mut self, path: &FolderPath);
 }
 
 impl WithFolder for Entry {
-    fn set_folder(&mut self, path: Vec<String>) {
-        self.folder = path;
+    fn set_folder(&mut self, path: &FolderPath) {
+        self.folder = path.clone();
     }
 }
 
 /// A summary has no folder (the vault's folders are counted instead).
 impl WithFolder for EntrySummary {
-    fn set_folder(&mut self, _: Vec<String>) {}
+    fn set_folder(&mut self, _: &FolderPath) {}
 }
 
 fn line_list(rows: &[(u64, Vec<&'static str>)]) -> String {
@@ -776,8 +782,8 @@ mod tests {
         assert_eq!(top, Some((true, Some("Shared-Eng".into()))));
         assert_eq!(v.folder(&["Eng".into(), "DB".into()]).map(|f| f.shared), Some(false));
         assert_eq!(
-            v.entries.first().map(|e| e.folder.clone()),
-            Some(vec!["Eng".into(), "DB".into()])
+            v.entries.first().map(|e| e.folder.to_vec()),
+            Some(vec!["Eng".to_owned(), "DB".to_owned()])
         );
     }
 

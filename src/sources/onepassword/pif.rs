@@ -281,7 +281,7 @@ fn convert(
     entry.source_type = Some(type_name);
     if let Some(fu) = folder_uuid.filter(|f| !f.is_empty()) {
         match folders.get(&fu) {
-            Some(path) => entry.folder = path.clone(),
+            Some(path) => entry.folder = path.as_slice().into(),
             None => findings.push(
                 Finding::warning(
                     "onepassword.folder-missing",

@@ -351,7 +351,7 @@ fn convert(
     entry.source_id = uuid;
     entry.source_type = Some(category_uuid);
     entry.subtitle = non_empty(&overview.subtitle);
-    entry.folder = vec![vault_name.to_owned()];
+    entry.folder = vec![vault_name.to_owned()].into();
     entry.tags = overview.tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
     entry.favorite = positive(&fav_index);
     entry.archived = match state.as_deref() {

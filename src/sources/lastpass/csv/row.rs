@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use zeroize::Zeroize;
 
+use super::seen::Seen;
 use super::{folder_path, parse_time, Columns, GROUP_URL, SECURE_NOTE_URL};
 use crate::model::{Attachment, Entry, EntryKind, Field, Finding, Timestamp};
 use crate::secret::Secret;
@@ -85,7 +86,9 @@ fn take<'a>(fields: &mut [Cow<'a, str>], i: Option<usize>) -> Cow<'a, str> {
 }
 
 impl RowReader<'_> {
-    pub fn convert(&self, mut fields: Vec<Cow<'_, str>>, line: u64, bad_utf8: bool) -> Converted {
+    /// `seen`: the groupings of the batches before this one, whose folder
+    /// paths the builder has already (so the row need not make its own).
+    pub fn convert(&self, mut fields: Vec<Cow<'_, str>>, line: u64, bad_utf8: bool, seen: &Seen) -> Converted {
         let c = self.columns;
         let mut url = take(&mut fields, Some(c.url));
         let mut username = take(&mut fields, Some(c.username));
@@ -132,7 +135,6 @@ impl RowReader<'_> {
             }
         }
 
-        let (path, shared_prefix) = folder_path(&grouping);
         let mut out = Converted {
             line,
             bad_utf8,
@@ -147,6 +149,7 @@ impl RowReader<'_> {
         if url == GROUP_URL {
             // An empty folder LastPass keeps as a pseudo-row; older exports
             // put its name in `name` with no `grouping`.
+            let (path, shared_prefix) = folder_path(&grouping);
             if path.is_empty() {
                 let (path, shared_prefix) = folder_path(&name);
                 out.folder_key = Some(format!("\u{1f}{name}"));
@@ -245,9 +248,14 @@ impl RowReader<'_> {
                 entry.password = parsed.password;
             }
         }
+        if seen.contains(&grouping) {
+            out.path_from_key = true;
+        } else {
+            let (path, shared_prefix) = folder_path(&grouping);
+            out.path = path;
+            out.shared_prefix = shared_prefix;
+        }
         out.folder_key = owned(grouping);
-        out.path = path;
-        out.shared_prefix = shared_prefix;
         out.entry = Some(entry);
         out
     }
