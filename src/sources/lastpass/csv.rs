@@ -380,7 +380,7 @@ impl Builder<'_> {
             .zip(run.clone())
             .map(|(info, i)| {
                 let (fields, bad_utf8) = row::fields_of(batch.fields(i));
-                reader.convert(fields, info.line, bad_utf8, &self.seen_groupings)
+                reader.convert(fields, info.line, bad_utf8)
             })
             .collect_into_vec(&mut converted);
         let grouping = self.columns.grouping;
@@ -444,7 +444,7 @@ impl Builder<'_> {
             file: &self.file,
         };
         let fields = rec.fields.into_iter().map(Cow::Owned).collect();
-        let converted = reader.convert(fields, rec.line, rec.bad_utf8, &self.seen_groupings);
+        let converted = reader.convert(fields, rec.line, rec.bad_utf8);
         if let Some(entry) = self.take_row(converted, "")? {
             self.give(entry);
         }
@@ -455,7 +455,7 @@ impl Builder<'_> {
     /// its entry (with the folder path set on an [`Entry`]), for the caller
     /// to hand on. `grouping` is the folder's key when the row does not
     /// carry its own.
-    fn take_row<E: WithFolder>(&mut self, c: Converted<E>, grouping: &str) -> Result<Option<E>, SourceError> {
+    fn take_row<E: WithFolder>(&mut self, mut c: Converted<E>, grouping: &str) -> Result<Option<E>, SourceError> {
         let line = c.line;
         if c.bad_utf8 {
             // A recovery like any other: `--strict` must stop here too, as a
@@ -472,24 +472,28 @@ impl Builder<'_> {
             self.entity_rows.push((line, c.entities));
         }
         let key = c.folder_key.as_deref().unwrap_or(grouping);
-        if !self.seen_groupings.contains(key) {
+        // Every entry of a folder shares the one path noted with its key
+        // (one lookup for most rows); a key with none is the root.
+        if let Some(path) = self.seen_groupings.get(key) {
+            if let Some(entry) = c.entry.as_mut() {
+                entry.set_folder(path);
+            }
+        } else {
             let (path, shared_prefix) = if c.path_from_key {
                 folder_path(key)
             } else {
                 (c.path, c.shared_prefix)
             };
             self.ensure_folder(key, path, shared_prefix);
+            if let (Some(path), Some(entry)) = (self.seen_groupings.get(key), c.entry.as_mut()) {
+                entry.set_folder(path);
+            }
         }
-        let Some(mut entry) = c.entry else {
-            return Ok(None);
-        };
-        // Every entry of a folder shares the one path noted with its key;
-        // a key with none is the root.
-        if let Some(path) = self.seen_groupings.get(key) {
-            entry.set_folder(path);
+        let entry = c.entry;
+        if entry.is_some() {
+            self.vault.findings.extend(c.findings);
         }
-        self.vault.findings.extend(c.findings);
-        Ok(Some(entry))
+        Ok(entry)
     }
 
     /// Adds the folder of a row once per distinct `key` (its `grouping`).

@@ -8,7 +8,6 @@ use std::borrow::Cow;
 
 use zeroize::Zeroize;
 
-use super::seen::Seen;
 use super::{folder_path, parse_time, Columns, GROUP_URL, SECURE_NOTE_URL};
 use crate::model::{Attachment, Entry, EntryKind, Field, Finding, Timestamp};
 use crate::secret::Secret;
@@ -86,9 +85,7 @@ fn take<'a>(fields: &mut [Cow<'a, str>], i: Option<usize>) -> Cow<'a, str> {
 }
 
 impl RowReader<'_> {
-    /// `seen`: the groupings of the batches before this one, whose folder
-    /// paths the builder has already (so the row need not make its own).
-    pub fn convert(&self, mut fields: Vec<Cow<'_, str>>, line: u64, bad_utf8: bool, seen: &Seen) -> Converted {
+    pub fn convert(&self, mut fields: Vec<Cow<'_, str>>, line: u64, bad_utf8: bool) -> Converted {
         let c = self.columns;
         let mut url = take(&mut fields, Some(c.url));
         let mut username = take(&mut fields, Some(c.username));
@@ -248,13 +245,9 @@ impl RowReader<'_> {
                 entry.password = parsed.password;
             }
         }
-        if seen.contains(&grouping) {
-            out.path_from_key = true;
-        } else {
-            let (path, shared_prefix) = folder_path(&grouping);
-            out.path = path;
-            out.shared_prefix = shared_prefix;
-        }
+        // The builder works the path out once per grouping, and every
+        // entry of the folder shares it.
+        out.path_from_key = true;
         out.folder_key = owned(grouping);
         out.entry = Some(entry);
         out

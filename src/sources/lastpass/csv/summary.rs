@@ -44,7 +44,7 @@ impl RowReader<'_> {
         }
         .unwrap_or_else(|| {
             let (fields, bad_utf8) = fields_of(batch.fields(i));
-            let c = self.convert(fields, line, bad_utf8, seen);
+            let c = self.convert(fields, line, bad_utf8);
             Converted {
                 line: c.line,
                 bad_utf8: c.bad_utf8,
