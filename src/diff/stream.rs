@@ -259,9 +259,7 @@ impl<'a> ItemStream<'a> {
         // and made so (`RootGrants`).
         let mut grants = Vec::new();
         let mut tally = self.tally;
-        let mut decide = |chunk: &[crate::mapper::PlannedGrant]| {
-            let mut decided = Vec::new();
-            differ.grants(chunk, false, &mut decided);
+        let mut take = |decided: Vec<Change>| {
             for c in decided {
                 *tally.entry((c.kind, c.action)).or_insert(0) += 1;
                 if notable(&c) {
@@ -270,12 +268,30 @@ impl<'a> ItemStream<'a> {
             }
         };
         for chunk in plan.grants.chunks(GRANTS_CHUNK) {
-            decide(chunk);
+            let mut decided = Vec::new();
+            differ.grants(chunk, false, &mut decided);
+            take(decided);
         }
         let mut counts = self.counts;
         if let Some(root) = &root_grants {
-            for start in (0..root.len()).step_by(GRANTS_CHUNK) {
-                decide(&root.grants(keys, start, GRANTS_CHUNK));
+            // Made and decided on the pool, a chunk per task: by now the
+            // reading threads are done, and this is the plan's largest
+            // step left (a grant per item at the root, each with its key).
+            // A few chunks per thread at a time, so as not to hold them all.
+            use rayon::prelude::*;
+            let starts: Vec<usize> = (0..root.len()).step_by(GRANTS_CHUNK).collect();
+            for group in starts.chunks(2 * rayon::current_num_threads().max(1)) {
+                let decided: Vec<Vec<Change>> = group
+                    .par_iter()
+                    .map(|&start| {
+                        let mut decided = Vec::new();
+                        differ.grants(&root.grants(keys, start, GRANTS_CHUNK), false, &mut decided);
+                        decided
+                    })
+                    .collect();
+                for chunk in decided {
+                    take(chunk);
+                }
             }
             counts.root_item_grants = root.len();
         }
