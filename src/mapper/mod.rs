@@ -247,6 +247,9 @@ pub(crate) struct Mapper<'a> {
     pub findings: Vec<Finding>,
 }
 
+/// From how many positions [`Mapper::keys_at`] works on the pool.
+const KEYS_ON_THE_POOL: usize = 8192;
+
 /// `collection:<vendor>:<path>`: from the source folder path, so renaming
 /// the collection in the workspace keeps the key.
 pub fn collection_key(source: SourceKind, path: &[String]) -> ImportKey {
@@ -440,6 +443,9 @@ impl<'a> Mapper<'a> {
         if self.shared_keys.len() < self.keys.len() {
             self.shared_keys.resize(self.keys.len(), None);
         }
+        if at.len() >= KEYS_ON_THE_POOL {
+            return self.keys_at_on_the_pool(at);
+        }
         let mut out = Vec::with_capacity(at.len());
         for &i in at {
             let Ok(i) = usize::try_from(i) else { continue };
@@ -449,6 +455,34 @@ impl<'a> Mapper<'a> {
             out.push(slot.get_or_insert_with(|| ImportKey::new(text)).clone());
         }
         out
+    }
+
+    /// [`Mapper::keys_at`] for many positions: each lookup lands on a
+    /// random item of the export (a cache miss on a large one), so the
+    /// keys are made, and the list of them taken, on the pool.
+    fn keys_at_on_the_pool(&mut self, at: &[u32]) -> Vec<ImportKey> {
+        use rayon::prelude::*;
+        let (shared, keys) = (&self.shared_keys, &self.keys);
+        let made: Vec<(usize, ImportKey)> = at
+            .par_iter()
+            .filter_map(|&i| {
+                let i = usize::try_from(i).ok()?;
+                match shared.get(i)? {
+                    Some(_) => None,
+                    None => Some((i, ImportKey::new(keys.get(i)?))),
+                }
+            })
+            .collect();
+        for (i, key) in made {
+            // A position named twice was made twice: the first is kept.
+            if let Some(slot @ None) = self.shared_keys.get_mut(i) {
+                *slot = Some(key);
+            }
+        }
+        let shared = &self.shared_keys;
+        at.par_iter()
+            .filter_map(|&i| shared.get(usize::try_from(i).ok()?)?.clone())
+            .collect()
     }
 
     /// Items in the folder and all its subfolders.

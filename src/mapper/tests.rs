@@ -845,3 +845,31 @@ fn a_large_export_is_fully_accounted_for() {
     let mark = &p.unmatched[0];
     assert_eq!(mark.items.len(), 15_000, "every item in a shared folder is listed once");
 }
+
+/// Past a few thousand items, a folder's item keys are made on the pool:
+/// the list is the same, in the same order, and an item listed for two
+/// people is one shared key.
+#[test]
+fn a_large_shared_folder_lists_each_item_once_in_folder_order() {
+    let n = KEYS_ON_THE_POOL + 100;
+    let folder_of = |i: usize| if i % 3 == 0 { "Eng/Db" } else { "Eng" };
+    let entries: Vec<Entry> = (0..n).map(|i| login(&i.to_string(), folder_of(i), "a")).collect();
+    let mut v = vault(entries);
+    share_user(&mut v, "Eng", "mark@northwind.example", EDIT);
+    share_user(&mut v, "Eng/Db", "mark@northwind.example", READ);
+    share_user(&mut v, "Eng", "ana@northwind.example", READ);
+    let p = plan(&v);
+    let items_of = |email: &str| &p.unmatched.iter().find(|u| u.email == email).unwrap().items;
+    let want: Vec<ImportKey> = (0..n)
+        .filter(|&i| folder_of(i) == "Eng")
+        .chain((0..n).filter(|&i| folder_of(i) == "Eng/Db"))
+        .map(|i| key(&format!("account:lastpass:{i}")))
+        .collect();
+    assert_eq!(items_of("mark@northwind.example"), &want);
+    assert_eq!(items_of("ana@northwind.example"), &want);
+    let shared = items_of("mark@northwind.example")
+        .iter()
+        .zip(items_of("ana@northwind.example"))
+        .all(|(a, b)| std::ptr::eq(a.as_str(), b.as_str()));
+    assert!(shared, "one key per item, shared by both lists");
+}
