@@ -345,8 +345,16 @@ fn build(cs: &Changeset, detail: Detail) -> Report {
     }
     let counts = cs.reconcile();
     // Everything but the items, which are found by position or through
-    // the plan index (a million of them need no second map).
-    let by_key: HashMap<&ImportKey, &Change> = cs.changes.iter().filter(|c| !is_item(c)).map(|c| (&c.key, c)).collect();
+    // the plan index (a million of them need no second map), and but the
+    // grants no row lists: the terminal's re-run has a hundred thousand
+    // unchanged ones, and mapping them was most of this report's time.
+    let by_key: HashMap<&ImportKey, &Change> = cs
+        .changes
+        .iter()
+        .filter(|c| !is_item(c))
+        .filter(|c| detail == Detail::Full || c.kind != ObjectKind::Grant || changed_grants.contains(&c.key))
+        .map(|c| (&c.key, c))
+        .collect();
 
     // Items by collection, in plan order (the changeset keeps it): rows
     // built in parallel, each with its collection's slot (the plan's
