@@ -13,8 +13,10 @@
 # Each command runs $RUNS times (default 3; the first run and its re-run as
 # pairs, each pair into a fresh workspace) and the row is the run with the
 # median wall time: the machine is shared, and one run's wall time moved by
-# up to a third. Wall time is taken around the command to the millisecond
-# (`/usr/bin/time` rounds to 10 ms, a seventh of `inspect` on 100k entries).
+# up to a third. The runs go round all commands and sizes, so that each
+# size's runs are made in the same spells of the machine. Wall time is
+# taken around the command to the millisecond (`/usr/bin/time` rounds to
+# 10 ms, a seventh of `inspect` on 100k entries).
 # Prints a table and writes it to target/bench-results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,11 +50,11 @@ ROWS=()
 # label|entries -> wall seconds / RSS over file size, for the target checks.
 declare -A WALL RSSX
 
-# measure LABEL ENTRIES FILE CMD...: runs CMD under /usr/bin/time -v and
-# records wall seconds and peak RSS; the command's own output is discarded.
-# One run of a command: prints "wall cpu rss_kb" (seconds, seconds, KiB).
+# run_once CMD...: one run of CMD under /usr/bin/time -v, its own output
+# discarded; prints "wall cpu rss_kb load" (seconds, seconds, KiB, and the
+# 1-minute load average as it ended: other work on the machine).
 run_once() {
-  local log start end wall rss_kb cpu
+  local log start end wall rss_kb cpu load
   log=$(mktemp)
   start=$EPOCHREALTIME
   if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
@@ -66,18 +68,18 @@ run_once() {
   rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
   cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$log")
   rm -f "$log"
-  echo "$wall $cpu $rss_kb"
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  echo "$wall $cpu $rss_kb $load"
 }
 
-# Records a row from the runs given as "wall cpu rss_kb" lines on stdin:
-# the run with the median wall time.
+# Records a row from the runs given as run_once lines on stdin: the run
+# with the median wall time.
 record() {
   local label=$1 entries=$2 file=$3
   local runs wall cpu rss_kb size load all
   runs=$(sort -n)
   all=$(echo "$runs" | awk '{printf "%s%s", (NR > 1 ? " " : ""), $1}')
-  read -r wall cpu rss_kb < <(echo "$runs" | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}')
-  load=$(cut -d' ' -f1 /proc/loadavg)
+  read -r wall cpu rss_kb load < <(echo "$runs" | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}')
   size=$(stat -c %s "$file")
   local rss_mb file_mb ratio
   rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')
@@ -90,19 +92,6 @@ record() {
     "$label" "$entries" "$file_mb" "$wall" "$all" "$cpu" "$rss_mb" "$ratio" "$load" >&2
 }
 
-# RUNS runs of one command, recorded as one row.
-measure() {
-  local label=$1 entries=$2 file=$3
-  shift 3
-  local i runs
-  runs=$(mktemp)
-  for i in $(seq 1 "$RUNS"); do
-    run_once "$@" >>"$runs"
-  done
-  # Not through a pipe: `record` must run in this shell to keep its rows.
-  record "$label" "$entries" "$file" <"$runs"
-  rm -f "$runs"
-}
 
 for n in $SIZES; do
   export_file="$DATA/lastpass-$n.csv"
@@ -113,27 +102,43 @@ for n in $SIZES; do
   fi
   # Warm the page cache so every command reads from memory alike.
   cat "$export_file" >/dev/null
+  "$BIN" workspace init --db "$DATA/plan-$n.db" --seed samples/workspace.toml --force >/dev/null
+done
 
-  measure "csv floor" "$n" "$export_file" "$FLOOR" "$export_file"
-  measure "inspect" "$n" "$export_file" "$BIN" inspect "$export_file" --sharing "$sharing"
-
-  db="$DATA/plan-$n.db"
-  "$BIN" workspace init --db "$db" --seed samples/workspace.toml --force >/dev/null
-  measure "plan" "$n" "$export_file" "$BIN" plan "$export_file" --sharing "$sharing" --db "$db"
-
-  if [ "$HAS_MIGRATE" = 1 ]; then
-    db="$DATA/migrate-$n.db"
-    first=$(mktemp)
-    again=$(mktemp)
-    for i in $(seq 1 "$RUNS"); do
+# The runs go round: each round runs every command once on every size, so
+# a slow spell of the shared machine (its speed moved by up to a third
+# within minutes) falls on all sizes alike, and the growth ratios below
+# compare runs made under the same conditions. Each run's "wall cpu rss"
+# line goes to the file of its command and size.
+RUNDIR=$(mktemp -d)
+trap 'rm -rf "$RUNDIR"' EXIT
+for i in $(seq 1 "$RUNS"); do
+  echo "== round $i of $RUNS" >&2
+  for n in $SIZES; do
+    export_file="$DATA/lastpass-$n.csv"
+    sharing="$export_file.sharing.json"
+    run_once "$FLOOR" "$export_file" >>"$RUNDIR/floor-$n"
+    run_once "$BIN" inspect "$export_file" --sharing "$sharing" >>"$RUNDIR/inspect-$n"
+    run_once "$BIN" plan "$export_file" --sharing "$sharing" --db "$DATA/plan-$n.db" >>"$RUNDIR/plan-$n"
+    if [ "$HAS_MIGRATE" = 1 ]; then
+      # A first run and its re-run, into a fresh workspace each round.
+      db="$DATA/migrate-$n.db"
       rm -f "$db" "$db-wal" "$db-shm"
       "$BIN" workspace init --db "$db" --seed samples/workspace.toml --force >/dev/null
-      run_once "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes >>"$first"
-      run_once "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes >>"$again"
-    done
-    record "migrate (first run)" "$n" "$export_file" <"$first"
-    record "migrate (re-run)" "$n" "$export_file" <"$again"
-    rm -f "$first" "$again"
+      run_once "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes >>"$RUNDIR/first-$n"
+      run_once "$BIN" migrate "$export_file" --sharing "$sharing" --db "$db" --yes >>"$RUNDIR/again-$n"
+    fi
+  done
+done
+
+for n in $SIZES; do
+  export_file="$DATA/lastpass-$n.csv"
+  record "csv floor" "$n" "$export_file" <"$RUNDIR/floor-$n"
+  record "inspect" "$n" "$export_file" <"$RUNDIR/inspect-$n"
+  record "plan" "$n" "$export_file" <"$RUNDIR/plan-$n"
+  if [ "$HAS_MIGRATE" = 1 ]; then
+    record "migrate (first run)" "$n" "$export_file" <"$RUNDIR/first-$n"
+    record "migrate (re-run)" "$n" "$export_file" <"$RUNDIR/again-$n"
   fi
 done
 
