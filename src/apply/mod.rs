@@ -13,6 +13,7 @@
 
 pub mod invitations;
 mod key_order;
+pub mod stored;
 
 // See diff/mod.rs: Fx hashing for maps of a million import keys.
 use rustc_hash::FxHashMap as HashMap;
@@ -26,6 +27,7 @@ use crate::workspace::{
 };
 
 pub use invitations::{Delivery, Mailer, SentInvitation};
+pub use stored::StoredCounts;
 
 /// Progress of a run, phase by phase. The library reports; only the CLI
 /// draws (bars on a terminal, plain lines when piped).
@@ -93,6 +95,9 @@ pub struct ApplyOutcome {
     pub invitations: Vec<SentInvitation>,
     /// Objects not written and why (a grant whose target was not created…).
     pub warnings: Vec<String>,
+    /// The reconciliation as the store holds it after the run, read back
+    /// by import key (see [`stored`]): what reports print, not the plan's.
+    pub stored: StoredCounts,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,22 +140,26 @@ pub fn apply(
     })?;
     let mut applier = Applier::new(changeset, snapshot, workspace, options, run_id.clone());
     let result = applier.run(reporter);
-    let outcome = |a: Applier<'_>| ApplyOutcome {
+    let outcome = |a: Applier<'_>, stored: StoredCounts| ApplyOutcome {
         run_id: run_id.clone(),
         interrupted_runs: interrupted_runs.clone(),
         written: a.written,
         invitations: a.sent.clone(),
         warnings: a.warnings.clone(),
+        stored,
     };
     match result {
         Ok(()) => {
+            let stored = stored::read_back(changeset, workspace)?;
             let summary = serde_json::json!({
                 "written": applier.written,
-                "counts": changeset.reconcile(),
+                "counts": stored.counts,
+                "holds": stored.holds(),
+                "mismatches": stored.mismatches,
             })
             .to_string();
             workspace.finish_run(&run_id, RunState::Completed, &summary)?;
-            Ok(outcome(applier))
+            Ok(outcome(applier, stored))
         }
         // A simulated crash leaves the run `running`, as a real one would.
         Err(e @ ApplyError::Interrupted { .. }) => Err(e),

@@ -202,10 +202,20 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
     out.flush()?;
     write_reports(&r, &reports)?;
+    // Read back from the store after the writes: a store that did not keep
+    // what the run wrote makes the run fail, whatever the plan said.
+    let holds = r.reconciliation.holds;
+    if !holds {
+        eprintln!(
+            "error: the workspace does not hold what this run wrote (reconciliation MISMATCH, {} items named in the report); run id {}",
+            r.reconciliation_mismatches.len(),
+            outcome.run_id
+        );
+    }
     // Names and counts only, no secret: left to the exit like the rest.
     std::mem::forget(r);
     prepared.release();
-    Ok(ExitCode::SUCCESS)
+    Ok(if holds { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Plain lines for logs and pipes: "collections: 6/6", one per phase, on

@@ -149,6 +149,13 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         "<p class=\"{class}\">Reconciliation: {}</p>",
         esc(&reconciliation_line(r))
     )?;
+    if !r.reconciliation_mismatches.is_empty() {
+        writeln!(out, "<ul class=\"bad\">")?;
+        for m in &r.reconciliation_mismatches {
+            writeln!(out, "<li>not in the workspace as decided: {}</li>", esc(m))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
 
     writeln!(out, "<h2>Collections</h2><ul class=\"tree\">")?;
     for c in &r.collections {

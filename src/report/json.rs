@@ -35,6 +35,10 @@ pub struct Report {
     /// Per object kind (`teams`, `invitations`, …): count per action.
     pub summary: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
     pub reconciliation: Reconciliation,
+    /// After `migrate`: the items the store does not hold as the run
+    /// decided (named, with their keys and what is wrong), read back from
+    /// the store. Empty for a plan.
+    pub reconciliation_mismatches: Vec<String>,
     pub collections: Vec<CollectionNode>,
     /// Accounts and secrets outside any collection.
     pub root_items: Vec<Item>,
@@ -245,6 +249,19 @@ impl Report {
         self.run_id = Some(outcome.run_id.clone());
         self.written = Some(outcome.written);
         self.warnings = outcome.warnings.clone();
+        // The plan's counts say what the run meant; the report of a run
+        // says what the store holds.
+        let c = &outcome.stored.counts;
+        self.reconciliation = Reconciliation {
+            source_entries: c.source_entries,
+            created: c.created,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            conflicts: c.conflicts,
+            skipped: c.skipped,
+            holds: outcome.stored.holds(),
+        };
+        self.reconciliation_mismatches = outcome.stored.mismatches.clone();
         let sent: HashMap<&str, _> = outcome.invitations.iter().map(|s| (s.email.as_str(), s)).collect();
         for row in &mut self.invitations {
             if let Some(sent) = sent.get(row.email.as_str()) {
@@ -527,6 +544,7 @@ fn build(cs: &Changeset, detail: Detail) -> Report {
             skipped: counts.skipped,
             holds: counts.holds(),
         },
+        reconciliation_mismatches: Vec::new(),
         collections,
         root_items,
         root_unchanged,

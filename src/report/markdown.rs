@@ -177,5 +177,12 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         };
         writeln!(out, "- **{}** `{}`: {}{at}", f.severity, f.code, md(&f.message))?;
     }
-    writeln!(out, "\n## Reconciliation\n\n{}", reconciliation_line(r))
+    writeln!(out, "\n## Reconciliation\n\n{}", reconciliation_line(r))?;
+    if !r.reconciliation_mismatches.is_empty() {
+        writeln!(out)?;
+    }
+    for m in &r.reconciliation_mismatches {
+        writeln!(out, "- not in the workspace as decided: {}", md(m))?;
+    }
+    Ok(())
 }

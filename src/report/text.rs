@@ -164,9 +164,10 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     for w in &r.warnings {
         writeln!(out, "warning: {w}")?;
     }
-    let c = &r.reconciliation;
     writeln!(out, "reconciliation: {}", reconciliation_line(r))?;
-    let _ = c;
+    for m in &r.reconciliation_mismatches {
+        writeln!(out, "  not in the workspace as decided: {m}")?;
+    }
     let by = |s: &str| r.findings.iter().filter(|f| f.severity == s).count();
     writeln!(
         out,

@@ -584,7 +584,7 @@ fn apply_job(state: &AppState, id: &str) {
         Ok(outcome) => {
             let mut job = progress.job;
             let r = Report::migrate(cs, &outcome);
-            let summary = json!({ "written": outcome.written, "counts": cs.reconcile(), "warnings": outcome.warnings });
+            let summary = json!({ "written": outcome.written, "counts": outcome.stored.counts, "holds": outcome.stored.holds(), "mismatches": outcome.stored.mismatches, "warnings": outcome.warnings });
             store_reports(&mut job, &r, summary);
             job.run_id = Some(outcome.run_id.clone());
             if let Err(e) = store.save_job(&job) {
