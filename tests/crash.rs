@@ -268,3 +268,105 @@ fn migrate_killed_at_random_points_and_rerun_ends_equal_to_a_clean_run() {
         }
     }
 }
+
+/// Starts migrate and sends it `signal` as soon as it reports its first
+/// phase written (the collections): the accounts, invitations and grants
+/// are still to come. Returns its exit status, stdout and stderr.
+fn migrate_signalled(export: &Path, sharing: &Path, db: &Path, signal: &str) -> (i32, String, String) {
+    use std::io::{BufRead, Read};
+    let mut child = migrate_command(export, sharing, db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn migrate");
+    let mut stderr = String::new();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while lines.read_line(&mut line).unwrap() > 0 {
+        stderr.push_str(&line);
+        if line.starts_with("collections:") {
+            let sent = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success(), "kill {signal}");
+            break;
+        }
+        line.clear();
+    }
+    lines.read_to_string(&mut stderr).unwrap();
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    let status = child.wait().unwrap();
+    (status.code().unwrap_or(-1), stdout, stderr)
+}
+
+fn run_states(db: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, state FROM import_runs ORDER BY rowid")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    rows
+}
+
+#[test]
+fn bug9_sigterm_and_ctrl_c_stop_after_the_batch_mark_the_run_interrupted_and_a_rerun_names_every_stopped_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("big.csv");
+    let sharing = dir.path().join("big.csv.sharing.json");
+    vaultferry(&[
+        "generate",
+        "--format",
+        "lastpass-csv",
+        "--entries",
+        "30000",
+        "--out",
+        s(&export),
+        "--sharing-out",
+        s(&sharing),
+    ])
+    .success();
+    let clean_dir = dir.path().join("clean");
+    let stopped_dir = dir.path().join("stopped");
+    std::fs::create_dir(&clean_dir).unwrap();
+    std::fs::create_dir(&stopped_dir).unwrap();
+    let clean = northwind_db(&clean_dir);
+    let db = northwind_db(&stopped_dir);
+
+    let mut stopped = Vec::new();
+    for signal in ["-TERM", "-INT"] {
+        let (code, stdout, stderr) = migrate_signalled(&export, &sharing, &db, signal);
+        assert_eq!(code, 130, "{signal}: exit status\n{stdout}\n{stderr}");
+        assert!(stdout.contains("stopped on request"), "{signal}: {stdout}\n{stderr}");
+        assert!(stdout.contains("run the same command again"), "{signal}: {stdout}");
+        let runs = run_states(&db);
+        let (id, state) = runs.last().unwrap();
+        assert_eq!(state, "interrupted", "{signal}: {runs:?}");
+        assert!(stdout.contains(id.as_str()), "{signal}: the run is named\n{stdout}");
+        stopped.push(id.clone());
+        integrity_ok(&db);
+    }
+
+    let out = migrate_command(&export, &sharing, &db).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for id in &stopped {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(id.as_str()) && l.contains("stopped before finishing")),
+            "run {id} is not named by the re-run\n{stderr}"
+        );
+    }
+    // Continued, it ends as one clean run does.
+    migrate_to_the_end(&export, &sharing, &clean);
+    assert_eq!(canonical(&snapshot(&db)), canonical(&snapshot(&clean)));
+    // A completed run closes the list: the next names none.
+    let out = migrate_command(&export, &sharing, &db).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("stopped before finishing"), "{stderr}");
+}

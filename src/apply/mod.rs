@@ -62,6 +62,10 @@ pub struct ApplyOptions {
     /// Where an email goes when SMTP fails: the guest exists by then, so
     /// their email must not be lost.
     pub fallback_outbox: PathBuf,
+    /// Set (by Ctrl-C or SIGTERM: see [`stop_on_signals`]) to stop after
+    /// the batch in flight: the run ends `interrupted` with
+    /// [`ApplyError::Stopped`], and the next run continues it.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl ApplyOptions {
@@ -80,6 +84,7 @@ impl ApplyOptions {
             actor: actor.into(),
             mailer: Mailer::Outbox(outbox.clone()),
             fallback_outbox: outbox,
+            stop: None,
         }
     }
 }
@@ -88,7 +93,8 @@ impl ApplyOptions {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ApplyOutcome {
     pub run_id: String,
-    /// Runs found still `running` (an earlier crash), now `interrupted`.
+    /// Every run that stopped before finishing (a crash, a kill, Ctrl-C)
+    /// since the last completed one, oldest first: this run continued them.
     pub interrupted_runs: Vec<String>,
     /// Objects written (created or updated).
     pub written: usize,
@@ -107,9 +113,54 @@ pub enum ApplyError {
     /// The test hook stopped the run; re-running continues it.
     #[error("run {run_id} interrupted after {written} writes; run the same command again to continue")]
     Interrupted { run_id: String, written: usize },
+    /// A stop was asked for (Ctrl-C, SIGTERM): the batches before it are
+    /// committed, the run is marked `interrupted`.
+    #[error("run {run_id} stopped on request after {written} writes (every batch before the stop is kept); run the same command again to continue")]
+    Stopped { run_id: String, written: usize },
     /// An invitation email could not be written or sent.
     #[error("{0}")]
     Mail(String),
+}
+
+/// A flag that Ctrl-C (SIGINT) and SIGTERM set, for
+/// [`ApplyOptions::stop`]: a run stops between batches instead of dying
+/// mid-batch and mid-report. A second signal ends the process at once
+/// (status 130), for a user who does not want to wait for the batch.
+#[cfg(unix)]
+pub fn stop_on_signals() -> std::io::Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::signal::unix::{signal, SignalKind};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    // Registered here, before returning, so a signal that comes right
+    // after is already caught.
+    let (mut int, mut term) = runtime.block_on(async {
+        Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+    })?;
+    let set = flag.clone();
+    std::thread::Builder::new()
+        .name("vaultferry-signals".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                loop {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                    if set.swap(true, Ordering::SeqCst) {
+                        std::process::exit(130);
+                    }
+                    eprintln!("stopping after the batch in flight (signal again to stop at once)");
+                }
+            });
+        })?;
+    Ok(flag)
+}
+
+/// Signals are not caught off Unix: the run stops as it did before.
+#[cfg(not(unix))]
+pub fn stop_on_signals() -> std::io::Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    Ok(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)))
 }
 
 /// A fresh run id: time plus randomness, sortable by start.
@@ -163,6 +214,14 @@ pub fn apply(
         }
         // A simulated crash leaves the run `running`, as a real one would.
         Err(e @ ApplyError::Interrupted { .. }) => Err(e),
+        Err(ApplyError::Stopped { .. }) => {
+            let summary = serde_json::json!({ "written": applier.written, "stopped": "on request" }).to_string();
+            workspace.finish_run(&run_id, RunState::Interrupted, &summary)?;
+            Err(ApplyError::Stopped {
+                run_id: run_id.clone(),
+                written: applier.written,
+            })
+        }
         Err(e) => {
             let summary = serde_json::json!({ "written": applier.written }).to_string();
             // The run's failure is what the user needs; a second failure
@@ -183,6 +242,16 @@ fn commit_batch(
 ) -> Result<Vec<i64>, ApplyError> {
     if writes.is_empty() {
         return Ok(Vec::new());
+    }
+    if options
+        .stop
+        .as_ref()
+        .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+    {
+        return Err(ApplyError::Stopped {
+            run_id: run_id.to_owned(),
+            written: *written,
+        });
     }
     if let Some(stop) = options.stop_after_writes {
         if *written + writes.len() > stop {

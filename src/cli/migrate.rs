@@ -148,6 +148,12 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
             .unwrap_or_else(|| default_outbox(args.db.as_deref())),
     );
     options.mailer = mailer;
+    // Ctrl-C or SIGTERM from here on stops after the batch in flight, and
+    // the report below is printed whole.
+    options.stop = Some(apply::stop_on_signals().map_err(|source| Error::Io {
+        path: "<signal handler>".into(),
+        source,
+    })?);
     let mut reporter: Box<dyn Reporter> = if io::stderr().is_terminal() {
         Box::new(Bars::default())
     } else {
@@ -176,12 +182,22 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         );
         (outcome, report.join())
     });
-    let outcome = outcome.map_err(|e| match e {
-        ApplyError::Workspace(w) => Error::Workspace(w),
-        other => Error::Usage(other.to_string()),
-    })?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(ApplyError::Stopped { run_id, written }) => {
+            out.line(format!(
+                "stopped on request: run {run_id} wrote {written} objects (every batch committed before the stop is kept) and is marked interrupted"
+            ))?;
+            out.line("to continue, run the same command again: it writes only what is missing")?;
+            out.flush()?;
+            prepared.release();
+            return Ok(ExitCode::from(130));
+        }
+        Err(ApplyError::Workspace(w)) => return Err(Error::Workspace(w)),
+        Err(other) => return Err(Error::Usage(other.to_string())),
+    };
     for id in &outcome.interrupted_runs {
-        eprintln!("note: run {id} had stopped before finishing (crash or Ctrl-C); this run continued its work");
+        eprintln!("note: run {id} had stopped before finishing (crash, kill or Ctrl-C); this run continued its work");
     }
 
     stages.start("writing the report");

@@ -521,12 +521,19 @@ pub(super) fn create_guest_invitation(tx: &Connection, inv: &NewGuestInvitation)
 use crate::workspace::{NewRun, RunInfo, RunState, Write};
 
 /// Opens a run; runs left `running` by a dead process become `interrupted`.
+/// Returns every run that stopped before finishing since the last one that
+/// completed (killed, or stopped on Ctrl-C), oldest first: each re-run of
+/// a run stopped twice names both, not only the last.
 pub(super) fn begin_run(tx: &Connection, run: &NewRun) -> Result<Vec<String>> {
+    tx.prepare("UPDATE import_runs SET state = 'interrupted', finished = ?1 WHERE state = 'running'")?
+        .execute([now()])?;
     let interrupted: Vec<String> = {
         let mut stmt = tx.prepare(
-            "UPDATE import_runs SET state = 'interrupted', finished = ?1 WHERE state = 'running' RETURNING id",
+            "SELECT id FROM import_runs WHERE state = 'interrupted'
+               AND rowid > coalesce((SELECT max(rowid) FROM import_runs WHERE state = 'completed'), 0)
+             ORDER BY rowid",
         )?;
-        let rows = stmt.query_map([now()], |r| r.get(0))?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<Result<_>>()?
     };
     tx.prepare_cached(
