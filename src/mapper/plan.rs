@@ -220,6 +220,9 @@ pub enum UnmatchedReason {
     NeverAccepted,
     /// Outside the company, and the policy turns guest invitations off.
     InvitationsOff,
+    /// A regular workspace member invited but not joined yet (state
+    /// `invited`): only active members get grants.
+    NotJoined,
 }
 
 impl UnmatchedReason {
@@ -233,6 +236,7 @@ impl UnmatchedReason {
             UnmatchedReason::SuspendedInSource => "suspended in the source",
             UnmatchedReason::NeverAccepted => "never accepted the share",
             UnmatchedReason::InvitationsOff => "guest invitations are off",
+            UnmatchedReason::NotJoined => "invited to the workspace, not joined yet",
         }
     }
 }

@@ -9,7 +9,7 @@
 //! Shares carry no position of their own (the sharing parsers point at the
 //! file in their findings), so these findings name the folder and person.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{Access, Finding, Principal, Share, ShareStatus};
 use crate::workspace::{domain_in, ImportKey, ItemRole, MemberState, PartnershipState, Role};
@@ -20,6 +20,7 @@ use super::{
 };
 
 pub(crate) fn shares(m: &mut Mapper<'_>, shares: &[Share]) {
+    let teams = group_teams(m, shares);
     for share in shares {
         let folder = share.folder.join("/");
         if m.policy.skips_folder(&share.folder) {
@@ -61,7 +62,10 @@ pub(crate) fn shares(m: &mut Mapper<'_>, shares: &[Share]) {
         }
         match &share.principal {
             Principal::User { email, name } => user(m, share, &target, email, name.as_deref()),
-            Principal::Group { group, members } => group_share(m, share, &target, group, members),
+            Principal::Group { group, members } => {
+                let team = teams.get(&group_name(group)).cloned().flatten();
+                group_share(m, share, &target, group, members, team);
+            }
         }
     }
 }
@@ -110,6 +114,47 @@ fn edit_not_admin(m: &mut Mapper<'_>, share: &Share, role: ItemRole) {
             .help("set [roles] edit = \"owner\" in the policy to give Owner instead"),
         );
     }
+}
+
+/// Guests and login-only members hold Collaborator whatever the policy's
+/// `[roles] edit` says, so an edit right they had is lost; when the mapped
+/// role is above Collaborator the role-lowered finding says it already.
+fn edit_lowered(m: &mut Mapper<'_>, share: &Share, role: ItemRole, what: &str) {
+    if share.access.edit && !share.access.admin && role == ItemRole::Collaborator {
+        let folder = m.display_path(&share.folder);
+        m.findings.push(
+            Finding::warning(
+                "mapper.edit-lowered",
+                format!(
+                    "{} could edit '{folder}' in the source but is {what}; they get collaborator, who cannot edit",
+                    who(share)
+                ),
+            )
+            .help("guests and login-only members can only be collaborators; make them a member if they need to edit"),
+        );
+    }
+}
+
+/// Every workspace role may view an item's password: a source right that
+/// hid them is not carried, and a reviewer must hear of it.
+fn hide_passwords_not_kept(m: &mut Mapper<'_>, share: &Share) {
+    if share.access.hide_passwords {
+        let folder = m.display_path(&share.folder);
+        m.findings.push(
+            Finding::warning(
+                "mapper.hide-passwords-not-kept",
+                format!(
+                    "{} could use the items of '{folder}' without seeing their passwords; in the workspace they can view them (no workspace role hides passwords)",
+                    who(share)
+                ),
+            )
+            .help("if they must not see the passwords, remove their access after the import, or leave the folder out with skip_folders"),
+        );
+    }
+}
+
+fn is_capped(role: Role) -> bool {
+    matches!(role, Role::Guest | Role::LoginOnly)
 }
 
 fn not_active(m: &mut Mapper<'_>, share: &Share) {
@@ -194,9 +239,26 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
                 unmatched(m, share, &email_n, name, reason);
                 return;
             }
+            // A guest in state invited is one the workspace (or an earlier
+            // run) invited: granted as the first run granted them, so a
+            // re-run keeps what it made. A regular member who has not joined
+            // yet gets nothing until they do.
+            MemberState::Invited if member.role != Role::Guest => {
+                m.findings.push(
+                    Finding::warning(
+                        "mapper.member-not-joined",
+                        format!(
+                            "{email_n} is invited to the workspace but has not joined yet; no grant on '{folder}' (only active members get grants)"
+                        ),
+                    )
+                    .help("re-run the import once they have joined"),
+                );
+                unmatched(m, share, &email_n, name, UnmatchedReason::NotJoined);
+                return;
+            }
             MemberState::Active | MemberState::Invited => {}
         }
-        let capped = matches!(member.role, Role::Guest | Role::LoginOnly);
+        let capped = is_capped(member.role);
         let (granted, lowered) = if capped && role != ItemRole::Collaborator {
             let (code, what) = if member.role == Role::Guest {
                 ("mapper.guest-role-lowered", "a guest")
@@ -215,9 +277,17 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
         } else {
             (role, None)
         };
-        if !capped {
+        if capped {
+            let what = if member.role == Role::Guest {
+                "a guest"
+            } else {
+                "a login-only member"
+            };
+            edit_lowered(m, share, role, what);
+        } else {
             edit_not_admin(m, share, role);
         }
+        hide_passwords_not_kept(m, share);
         // An existing guest is a member already: granted as a member.
         let grantee = PlannedGrantee::Member { email: email_n.clone() };
         m.grant(
@@ -281,6 +351,13 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
         } else {
             (role, None)
         };
+        edit_lowered(
+            m,
+            share,
+            role,
+            &format!("shared with through the {} partnership", p.name),
+        );
+        hide_passwords_not_kept(m, share);
         let grantee = PlannedGrantee::Partnership { name: p.name.clone() };
         m.grant(target.clone(), grantee, granted, share.access.describe(), lowered);
         return;
@@ -342,8 +419,10 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
         );
         Some(role)
     } else {
+        edit_lowered(m, share, role, "an outside sharer, invited as a guest");
         None
     };
+    hide_passwords_not_kept(m, share);
     let grantee = PlannedGrantee::Guest {
         email: email.to_owned(),
     };
@@ -375,61 +454,201 @@ fn manager_on_accounts(m: &mut Mapper<'_>, share: &Share, grantee: PlannedGrante
     }
 }
 
-fn group_share(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, group: &str, members: &[String]) {
+/// How groups are told apart: trimmed, case folded (`Ops`, ` ops`).
+fn group_name(group: &str) -> String {
+    group.trim().to_lowercase()
+}
+
+/// The team each source group's grants go to, decided once per group
+/// (`None`: no team can take them without giving access away).
+///
+/// A group is mapped onto the workspace team of its name only when nobody
+/// in that team would gain access: the importer made the team (its import
+/// key), or each of its members is an active regular member the sharing
+/// data names in the group. Otherwise the group gets a team of its own,
+/// `<group> (imported)`, which keeps every group member's rights and the
+/// group's shape (a reviewer can merge the two by hand); rewriting the
+/// group as direct grants would lose the shape, and capping or skipping
+/// the existing team would take rights from the group's own members.
+fn group_teams(m: &mut Mapper<'_>, shares: &[Share]) -> HashMap<String, Option<String>> {
     let snapshot = m.snapshot;
-    let existing = snapshot
-        .teams
-        .iter()
-        .find(|t| t.name.trim().eq_ignore_ascii_case(group.trim()));
-    let name = existing.map_or_else(|| group.trim().to_owned(), |t| t.name.clone());
-    let key = team_key(&name);
-    let mut active = Vec::new();
-    for email in members {
-        let email_n = normalize_email(email);
-        match snapshot.member_by_email(&email_n) {
-            Some(member) if member.state == MemberState::Active => active.push(email_n),
-            Some(member) => m.findings.push(Finding::warning(
-                "mapper.team-member-not-active",
-                format!(
-                    "group '{group}' names {email_n}, who is {} in the workspace; not added to team '{name}'",
-                    match member.state {
-                        MemberState::Invited => "only invited",
-                        MemberState::Suspended => "suspended",
-                        _ => "removed",
-                    }
-                ),
-            )),
-            None => m.findings.push(Finding::warning(
-                "mapper.team-member-not-active",
-                format!("group '{group}' names {email_n}, who is not a workspace member; not added to team '{name}'"),
-            )),
+    let mut order: Vec<String> = Vec::new();
+    let mut known: HashMap<String, (String, HashSet<String>)> = HashMap::new();
+    for share in shares.iter().filter(|s| s.status == ShareStatus::Active) {
+        let Principal::Group { group, members } = &share.principal else {
+            continue;
+        };
+        let (_, regular) = known.entry(group_name(group)).or_insert_with(|| {
+            order.push(group_name(group));
+            (group.trim().to_owned(), HashSet::new())
+        });
+        for email in members {
+            let email = normalize_email(email);
+            if snapshot
+                .member_by_email(&email)
+                .is_some_and(|mb| mb.state == MemberState::Active && !is_capped(mb.role))
+            {
+                regular.insert(email);
+            }
         }
     }
+    let mut out = HashMap::new();
+    for key in order {
+        let Some((group, regular)) = known.remove(&key) else {
+            continue;
+        };
+        let team = match team_outsiders(snapshot, &group, &regular) {
+            None => Some(group.clone()),
+            Some((existing, outsiders)) if outsiders.is_empty() => Some(existing),
+            Some((existing, outsiders)) => {
+                let own = format!("{group} (imported)");
+                let own_free = team_outsiders(snapshot, &own, &regular).map_or(true, |(_, o)| o.is_empty());
+                let shown = outsiders.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+                let more = outsiders.len().saturating_sub(5);
+                let others = if more > 0 {
+                    format!("{shown} and {more} more")
+                } else {
+                    shown
+                };
+                let (what, team) = if own_free {
+                    (
+                        format!("its grants go to a new team '{own}' with the group's members"),
+                        Some(own),
+                    )
+                } else {
+                    (
+                        format!("team '{own}' exists with other members too, so the group's grants are not made"),
+                        None,
+                    )
+                };
+                m.findings.push(
+                    Finding::warning(
+                        "mapper.group-team-not-reused",
+                        format!(
+                            "group '{group}' is not mapped onto the workspace team '{existing}': {} of its members ({others}) are not in the group and would gain access; {what}",
+                            outsiders.len()
+                        ),
+                    )
+                    .help("merge the teams by hand after the import if they are the same people; a group whose members the sharing data does not name is never mapped onto a team with members"),
+                );
+                team
+            }
+        };
+        out.insert(key, team);
+    }
+    out
+}
+
+/// The workspace team named `name` (case-insensitively) and the emails of
+/// its members outside `regular`; no outsiders when the importer made it.
+fn team_outsiders(
+    snapshot: &crate::workspace::Snapshot,
+    name: &str,
+    regular: &HashSet<String>,
+) -> Option<(String, Vec<String>)> {
+    let team = snapshot
+        .teams
+        .iter()
+        .find(|t| t.name.trim().eq_ignore_ascii_case(name.trim()))?;
+    if team.import_key.as_ref() == Some(&team_key(&team.name)) {
+        return Some((team.name.clone(), Vec::new()));
+    }
+    let mut outsiders: Vec<String> = team
+        .members
+        .iter()
+        .map(|id| {
+            snapshot
+                .members
+                .iter()
+                .find(|mb| mb.id == *id)
+                .map_or_else(|| format!("member #{id}"), |mb| mb.email.to_lowercase())
+        })
+        .filter(|email| !regular.contains(email))
+        .collect();
+    outsiders.sort();
+    Some((team.name.clone(), outsiders))
+}
+
+/// A group's active regular members join its team; everyone else it names
+/// is handled as a direct sharer of the folder (capped at Collaborator,
+/// invited, or listed unmatched), so access held only through a group is
+/// never dropped and never reaches a guest through a team.
+fn group_share(
+    m: &mut Mapper<'_>,
+    share: &Share,
+    target: &ImportKey,
+    group: &str,
+    members: &[String],
+    team: Option<String>,
+) {
+    let snapshot = m.snapshot;
+    let folder = m.display_path(&share.folder);
+    let mut regular = Vec::new();
+    for email in members {
+        let email_n = normalize_email(email);
+        let member = snapshot.member_by_email(&email_n);
+        let why = match member {
+            Some(mb) if mb.state == MemberState::Active && !is_capped(mb.role) => {
+                if !regular.contains(&email_n) {
+                    regular.push(email_n);
+                }
+                continue;
+            }
+            Some(mb) if mb.role == Role::Guest => "a guest",
+            Some(mb) if mb.role == Role::LoginOnly => "a login-only member",
+            Some(mb) => match mb.state {
+                MemberState::Invited => "invited but not joined",
+                MemberState::Suspended => "suspended",
+                _ => "removed",
+            },
+            None if domain_in(&email_n, &m.company_domains) => "not a workspace member",
+            None => "outside the company",
+        };
+        m.findings.push(Finding::info(
+            "mapper.group-member-not-in-team",
+            format!(
+                "group '{}' names {email_n}, who is {why}; they do not join the group's team and are handled as a direct sharer of '{folder}'",
+                group.trim()
+            ),
+        ));
+        let direct = Share {
+            principal: Principal::User {
+                email: email_n.clone(),
+                name: None,
+            },
+            ..share.clone()
+        };
+        user(m, &direct, target, &email_n, None);
+    }
+    let Some(name) = team else {
+        return;
+    };
+    let key = team_key(&name);
     match m.plan.teams.iter_mut().find(|t| t.key == key) {
-        Some(team) => {
-            for e in active {
-                if !team.members.contains(&e) {
-                    team.members.push(e);
+        Some(planned) => {
+            for e in regular {
+                if !planned.members.contains(&e) {
+                    planned.members.push(e);
                 }
             }
         }
         None => {
-            let mut unique = Vec::new();
-            for e in active {
-                if !unique.contains(&e) {
-                    unique.push(e);
-                }
-            }
+            let existing = snapshot
+                .teams
+                .iter()
+                .find(|t| t.name.trim().eq_ignore_ascii_case(name.trim()))
+                .map(|t| t.id);
             m.plan.teams.push(PlannedTeam {
                 key,
                 name: name.clone(),
-                members: unique,
-                existing: existing.map(|t| t.id),
+                members: regular,
+                existing,
             });
         }
     }
     let role = mapped_role(m, &share.access);
     edit_not_admin(m, share, role);
+    hide_passwords_not_kept(m, share);
     m.grant(
         target.clone(),
         PlannedGrantee::Team { name },

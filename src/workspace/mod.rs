@@ -107,9 +107,17 @@ pub trait Workspace: Send + Sync {
     }
 
     /// Grants a role. A grantee that already holds a role on the target
-    /// keeps it (the id returned is that grant's). Guests and login-only
-    /// members only ever get Collaborator; Manager exists only on accounts:
-    /// both refused with [`WorkspaceError::Rule`].
+    /// keeps it (the id returned is that grant's).
+    ///
+    /// Guests and login-only members only ever hold Collaborator, by every
+    /// path a role reaches a person, so the store refuses with
+    /// [`WorkspaceError::Rule`]: Owner or Manager for such a member (but
+    /// Manager on an account for a local partner's Guest Admin, who may
+    /// share onward only accounts they manage), for a team with such a
+    /// member, or for a local partner; Owner for a partnership; Manager on
+    /// anything but an account. A role on a collection reaches its
+    /// subcollections and items unchanged, so these rules also cap what is
+    /// inherited. The same rules hold when a role is changed later.
     fn create_grant(&self, grant: &Grant) -> Result<i64, WorkspaceError> {
         let _ = grant;
         Err(unsupported("create grants"))
@@ -122,7 +130,10 @@ pub trait Workspace: Send + Sync {
         Err(unsupported("create teams"))
     }
 
-    /// Adds a member to a team (nothing if they are in it already).
+    /// Adds a member to a team (nothing if they are in it already). A guest
+    /// or login-only member cannot join a team that holds Owner or Manager
+    /// anywhere ([`WorkspaceError::Rule`]): they would hold it through the
+    /// team.
     fn add_team_member(&self, team: i64, member: i64) -> Result<(), WorkspaceError> {
         let _ = (team, member);
         Err(unsupported("change teams"))

@@ -473,4 +473,6 @@ fn now() -> String {
 }
 
 #[cfg(test)]
+mod access_tests;
+#[cfg(test)]
 mod tests;

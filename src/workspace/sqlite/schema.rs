@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -444,6 +444,101 @@ DROP TABLE run_journal;
 ALTER TABLE run_journal_v5 RENAME TO run_journal;
 CREATE INDEX run_journal_run ON run_journal (run_id);
 PRAGMA legacy_alter_table = OFF;
+"#;
+
+/// V6: "guests and login-only members only ever hold Collaborator" by every
+/// path, not only by a grant made to the person.
+///
+/// V5 checked a grant made to a guest or login-only member and nothing
+/// else, so a team holding Owner reached the guests in it, and so did a
+/// grant raised later by an update. Now:
+///
+/// - a member grant to a guest or login-only member is Collaborator, or
+///   Manager on an account when the member is a local partner's Guest
+///   Admin (the one thing the product lets a guest hold beyond
+///   Collaborator: a Guest Admin shares onward only accounts they manage);
+/// - a team with a guest or login-only member holds Collaborator only, and
+///   such a member cannot join a team that holds more;
+/// - a local partner (its Guest Admins and Guest Users together) holds
+///   Collaborator only; a partnership Collaborator or Manager;
+/// - the same rules hold when a grant's role, grantee or target is updated,
+///   when a member becomes a guest or login-only member, and when a Guest
+///   Admin who manages accounts is made a Guest User.
+///
+/// Inheritance needs no rule of its own: a role on a collection reaches its
+/// subcollections and items unchanged, and every role a guest can hold on a
+/// collection is Collaborator. Rows written before V6 are not re-checked.
+const V6: &str = r#"
+DROP TRIGGER grants_rules;
+CREATE TRIGGER grants_rules BEFORE INSERT ON grants BEGIN
+    SELECT RAISE(ABORT, 'rule: the grant''s collection, account or secret does not exist')
+    WHERE NOT CASE NEW.target_kind
+        WHEN 'collection' THEN EXISTS (SELECT 1 FROM collections WHERE id = NEW.target_id)
+        WHEN 'account' THEN EXISTS (SELECT 1 FROM accounts WHERE id = NEW.target_id)
+        WHEN 'secret' THEN EXISTS (SELECT 1 FROM secrets WHERE id = NEW.target_id)
+        ELSE 0 END;
+    SELECT RAISE(ABORT, 'rule: the grant''s member, team or partner does not exist')
+    WHERE NOT CASE NEW.grantee_kind
+        WHEN 'member' THEN EXISTS (SELECT 1 FROM members WHERE id = NEW.grantee_id)
+        WHEN 'team' THEN EXISTS (SELECT 1 FROM teams WHERE id = NEW.grantee_id)
+        WHEN 'partner' THEN EXISTS (SELECT 1 FROM local_partners WHERE id = NEW.grantee_id)
+        WHEN 'partnership' THEN EXISTS (SELECT 1 FROM partnerships WHERE id = NEW.grantee_id)
+        ELSE 0 END;
+    SELECT RAISE(ABORT, 'rule: the manager role exists only on accounts')
+    WHERE NEW.role = 'manager' AND NEW.target_kind <> 'account';
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators (a local partner''s guest admin may also be manager of an account)')
+    WHERE NEW.grantee_kind = 'member' AND (NEW.role = 'owner' OR NEW.role = 'manager')
+        AND (SELECT role = 'guest' OR role = 'login_only' FROM members WHERE id = NEW.grantee_id)
+        AND NOT (NEW.role = 'manager' AND NEW.target_kind = 'account'
+            AND EXISTS (SELECT 1 FROM partner_members WHERE member_id = NEW.grantee_id AND kind = 'guest_admin'));
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: this team has a guest or login-only member, so it can only be a collaborator')
+    WHERE NEW.grantee_kind = 'team' AND (NEW.role = 'owner' OR NEW.role = 'manager')
+        AND EXISTS (SELECT 1 FROM team_members t JOIN members m ON m.id = t.member_id
+                    WHERE t.team_id = NEW.grantee_id AND (m.role = 'guest' OR m.role = 'login_only'));
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: a local partner is its guests, so it can only be a collaborator')
+    WHERE NEW.grantee_kind = 'partner' AND (NEW.role = 'owner' OR NEW.role = 'manager');
+    SELECT RAISE(ABORT, 'rule: a partnership carries collaborator or manager only')
+    WHERE NEW.grantee_kind = 'partnership' AND NEW.role = 'owner';
+END;
+CREATE TRIGGER grants_rules_on_update BEFORE UPDATE ON grants BEGIN
+    SELECT RAISE(ABORT, 'rule: the manager role exists only on accounts')
+    WHERE NEW.role = 'manager' AND NEW.target_kind <> 'account';
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators (a local partner''s guest admin may also be manager of an account)')
+    WHERE NEW.grantee_kind = 'member' AND (NEW.role = 'owner' OR NEW.role = 'manager')
+        AND (SELECT role = 'guest' OR role = 'login_only' FROM members WHERE id = NEW.grantee_id)
+        AND NOT (NEW.role = 'manager' AND NEW.target_kind = 'account'
+            AND EXISTS (SELECT 1 FROM partner_members WHERE member_id = NEW.grantee_id AND kind = 'guest_admin'));
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: this team has a guest or login-only member, so it can only be a collaborator')
+    WHERE NEW.grantee_kind = 'team' AND (NEW.role = 'owner' OR NEW.role = 'manager')
+        AND EXISTS (SELECT 1 FROM team_members t JOIN members m ON m.id = t.member_id
+                    WHERE t.team_id = NEW.grantee_id AND (m.role = 'guest' OR m.role = 'login_only'));
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: a local partner is its guests, so it can only be a collaborator')
+    WHERE NEW.grantee_kind = 'partner' AND (NEW.role = 'owner' OR NEW.role = 'manager');
+    SELECT RAISE(ABORT, 'rule: a partnership carries collaborator or manager only')
+    WHERE NEW.grantee_kind = 'partnership' AND NEW.role = 'owner';
+END;
+CREATE TRIGGER team_members_collaborate BEFORE INSERT ON team_members
+WHEN (SELECT role = 'guest' OR role = 'login_only' FROM members WHERE id = NEW.member_id)
+    AND EXISTS (SELECT 1 FROM grants WHERE grantee_kind = 'team' AND grantee_id = NEW.team_id AND role <> 'collaborator')
+BEGIN
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: this team holds owner or manager, so a guest or login-only member cannot join it');
+END;
+CREATE TRIGGER members_become_collaborators BEFORE UPDATE OF role ON members
+WHEN (NEW.role = 'guest' OR NEW.role = 'login_only')
+    AND (EXISTS (SELECT 1 FROM grants WHERE grantee_kind = 'member' AND grantee_id = NEW.id AND role <> 'collaborator'
+                 AND NOT (NEW.role = 'guest' AND role = 'manager' AND target_kind = 'account'
+                          AND EXISTS (SELECT 1 FROM partner_members WHERE member_id = NEW.id AND kind = 'guest_admin')))
+         OR EXISTS (SELECT 1 FROM team_members t JOIN grants g ON g.grantee_kind = 'team' AND g.grantee_id = t.team_id
+                    WHERE t.member_id = NEW.id AND g.role <> 'collaborator'))
+BEGIN
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: this member holds owner or manager (directly or through a team); lower those grants first');
+END;
+CREATE TRIGGER partner_admins_keep_manager BEFORE UPDATE OF kind ON partner_members
+WHEN NEW.kind <> 'guest_admin'
+    AND EXISTS (SELECT 1 FROM grants WHERE grantee_kind = 'member' AND grantee_id = NEW.member_id AND role = 'manager')
+BEGIN
+    SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: this guest admin manages accounts; lower those grants before making them a guest user');
+END;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.
