@@ -60,3 +60,138 @@ fn bug8_partner_guest_admin_role_manager_migrates_and_the_manager_grants_land() 
         .unwrap();
     assert_eq!(kind, "guest_admin");
 }
+
+/// The sample secrets of `tests/fixtures/access/export.csv`.
+const ACCESS_SECRETS: [&str; 3] = ["Pw-Admin-7xQ2!k", "Pw-Ops-4mZ9#t", "Pw-Hr-2pL6$w"];
+
+fn access_fixture(name: &str) -> std::path::PathBuf {
+    common::root().join("tests/fixtures/access").join(name)
+}
+
+/// `workspace init` from the access seed, then a real `migrate --json` of the
+/// access export and sharing file; checks no sample secret is in any output.
+fn migrate_access(dir: &std::path::Path) -> (common::Run, rusqlite::Connection, String) {
+    let db = dir.join("access.db");
+    vaultferry(&[
+        "workspace",
+        "init",
+        "--db",
+        db.to_str().unwrap(),
+        "--seed",
+        access_fixture("workspace.toml").to_str().unwrap(),
+    ])
+    .success();
+    let report = dir.join("report.md");
+    let run = vaultferry(&[
+        "migrate",
+        access_fixture("export.csv").to_str().unwrap(),
+        "--sharing",
+        access_fixture("sharing.json").to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--yes",
+        "--json",
+        "--report",
+        report.to_str().unwrap(),
+        "--outbox",
+        dir.join("outbox").to_str().unwrap(),
+    ])
+    .success();
+    let report = std::fs::read_to_string(&report).unwrap();
+    let secrets: Vec<String> = ACCESS_SECRETS.iter().map(|s| s.to_string()).collect();
+    common::assert_no_secrets("stdout", &run.stdout, &secrets);
+    common::assert_no_secrets("stderr", &run.stderr, &secrets);
+    common::assert_no_secrets("report", &report, &secrets);
+    (run, rusqlite::Connection::open(&db).unwrap(), report)
+}
+
+/// Each member's effective role on each item (by item name), computed from
+/// the store alone: grants to the member, to their teams and to their local
+/// partner, on the item or on its collection or any parent collection; the
+/// highest one wins.
+fn effective_roles(conn: &rusqlite::Connection) -> std::collections::BTreeMap<(String, String), String> {
+    let sql = "
+        WITH RECURSIVE
+        items(kind, id, name, coll) AS (
+            SELECT 'account', id, name, collection_id FROM accounts
+            UNION ALL SELECT 'secret', id, title, collection_id FROM secrets),
+        up(kind, id, coll) AS (
+            SELECT kind, id, coll FROM items WHERE coll IS NOT NULL
+            UNION SELECT up.kind, up.id, c.parent_id FROM up JOIN collections c ON c.id = up.coll
+                WHERE c.parent_id IS NOT NULL),
+        reach(kind, id, tkind, tid) AS (
+            SELECT kind, id, kind, id FROM items
+            UNION SELECT kind, id, 'collection', coll FROM up),
+        held(member_id, tkind, tid, role) AS (
+            SELECT grantee_id, target_kind, target_id, role FROM grants WHERE grantee_kind = 'member'
+            UNION ALL SELECT t.member_id, g.target_kind, g.target_id, g.role FROM grants g
+                JOIN team_members t ON g.grantee_kind = 'team' AND t.team_id = g.grantee_id
+            UNION ALL SELECT p.member_id, g.target_kind, g.target_id, g.role FROM grants g
+                JOIN partner_members p ON g.grantee_kind = 'partner' AND p.partner_id = g.grantee_id)
+        SELECT m.email, i.name,
+            MAX(CASE h.role WHEN 'owner' THEN 3 WHEN 'manager' THEN 2 ELSE 1 END)
+        FROM held h
+        JOIN reach r ON r.tkind = h.tkind AND r.tid = h.tid
+        JOIN items i ON i.kind = r.kind AND i.id = r.id
+        JOIN members m ON m.id = h.member_id
+        GROUP BY m.email, i.name";
+    let mut stmt = conn.prepare(sql).unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            let rank: i64 = r.get(2)?;
+            Ok(((r.get(0)?, r.get(1)?), rank))
+        })
+        .unwrap();
+    rows.map(|row| {
+        let (k, rank) = row.unwrap();
+        let role = match rank {
+            3 => "owner",
+            2 => "manager",
+            _ => "collaborator",
+        };
+        (k, role.to_owned())
+    })
+    .collect()
+}
+
+fn roles_of(roles: &std::collections::BTreeMap<(String, String), String>, email: &str) -> Vec<(String, String)> {
+    roles
+        .iter()
+        .filter(|((e, _), _)| e == email)
+        .map(|((_, item), role)| (item.clone(), role.clone()))
+        .collect()
+}
+
+#[test]
+fn bug3_guest_in_admin_group_never_holds_owner_through_the_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, conn, _) = migrate_access(dir.path());
+    let roles = effective_roles(&conn);
+    // Group "Admins" has admin rights on Shared-Admins; it names Dana (a
+    // regular member), Gina (a guest) and the kiosk (login-only).
+    let item = |s: &str| vec![("Admin Console".to_owned(), s.to_owned())];
+    assert_eq!(
+        roles_of(&roles, "gina@freelance.example"),
+        item("collaborator"),
+        "{roles:?}"
+    );
+    assert_eq!(
+        roles_of(&roles, "kiosk@corp.example"),
+        item("collaborator"),
+        "{roles:?}"
+    );
+    assert_eq!(roles_of(&roles, "dana@corp.example")[0], item("owner")[0], "{roles:?}");
+    // And no guest or login-only member holds more than Collaborator anywhere.
+    let capped: Vec<String> = conn
+        .prepare("SELECT email FROM members WHERE role IN ('guest', 'login_only')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for ((email, item), role) in &roles {
+        if capped.contains(email) {
+            assert_eq!(role, "collaborator", "{email} on {item}: {roles:?}");
+        }
+    }
+}
