@@ -195,3 +195,68 @@ fn bug3_guest_in_admin_group_never_holds_owner_through_the_team() {
         }
     }
 }
+
+#[test]
+fn bug4_outsider_only_in_a_group_is_invited_with_collaborator() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, conn, _) = migrate_access(dir.path());
+    // Otto is in the source only through group "Ops" (edit on Shared-Ops).
+    let invited: Vec<String> = run.json()["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["email"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(invited, ["otto@outside.example"], "{}", run.describe());
+    let (role, state): (String, String) = conn
+        .query_row(
+            "SELECT m.role, i.state FROM members m JOIN guest_invitations i ON i.member_id = m.id
+             WHERE m.email = 'otto@outside.example'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((role.as_str(), state.as_str()), ("guest", "sent"));
+    let roles = effective_roles(&conn);
+    assert_eq!(
+        roles_of(&roles, "otto@outside.example"),
+        [("Ops Dashboard".to_owned(), "collaborator".to_owned())],
+        "{roles:?}"
+    );
+    // Not through a team: a guest never joins one.
+    let teams: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM team_members t JOIN members m ON m.id = t.member_id
+             WHERE m.email = 'otto@outside.example'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(teams, 0);
+}
+
+#[test]
+fn bug4_ex_employee_with_group_only_access_is_listed_unmatched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, conn, report) = migrate_access(dir.path());
+    // Mark (company domain, not a member) had Shared-Ops only through "Ops".
+    let json = run.json();
+    let mark = json["unmatched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "mark@corp.example")
+        .unwrap_or_else(|| panic!("mark is not listed unmatched\n{}", run.describe()));
+    assert_eq!(mark["reason"], "left the company");
+    assert_eq!(mark["items"], serde_json::json!(["Ops Dashboard"]));
+    assert!(report.contains("mark@corp.example"), "{report}");
+    // Neither invited nor made a member.
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM members WHERE email = 'mark@corp.example'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0);
+}
