@@ -162,6 +162,18 @@ fn roles_of(roles: &std::collections::BTreeMap<(String, String), String>, email:
         .collect()
 }
 
+fn codes(json: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(json["warnings"].as_array().into_iter().flatten())
+        .filter_map(|f| f["code"].as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out
+}
+
 #[test]
 fn bug3_guest_in_admin_group_never_holds_owner_through_the_team() {
     let dir = tempfile::tempdir().unwrap();
@@ -259,4 +271,81 @@ fn bug4_ex_employee_with_group_only_access_is_listed_unmatched() {
         )
         .unwrap();
     assert_eq!(n, 0);
+}
+
+#[test]
+fn bug4_group_mapped_onto_existing_team_does_not_widen_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, conn, _) = migrate_access(dir.path());
+    // The workspace's team "Ops" holds Lee, whom the source group "Ops"
+    // does not name: Lee gains nothing, Dana (in the group) keeps access.
+    let roles = effective_roles(&conn);
+    assert_eq!(roles_of(&roles, "lee@corp.example"), [], "{roles:?}");
+    assert!(
+        roles.contains_key(&("dana@corp.example".to_owned(), "Ops Dashboard".to_owned())),
+        "{roles:?}"
+    );
+    let ops_grants: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM grants g JOIN teams t ON g.grantee_kind = 'team' AND t.id = g.grantee_id
+             WHERE t.name = 'Ops'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ops_grants, 0);
+    let members: Vec<String> = conn
+        .prepare(
+            "SELECT m.email FROM team_members tm JOIN teams t ON t.id = tm.team_id JOIN members m ON m.id = tm.member_id
+             WHERE t.name = 'Ops (imported)' ORDER BY m.email",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(members, ["dana@corp.example"]);
+    assert!(codes(&run.json()).contains(&"mapper.group-team-not-reused".to_owned()));
+}
+
+#[test]
+fn bug11b_invited_member_gets_no_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, conn, _) = migrate_access(dir.path());
+    // Ivan (a user in state invited) had edit on Shared-HR directly.
+    let roles = effective_roles(&conn);
+    assert_eq!(roles_of(&roles, "ivan@corp.example"), [], "{roles:?}");
+    let json = run.json();
+    assert!(
+        codes(&json).contains(&"mapper.member-not-joined".to_owned()),
+        "{}",
+        run.describe()
+    );
+    let ivan = json["unmatched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ivan@corp.example")
+        .unwrap_or_else(|| panic!("ivan is not listed unmatched\n{}", run.describe()));
+    assert_eq!(ivan["reason"], "invited to the workspace, not joined yet");
+}
+
+#[test]
+fn bug11a_11c_lost_edit_and_hidden_passwords_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, _, report) = migrate_access(dir.path());
+    // Otto (outsider, invited as a guest) could edit Shared-Ops with
+    // passwords hidden (give = 0): both rights are lost, both are named.
+    let json = run.json();
+    let about_otto = |code: &str| {
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == code && f["message"].as_str().unwrap_or("").contains("otto@outside.example"))
+    };
+    assert!(about_otto("mapper.edit-lowered"), "{}", run.describe());
+    assert!(about_otto("mapper.hide-passwords-not-kept"), "{}", run.describe());
+    assert!(report.contains("mapper.edit-lowered"), "{report}");
+    assert!(report.contains("mapper.hide-passwords-not-kept"), "{report}");
 }
