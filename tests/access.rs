@@ -69,8 +69,9 @@ fn access_fixture(name: &str) -> std::path::PathBuf {
 }
 
 /// `workspace init` from the access seed, then a real `migrate --json` of the
-/// access export and sharing file; checks no sample secret is in any output.
-fn migrate_access(dir: &std::path::Path) -> (common::Run, rusqlite::Connection, String) {
+/// access export with the sharing file `sharing` (bug 3 has its own, so
+/// the other tests do not depend on it); checks no sample secret is in any output.
+fn migrate_access(dir: &std::path::Path, sharing: &str) -> (common::Run, rusqlite::Connection, String) {
     let db = dir.join("access.db");
     vaultferry(&[
         "workspace",
@@ -86,7 +87,7 @@ fn migrate_access(dir: &std::path::Path) -> (common::Run, rusqlite::Connection, 
         "migrate",
         access_fixture("export.csv").to_str().unwrap(),
         "--sharing",
-        access_fixture("sharing.json").to_str().unwrap(),
+        access_fixture(sharing).to_str().unwrap(),
         "--db",
         db.to_str().unwrap(),
         "--yes",
@@ -177,7 +178,7 @@ fn codes(json: &serde_json::Value) -> Vec<String> {
 #[test]
 fn bug3_guest_in_admin_group_never_holds_owner_through_the_team() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, conn, _) = migrate_access(dir.path());
+    let (_, conn, _) = migrate_access(dir.path(), "sharing-admins.json");
     let roles = effective_roles(&conn);
     // Group "Admins" has admin rights on Shared-Admins; it names Dana (a
     // regular member), Gina (a guest) and the kiosk (login-only).
@@ -211,7 +212,7 @@ fn bug3_guest_in_admin_group_never_holds_owner_through_the_team() {
 #[test]
 fn bug4_outsider_only_in_a_group_is_invited_with_collaborator() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, conn, _) = migrate_access(dir.path());
+    let (run, conn, _) = migrate_access(dir.path(), "sharing.json");
     // Otto is in the source only through group "Ops" (edit on Shared-Ops).
     let invited: Vec<String> = run.json()["invitations"]
         .as_array()
@@ -250,7 +251,7 @@ fn bug4_outsider_only_in_a_group_is_invited_with_collaborator() {
 #[test]
 fn bug4_ex_employee_with_group_only_access_is_listed_unmatched() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, conn, report) = migrate_access(dir.path());
+    let (run, conn, report) = migrate_access(dir.path(), "sharing.json");
     // Mark (company domain, not a member) had Shared-Ops only through "Ops".
     let json = run.json();
     let mark = json["unmatched"]
@@ -276,7 +277,7 @@ fn bug4_ex_employee_with_group_only_access_is_listed_unmatched() {
 #[test]
 fn bug4_group_mapped_onto_existing_team_does_not_widen_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, conn, _) = migrate_access(dir.path());
+    let (run, conn, _) = migrate_access(dir.path(), "sharing.json");
     // The workspace's team "Ops" holds Lee, whom the source group "Ops"
     // does not name: Lee gains nothing, Dana (in the group) keeps access.
     let roles = effective_roles(&conn);
@@ -311,7 +312,7 @@ fn bug4_group_mapped_onto_existing_team_does_not_widen_it() {
 #[test]
 fn bug11b_invited_member_gets_no_grants() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, conn, _) = migrate_access(dir.path());
+    let (run, conn, _) = migrate_access(dir.path(), "sharing.json");
     // Ivan (a user in state invited) had edit on Shared-HR directly.
     let roles = effective_roles(&conn);
     assert_eq!(roles_of(&roles, "ivan@corp.example"), [], "{roles:?}");
@@ -333,7 +334,7 @@ fn bug11b_invited_member_gets_no_grants() {
 #[test]
 fn bug11a_11c_lost_edit_and_hidden_passwords_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, _, report) = migrate_access(dir.path());
+    let (run, _, report) = migrate_access(dir.path(), "sharing.json");
     // Otto (outsider, invited as a guest) could edit Shared-Ops with
     // passwords hidden (give = 0): both rights are lost, both are named.
     let json = run.json();
