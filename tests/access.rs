@@ -350,3 +350,58 @@ fn bug11a_11c_lost_edit_and_hidden_passwords_are_named() {
     assert!(report.contains("mapper.edit-lowered"), "{report}");
     assert!(report.contains("mapper.hide-passwords-not-kept"), "{report}");
 }
+
+#[test]
+fn bug4_group_is_mapped_onto_an_existing_team_of_its_own_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, conn, _) = migrate_access(dir.path(), "sharing-admins.json");
+    // The seeded team "Admins" holds only Dana, who is in the group: it
+    // takes the group's grant, no "(imported)" team is made.
+    let teams: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT t.name, g.role FROM grants g JOIN teams t ON g.grantee_kind = 'team' AND t.id = g.grantee_id
+             ORDER BY t.name",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(teams, [("Admins".to_owned(), "owner".to_owned())]);
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM teams WHERE name LIKE '%(imported)'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 0);
+    assert!(!codes(&run.json()).contains(&"mapper.group-team-not-reused".to_owned()));
+}
+
+#[test]
+fn bug4_a_rerun_reuses_the_imported_team_and_still_widens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, conn, _) = migrate_access(dir.path(), "sharing.json");
+    let first = effective_roles(&conn);
+    let db = dir.path().join("access.db");
+    vaultferry(&[
+        "migrate",
+        access_fixture("export.csv").to_str().unwrap(),
+        "--sharing",
+        access_fixture("sharing.json").to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--yes",
+        "--outbox",
+        dir.path().join("outbox").to_str().unwrap(),
+    ])
+    .success();
+    assert_eq!(effective_roles(&conn), first);
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM teams ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(names, ["Admins", "Ops", "Ops (imported)"]);
+}
