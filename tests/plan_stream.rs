@@ -131,15 +131,16 @@ fn a_re_run_edits_duplicates_and_items_gone_are_decided_as_the_whole_plan_decide
         let run = case.check(&db, "edited");
         assert!(run.stdout.contains("conflict account"), "{}", run.describe());
 
-        // Roles changed by hand on grants of items at the root (made a
+        // Roles lowered by hand on grants of items at the root (made a
         // chunk at a time by the streamed plan; the LastPass sample has
         // some) and of a collection, and a grant removed: conflicts and a
         // creation, in key order.
         let conn = rusqlite::Connection::open(&db).unwrap();
         let item_grants = conn
             .execute(
-                "UPDATE grants SET role = 'manager' WHERE id IN
-                 (SELECT id FROM grants WHERE target_kind IN ('account', 'secret') ORDER BY id DESC LIMIT 2)",
+                "UPDATE grants SET role = 'collaborator' WHERE id IN
+                 (SELECT id FROM grants WHERE target_kind IN ('account', 'secret') AND role <> 'collaborator'
+                  ORDER BY id DESC LIMIT 2)",
                 [],
             )
             .unwrap();
