@@ -405,3 +405,26 @@ fn bug4_a_rerun_reuses_the_imported_team_and_still_widens_nothing() {
         .unwrap();
     assert_eq!(names, ["Admins", "Ops", "Ops (imported)"]);
 }
+
+#[test]
+fn bug4_a_group_whose_members_differ_per_folder_gives_no_folder_to_a_member_it_did_not_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, conn, _) = migrate_access(dir.path(), "sharing-crew.json");
+    let roles = effective_roles(&conn);
+    // Group "Crew" holds Shared-Ops with Dana only (Lee was removed from it)
+    // and Shared-HR with Dana and Lee: Lee reaches HR, never Ops.
+    let lee: Vec<String> = roles_of(&roles, "lee@corp.example")
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(lee, vec!["HR Portal".to_owned()], "{roles:?}");
+    let dana: Vec<String> = roles_of(&roles, "dana@corp.example")
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        dana,
+        vec!["HR Portal".to_owned(), "Ops Dashboard".to_owned()],
+        "{roles:?}"
+    );
+}

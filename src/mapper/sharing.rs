@@ -63,8 +63,8 @@ pub(crate) fn shares(m: &mut Mapper<'_>, shares: &[Share]) {
         match &share.principal {
             Principal::User { email, name } => user(m, share, &target, email, name.as_deref()),
             Principal::Group { group, members } => {
-                let team = teams.get(&group_name(group)).cloned().flatten();
-                group_share(m, share, &target, group, members, team);
+                let (team, all) = teams.get(&group_name(group)).cloned().unwrap_or_default();
+                group_share(m, share, &target, group, members, team, &all);
             }
         }
     }
@@ -470,7 +470,11 @@ fn group_name(group: &str) -> String {
 /// group's shape (a reviewer can merge the two by hand); rewriting the
 /// group as direct grants would lose the shape, and capping or skipping
 /// the existing team would take rights from the group's own members.
-fn group_teams(m: &mut Mapper<'_>, shares: &[Share]) -> HashMap<String, Option<String>> {
+///
+/// Beside the team comes every active regular member the group names on
+/// any folder: the team holds them all, so a folder whose list names fewer
+/// cannot be granted to the team.
+fn group_teams(m: &mut Mapper<'_>, shares: &[Share]) -> HashMap<String, (Option<String>, HashSet<String>)> {
     let snapshot = m.snapshot;
     let mut order: Vec<String> = Vec::new();
     let mut known: HashMap<String, (String, HashSet<String>)> = HashMap::new();
@@ -497,6 +501,7 @@ fn group_teams(m: &mut Mapper<'_>, shares: &[Share]) -> HashMap<String, Option<S
         let Some((group, regular)) = known.remove(&key) else {
             continue;
         };
+        let all = regular.clone();
         let team = match team_outsiders(snapshot, &group, &regular) {
             None => Some(group.clone()),
             Some((existing, outsiders)) if outsiders.is_empty() => Some(existing),
@@ -534,7 +539,7 @@ fn group_teams(m: &mut Mapper<'_>, shares: &[Share]) -> HashMap<String, Option<S
                 team
             }
         };
-        out.insert(key, team);
+        out.insert(key, (team, all));
     }
     out
 }
@@ -580,6 +585,7 @@ fn group_share(
     group: &str,
     members: &[String],
     team: Option<String>,
+    all: &HashSet<String>,
 ) {
     let snapshot = m.snapshot;
     let folder = m.display_path(&share.folder);
@@ -623,6 +629,40 @@ fn group_share(
     let Some(name) = team else {
         return;
     };
+    // The team holds everyone the group names on any folder; when this
+    // folder's list names fewer (a member removed from the group's share of
+    // it), granting the team would give them the folder back, so the
+    // members it names get it directly.
+    if regular.len() < all.len() {
+        let mut missing: Vec<&String> = all.iter().filter(|e| !regular.contains(e)).collect();
+        missing.sort();
+        let shown = missing
+            .iter()
+            .take(5)
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        m.findings.push(Finding::info(
+            "mapper.group-members-differ",
+            format!(
+                "group '{}' holds '{folder}' without {} of the members it has on other folders ({shown}); the {} members it names there get '{folder}' directly instead of through team '{name}'",
+                group.trim(),
+                missing.len(),
+                regular.len()
+            ),
+        ));
+        for email in regular {
+            let direct = Share {
+                principal: Principal::User {
+                    email: email.clone(),
+                    name: None,
+                },
+                ..share.clone()
+            };
+            user(m, &direct, target, &email, None);
+        }
+        return;
+    }
     let key = team_key(&name);
     match m.plan.teams.iter_mut().find(|t| t.key == key) {
         Some(planned) => {
