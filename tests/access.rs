@@ -72,16 +72,7 @@ fn access_fixture(name: &str) -> std::path::PathBuf {
 /// access export with the sharing file `sharing` (bug 3 has its own, so
 /// the other tests do not depend on it); checks no sample secret is in any output.
 fn migrate_access(dir: &std::path::Path, sharing: &str) -> (common::Run, rusqlite::Connection, String) {
-    let db = dir.join("access.db");
-    vaultferry(&[
-        "workspace",
-        "init",
-        "--db",
-        db.to_str().unwrap(),
-        "--seed",
-        access_fixture("workspace.toml").to_str().unwrap(),
-    ])
-    .success();
+    let db = common::seeded_db(&dir.join("access.db"), &access_fixture("workspace.toml"));
     let report = dir.join("report.md");
     let run = vaultferry(&[
         "migrate",

@@ -139,8 +139,12 @@ pub const ONEPASSWORD: Source = Source {
 /// A fresh workspace database in `dir`, seeded with the sample company
 /// through the real `workspace init`.
 pub fn northwind_db(dir: &Path) -> PathBuf {
-    let db = dir.join("northwind.db");
-    let seed = sample("workspace.toml");
+    seeded_db(&dir.join("northwind.db"), &sample("workspace.toml"))
+}
+
+/// A fresh workspace database at `db`, seeded from `seed` through the real
+/// `workspace init`.
+pub fn seeded_db(db: &Path, seed: &Path) -> PathBuf {
     vaultferry(&[
         "workspace",
         "init",
@@ -150,7 +154,7 @@ pub fn northwind_db(dir: &Path) -> PathBuf {
         seed.to_str().unwrap(),
     ])
     .success();
-    db
+    db.to_path_buf()
 }
 
 /// The workspace with ids and times replaced by what they refer to, and
