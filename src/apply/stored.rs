@@ -93,11 +93,16 @@ pub fn read_back(cs: &Changeset, workspace: &dyn Workspace) -> Result<StoredCoun
             Action::Conflict if !cs.overwrite => Expect::Present,
             _ => Expect::Planned,
         };
-        let what = format!("{} '{}' ({})", c.kind.name(), c.label, c.key);
+        // Named only when wrong: a re-run of a million items must not
+        // format a million names it never prints.
+        let what = || format!("{} '{}' ({})", c.kind.name(), c.label, c.key);
         let ok = match (stored.get(&c.key), expect) {
             (None, _) => {
-                out.mismatches
-                    .push(format!("{what}: {} but missing from the workspace", c.action.name()));
+                out.mismatches.push(format!(
+                    "{}: {} but missing from the workspace",
+                    what(),
+                    c.action.name()
+                ));
                 false
             }
             (Some(_), Expect::Present) | (Some(None), Expect::Planned) => true,
@@ -105,7 +110,8 @@ pub fn read_back(cs: &Changeset, workspace: &dyn Workspace) -> Result<StoredCoun
                 let same = c.hash.as_deref() == Some(hash.as_str());
                 if !same {
                     out.mismatches.push(format!(
-                        "{what}: {} but the workspace holds other content",
+                        "{}: {} but the workspace holds other content",
+                        what(),
                         c.action.name()
                     ));
                 }
