@@ -866,3 +866,179 @@ fn mutated_exports_never_panic() {
         let _ = sources::read_export(&path, &options);
     }
 }
+
+// ---------------------------------------------------------------- real-world CSV layouts (issue 20)
+
+/// A real `migrate` of `export` into a fresh sample workspace; returns the
+/// store, after checking no revealed secret of the export reached stdout,
+/// stderr or the report.
+fn migrate_into_store(dir: &Path, export: &Path) -> rusqlite::Connection {
+    let secrets = secrets_in_revealed(&inspect_json(export, &[]));
+    let db = common::northwind_db(dir);
+    let report = dir.join("report.md");
+    let run = vaultferry(&[
+        "migrate",
+        export.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--yes",
+        "--json",
+        "--report",
+        report.to_str().unwrap(),
+        "--outbox",
+        dir.join("outbox").to_str().unwrap(),
+    ])
+    .success();
+    assert_no_secrets("stdout", &run.stdout, &secrets);
+    assert_no_secrets("stderr", &run.stderr, &secrets);
+    assert_no_secrets("report", &std::fs::read_to_string(&report).unwrap(), &secrets);
+    rusqlite::Connection::open(&db).unwrap()
+}
+
+/// Every item in the store as `(table, type, name, tags)`, read with plain SQL.
+fn stored_items(conn: &rusqlite::Connection) -> BTreeSet<(String, String, String, String)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT 'account', 'login', name, tags FROM accounts
+             UNION ALL SELECT 'secret', type, title, tags FROM secrets",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn bug1_mac_csv_backslash_quotes_read_as_one_entry_per_item() {
+    let path = sample("onepassword/company-1p7-mac-all.csv");
+    let v = inspect_json(&path, &[]);
+    let titles: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Welcome kit", "Sam Patel", "Company Visa", "GitHub", "Prod Postgres"]
+    );
+    assert!(
+        !codes(&v).contains(&"onepassword.csv-column-count".to_owned()),
+        "{:?}",
+        codes(&v)
+    );
+    let note = entry(&v, "Welcome kit");
+    assert_eq!(
+        note["notes"],
+        "Starter kit for new staff.\nAsk IT for the \"welcome\" pack."
+    );
+    let gh = entry(&v, "GitHub");
+    assert_eq!(
+        gh["notes"],
+        "Org owner account; run \"gh auth login\" from C:\\tools\\gh."
+    );
+    assert_eq!(gh["password"], "Pw-Eng-7fQ2!x");
+
+    let dir = tempfile::tempdir().unwrap();
+    let conn = migrate_into_store(dir.path(), &path);
+    let names: Vec<String> = stored_items(&conn).into_iter().map(|(_, _, n, _)| n).collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+}
+
+#[test]
+fn bug2_mac_csv_tag_lists_become_tags() {
+    let v = inspect_json(&sample("onepassword/company-1p7-mac-all.csv"), &[]);
+    assert_eq!(entry(&v, "Welcome kit")["tags"], serde_json::json!(["Starter Kit"]));
+    assert_eq!(
+        entry(&v, "Sam Patel")["tags"],
+        serde_json::json!(["hr", "Staff records"])
+    );
+    assert_eq!(
+        entry(&v, "GitHub")["tags"],
+        serde_json::json!(["engineering", "source"])
+    );
+    assert_eq!(entry(&v, "Company Visa")["tags"], serde_json::json!([]));
+
+    let dir = tempfile::tempdir().unwrap();
+    let conn = migrate_into_store(dir.path(), &sample("onepassword/company-1p7-mac-all.csv"));
+    let items = stored_items(&conn);
+    let tags_of = |name: &str| -> Value {
+        let (_, _, _, t) = items.iter().find(|i| i.2 == name).unwrap();
+        serde_json::from_str(t).unwrap()
+    };
+    assert_eq!(tags_of("GitHub"), serde_json::json!(["engineering", "source"]));
+    assert_eq!(tags_of("Welcome kit"), serde_json::json!(["Starter Kit"]));
+}
+
+#[test]
+fn bug3_mac_csv_each_rows_category_decides_its_kind() {
+    let path = sample("onepassword/company-1p7-mac-all.csv");
+    let v = inspect_json(&path, &[]);
+    let kind = |t: &str| entry(&v, t)["kind"].as_str().unwrap().to_owned();
+    assert_eq!(kind("Welcome kit"), "secure_note");
+    assert_eq!(kind("Sam Patel"), "identity");
+    assert_eq!(kind("Company Visa"), "credit_card");
+    assert_eq!(kind("GitHub"), "login");
+    assert_eq!(kind("Prod Postgres"), "database");
+    // The card's `type(type)` column is the card type, not the item's category.
+    assert_eq!(entry(&v, "Company Visa")["source_type"], "Credit Card");
+
+    let dir = tempfile::tempdir().unwrap();
+    let items = stored_items(&migrate_into_store(dir.path(), &path));
+    let typed: BTreeSet<(String, String)> = items.into_iter().map(|(_, t, n, _)| (n, t)).collect();
+    for want in [
+        ("GitHub", "login"),
+        ("Prod Postgres", "database"),
+        ("Welcome kit", "secret"),
+        ("Company Visa", "custom"),
+        ("Sam Patel", "custom"),
+    ] {
+        assert!(
+            typed.contains(&(want.0.to_owned(), want.1.to_owned())),
+            "{want:?} not in {typed:?}"
+        );
+    }
+}
+
+#[test]
+fn bug4_mac_csv_every_filled_column_is_kept() {
+    let v = inspect_json(&sample("onepassword/company-1p7-mac-all.csv"), &[]);
+    let sam = entry(&v, "Sam Patel");
+    assert_eq!(
+        field(sam, "address")["value"],
+        "12 Harbour Road\nAuckland 1010\nNew Zealand"
+    );
+    assert_eq!(field(sam, "first name")["value"], "Sam");
+    assert_eq!(field(sam, "last name")["value"], "Patel");
+    assert_eq!(field(sam, "email")["value"], "sam@northwind.example");
+    assert_eq!(field(sam, "default phone")["value"], "+64 9 555 0101");
+    assert_eq!(field(sam, "birth date")["value"], "2/24/92");
+    assert_eq!(field(sam, "reminder answer")["concealed"], true);
+    assert_eq!(sam["created"], "2025-01-01T00:00:00Z");
+    assert_eq!(sam["updated"], "2025-01-03T00:00:00Z");
+    let visa = entry(&v, "Company Visa");
+    assert_eq!(field(visa, "number")["value"], "4000056655665556");
+    assert_eq!(field(visa, "number")["concealed"], true);
+    assert_eq!(field(visa, "type")["value"], "visa");
+    assert_eq!(field(visa, "PIN")["concealed"], true);
+    assert_eq!(field(visa, "expiry date")["value"], "2028-11");
+    assert_eq!(field(visa, "expiry date")["kind"], "month_year");
+    let db = entry(&v, "Prod Postgres");
+    assert_eq!(db["username"], "nwr_app");
+    assert_eq!(db["password"], "Pw-Db-Prod-9kL!");
+    assert_eq!(field(db, "server")["value"], "db.nwr.example");
+    assert_eq!(field(db, "support phone")["value"], "+64 9 555 0190");
+    assert_eq!(field(db, "type")["value"], "postgresql");
+    // Nothing is lost: every filled cell of the file is in the entries.
+    let secrets = secrets_in_revealed(&v);
+    for s in [
+        "Pw-Db-Prod-9kL!",
+        "CVV-8264",
+        "PIN-6612",
+        "Ans-Robo-4471",
+        "4000056655665556",
+    ] {
+        assert!(secrets.iter().any(|x| x == s), "{s} not read");
+    }
+}

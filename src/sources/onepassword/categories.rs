@@ -30,6 +30,11 @@ struct RawCategory {
     pif: Vec<String>,
     #[serde(default)]
     aliases: Vec<String>,
+    /// Lowercased labels of the category's template fields, to tell the
+    /// category of a row in a CSV with no type column (1Password 7 for
+    /// Windows).
+    #[serde(default)]
+    csv_fields: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +50,8 @@ pub(crate) struct Categories {
     by_name: HashMap<String, EntryKind>,
     pif_prefixes: Vec<String>,
     pif_ignored: Vec<String>,
+    /// In table order, which breaks ties.
+    by_fields: Vec<(EntryKind, Vec<String>)>,
 }
 
 /// What a 1PIF `typeName` is.
@@ -83,6 +90,7 @@ fn build(text: &str) -> Categories {
         by_name: HashMap::new(),
         pif_prefixes: raw.pif_families.prefixes,
         pif_ignored: raw.pif_families.ignored,
+        by_fields: Vec::new(),
     };
     for c in raw.category {
         let Some(kind) = EntryKind::from_name(&c.kind) else {
@@ -95,6 +103,9 @@ fn build(text: &str) -> Categories {
         }
         for pif in c.pif {
             out.by_pif.insert(pif, kind);
+        }
+        if !c.csv_fields.is_empty() {
+            out.by_fields.push((kind, c.csv_fields));
         }
     }
     for (type_name, kind) in raw.pif_extra {
@@ -114,6 +125,20 @@ impl Categories {
     /// The kind named by a CSV `Type` cell ("Login", "Secure Note"…).
     pub(crate) fn by_name(&self, name: &str) -> Option<EntryKind> {
         self.by_name.get(&name.trim().to_lowercase()).copied()
+    }
+
+    /// The category whose template field labels (lowercased) `labels`
+    /// fills most, when it fills at least `min` of them: one shared label
+    /// ("number", "website") says nothing.
+    pub(crate) fn by_fields(&self, labels: &[String], min: usize) -> Option<EntryKind> {
+        let mut best: Option<(usize, EntryKind)> = None;
+        for (kind, template) in &self.by_fields {
+            let score = template.iter().filter(|t| labels.contains(t)).count();
+            if score >= min.max(1) && best.map_or(true, |(b, _)| score > b) {
+                best = Some((score, *kind));
+            }
+        }
+        best.map(|(_, k)| k)
     }
 
     pub(crate) fn pif_type(&self, type_name: &str) -> PifType {
@@ -165,5 +190,15 @@ mod tests {
         assert_eq!(t.pif_type("com.example.Thing"), PifType::Foreign);
         assert_eq!(t.by_name("secure note"), Some(EntryKind::SecureNote));
         assert_eq!(t.by_name("Social"), None);
+        let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            t.by_fields(&labels(&["cardholder name", "number", "expiry date"]), 2),
+            Some(EntryKind::CreditCard)
+        );
+        assert_eq!(
+            t.by_fields(&labels(&["first name", "last name", "username"]), 2),
+            Some(EntryKind::Identity)
+        );
+        assert_eq!(t.by_fields(&labels(&["number", "website"]), 2), None);
     }
 }

@@ -1,10 +1,14 @@
 //! 1Password CSV exports. Five layouts, each recognised by its header:
 //!
 //! - 1Password 8: `Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes`.
-//! - 1Password 7 for Mac: `label(id)` columns plus `Type` (the category's
-//!   English name); some headers carry a U+200B zero-width space.
-//! - 1Password 7 for Windows: `UUID,TITLE,USERNAME,PASSWORD,URL,URLS,…` plus
-//!   `SECTION_<id> <n>: <LABEL>` columns for section fields.
+//! - 1Password 7 for Mac: about 140 `label(id)` columns beside `Title`,
+//!   `Type` (each row's category, by English name), `Tags` as a `{( … )}`
+//!   set, `Created Date`/`Modified Date`; some headers carry a U+200B
+//!   zero-width space, the header ends with a comma, and quotes inside
+//!   values are backslash-escaped ([`mac`]).
+//! - 1Password 7 for Windows: `UUID,TITLE,…,SCOPE,AUTOSUBMIT` plus
+//!   `SECTION <n>: <NAME>` / `<NAME> <k>: <LABEL>` / `<k>: <LABEL>` section
+//!   columns and no type column: each row's kind is inferred ([`windows`]).
 //! - 1Password 6: the Mac export has a leading column with an empty header
 //!   and `section:<id>` columns; its `Type` column may hold the folder path
 //!   (`Emails/WS`) instead of a category.
@@ -13,12 +17,16 @@
 //! No layout but Windows' has an item id, so entries are left without one
 //! and fingerprinted after parsing.
 
-use std::io::Read;
+mod mac;
+mod windows;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 
 use super::categories;
 use super::record;
 use super::{add_totp, non_empty, plain_field, secret_field};
-use crate::model::{Entry, EntryKind, FieldKind, Finding, SourceKind, Vault};
+use crate::model::{Entry, EntryKind, FieldKind, Finding, SourceKind, Timestamp, Vault};
 use crate::secret::Secret;
 use crate::sources::{at, ParseOptions, SourceError};
 
@@ -39,13 +47,21 @@ impl Layout {
         if has("title") && has("username") && has("password") && has("otpauth") && has("archived") {
             return Some(Layout::V8);
         }
+        // A Windows export of cards alone has no USERNAME column, only
+        // `SCOPE`, `AUTOSUBMIT` and the numbered `1: CARDHOLDER NAME` ones.
         if header.first().is_some_and(|h| h == "uuid")
             && has("title")
-            && (has("username") || header.iter().any(|h| h.starts_with("section")))
+            && (has("username")
+                || has("scope")
+                || has("autosubmit")
+                || header
+                    .iter()
+                    .any(|h| h.starts_with("section") || windows::column(h).is_some()))
         {
             return Some(Layout::V7Windows);
         }
-        if has("type") && header.iter().any(|h| paren_id(h).is_some()) {
+        let parens = header.iter().filter(|h| paren_id(h).is_some()).count();
+        if (has("type") && parens > 0) || parens >= 3 {
             return Some(Layout::V7Mac);
         }
         if has("type") && has("title") && has("password") && has("username") {
@@ -98,6 +114,11 @@ enum Role {
     Type,
     Uuid,
     Subtitle,
+    /// Unix seconds (1Password 7 for Mac `Created Date`/`Modified Date`).
+    Created,
+    Updated,
+    /// A Windows `SECTION <n>: <NAME>` column: the row's title of section NAME.
+    SectionTitle(String),
     /// Autofill settings (`scope`, `autosubmit`): no value to migrate.
     Ignore,
     Field {
@@ -128,7 +149,42 @@ const SECRET_WORDS: &[&str] = &[
 
 fn names_a_secret(text: &str) -> bool {
     let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
-    SECRET_WORDS.iter().any(|w| words.contains(w)) || text.contains("license key") || text.contains("reg_code")
+    SECRET_WORDS.iter().any(|w| words.contains(w))
+        || ["license key", "reg_code", "account-key", "secret key"]
+            .iter()
+            .any(|p| text.contains(p))
+}
+
+/// 1Password 7 for Mac: the plain columns are the item's own (`Title`,
+/// `Type`, `Password`…); a `label(id)` column is a template field, except
+/// the designations 1Password itself fills from (`username`, `password`,
+/// `url`, `notesPlain`, `title`). So `type(type)`, a card's type, is a field
+/// and never the row's category.
+fn mac_role(key: &str, designation: Option<&str>) -> Option<Role> {
+    let role = match designation {
+        Some("username") => Role::Username,
+        Some("password") => Role::Password,
+        Some("url") => Role::Url,
+        Some("notesplain") => Role::Notes,
+        Some("title") => Role::Title,
+        Some(_) => return None,
+        None => match key {
+            "title" => Role::Title,
+            "type" => Role::Type,
+            "url" | "website" => Role::Url,
+            "username" => Role::Username,
+            "password" => Role::Password,
+            "notes" | "notesplain" => Role::Notes,
+            "tags" => Role::Tags,
+            "scope" | "autosubmit" => Role::Ignore,
+            "created date" => Role::Created,
+            "modified date" => Role::Updated,
+            "uuid" => Role::Uuid,
+            "favorite" => Role::Favorite,
+            _ => return None,
+        },
+    };
+    Some(role)
 }
 
 fn role_for(raw: &str, index: usize, layout: Layout) -> Role {
@@ -139,25 +195,41 @@ fn role_for(raw: &str, index: usize, layout: Layout) -> Role {
         Layout::V7Mac => paren_id(&lower).unwrap_or(&lower).to_owned(),
         _ => lower.clone(),
     };
-    match key.as_str() {
-        "title" => return Role::Title,
-        "url" | "website" | "location" => return Role::Url,
-        "urls" => return Role::Urls,
-        "username" => return Role::Username,
-        "password" => return Role::Password,
-        "otpauth" => return Role::Otp,
-        "favorite" => return Role::Favorite,
-        "archived" => return Role::Archived,
-        "tags" => return Role::Tags,
-        "notes" | "notesplain" => return Role::Notes,
-        "type" => return Role::Type,
-        "uuid" => return Role::Uuid,
-        "ainfo" => return Role::Subtitle,
-        "scope" | "autosubmit" => return Role::Ignore,
-        _ => {}
+    if layout == Layout::V7Mac {
+        if let Some(role) = mac_role(&key, paren_id(&lower)) {
+            return role;
+        }
+    } else {
+        match key.as_str() {
+            "title" => return Role::Title,
+            "url" | "website" | "location" => return Role::Url,
+            "urls" => return Role::Urls,
+            "username" => return Role::Username,
+            "password" => return Role::Password,
+            "otpauth" => return Role::Otp,
+            "favorite" => return Role::Favorite,
+            "archived" => return Role::Archived,
+            "tags" => return Role::Tags,
+            "notes" | "notesplain" => return Role::Notes,
+            "type" => return Role::Type,
+            "uuid" => return Role::Uuid,
+            "ainfo" => return Role::Subtitle,
+            "scope" | "autosubmit" => return Role::Ignore,
+            _ => {}
+        }
     }
-    // `SECTION_<id> <n>: <LABEL>` (Windows) and `section:<id>` (1Password 6).
-    let (label, group) = if let Some(rest) = lower.strip_prefix("section") {
+    let windows = if layout == Layout::V7Windows {
+        windows::column(clean)
+    } else {
+        None
+    };
+    // `section:<id>` (1Password 6).
+    let (label, group) = if let Some(column) = windows {
+        match column {
+            windows::Column::SectionTitle(name) => return Role::SectionTitle(name),
+            windows::Column::Field { label, section } => (label, section),
+        }
+    } else if let Some(rest) = lower.strip_prefix("section") {
         match clean.split_once(": ") {
             Some((head, label)) => {
                 let id = head.get(7..).unwrap_or("").trim_start_matches('_');
@@ -259,24 +331,44 @@ fn truthy(s: &str) -> bool {
     )
 }
 
-pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    let mut vault = Vault::new(SourceKind::OnepasswordCsv, file);
+/// The header line, read ahead so the layout is known before the rows are
+/// parsed: 1Password 7 for Mac rows need their backslash escapes undone
+/// first. A header never holds a newline in any layout seen; one inside
+/// quotes is still read whole (lines are taken until the quotes balance).
+fn header_line<R: Read>(reader: &mut BufReader<R>, file: &str) -> Result<Vec<u8>, SourceError> {
+    let mut line = Vec::new();
+    loop {
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| SourceError::io(file, e))?;
+        let quotes = line.iter().filter(|b| **b == b'"').count();
+        if n == 0 || quotes % 2 == 0 {
+            return Ok(line);
+        }
+    }
+}
+
+fn parse_header(line: &[u8], file: &str) -> Result<Vec<String>, SourceError> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(QuoteTracker::new(reader));
-    let mut record_buf = ::csv::StringRecord::new();
-    let mut last_line = 1;
-    let header: Vec<String> = match rdr.read_record(&mut record_buf) {
-        Ok(true) => record_buf.iter().map(str::to_owned).collect(),
-        Ok(false) => {
-            return Err(SourceError::malformed(
-                at(file, 1),
-                "the file is empty; expected a 1Password CSV header",
-            ))
-        }
-        Err(e) => return Err(csv_error(file, &e)),
-    };
+        .from_reader(line);
+    let mut record = ::csv::StringRecord::new();
+    match rdr.read_record(&mut record) {
+        Ok(true) => Ok(record.iter().map(str::to_owned).collect()),
+        Ok(false) => Err(SourceError::malformed(
+            at(file, 1),
+            "the file is empty; expected a 1Password CSV header",
+        )),
+        Err(e) => Err(csv_error(file, &e)),
+    }
+}
+
+pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    let mut vault = Vault::new(SourceKind::OnepasswordCsv, file);
+    let mut reader = BufReader::new(reader);
+    let first = header_line(&mut reader, file)?;
+    let header = parse_header(&first, file)?;
     let cleaned: Vec<String> = header
         .iter()
         .map(|h| h.replace(['\u{200b}', '\u{feff}'], "").trim().to_lowercase())
@@ -284,16 +376,51 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
     let Some(layout) = Layout::detect(&cleaned) else {
         return Err(SourceError::malformed(
             at(file, 1),
-            "the header matches no 1Password CSV layout; expected 1Password 8 (Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes), 7 for Mac (label(id) columns and Type), 7 for Windows (UUID,TITLE,USERNAME,…), 6 (Type, Title, Password, Username…) or 4 (title,notes,username,password,url)",
+            "the header matches no 1Password CSV layout; expected 1Password 8 (Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes), 7 for Mac (label(id) columns and Type), 7 for Windows (UUID,TITLE,…,SCOPE,AUTOSUBMIT), 6 (Type, Title, Password, Username…) or 4 (title,notes,username,password,url)",
         ));
     };
+    // The header line is read again by the row reader, so record line
+    // numbers stay those of the file.
+    let body = std::io::Cursor::new(first).chain(reader);
+    let body: Box<dyn Read> = if layout == Layout::V7Mac {
+        Box::new(mac::BackslashQuotes::new(body))
+    } else {
+        Box::new(body)
+    };
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(QuoteTracker::new(body));
+    let mut record_buf = ::csv::StringRecord::new();
+    let mut last_line = 1;
+    if let Err(e) = rdr.read_record(&mut record_buf) {
+        return Err(csv_error(file, &e));
+    }
     let mut roles: Vec<Role> = header
         .iter()
         .enumerate()
         .map(|(i, h)| role_for(h.trim_start_matches('\u{feff}'), i, layout))
         .collect();
-    repeated_columns(&mut roles, &header, file, &mut vault, options)?;
+    // Mac exports name the login's own columns twice on purpose (`Password`
+    // beside `password(password)` for other templates): rows decide which
+    // one is the entry's, below.
+    if layout != Layout::V7Mac {
+        repeated_columns(&mut roles, &header, file, &mut vault, options)?;
+    }
+    let labels: Vec<String> = header.iter().map(|h| column_label(h)).collect();
+    // A trailing comma on the Mac header gives an empty last column that
+    // rows may or may not repeat.
+    let trailing_empty = header.len() > 1 && header.last().is_some_and(|h| h.trim().is_empty());
     let table = categories::table();
+    if layout == Layout::V7Windows {
+        vault.findings.push(
+            Finding::info(
+                "onepassword.csv-kind-inferred",
+                "1Password 7 for Windows CSV has no type column; each row's kind is inferred from the columns it fills (a card's, an identity's…)",
+            )
+            .at(at(file, 1)),
+        );
+    }
 
     loop {
         match rdr.read_record(&mut record_buf) {
@@ -316,7 +443,7 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
             )?;
             continue;
         }
-        if record_buf.len() != roles.len() {
+        if record_buf.len() != roles.len() && !(trailing_empty && record_buf.len() + 1 == roles.len()) {
             record(
                 &mut vault,
                 Finding::warning(
@@ -334,6 +461,7 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         let mut entry = Entry::new(EntryKind::Login, "");
         entry.line = Some(line);
         let mut type_cell: Option<String> = None;
+        let mut section_titles: HashMap<String, String> = HashMap::new();
         for (i, cell) in record_buf.iter().enumerate() {
             if cell.is_empty() {
                 continue;
@@ -355,6 +483,26 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                 }
             };
             let value = cell.to_owned();
+            // A second column for a one-value role (Mac's `Password` and
+            // `password(password)` both filled) is kept as a field.
+            let taken = match role {
+                Role::Title => !entry.title.is_empty(),
+                Role::Username => entry.username.is_some(),
+                Role::Password => entry.password.is_some(),
+                Role::Notes => entry.notes.is_some(),
+                _ => false,
+            };
+            if taken && !value.trim().is_empty() {
+                let label = labels.get(i).map_or("", String::as_str);
+                if *role == Role::Password {
+                    entry
+                        .fields
+                        .push(secret_field(label, value, FieldKind::Concealed, None));
+                } else {
+                    entry.fields.push(plain_field(label, value, FieldKind::Text, None));
+                }
+                continue;
+            }
             match role {
                 Role::Title => entry.title = value,
                 Role::Url => {
@@ -375,12 +523,21 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                 Role::Favorite => entry.favorite = truthy(&value),
                 Role::Archived => entry.archived = truthy(&value),
                 Role::Tags => {
-                    entry.tags = value
-                        .split([';', ','])
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned)
-                        .collect();
+                    entry.tags = mac::set_tags(&value).unwrap_or_else(|| {
+                        value
+                            .split([';', ','])
+                            .map(str::trim)
+                            .filter(|t| !t.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    });
+                }
+                Role::Created => entry.created = unix_seconds(&value),
+                Role::Updated => entry.updated = unix_seconds(&value),
+                Role::SectionTitle(name) => {
+                    if !cell.trim().is_empty() {
+                        section_titles.insert(name.clone(), cell.trim().to_owned());
+                    }
                 }
                 Role::Notes => entry.notes = non_empty(&value),
                 Role::Type => type_cell = Some(value),
@@ -394,10 +551,26 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                     concealed,
                     totp,
                 } => {
+                    let group = match (layout, group) {
+                        (Layout::V7Windows, Some(name)) => Some(
+                            section_titles
+                                .get(name.as_str())
+                                .map_or_else(|| windows::untitled_section(name), Clone::clone),
+                        ),
+                        _ => group.clone(),
+                    };
                     if *totp {
                         add_totp(&mut entry, label, value, group.as_deref());
                     } else if *concealed {
                         entry.fields.push(secret_field(label, value, *kind, group.as_deref()));
+                    } else if let Some(date) = windows::date(&value).filter(|_| layout == Layout::V7Windows) {
+                        entry
+                            .fields
+                            .push(plain_field(label, date, FieldKind::Date, group.as_deref()));
+                    } else if let Some(ym) = slash_month_year(&value).filter(|_| layout != Layout::V8) {
+                        entry
+                            .fields
+                            .push(plain_field(label, ym, FieldKind::MonthYear, group.as_deref()));
                     } else {
                         entry.fields.push(plain_field(label, value, *kind, group.as_deref()));
                     }
@@ -435,6 +608,9 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
             }
         }
         entry.kind = kind.unwrap_or_else(|| {
+            if layout == Layout::V7Windows {
+                return windows::infer_kind(&entry);
+            }
             let is_note = entry.username.is_none()
                 && entry.password.is_none()
                 && entry.urls.is_empty()
@@ -472,6 +648,34 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
         );
     }
     Ok(vault)
+}
+
+/// A column's name as a field label: Mac's `label(id)` without the id,
+/// Windows' `<NAME> <k>: <LABEL>` without the section.
+fn column_label(raw: &str) -> String {
+    let clean = raw.replace(['\u{200b}', '\u{feff}'], "");
+    let clean = clean.trim();
+    if let Some(windows::Column::Field { label, .. }) = windows::column(clean) {
+        return label;
+    }
+    match clean.rfind('(') {
+        Some(open) if open > 0 && paren_id(clean).is_some() => clean.get(..open).unwrap_or(clean).trim().to_owned(),
+        _ => clean.to_owned(),
+    }
+}
+
+/// `MM/YYYY`, as 1Password 7 writes a card's expiry → `YYYY-MM`.
+fn slash_month_year(value: &str) -> Option<String> {
+    let (m, y) = value.trim().split_once('/')?;
+    if m.len() > 2 || y.len() != 4 {
+        return None;
+    }
+    super::month_year(y.parse::<i64>().ok()? * 100 + m.parse::<i64>().ok()?)
+}
+
+/// `Created Date` / `Modified Date` of a Mac export: Unix seconds.
+fn unix_seconds(value: &str) -> Option<Timestamp> {
+    value.trim().parse::<i64>().ok().filter(|s| *s > 0).map(Timestamp)
 }
 
 /// Watches the bytes the csv reader consumes, because the `csv` crate ends
@@ -567,7 +771,9 @@ mod tests {
         match role_for("SECTION_HMDIBYQY 2: TOTP EMEA", 9, Layout::V7Windows) {
             Role::Field { label, group, totp, .. } => {
                 assert_eq!(label, "TOTP EMEA");
-                assert_eq!(group.as_deref(), Some("HMDIBYQY"));
+                // The section's name; each row shows its title in its place
+                // (or `HMDIBYQY` when the row leaves the title empty).
+                assert_eq!(group.as_deref(), Some("SECTION_HMDIBYQY"));
                 assert!(totp);
             }
             other => panic!("{other:?}"),
