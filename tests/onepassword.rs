@@ -1042,3 +1042,106 @@ fn bug4_mac_csv_every_filled_column_is_kept() {
         assert!(secrets.iter().any(|x| x == s), "{s} not read");
     }
 }
+
+#[test]
+fn bug5_windows_csv_cards_and_identities_never_read_as_logins() {
+    let path = sample("onepassword/company-1p7-win-all.csv");
+    let v = inspect_json(&path, &[]);
+    let kind = |t: &str| entry(&v, t)["kind"].as_str().unwrap().to_owned();
+    assert_eq!(kind("Company Visa"), "credit_card");
+    assert_eq!(kind("Sam Patel"), "identity");
+    assert_eq!(kind("GitHub"), "login");
+    assert_eq!(kind("Acme Partners portal"), "login");
+    assert_eq!(kind("1Password Account"), "login");
+    assert_eq!(kind("Globex contract notes"), "secure_note");
+    let visa = entry(&v, "Company Visa");
+    assert_eq!(field(visa, "NUMBER")["concealed"], true);
+    assert_eq!(field(visa, "NUMBER")["kind"], "card_number");
+    assert_eq!(field(visa, "VERIFICATION NUMBER")["concealed"], true);
+    assert_eq!(
+        field(entry(&v, "1Password Account"), "MASTER-PASSWORD")["concealed"],
+        true
+    );
+    assert_eq!(field(entry(&v, "1Password Account"), "ACCOUNT-KEY")["concealed"], true);
+
+    // In the store: the card and the identity are custom secrets, not accounts.
+    let dir = tempfile::tempdir().unwrap();
+    let items = stored_items(&migrate_into_store(dir.path(), &path));
+    let accounts: BTreeSet<&str> = items
+        .iter()
+        .filter(|i| i.0 == "account")
+        .map(|i| i.2.as_str())
+        .collect();
+    assert_eq!(
+        accounts,
+        BTreeSet::from(["GitHub", "Acme Partners portal", "1Password Account"])
+    );
+    let secret_type = |name: &str| items.iter().find(|i| i.2 == name).map(|i| i.1.clone());
+    assert_eq!(secret_type("Company Visa").as_deref(), Some("custom"));
+    assert_eq!(secret_type("Sam Patel").as_deref(), Some("custom"));
+    assert_eq!(secret_type("Globex contract notes").as_deref(), Some("secret"));
+}
+
+#[test]
+fn bug6_windows_csv_custom_sections_keep_their_titles() {
+    let v = inspect_json(&sample("onepassword/company-1p7-win-all.csv"), &[]);
+    let gh = entry(&v, "GitHub");
+    let rc = field(gh, "RECOVERY CODE");
+    assert_eq!(
+        (rc["group"].as_str(), rc["concealed"].as_bool()),
+        (Some("Recovery"), Some(true))
+    );
+    assert_eq!(rc["value"], "RC-GH-7781-NWR");
+    // One section column, another row's title for it.
+    assert_eq!(
+        field(entry(&v, "Acme Partners portal"), "ACCOUNT MANAGER")["group"],
+        "Vendor"
+    );
+    let sam = entry(&v, "Sam Patel");
+    assert_eq!(field(sam, "FIRST NAME")["group"], "Identification");
+    assert_eq!(field(sam, "DEFAULT PHONE")["group"], "Address");
+    assert_eq!(field(sam, "USERNAME")["group"], "Internet Details");
+    assert_eq!(field(sam, "USERNAME")["value"], "spatel");
+    // A section the row left untitled keeps its id.
+    assert_eq!(
+        field(entry(&v, "Company Visa"), "ISSUED ON")["group"],
+        "M3XRT8VBQ2KZ7WPD4NYC6LHGJA"
+    );
+    assert_eq!(gh["notes"], "Org owner account.\nUse the recovery code below.");
+    assert_eq!(gh["urls"].as_array().unwrap().len(), 2);
+    assert_eq!(gh["source_id"], "x2bq7mzkt3wrd6yn4phc5lfgja");
+    assert!(codes(&v).contains(&"onepassword.csv-kind-inferred".to_owned()));
+}
+
+#[test]
+fn bug7_windows_csv_dates_are_dates() {
+    let v = inspect_json(&sample("onepassword/company-1p7-win-all.csv"), &[]);
+    let birth = field(entry(&v, "Sam Patel"), "BIRTH DATE");
+    assert_eq!(
+        (birth["value"].as_str(), birth["kind"].as_str()),
+        (Some("1992-02-24"), Some("date"))
+    );
+    let visa = entry(&v, "Company Visa");
+    assert_eq!(field(visa, "ISSUED ON")["value"], "1970-01-03");
+    assert_eq!(field(visa, "EXPIRY DATE")["value"], "2028-11-01");
+    assert_eq!(field(visa, "EXPIRY DATE")["kind"], "date");
+}
+
+#[test]
+fn bug8_windows_csv_of_cards_alone_is_detected_without_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cards.csv");
+    std::fs::write(
+        &path,
+        "\"UUID\",\"TITLE\",\"SCOPE\",\"AUTOSUBMIT\",\"1: CARDHOLDER NAME\",\"2: NUMBER\",\"3: VERIFICATION NUMBER\",\"4: EXPIRY DATE\"\r\n\
+         \"c7vn2qxkz5wtb8rm3hyd4lpfga\",\"Fuel card\",\"Default\",\"Default\",\"Northwind Robotics Ltd\",\"5555341244441115\",\"CVV-0412\",\"3/1/2027 12:00 AM\"\r\n",
+    )
+    .unwrap();
+    let v = inspect_json(&path, &[]);
+    assert_eq!(v["source"], "onepassword_csv");
+    let card = entry(&v, "Fuel card");
+    assert_eq!(card["kind"], "credit_card");
+    assert_eq!(field(card, "CARDHOLDER NAME")["value"], "Northwind Robotics Ltd");
+    assert_eq!(field(card, "NUMBER")["concealed"], true);
+    assert_eq!(card["source_id"], "c7vn2qxkz5wtb8rm3hyd4lpfga");
+}

@@ -607,10 +607,17 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                 }
             }
         }
-        entry.kind = kind.unwrap_or_else(|| {
-            if layout == Layout::V7Windows {
-                return windows::infer_kind(&entry);
+        if layout == Layout::V7Windows && kind.is_none() {
+            let inferred = windows::infer_kind(&entry);
+            entry.kind = inferred;
+            windows::conceal_template_secrets(&mut entry);
+            // The Windows app writes Windows line ends inside values.
+            if let Some(notes) = entry.notes.as_mut() {
+                *notes = notes.replace("\r\n", "\n");
             }
+            kind = Some(inferred);
+        }
+        entry.kind = kind.unwrap_or_else(|| {
             let is_note = entry.username.is_none()
                 && entry.password.is_none()
                 && entry.urls.is_empty()

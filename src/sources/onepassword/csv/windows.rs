@@ -1,7 +1,8 @@
 //! 1Password 7 for Windows CSV quirks: section columns named by position,
 //! no type column, and dates written in the desktop's locale.
 
-use crate::model::{Entry, EntryKind};
+use crate::model::{Entry, EntryKind, FieldKind, FieldValue};
+use crate::secret::Secret;
 
 use super::categories;
 
@@ -106,6 +107,36 @@ pub(super) fn infer_kind(entry: &Entry) -> EntryKind {
         EntryKind::SecureNote
     } else {
         EntryKind::Unknown
+    }
+}
+
+/// Windows labels name a card's number `NUMBER`, with nothing that says
+/// secret until the row's kind is known; these template fields are then
+/// concealed (and typed) as 1PUX and 1PIF conceal them.
+pub(super) fn conceal_template_secrets(entry: &mut Entry) {
+    let secret: &[(&str, FieldKind)] = match entry.kind {
+        EntryKind::CreditCard => &[
+            ("number", FieldKind::CardNumber),
+            ("verification number", FieldKind::Concealed),
+            ("pin", FieldKind::Concealed),
+        ],
+        EntryKind::SocialSecurity => &[("number", FieldKind::Concealed)],
+        EntryKind::BankAccount => &[
+            ("account number", FieldKind::Concealed),
+            ("pin", FieldKind::Concealed),
+            ("iban", FieldKind::Concealed),
+        ],
+        _ => return,
+    };
+    for field in entry.fields.iter_mut().filter(|f| f.group.is_none()) {
+        let label = field.label.to_lowercase();
+        let Some((_, kind)) = secret.iter().find(|(l, _)| *l == label) else {
+            continue;
+        };
+        if let FieldValue::Plain(value) = &mut field.value {
+            field.value = FieldValue::Concealed(Secret::text(std::mem::take(value)));
+            field.kind = *kind;
+        }
     }
 }
 
