@@ -1145,3 +1145,95 @@ fn bug8_windows_csv_of_cards_alone_is_detected_without_from() {
     assert_eq!(field(card, "NUMBER")["concealed"], true);
     assert_eq!(card["source_id"], "c7vn2qxkz5wtb8rm3hyd4lpfga");
 }
+
+// ---------------------------------------------------------------- 1PUX values of unexpected shape (issue 20)
+
+/// Items whose values take shapes 1Password 8 writes for masked-email
+/// aliases, and worse.
+const ODD_VALUES: &str = r#"
+{"uuid":"m1","categoryUuid":"001","overview":{"title":"Shop alias","url":"https://shop.example","tags":["shopping",2026]},
+ "details":{"loginFields":[
+    {"value":{"email_address":"nwr.shop.7q2@alias.example","provider":{"name":"Fastmail","id":"fastmail"}},
+     "id":"username","name":"username","fieldType":"E","designation":"username"},
+    {"value":"Pw-Shop-Alias-5rT!","id":"password","name":"password","fieldType":"P","designation":"password"},
+    {"value":["Odd-Part-1","Odd-Part-2"],"id":"weird","name":"weird","fieldType":"T","designation":""}],
+  "sections":[{"title":"Contact","fields":[
+    {"title":"email","id":"email","value":{"email":{"email_address":"ops@alias.example","provider":"SimpleLogin"}}}]}]}},
+{"uuid":"m2","categoryUuid":"001","overview":{"title":null,"subtitle":7},
+ "details":{"loginFields":[
+    {"value":{"email_address":"null.title@alias.example","provider":null,"alias_token":"Tok-Alias-8812"},
+     "id":"username","name":"username","fieldType":"E","designation":"username"}],
+  "sections":[{"title":"S","fields":[{"title":"count","id":"c","value":{"string":"3"},"multiline":"no"}]}]}}
+"#;
+
+fn odd_values_archive(dir: &Path) -> PathBuf {
+    let data = minimal_data(ODD_VALUES);
+    build_zip(
+        dir,
+        "odd.1pux",
+        &[("export.attributes", V3_ATTRS), ("export.data", data.as_bytes())],
+    )
+}
+
+#[test]
+fn bug9_pux_login_field_with_an_object_value_keeps_its_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = odd_values_archive(dir.path());
+    let v = inspect_json(&path, &[]);
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2, "{v}");
+    assert!(!codes(&v).contains(&"onepassword.item-malformed".to_owned()));
+    let shop = entry(&v, "Shop alias");
+    assert_eq!(shop["username"], "nwr.shop.7q2@alias.example");
+    assert_eq!(shop["password"], "Pw-Shop-Alias-5rT!");
+    assert_eq!(field(shop, "username provider")["value"], "Fastmail");
+    assert_eq!(shop["tags"], serde_json::json!(["shopping", "2026"]));
+    // A value of no known shape is kept, concealed, and named.
+    let weird = field(shop, "weird");
+    assert_eq!(weird["concealed"], true);
+    assert!(weird["value"].as_str().unwrap().contains("Odd-Part-2"));
+    let odd: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "onepassword.odd-value")
+        .collect();
+    assert_eq!(odd.len(), 2, "{odd:?}");
+    let untitled = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["source_id"] == "m2")
+        .unwrap();
+    assert_eq!(untitled["username"], "null.title@alias.example");
+    assert_eq!(field(untitled, "username (alias_token)")["concealed"], true);
+    assert_eq!(field(untitled, "count")["value"], "3");
+
+    // Both land in the store as accounts with their usernames.
+    let conn = migrate_into_store(dir.path(), &path);
+    let mut users: Vec<String> = conn
+        .prepare("SELECT username FROM accounts ORDER BY username")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    users.sort();
+    assert_eq!(users, ["null.title@alias.example", "nwr.shop.7q2@alias.example"]);
+}
+
+#[test]
+fn bug10_pux_email_value_keeps_its_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = inspect_json(&odd_values_archive(dir.path()), &[]);
+    let shop = entry(&v, "Shop alias");
+    let email = field(shop, "email");
+    assert_eq!(
+        (email["value"].as_str(), email["kind"].as_str()),
+        (Some("ops@alias.example"), Some("email"))
+    );
+    let provider = field(shop, "email provider");
+    assert_eq!(
+        (provider["value"].as_str(), provider["group"].as_str()),
+        (Some("SimpleLogin"), Some("Contact"))
+    );
+}

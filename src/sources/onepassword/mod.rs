@@ -11,6 +11,7 @@ mod csv;
 mod pif;
 mod pux;
 mod sharing;
+mod values;
 
 use std::io::Read;
 use std::path::Path;

@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use super::categories;
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
-use super::{json_problem, record};
+use super::{json_problem, record, values};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, Folder, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };
@@ -70,6 +70,7 @@ struct VaultAttrs {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct Item {
+    #[serde(deserialize_with = "values::lenient_string")]
     uuid: String,
     fav_index: Value,
     created_at: Value,
@@ -77,6 +78,7 @@ struct Item {
     /// `active` or `archived` (1PUX 3); older exports have `trashed`.
     state: Option<String>,
     trashed: Value,
+    #[serde(deserialize_with = "values::lenient_string")]
     category_uuid: String,
     details: Details,
     overview: Overview,
@@ -88,9 +90,10 @@ struct Item {
 #[serde(default, rename_all = "camelCase")]
 struct Details {
     login_fields: Vec<LoginField>,
-    notes_plain: Option<String>,
+    #[serde(deserialize_with = "values::lenient_string")]
+    notes_plain: String,
     /// Category 005 (Password) keeps its value here, not in a field.
-    password: Option<String>,
+    password: Value,
     password_history: Vec<HistoryEntry>,
     document_attributes: Option<FileRef>,
     sections: Vec<Section>,
@@ -99,16 +102,23 @@ struct Details {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct LoginField {
-    value: String,
+    /// Text, or an object: a masked-email alias is
+    /// `{"email_address": …, "provider": {…}}`.
+    value: Value,
+    #[serde(deserialize_with = "values::lenient_string")]
     id: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     name: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     field_type: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     designation: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct HistoryEntry {
+    #[serde(deserialize_with = "values::lenient_string")]
     value: String,
     time: Value,
 }
@@ -123,7 +133,9 @@ struct FileRef {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Section {
+    #[serde(deserialize_with = "values::lenient_string")]
     title: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     name: String,
     fields: Vec<SectionField>,
 }
@@ -131,26 +143,34 @@ struct Section {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct SectionField {
+    #[serde(deserialize_with = "values::lenient_string")]
     title: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     id: String,
     value: Value,
-    multiline: bool,
+    multiline: Value,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Overview {
+    #[serde(deserialize_with = "values::lenient_string")]
     title: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     subtitle: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     url: String,
     urls: Vec<OverviewUrl>,
+    #[serde(deserialize_with = "values::lenient_strings")]
     tags: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct OverviewUrl {
+    #[serde(deserialize_with = "values::lenient_string")]
     label: String,
+    #[serde(deserialize_with = "values::lenient_string")]
     url: String,
 }
 
@@ -397,6 +417,22 @@ fn convert(
             field_type,
             designation,
         } = lf;
+        let label = label_or(&name, &id, "login field").to_owned();
+        let value = match value {
+            Value::String(s) => s,
+            Value::Null => continue,
+            Value::Object(_) => {
+                login_object(&mut entry, &label, &designation, value, &pos, findings);
+                continue;
+            }
+            other => match values::scalar_text(&other) {
+                Some(s) => s,
+                None => {
+                    odd_value(&mut entry, &label, &other, None, &pos, findings);
+                    continue;
+                }
+            },
+        };
         match designation.as_str() {
             "username" if entry.username.is_none() => entry.username = non_empty(&value),
             "password" if entry.password.is_none() => {
@@ -408,7 +444,6 @@ fn convert(
                 if value.is_empty() {
                     continue;
                 }
-                let label = label_or(&name, &id, "login field").to_owned();
                 let field = match field_type.as_str() {
                     "P" => secret_field(&label, value, FieldKind::Concealed, None),
                     "E" => plain_field(&label, value, FieldKind::Email, None),
@@ -420,8 +455,8 @@ fn convert(
             }
         }
     }
-    entry.notes = notes_plain.and_then(|n| non_empty(&n));
-    if let Some(pw) = password.filter(|p| !p.is_empty()) {
+    entry.notes = non_empty(&notes_plain);
+    if let Some(pw) = values::kept_text(&password) {
         if entry.password.is_none() {
             entry.password = Some(Secret::text(pw));
         } else {
@@ -468,6 +503,7 @@ fn section_field(
         value,
         multiline,
     } = field;
+    let multiline = flag(&multiline);
     let label = label_or(&title, &id, "field").to_owned();
     let Value::Object(map) = value else {
         if !value.is_null() {
@@ -520,13 +556,19 @@ fn section_field(
         }
         "email" => {
             // 1PUX 3 writes `{"email_address": …, "provider": …}`; older
-            // exports a bare string.
-            let address = match &value {
-                Value::Object(o) => o.get("email_address").and_then(text),
-                other => text(other),
-            };
-            if let Some(a) = address {
+            // exports a bare string. The provider (a masked-email service)
+            // is kept beside the address.
+            let email = values::email(value);
+            if let Some(a) = email.address {
                 entry.fields.push(plain_field(&label, a, FieldKind::Email, group));
+            }
+            if let Some(p) = email.provider {
+                entry
+                    .fields
+                    .push(plain_field(&format!("{label} provider"), p, FieldKind::Text, group));
+            }
+            for (key, v) in email.rest {
+                odd_value(entry, &format!("{label} ({key})"), &v, group, pos, findings);
             }
         }
         "phone" => push_plain(entry, FieldKind::Phone, &value),
@@ -599,6 +641,66 @@ fn section_field(
             unknown_kind(entry, &label, &other, value, group, pos, findings)
         }
     }
+}
+
+/// A login field whose value is an object. The one shape seen is a
+/// masked-email alias (`{"email_address": …, "provider": {…}}`): its address
+/// is the username (or an e-mail field) and its provider a field. Keys
+/// beyond those are kept concealed, with a finding, so the item is never
+/// skipped for them.
+fn login_object(
+    entry: &mut Entry,
+    label: &str,
+    designation: &str,
+    value: Value,
+    pos: &Position,
+    findings: &mut Vec<Finding>,
+) {
+    let email = values::email(value);
+    if let Some(address) = email.address {
+        match designation {
+            "username" if entry.username.is_none() => entry.username = Some(address),
+            "password" if entry.password.is_none() => entry.password = Some(Secret::text(address)),
+            "password" => entry
+                .fields
+                .push(secret_field(label, address, FieldKind::Concealed, None)),
+            _ => entry.fields.push(plain_field(label, address, FieldKind::Email, None)),
+        }
+    }
+    if let Some(p) = email.provider {
+        entry
+            .fields
+            .push(plain_field(&format!("{label} provider"), p, FieldKind::Text, None));
+    }
+    for (key, v) in email.rest {
+        odd_value(entry, &format!("{label} ({key})"), &v, None, pos, findings);
+    }
+}
+
+/// Keeps a value of a shape this version does not read as a concealed field
+/// (it may well be a secret) and names it in a warning, never its content.
+fn odd_value(
+    entry: &mut Entry,
+    label: &str,
+    value: &Value,
+    group: Option<&str>,
+    pos: &Position,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(text) = values::kept_text(value) else {
+        return;
+    };
+    entry
+        .fields
+        .push(secret_field(label, text, FieldKind::Concealed, group));
+    findings.push(
+        Finding::warning(
+            "onepassword.odd-value",
+            format!("field '{label}' holds a value of a shape this version does not read; it is kept whole as a concealed field"),
+        )
+        .at(pos.clone())
+        .help("check the field in the workspace after the import"),
+    );
 }
 
 /// Never drop a value: a kind this version does not know is kept, and

@@ -1,0 +1,130 @@
+//! JSON values of unexpected shape in 1PUX and 1PIF items. One odd value
+//! must never cost the user an item: a string field that holds a number, a
+//! `null` title or an object where text was expected is read as far as it is
+//! understood and the rest is kept, concealed, with a finding.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// Deserializes a field that should be a string from any JSON value:
+/// numbers and booleans as their text, `null` as empty, and an object or
+/// array as its JSON text, so a `"title": null` does not fail the item.
+pub(super) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => scalar_text(&other).unwrap_or_else(|| other.to_string()),
+    })
+}
+
+/// A list of strings (tags) where an element may be another scalar; other
+/// elements and a non-list are dropped only if empty.
+pub(super) fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items.iter().filter_map(scalar_text).collect(),
+        other => scalar_text(&other).into_iter().collect(),
+    })
+}
+
+/// The text of a string, number or boolean; `None` for anything else or an
+/// empty string.
+pub(super) fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// An e-mail value as 1Password 8 writes it, for section `email` fields and
+/// for login fields that hold a masked-email alias:
+/// `{"email_address": "…", "provider": {…} | "…" | null}`.
+pub(super) struct Email {
+    pub address: Option<String>,
+    /// The alias service (Fastmail…), by name where it has one.
+    pub provider: Option<String>,
+    /// Keys this version does not know, kept by the caller as concealed
+    /// fields.
+    pub rest: Vec<(String, Value)>,
+}
+
+pub(super) fn email(value: Value) -> Email {
+    let mut out = Email {
+        address: None,
+        provider: None,
+        rest: Vec::new(),
+    };
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match key.as_str() {
+                    "email_address" | "emailAddress" | "email" if out.address.is_none() => {
+                        out.address = scalar_text(&v);
+                    }
+                    "provider" => out.provider = provider_name(&v),
+                    _ if v.is_null() || v == Value::String(String::new()) => {}
+                    _ => out.rest.push((key, v)),
+                }
+            }
+        }
+        other => out.address = scalar_text(&other),
+    }
+    out
+}
+
+/// A provider is a name, or an object naming itself by `name` (or
+/// `displayName`, `id`); any other object is kept as its JSON text.
+fn provider_name(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(o) => ["name", "displayName", "display_name", "id"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(scalar_text))
+            .or_else(|| (!o.is_empty()).then(|| v.to_string())),
+        other => scalar_text(other),
+    }
+}
+
+/// The text to keep for a value of unknown shape: strings as they are,
+/// anything else as JSON.
+pub(super) fn kept_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn masked_email_values_are_read_with_their_provider() {
+        let e = email(json!({"email_address": "a@alias.example", "provider": {"name": "Fastmail", "id": "fm"}}));
+        assert_eq!(e.address.as_deref(), Some("a@alias.example"));
+        assert_eq!(e.provider.as_deref(), Some("Fastmail"));
+        assert!(e.rest.is_empty());
+        let e = email(json!({"email_address": "a@x.example", "provider": null, "alias_id": 7}));
+        assert_eq!(e.provider, None);
+        assert_eq!(e.rest.len(), 1);
+        assert_eq!(email(json!("b@x.example")).address.as_deref(), Some("b@x.example"));
+    }
+
+    #[test]
+    fn lenient_strings_take_any_scalar() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "lenient_string")]
+            a: String,
+            #[serde(deserialize_with = "lenient_strings")]
+            b: Vec<String>,
+        }
+        let t: T = serde_json::from_value(json!({"a": null, "b": ["x", 2, null]})).unwrap();
+        assert_eq!((t.a.as_str(), t.b), ("", vec!["x".to_owned(), "2".to_owned()]));
+        let t: T = serde_json::from_value(json!({"a": 12, "b": "solo"})).unwrap();
+        assert_eq!((t.a.as_str(), t.b), ("12", vec!["solo".to_owned()]));
+    }
+}
