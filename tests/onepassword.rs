@@ -1237,3 +1237,107 @@ fn bug10_pux_email_value_keeps_its_provider() {
         (Some("SimpleLogin"), Some("Contact"))
     );
 }
+
+// ---------------------------------------------------------------- 1PIF record shapes (issue 20)
+
+#[test]
+fn bug11_opvault_shaped_1pif_records_are_read_not_skipped() {
+    let path = sample("onepassword/company-opvault.1pif");
+    let v = inspect_json(&path, &[]);
+    assert_eq!(v["source"], "onepassword1pif");
+    let titles: BTreeSet<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    // The `099` tombstone is not an item.
+    assert_eq!(
+        titles,
+        BTreeSet::from([
+            "GitHub",
+            "Company Visa",
+            "Globex contract notes",
+            "Shared printer admin"
+        ])
+    );
+    let gh = entry(&v, "GitHub");
+    assert_eq!(gh["kind"], "login");
+    assert_eq!(gh["source_type"], "001");
+    assert_eq!(gh["username"], "nwr-admin");
+    assert_eq!(gh["password"], "Pw-Eng-7fQ2!x");
+    assert_eq!(gh["totp"], "otpauth://totp/GitHub:nwr-admin?secret=JBSWY3DPEHPK3PXP");
+    assert_eq!(gh["urls"][1], "https://github.com/organizations/northwind/settings");
+    assert_eq!(field(gh, "admin console")["kind"], "url");
+    assert_eq!(field(gh, "recovery code")["group"], "Security");
+    assert_eq!(gh["notes"], "Org owner account.\nUse the TOTP below.");
+    assert_eq!(gh["password_history"][0]["value"], "Pw-Eng-Old-1aZ9");
+    assert_eq!(gh["tags"], serde_json::json!(["engineering", "source"]));
+    assert_eq!(gh["favorite"], true);
+    assert_eq!(gh["created"], "2025-01-01T00:00:00Z");
+    assert_eq!(gh["updated"], "2025-01-05T00:00:00Z");
+    let visa = entry(&v, "Company Visa");
+    assert_eq!(visa["kind"], "credit_card");
+    assert_eq!(field(visa, "number")["concealed"], true);
+    assert_eq!(field(visa, "expiry date")["value"], "2028-11");
+    assert_eq!(entry(&v, "Globex contract notes")["kind"], "secure_note");
+    assert_eq!(entry(&v, "Shared printer admin")["password"], "Pw-Printer-2wE!");
+    assert!(!codes(&v).contains(&"onepassword.pif-unknown-record".to_owned()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let items = stored_items(&migrate_into_store(dir.path(), &path));
+    let names: BTreeSet<&str> = items.iter().map(|i| i.2.as_str()).collect();
+    assert_eq!(names, titles);
+}
+
+#[test]
+fn bug12_flat_secure_contents_keys_beside_sections_read_into_fields() {
+    let v = inspect_json(&sample("onepassword/company-flat-keys.1pif"), &[]);
+    let sam = entry(&v, "Sam Patel");
+    let birth = field(sam, "birth date");
+    assert_eq!(
+        (birth["value"].as_str(), birth["kind"].as_str()),
+        (Some("1992-02-24"), Some("date"))
+    );
+    let labels: Vec<&str> = sam["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["label"].as_str().unwrap())
+        .collect();
+    assert!(!labels.iter().any(|l| l.starts_with("birthdate_")), "{labels:?}");
+    // A flat key that repeats a section's value is kept once, in its section.
+    let sams = sam["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["value"] == "Sam")
+        .count();
+    assert_eq!(sams, 1, "{labels:?}");
+    assert_eq!(field(sam, "default phone")["group"], "Address");
+    assert_eq!(field(sam, "company")["value"], "Northwind Robotics");
+    let card = entry(&v, "Fuel card");
+    let expiry = field(card, "expiry date");
+    assert_eq!(
+        (expiry["value"].as_str(), expiry["kind"].as_str()),
+        (Some("2027-03"), Some("month_year"))
+    );
+    assert_eq!(field(card, "ccnum")["concealed"], true);
+    assert_eq!(field(card, "cvv")["concealed"], true);
+}
+
+#[test]
+fn bug13_a_lone_opvault_record_is_detected_as_1pif() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.1pif");
+    std::fs::write(
+        &path,
+        r#"{"uuid":"D1","category":"001","overview":{"title":"Wiki","URLs":[{"u":"https://wiki.nwr.example"}]},"details":{"fields":[{"designation":"password","name":"password","type":"P","value":"Pw-Wiki-3qZ!"}]}}"#,
+    )
+    .unwrap();
+    let v = inspect_json(&path, &[]);
+    assert_eq!(v["source"], "onepassword1pif");
+    let wiki = entry(&v, "Wiki");
+    assert_eq!(wiki["password"], "Pw-Wiki-3qZ!");
+    assert_eq!(wiki["urls"][0], "https://wiki.nwr.example");
+}

@@ -41,8 +41,12 @@ pub fn detect(head: &[u8]) -> Option<SourceKind> {
     let text = text.trim_start_matches('\u{feff}');
     // A first record longer than the head hides the separator; 1Password 4
     // writes `typeName` last, so `secureContents` (written early) counts too.
+    // 1Password for Windows writes OPVault-shaped records (`category`,
+    // `overview`, `details`, no `typeName`), possibly one alone.
     let pif_keys = ["\"typeName\"", "\"secureContents\""];
-    if text.contains(PIF_SEPARATOR) || text.trim_start().starts_with("{\"") && pif_keys.iter().any(|k| text.contains(k))
+    let opvault = text.contains("\"category\"") && (text.contains("\"overview\"") || text.contains("\"details\""));
+    if text.contains(PIF_SEPARATOR)
+        || text.trim_start().starts_with("{\"") && (pif_keys.iter().any(|k| text.contains(k)) || opvault)
     {
         return Some(SourceKind::Onepassword1pif);
     }

@@ -145,6 +145,15 @@ impl Categories {
         if type_name == "system.folder.Regular" {
             return PifType::Folder;
         }
+        // An OPVault-shaped record (1Password for Windows), by category
+        // code; `099` is OPVault's tombstone.
+        if let Some(code) = type_name.strip_prefix(super::pif_shapes::CATEGORY_PREFIX) {
+            return match self.by_code(code) {
+                Some((kind, _)) => PifType::Item(kind),
+                None if code == "099" => PifType::Ignored,
+                None => PifType::UnknownItem,
+            };
+        }
         if self.pif_ignored.iter().any(|t| t == type_name) {
             return PifType::Ignored;
         }
@@ -188,6 +197,9 @@ mod tests {
         assert_eq!(t.pif_type("system.Tombstone"), PifType::Ignored);
         assert_eq!(t.pif_type("system.folder.Regular"), PifType::Folder);
         assert_eq!(t.pif_type("com.example.Thing"), PifType::Foreign);
+        assert_eq!(t.pif_type("category:002"), PifType::Item(EntryKind::CreditCard));
+        assert_eq!(t.pif_type("category:099"), PifType::Ignored);
+        assert_eq!(t.pif_type("category:777"), PifType::UnknownItem);
         assert_eq!(t.by_name("secure note"), Some(EntryKind::SecureNote));
         assert_eq!(t.by_name("Social"), None);
         let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -9,6 +9,7 @@
 mod categories;
 mod csv;
 mod pif;
+mod pif_shapes;
 mod pux;
 mod sharing;
 mod values;

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::categories::{self, PifType};
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
-use super::{json_problem, record};
+use super::{json_problem, pif_shapes, record, values};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };
@@ -27,8 +27,10 @@ use crate::secret::Secret;
 use crate::sources::detect::PIF_SEPARATOR;
 use crate::sources::{at, ErrorKind, ParseOptions, SourceError};
 
+/// A record in the classic shape; OPVault-shaped ones are moved into it as
+/// they are read (see [`pif_shapes`]).
 #[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(from = "RawRecord")]
 struct Record {
     uuid: String,
     type_name: String,
@@ -45,9 +47,100 @@ struct Record {
     tags: Vec<String>,
 }
 
+/// Every key of either shape, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RawRecord {
+    #[serde(deserialize_with = "values::lenient_string")]
+    uuid: String,
+    #[serde(deserialize_with = "values::lenient_string")]
+    type_name: String,
+    #[serde(deserialize_with = "values::lenient_string")]
+    title: String,
+    folder_uuid: Option<String>,
+    #[serde(deserialize_with = "values::lenient_string")]
+    location: String,
+    created_at: Value,
+    updated_at: Value,
+    trashed: Value,
+    secure_contents: Map<String, Value>,
+    open_contents: OpenContents,
+    #[serde(deserialize_with = "values::lenient_strings")]
+    tags: Vec<String>,
+    #[serde(deserialize_with = "values::lenient_string")]
+    category: String,
+    overview: Map<String, Value>,
+    details: Map<String, Value>,
+    created: Value,
+    updated: Value,
+    folder: Option<String>,
+    fave: Value,
+}
+
+impl From<RawRecord> for Record {
+    fn from(raw: RawRecord) -> Record {
+        let RawRecord {
+            uuid,
+            mut type_name,
+            mut title,
+            mut folder_uuid,
+            mut location,
+            mut created_at,
+            mut updated_at,
+            trashed,
+            mut secure_contents,
+            mut open_contents,
+            mut tags,
+            category,
+            overview,
+            details,
+            created,
+            updated,
+            folder,
+            fave,
+        } = raw;
+        pif_shapes::normalize(
+            pif_shapes::Shape {
+                type_name: &mut type_name,
+                title: &mut title,
+                location: &mut location,
+                folder_uuid: &mut folder_uuid,
+                created_at: &mut created_at,
+                updated_at: &mut updated_at,
+                fave_index: &mut open_contents.fave_index,
+                tags: &mut tags,
+                secure_contents: &mut secure_contents,
+            },
+            pif_shapes::OpVault {
+                category,
+                overview,
+                details,
+                created,
+                updated,
+                folder,
+                fave,
+            },
+        );
+        Record {
+            uuid,
+            type_name,
+            title,
+            folder_uuid,
+            location,
+            created_at,
+            updated_at,
+            trashed,
+            secure_contents,
+            open_contents,
+            tags,
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct OpenContents {
+    #[serde(deserialize_with = "values::lenient_strings")]
     tags: Vec<String>,
     /// Written `faveIndex` by 1Password; >0 means favourite.
     fave_index: Value,
@@ -278,7 +371,10 @@ fn convert(
     let mut entry = Entry::new(kind, title);
     entry.line = Some(line);
     entry.source_id = uuid;
-    entry.source_type = Some(type_name);
+    entry.source_type = Some(match type_name.strip_prefix(pif_shapes::CATEGORY_PREFIX) {
+        Some(code) => code.to_owned(),
+        None => type_name,
+    });
     if let Some(fu) = folder_uuid.filter(|f| !f.is_empty()) {
         match folders.get(&fu) {
             Some(path) => entry.folder = path.as_slice().into(),
@@ -326,7 +422,8 @@ fn convert(
         }
     }
     if let Some(Value::String(notes)) = secure_contents.remove("notesPlain") {
-        entry.notes = non_empty(&notes);
+        // 1Password for Windows writes CRLF inside notes.
+        entry.notes = non_empty(&notes.replace("\r\n", "\n"));
     }
     if let Some(Value::Array(fields)) = secure_contents.remove("fields") {
         for f in fields {
@@ -345,6 +442,26 @@ fn convert(
             }
         }
     }
+    // Older records repeat section values as flat keys (`firstname` beside
+    // the `name` section's `firstname` field): those are not kept twice.
+    let mut in_sections: HashSet<(String, String)> = HashSet::new();
+    if let Some(Value::Array(sections)) = secure_contents.get("sections") {
+        for f in sections
+            .iter()
+            .filter_map(|s| s.get("fields"))
+            .filter_map(Value::as_array)
+            .flatten()
+        {
+            if let (Some(n), Some(v)) = (f.get("n").and_then(Value::as_str), f.get("v")) {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                in_sections.insert((n.to_owned(), text));
+                in_sections.insert((n.to_owned(), String::new()));
+            }
+        }
+    }
     if let Some(Value::Array(sections)) = secure_contents.remove("sections") {
         for s in sections {
             let title = s.get("title").and_then(Value::as_str).unwrap_or("");
@@ -356,6 +473,19 @@ fn convert(
                 }
             }
         }
+    }
+    for date in pif_shapes::split_dates(&mut secure_contents) {
+        if in_sections.contains(&(date.stem.clone(), String::new())) {
+            continue;
+        }
+        let kind = if date.has_day {
+            FieldKind::Date
+        } else {
+            FieldKind::MonthYear
+        };
+        entry
+            .fields
+            .push(plain_field(pif_shapes::flat_label(&date.stem), date.value, kind, None));
     }
     // What is left are category values older exports keep at the top level
     // (`password` of passwords.Password, `ccnum`, `bankName`…).
@@ -370,7 +500,7 @@ fn convert(
             Value::Null => continue,
             other => other.to_string(),
         };
-        if text.is_empty() {
+        if text.is_empty() || in_sections.contains(&(key.clone(), text.clone())) {
             continue;
         }
         if key == "password" && entry.password.is_none() {
