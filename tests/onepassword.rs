@@ -1341,3 +1341,64 @@ fn bug13_a_lone_opvault_record_is_detected_as_1pif() {
     assert_eq!(wiki["password"], "Pw-Wiki-3qZ!");
     assert_eq!(wiki["urls"][0], "https://wiki.nwr.example");
 }
+
+#[test]
+fn bug14_section_values_of_odd_shape_are_kept_concealed_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = minimal_data(
+        r#"{"uuid":"s1","categoryUuid":"001","overview":{"title":"Door panel"},
+            "details":{"sections":[{"title":"Codes","fields":[
+              {"title":"door pin","id":"pin","value":{"concealed":4471}},
+              {"title":"layout","id":"layout","value":{"string":{"zone":"Odd-Nested-Zone-1"}}},
+              {"title":"backup","id":"b","value":{"concealed":["Odd-List-Secret-2"]}}]}]}}"#,
+    );
+    let path = build_zip(
+        dir.path(),
+        "odd-sections.1pux",
+        &[("export.attributes", V3_ATTRS), ("export.data", data.as_bytes())],
+    );
+    let v = inspect_json(&path, &[]);
+    let door = entry(&v, "Door panel");
+    let pin = field(door, "door pin");
+    assert_eq!(
+        (pin["value"].as_str(), pin["concealed"].as_bool()),
+        (Some("4471"), Some(true))
+    );
+    let layout = field(door, "layout");
+    assert_eq!(layout["concealed"], true);
+    assert!(layout["value"].as_str().unwrap().contains("Odd-Nested-Zone-1"));
+    assert_eq!(field(door, "layout")["group"], "Codes");
+    assert!(field(door, "backup")["value"]
+        .as_str()
+        .unwrap()
+        .contains("Odd-List-Secret-2"));
+    assert_eq!(
+        codes(&v).iter().filter(|c| *c == "onepassword.odd-value").count(),
+        2,
+        "{:?}",
+        codes(&v)
+    );
+
+    // The same in 1PIF: a section value and a form field value of odd shape.
+    let pif = dir.path().join("odd.1pif");
+    std::fs::write(
+        &pif,
+        r#"{"uuid":"P1","typeName":"webforms.WebForm","title":"Door web","secureContents":{"fields":[{"name":"code","type":"T","value":{"v":"Odd-Form-Value-3"}}],"sections":[{"title":"Codes","fields":[{"k":"string","n":"zone","t":"zone","v":{"z":"Odd-Pif-Zone-4"}}]}]}}
+***5642bee8-a5ff-11dc-8314-0800200c9a66***
+"#,
+    )
+    .unwrap();
+    let v = inspect_json(&pif, &[]);
+    let door = entry(&v, "Door web");
+    assert!(field(door, "code")["value"]
+        .as_str()
+        .unwrap()
+        .contains("Odd-Form-Value-3"));
+    assert_eq!(field(door, "code")["concealed"], true);
+    assert!(field(door, "zone")["value"]
+        .as_str()
+        .unwrap()
+        .contains("Odd-Pif-Zone-4"));
+    assert_eq!(field(door, "zone")["group"], "Codes");
+    assert!(codes(&v).contains(&"onepassword.odd-value".to_owned()));
+}

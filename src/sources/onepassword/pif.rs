@@ -427,7 +427,7 @@ fn convert(
     }
     if let Some(Value::Array(fields)) = secure_contents.remove("fields") {
         for f in fields {
-            form_field(&mut entry, f);
+            form_field(&mut entry, f, &at(file, line), findings);
         }
     }
     if let Some(Value::Array(history)) = secure_contents.remove("passwordHistory") {
@@ -521,12 +521,17 @@ fn convert(
 
 /// A web-form field (`secureContents.fields[]`): username and password by
 /// `designation`, the rest kept as fields.
-fn form_field(entry: &mut Entry, f: Value) {
+fn form_field(entry: &mut Entry, f: Value, pos: &Position, findings: &mut Vec<Finding>) {
     let get = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let value = match f.get("value") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::Bool(b)) => b.to_string(),
+        Some(odd @ (Value::Object(_) | Value::Array(_))) => {
+            let (name, id) = (get("name"), get("id"));
+            values::odd_value(entry, label_or(&name, &id, "form field"), odd, None, pos, findings);
+            return;
+        }
         _ => String::new(),
     };
     match get("designation").as_str() {
@@ -565,6 +570,12 @@ fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Positi
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
+        // Only an address is an object; anything else of that shape is kept
+        // concealed and named rather than dropped.
+        Value::Object(_) | Value::Array(_) if kind != "address" => {
+            values::odd_value(entry, &label, v, group, pos, findings);
+            return;
+        }
         _ => String::new(),
     };
     // Older records store card numbers and PINs as `string` fields; their

@@ -428,7 +428,7 @@ fn convert(
             other => match values::scalar_text(&other) {
                 Some(s) => s,
                 None => {
-                    odd_value(&mut entry, &label, &other, None, &pos, findings);
+                    values::odd_value(&mut entry, &label, &other, None, &pos, findings);
                     continue;
                 }
             },
@@ -522,10 +522,18 @@ fn section_field(
             _ => None,
         }
     };
-    let push_plain = |entry: &mut Entry, kind: FieldKind, v: &Value| {
-        if let Some(s) = text(v) {
-            entry.fields.push(plain_field(&label, s, kind, group));
+    // A value that is neither text nor a number (`{"string": {…}}`) is
+    // kept concealed and named rather than dropped.
+    let push_plain = |entry: &mut Entry, findings: &mut Vec<Finding>, kind: FieldKind, v: &Value| match text(v) {
+        Some(s) => entry.fields.push(plain_field(&label, s, kind, group)),
+        None if matches!(v, Value::Object(_) | Value::Array(_)) => {
+            values::odd_value(entry, &label, v, group, pos, findings);
         }
+        None => {}
+    };
+    let push_secret = |entry: &mut Entry, findings: &mut Vec<Finding>, kind: FieldKind, v: &Value| match text(v) {
+        Some(s) => entry.fields.push(secret_field(&label, s, kind, group)),
+        None => values::odd_value(entry, &label, v, group, pos, findings),
     };
     match kind_name.as_str() {
         "string" => {
@@ -533,27 +541,14 @@ fn section_field(
                 Some(s) if multiline || s.contains('\n') => FieldKind::Multiline,
                 _ => FieldKind::Text,
             };
-            push_plain(entry, kind, &value);
+            push_plain(entry, findings, kind, &value);
         }
-        "concealed" => {
-            if let Value::String(s) = value {
-                if !s.is_empty() {
-                    entry.fields.push(secret_field(&label, s, FieldKind::Concealed, group));
-                }
-            }
-        }
-        "creditCardNumber" => {
-            if let Value::String(s) = value {
-                if !s.is_empty() {
-                    entry.fields.push(secret_field(&label, s, FieldKind::CardNumber, group));
-                }
-            }
-        }
-        "totp" => {
-            if let Value::String(s) = value {
-                add_totp(entry, &label, s, group);
-            }
-        }
+        "concealed" => push_secret(entry, findings, FieldKind::Concealed, &value),
+        "creditCardNumber" => push_secret(entry, findings, FieldKind::CardNumber, &value),
+        "totp" => match text(&value) {
+            Some(s) => add_totp(entry, &label, s, group),
+            None => values::odd_value(entry, &label, &value, group, pos, findings),
+        },
         "email" => {
             // 1PUX 3 writes `{"email_address": …, "provider": …}`; older
             // exports a bare string. The provider (a masked-email service)
@@ -568,23 +563,23 @@ fn section_field(
                     .push(plain_field(&format!("{label} provider"), p, FieldKind::Text, group));
             }
             for (key, v) in email.rest {
-                odd_value(entry, &format!("{label} ({key})"), &v, group, pos, findings);
+                values::odd_value(entry, &format!("{label} ({key})"), &v, group, pos, findings);
             }
         }
-        "phone" => push_plain(entry, FieldKind::Phone, &value),
-        "url" => push_plain(entry, FieldKind::Url, &value),
-        "menu" | "gender" => push_plain(entry, FieldKind::Menu, &value),
-        "creditCardType" => push_plain(entry, FieldKind::CardType, &value),
-        "reference" => push_plain(entry, FieldKind::Reference, &value),
+        "phone" => push_plain(entry, findings, FieldKind::Phone, &value),
+        "url" => push_plain(entry, findings, FieldKind::Url, &value),
+        "menu" | "gender" => push_plain(entry, findings, FieldKind::Menu, &value),
+        "creditCardType" => push_plain(entry, findings, FieldKind::CardType, &value),
+        "reference" => push_plain(entry, findings, FieldKind::Reference, &value),
         "date" => match value.as_i64() {
             Some(secs) => entry
                 .fields
                 .push(plain_field(&label, Timestamp(secs).to_date(), FieldKind::Date, group)),
-            None => push_plain(entry, FieldKind::Text, &value),
+            None => push_plain(entry, findings, FieldKind::Text, &value),
         },
         "monthYear" => match value.as_i64().and_then(month_year) {
             Some(my) => entry.fields.push(plain_field(&label, my, FieldKind::MonthYear, group)),
-            None => push_plain(entry, FieldKind::Text, &value),
+            None => push_plain(entry, findings, FieldKind::Text, &value),
         },
         "address" => {
             if let Value::Object(parts) = value {
@@ -673,34 +668,8 @@ fn login_object(
             .push(plain_field(&format!("{label} provider"), p, FieldKind::Text, None));
     }
     for (key, v) in email.rest {
-        odd_value(entry, &format!("{label} ({key})"), &v, None, pos, findings);
+        values::odd_value(entry, &format!("{label} ({key})"), &v, None, pos, findings);
     }
-}
-
-/// Keeps a value of a shape this version does not read as a concealed field
-/// (it may well be a secret) and names it in a warning, never its content.
-fn odd_value(
-    entry: &mut Entry,
-    label: &str,
-    value: &Value,
-    group: Option<&str>,
-    pos: &Position,
-    findings: &mut Vec<Finding>,
-) {
-    let Some(text) = values::kept_text(value) else {
-        return;
-    };
-    entry
-        .fields
-        .push(secret_field(label, text, FieldKind::Concealed, group));
-    findings.push(
-        Finding::warning(
-            "onepassword.odd-value",
-            format!("field '{label}' holds a value of a shape this version does not read; it is kept whole as a concealed field"),
-        )
-        .at(pos.clone())
-        .help("check the field in the workspace after the import"),
-    );
 }
 
 /// Never drop a value: a kind this version does not know is kept, and

@@ -6,6 +6,9 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use super::secret_field;
+use crate::model::{Entry, FieldKind, Finding, Position};
+
 /// Deserializes a field that should be a string from any JSON value:
 /// numbers and booleans as their text, `null` as empty, and an object or
 /// array as its JSON text, so a `"title": null` does not fail the item.
@@ -94,6 +97,32 @@ pub(super) fn kept_text(v: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
+}
+
+/// Keeps a value of a shape this version does not read as a concealed field
+/// (it may well be a secret) and names it in a warning, never its content.
+pub(super) fn odd_value(
+    entry: &mut Entry,
+    label: &str,
+    value: &Value,
+    group: Option<&str>,
+    pos: &Position,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(text) = kept_text(value) else {
+        return;
+    };
+    entry
+        .fields
+        .push(secret_field(label, text, FieldKind::Concealed, group));
+    findings.push(
+        Finding::warning(
+            "onepassword.odd-value",
+            format!("field '{label}' holds a value of a shape this version does not read; it is kept whole as a concealed field"),
+        )
+        .at(pos.clone())
+        .help("check the field in the workspace after the import"),
+    );
 }
 
 #[cfg(test)]
