@@ -1402,3 +1402,23 @@ fn bug14_section_values_of_odd_shape_are_kept_concealed_and_named() {
     assert_eq!(field(door, "zone")["group"], "Codes");
     assert!(codes(&v).contains(&"onepassword.odd-value".to_owned()));
 }
+
+#[test]
+fn bug15_mac_csv_without_a_type_column_infers_each_rows_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mac-no-type.csv");
+    std::fs::write(
+        &path,
+        "\"cardholder name(cardholder)\",\"number(ccnum)\",\"verification number(cvv)\",\"first name(firstname)\",\"last name(lastname)\",\"Password\",\"Title\",\"Username\",\n\
+         \"Northwind Robotics Ltd\",\"4000056655665556\",\"CVV-8264\",,,,\"Company Visa\",,\n\
+         ,,,\"Sam\",\"Patel\",,\"Sam Patel\",,\n\
+         ,,,,,\"Pw-Eng-7fQ2!x\",\"GitHub\",\"nwr-admin\",\n",
+    )
+    .unwrap();
+    let v = inspect_json(&path, &[]);
+    assert_eq!(v["source"], "onepassword_csv");
+    assert_eq!(entry(&v, "Company Visa")["kind"], "credit_card");
+    assert_eq!(entry(&v, "Sam Patel")["kind"], "identity");
+    assert_eq!(entry(&v, "GitHub")["kind"], "login");
+    assert_eq!(field(entry(&v, "Company Visa"), "number")["concealed"], true);
+}

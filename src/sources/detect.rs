@@ -110,3 +110,50 @@ fn utf16_without_bom(head: &[u8]) -> bool {
     };
     all(true) || all(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each real-world 1Password layout, as its first bytes, without `--from`.
+    #[test]
+    fn every_1password_layout_is_detected_from_its_head() {
+        let cases: [(&str, &[u8], SourceKind); 6] = [
+            (
+                "1Password 7 for Mac, app shape",
+                "\u{feff}\"account number(accountNo)\",\"address(address)\",\"Created Date\",\"Notes\",\"Password\",\"\u{200b}password(password)\",\"Tags\",\"Title\",\"Type\",\"type(type)\",\n,\"{(\n    \\\"Starter Kit\\\"\n)}\"".as_bytes(),
+                SourceKind::OnepasswordCsv,
+            ),
+            (
+                "1Password 7 for Mac, localised labels and no Type",
+                "\"Kontonummer(accountNo)\",\"Benutzername(username)\",\"Kennwort(password)\",\"Notizen(notesPlain)\"\n".as_bytes(),
+                SourceKind::OnepasswordCsv,
+            ),
+            (
+                "1Password 7 for Windows, cards only",
+                b"\"UUID\",\"TITLE\",\"SCOPE\",\"AUTOSUBMIT\",\"1: CARDHOLDER NAME\",\"2: NUMBER\"\r\n",
+                SourceKind::OnepasswordCsv,
+            ),
+            (
+                "1Password 7 for Windows, all items",
+                b"\"UUID\",\"TITLE\",\"USERNAME\",\"PASSWORD\",\"URL\",\"URLS\",\"EMAIL\",\"SECTION 1: NAME\",\"NAME 1: FIRST NAME\"\r\n",
+                SourceKind::OnepasswordCsv,
+            ),
+            (
+                "1PIF, OPVault records",
+                b"{\"uuid\":\"A\",\"category\":\"001\",\"overview\":{\"title\":\"x\"},\"details\":{}}\r\n***5642bee8-a5ff-11dc-8314-0800200c9a66***\r\n",
+                SourceKind::Onepassword1pif,
+            ),
+            (
+                "1PIF, one OPVault record, no separator",
+                b"{\"uuid\":\"A\",\"category\":\"001\",\"overview\":{\"title\":\"x\"},\"details\":{\"fields\":[]}}",
+                SourceKind::Onepassword1pif,
+            ),
+        ];
+        for (what, head, want) in cases {
+            assert_eq!(detect(head), Some(want), "{what}");
+        }
+        // JSON that is not 1Password stays unknown.
+        assert_eq!(detect(b"{\"category\":\"books\",\"title\":\"x\"}"), None);
+    }
+}

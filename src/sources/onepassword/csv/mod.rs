@@ -412,11 +412,17 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
     // rows may or may not repeat.
     let trailing_empty = header.len() > 1 && header.last().is_some_and(|h| h.trim().is_empty());
     let table = categories::table();
-    if layout == Layout::V7Windows {
+    // Windows never writes a type column; a Mac export cut down by hand (or
+    // localised) may lack `Type` too.
+    let infer = layout == Layout::V7Windows || (layout == Layout::V7Mac && !roles.contains(&Role::Type));
+    if infer {
         vault.findings.push(
             Finding::info(
                 "onepassword.csv-kind-inferred",
-                "1Password 7 for Windows CSV has no type column; each row's kind is inferred from the columns it fills (a card's, an identity's…)",
+                format!(
+                    "this {} CSV has no type column; each row's kind is inferred from the columns it fills (a card's, an identity's…)",
+                    layout.name()
+                ),
             )
             .at(at(file, 1)),
         );
@@ -607,7 +613,7 @@ pub(super) fn read<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Re
                 }
             }
         }
-        if layout == Layout::V7Windows && kind.is_none() {
+        if infer && kind.is_none() {
             let inferred = windows::infer_kind(&entry);
             entry.kind = inferred;
             windows::conceal_template_secrets(&mut entry);
