@@ -188,6 +188,7 @@ pub fn apply(
         id: run_id.clone(),
         source_file: changeset.plan.file.clone(),
         actor: options.actor.clone(),
+        scope: crate::diff::source_scope(&changeset.plan),
     })?;
     let mut applier = Applier::new(changeset, snapshot, workspace, options, run_id.clone());
     let result = applier.run(reporter);

@@ -747,6 +747,7 @@ mod tests {
             file: "company.csv".into(),
             workspace: "Northwind Robotics".into(),
             importer: "sam@northwind.example".into(),
+            vault_owner: "sam@northwind.example".into(),
             collections: vec![
                 coll("c:eng", "Engineering", None, 2),
                 coll("c:vendors", "Vendors", None, 1),

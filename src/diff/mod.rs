@@ -136,6 +136,34 @@ pub struct Change {
     pub hash: Option<String>,
 }
 
+/// What a conflict over an object the importer created, and someone then
+/// deleted in the workspace, says (a revoked grant, a removed account, a
+/// member taken off a team).
+pub const REMOVED_SINCE_IMPORT: &str = "removed in the workspace since the import";
+
+impl Change {
+    /// A conflict over an object the importer created that the workspace
+    /// no longer holds: left deleted unless the run overwrites. The only
+    /// conflicts without an existing object.
+    pub fn removed_since_import(&self) -> bool {
+        self.action == Action::Conflict && self.existing.is_none()
+    }
+
+    /// That conflict for a planned object.
+    fn removed(kind: ObjectKind, key: &ImportKey, label: String, hash: Option<String>) -> Change {
+        Change {
+            kind,
+            key: key.clone(),
+            label,
+            action: Action::Conflict,
+            existing: None,
+            changes: vec![REMOVED_SINCE_IMPORT.to_owned()],
+            reason: None,
+            hash,
+        }
+    }
+}
+
 /// A workspace object this source created earlier that the export no
 /// longer holds. Reported, never deleted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -792,6 +820,10 @@ impl<'a> Differ<'a> {
                 reason: None,
                 hash: None,
             };
+            if existing.is_none() && self.snapshot.removed.has(&t.key) {
+                out.push(Change::removed(ObjectKind::Team, &t.key, t.name.clone(), None));
+                continue;
+            }
             let missing: Vec<&str> = t
                 .members
                 .iter()
@@ -801,7 +833,34 @@ impl<'a> Differ<'a> {
                 })
                 .map(String::as_str)
                 .collect();
-            if existing.is_some() {
+            // Members the importer put in this team and someone took out.
+            let taken_out: Vec<&str> = match existing {
+                Some(team) if !self.snapshot.removed.team_members.is_empty() => missing
+                    .iter()
+                    .copied()
+                    .filter(|email| {
+                        self.snapshot
+                            .member_by_email(email)
+                            .is_some_and(|m| self.snapshot.removed.team_members.contains(&(team.id, m.id)))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !taken_out.is_empty() {
+                change.action = Action::Conflict;
+                change.changes.push(format!(
+                    "{} {REMOVED_SINCE_IMPORT}",
+                    taken_out
+                        .iter()
+                        .map(|e| format!("member {e}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                let added: Vec<&str> = missing.iter().copied().filter(|e| !taken_out.contains(e)).collect();
+                if !added.is_empty() {
+                    change.changes.push(format!("adds members {}", added.join(", ")));
+                }
+            } else if existing.is_some() {
                 if missing.is_empty() {
                     change.action = Action::Unchanged;
                 } else {
@@ -830,6 +889,9 @@ impl<'a> Differ<'a> {
                     Some(m.id),
                     Some(format!("already a {} member", m.role.name())),
                 ),
+                (None, None) if self.snapshot.removed.has(&i.key) => {
+                    (Action::Conflict, None, Some(REMOVED_SINCE_IMPORT.to_owned()))
+                }
                 (None, None) => (Action::Create, None, None),
             };
             let partner = i.partner.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
@@ -849,10 +911,15 @@ impl<'a> Differ<'a> {
     fn collections(&self, plan: &Plan, out: &mut Vec<Change>) {
         for c in &plan.collections {
             let existing = self.collections.get(&c.key).copied();
+            let label = || self.index.map_or_else(|| c.name.clone(), |i| i.collection_path(c));
+            if existing.is_none() && self.snapshot.removed.has(&c.key) {
+                out.push(Change::removed(ObjectKind::Collection, &c.key, label(), None));
+                continue;
+            }
             out.push(Change {
                 kind: ObjectKind::Collection,
                 key: c.key.clone(),
-                label: self.index.map_or_else(|| c.name.clone(), |i| i.collection_path(c)),
+                label: label(),
                 action: if existing.is_some() {
                     Action::Unchanged
                 } else {
@@ -889,6 +956,9 @@ impl<'a> Differ<'a> {
             hash: Some(planned_hash.clone()),
         };
         match current {
+            None if self.snapshot.removed.has(key) => {
+                return Change::removed(kind, key, label.to_owned(), Some(planned_hash));
+            }
             None => {
                 if let Some(id) = duplicate_of {
                     change.action = Action::Skip;
@@ -1045,6 +1115,9 @@ impl<'a> Differ<'a> {
                     by_pair.get(&(target, grantee)).copied()
                 });
                 let (action, existing, changes) = match existing {
+                    None if self.snapshot.removed.has(&g.key) => {
+                        (Action::Conflict, None, vec![REMOVED_SINCE_IMPORT.to_owned()])
+                    }
                     None => (Action::Create, None, Vec::new()),
                     Some((id, role)) if role == g.role => (Action::Unchanged, Some(id), Vec::new()),
                     Some((id, role)) => (
@@ -1114,6 +1187,14 @@ impl<'a> Differ<'a> {
             _ => index.secrets.contains_key(key),
         })
     }
+}
+
+/// The source a plan reads: the vendor and whose vault it is. A run
+/// records it (`NewRun::scope`), and what that run creates can be "gone
+/// from the source" only to a later run of the same source: an export of
+/// another vendor or of another person's vault says nothing about it.
+pub fn source_scope(plan: &Plan) -> String {
+    format!("{}:{}", plan.source.vendor(), plan.vault_owner.trim().to_lowercase())
 }
 
 /// Workspace collections, accounts and secrets under `source`'s key

@@ -187,6 +187,10 @@ pub struct NewRun {
     pub id: String,
     pub source_file: String,
     pub actor: String,
+    /// The source the run reads ([`crate::diff::source_scope`]): what it
+    /// creates is "gone from the source" only to a later run of the same.
+    #[serde(default)]
+    pub scope: String,
 }
 
 /// How an import run ended.

@@ -360,7 +360,7 @@ impl Workspace for SqliteWorkspace {
     }
 
     fn add_team_member(&self, team: i64, member: i64) -> Result<(), WorkspaceError> {
-        self.write(|tx| write::add_team_member(tx, team, member))
+        self.write(|tx| write::add_team_member(tx, team, member).map(|_| ()))
     }
 
     fn create_guest_invitation(&self, invitation: &NewGuestInvitation) -> Result<i64, WorkspaceError> {
