@@ -8,7 +8,11 @@
 //! left alone unless `--overwrite`) and "nothing happened" (unchanged).
 //! Changes are described by field *names* only, never values.
 
+mod gone;
 pub(crate) mod hash;
+
+use gone::gone;
+pub use gone::{from_this_source, source_scope};
 
 // Fx hashing for maps keyed by import keys: a million-entry run looks keys
 // up several million times, and SipHash's protection against chosen keys
@@ -29,7 +33,6 @@ use crate::workspace::{
     Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
 };
 
-use crate::model::SourceKind;
 use hash::Canon;
 
 pub mod stream;
@@ -504,7 +507,9 @@ pub fn against_workspace_settled(
         }
     }
     crate::mapper::mark_duplicates(&mut plan, snapshot);
-    Ok(diff_hashed(plan, snapshot, overwrite, hashes))
+    let mut changeset = diff_hashed(plan, snapshot, overwrite, hashes);
+    changeset.gone = from_this_source(workspace, &changeset.plan, std::mem::take(&mut changeset.gone))?;
+    Ok(changeset)
 }
 
 /// Planned keys beside their hashes, in plan order.
@@ -1187,47 +1192,6 @@ impl<'a> Differ<'a> {
             _ => index.secrets.contains_key(key),
         })
     }
-}
-
-/// The source a plan reads: the vendor and whose vault it is. A run
-/// records it (`NewRun::scope`), and what that run creates can be "gone
-/// from the source" only to a later run of the same source: an export of
-/// another vendor or of another person's vault says nothing about it.
-pub fn source_scope(plan: &Plan) -> String {
-    format!("{}:{}", plan.source.vendor(), plan.vault_owner.trim().to_lowercase())
-}
-
-/// Workspace collections, accounts and secrets under `source`'s key
-/// prefixes that are not `planned`.
-fn gone(snapshot: &Snapshot, source: SourceKind, planned: &dyn Fn(ObjectKind, &ImportKey) -> bool) -> Vec<Gone> {
-    let vendor = source.vendor();
-    let prefixes: HashMap<ObjectKind, String> = [ObjectKind::Collection, ObjectKind::Account, ObjectKind::Secret]
-        .into_iter()
-        .map(|k| (k, format!("{}:{vendor}:", k.name())))
-        .collect();
-    let mut out = Vec::new();
-    let mut check = |kind: ObjectKind, key: Option<&ImportKey>, id: i64, label: &str| {
-        if let (Some(key), Some(prefix)) = (key, prefixes.get(&kind)) {
-            if key.0.starts_with(prefix.as_str()) && !planned(kind, key) {
-                out.push(Gone {
-                    kind,
-                    key: key.clone(),
-                    id,
-                    label: label.to_owned(),
-                });
-            }
-        }
-    };
-    for c in &snapshot.collections {
-        check(ObjectKind::Collection, c.import_key.as_ref(), c.id, &c.name);
-    }
-    for a in &snapshot.accounts {
-        check(ObjectKind::Account, a.import.import_key.as_ref(), a.id, &a.name);
-    }
-    for s in &snapshot.secrets {
-        check(ObjectKind::Secret, s.import.import_key.as_ref(), s.id, &s.title);
-    }
-    out
 }
 
 /// The content hash of a workspace account as the diff computes it (what

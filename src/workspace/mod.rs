@@ -169,6 +169,16 @@ pub trait Workspace: Send + Sync {
         Err(unsupported("apply batches"))
     }
 
+    /// Per key of `keys`, whether a run of source `scope` created the
+    /// object ([`crate::diff::source_scope`]): only then can a later run
+    /// of that source call it gone. Asked about the few keyed objects a
+    /// plan no longer has, never the whole workspace. The default, for a
+    /// store that keeps no such record, says yes to every key.
+    fn created_by_source(&self, scope: &str, keys: &[&ImportKey]) -> Result<Vec<bool>, WorkspaceError> {
+        let _ = scope;
+        Ok(vec![true; keys.len()])
+    }
+
     /// Closes a run with its final state and a summary (JSON counts).
     fn finish_run(&self, run: &str, state: RunState, summary: &str) -> Result<(), WorkspaceError> {
         let _ = (run, state, summary);

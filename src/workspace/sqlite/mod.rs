@@ -4,6 +4,7 @@
 //! [`schema`]; reading everything back is [`snapshot`]; writes are in
 //! [`write`] and run inside one transaction per call.
 
+mod ledger;
 mod schema;
 mod service;
 mod snapshot;
@@ -380,6 +381,11 @@ impl Workspace for SqliteWorkspace {
             }
         }
         self.write(|tx| write::apply_batch(tx, run, writes))
+    }
+
+    fn created_by_source(&self, scope: &str, keys: &[&ImportKey]) -> Result<Vec<bool>, WorkspaceError> {
+        let conn = self.lock();
+        ledger::created_by_source(&conn, scope, keys).map_err(|e| self.sql_error(e))
     }
 
     fn finish_run(&self, run: &str, state: RunState, summary: &str) -> Result<(), WorkspaceError> {
