@@ -5,6 +5,7 @@
 //! [`write`] and run inside one transaction per call.
 
 mod ledger;
+mod outbox;
 mod schema;
 mod service;
 mod snapshot;
@@ -19,8 +20,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use super::read_ahead::ReadAhead;
 use super::seed::Seed;
 use super::{
-    Account, Collection, Grant, ImportKey, NewGuestInvitation, NewRun, PlannedHashes, RunInfo, RunState, SecretItem,
-    Snapshot, Workspace, WorkspaceError, Write,
+    Account, Collection, Grant, ImportKey, NewGuestInvitation, NewRun, PendingInvitation, PlannedHashes, RunInfo,
+    RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
 pub use schema::latest as schema_version;
@@ -381,6 +382,19 @@ impl Workspace for SqliteWorkspace {
             }
         }
         self.write(|tx| write::apply_batch(tx, run, writes))
+    }
+
+    fn pending_invitations(&self) -> Result<Vec<PendingInvitation>, WorkspaceError> {
+        let conn = self.lock();
+        outbox::pending(&conn).map_err(|e| self.sql_error(e))
+    }
+
+    fn replace_invitation_password(&self, key: &ImportKey, hash: &str, salt: &str) -> Result<bool, WorkspaceError> {
+        self.write(|tx| outbox::replace_password(tx, key, hash, salt))
+    }
+
+    fn invitation_delivered(&self, key: &ImportKey, via: &str) -> Result<(), WorkspaceError> {
+        self.write(|tx| outbox::delivered(tx, key, via))
     }
 
     fn created_by_source(&self, scope: &str, keys: &[&ImportKey]) -> Result<Vec<bool>, WorkspaceError> {

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -626,6 +626,27 @@ CREATE TRIGGER teams_ledger_rekeyed AFTER UPDATE OF import_key ON teams
 WHEN OLD.import_key IS NOT NULL AND NEW.import_key IS NOT NULL AND OLD.import_key <> NEW.import_key BEGIN
     UPDATE OR IGNORE import_ledger SET import_key = NEW.import_key WHERE import_key = OLD.import_key;
 END;
+"#;
+
+/// V8: guest invitations follow an outbox.
+///
+/// An invitation's row and its `pending` outbox row commit together; the
+/// email goes out after the commit, and only once the mail server accepted
+/// it (or its `.eml` file is durably written) is it marked `delivered`. A
+/// run that dies in between leaves it `pending`, and the next run delivers
+/// it (with a new temporary password whose hash replaces the stored one in
+/// its own commit first: the first password was only ever in memory).
+/// Invitations written before V8 were mailed by the run that wrote them.
+const V8: &str = r#"
+CREATE TABLE invitation_outbox (
+    invitation_id INTEGER PRIMARY KEY REFERENCES guest_invitations (id) ON DELETE CASCADE,
+    state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered'),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    delivered TEXT,
+    via TEXT
+);
+INSERT INTO invitation_outbox (invitation_id, state, delivered, via)
+    SELECT id, 'delivered', created, 'before the outbox' FROM guest_invitations;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

@@ -627,6 +627,14 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
             Write::Invitation(inv) => {
                 let existed = by_key(tx, Keyed::GuestInvitations, &inv.import_key)?.is_some();
                 let invitation = create_guest_invitation(tx, inv)?;
+                if !existed {
+                    // Pending until its email is delivered (schema V8).
+                    tx.prepare_cached(
+                        "INSERT INTO invitation_outbox (invitation_id, state) VALUES (?1, 'pending')
+                         ON CONFLICT (invitation_id) DO NOTHING",
+                    )?
+                    .execute([invitation])?;
+                }
                 let member: i64 = tx.query_row(
                     "SELECT member_id FROM guest_invitations WHERE id = ?1",
                     [invitation],
