@@ -74,7 +74,16 @@ fn row_counts(db: &Path) -> BTreeMap<String, i64> {
     let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     tables
         .into_iter()
-        .filter(|t| !["import_runs", "run_journal", "audit_log", "schema_migrations"].contains(&t.as_str()))
+        .filter(|t| {
+            ![
+                "import_runs",
+                "import_run_scopes",
+                "run_journal",
+                "audit_log",
+                "schema_migrations",
+            ]
+            .contains(&t.as_str())
+        })
         .map(|t| {
             let n: i64 = conn
                 .query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0))

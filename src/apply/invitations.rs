@@ -237,7 +237,11 @@ fn eml_name(email: &str) -> String {
     format!("invitation-{safe}.eml")
 }
 
-/// Writes the email into `dir` (created owner-only), the file owner-only.
+/// Writes the email into `dir` (created owner-only), the file owner-only,
+/// durably: written beside its final name, flushed to disk, renamed over
+/// it, and the folder flushed, so once this returns (and the invitation is
+/// marked delivered) a crash cannot leave a torn file or lose the email,
+/// and a guest's earlier email is replaced whole, never mixed.
 pub(crate) fn write_eml(dir: &Path, i: &Invitation) -> Result<SentInvitation, String> {
     let fail = |p: &Path, e: std::io::Error| format!("{}: cannot write the invitation email: {e}", p.display());
     if !dir.is_dir() {
@@ -251,6 +255,7 @@ pub(crate) fn write_eml(dir: &Path, i: &Invitation) -> Result<SentInvitation, St
         builder.create(dir).map_err(|e| fail(dir, e))?;
     }
     let path = dir.join(eml_name(&i.email));
+    let partial = dir.join(format!(".{}.partial", eml_name(&i.email)));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -258,18 +263,24 @@ pub(crate) fn write_eml(dir: &Path, i: &Invitation) -> Result<SentInvitation, St
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&path).map_err(|e| fail(&path, e))?;
+    let mut file = options.open(&partial).map_err(|e| fail(&partial, e))?;
     // An existing file keeps its mode on open: make sure it is owner-only.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| fail(&path, e))?;
+            .map_err(|e| fail(&partial, e))?;
     }
     let text = zeroize::Zeroizing::new(eml(i));
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| fail(&path, e))?;
+        .map_err(|e| fail(&partial, e))?;
+    drop(file);
+    std::fs::rename(&partial, &path).map_err(|e| fail(&path, e))?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| fail(dir, e))?;
     Ok(SentInvitation {
         email: i.email.clone(),
         username: i.username.clone(),

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 
 use crate::diff::{Action, Change, Changeset, ObjectKind, PlanIndex};
 use crate::mapper::{team_key, PlannedGrantee, PlannedInvitation};
+use crate::secret::Secret;
 use crate::workspace::{
     Account, Grant, GrantTarget, Grantee, ImportKey, ItemImport, NewGuestInvitation, NewRun, RunState, SecretItem,
     Snapshot, Workspace, WorkspaceError, Write,
@@ -188,6 +189,7 @@ pub fn apply(
         id: run_id.clone(),
         source_file: changeset.plan.file.clone(),
         actor: options.actor.clone(),
+        scope: crate::diff::source_scope(&changeset.plan),
     })?;
     let mut applier = Applier::new(changeset, snapshot, workspace, options, run_id.clone());
     let result = applier.run(reporter);
@@ -569,7 +571,14 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    /// Writes `planned` with their passwords `hashed` (one each, in order).
+    /// Writes `planned` with their passwords `hashed` (one each, in order),
+    /// then delivers every invitation still pending.
+    ///
+    /// An invitation's row commits `pending` (with its password's hash)
+    /// before its email goes out, and is marked delivered only once the
+    /// mail server accepted it or its `.eml` is durably written: a run that
+    /// dies in between leaves it pending, never lost, and never an email
+    /// whose password matches no stored hash.
     fn invitations(
         &mut self,
         reporter: &mut dyn Reporter,
@@ -586,6 +595,7 @@ impl<'a> Applier<'a> {
         let mut done = 0;
         let batch_size = self.options.batch_size.max(1);
         let mut hashed = hashed.into_iter();
+        let mut written = Vec::new();
         for chunk in planned.chunks(batch_size) {
             let mut writes = Vec::new();
             let mut mails = Vec::new();
@@ -612,55 +622,86 @@ impl<'a> Applier<'a> {
                     partner_admin: inv.guest_admin,
                     import_key: inv.key.clone(),
                 }));
-                mails.push(invitations::Invitation {
-                    workspace_name: self.snapshot.workspace.name.clone(),
-                    workspace_id: self.snapshot.workspace.id.clone(),
-                    email: inv.email.clone(),
-                    name: inv.name.clone(),
-                    username,
-                    password,
-                });
-            }
-            // Outbox files are written before the batch commits (and
-            // rewritten by a re-run after a crash), so a committed
-            // invitation always has its email; SMTP sends after the commit.
-            let mut pending = Vec::new();
-            for m in &mails {
-                match &self.options.mailer {
-                    Mailer::Outbox(dir) => pending.push(invitations::write_eml(dir, m).map_err(ApplyError::Mail)?),
-                    Mailer::Smtp(_) => {}
-                }
+                mails.push((
+                    inv.key.clone(),
+                    self.mail(&inv.email, inv.name.clone(), username, password),
+                ));
             }
             let ids = self.commit(&mut writes)?;
-            for (m, id) in mails.iter().zip(ids) {
+            for ((_, m), id) in mails.iter().zip(ids) {
                 self.members.insert(m.email.clone(), id);
             }
-            match &self.options.mailer {
-                Mailer::Outbox(_) => self.sent.extend(pending),
-                Mailer::Smtp(url) => {
-                    for m in &mails {
-                        match invitations::send_smtp(url, m) {
-                            Ok(sent) => self.sent.push(sent),
-                            Err(e) => {
-                                // The guest exists now; keep their email.
-                                let fallback = self.options.fallback_outbox.clone();
-                                self.warnings.push(format!(
-                                    "invitation to {} not sent through SMTP ({e}); written to {}",
-                                    m.email,
-                                    fallback.display()
-                                ));
-                                self.sent
-                                    .push(invitations::write_eml(&fallback, m).map_err(ApplyError::Mail)?);
-                            }
-                        }
-                    }
-                }
-            }
+            written.extend(mails);
             done += chunk.len();
             reporter.item_done("invitations", done);
         }
+        self.deliver(written)?;
         reporter.phase_finished("invitations");
         Ok(())
+    }
+
+    fn mail(&self, email: &str, name: Option<String>, username: String, password: Secret) -> invitations::Invitation {
+        invitations::Invitation {
+            workspace_name: self.snapshot.workspace.name.clone(),
+            workspace_id: self.snapshot.workspace.id.clone(),
+            email: email.to_owned(),
+            name,
+            username,
+            password,
+        }
+    }
+
+    /// Delivers this run's invitations (`written`, with the passwords
+    /// whose hashes were just committed) and every one an earlier run left
+    /// pending. The password of a left-over one was only in that run's
+    /// memory, so it gets a new one whose hash replaces the stored hash in
+    /// a commit of its own before the email goes: whatever reaches the
+    /// guest is the password the store checks.
+    fn deliver(&mut self, written: Vec<(ImportKey, invitations::Invitation)>) -> Result<(), ApplyError> {
+        let mut queue = written;
+        let ours: std::collections::HashSet<ImportKey> = queue.iter().map(|(k, _)| k.clone()).collect();
+        for p in self.ws.pending_invitations()? {
+            if ours.contains(&p.import_key) {
+                continue;
+            }
+            let password = invitations::temporary_password(&self.snapshot.workspace.password_policy);
+            let (hash, salt) = invitations::hash_password(&password).map_err(ApplyError::Mail)?;
+            if self.ws.replace_invitation_password(&p.import_key, &hash, &salt)? {
+                let mail = self.mail(&p.email, p.name, p.username, password);
+                queue.push((p.import_key, mail));
+            }
+        }
+        for (key, m) in &queue {
+            let sent = self.send(m)?;
+            let via = match &sent.delivery {
+                Delivery::Outbox { .. } => "outbox",
+                Delivery::Smtp { .. } => "smtp",
+            };
+            self.ws.invitation_delivered(key, via)?;
+            self.sent.push(sent);
+        }
+        Ok(())
+    }
+
+    /// One email, through SMTP or into the outbox. When SMTP fails the
+    /// email goes to the fallback outbox (the guest exists by then); when
+    /// that fails too, the invitation stays pending for the next run.
+    fn send(&mut self, m: &invitations::Invitation) -> Result<SentInvitation, ApplyError> {
+        match &self.options.mailer {
+            Mailer::Outbox(dir) => invitations::write_eml(dir, m).map_err(ApplyError::Mail),
+            Mailer::Smtp(url) => match invitations::send_smtp(url, m) {
+                Ok(sent) => Ok(sent),
+                Err(e) => {
+                    let fallback = self.options.fallback_outbox.clone();
+                    self.warnings.push(format!(
+                        "invitation to {} not sent through SMTP ({e}); written to {}",
+                        m.email,
+                        fallback.display()
+                    ));
+                    invitations::write_eml(&fallback, m).map_err(ApplyError::Mail)
+                }
+            },
+        }
     }
 
     fn collection(&mut self, c: &Change) -> Option<Write> {

@@ -39,6 +39,9 @@ enum Expect {
     Planned,
     /// Present, whatever its content (a conflict left as edited).
     Present,
+    /// Absent: the importer created it, someone deleted it, and the run
+    /// left it deleted (not overwritten).
+    Absent,
 }
 
 /// Reads the run's accounts and secrets back from `workspace` and counts
@@ -90,6 +93,7 @@ pub fn read_back(cs: &Changeset, workspace: &dyn Workspace) -> Result<StoredCoun
                 out.counts.skipped += 1;
                 continue;
             }
+            Action::Conflict if !cs.overwrite && c.removed_since_import() => Expect::Absent,
             Action::Conflict if !cs.overwrite => Expect::Present,
             _ => Expect::Planned,
         };
@@ -97,6 +101,15 @@ pub fn read_back(cs: &Changeset, workspace: &dyn Workspace) -> Result<StoredCoun
         // format a million names it never prints.
         let what = || format!("{} '{}' ({})", c.kind.name(), c.label, c.key);
         let ok = match (stored.get(&c.key), expect) {
+            (None, Expect::Absent) => true,
+            (Some(_), Expect::Absent) => {
+                out.mismatches.push(format!(
+                    "{}: {} but the workspace holds it again",
+                    what(),
+                    crate::diff::REMOVED_SINCE_IMPORT
+                ));
+                false
+            }
             (None, _) => {
                 out.mismatches.push(format!(
                     "{}: {} but missing from the workspace",

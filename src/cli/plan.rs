@@ -373,7 +373,12 @@ fn prepare_streamed(
     }
     stages.start("mapping and comparing the folders and sharing");
     let (plan, keys, root_grants) = mapping.finish(&vault);
-    Ok(items.finish(plan, &keys, root_grants, false).ok())
+    let Ok(mut streamed) = items.finish(plan, &keys, root_grants, false) else {
+        return Ok(None);
+    };
+    let gone = std::mem::take(&mut streamed.changes.gone);
+    streamed.changes.gone = diff::from_this_source(workspace.as_ref(), &streamed.plan, gone)?;
+    Ok(Some(streamed))
 }
 
 /// Checks every `--report FILE` has a known extension before any work.
@@ -747,6 +752,7 @@ mod tests {
             file: "company.csv".into(),
             workspace: "Northwind Robotics".into(),
             importer: "sam@northwind.example".into(),
+            vault_owner: "sam@northwind.example".into(),
             collections: vec![
                 coll("c:eng", "Engineering", None, 2),
                 coll("c:vendors", "Vendors", None, 1),

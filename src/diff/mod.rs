@@ -8,7 +8,11 @@
 //! left alone unless `--overwrite`) and "nothing happened" (unchanged).
 //! Changes are described by field *names* only, never values.
 
+mod gone;
 pub(crate) mod hash;
+
+use gone::gone;
+pub use gone::{from_this_source, source_scope};
 
 // Fx hashing for maps keyed by import keys: a million-entry run looks keys
 // up several million times, and SipHash's protection against chosen keys
@@ -29,7 +33,6 @@ use crate::workspace::{
     Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
 };
 
-use crate::model::SourceKind;
 use hash::Canon;
 
 pub mod stream;
@@ -134,6 +137,34 @@ pub struct Change {
     /// stored as `imported_hash` when written.
     #[serde(skip)]
     pub hash: Option<String>,
+}
+
+/// What a conflict over an object the importer created, and someone then
+/// deleted in the workspace, says (a revoked grant, a removed account, a
+/// member taken off a team).
+pub const REMOVED_SINCE_IMPORT: &str = "removed in the workspace since the import";
+
+impl Change {
+    /// A conflict over an object the importer created that the workspace
+    /// no longer holds: left deleted unless the run overwrites. The only
+    /// conflicts without an existing object.
+    pub fn removed_since_import(&self) -> bool {
+        self.action == Action::Conflict && self.existing.is_none()
+    }
+
+    /// That conflict for a planned object.
+    fn removed(kind: ObjectKind, key: &ImportKey, label: String, hash: Option<String>) -> Change {
+        Change {
+            kind,
+            key: key.clone(),
+            label,
+            action: Action::Conflict,
+            existing: None,
+            changes: vec![REMOVED_SINCE_IMPORT.to_owned()],
+            reason: None,
+            hash,
+        }
+    }
 }
 
 /// A workspace object this source created earlier that the export no
@@ -476,7 +507,9 @@ pub fn against_workspace_settled(
         }
     }
     crate::mapper::mark_duplicates(&mut plan, snapshot);
-    Ok(diff_hashed(plan, snapshot, overwrite, hashes))
+    let mut changeset = diff_hashed(plan, snapshot, overwrite, hashes);
+    changeset.gone = from_this_source(workspace, &changeset.plan, std::mem::take(&mut changeset.gone))?;
+    Ok(changeset)
 }
 
 /// Planned keys beside their hashes, in plan order.
@@ -792,6 +825,10 @@ impl<'a> Differ<'a> {
                 reason: None,
                 hash: None,
             };
+            if existing.is_none() && self.snapshot.removed.has(&t.key) {
+                out.push(Change::removed(ObjectKind::Team, &t.key, t.name.clone(), None));
+                continue;
+            }
             let missing: Vec<&str> = t
                 .members
                 .iter()
@@ -801,7 +838,34 @@ impl<'a> Differ<'a> {
                 })
                 .map(String::as_str)
                 .collect();
-            if existing.is_some() {
+            // Members the importer put in this team and someone took out.
+            let taken_out: Vec<&str> = match existing {
+                Some(team) if !self.snapshot.removed.team_members.is_empty() => missing
+                    .iter()
+                    .copied()
+                    .filter(|email| {
+                        self.snapshot
+                            .member_by_email(email)
+                            .is_some_and(|m| self.snapshot.removed.team_members.contains(&(team.id, m.id)))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !taken_out.is_empty() {
+                change.action = Action::Conflict;
+                change.changes.push(format!(
+                    "{} {REMOVED_SINCE_IMPORT}",
+                    taken_out
+                        .iter()
+                        .map(|e| format!("member {e}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                let added: Vec<&str> = missing.iter().copied().filter(|e| !taken_out.contains(e)).collect();
+                if !added.is_empty() {
+                    change.changes.push(format!("adds members {}", added.join(", ")));
+                }
+            } else if existing.is_some() {
                 if missing.is_empty() {
                     change.action = Action::Unchanged;
                 } else {
@@ -830,6 +894,9 @@ impl<'a> Differ<'a> {
                     Some(m.id),
                     Some(format!("already a {} member", m.role.name())),
                 ),
+                (None, None) if self.snapshot.removed.has(&i.key) => {
+                    (Action::Conflict, None, Some(REMOVED_SINCE_IMPORT.to_owned()))
+                }
                 (None, None) => (Action::Create, None, None),
             };
             let partner = i.partner.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
@@ -849,10 +916,15 @@ impl<'a> Differ<'a> {
     fn collections(&self, plan: &Plan, out: &mut Vec<Change>) {
         for c in &plan.collections {
             let existing = self.collections.get(&c.key).copied();
+            let label = || self.index.map_or_else(|| c.name.clone(), |i| i.collection_path(c));
+            if existing.is_none() && self.snapshot.removed.has(&c.key) {
+                out.push(Change::removed(ObjectKind::Collection, &c.key, label(), None));
+                continue;
+            }
             out.push(Change {
                 kind: ObjectKind::Collection,
                 key: c.key.clone(),
-                label: self.index.map_or_else(|| c.name.clone(), |i| i.collection_path(c)),
+                label: label(),
                 action: if existing.is_some() {
                     Action::Unchanged
                 } else {
@@ -889,6 +961,9 @@ impl<'a> Differ<'a> {
             hash: Some(planned_hash.clone()),
         };
         match current {
+            None if self.snapshot.removed.has(key) => {
+                return Change::removed(kind, key, label.to_owned(), Some(planned_hash));
+            }
             None => {
                 if let Some(id) = duplicate_of {
                     change.action = Action::Skip;
@@ -1045,6 +1120,9 @@ impl<'a> Differ<'a> {
                     by_pair.get(&(target, grantee)).copied()
                 });
                 let (action, existing, changes) = match existing {
+                    None if self.snapshot.removed.has(&g.key) => {
+                        (Action::Conflict, None, vec![REMOVED_SINCE_IMPORT.to_owned()])
+                    }
                     None => (Action::Create, None, Vec::new()),
                     Some((id, role)) if role == g.role => (Action::Unchanged, Some(id), Vec::new()),
                     Some((id, role)) => (
@@ -1114,39 +1192,6 @@ impl<'a> Differ<'a> {
             _ => index.secrets.contains_key(key),
         })
     }
-}
-
-/// Workspace collections, accounts and secrets under `source`'s key
-/// prefixes that are not `planned`.
-fn gone(snapshot: &Snapshot, source: SourceKind, planned: &dyn Fn(ObjectKind, &ImportKey) -> bool) -> Vec<Gone> {
-    let vendor = source.vendor();
-    let prefixes: HashMap<ObjectKind, String> = [ObjectKind::Collection, ObjectKind::Account, ObjectKind::Secret]
-        .into_iter()
-        .map(|k| (k, format!("{}:{vendor}:", k.name())))
-        .collect();
-    let mut out = Vec::new();
-    let mut check = |kind: ObjectKind, key: Option<&ImportKey>, id: i64, label: &str| {
-        if let (Some(key), Some(prefix)) = (key, prefixes.get(&kind)) {
-            if key.0.starts_with(prefix.as_str()) && !planned(kind, key) {
-                out.push(Gone {
-                    kind,
-                    key: key.clone(),
-                    id,
-                    label: label.to_owned(),
-                });
-            }
-        }
-    };
-    for c in &snapshot.collections {
-        check(ObjectKind::Collection, c.import_key.as_ref(), c.id, &c.name);
-    }
-    for a in &snapshot.accounts {
-        check(ObjectKind::Account, a.import.import_key.as_ref(), a.id, &a.name);
-    }
-    for s in &snapshot.secrets {
-        check(ObjectKind::Secret, s.import.import_key.as_ref(), s.id, &s.title);
-    }
-    out
 }
 
 /// The content hash of a workspace account as the diff computes it (what

@@ -127,20 +127,24 @@ impl<'a> ItemStream<'a> {
         // skipped as a duplicate: no hash to compare, no change to describe
         // (the whole-plan path decides the same in `Differ::item`).
         // (A fresh workspace holds none: nothing to sort out.)
+        // An item the importer created and someone deleted since is a
+        // conflict: decided by `Differ::item` too.
         let d = &self.differ;
-        let (accounts, new_accounts) = if d.accounts.is_empty() && d.intact_accounts.is_empty() {
-            (Vec::new(), accounts)
-        } else {
-            accounts
-                .into_iter()
-                .partition(|a| d.intact_accounts.contains_key(&a.key) || d.accounts.contains_key(&a.key))
-        };
-        let (secrets, new_secrets) = if d.secrets.is_empty() && d.intact_secrets.is_empty() {
+        let removed = &self.snapshot.removed;
+        let (accounts, new_accounts) =
+            if d.accounts.is_empty() && d.intact_accounts.is_empty() && removed.keys.is_empty() {
+                (Vec::new(), accounts)
+            } else {
+                accounts.into_iter().partition(|a| {
+                    d.intact_accounts.contains_key(&a.key) || d.accounts.contains_key(&a.key) || removed.has(&a.key)
+                })
+            };
+        let (secrets, new_secrets) = if d.secrets.is_empty() && d.intact_secrets.is_empty() && removed.keys.is_empty() {
             (Vec::new(), secrets)
         } else {
-            secrets
-                .into_iter()
-                .partition(|s| d.intact_secrets.contains_key(&s.key) || d.secrets.contains_key(&s.key))
+            secrets.into_iter().partition(|s| {
+                d.intact_secrets.contains_key(&s.key) || d.secrets.contains_key(&s.key) || removed.has(&s.key)
+            })
         };
         let mut new_item = |kind, duplicate_of: Option<i64>| {
             let action = if duplicate_of.is_some() {

@@ -35,6 +35,7 @@ fn plan(accounts: Vec<PlannedAccount>, skipped: usize) -> Plan {
         file: "x.csv".into(),
         workspace: "Northwind Robotics".into(),
         importer: "sam@northwind.example".into(),
+        vault_owner: "sam@northwind.example".into(),
         collections: vec![PlannedCollection {
             key: key("collection:lastpass:Eng"),
             path: vec!["Eng".into()],
@@ -87,6 +88,7 @@ fn snapshot(accounts: Vec<Account>) -> Snapshot {
         intact_secrets: vec![],
         grants: vec![],
         invitations: vec![],
+        removed: Default::default(),
     }
 }
 

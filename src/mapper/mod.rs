@@ -294,6 +294,7 @@ impl<'a> Mapper<'a> {
         importer: String,
         personal_owner: String,
     ) -> Mapper<'a> {
+        let vault_owner = personal_owner.clone();
         Mapper {
             source,
             file: file.to_owned(),
@@ -306,6 +307,7 @@ impl<'a> Mapper<'a> {
                 file: file.to_owned(),
                 workspace: snapshot.workspace.name.clone(),
                 importer,
+                vault_owner,
                 collections: Vec::new(),
                 accounts: Vec::new(),
                 secrets: Vec::new(),

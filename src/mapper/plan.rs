@@ -24,6 +24,10 @@ pub struct Plan {
     pub workspace: String,
     /// Email of the member running the import (owner of personal items by default).
     pub importer: String,
+    /// Whose vault the export is (the owner of its personal items): with
+    /// the vendor, the source a later run must match before it may call
+    /// what this one created "gone" ([`crate::diff::source_scope`]).
+    pub vault_owner: String,
     /// Parents before children.
     pub collections: Vec<PlannedCollection>,
     pub accounts: Vec<PlannedAccount>,

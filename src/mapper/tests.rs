@@ -83,6 +83,7 @@ fn northwind() -> Snapshot {
         intact_secrets: vec![],
         grants: vec![],
         invitations: vec![],
+        removed: Default::default(),
     }
 }
 

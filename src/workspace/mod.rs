@@ -169,6 +169,39 @@ pub trait Workspace: Send + Sync {
         Err(unsupported("apply batches"))
     }
 
+    // The invitation outbox: an invitation is written `pending` in its
+    // batch and marked delivered once its email is (the defaults keep no
+    // outbox: nothing is ever pending, and marking does nothing).
+
+    /// Invitations whose email was never delivered, oldest first.
+    fn pending_invitations(&self) -> Result<Vec<PendingInvitation>, WorkspaceError> {
+        Ok(Vec::new())
+    }
+
+    /// Replaces a pending invitation's password hash, in its own commit,
+    /// before the email carrying the new password goes out. `false` (and
+    /// nothing changed) when it is not pending.
+    fn replace_invitation_password(&self, key: &ImportKey, hash: &str, salt: &str) -> Result<bool, WorkspaceError> {
+        let _ = (key, hash, salt);
+        Ok(true)
+    }
+
+    /// Marks an invitation's email delivered (`via`: how).
+    fn invitation_delivered(&self, key: &ImportKey, via: &str) -> Result<(), WorkspaceError> {
+        let _ = (key, via);
+        Ok(())
+    }
+
+    /// Per key of `keys`, whether a run of source `scope` created the
+    /// object ([`crate::diff::source_scope`]): only then can a later run
+    /// of that source call it gone. Asked about the few keyed objects a
+    /// plan no longer has, never the whole workspace. The default, for a
+    /// store that keeps no such record, says yes to every key.
+    fn created_by_source(&self, scope: &str, keys: &[&ImportKey]) -> Result<Vec<bool>, WorkspaceError> {
+        let _ = scope;
+        Ok(vec![true; keys.len()])
+    }
+
     /// Closes a run with its final state and a summary (JSON counts).
     fn finish_run(&self, run: &str, state: RunState, summary: &str) -> Result<(), WorkspaceError> {
         let _ = (run, state, summary);
@@ -187,6 +220,10 @@ pub struct NewRun {
     pub id: String,
     pub source_file: String,
     pub actor: String,
+    /// The source the run reads ([`crate::diff::source_scope`]): what it
+    /// creates is "gone from the source" only to a later run of the same.
+    #[serde(default)]
+    pub scope: String,
 }
 
 /// How an import run ended.
@@ -300,6 +337,16 @@ pub struct NewGuestInvitation {
     /// Joins the partner as Guest Admin rather than Guest User.
     pub partner_admin: bool,
     pub import_key: ImportKey,
+}
+
+/// An invitation whose email was never delivered: what a new email needs
+/// (its password is made anew; the first one was only in memory).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PendingInvitation {
+    pub import_key: ImportKey,
+    pub email: String,
+    pub name: Option<String>,
+    pub username: String,
 }
 
 /// A workspace store failed or refused.

@@ -320,6 +320,28 @@ pub struct Snapshot {
     pub intact_secrets: Vec<IntactItem>,
     pub grants: Vec<Grant>,
     pub invitations: Vec<GuestInvitation>,
+    /// What the importer created that the workspace has deleted since.
+    pub removed: RemovedSinceImport,
+}
+
+/// Objects the importer created and someone deleted in the workspace
+/// afterwards (an admin revoking a grant, removing an account, taking a
+/// member off a team). A run must not quietly undo that: the diff makes
+/// each a conflict, written again only with `--overwrite`. Few, so read
+/// whole with the snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RemovedSinceImport {
+    /// Import keys of deleted collections, accounts, secrets, grants,
+    /// teams and invitations.
+    pub keys: std::collections::BTreeSet<ImportKey>,
+    /// (team id, member id) of team memberships the importer added.
+    pub team_members: std::collections::BTreeSet<(i64, i64)>,
+}
+
+impl RemovedSinceImport {
+    pub fn has(&self, key: &ImportKey) -> bool {
+        !self.keys.is_empty() && self.keys.contains(key)
+    }
 }
 
 /// An account or secret that holds exactly what the importer last wrote,

@@ -436,6 +436,7 @@ impl SnapshotParts {
             intact_secrets: Vec::new(),
             grants: self.grants,
             invitations: self.invitations,
+            removed: Default::default(),
         }
     }
 }

@@ -202,6 +202,7 @@ fn bug3_a_guest_or_login_only_member_cannot_join_a_team_that_holds_owner() {
         id: "run-1".into(),
         source_file: "x.csv".into(),
         actor: "olivia@northwind.example".into(),
+        scope: String::new(),
     })
     .unwrap();
     refused(f.ws.apply_batch(
@@ -252,6 +253,7 @@ fn bug3_a_guest_grant_cannot_be_raised_by_an_update() {
         id: "run-1".into(),
         source_file: "x.csv".into(),
         actor: "olivia@northwind.example".into(),
+        scope: String::new(),
     })
     .unwrap();
     // `--overwrite` sets a grant's role through the batch's upsert.

@@ -4,6 +4,8 @@
 //! [`schema`]; reading everything back is [`snapshot`]; writes are in
 //! [`write`] and run inside one transaction per call.
 
+mod ledger;
+mod outbox;
 mod schema;
 mod service;
 mod snapshot;
@@ -18,8 +20,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use super::read_ahead::ReadAhead;
 use super::seed::Seed;
 use super::{
-    Account, Collection, Grant, ImportKey, NewGuestInvitation, NewRun, PlannedHashes, RunInfo, RunState, SecretItem,
-    Snapshot, Workspace, WorkspaceError, Write,
+    Account, Collection, Grant, ImportKey, NewGuestInvitation, NewRun, PendingInvitation, PlannedHashes, RunInfo,
+    RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
 pub use schema::latest as schema_version;
@@ -360,7 +362,7 @@ impl Workspace for SqliteWorkspace {
     }
 
     fn add_team_member(&self, team: i64, member: i64) -> Result<(), WorkspaceError> {
-        self.write(|tx| write::add_team_member(tx, team, member))
+        self.write(|tx| write::add_team_member(tx, team, member).map(|_| ()))
     }
 
     fn create_guest_invitation(&self, invitation: &NewGuestInvitation) -> Result<i64, WorkspaceError> {
@@ -380,6 +382,24 @@ impl Workspace for SqliteWorkspace {
             }
         }
         self.write(|tx| write::apply_batch(tx, run, writes))
+    }
+
+    fn pending_invitations(&self) -> Result<Vec<PendingInvitation>, WorkspaceError> {
+        let conn = self.lock();
+        outbox::pending(&conn).map_err(|e| self.sql_error(e))
+    }
+
+    fn replace_invitation_password(&self, key: &ImportKey, hash: &str, salt: &str) -> Result<bool, WorkspaceError> {
+        self.write(|tx| outbox::replace_password(tx, key, hash, salt))
+    }
+
+    fn invitation_delivered(&self, key: &ImportKey, via: &str) -> Result<(), WorkspaceError> {
+        self.write(|tx| outbox::delivered(tx, key, via))
+    }
+
+    fn created_by_source(&self, scope: &str, keys: &[&ImportKey]) -> Result<Vec<bool>, WorkspaceError> {
+        let conn = self.lock();
+        ledger::created_by_source(&conn, scope, keys).map_err(|e| self.sql_error(e))
     }
 
     fn finish_run(&self, run: &str, state: RunState, summary: &str) -> Result<(), WorkspaceError> {

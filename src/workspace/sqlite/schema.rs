@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -539,6 +539,114 @@ WHEN NEW.kind <> 'guest_admin'
 BEGIN
     SELECT RAISE(ABORT, 'rule: guests and login-only members can only be collaborators: this guest admin manages accounts; lower those grants before making them a guest user');
 END;
+"#;
+
+/// V7: what the importer created, remembered after an admin deletes it,
+/// and which source each run read.
+///
+/// An object's `import_key` column says the importer wrote it only while
+/// the row exists, so an admin's deletion (a revoked grant, a removed
+/// account, a member taken off a team) left nothing behind and the next run
+/// created it again. `import_ledger` holds a row per object the importer
+/// created, written in the batch that creates it; the delete triggers stamp
+/// `removed`, so the next run reads the few removed keys instead of
+/// comparing every key. A team membership has no import key: its row is
+/// keyed by team and member in `import_ledger_members`. Objects written
+/// before V7 are entered with no run (their memberships cannot be told
+/// apart from an admin's and are not). The rekey triggers follow an
+/// object whose import key is changed in place.
+///
+/// `import_run_scopes` names the source each run read (vendor and the
+/// owner of the vault): what a run may call "gone from the source" is only
+/// what a run of the same source created.
+const V7: &str = r#"
+CREATE TABLE import_ledger (
+    import_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    run_id TEXT,
+    removed TEXT
+) WITHOUT ROWID;
+CREATE INDEX import_ledger_removed ON import_ledger (removed) WHERE removed IS NOT NULL;
+CREATE TABLE import_ledger_members (
+    team_id INTEGER NOT NULL,
+    member_id INTEGER NOT NULL,
+    run_id TEXT,
+    removed TEXT,
+    PRIMARY KEY (team_id, member_id)
+) WITHOUT ROWID;
+CREATE TABLE import_run_scopes (
+    run_id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO import_ledger (import_key, kind) SELECT import_key, 'collection' FROM collections WHERE import_key IS NOT NULL;
+INSERT OR IGNORE INTO import_ledger (import_key, kind) SELECT import_key, 'account' FROM accounts WHERE import_key IS NOT NULL;
+INSERT OR IGNORE INTO import_ledger (import_key, kind) SELECT import_key, 'secret' FROM secrets WHERE import_key IS NOT NULL;
+INSERT OR IGNORE INTO import_ledger (import_key, kind) SELECT import_key, 'grant' FROM grants WHERE import_key IS NOT NULL;
+INSERT OR IGNORE INTO import_ledger (import_key, kind) SELECT import_key, 'team' FROM teams WHERE import_key IS NOT NULL;
+INSERT OR IGNORE INTO import_ledger (import_key, kind) SELECT import_key, 'invitation' FROM guest_invitations WHERE import_key IS NOT NULL;
+CREATE TRIGGER collections_removed AFTER DELETE ON collections WHEN OLD.import_key IS NOT NULL BEGIN
+    UPDATE import_ledger SET removed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER accounts_removed AFTER DELETE ON accounts WHEN OLD.import_key IS NOT NULL BEGIN
+    UPDATE import_ledger SET removed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER secrets_removed AFTER DELETE ON secrets WHEN OLD.import_key IS NOT NULL BEGIN
+    UPDATE import_ledger SET removed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER grants_removed AFTER DELETE ON grants WHEN OLD.import_key IS NOT NULL BEGIN
+    UPDATE import_ledger SET removed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER teams_removed AFTER DELETE ON teams WHEN OLD.import_key IS NOT NULL BEGIN
+    UPDATE import_ledger SET removed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER guest_invitations_removed AFTER DELETE ON guest_invitations WHEN OLD.import_key IS NOT NULL BEGIN
+    UPDATE import_ledger SET removed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER team_members_removed AFTER DELETE ON team_members BEGIN
+    UPDATE import_ledger_members SET removed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+    WHERE team_id = OLD.team_id AND member_id = OLD.member_id;
+END;
+CREATE TRIGGER collections_ledger_rekeyed AFTER UPDATE OF import_key ON collections
+WHEN OLD.import_key IS NOT NULL AND NEW.import_key IS NOT NULL AND OLD.import_key <> NEW.import_key BEGIN
+    UPDATE OR IGNORE import_ledger SET import_key = NEW.import_key WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER accounts_ledger_rekeyed AFTER UPDATE OF import_key ON accounts
+WHEN OLD.import_key IS NOT NULL AND NEW.import_key IS NOT NULL AND OLD.import_key <> NEW.import_key BEGIN
+    UPDATE OR IGNORE import_ledger SET import_key = NEW.import_key WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER secrets_ledger_rekeyed AFTER UPDATE OF import_key ON secrets
+WHEN OLD.import_key IS NOT NULL AND NEW.import_key IS NOT NULL AND OLD.import_key <> NEW.import_key BEGIN
+    UPDATE OR IGNORE import_ledger SET import_key = NEW.import_key WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER grants_ledger_rekeyed AFTER UPDATE OF import_key ON grants
+WHEN OLD.import_key IS NOT NULL AND NEW.import_key IS NOT NULL AND OLD.import_key <> NEW.import_key BEGIN
+    UPDATE OR IGNORE import_ledger SET import_key = NEW.import_key WHERE import_key = OLD.import_key;
+END;
+CREATE TRIGGER teams_ledger_rekeyed AFTER UPDATE OF import_key ON teams
+WHEN OLD.import_key IS NOT NULL AND NEW.import_key IS NOT NULL AND OLD.import_key <> NEW.import_key BEGIN
+    UPDATE OR IGNORE import_ledger SET import_key = NEW.import_key WHERE import_key = OLD.import_key;
+END;
+"#;
+
+/// V8: guest invitations follow an outbox.
+///
+/// An invitation's row and its `pending` outbox row commit together; the
+/// email goes out after the commit, and only once the mail server accepted
+/// it (or its `.eml` file is durably written) is it marked `delivered`. A
+/// run that dies in between leaves it `pending`, and the next run delivers
+/// it (with a new temporary password whose hash replaces the stored one in
+/// its own commit first: the first password was only ever in memory).
+/// Invitations written before V8 were mailed by the run that wrote them.
+const V8: &str = r#"
+CREATE TABLE invitation_outbox (
+    invitation_id INTEGER PRIMARY KEY REFERENCES guest_invitations (id) ON DELETE CASCADE,
+    state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered'),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    delivered TEXT,
+    via TEXT
+);
+INSERT INTO invitation_outbox (invitation_id, state, delivered, via)
+    SELECT id, 'delivered', created, 'before the outbox' FROM guest_invitations;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

@@ -13,8 +13,8 @@ use crate::workspace::read_ahead::{IndexedRows, ReadAhead};
 use crate::workspace::seed::{member_state_from_name, partnership_state_from_name, role_from_name};
 use crate::workspace::{
     Account, Collection, Grant, GrantTarget, Grantee, GuestInvitation, ImportKey, IntactItem, InvitationState,
-    ItemImport, ItemRole, LocalPartner, Member, Partnership, PasswordPolicy, PlannedHashes, SecretItem, SecretType,
-    Snapshot, Team, WorkspaceInfo,
+    ItemImport, ItemRole, LocalPartner, Member, Partnership, PasswordPolicy, PlannedHashes, RemovedSinceImport,
+    SecretItem, SecretType, Snapshot, Team, WorkspaceInfo,
 };
 
 /// A stored value the schema's CHECKs should have kept out: reported like
@@ -423,6 +423,23 @@ pub fn read_base(conn: &Connection) -> Result<Snapshot> {
         },
     )?;
 
+    let removed = RemovedSinceImport {
+        keys: all(
+            conn,
+            "SELECT import_key FROM import_ledger WHERE removed IS NOT NULL",
+            |r| Ok(ImportKey::new(r.get::<_, String>(0)?)),
+        )?
+        .into_iter()
+        .collect(),
+        team_members: all(
+            conn,
+            "SELECT team_id, member_id FROM import_ledger_members WHERE removed IS NOT NULL",
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .into_iter()
+        .collect(),
+    };
+
     Ok(Snapshot {
         workspace,
         members,
@@ -436,6 +453,7 @@ pub fn read_base(conn: &Connection) -> Result<Snapshot> {
         intact_secrets: Vec::new(),
         grants,
         invitations,
+        removed,
     })
 }
 

@@ -537,6 +537,7 @@ fn a_version_1_database_is_upgraded_keeping_its_runs_and_journal() {
             id: "run-new".into(),
             source_file: "new.csv".into(),
             actor: "sam@northwind.example".into(),
+            scope: String::new(),
         })
         .unwrap();
     assert_eq!(interrupted, ["run-old"]);
@@ -555,6 +556,7 @@ fn a_failed_batch_keeps_nothing_of_itself() {
         id: "r".into(),
         source_file: "f".into(),
         actor: "sam@northwind.example".into(),
+        scope: String::new(),
     })
     .unwrap();
     let coll = |k: &str| Write::Collection {

@@ -49,10 +49,12 @@ pub(super) fn insert_team(tx: &Connection, name: &str, import_key: Option<&str>)
     Ok(id)
 }
 
-pub(super) fn add_team_member(tx: &Connection, team: i64, member: i64) -> Result<()> {
-    tx.prepare_cached("INSERT INTO team_members (team_id, member_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+/// Whether the member joined now (false: they were in the team already).
+pub(super) fn add_team_member(tx: &Connection, team: i64, member: i64) -> Result<bool> {
+    let added = tx
+        .prepare_cached("INSERT INTO team_members (team_id, member_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
         .execute(params![team, member])?;
-    Ok(())
+    Ok(added > 0)
 }
 
 pub(super) fn insert_partner(tx: &Connection, p: &SeedPartner, ids: &HashMap<String, i64>) -> Result<i64> {
@@ -540,6 +542,10 @@ pub(super) fn begin_run(tx: &Connection, run: &NewRun) -> Result<Vec<String>> {
         "INSERT INTO import_runs (id, started, source_file, actor, state) VALUES (?1, ?2, ?3, ?4, 'running')",
     )?
     .execute(params![run.id, now(), run.source_file, run.actor])?;
+    if !run.scope.is_empty() {
+        tx.prepare_cached("INSERT INTO import_run_scopes (run_id, scope) VALUES (?1, ?2)")?
+            .execute(params![run.id, run.scope])?;
+    }
     audit(
         tx,
         &run.actor,
@@ -600,6 +606,13 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
     let mut journal = tx.prepare_cached(
         "INSERT INTO run_journal (run_id, import_key, action, content_hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
+    // What the importer created, in the same transaction (schema V7): a
+    // row the workspace deletes later is remembered as removed. Created
+    // again (`--overwrite`), it is no longer removed.
+    let mut ledger = tx.prepare_cached(
+        "INSERT INTO import_ledger (import_key, kind, run_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (import_key) DO UPDATE SET removed = NULL, run_id = excluded.run_id",
+    )?;
     // A batch commits at once: its rows share the time it was written.
     let time = now();
     for w in writes {
@@ -610,10 +623,18 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
                     Some("the batch was interrupted (test hook); nothing of it was kept".into()),
                 ))
             }
-            Write::Team { key, name, members } => upsert_team(tx, key, name, members)?,
+            Write::Team { key, name, members } => upsert_team(tx, run, key, name, members)?,
             Write::Invitation(inv) => {
                 let existed = by_key(tx, Keyed::GuestInvitations, &inv.import_key)?.is_some();
                 let invitation = create_guest_invitation(tx, inv)?;
+                if !existed {
+                    // Pending until its email is delivered (schema V8).
+                    tx.prepare_cached(
+                        "INSERT INTO invitation_outbox (invitation_id, state) VALUES (?1, 'pending')
+                         ON CONFLICT (invitation_id) DO NOTHING",
+                    )?
+                    .execute([invitation])?;
+                }
                 let member: i64 = tx.query_row(
                     "SELECT member_id FROM guest_invitations WHERE id = ?1",
                     [invitation],
@@ -635,6 +656,9 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
         }
         let key = w.key().map(ImportKey::as_str).unwrap_or_default();
         journal.execute(params![run, key, action, hash, time])?;
+        if matches!(action, "create" | "invite") {
+            ledger.execute(params![key, ledger_kind(w), run])?;
+        }
         ids.push(id);
     }
     let described: Vec<String> = [
@@ -660,7 +684,22 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
 
 type Written = (i64, &'static str, Option<String>);
 
-fn upsert_team(tx: &Connection, key: &ImportKey, name: &str, members: &[i64]) -> Result<Written> {
+/// The ledger's name for what a write creates.
+fn ledger_kind(w: &Write) -> &'static str {
+    match w {
+        Write::Team { .. } => "team",
+        Write::Invitation(_) => "invitation",
+        Write::Collection { .. } => "collection",
+        Write::Account(_) => "account",
+        Write::Secret(_) => "secret",
+        Write::Grant(_) => "grant",
+        Write::Interrupt => "",
+    }
+}
+
+/// Adds the members (each joining recorded in the ledger, so an admin's
+/// removal of one is not undone by the next run).
+fn upsert_team(tx: &Connection, run: &str, key: &ImportKey, name: &str, members: &[i64]) -> Result<Written> {
     use rusqlite::OptionalExtension;
     let existed = by_key(tx, Keyed::Teams, key)?.is_some()
         || tx
@@ -669,7 +708,13 @@ fn upsert_team(tx: &Connection, key: &ImportKey, name: &str, members: &[i64]) ->
             .is_some();
     let id = create_team(tx, name, key)?;
     for m in members {
-        add_team_member(tx, id, *m)?;
+        if add_team_member(tx, id, *m)? {
+            tx.prepare_cached(
+                "INSERT INTO import_ledger_members (team_id, member_id, run_id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (team_id, member_id) DO UPDATE SET removed = NULL, run_id = excluded.run_id",
+            )?
+            .execute(params![id, m, run])?;
+        }
     }
     Ok((id, if existed { "update" } else { "create" }, None))
 }
@@ -782,5 +827,7 @@ fn upsert_grant(tx: &Connection, g: &Grant) -> Result<Written> {
         )?;
         return Ok((id, "update", None));
     }
-    Ok((id, "create", None))
+    // Held already (granted by hand, or under another key): not the
+    // importer's to remember as created.
+    Ok((id, "unchanged", None))
 }
