@@ -819,7 +819,11 @@ fn add_folder(folders: &mut Vec<Vec<String>>, seen: &mut HashSet<Vec<String>>, p
 pub fn collection_name(source: SourceKind, path: &[String]) -> String {
     let last = path.last().map(String::as_str).unwrap_or_default();
     if source == SourceKind::LastpassCsv && path.len() == 1 {
-        if let Some(stripped) = last.strip_prefix("Shared-").filter(|s| !s.trim().is_empty()) {
+        let stripped = last
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("Shared-"))
+            .and(last.get(7..));
+        if let Some(stripped) = stripped.map(str::trim).filter(|s| !s.is_empty()) {
             return stripped.to_owned();
         }
     }
