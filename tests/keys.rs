@@ -38,6 +38,56 @@ fn member_grants(conn: &rusqlite::Connection, collection: i64) -> Vec<(String, S
         .collect()
 }
 
+/// Who can open the account or secret of this title, read from the store
+/// (not from the plan): grants on the item, on its collection or any
+/// collection above it, to the member or to a team they are in.
+fn reach(conn: &rusqlite::Connection, title: &str) -> Vec<String> {
+    let mut st = conn
+        .prepare(
+            "WITH RECURSIVE item(kind, id, collection_id) AS (
+                 SELECT 'account', id, collection_id FROM accounts WHERE name = ?1
+                 UNION ALL SELECT 'secret', id, collection_id FROM secrets WHERE title = ?1
+             ),
+             up(id) AS (
+                 SELECT collection_id FROM item WHERE collection_id IS NOT NULL
+                 UNION SELECT c.parent_id FROM collections c JOIN up ON c.id = up.id WHERE c.parent_id IS NOT NULL
+             ),
+             held(grantee_kind, grantee_id) AS (
+                 SELECT g.grantee_kind, g.grantee_id FROM grants g JOIN item i
+                     ON g.target_kind = i.kind AND g.target_id = i.id
+                 UNION SELECT g.grantee_kind, g.grantee_id FROM grants g JOIN up
+                     ON g.target_kind = 'collection' AND g.target_id = up.id
+             )
+             SELECT DISTINCT m.email FROM members m WHERE m.id IN (
+                 SELECT grantee_id FROM held WHERE grantee_kind = 'member'
+                 UNION SELECT tm.member_id FROM team_members tm JOIN held h
+                     ON h.grantee_kind = 'team' AND h.grantee_id = tm.team_id
+             ) ORDER BY m.email",
+        )
+        .unwrap();
+    st.query_map([title], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn count(conn: &rusqlite::Connection, table: &str) -> i64 {
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Migrates an export (with an optional sharing file) into `db`.
+fn migrate_file(db: &Path, export: &str, sharing: Option<&str>) -> common::Run {
+    let export = fixture(export);
+    let mut args = vec!["migrate".to_owned(), s(&export).to_owned()];
+    if let Some(sharing) = sharing {
+        args.extend(["--sharing".to_owned(), s(&fixture(sharing)).to_owned()]);
+    }
+    args.extend(["--db".to_owned(), s(db).to_owned(), "--yes".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    vaultferry(&args).success()
+}
+
 fn migrate(db: &Path) {
     let export = fixture("legal-personal-and-shared.csv");
     let sharing = fixture("legal-sharing.json");
@@ -104,4 +154,70 @@ fn bug1_a_rerun_counts_every_collection_unchanged_once() {
         .unwrap();
     assert_eq!(accounts, 4, "a re-run duplicated or lost accounts");
     assert_eq!(collections, 4, "Legal, Shared-Legal, Shared-Web, Shared-WEB");
+}
+
+#[test]
+fn bug2_a_slash_in_a_lastpass_folder_name_is_not_nesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let first = migrate_file(&db, "slash-in-names.csv", Some("slash-sharing.json"));
+    assert!(
+        !first.stdout.contains("parent was not created") && !first.stderr.contains("parent was not created"),
+        "{}",
+        first.describe()
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_ne!(
+        collection_of(&conn, "Slash build"),
+        collection_of(&conn, "Nested build")
+    );
+    assert_ne!(collection_of(&conn, "RD slash"), collection_of(&conn, "RD nested"));
+    // `Shared-R/D` is shared with lee alone; `D` inside `Shared-R` with dana.
+    let lee = "lee@northwind.example".to_owned();
+    let dana = "dana@northwind.example".to_owned();
+    let slash = reach(&conn, "RD slash");
+    let nested = reach(&conn, "RD nested");
+    assert!(
+        slash.contains(&lee) && !slash.contains(&dana),
+        "Shared-R/D reached by {slash:?}"
+    );
+    assert!(
+        nested.contains(&dana) && !nested.contains(&lee),
+        "Shared-R\\D reached by {nested:?}"
+    );
+    let collections = count(&conn, "collections");
+    // Tools/Build; Tools and Tools\Build; Shared-R/D; Shared-R and D in it.
+    assert_eq!(collections, 6);
+    drop(conn);
+    let again = migrate_file(&db, "slash-in-names.csv", Some("slash-sharing.json"));
+    assert!(
+        again.stdout.contains(&format!("collections: {collections} unchanged")),
+        "a re-run must count each of the {collections} collections unchanged once\n{}",
+        again.describe()
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(count(&conn, "collections"), collections);
+    assert_eq!(count(&conn, "accounts"), 4);
+}
+
+#[test]
+fn bug2_a_1pif_folder_named_with_a_slash_is_not_a_folder_inside_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let first = migrate_file(&db, "slash-in-names.1pif", None);
+    assert!(!first.stdout.contains("parent was not created"), "{}", first.describe());
+    assert!(!first.stderr.contains("parent was not created"), "{}", first.describe());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_ne!(
+        collection_of(&conn, "In R slash D"),
+        collection_of(&conn, "In D inside R")
+    );
+    assert_eq!(count(&conn, "collections"), 3, "R/D; R and D inside it");
+    drop(conn);
+    let again = migrate_file(&db, "slash-in-names.1pif", None);
+    assert!(
+        again.stdout.contains("collections: 3 unchanged"),
+        "{}",
+        again.describe()
+    );
 }

@@ -683,10 +683,8 @@ fn guest_grants(plan: &Plan, email: &str) -> String {
             continue;
         }
         let target = plan
-            .collections
-            .iter()
-            .find(|c| c.key == g.target)
-            .map(|c| c.path.join("/"))
+            .collection(&g.target)
+            .map(|_| target_name(plan, &g.target))
             .or_else(|| plan.accounts.iter().find(|a| a.key == g.target).map(|a| a.name.clone()))
             .or_else(|| plan.secrets.iter().find(|s| s.key == g.target).map(|s| s.title.clone()))
             .unwrap_or_else(|| g.target.to_string());

@@ -358,7 +358,7 @@ impl Changeset {
             .collect();
         let folder_of = |key: Option<&ImportKey>| {
             key.and_then(|k| index.collections.get(k))
-                .map(|c| c.path.join("/"))
+                .map(|c| path_of(&index.collections, c))
                 .unwrap_or_default()
         };
         for c in self.changes.iter().filter(|c| c.action == Action::Skip) {

@@ -7,6 +7,7 @@
 
 mod entries;
 mod folders;
+mod keys;
 mod plan;
 mod sharing;
 #[cfg(test)]
@@ -16,6 +17,7 @@ mod tests;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub use entries::{login_domain, secret_type, Originals};
+pub use keys::*;
 pub use plan::*;
 
 use crate::model::{Entry, Finding, Position, SourceKind, Vault};
@@ -249,41 +251,6 @@ pub(crate) struct Mapper<'a> {
 
 /// From how many positions [`Mapper::keys_at`] works on the pool.
 const KEYS_ON_THE_POOL: usize = 8192;
-
-/// `collection:<vendor>:<path>`: from the source folder path, so renaming
-/// the collection in the workspace keeps the key.
-pub fn collection_key(source: SourceKind, path: &[String]) -> ImportKey {
-    ImportKey::new(format!("collection:{}:{}", source.vendor(), path.join("/")))
-}
-
-/// Made once per entry: joined, not formatted (`format!` cost a million
-/// entries a quarter of a second).
-pub fn account_key(source: SourceKind, source_id: &str) -> ImportKey {
-    ImportKey::new(["account:", source.vendor(), ":", source_id].concat())
-}
-
-pub fn secret_key(source: SourceKind, source_id: &str) -> ImportKey {
-    ImportKey::new(["secret:", source.vendor(), ":", source_id].concat())
-}
-
-pub fn team_key(name: &str) -> ImportKey {
-    ImportKey::new(format!("team:{}", name.trim().to_lowercase()))
-}
-
-/// One invitation per person, whatever the folder, source or spelling
-/// (`Jules@Studio-Jules.example ` and `jules@studio-jules.example`).
-pub fn invitation_key(email: &str) -> ImportKey {
-    ImportKey::new(format!("invitation:{}", normalize_email(email)))
-}
-
-pub fn grant_key(target: &ImportKey, grantee: &PlannedGrantee) -> ImportKey {
-    ImportKey::new(format!("grant:{target}->{}", grantee.key_part()))
-}
-
-/// Emails are compared trimmed and case-insensitively everywhere.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
 
 impl<'a> Mapper<'a> {
     fn new(
@@ -812,20 +779,4 @@ fn add_folder(folders: &mut Vec<Vec<String>>, seen: &mut HashSet<Vec<String>>, p
             folders.push(prefix.to_vec());
         }
     }
-}
-
-/// A collection's name: the folder's, except that LastPass names its shared
-/// folders `Shared-X` at the top level; the collection is `X`.
-pub fn collection_name(source: SourceKind, path: &[String]) -> String {
-    let last = path.last().map(String::as_str).unwrap_or_default();
-    if source == SourceKind::LastpassCsv && path.len() == 1 {
-        let stripped = last
-            .get(..7)
-            .filter(|p| p.eq_ignore_ascii_case("Shared-"))
-            .and(last.get(7..));
-        if let Some(stripped) = stripped.map(str::trim).filter(|s| !s.is_empty()) {
-            return stripped.to_owned();
-        }
-    }
-    last.to_owned()
 }
