@@ -221,3 +221,132 @@ fn bug2_a_1pif_folder_named_with_a_slash_is_not_a_folder_inside_another() {
         again.describe()
     );
 }
+
+/// Turns a workspace this build filled into the one the build before exact
+/// keys would have left: every LastPass collection under its legacy key
+/// (`Shared-` dropped, segments unescaped), the grant keys that hold it,
+/// and each item's stored hash and intact flag as that build wrote them.
+fn key_the_old_way(db: &Path) {
+    use vaultferry::mapper::legacy_collection_key;
+    use vaultferry::model::SourceKind;
+    let ws = vaultferry::workspace::open_sqlite(db).unwrap();
+    let mut snap = ws.snapshot().unwrap();
+    drop(ws);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    for c in &mut snap.collections {
+        let Some(key) = c.import_key.clone() else { continue };
+        let Some(path) = key.as_str().strip_prefix("collection:lastpass:") else {
+            continue;
+        };
+        let path: Vec<String> = path
+            .split('/')
+            .map(|s| s.replace("%2F", "/").replace("%25", "%"))
+            .collect();
+        let old = legacy_collection_key(SourceKind::LastpassCsv, &path);
+        conn.execute(
+            "UPDATE collections SET import_key = ?1 WHERE id = ?2",
+            rusqlite::params![old.as_str(), c.id],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE grants SET import_key = ?2 || substr(import_key, length(?1) + 1)
+             WHERE substr(import_key, 1, length(?1)) = ?1",
+            rusqlite::params![format!("grant:{key}->"), format!("grant:{old}->")],
+        )
+        .unwrap();
+        c.import_key = Some(old);
+    }
+    for a in &snap.accounts {
+        let hash = vaultferry::diff::workspace_account_hash(a, &snap);
+        conn.execute(
+            "UPDATE accounts SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
+            rusqlite::params![hash, a.id],
+        )
+        .unwrap();
+    }
+    for s in &snap.secrets {
+        let hash = vaultferry::diff::workspace_secret_hash(s, &snap);
+        conn.execute(
+            "UPDATE secrets SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
+            rusqlite::params![hash, s.id],
+        )
+        .unwrap();
+    }
+}
+
+/// Every import key of collections and grants, and who reaches each item.
+fn keys_and_reach(conn: &rusqlite::Connection) -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    let mut st = conn
+        .prepare(
+            "SELECT import_key FROM collections UNION ALL SELECT import_key FROM grants
+             UNION ALL SELECT import_key FROM accounts UNION ALL SELECT import_key FROM secrets ORDER BY 1",
+        )
+        .unwrap();
+    let keys: Vec<String> = st
+        .query_map([], |r| r.get::<_, Option<String>>(0))
+        .unwrap()
+        .filter_map(Result::unwrap)
+        .collect();
+    let mut st = conn
+        .prepare("SELECT name FROM accounts UNION SELECT title FROM secrets ORDER BY 1")
+        .unwrap();
+    let titles: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let reach = titles.into_iter().map(|t| (t.clone(), reach(conn, &t))).collect();
+    (keys, reach)
+}
+
+#[test]
+fn a_workspace_keyed_the_old_way_is_moved_to_the_new_keys_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let export = common::sample("lastpass/company.csv");
+    let sharing = common::sample("lastpass/sharing-getdetailedsfdata.json");
+    let run = || vaultferry(&["migrate", s(&export), "--sharing", s(&sharing), "--db", s(&db), "--yes"]).success();
+    run();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (new_keys, reach_before) = keys_and_reach(&conn);
+    let collections = count(&conn, "collections");
+    drop(conn);
+
+    key_the_old_way(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (old_keys, _) = keys_and_reach(&conn);
+    assert_ne!(old_keys, new_keys, "the sample has shared folders, whose keys changed");
+    drop(conn);
+
+    let moved = run();
+    assert!(
+        moved.stdout.contains(&format!("collections: {collections} unchanged"))
+            && moved
+                .stdout
+                .contains("= 0 created + 0 updated + 34 unchanged + 0 conflicts"),
+        "the re-run over the old-keyed workspace must find everything unchanged\n{}",
+        moved.describe()
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (keys, reach_after) = keys_and_reach(&conn);
+    assert_eq!(keys, new_keys, "every object is under its new key, none twice");
+    assert_eq!(reach_after, reach_before, "nobody gained or lost an item");
+    let recorded: i64 = conn
+        .query_row("SELECT count(*) FROM key_moves", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        recorded, 4,
+        "Engineering, Engineering/Databases, Finance and Vendors were moved, and recorded"
+    );
+    drop(conn);
+
+    let again = run();
+    assert!(
+        again
+            .stdout
+            .contains("= 0 created + 0 updated + 34 unchanged + 0 conflicts"),
+        "{}",
+        again.describe()
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let recorded_again: i64 = conn
+        .query_row("SELECT count(*) FROM key_moves", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded_again, 4, "a second re-run moves nothing");
+}

@@ -32,6 +32,7 @@ use crate::workspace::{
 use crate::model::SourceKind;
 use hash::Canon;
 
+pub mod rekey;
 pub mod stream;
 
 /// What happens to one object.

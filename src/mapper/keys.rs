@@ -8,7 +8,7 @@
 //! escaped so that a `/` inside a name never reads as nesting.
 
 use crate::model::SourceKind;
-use crate::workspace::ImportKey;
+use crate::workspace::{ImportKey, KeyMove};
 
 use super::{PlannedCollection, PlannedGrantee};
 
@@ -69,14 +69,6 @@ fn strip_shared_prefix(segment: &str) -> Option<&str> {
         .and(segment.get(7..))
         .map(str::trim)
         .filter(|s| !s.is_empty())
-}
-
-/// A workspace collection to re-key from the key an earlier build gave it
-/// to the key this build gives the same source folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyMove {
-    pub from: ImportKey,
-    pub to: ImportKey,
 }
 
 /// The moves that bring a workspace keyed by an earlier build to this

@@ -4,6 +4,7 @@
 //! [`schema`]; reading everything back is [`snapshot`]; writes are in
 //! [`write`] and run inside one transaction per call.
 
+mod key_moves;
 mod schema;
 mod service;
 mod snapshot;
@@ -18,8 +19,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use super::read_ahead::ReadAhead;
 use super::seed::Seed;
 use super::{
-    Account, Collection, Grant, ImportKey, NewGuestInvitation, NewRun, PlannedHashes, RunInfo, RunState, SecretItem,
-    Snapshot, Workspace, WorkspaceError, Write,
+    Account, Collection, Grant, ImportKey, KeyMove, NewGuestInvitation, NewRun, PlannedHashes, RehashedItems, RunInfo,
+    RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
 pub use schema::latest as schema_version;
@@ -389,6 +390,13 @@ impl Workspace for SqliteWorkspace {
     fn runs(&self) -> Result<Vec<RunInfo>, WorkspaceError> {
         let conn = self.lock();
         write::runs(&conn).map_err(|e| self.sql_error(e))
+    }
+
+    fn move_collection_keys(&self, moves: &[KeyMove], rehashed: &RehashedItems) -> Result<usize, WorkspaceError> {
+        if moves.is_empty() {
+            return Ok(0);
+        }
+        self.write(|tx| key_moves::move_collection_keys(tx, moves, rehashed))
     }
 }
 
