@@ -350,3 +350,95 @@ fn a_workspace_keyed_the_old_way_is_moved_to_the_new_keys_without_duplicates() {
         .unwrap();
     assert_eq!(recorded_again, 4, "a second re-run moves nothing");
 }
+
+/// The plan's findings of one code, as JSON.
+fn findings(export: &str, sharing: Option<&str>, db: &Path, code: &str) -> Vec<serde_json::Value> {
+    let export = fixture(export);
+    let mut args = vec!["plan".to_owned(), s(&export).to_owned()];
+    if let Some(sharing) = sharing {
+        args.extend(["--sharing".to_owned(), s(&fixture(sharing)).to_owned()]);
+    }
+    args.extend(["--db".to_owned(), s(db).to_owned(), "--json".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let plan = vaultferry(&args).success().json();
+    plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn bug5_lastpass_rows_sharing_an_id_are_all_written_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let dups = findings(
+        "duplicate-ids.csv",
+        Some("duplicate-sharing.json"),
+        &db,
+        "mapper.duplicate-source-id",
+    );
+    assert_eq!(dups.len(), 2, "the second and third row of id 4242: {dups:?}");
+    let lines: Vec<u64> = dups.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [3, 4]);
+    assert!(dups
+        .iter()
+        .all(|f| f["field"] == "id" && f["message"].as_str().unwrap().contains("line 2")));
+
+    migrate_file(&db, "duplicate-ids.csv", Some("duplicate-sharing.json"));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(count(&conn, "accounts"), 4, "every row is an account");
+    let lee = "lee@northwind.example".to_owned();
+    assert!(
+        reach(&conn, "Ops console").contains(&lee),
+        "the shared row reaches its member"
+    );
+    for personal in ["My bank", "Third row", "Unique row"] {
+        let who = reach(&conn, personal);
+        assert_eq!(who, ["olivia@northwind.example"], "{personal} reached by {who:?}");
+    }
+    drop(conn);
+    let again = migrate_file(&db, "duplicate-ids.csv", Some("duplicate-sharing.json"));
+    assert!(
+        again
+            .stdout
+            .contains("= 0 created + 0 updated + 4 unchanged + 0 conflicts"),
+        "{}",
+        again.describe()
+    );
+    let secrets = [
+        "Pw-Dup-Personal-5Ab!",
+        "Pw-Dup-Shared-6Cd#",
+        "Pw-Dup-Third-7Ef$",
+        "Pw-Unique-8Gh%",
+    ]
+    .map(String::from);
+    common::assert_no_secrets("migrate stdout", &again.stdout, &secrets);
+    common::assert_no_secrets("migrate stderr", &again.stderr, &secrets);
+}
+
+#[test]
+fn bug5_a_1pif_uuid_in_three_records_gives_three_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let dups = findings("duplicate-ids.1pif", None, &db, "mapper.duplicate-source-id");
+    assert_eq!(dups.len(), 2, "{dups:?}");
+    assert!(dups.iter().all(|f| f["field"] == "uuid"));
+    migrate_file(&db, "duplicate-ids.1pif", None);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(count(&conn, "accounts") + count(&conn, "secrets"), 3);
+    for title in ["First of the uuid", "Second of the uuid", "Third of the uuid"] {
+        assert_eq!(reach(&conn, title), ["olivia@northwind.example"], "{title}");
+    }
+    drop(conn);
+    let again = migrate_file(&db, "duplicate-ids.1pif", None);
+    assert!(
+        again
+            .stdout
+            .contains("= 0 created + 0 updated + 3 unchanged + 0 conflicts"),
+        "{}",
+        again.describe()
+    );
+}

@@ -5,6 +5,7 @@
 //! invitations. Nothing here writes or reads files; the result is plain data
 //! the diff compares with the workspace by import key.
 
+mod duplicate_ids;
 mod entries;
 mod folders;
 mod keys;
@@ -237,6 +238,8 @@ pub(crate) struct Mapper<'a> {
     pub keys: KeyList,
     /// The keys handed out so far, by position (see `keys_at`).
     shared_keys: Vec<Option<ImportKey>>,
+    /// Every planned entry's source id so far, to tell a repeated one.
+    source_ids: duplicate_ids::SourceIds,
     /// Leave the root items' Owner grants out of the plan ([`RootGrants`]).
     defer_root_grants: bool,
     root_grants: Option<RootGrants>,
@@ -293,6 +296,7 @@ impl<'a> Mapper<'a> {
             shared_folders: HashSet::default(),
             keys: KeyList::default(),
             shared_keys: Vec::new(),
+            source_ids: duplicate_ids::SourceIds::default(),
             defer_root_grants: false,
             root_grants: None,
             by_folder: folders::FolderSlots::default(),
@@ -338,16 +342,53 @@ impl<'a> Mapper<'a> {
             add_folder(entry_folders, entry_folder_set, folder);
             (!folder.is_empty()).then(|| collection_key(source, folder))
         });
+        let id = self.unique_source_id(&entry);
         let item = if account {
-            let key = account_key(source, &entry.source_id);
+            let key = account_key(source, &id);
             self.keys.push(&key);
             PlannedItem::Account(entries::account(entry, key, collection))
         } else {
-            let key = secret_key(source, &entry.source_id);
+            let key = secret_key(source, &id);
             self.keys.push(&key);
             PlannedItem::Secret(entries::secret(entry, key, collection))
         };
         Some(item)
+    }
+
+    /// The id the entry's key is made from: its source id, or for the
+    /// `n`th entry with one id (bug 5 of issue 19), `<id>#n`, with a
+    /// finding naming both. Fingerprints are unique already (numbered by
+    /// the reader).
+    fn unique_source_id<'e>(&mut self, entry: &'e Entry) -> std::borrow::Cow<'e, str> {
+        let id = entry.source_id.as_str();
+        if id.starts_with("fp:") {
+            return id.into();
+        }
+        match self.source_ids.see(id, entry.line) {
+            duplicate_ids::Seen::First => id.into(),
+            duplicate_ids::Seen::Again { n, first_line } => {
+                let field = if self.source.vendor() == "lastpass" {
+                    "id"
+                } else {
+                    "uuid"
+                };
+                let first = first_line.map_or_else(String::new, |l| format!(" (line {l})"));
+                let mut position = Position::file(&self.file).field(field);
+                position.line = entry.line;
+                self.findings.push(
+                    Finding::warning(
+                        "mapper.duplicate-source-id",
+                        format!(
+                            "'{}' has {field} '{id}', as an earlier entry{first} has; both are imported, this one under its own key ('{id}#{n}')",
+                            entry.title
+                        ),
+                    )
+                    .at(position)
+                    .help("check both items after the import; the source holds two entries under one id"),
+                );
+                format!("{id}#{n}").into()
+            }
+        }
     }
 
     /// Every entry is in: the folders (the vault's first, then those the

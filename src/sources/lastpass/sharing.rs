@@ -165,7 +165,11 @@ fn attach(
             .filter(|f| f.path.first().is_some_and(|p| same_folder(&sf.name, p)))
             // `Shared-Web` and `Shared-WEB` are two folders: the one
             // spelled as the sharing data spells it wins.
-            .min_by_key(|f| f.path.first().map_or(true, |p| strip_shared(p) != strip_shared(&sf.name)))
+            .min_by_key(|f| {
+                f.path
+                    .first()
+                    .map_or(true, |p| strip_shared(p) != strip_shared(&sf.name))
+            })
             .map(|f| f.path.clone());
         let Some(path) = path else {
             recover_or_fail(
