@@ -442,3 +442,43 @@ fn bug5_a_1pif_uuid_in_three_records_gives_three_items() {
         again.describe()
     );
 }
+
+/// Each account's notes with its import key, from the store.
+fn notes_by_key(conn: &rusqlite::Connection) -> Vec<(String, String)> {
+    let mut st = conn
+        .prepare("SELECT import_key, coalesce(notes, '') FROM accounts ORDER BY import_key")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn bug11d_a_shuffled_reexport_of_identical_fingerprints_reports_no_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    migrate_file(&db, "same-fingerprint.csv", None);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let before = notes_by_key(&conn);
+    assert_eq!(before.len(), 4);
+    drop(conn);
+    let shuffled = migrate_file(&db, "same-fingerprint-shuffled.csv", None);
+    assert!(
+        shuffled
+            .stdout
+            .contains("= 0 created + 0 updated + 4 unchanged + 0 conflicts"),
+        "the same entries in another order are unchanged\n{}",
+        shuffled.describe()
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(notes_by_key(&conn), before, "each item keeps its key and content");
+    drop(conn);
+    let back = migrate_file(&db, "same-fingerprint.csv", None);
+    assert!(
+        back.stdout
+            .contains("= 0 created + 0 updated + 4 unchanged + 0 conflicts"),
+        "{}",
+        back.describe()
+    );
+}

@@ -204,6 +204,9 @@ fn prepare_on(
     });
     let mut vault = read?;
     let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    if let Some(rows) = &read_ahead {
+        diff::fingerprints::pair_with_workspace(&mut accounts, &mut secrets, &hashes, rows);
+    }
     // The rows read ahead are settled against the planned keys and hashes
     // on the pool while the folders and sharing are mapped on this thread:
     // neither needs the other.

@@ -32,6 +32,7 @@ use crate::workspace::{
 use crate::model::SourceKind;
 use hash::Canon;
 
+pub mod fingerprints;
 pub mod rekey;
 pub mod stream;
 
