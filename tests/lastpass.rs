@@ -84,7 +84,7 @@ fn company_sample_reads_every_row_with_its_folder_and_kind() {
 
     let aws = entry(&v, "AWS console");
     assert_eq!(aws["kind"], "login");
-    assert_eq!(aws["folder"], serde_json::json!(["Engineering"]));
+    assert_eq!(aws["folder"], serde_json::json!(["Shared-Engineering"]));
     assert_eq!(aws["password"], "Pw-Eng-7fQ2!x");
     assert_eq!(aws["favorite"], true);
 
@@ -94,7 +94,7 @@ fn company_sample_reads_every_row_with_its_folder_and_kind() {
 
     let pg = entry(&v, "Postgres prod");
     assert_eq!(pg["kind"], "database");
-    assert_eq!(pg["folder"], serde_json::json!(["Engineering", "Databases"]));
+    assert_eq!(pg["folder"], serde_json::json!(["Shared-Engineering", "Databases"]));
     assert_eq!(pg["username"], "app_rw");
     assert_eq!(pg["password"], "Db-Prod-4vN8$k");
     assert_eq!(field(pg, "Hostname")["value"], "db-prod.nwr.example");
@@ -140,10 +140,10 @@ fn company_sample_reads_every_row_with_its_folder_and_kind() {
         "Personal",
         "Personal/Travel",
         "Personal/Archive",
-        "Engineering (shared)",
-        "Engineering/Databases",
-        "Finance (shared)",
-        "Vendors (shared)",
+        "Shared-Engineering (shared)",
+        "Shared-Engineering/Databases",
+        "Shared-Finance (shared)",
+        "Shared-Vendors (shared)",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -226,7 +226,7 @@ fn older_header_without_totp() {
     assert_eq!(srv["kind"], "server");
     assert_eq!(srv["password"], "Old-Srv-2bN7#w");
     assert_eq!(srv["favorite"], true);
-    assert_eq!(srv["folder"], serde_json::json!(["Engineering", "Databases"]));
+    assert_eq!(srv["folder"], serde_json::json!(["Shared-Engineering", "Databases"]));
 }
 
 #[test]
@@ -338,28 +338,37 @@ fn getdetailedsfdata_gives_members_groups_and_findings() {
         "--sharing",
         &sample_path("sharing-getdetailedsfdata.json"),
     ]);
-    let lee = share(&v, "Engineering", "lee@northwind.example");
+    let lee = share(&v, "Shared-Engineering", "lee@northwind.example");
     assert_eq!(
         lee["access"],
         serde_json::json!({"admin": false, "edit": true, "hide_passwords": false})
     );
     assert_eq!(lee["source_access"], "readonly=0 can_administer=0 give=1");
     assert_eq!(
-        share(&v, "Engineering", "sam@northwind.example")["access"]["admin"],
+        share(&v, "Shared-Engineering", "sam@northwind.example")["access"]["admin"],
         true
     );
-    assert_eq!(share(&v, "Engineering", "felix@northwind.example")["status"], "deleted");
-    assert_eq!(share(&v, "Finance", "priya@northwind.example")["access"]["edit"], false);
-    let jules = share(&v, "Vendors", "jules@studio-jules.example");
+    assert_eq!(
+        share(&v, "Shared-Engineering", "felix@northwind.example")["status"],
+        "deleted"
+    );
+    assert_eq!(
+        share(&v, "Shared-Finance", "priya@northwind.example")["access"]["edit"],
+        false
+    );
+    let jules = share(&v, "Shared-Vendors", "jules@studio-jules.example");
     assert_eq!(jules["access"]["hide_passwords"], true, "give=0 hides passwords");
-    assert_eq!(share(&v, "Vendors", "kim@globex.example")["access"]["edit"], true);
-    let ops = share(&v, "Engineering", "Ops");
+    assert_eq!(
+        share(&v, "Shared-Vendors", "kim@globex.example")["access"]["edit"],
+        true
+    );
+    let ops = share(&v, "Shared-Engineering", "Ops");
     assert_eq!(
         ops["principal"]["members"],
         serde_json::json!(["lee@northwind.example", "priya@northwind.example"])
     );
     assert_eq!(
-        share(&v, "Engineering", "Engineering")["principal"]["members"],
+        share(&v, "Shared-Engineering", "Engineering")["principal"]["members"],
         serde_json::json!(["dana@northwind.example", "lee@northwind.example"])
     );
 
@@ -378,7 +387,7 @@ fn getdetailedsfdata_gives_members_groups_and_findings() {
     assert!(findings(&v, "lastpass.folder-without-sharing").is_empty());
     assert!(v["shares"]
         .as_array()
-        .is_some_and(|s| s.iter().all(|s| s["folder"] != serde_json::json!(["Legacy"]))));
+        .is_some_and(|s| s.iter().all(|s| s["folder"] != serde_json::json!(["Shared-Legacy"]))));
 }
 
 #[test]
@@ -388,10 +397,15 @@ fn getsfdata_with_envelope_and_a_folder_missing_from_it() {
         "--sharing",
         &sample_path("sharing-getsfdata.json"),
     ]);
-    assert_eq!(share(&v, "Finance", "tom@initech.example")["access"]["edit"], false);
+    assert_eq!(
+        share(&v, "Shared-Finance", "tom@initech.example")["access"]["edit"],
+        false
+    );
     let missing = findings(&v, "lastpass.folder-without-sharing");
     assert_eq!(missing.len(), 1);
-    assert!(missing[0]["message"].as_str().is_some_and(|m| m.contains("'Vendors'")));
+    assert!(missing[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("'Shared-Vendors'")));
     assert!(codes(&v).contains(&"lastpass.sharing-unknown-folder".to_owned()));
 }
 
@@ -403,12 +417,12 @@ fn shared_folder_members_json_for_one_folder() {
         &sample_path("sharing-members.json"),
     ]);
     assert_eq!(
-        share(&v, "Engineering", "olivia@northwind.example")["access"]["admin"],
+        share(&v, "Shared-Engineering", "olivia@northwind.example")["access"]["admin"],
         true
     );
-    assert_eq!(share(&v, "Engineering", "Ops")["access"]["edit"], false);
+    assert_eq!(share(&v, "Shared-Engineering", "Ops")["access"]["edit"], false);
     assert_eq!(
-        share(&v, "Engineering", "Ops")["principal"]["members"],
+        share(&v, "Shared-Engineering", "Ops")["principal"]["members"],
         serde_json::json!(["lee@northwind.example", "priya@northwind.example"])
     );
     assert!(
@@ -424,21 +438,21 @@ fn share_getinfo_xml_marks_unaccepted_invitations_pending() {
         "--sharing",
         &sample_path("sharing-share-getinfo.xml"),
     ]);
-    let tom = share(&v, "Finance", "tom@initech.example");
+    let tom = share(&v, "Shared-Finance", "tom@initech.example");
     assert_eq!(tom["status"], "pending");
     assert_eq!(tom["outside_enterprise"], true);
     let pending = findings(&v, "lastpass.share-not-accepted");
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0]["line"], 31);
-    let jules = share(&v, "Finance", "Jules@Studio-Jules.example");
+    let jules = share(&v, "Shared-Finance", "Jules@Studio-Jules.example");
     assert_eq!(jules["principal"]["name"], "Jules Moreau");
     assert_eq!(jules["access"]["hide_passwords"], true);
     assert_eq!(
-        share(&v, "Finance", "Ops")["principal"],
+        share(&v, "Shared-Finance", "Ops")["principal"],
         serde_json::json!({"group": "Ops"})
     );
     assert_eq!(
-        share(&v, "Finance", "sam@northwind.example")["source_access"],
+        share(&v, "Shared-Finance", "sam@northwind.example")["source_access"],
         "readonly=0 canadminister=1 give=1"
     );
 }

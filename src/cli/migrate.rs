@@ -105,6 +105,7 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         args.policy.as_deref(),
         args.importer.as_deref(),
         args.overwrite,
+        true,
     )?;
     let cs = &prepared.changeset;
 

@@ -121,17 +121,22 @@ pub fn prepare(
         policy,
         importer,
         overwrite,
+        false,
     )
 }
 
 /// [`prepare`] against any workspace store (`migrate --target URL` opens
-/// the HTTP one); `open` runs after the policy is loaded.
+/// the HTTP one); `open` runs after the policy is loaded. With
+/// `move_keys` (migrate), collections an earlier build keyed differently
+/// are re-keyed in the store first ([`mapper::key_moves`]); `plan` writes
+/// nothing, so it shows them as the run would find them unmoved.
 pub fn prepare_in(
     open: impl FnOnce() -> Result<Box<dyn Workspace>, Error>,
     source: &SourceArgs,
     policy: Option<&Path>,
     importer: Option<&str>,
     overwrite: bool,
+    move_keys: bool,
 ) -> Result<Prepared, Error> {
     // Configuration first: a bad policy or a refused importer stops the run
     // before the export is read.
@@ -139,12 +144,25 @@ pub fn prepare_in(
     let mut stages = super::stages::Stages::new();
     stages.start("reading the workspace");
     let workspace = open()?;
+    prepare_on(workspace, &policy, stages, source, importer, overwrite, move_keys)
+}
+
+/// [`prepare_in`] once the workspace is open.
+fn prepare_on(
+    workspace: Box<dyn Workspace>,
+    policy: &Policy,
+    mut stages: super::stages::Stages,
+    source: &SourceArgs,
+    requested_importer: Option<&str>,
+    overwrite: bool,
+    move_keys: bool,
+) -> Result<Prepared, Error> {
     let mut snapshot = workspace.snapshot_base()?;
-    let (importer, options) = importer_and_options(&snapshot, importer, source, &policy)?;
+    let (importer, options) = importer_and_options(&snapshot, requested_importer, source, policy)?;
     let kind = export_kind(source, &options)?;
     let file = source.export.display().to_string();
     let mut mapping =
-        mapper::MapStream::whole(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+        mapper::MapStream::whole(kind, &file, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
     // Each chunk of entries is mapped on a second thread while the next
     // is read, and its items hashed on a third while the next is mapped
     // (mapping is the one step that cannot be split, so it waits on
@@ -186,6 +204,9 @@ pub fn prepare_in(
     });
     let mut vault = read?;
     let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    if let Some(rows) = &read_ahead {
+        diff::fingerprints::pair_with_workspace(&mut accounts, &mut secrets, &hashes, rows);
+    }
     // The rows read ahead are settled against the planned keys and hashes
     // on the pool while the folders and sharing are mapped on this thread:
     // neither needs the other.
@@ -206,7 +227,28 @@ pub fn prepare_in(
             settle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
         )
     });
-    let changeset = match finished? {
+    let finished = finished?;
+    if let Some(plan) = finished.as_ref().filter(|_| move_keys) {
+        let existing: std::collections::HashSet<&str> = snapshot
+            .collections
+            .iter()
+            .filter_map(|c| c.import_key.as_ref().map(ImportKey::as_str))
+            .collect();
+        let moves = mapper::key_moves(kind, &plan.collections, |k| existing.contains(k));
+        if !moves.is_empty() {
+            stages.start("moving collections keyed by an earlier build to this build's keys");
+            let whole = workspace.snapshot()?;
+            let rehashed = diff::rekey::rehash_moved(&whole, &moves);
+            drop(whole);
+            if workspace.move_collection_keys(&moves, &rehashed)? > 0 {
+                // Everything read so far was compared with the old keys:
+                // once, the run starts again on the moved workspace.
+                drop((finished, accounts, secrets, hashes, settled));
+                return prepare_on(workspace, policy, stages, source, requested_importer, overwrite, false);
+            }
+        }
+    }
+    let changeset = match finished {
         Some(mut plan) => {
             plan.accounts = accounts;
             plan.secrets = secrets;
@@ -219,7 +261,7 @@ pub fn prepare_in(
             if let Some(sharing) = &source.sharing {
                 sources::read_sharing(&mut vault, sharing, &options)?;
             }
-            let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+            let plan = mapper::map_entries(vault, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
             stages.start("comparing with the workspace");
             diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, overwrite)?
         }
@@ -688,10 +730,8 @@ fn guest_grants(plan: &Plan, email: &str) -> String {
             continue;
         }
         let target = plan
-            .collections
-            .iter()
-            .find(|c| c.key == g.target)
-            .map(|c| c.path.join("/"))
+            .collection(&g.target)
+            .map(|_| target_name(plan, &g.target))
             .or_else(|| plan.accounts.iter().find(|a| a.key == g.target).map(|a| a.name.clone()))
             .or_else(|| plan.secrets.iter().find(|s| s.key == g.target).map(|s| s.title.clone()))
             .unwrap_or_else(|| g.target.to_string());

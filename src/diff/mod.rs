@@ -35,6 +35,8 @@ use crate::workspace::{
 
 use hash::Canon;
 
+pub mod fingerprints;
+pub mod rekey;
 pub mod stream;
 
 /// What happens to one object.
@@ -389,7 +391,7 @@ impl Changeset {
             .collect();
         let folder_of = |key: Option<&ImportKey>| {
             key.and_then(|k| index.collections.get(k))
-                .map(|c| c.path.join("/"))
+                .map(|c| path_of(&index.collections, c))
                 .unwrap_or_default()
         };
         for c in self.changes.iter().filter(|c| c.action == Action::Skip) {

@@ -442,7 +442,13 @@ impl Synth {
                 let private = (entries / 400).clamp(TOP_FOLDERS.len(), 4000);
                 let mut add = |path: Vec<String>, shared: bool, folders: &mut Vec<Folder>| {
                     let source_id = match format {
-                        Format::LastpassCsv if shared => path.first().map(|n| format!("Shared-{n}")),
+                        Format::LastpassCsv if shared => path.first().map(|n| {
+                            if n.starts_with("Shared-") {
+                                n.clone()
+                            } else {
+                                format!("Shared-{n}")
+                            }
+                        }),
                         Format::Pif => Some(uuid(mix(seed, folders.len() as u64, 4))),
                         _ => None,
                     };
@@ -471,6 +477,12 @@ impl Synth {
                     ensure(&mut folders, &path, &mut add, &mut fillable, false);
                 }
                 for name in &shared_names {
+                    // The reader keeps LastPass's prefix in the path: it is
+                    // what tells a shared folder from a personal one.
+                    let name = match format {
+                        Format::LastpassCsv => format!("Shared-{name}"),
+                        _ => name.clone(),
+                    };
                     let top = vec![name.clone()];
                     ensure(&mut folders, &top, &mut add, &mut fillable, true);
                     if rng.gen_bool(0.5) {

@@ -5,8 +5,10 @@
 //! invitations. Nothing here writes or reads files; the result is plain data
 //! the diff compares with the workspace by import key.
 
+mod duplicate_ids;
 mod entries;
 mod folders;
+mod keys;
 mod plan;
 mod sharing;
 #[cfg(test)]
@@ -16,6 +18,7 @@ mod tests;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub use entries::{login_domain, secret_type, Originals};
+pub use keys::*;
 pub use plan::*;
 
 use crate::model::{Entry, Finding, Position, SourceKind, Vault};
@@ -235,6 +238,8 @@ pub(crate) struct Mapper<'a> {
     pub keys: KeyList,
     /// The keys handed out so far, by position (see `keys_at`).
     shared_keys: Vec<Option<ImportKey>>,
+    /// Every planned entry's source id so far, to tell a repeated one.
+    source_ids: duplicate_ids::SourceIds,
     /// Leave the root items' Owner grants out of the plan ([`RootGrants`]).
     defer_root_grants: bool,
     root_grants: Option<RootGrants>,
@@ -249,41 +254,6 @@ pub(crate) struct Mapper<'a> {
 
 /// From how many positions [`Mapper::keys_at`] works on the pool.
 const KEYS_ON_THE_POOL: usize = 8192;
-
-/// `collection:<vendor>:<path>`: from the source folder path, so renaming
-/// the collection in the workspace keeps the key.
-pub fn collection_key(source: SourceKind, path: &[String]) -> ImportKey {
-    ImportKey::new(format!("collection:{}:{}", source.vendor(), path.join("/")))
-}
-
-/// Made once per entry: joined, not formatted (`format!` cost a million
-/// entries a quarter of a second).
-pub fn account_key(source: SourceKind, source_id: &str) -> ImportKey {
-    ImportKey::new(["account:", source.vendor(), ":", source_id].concat())
-}
-
-pub fn secret_key(source: SourceKind, source_id: &str) -> ImportKey {
-    ImportKey::new(["secret:", source.vendor(), ":", source_id].concat())
-}
-
-pub fn team_key(name: &str) -> ImportKey {
-    ImportKey::new(format!("team:{}", name.trim().to_lowercase()))
-}
-
-/// One invitation per person, whatever the folder, source or spelling
-/// (`Jules@Studio-Jules.example ` and `jules@studio-jules.example`).
-pub fn invitation_key(email: &str) -> ImportKey {
-    ImportKey::new(format!("invitation:{}", normalize_email(email)))
-}
-
-pub fn grant_key(target: &ImportKey, grantee: &PlannedGrantee) -> ImportKey {
-    ImportKey::new(format!("grant:{target}->{}", grantee.key_part()))
-}
-
-/// Emails are compared trimmed and case-insensitively everywhere.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
 
 impl<'a> Mapper<'a> {
     fn new(
@@ -328,6 +298,7 @@ impl<'a> Mapper<'a> {
             shared_folders: HashSet::default(),
             keys: KeyList::default(),
             shared_keys: Vec::new(),
+            source_ids: duplicate_ids::SourceIds::default(),
             defer_root_grants: false,
             root_grants: None,
             by_folder: folders::FolderSlots::default(),
@@ -373,16 +344,53 @@ impl<'a> Mapper<'a> {
             add_folder(entry_folders, entry_folder_set, folder);
             (!folder.is_empty()).then(|| collection_key(source, folder))
         });
+        let id = self.unique_source_id(&entry);
         let item = if account {
-            let key = account_key(source, &entry.source_id);
+            let key = account_key(source, &id);
             self.keys.push(&key);
             PlannedItem::Account(entries::account(entry, key, collection))
         } else {
-            let key = secret_key(source, &entry.source_id);
+            let key = secret_key(source, &id);
             self.keys.push(&key);
             PlannedItem::Secret(entries::secret(entry, key, collection))
         };
         Some(item)
+    }
+
+    /// The id the entry's key is made from: its source id, or for the
+    /// `n`th entry with one id (bug 5 of issue 19), `<id>#n`, with a
+    /// finding naming both. Fingerprints are unique already (numbered by
+    /// the reader).
+    fn unique_source_id<'e>(&mut self, entry: &'e Entry) -> std::borrow::Cow<'e, str> {
+        let id = entry.source_id.as_str();
+        if id.starts_with("fp:") {
+            return id.into();
+        }
+        match self.source_ids.see(id, entry.line) {
+            duplicate_ids::Seen::First => id.into(),
+            duplicate_ids::Seen::Again { n, first_line } => {
+                let field = if self.source.vendor() == "lastpass" {
+                    "id"
+                } else {
+                    "uuid"
+                };
+                let first = first_line.map_or_else(String::new, |l| format!(" (line {l})"));
+                let mut position = Position::file(&self.file).field(field);
+                position.line = entry.line;
+                self.findings.push(
+                    Finding::warning(
+                        "mapper.duplicate-source-id",
+                        format!(
+                            "'{}' has {field} '{id}', as an earlier entry{first} has; both are imported, this one under its own key ('{id}#{n}')",
+                            entry.title
+                        ),
+                    )
+                    .at(position)
+                    .help("check both items after the import; the source holds two entries under one id"),
+                );
+                format!("{id}#{n}").into()
+            }
+        }
     }
 
     /// Every entry is in: the folders (the vault's first, then those the
@@ -814,16 +822,4 @@ fn add_folder(folders: &mut Vec<Vec<String>>, seen: &mut HashSet<Vec<String>>, p
             folders.push(prefix.to_vec());
         }
     }
-}
-
-/// A collection's name: the folder's, except that LastPass names its shared
-/// folders `Shared-X` at the top level; the collection is `X`.
-pub fn collection_name(source: SourceKind, path: &[String]) -> String {
-    let last = path.last().map(String::as_str).unwrap_or_default();
-    if source == SourceKind::LastpassCsv && path.len() == 1 {
-        if let Some(stripped) = last.strip_prefix("Shared-").filter(|s| !s.trim().is_empty()) {
-            return stripped.to_owned();
-        }
-    }
-    last.to_owned()
 }

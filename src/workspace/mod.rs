@@ -212,6 +212,36 @@ pub trait Workspace: Send + Sync {
     fn runs(&self) -> Result<Vec<RunInfo>, WorkspaceError> {
         Err(unsupported("list import runs"))
     }
+
+    /// Re-keys collections an earlier build keyed differently
+    /// ([`KeyMove`]), their grants with them, and stores the items'
+    /// `rehashed` content hashes, in one transaction that also records each
+    /// move. A move whose `from` is gone or whose `to` is taken is left
+    /// out. Returns how many collections moved. A store that cannot re-key
+    /// moves nothing: the run then creates under the new keys.
+    fn move_collection_keys(&self, moves: &[KeyMove], rehashed: &RehashedItems) -> Result<usize, WorkspaceError> {
+        let _ = (moves, rehashed);
+        Ok(0)
+    }
+}
+
+/// A workspace collection to re-key from the import key an earlier build
+/// gave its source folder to the key this build gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyMove {
+    pub from: ImportKey,
+    pub to: ImportKey,
+}
+
+/// The content hashes that accounts and secrets inside moved collections
+/// hold once the collections carry their new keys (a content hash covers
+/// the collection's key), by item id. Only items that were as the importer
+/// wrote them are listed: an edited item keeps its old hash, so the next
+/// run still reports the edit as a conflict.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RehashedItems {
+    pub accounts: Vec<(i64, String)>,
+    pub secrets: Vec<(i64, String)>,
 }
 
 /// An import run to open.

@@ -140,6 +140,14 @@ impl IndexedRows {
         });
     }
 
+    /// Whether the store vouches that the row under `key` holds what the
+    /// importer wrote and that its hash is `hash`: how the diff pairs
+    /// entries the source tells apart only by content
+    /// ([`crate::diff::fingerprints`]).
+    pub fn holds(&self, key: &str, hash: &str) -> bool {
+        self.find(key, hash).is_some_and(|(_, _, same)| same)
+    }
+
     /// The intact row stored under `key`: its position, its id, and
     /// whether its hash is `hash`.
     fn find(&self, key: &str, hash: &str) -> Option<(u32, i64, bool)> {

@@ -667,7 +667,7 @@ fn parse_line(line: &[u8], quoting: bool) -> Option<Vec<String>> {
 }
 
 /// `grouping` → folder path. LastPass nests with `\`; `(none)` and empty are
-/// the root; a first segment `Shared-X` is the shared folder `X` (returned as
+/// the root; a first segment `Shared-X` is a shared folder (returned again as
 /// the second value, as written, to keep as the folder's source id).
 pub(crate) fn folder_path(grouping: &str) -> (Vec<String>, Option<String>) {
     let g = grouping.trim();
@@ -682,11 +682,14 @@ pub(crate) fn folder_path(grouping: &str) -> (Vec<String>, Option<String>) {
         .collect();
     let mut shared = None;
     if let Some(first) = path.first_mut() {
-        if first.len() > 7 && first.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("Shared-")) {
-            let name = first.get(7..).unwrap_or("").trim().to_owned();
-            if !name.is_empty() {
-                shared = Some(std::mem::replace(first, name));
-            }
+        // The prefix stays in the path: it is what tells the shared folder
+        // `Shared-Legal` from a personal folder `Legal` (the collection's
+        // name drops it, see `mapper::collection_name`).
+        if first.len() > 7
+            && first.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("Shared-"))
+            && !first.get(7..).unwrap_or("").trim().is_empty()
+        {
+            shared = Some(first.clone());
         }
     }
     (path, shared)
@@ -752,7 +755,7 @@ mod tests {
         assert_eq!(
             folder_path("Shared-Engineering\\Databases"),
             (
-                vec!["Engineering".into(), "Databases".into()],
+                vec!["Shared-Engineering".into(), "Databases".into()],
                 Some("Shared-Engineering".into())
             )
         );
@@ -782,12 +785,17 @@ mod tests {
     #[test]
     fn shared_folder_is_the_top_segment_with_its_prefix_kept() {
         let v = parse(&format!("{HEADER}https://a.example,u,p,,,A,Shared-Eng\\DB,0\n"));
-        let top = v.folder(&["Eng".into()]).map(|f| (f.shared, f.source_id.clone()));
+        let top = v
+            .folder(&["Shared-Eng".into()])
+            .map(|f| (f.shared, f.source_id.clone()));
         assert_eq!(top, Some((true, Some("Shared-Eng".into()))));
-        assert_eq!(v.folder(&["Eng".into(), "DB".into()]).map(|f| f.shared), Some(false));
+        assert_eq!(
+            v.folder(&["Shared-Eng".into(), "DB".into()]).map(|f| f.shared),
+            Some(false)
+        );
         assert_eq!(
             v.entries.first().map(|e| e.folder.to_vec()),
-            Some(vec!["Eng".to_owned(), "DB".to_owned()])
+            Some(vec!["Shared-Eng".to_owned(), "DB".to_owned()])
         );
     }
 

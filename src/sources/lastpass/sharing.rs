@@ -135,12 +135,16 @@ fn one_folder(
 
 /// `Shared-Engineering`, `engineering` and `Engineering` name one folder.
 fn same_folder(sharing_name: &str, folder: &str) -> bool {
-    let n = sharing_name.trim();
-    let n = match n.get(..7) {
-        Some(p) if p.eq_ignore_ascii_case("Shared-") => n.get(7..).unwrap_or(""),
+    strip_shared(sharing_name).to_lowercase() == strip_shared(folder).to_lowercase()
+}
+
+/// The folder's name without LastPass's `Shared-` prefix, trimmed.
+fn strip_shared(name: &str) -> &str {
+    let n = name.trim();
+    match n.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("Shared-") => n.get(7..).unwrap_or("").trim(),
         _ => n,
-    };
-    n.trim().to_lowercase() == folder.trim().to_lowercase()
+    }
 }
 
 /// Sharing data for a folder the export lacks is dropped, like the
@@ -158,7 +162,14 @@ fn attach(
             .folders
             .iter()
             .filter(|f| f.shared && f.path.len() == 1)
-            .find(|f| f.path.first().is_some_and(|p| same_folder(&sf.name, p)))
+            .filter(|f| f.path.first().is_some_and(|p| same_folder(&sf.name, p)))
+            // `Shared-Web` and `Shared-WEB` are two folders: the one
+            // spelled as the sharing data spells it wins.
+            .min_by_key(|f| {
+                f.path
+                    .first()
+                    .map_or(true, |p| strip_shared(p) != strip_shared(&sf.name))
+            })
             .map(|f| f.path.clone());
         let Some(path) = path else {
             recover_or_fail(

@@ -4,6 +4,7 @@
 //! [`schema`]; reading everything back is [`snapshot`]; writes are in
 //! [`write`] and run inside one transaction per call.
 
+mod key_moves;
 mod ledger;
 mod outbox;
 mod schema;
@@ -20,7 +21,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use super::read_ahead::ReadAhead;
 use super::seed::Seed;
 use super::{
-    Account, Collection, Grant, ImportKey, NewGuestInvitation, NewRun, PendingInvitation, PlannedHashes, RunInfo,
+    Account, Collection, Grant, ImportKey, KeyMove, NewGuestInvitation, NewRun, PendingInvitation, PlannedHashes,
+    RehashedItems, RunInfo,
     RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
@@ -409,6 +411,13 @@ impl Workspace for SqliteWorkspace {
     fn runs(&self) -> Result<Vec<RunInfo>, WorkspaceError> {
         let conn = self.lock();
         write::runs(&conn).map_err(|e| self.sql_error(e))
+    }
+
+    fn move_collection_keys(&self, moves: &[KeyMove], rehashed: &RehashedItems) -> Result<usize, WorkspaceError> {
+        if moves.is_empty() {
+            return Ok(0);
+        }
+        self.write(|tx| key_moves::move_collection_keys(tx, moves, rehashed))
     }
 }
 

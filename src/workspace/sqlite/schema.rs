@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -647,6 +647,21 @@ CREATE TABLE invitation_outbox (
 );
 INSERT INTO invitation_outbox (invitation_id, state, delivered, via)
     SELECT id, 'delivered', created, 'before the outbox' FROM guest_invitations;
+"#;
+
+/// V9: the record of collections re-keyed from the import key an earlier
+/// build gave their source folder to this build's (`formats/plan.md`,
+/// "Workspaces keyed by an earlier build"). One row per move, written in
+/// the transaction that makes it, so what moved and when stays known.
+const V9: &str = r#"
+CREATE TABLE key_moves (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL,
+    from_key TEXT NOT NULL,
+    to_key TEXT NOT NULL,
+    grants INTEGER NOT NULL,
+    moved TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
 "#;
 
 /// Why a database cannot be brought to this binary's schema.
