@@ -361,7 +361,11 @@ fn no_secret_of_the_samples_reaches_any_output() {
         "company.1pif",
         "company-1p8.csv",
         "company-1p7-mac.csv",
+        "company-1p7-mac-all.csv",
         "company-1p7-win.csv",
+        "company-1p7-win-all.csv",
+        "company-opvault.1pif",
+        "company-flat-keys.1pif",
         "company-1p6.csv",
         "company-1p4.csv",
     ] {

@@ -44,7 +44,7 @@ struct Record {
     secure_contents: Map<String, Value>,
     open_contents: OpenContents,
     /// Some exporters put tags at the top level instead of `openContents`.
-    tags: Vec<String>,
+    tags: values::Tags,
 }
 
 /// Every key of either shape, as written.
@@ -65,8 +65,7 @@ struct RawRecord {
     trashed: Value,
     secure_contents: Map<String, Value>,
     open_contents: OpenContents,
-    #[serde(deserialize_with = "values::lenient_strings")]
-    tags: Vec<String>,
+    tags: values::Tags,
     #[serde(deserialize_with = "values::lenient_string")]
     category: String,
     overview: Map<String, Value>,
@@ -108,7 +107,7 @@ impl From<RawRecord> for Record {
                 created_at: &mut created_at,
                 updated_at: &mut updated_at,
                 fave_index: &mut open_contents.fave_index,
-                tags: &mut tags,
+                tags: &mut tags.list,
                 secure_contents: &mut secure_contents,
             },
             pif_shapes::OpVault {
@@ -140,8 +139,7 @@ impl From<RawRecord> for Record {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct OpenContents {
-    #[serde(deserialize_with = "values::lenient_strings")]
-    tags: Vec<String>,
+    tags: values::Tags,
     /// Written `faveIndex` by 1Password; >0 means favourite.
     fave_index: Value,
 }
@@ -391,13 +389,16 @@ fn convert(
     entry.favorite = positive(&open_contents.fave_index);
     entry.created = timestamp(&created_at);
     entry.updated = timestamp(&updated_at);
-    let mut all_tags = open_contents.tags;
-    for t in tags {
+    let mut all_tags = open_contents.tags.list;
+    for t in tags.list {
         if !all_tags.contains(&t) {
             all_tags.push(t);
         }
     }
     entry.tags = all_tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
+    for odd in open_contents.tags.odd.iter().chain(&tags.odd) {
+        values::odd_value(&mut entry, "tags", odd, None, &at(file, line), findings);
+    }
 
     if let Some(Value::Array(urls)) = secure_contents.remove("URLs") {
         for u in urls {

@@ -161,8 +161,7 @@ struct Overview {
     #[serde(deserialize_with = "values::lenient_string")]
     url: String,
     urls: Vec<OverviewUrl>,
-    #[serde(deserialize_with = "values::lenient_strings")]
-    tags: Vec<String>,
+    tags: values::Tags,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -372,7 +371,15 @@ fn convert(
     entry.source_type = Some(category_uuid);
     entry.subtitle = non_empty(&overview.subtitle);
     entry.folder = vec![vault_name.to_owned()].into();
-    entry.tags = overview.tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
+    entry.tags = overview
+        .tags
+        .list
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    for odd in &overview.tags.odd {
+        values::odd_value(&mut entry, "tags", odd, None, &pos, findings);
+    }
     entry.favorite = positive(&fav_index);
     entry.archived = match state.as_deref() {
         Some("active") | None => flag(&trashed),

@@ -20,13 +20,35 @@ pub(super) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, 
     })
 }
 
-/// A list of strings (tags) where an element may be another scalar; other
-/// elements and a non-list are dropped only if empty.
-pub(super) fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items.iter().filter_map(scalar_text).collect(),
-        other => scalar_text(&other).into_iter().collect(),
-    })
+/// A list of tags as written. Numbers and booleans in the list are tags
+/// (their text); anything else — a string where a list was expected, an
+/// object in the list — is `odd`, for the caller to keep concealed with a
+/// finding: it is not known to be a tag, and tags are shown to everyone.
+#[derive(Debug, Default)]
+pub(super) struct Tags {
+    pub list: Vec<String>,
+    pub odd: Vec<Value>,
+}
+
+impl<'de> Deserialize<'de> for Tags {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Tags, D::Error> {
+        let mut tags = Tags::default();
+        match Value::deserialize(d)? {
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::String(s) => tags.list.push(s),
+                        Value::Null => {}
+                        Value::Number(_) | Value::Bool(_) => tags.list.extend(scalar_text(&item)),
+                        other => tags.odd.push(other),
+                    }
+                }
+            }
+            Value::Null => {}
+            other => tags.odd.push(other),
+        }
+        Ok(tags)
+    }
 }
 
 /// The text of a string, number or boolean; `None` for anything else or an
@@ -143,17 +165,17 @@ mod tests {
     }
 
     #[test]
-    fn lenient_strings_take_any_scalar() {
+    fn lenient_strings_and_tags_take_any_scalar() {
         #[derive(Deserialize)]
         struct T {
             #[serde(deserialize_with = "lenient_string")]
             a: String,
-            #[serde(deserialize_with = "lenient_strings")]
-            b: Vec<String>,
+            b: Tags,
         }
-        let t: T = serde_json::from_value(json!({"a": null, "b": ["x", 2, null]})).unwrap();
-        assert_eq!((t.a.as_str(), t.b), ("", vec!["x".to_owned(), "2".to_owned()]));
+        let t: T = serde_json::from_value(json!({"a": null, "b": ["x", 2, null, {"y": 1}]})).unwrap();
+        assert_eq!((t.a.as_str(), t.b.list), ("", vec!["x".to_owned(), "2".to_owned()]));
+        assert_eq!(t.b.odd.len(), 1);
         let t: T = serde_json::from_value(json!({"a": 12, "b": "solo"})).unwrap();
-        assert_eq!((t.a.as_str(), t.b), ("12", vec!["solo".to_owned()]));
+        assert_eq!((t.a.as_str(), t.b.list.len(), t.b.odd.len()), ("12", 0, 1));
     }
 }

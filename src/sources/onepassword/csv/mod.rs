@@ -70,7 +70,9 @@ impl Layout {
         // Exactly these five: KeePassXC writes the same names plus `Group`,
         // `TOTP`… and must not be taken for 1Password.
         const V4: [&str; 5] = ["title", "notes", "username", "password", "url"];
-        if V4.iter().all(|c| has(c)) && header.iter().all(|h| V4.contains(&h.as_str())) {
+        // A trailing comma (an empty last name) does not make it another tool.
+        let named = header.iter().filter(|h| !h.is_empty());
+        if V4.iter().all(|c| has(c)) && named.into_iter().all(|h| V4.contains(&h.as_str())) {
             return Some(Layout::V4);
         }
         None
@@ -335,6 +337,9 @@ fn truthy(s: &str) -> bool {
 /// parsed: 1Password 7 for Mac rows need their backslash escapes undone
 /// first. A header never holds a newline in any layout seen; one inside
 /// quotes is still read whole (lines are taken until the quotes balance).
+/// Far above the ~5 KB of the widest real header (Mac, ~140 columns).
+const MAX_HEADER_BYTES: usize = 1 << 20;
+
 fn header_line<R: Read>(reader: &mut BufReader<R>, file: &str) -> Result<Vec<u8>, SourceError> {
     let mut line = Vec::new();
     loop {
@@ -342,7 +347,9 @@ fn header_line<R: Read>(reader: &mut BufReader<R>, file: &str) -> Result<Vec<u8>
             .read_until(b'\n', &mut line)
             .map_err(|e| SourceError::io(file, e))?;
         let quotes = line.iter().filter(|b| **b == b'"').count();
-        if n == 0 || quotes % 2 == 0 {
+        // A quote that never closes must not pull the whole file in as a
+        // header; the header parse then reports it.
+        if n == 0 || quotes % 2 == 0 || line.len() > MAX_HEADER_BYTES {
             return Ok(line);
         }
     }
@@ -767,6 +774,16 @@ mod tests {
             ),
             (",ainfo,Notes,Password,Type,Title,URL,Username,uuid", Some(Layout::V6)),
             ("title,notes,username,password,url", Some(Layout::V4)),
+            ("title,notes,username,password,url,", Some(Layout::V4)),
+            ("title,notes,username,password,url,group", None),
+            (
+                "\"UUID\",\"TITLE\",\"SCOPE\",\"AUTOSUBMIT\",\"1: CARDHOLDER NAME\",\"2: NUMBER\"",
+                Some(Layout::V7Windows),
+            ),
+            (
+                "\"Kontonummer(accountNo)\",\"Benutzername(username)\",\"Kennwort(password)\"",
+                Some(Layout::V7Mac),
+            ),
             ("url,username,password,extra,name,grouping,fav", None),
             (
                 "\"Group\",\"Title\",\"Username\",\"Password\",\"URL\",\"Notes\",\"TOTP\"",
