@@ -217,4 +217,58 @@ mod tests {
             "collection:1password:R/D"
         );
     }
+
+    fn planned(path: &[&str], shared: bool) -> PlannedCollection {
+        let lp = SourceKind::LastpassCsv;
+        let path = p(path);
+        PlannedCollection {
+            key: collection_key(lp, &path),
+            parent: (path.len() > 1).then(|| collection_key(lp, &path[..path.len() - 1])),
+            name: collection_name(lp, &path),
+            path,
+            shared,
+            items: 1,
+        }
+    }
+
+    #[test]
+    fn old_keys_move_only_where_the_folder_they_held_is_known() {
+        let lp = SourceKind::LastpassCsv;
+        let moves = |planned: &[PlannedCollection], existing: &[&str]| {
+            key_moves(lp, planned, |k| existing.contains(&k))
+                .into_iter()
+                .map(|m| (m.from.to_string(), m.to.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let mv = |from: &str, to: &str| {
+            (
+                format!("collection:lastpass:{from}"),
+                format!("collection:lastpass:{to}"),
+            )
+        };
+        // A shared folder and its subfolder move off the prefix-less keys.
+        let shared = [planned(&["Shared-Eng"], true), planned(&["Shared-Eng", "DB"], false)];
+        assert_eq!(
+            moves(&shared, &["collection:lastpass:Eng", "collection:lastpass:Eng/DB"]),
+            [mv("Eng", "Shared-Eng"), mv("Eng/DB", "Shared-Eng/DB")]
+        );
+        // The new key is taken (made by this build already): the old
+        // collection stays where it is.
+        assert!(moves(&shared, &["collection:lastpass:Eng", "collection:lastpass:Shared-Eng"]).is_empty());
+        assert!(moves(&shared, &[]).is_empty());
+        // Merged personal and shared folder: the old collection goes with
+        // the shared one, whose members it carries.
+        let merged = [planned(&["Legal"], false), planned(&["Shared-Legal"], true)];
+        assert_eq!(
+            moves(&merged, &["collection:lastpass:Legal"]),
+            [mv("Legal", "Shared-Legal")]
+        );
+        // Two personal folders the old key could have been: left alone.
+        let slash = [planned(&["Tools/Build"], false), planned(&["Tools", "Build"], false)];
+        assert!(moves(
+            &slash,
+            &["collection:lastpass:Tools", "collection:lastpass:Tools/Build"]
+        )
+        .is_empty());
+    }
 }
