@@ -482,3 +482,66 @@ fn bug11d_a_shuffled_reexport_of_identical_fingerprints_reports_no_update() {
         back.describe()
     );
 }
+
+#[test]
+fn a_personal_and_shared_folder_the_old_build_merged_come_apart_without_leaking() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    migrate(&db);
+    // The old build's workspace: `Legal` and `Shared-Legal` were one
+    // collection holding both folders' items and the shared folder's
+    // members.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let personal = collection_of(&conn, "My divorce lawyer");
+    let shared = collection_of(&conn, "Contracts portal");
+    conn.execute(
+        "UPDATE accounts SET collection_id = ?1 WHERE collection_id = ?2",
+        [personal, shared],
+    )
+    .unwrap();
+    conn.execute(
+        "DELETE FROM grants WHERE target_kind = 'collection' AND target_id = ?2 AND grantee_kind || ':' || grantee_id IN
+             (SELECT grantee_kind || ':' || grantee_id FROM grants WHERE target_kind = 'collection' AND target_id = ?1)",
+        [personal, shared],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE grants SET target_id = ?1 WHERE target_kind = 'collection' AND target_id = ?2",
+        [personal, shared],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM collections WHERE id = ?1", [shared]).unwrap();
+    drop(conn);
+    key_the_old_way(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let lee = "lee@northwind.example".to_owned();
+    assert!(
+        reach(&conn, "My divorce lawyer").contains(&lee),
+        "the old build's leak, as it was"
+    );
+    drop(conn);
+
+    migrate(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let personal_reach = reach(&conn, "My divorce lawyer");
+    assert_eq!(
+        personal_reach,
+        ["olivia@northwind.example"],
+        "after the move: {personal_reach:?}"
+    );
+    assert!(
+        reach(&conn, "Contracts portal").contains(&lee),
+        "the shared folder's member kept it"
+    );
+    assert_ne!(
+        collection_of(&conn, "My divorce lawyer"),
+        collection_of(&conn, "Contracts portal")
+    );
+    let accounts = count(&conn, "accounts");
+    assert_eq!(accounts, 4, "nothing duplicated");
+    drop(conn);
+    migrate(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(count(&conn, "collections"), 4);
+    assert_eq!(count(&conn, "accounts"), 4);
+}

@@ -269,7 +269,7 @@ fn crlf_to_lf(text: &str) -> String {
 
 fn lastpass_vault() -> impl Strategy<Value = Vault> {
     let types = note_types();
-    folders().prop_flat_map(move |folders| {
+    folders().prop_map(shared_prefixed).prop_flat_map(move |folders| {
         let mut paths: Vec<Vec<String>> = vec![Vec::new()];
         paths.extend(folders.iter().map(|f| f.path.clone()));
         proptest::collection::vec(lastpass_entry(paths, types.clone()), 0..12).prop_map(move |entries| {
@@ -279,6 +279,26 @@ fn lastpass_vault() -> impl Strategy<Value = Vault> {
             v
         })
     })
+}
+
+/// LastPass's reader keeps the `Shared-` prefix of a shared top folder in
+/// the path (it tells `Shared-X` from a personal `X`): the vault to write
+/// names shared folders, and the folders under them, that way.
+fn shared_prefixed(folders: Vec<Folder>) -> Vec<Folder> {
+    let shared: BTreeSet<String> = folders
+        .iter()
+        .filter(|f| f.shared && f.path.len() == 1)
+        .filter_map(|f| f.path.first().cloned())
+        .collect();
+    folders
+        .into_iter()
+        .map(|mut f| {
+            if let Some(first) = f.path.first_mut().filter(|n| shared.contains(n.as_str())) {
+                *first = format!("Shared-{first}");
+            }
+            f
+        })
+        .collect()
 }
 
 /// Writes `want` as LastPass CSV and reads it back.

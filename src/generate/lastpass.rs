@@ -46,10 +46,13 @@ impl Prefixes {
                 .filter(|f| f.shared && f.path.len() == 1)
                 .filter_map(|f| {
                     let name = f.path.first()?.clone();
-                    let prefix = f
-                        .source_id
-                        .clone()
-                        .filter(|s| s.len() > 7 && s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("Shared-")))
+                    let has_prefix =
+                        |s: &String| s.len() > 7 && s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("Shared-"));
+                    // The reader keeps the prefix in the path: a path that
+                    // has it is written as it is.
+                    let prefix = Some(name.clone())
+                        .filter(has_prefix)
+                        .or_else(|| f.source_id.clone().filter(has_prefix))
                         .unwrap_or_else(|| format!("Shared-{name}"));
                     Some((name, prefix))
                 })
@@ -230,7 +233,13 @@ pub fn write_sharing<W: Write>(folders: &[&Folder], shares: &[Share], w: W) -> i
     root.insert("errors".into(), json!([]));
     for (k, folder) in folders.iter().enumerate() {
         let Some(name) = folder.path.first() else { continue };
-        let shared_name = folder.source_id.clone().unwrap_or_else(|| format!("Shared-{name}"));
+        let shared_name = folder.source_id.clone().unwrap_or_else(|| {
+            if name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("Shared-")) {
+                name.clone()
+            } else {
+                format!("Shared-{name}")
+            }
+        });
         let mut users = Vec::new();
         for share in shares.iter().filter(|s| s.folder == folder.path) {
             let deleted = match share.status {

@@ -76,33 +76,48 @@ fn strip_shared_prefix(segment: &str) -> Option<&str> {
 /// the workspace holds a collection under a key.
 ///
 /// A planned collection moves from its legacy key when the workspace has
-/// the legacy key, lacks the new one, and no other planned collection
-/// claims the legacy key: not as its own key (a personal `Legal` keeps
-/// `collection:lastpass:Legal`; the shared `Shared-Legal`, which the old
-/// build merged into it, is created apart and its items move to it) nor as
-/// its legacy key too (`Tools/Build` and `Tools\Build` both had
-/// `…:Tools/Build`; which one the old collection was cannot be told, so
-/// it stays, and the diff reports what moves out of it).
+/// the legacy key, lacks the new one, and no other planned collection has
+/// the same legacy key (`Tools/Build` and `Tools\Build` both had
+/// `…:Tools/Build`: which one the old collection was cannot be told, so it
+/// stays). Where another planned collection has the legacy key as its own
+/// new key, the old build merged the two: a personal `Legal` and the shared
+/// `Shared-Legal` were one `collection:lastpass:Legal`, holding the shared
+/// folder's members. The merged collection then goes with the shared
+/// folder (its members keep exactly what they had) and the personal folder
+/// is created apart, its items moving to it, so no member of the shared
+/// folder keeps reaching personal items. Between two personal or two
+/// shared folders nothing is moved.
 pub fn key_moves(source: SourceKind, collections: &[PlannedCollection], exists: impl Fn(&str) -> bool) -> Vec<KeyMove> {
     use std::collections::{HashMap, HashSet};
-    let planned: HashSet<&str> = collections.iter().map(|c| c.key.as_str()).collect();
-    let mut claims: HashMap<ImportKey, Vec<&ImportKey>> = HashMap::new();
+    let by_key: HashMap<&str, &PlannedCollection> = collections.iter().map(|c| (c.key.as_str(), c)).collect();
+    let shared_tops: HashSet<&str> = collections
+        .iter()
+        .filter(|c| c.parent.is_none() && c.shared)
+        .filter_map(|c| c.path.first().map(String::as_str))
+        .collect();
+    let in_shared = |c: &PlannedCollection| c.path.first().is_some_and(|t| shared_tops.contains(t.as_str()));
+    let mut claims: HashMap<ImportKey, Vec<&PlannedCollection>> = HashMap::new();
     for c in collections {
         let legacy = legacy_collection_key(source, &c.path);
         if legacy != c.key {
-            claims.entry(legacy).or_default().push(&c.key);
+            claims.entry(legacy).or_default().push(c);
         }
     }
     let mut moves: Vec<KeyMove> = claims
         .into_iter()
-        .filter_map(|(from, to)| match to.as_slice() {
-            [to] if !planned.contains(from.as_str()) && exists(from.as_str()) && !exists(to.as_str()) => {
-                Some(KeyMove {
-                    from,
-                    to: (*to).clone(),
-                })
+        .filter_map(|(from, claimants)| {
+            let [to] = claimants.as_slice() else { return None };
+            if !exists(from.as_str()) || exists(to.key.as_str()) {
+                return None;
             }
-            _ => None,
+            let free = match by_key.get(from.as_str()) {
+                None => true,
+                Some(own) => in_shared(to) && !in_shared(own),
+            };
+            free.then(|| KeyMove {
+                from,
+                to: to.key.clone(),
+            })
         })
         .collect();
     moves.sort_by(|a, b| a.from.cmp(&b.from));
@@ -201,5 +216,59 @@ mod tests {
             legacy_collection_key(SourceKind::Onepassword1pif, &p(&["R/D"])).as_str(),
             "collection:1password:R/D"
         );
+    }
+
+    fn planned(path: &[&str], shared: bool) -> PlannedCollection {
+        let lp = SourceKind::LastpassCsv;
+        let path = p(path);
+        PlannedCollection {
+            key: collection_key(lp, &path),
+            parent: (path.len() > 1).then(|| collection_key(lp, &path[..path.len() - 1])),
+            name: collection_name(lp, &path),
+            path,
+            shared,
+            items: 1,
+        }
+    }
+
+    #[test]
+    fn old_keys_move_only_where_the_folder_they_held_is_known() {
+        let lp = SourceKind::LastpassCsv;
+        let moves = |planned: &[PlannedCollection], existing: &[&str]| {
+            key_moves(lp, planned, |k| existing.contains(&k))
+                .into_iter()
+                .map(|m| (m.from.to_string(), m.to.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let mv = |from: &str, to: &str| {
+            (
+                format!("collection:lastpass:{from}"),
+                format!("collection:lastpass:{to}"),
+            )
+        };
+        // A shared folder and its subfolder move off the prefix-less keys.
+        let shared = [planned(&["Shared-Eng"], true), planned(&["Shared-Eng", "DB"], false)];
+        assert_eq!(
+            moves(&shared, &["collection:lastpass:Eng", "collection:lastpass:Eng/DB"]),
+            [mv("Eng", "Shared-Eng"), mv("Eng/DB", "Shared-Eng/DB")]
+        );
+        // The new key is taken (made by this build already): the old
+        // collection stays where it is.
+        assert!(moves(&shared, &["collection:lastpass:Eng", "collection:lastpass:Shared-Eng"]).is_empty());
+        assert!(moves(&shared, &[]).is_empty());
+        // Merged personal and shared folder: the old collection goes with
+        // the shared one, whose members it carries.
+        let merged = [planned(&["Legal"], false), planned(&["Shared-Legal"], true)];
+        assert_eq!(
+            moves(&merged, &["collection:lastpass:Legal"]),
+            [mv("Legal", "Shared-Legal")]
+        );
+        // Two personal folders the old key could have been: left alone.
+        let slash = [planned(&["Tools/Build"], false), planned(&["Tools", "Build"], false)];
+        assert!(moves(
+            &slash,
+            &["collection:lastpass:Tools", "collection:lastpass:Tools/Build"]
+        )
+        .is_empty());
     }
 }
