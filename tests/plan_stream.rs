@@ -173,11 +173,18 @@ fn a_re_run_edits_duplicates_and_items_gone_are_decided_as_the_whole_plan_decide
             run.describe()
         );
 
-        // An item under a key the export no longer has: gone, kept.
+        // An item a run of this source created under a key the export no
+        // longer has (the journal says which run created what): gone, kept.
+        let gone = "(SELECT min(id) FROM secrets WHERE import_key IS NOT NULL AND id > (SELECT min(id) FROM secrets))";
         sql(
             &db,
-            &["UPDATE secrets SET import_key = import_key || '-gone'
-               WHERE id = (SELECT min(id) FROM secrets WHERE import_key IS NOT NULL AND id > (SELECT min(id) FROM secrets))"],
+            &[
+                &format!(
+                    "UPDATE run_journal SET import_key = import_key || '-gone'
+                     WHERE import_key = (SELECT import_key FROM secrets WHERE id = {gone})"
+                ),
+                &format!("UPDATE secrets SET import_key = import_key || '-gone' WHERE id = {gone}"),
+            ],
         );
         let run = case.check(&db, "gone");
         assert!(run.stdout.contains("gone from the source"), "{}", run.describe());

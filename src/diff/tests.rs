@@ -210,3 +210,51 @@ fn a_miscounted_changeset_does_not_reconcile() {
     assert!(!cs.reconcile().holds());
     assert!(cs.reconcile().describe().ends_with("MISMATCH"));
 }
+
+#[test]
+fn bug7_what_the_importer_created_and_the_workspace_removed_is_a_conflict_of_every_kind() {
+    let kept = planned_account("account:lastpass:1", "Kept", "Pw-Kept-1!");
+    let removed = planned_account("account:lastpass:2", "Removed", "Pw-Removed-2!");
+    let fresh = planned_account("account:lastpass:3", "Fresh", "Pw-Fresh-3!");
+    let mut snap = snapshot(vec![written(10, &kept)]);
+    // The collection was deleted too, with the guest's invitation.
+    snap.collections.clear();
+    snap.removed.keys = [
+        "collection:lastpass:Eng",
+        "account:lastpass:2",
+        "invitation:jules@studio-jules.example",
+    ]
+    .into_iter()
+    .map(key)
+    .collect();
+    let mut p = plan(vec![kept, removed, fresh], 0);
+    p.invitations.push(PlannedInvitation {
+        key: key("invitation:jules@studio-jules.example"),
+        email: "jules@studio-jules.example".into(),
+        name: None,
+        partner: None,
+        guest_admin: false,
+        folders: vec![],
+    });
+    let cs = diff(p.clone(), &snap, false);
+    let action = |k: &str| {
+        let c = cs.changes.iter().find(|c| c.key.as_str() == k).unwrap();
+        (c.action, c.removed_since_import())
+    };
+    assert_eq!(action("collection:lastpass:Eng"), (Action::Conflict, true));
+    assert_eq!(action("account:lastpass:2"), (Action::Conflict, true));
+    assert_eq!(
+        action("invitation:jules@studio-jules.example"),
+        (Action::Conflict, true)
+    );
+    assert_eq!(action("account:lastpass:3"), (Action::Create, false));
+    // The kept account's collection moved (it was deleted): an edit, not a removal.
+    assert_eq!(action("account:lastpass:1"), (Action::Conflict, false));
+    assert!(cs.reconcile().holds());
+    assert_eq!(cs.to_write(), 1, "only the fresh account");
+    assert_eq!(
+        diff(p, &snap, true).to_write(),
+        5,
+        "overwriting writes the removed ones again"
+    );
+}

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -649,11 +649,67 @@ INSERT INTO invitation_outbox (invitation_id, state, delivered, via)
     SELECT id, 'delivered', created, 'before the outbox' FROM guest_invitations;
 "#;
 
-/// V9: the record of collections re-keyed from the import key an earlier
+/// V9: the ledger remembers only what was deleted.
+///
+/// V7's `import_ledger` took a row per object the importer created: at a
+/// million items (and a grant each) two million more inserts and some
+/// 190 MB, on the path a first run is timed on. What a run needs is only
+/// the keys of importer-created objects someone deleted since: every
+/// object with an import key is the importer's (nothing else sets one),
+/// so the delete triggers write `import_removed` from the row being
+/// deleted, and a first run writes nothing more. Which run created an
+/// object (for "gone", bug 10) the journal already says.
+const V9: &str = r#"
+CREATE TABLE import_removed (
+    import_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    removed TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO import_removed (import_key, kind, removed)
+    SELECT import_key, kind, removed FROM import_ledger WHERE removed IS NOT NULL;
+DROP TRIGGER collections_removed;
+DROP TRIGGER accounts_removed;
+DROP TRIGGER secrets_removed;
+DROP TRIGGER grants_removed;
+DROP TRIGGER teams_removed;
+DROP TRIGGER guest_invitations_removed;
+DROP TRIGGER collections_ledger_rekeyed;
+DROP TRIGGER accounts_ledger_rekeyed;
+DROP TRIGGER secrets_ledger_rekeyed;
+DROP TRIGGER grants_ledger_rekeyed;
+DROP TRIGGER teams_ledger_rekeyed;
+DROP TABLE import_ledger;
+CREATE TRIGGER collections_removed AFTER DELETE ON collections WHEN OLD.import_key IS NOT NULL BEGIN
+    INSERT OR REPLACE INTO import_removed (import_key, kind, removed)
+        VALUES (OLD.import_key, 'collection', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END;
+CREATE TRIGGER accounts_removed AFTER DELETE ON accounts WHEN OLD.import_key IS NOT NULL BEGIN
+    INSERT OR REPLACE INTO import_removed (import_key, kind, removed)
+        VALUES (OLD.import_key, 'account', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END;
+CREATE TRIGGER secrets_removed AFTER DELETE ON secrets WHEN OLD.import_key IS NOT NULL BEGIN
+    INSERT OR REPLACE INTO import_removed (import_key, kind, removed)
+        VALUES (OLD.import_key, 'secret', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END;
+CREATE TRIGGER grants_removed AFTER DELETE ON grants WHEN OLD.import_key IS NOT NULL BEGIN
+    INSERT OR REPLACE INTO import_removed (import_key, kind, removed)
+        VALUES (OLD.import_key, 'grant', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END;
+CREATE TRIGGER teams_removed AFTER DELETE ON teams WHEN OLD.import_key IS NOT NULL BEGIN
+    INSERT OR REPLACE INTO import_removed (import_key, kind, removed)
+        VALUES (OLD.import_key, 'team', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END;
+CREATE TRIGGER guest_invitations_removed AFTER DELETE ON guest_invitations WHEN OLD.import_key IS NOT NULL BEGIN
+    INSERT OR REPLACE INTO import_removed (import_key, kind, removed)
+        VALUES (OLD.import_key, 'invitation', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END;
+"#;
+
+/// V10: the record of collections re-keyed from the import key an earlier
 /// build gave their source folder to this build's (`formats/plan.md`,
 /// "Workspaces keyed by an earlier build"). One row per move, written in
 /// the transaction that makes it, so what moved and when stays known.
-const V9: &str = r#"
+const V10: &str = r#"
 CREATE TABLE key_moves (
     id INTEGER PRIMARY KEY,
     collection_id INTEGER NOT NULL,

@@ -424,11 +424,9 @@ pub fn read_base(conn: &Connection) -> Result<Snapshot> {
     )?;
 
     let removed = RemovedSinceImport {
-        keys: all(
-            conn,
-            "SELECT import_key FROM import_ledger WHERE removed IS NOT NULL",
-            |r| Ok(ImportKey::new(r.get::<_, String>(0)?)),
-        )?
+        keys: all(conn, "SELECT import_key FROM import_removed", |r| {
+            Ok(ImportKey::new(r.get::<_, String>(0)?))
+        })?
         .into_iter()
         .collect(),
         team_members: all(

@@ -732,3 +732,74 @@ fn a_version_4_database_is_upgraded_keeping_its_items_grants_journal_and_rules()
         .unwrap();
     assert_eq!(left, 0, "a deleted secret's grants go with it");
 }
+
+#[test]
+fn bug7_a_workspace_imported_before_the_ledger_remembers_its_objects_once_upgraded() {
+    use rusqlite::Connection;
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, checksum TEXT NOT NULL,
+             applied TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))",
+        )
+        .unwrap();
+        for (i, step) in schema::MIGRATIONS[..6].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, checksum) VALUES (?1, ?2)",
+                rusqlite::params![i as i64 + 1, hex::encode(Sha256::digest(step.as_bytes()))],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 6;
+             INSERT INTO workspace VALUES (1, 'ws-old', 'Old', 12, 1, 1, 1, 1, '2026-01-01T00:00:00Z');
+             INSERT INTO members (id, email, role) VALUES (1, 'sam@northwind.example', 'owner'),
+                 (2, 'gus@partner.example', 'guest'), (3, 'hand@northwind.example', 'user');
+             INSERT INTO collections (id, name, import_key) VALUES (1, 'Shared', 'collection:lastpass:Shared');
+             INSERT INTO accounts (id, collection_id, name, import_key) VALUES (3, 1, 'Mail', 'account:lastpass:fp:2'),
+                 (4, 1, 'By hand', NULL);
+             INSERT INTO grants (id, target_kind, target_id, grantee_kind, grantee_id, role, import_key)
+                 VALUES (5, 'collection', 1, 'member', 2, 'collaborator', 'grant:a'),
+                        (6, 'account', 3, 'member', 1, 'owner', 'grant:b');
+             INSERT INTO guest_invitations (id, member_id, username, password_hash, salt, import_key)
+                 VALUES (1, 2, 'gus', 'h', 's', 'invitation:gus@partner.example');",
+        )
+        .unwrap();
+    }
+    let ws = SqliteWorkspace::open(&path).unwrap();
+    assert!(ws.snapshot().unwrap().removed.keys.is_empty());
+    assert!(
+        ws.pending_invitations().unwrap().is_empty(),
+        "an invitation from before the outbox was mailed then"
+    );
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    // An admin deletes an account (its grant goes with it), an account
+    // made by hand, and the guest (their invitation goes with them).
+    conn.execute_batch(
+        "DELETE FROM accounts WHERE id IN (3, 4);
+         DELETE FROM members WHERE id = 2;",
+    )
+    .unwrap();
+    let removed: Vec<String> = ws
+        .snapshot()
+        .unwrap()
+        .removed
+        .keys
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            "account:lastpass:fp:2",
+            "grant:a",
+            "grant:b",
+            "invitation:gus@partner.example"
+        ]
+    );
+}

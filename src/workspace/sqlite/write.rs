@@ -606,13 +606,9 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
     let mut journal = tx.prepare_cached(
         "INSERT INTO run_journal (run_id, import_key, action, content_hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    // What the importer created, in the same transaction (schema V7): a
-    // row the workspace deletes later is remembered as removed. Created
-    // again (`--overwrite`), it is no longer removed.
-    let mut ledger = tx.prepare_cached(
-        "INSERT INTO import_ledger (import_key, kind, run_id) VALUES (?1, ?2, ?3)
-         ON CONFLICT (import_key) DO UPDATE SET removed = NULL, run_id = excluded.run_id",
-    )?;
+    // An object created again (`--overwrite` of one someone deleted) is no
+    // longer removed (schema V9); the table is empty but for those.
+    let mut restored = tx.prepare_cached("DELETE FROM import_removed WHERE import_key = ?1")?;
     // A batch commits at once: its rows share the time it was written.
     let time = now();
     for w in writes {
@@ -657,7 +653,7 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
         let key = w.key().map(ImportKey::as_str).unwrap_or_default();
         journal.execute(params![run, key, action, hash, time])?;
         if matches!(action, "create" | "invite") {
-            ledger.execute(params![key, ledger_kind(w), run])?;
+            restored.execute([key])?;
         }
         ids.push(id);
     }
@@ -683,19 +679,6 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
 }
 
 type Written = (i64, &'static str, Option<String>);
-
-/// The ledger's name for what a write creates.
-fn ledger_kind(w: &Write) -> &'static str {
-    match w {
-        Write::Team { .. } => "team",
-        Write::Invitation(_) => "invitation",
-        Write::Collection { .. } => "collection",
-        Write::Account(_) => "account",
-        Write::Secret(_) => "secret",
-        Write::Grant(_) => "grant",
-        Write::Interrupt => "",
-    }
-}
 
 /// Adds the members (each joining recorded in the ledger, so an admin's
 /// removal of one is not undone by the next run).
