@@ -163,7 +163,7 @@ pub(crate) enum Sink<'a> {
 
 impl Sink<'_> {
     /// Hands over one entry (`Keep` is the reader's own business).
-    fn give(&mut self, entry: Entry) -> Option<Entry> {
+    pub(crate) fn give(&mut self, entry: Entry) -> Option<Entry> {
         match self {
             Sink::Keep => Some(entry),
             Sink::Each(each) => {
@@ -195,10 +195,13 @@ fn read<'a>(path: &Path, options: &'a ParseOptions, mut sink: Sink<'a>) -> Resul
             let file = open(path)?;
             onepassword::read_csv(BufReader::with_capacity(1 << 16, file), &display, options)?
         }
-        SourceKind::Onepassword1pux => onepassword::read_1pux(path, &display, options)?,
+        SourceKind::Onepassword1pux => {
+            let sink = std::mem::replace(&mut sink, Sink::Keep);
+            onepassword::read_1pux_into(path, &display, options, sink)?
+        }
         SourceKind::Onepassword1pif => onepassword::read_1pif(path, &display, options)?,
     };
-    // The other formats are read whole (a 1PUX is one JSON document).
+    // The other formats are read whole.
     if !matches!(sink, Sink::Keep) {
         for entry in std::mem::take(&mut vault.entries) {
             sink.give(entry);
