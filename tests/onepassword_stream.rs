@@ -201,3 +201,81 @@ fn a_truncated_export_data_names_its_line() {
     assert_eq!(err.position().line, Some(2), "{err}");
     assert!(err.to_string().contains("truncated"), "{err}");
 }
+
+const SEP: &str = "***5642bee8-a5ff-11dc-8314-0800200c9a66***";
+
+fn read_pif_text(dir: &Path, name: &str, text: &str) -> Vault {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let options = ParseOptions {
+        format: Some(vaultferry::model::SourceKind::Onepassword1pif),
+        ..ParseOptions::default()
+    };
+    let vault = whole(&path, &options);
+    let (entries, streamed) = streamed(&path, &options, 1);
+    assert!(entries == vault.entries, "{name}: streamed entries differ");
+    assert_eq!(streamed.findings, vault.findings, "{name}: streamed findings differ");
+    vault
+}
+
+fn titles_and_lines(vault: &Vault) -> Vec<(String, Option<u64>)> {
+    vault.entries.iter().map(|e| (e.title.clone(), e.line)).collect()
+}
+
+#[test]
+fn pif_a_separator_line_before_the_first_record_is_not_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "\u{feff}{SEP}\r\n{{\"typeName\":\"securenotes.SecureNote\",\"uuid\":\"n1\",\"title\":\"first\"}}\r\n{SEP}\r\n{{\"typeName\":\"securenotes.SecureNote\",\"uuid\":\"n2\",\"title\":\"second\"}}\r\n"
+    );
+    let vault = read_pif_text(dir.path(), "lead.1pif", &text);
+    assert_eq!(
+        titles_and_lines(&vault),
+        [("first".to_owned(), Some(2)), ("second".to_owned(), Some(4))]
+    );
+    assert_eq!(vault.skipped_records, 0);
+    assert!(vault.findings.is_empty(), "{:?}", vault.findings);
+}
+
+#[test]
+fn pif_one_pretty_printed_record_without_any_separator_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "{\n  \"typeName\": \"webforms.WebForm\",\n  \"uuid\": \"w1\",\n  \"title\": \"Mail\",\n  \"secureContents\": {\n    \"fields\": [\n      {\"designation\": \"username\", \"value\": \"ann\"}\n    ]\n  }\n}\n";
+    let vault = read_pif_text(dir.path(), "one.1pif", text);
+    assert_eq!(titles_and_lines(&vault), [("Mail".to_owned(), Some(1))]);
+    assert_eq!(vault.entries[0].username.as_deref(), Some("ann"));
+    assert!(vault.findings.is_empty(), "{:?}", vault.findings);
+}
+
+#[test]
+fn pif_records_on_consecutive_lines_without_separators_are_each_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "{\"typeName\":\"securenotes.SecureNote\",\"uuid\":\"a\",\"title\":\"a\"}\n{\"typeName\":\"securenotes.SecureNote\",\"uuid\":\"b\",\"title\":\"b\"}\n";
+    let vault = read_pif_text(dir.path(), "lines.1pif", text);
+    assert_eq!(
+        titles_and_lines(&vault),
+        [("a".to_owned(), Some(1)), ("b".to_owned(), Some(2))]
+    );
+}
+
+#[test]
+fn pif_a_broken_record_in_a_multi_line_record_names_the_line_of_the_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{{\"typeName\":\"securenotes.SecureNote\",\"title\":\"ok\"}}\n{SEP}\n{{\n  \"typeName\": \"securenotes.SecureNote\",\n  \"title\": oops\n}}\n{SEP}\n"
+    );
+    let vault = read_pif_text(dir.path(), "broken.1pif", &text);
+    assert_eq!(vault.entries.len(), 1);
+    assert_eq!(vault.skipped_records, 1);
+    assert_eq!(vault.findings[0].position.line, Some(5), "{:?}", vault.findings);
+}
+
+#[test]
+fn pif_folders_written_after_their_items_still_file_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{{\"typeName\":\"securenotes.SecureNote\",\"uuid\":\"n\",\"title\":\"n\",\"folderUuid\":\"F2\"}}\n{SEP}\n{{\"typeName\":\"system.folder.Regular\",\"uuid\":\"F2\",\"title\":\"Inner\",\"folderUuid\":\"F1\"}}\n{SEP}\n{{\"typeName\":\"system.folder.Regular\",\"uuid\":\"F1\",\"title\":\"Outer\"}}\n{SEP}\n"
+    );
+    let vault = read_pif_text(dir.path(), "late-folders.1pif", &text);
+    assert_eq!(vault.entries[0].folder, ["Outer", "Inner"]);
+}

@@ -199,7 +199,10 @@ fn read<'a>(path: &Path, options: &'a ParseOptions, mut sink: Sink<'a>) -> Resul
             let sink = std::mem::replace(&mut sink, Sink::Keep);
             onepassword::read_1pux_into(path, &display, options, sink)?
         }
-        SourceKind::Onepassword1pif => onepassword::read_1pif(path, &display, options)?,
+        SourceKind::Onepassword1pif => {
+            let sink = std::mem::replace(&mut sink, Sink::Keep);
+            onepassword::read_1pif_into(path, &display, options, sink)?
+        }
     };
     // The other formats are read whole.
     if !matches!(sink, Sink::Keep) {

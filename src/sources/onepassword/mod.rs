@@ -50,7 +50,17 @@ pub(crate) fn read_1pux_into(
 /// Reads a 1PIF file, or a 1Password 7 export folder (`data.1pif` beside
 /// `attachments/<item uuid>/…`).
 pub fn read_1pif(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    pif::read(path, file, options)
+    pif::read(path, file, options, Sink::Keep)
+}
+
+/// [`read_1pif`], handing the entries to `sink` as they stream.
+pub(crate) fn read_1pif_into(
+    path: &Path,
+    file: &str,
+    options: &ParseOptions,
+    sink: Sink<'_>,
+) -> Result<Vault, SourceError> {
+    pif::read(path, file, options, sink)
 }
 
 /// Attaches a vault-permissions bundle (`op vault user list` / `op vault
