@@ -642,6 +642,8 @@ impl Synth {
                 size: bytes.len() as u64,
                 content: Some(Secret::bytes(bytes)),
                 source_id: Some(id),
+                digest: None,
+                origin: None,
             });
         }
         e
@@ -658,6 +660,8 @@ impl Synth {
                 size: bytes.len() as u64,
                 content: Some(Secret::bytes(bytes)),
                 source_id: Some(format!("{:026x}", mix(self.seed, i as u64, 19) as u128)),
+                digest: None,
+                origin: None,
             });
             return e;
         }

@@ -24,7 +24,8 @@ use super::categories::{self, PifType};
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::{json_problem, record};
 use crate::model::{
-    Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
+    measure, Attachment, ContentOrigin, ContentSource, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position,
+    SourceKind, Timestamp, Vault,
 };
 use crate::secret::Secret;
 use crate::sources::{at, ErrorKind, ParseOptions, Sink, SourceError};
@@ -687,11 +688,11 @@ fn read_attachments(
                 ));
             }
             let remaining = limits.max_unpacked_bytes.saturating_sub(total);
-            let mut bytes = Vec::new();
-            fs::File::open(&path)
-                .and_then(|f| f.take(remaining.saturating_add(1)).read_to_end(&mut bytes))
+            // Measured, not kept: the store copies the file when it writes.
+            let (size, digest) = fs::File::open(&path)
+                .and_then(|f| measure(&mut f.take(remaining.saturating_add(1))))
                 .map_err(|e| SourceError::io(&format!("{file}/{rel}"), e))?;
-            total = total.saturating_add(bytes.len() as u64);
+            total = total.saturating_add(size);
             if total > limits.max_unpacked_bytes {
                 return Err(SourceError::new(
                     ErrorKind::Limit,
@@ -713,14 +714,35 @@ fn read_attachments(
             };
             let attachment = Attachment {
                 name,
-                size: bytes.len() as u64,
-                content: Some(Secret::bytes(bytes)),
+                size,
+                content: None,
                 source_id,
+                digest: Some(digest),
+                origin: Some(ContentOrigin::new(FileContent {
+                    path: path.clone(),
+                    shown: format!("{file}/{rel}"),
+                })),
             };
             out.entry(item_uuid.clone()).or_default().push((rel, attachment));
         }
     }
     Ok(out)
+}
+
+/// An attachment file of a 1Password 7 export folder, read again when
+/// it is written.
+struct FileContent {
+    path: PathBuf,
+    shown: String,
+}
+
+impl ContentSource for FileContent {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<u64> {
+        std::io::copy(&mut fs::File::open(&self.path)?, out)
+    }
+    fn describe(&self) -> String {
+        format!("'{}'", self.shown)
+    }
 }
 
 fn read_dir_sorted(dir: &Path, file: &str) -> Result<Vec<PathBuf>, SourceError> {

@@ -135,8 +135,8 @@ struct OverviewUrl {
 }
 
 /// The attachments under `files/`, by document id: the file name the
-/// archive gives and the bytes.
-type Files = HashMap<String, (String, Secret)>;
+/// archive gives and where the bytes are.
+type Files = HashMap<String, (String, archive::StoredFile)>;
 
 pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'_>) -> Result<Vault, SourceError> {
     let handle = File::open(path).map_err(|e| SourceError::io(file, e))?;
@@ -182,7 +182,7 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'
         )?,
     }
 
-    let files = archive::files(&mut zip, &budget, file)?;
+    let files = archive::files(&mut zip, path, &budget, file)?;
     let Some(data_index) = zip.index_for_name("export.data") else {
         return Err(SourceError::malformed(
             Position::file(file),
@@ -226,13 +226,7 @@ fn item_position(file: &str, vault: &str, uuid: &str) -> Position {
     Position::file(file).field(format!("vault '{vault}' item '{uuid}'"))
 }
 
-fn decode_item(
-    raw: Value,
-    index: usize,
-    vault_name: &str,
-    files: &HashMap<String, (String, Secret)>,
-    file: &str,
-) -> (Option<Entry>, Vec<Finding>) {
+fn decode_item(raw: Value, index: usize, vault_name: &str, files: &Files, file: &str) -> (Option<Entry>, Vec<Finding>) {
     let uuid_hint = raw.get("uuid").and_then(Value::as_str).unwrap_or("").to_owned();
     let item = match serde_json::from_value::<Item>(raw) {
         Ok(item) => match item.item {
@@ -262,13 +256,7 @@ fn decode_item(
     (Some(entry), findings)
 }
 
-fn convert(
-    item: Item,
-    vault_name: &str,
-    files: &HashMap<String, (String, Secret)>,
-    file: &str,
-    findings: &mut Vec<Finding>,
-) -> Entry {
+fn convert(item: Item, vault_name: &str, files: &Files, file: &str, findings: &mut Vec<Finding>) -> Entry {
     let pos = item_position(file, vault_name, &item.uuid);
     let kind = match categories::table().by_code(&item.category_uuid) {
         Some((kind, _)) => kind,
@@ -410,7 +398,7 @@ fn section_field(
     entry: &mut Entry,
     field: SectionField,
     group: Option<&str>,
-    files: &HashMap<String, (String, Secret)>,
+    files: &Files,
     pos: &Position,
     findings: &mut Vec<Finding>,
 ) {
@@ -585,20 +573,19 @@ fn unknown_kind(
     );
 }
 
-/// An attachment from `files/<documentId>__<name>`; a file the export names
-/// but does not contain is kept without content, with a finding.
-fn attach(
-    doc: &FileRef,
-    files: &HashMap<String, (String, Secret)>,
-    pos: &Position,
-    findings: &mut Vec<Finding>,
-) -> Attachment {
+/// An attachment from `files/<documentId>__<name>`, by size, digest and
+/// place in the archive (its bytes are copied from there when written); a
+/// file the export names but does not contain is kept without content,
+/// with a finding.
+fn attach(doc: &FileRef, files: &Files, pos: &Position, findings: &mut Vec<Finding>) -> Attachment {
     match files.get(&doc.document_id) {
-        Some((archived_name, bytes)) => Attachment {
+        Some((archived_name, stored)) => Attachment {
             name: non_empty(&doc.file_name).unwrap_or_else(|| archived_name.clone()),
-            size: bytes.len() as u64,
-            content: Some(bytes.clone()),
+            size: stored.size,
+            content: None,
             source_id: non_empty(&doc.document_id),
+            digest: Some(stored.digest),
+            origin: Some(stored.origin.clone()),
         },
         None => {
             findings.push(
@@ -617,6 +604,8 @@ fn attach(
                 size: 0,
                 content: None,
                 source_id: non_empty(&doc.document_id),
+                digest: None,
+                origin: None,
             }
         }
     }

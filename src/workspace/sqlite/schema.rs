@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -558,6 +558,12 @@ impl From<rusqlite::Error> for SchemaError {
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
+
+/// Attachments the importer writes carry the SHA-256 of their bytes, so a
+/// re-run compares digests without reading gigabytes of blobs back.
+const V7: &str = r#"
+ALTER TABLE attachments ADD COLUMN content_sha256 TEXT;
+"#;
 
 /// Brings the database to [`latest`], one transaction per step.
 pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {

@@ -6,13 +6,14 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
 use super::Files;
-use crate::model::Position;
-use crate::secret::Secret;
+use crate::model::{measure, ContentOrigin, ContentSource, Position};
 use crate::sources::{ErrorKind, Limits, ParseOptions, SourceError};
 
 pub(super) type Zip = zip::ZipArchive<File>;
@@ -134,10 +135,45 @@ pub(super) fn read_small(
     Ok(Some(buf))
 }
 
+/// An attachment in the archive: measured once as it was indexed, copied
+/// again from the archive when it is written.
+pub(super) struct StoredFile {
+    pub size: u64,
+    pub digest: [u8; 32],
+    pub origin: ContentOrigin,
+}
+
+/// One member of an archive, read again through a shared handle (a new
+/// handle per attachment would parse the zip directory each time).
+struct ZipMember {
+    zip: Arc<Mutex<Zip>>,
+    index: usize,
+    name: String,
+    file: Arc<str>,
+}
+
+impl ContentSource for ZipMember {
+    fn write_to(&self, out: &mut dyn Write) -> io::Result<u64> {
+        let mut zip = self
+            .zip
+            .lock()
+            .map_err(|_| io::Error::other("the archive handle was poisoned"))?;
+        let mut member = zip.by_index(self.index).map_err(io::Error::other)?;
+        io::copy(&mut member, out)
+    }
+    fn describe(&self) -> String {
+        format!("'{}' in {}", self.name, self.file)
+    }
+}
+
 /// The attachments under `files/` (`<documentId>__<file name>`), keyed by
-/// document id.
-pub(super) fn files(archive: &mut Zip, budget: &Budget, file: &str) -> Result<Files, SourceError> {
+/// document id: each is read once through SHA-256, never kept, and counts
+/// against the unpacked-size budget, which thereby bounds what the store
+/// will hold rather than the memory.
+pub(super) fn files(archive: &mut Zip, path: &Path, budget: &Budget, file: &str) -> Result<Files, SourceError> {
     let mut files: Files = HashMap::new();
+    let mut shared: Option<Arc<Mutex<Zip>>> = None;
+    let display: Arc<str> = Arc::from(file);
     for index in 0..archive.len() {
         let mut member = archive.by_index(index).map_err(|e| {
             SourceError::malformed(
@@ -149,12 +185,10 @@ pub(super) fn files(archive: &mut Zip, budget: &Budget, file: &str) -> Result<Fi
         if member.is_dir() || !name.starts_with("files/") {
             continue;
         }
-        let mut buf = Vec::new();
-        Bounded {
+        let (size, digest) = measure(&mut Bounded {
             inner: &mut member,
             budget,
-        }
-        .read_to_end(&mut buf)
+        })
         .map_err(|e| {
             if budget.exceeded() {
                 budget.error(file, &name)
@@ -162,12 +196,29 @@ pub(super) fn files(archive: &mut Zip, budget: &Budget, file: &str) -> Result<Fi
                 member_error(file, &name, e)
             }
         })?;
+        let zip = match &shared {
+            Some(zip) => Arc::clone(zip),
+            None => {
+                let handle = File::open(path).map_err(|e| SourceError::io(file, e))?;
+                let zip = Arc::new(Mutex::new(
+                    zip::ZipArchive::new(handle).map_err(|e| member_error(file, &name, e))?,
+                ));
+                shared = Some(Arc::clone(&zip));
+                zip
+            }
+        };
+        let origin = ContentOrigin::new(ZipMember {
+            zip,
+            index,
+            name: name.clone(),
+            file: Arc::clone(&display),
+        });
         let base = name.trim_start_matches("files/");
         let (doc_id, file_name) = match base.split_once("__") {
             Some((id, rest)) => (id.to_owned(), rest.to_owned()),
             None => (base.to_owned(), base.to_owned()),
         };
-        files.insert(doc_id, (file_name, Secret::bytes(buf)));
+        files.insert(doc_id, (file_name, StoredFile { size, digest, origin }));
     }
     Ok(files)
 }
