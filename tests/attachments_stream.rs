@@ -189,3 +189,60 @@ fn a_1pux_attachment_changed_in_the_store_is_told_apart_by_its_digest() {
     let conflicts = report["summary"]["secrets"]["conflict"].as_u64().unwrap_or(0);
     assert_eq!(conflicts, 1, "an edited attachment is a conflict: {}", plan.describe());
 }
+
+#[test]
+fn generate_attachment_bytes_makes_every_document_file_that_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("big.1pux");
+    common::vaultferry(&[
+        "generate",
+        "--format",
+        "1pux",
+        "--entries",
+        "1000",
+        "--attachment-bytes",
+        "150001",
+        "--out",
+        export.to_str().unwrap(),
+    ])
+    .success();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&export).unwrap()).unwrap();
+    let mut large = 0;
+    for i in 0..zip.len() {
+        let member = zip.by_index(i).unwrap();
+        if member.name().starts_with("files/") && member.name().ends_with(".pdf") {
+            assert_eq!(member.size(), 150_001, "{}", member.name());
+            large += 1;
+        }
+    }
+    assert!(large >= 3, "only {large} Documents in 1000 entries");
+    // Read back, every Document's attachment has that size and the digest
+    // of the archive's bytes.
+    let want = digests_in_archive(&export);
+    let vault = vaultferry::sources::read_export(&export, &Default::default()).unwrap();
+    let docs: Vec<_> = vault
+        .entries
+        .iter()
+        .flat_map(|e| &e.attachments)
+        .filter(|a| a.name.ends_with(".pdf"))
+        .collect();
+    assert_eq!(docs.len(), large);
+    for a in docs {
+        assert_eq!(a.size, 150_001);
+        assert_eq!(a.sha256().map(hex::encode).as_ref(), want.get(&a.name), "{}", a.name);
+    }
+
+    let refused = common::vaultferry(&[
+        "generate",
+        "--format",
+        "1pif",
+        "--entries",
+        "10",
+        "--attachment-bytes",
+        "10",
+        "--out",
+        dir.path().join("x.1pif").to_str().unwrap(),
+    ])
+    .expect_code(2);
+    assert!(refused.stderr.contains("--attachment-bytes"), "{}", refused.describe());
+}

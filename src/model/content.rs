@@ -53,6 +53,11 @@ impl ContentOrigin {
     pub fn describe(&self) -> String {
         self.0.describe()
     }
+
+    /// Copies the bytes into `out` unchecked (the generator's own noise).
+    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<u64> {
+        self.0.write_to(out)
+    }
 }
 
 impl PartialEq for ContentOrigin {
