@@ -130,8 +130,9 @@ enum Outcome {
         line: u64,
         type_name: String,
     },
+    /// Boxed: an entry is many times the size of the other outcomes.
     Item {
-        entry: Entry,
+        entry: Box<Entry>,
         findings: Vec<Finding>,
     },
 }
@@ -218,7 +219,7 @@ fn read_records<R: BufRead>(
                     if let Some(files) = attachments.remove(&entry.source_id) {
                         entry.attachments.extend(files.into_iter().map(|(_, a)| a));
                     }
-                    if let Some(entry) = sink.give(entry) {
+                    if let Some(entry) = sink.give(*entry) {
                         vault.entries.push(entry);
                     }
                 }
@@ -248,9 +249,12 @@ fn read_records<R: BufRead>(
     Ok(vault)
 }
 
+/// A record, or the line of its fault and the fault.
+type ParsedRecord = Result<Record, (u64, serde_json::Error)>;
+
 /// The JSON values of a segment with the line each starts on (usually
 /// one; a file without separators may hold several).
-fn records_of(segment: &Segment) -> Vec<(u64, Result<Record, (u64, serde_json::Error)>)> {
+fn records_of(segment: &Segment) -> Vec<(u64, ParsedRecord)> {
     let text = segment.text.trim_end();
     let mut out = Vec::new();
     let mut values = serde_json::Deserializer::from_str(text).into_iter::<Record>();
@@ -316,7 +320,10 @@ fn decode_segment(segment: &Segment, folders: &HashMap<String, Vec<String>>, fil
                 }
             };
             let entry = convert(rec, kind, line, folders, file, &mut findings);
-            Outcome::Item { entry, findings }
+            Outcome::Item {
+                entry: Box::new(entry),
+                findings,
+            }
         })
         .collect()
 }
