@@ -35,7 +35,7 @@ pub fn reveal<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn revealing() -> bool {
+pub(crate) fn revealing() -> bool {
     REVEAL.with(|r| r.get())
 }
 

@@ -140,8 +140,9 @@ fn a_generated_1pux_vault_parses_back_to_the_same_vault() {
         );
         for (a, b) in got.attachments.iter().zip(&want.attachments) {
             assert_eq!(a.name, b.name);
-            let bytes = |x: &vaultferry::model::Attachment| x.content.as_ref().map(|c| c.expose_bytes().to_vec());
-            assert!(bytes(a) == bytes(b), "attachment '{}' bytes differ", b.name);
+            // The reader streams attachments past: it keeps their digest.
+            assert_eq!(a.size, b.size, "attachment '{}' size", b.name);
+            assert!(a.sha256() == b.sha256(), "attachment '{}' bytes differ", b.name);
             attachments += 1;
         }
     }

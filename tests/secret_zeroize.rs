@@ -158,6 +158,8 @@ fn an_entry_zeroes_its_password_totp_history_concealed_fields_and_attachments() 
             size: MARKER.len() as u64,
             content: Some(Secret::bytes(marker().into_bytes())),
             source_id: None,
+            digest: None,
+            origin: None,
         });
         drop(entry);
     });

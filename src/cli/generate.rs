@@ -38,9 +38,18 @@ pub struct GenerateArgs {
     /// 1Password permissions bundle); default: the export's name + `.sharing.json`.
     #[arg(long, value_name = "FILE")]
     pub sharing_out: Option<PathBuf>,
+    /// Makes every Document's file N bytes (1PUX; one item in twenty is a
+    /// Document), for measuring exports with large attachments.
+    #[arg(long, value_name = "N")]
+    pub attachment_bytes: Option<u64>,
 }
 
 pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
+    if args.attachment_bytes.is_some() && args.format != GenerateFormat::Pux {
+        return Err(Error::Usage(
+            "--attachment-bytes needs --format 1pux: a .1pif file carries no attachments".into(),
+        ));
+    }
     let format = match args.format {
         GenerateFormat::LastpassCsv => Format::LastpassCsv,
         GenerateFormat::Pux => Format::Pux,
@@ -51,11 +60,18 @@ pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         name.push(".sharing.json");
         PathBuf::from(name)
     });
-    let summary =
-        generate::generate(format, args.entries, args.seed, &args.out, &sharing).map_err(|source| Error::Io {
-            path: format!("{} / {}", args.out.display(), sharing.display()),
-            source,
-        })?;
+    let summary = generate::generate_with(
+        format,
+        args.entries,
+        args.seed,
+        args.attachment_bytes,
+        &args.out,
+        &sharing,
+    )
+    .map_err(|source| Error::Io {
+        path: format!("{} / {}", args.out.display(), sharing.display()),
+        source,
+    })?;
     out.line(format!(
         "{}: {} entries, {} folders, {} bytes",
         args.out.display(),

@@ -70,10 +70,7 @@ pub(crate) fn attachments(files: &[Attachment]) -> Vec<CanonAttachment<'_>> {
         .map(|a| CanonAttachment {
             name: &a.name,
             size: a.size,
-            content: a
-                .content
-                .as_ref()
-                .map(|c| hex::encode(Sha256::digest(c.expose_bytes()))),
+            content: a.sha256().map(hex::encode),
             source_id: a.source_id.as_deref(),
         })
         .collect()

@@ -71,7 +71,21 @@ pub struct Summary {
 /// Writes a synthetic export and its sharing file. Entries are generated and
 /// written in batches, so a million of them never sit in memory together.
 pub fn generate(format: Format, entries: usize, seed: u64, out: &Path, sharing_out: &Path) -> io::Result<Summary> {
-    let synth = Synth::new(format, entries, seed);
+    generate_with(format, entries, seed, None, out, sharing_out)
+}
+
+/// [`generate`], with every Document's file `attachment_bytes` long
+/// (`--attachment-bytes`; 1PUX, whose Documents carry their file).
+pub fn generate_with(
+    format: Format,
+    entries: usize,
+    seed: u64,
+    attachment_bytes: Option<u64>,
+    out: &Path,
+    sharing_out: &Path,
+) -> io::Result<Summary> {
+    let mut synth = Synth::new(format, entries, seed);
+    synth.attachment_bytes = attachment_bytes;
     let file = create_private(out)?;
     match format {
         Format::LastpassCsv => {

@@ -34,10 +34,17 @@ fn options() -> SimpleFileOptions {
         .unix_permissions(0o644)
 }
 
-/// An attachment's bytes to store after `export.data`.
+/// An attachment to store after `export.data`: its bytes, or where they
+/// are made (`--attachment-bytes`), so large ones are written as they are
+/// generated and stored, not deflated (noise does not compress).
 struct FileOut {
     member: String,
-    bytes: Vec<u8>,
+    bytes: FileBytes,
+}
+
+enum FileBytes {
+    Held(Vec<u8>),
+    Made(crate::model::ContentOrigin),
 }
 
 /// Writes `vault` as a 1PUX archive.
@@ -188,8 +195,17 @@ impl<W: Write + Seek> Archive<W> {
     fn finish(mut self) -> io::Result<()> {
         self.zip.write_all(b"]}]}\n")?;
         for file in std::mem::take(&mut self.files) {
-            self.zip.start_file(file.member, options()).map_err(io::Error::other)?;
-            self.zip.write_all(&file.bytes)?;
+            match file.bytes {
+                FileBytes::Held(bytes) => {
+                    self.zip.start_file(file.member, options()).map_err(io::Error::other)?;
+                    self.zip.write_all(&bytes)?;
+                }
+                FileBytes::Made(origin) => {
+                    let stored = options().compression_method(CompressionMethod::Stored).large_file(true);
+                    self.zip.start_file(file.member, stored).map_err(io::Error::other)?;
+                    origin.write_to(&mut self.zip)?;
+                }
+            }
         }
         self.zip.finish().map_err(io::Error::other)?;
         Ok(())
@@ -262,12 +278,15 @@ fn item_json(e: &Entry) -> (Value, Vec<FileOut>) {
     for a in &e.attachments {
         let id = a.source_id.as_deref().unwrap_or("");
         doc_ids.insert(a.name.as_str(), id);
-        if let Some(content) = &a.content {
-            files.push(FileOut {
-                member: format!("files/{id}__{}", a.name),
-                bytes: content.expose_bytes().to_vec(),
-            });
-        }
+        let bytes = match (&a.content, &a.origin) {
+            (Some(content), _) => FileBytes::Held(content.expose_bytes().to_vec()),
+            (None, Some(origin)) => FileBytes::Made(origin.clone()),
+            (None, None) => continue,
+        };
+        files.push(FileOut {
+            member: format!("files/{id}__{}", a.name),
+            bytes,
+        });
     }
     let mut login_fields = Vec::new();
     if let Some(u) = &e.username {

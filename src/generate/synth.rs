@@ -342,6 +342,41 @@ pub struct Synth {
     fillable: Vec<usize>,
     /// Top-level team folders: the ones the sharing data names.
     teams: Vec<String>,
+    /// `--attachment-bytes`: every Document's file is this many bytes of
+    /// noise, written as it is generated (a 4 GB export is never in memory).
+    pub attachment_bytes: Option<u64>,
+}
+
+/// A large attachment's bytes: xorshift noise (incompressible, like the
+/// PDFs and photos real exports carry), made as it is written.
+struct Noise {
+    seed: u64,
+    len: u64,
+}
+
+impl crate::model::ContentSource for Noise {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<u64> {
+        let mut x = self.seed | 1;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut left = self.len;
+        while left > 0 {
+            let n = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+            let piece = buf.get_mut(..n).unwrap_or_default();
+            for chunk in piece.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let bytes = x.to_le_bytes();
+                chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or_default());
+            }
+            out.write_all(piece)?;
+            left -= n as u64;
+        }
+        Ok(self.len)
+    }
+    fn describe(&self) -> String {
+        format!("generated noise ({} bytes, seed {})", self.len, self.seed)
+    }
 }
 
 fn mix(seed: u64, i: u64, salt: u64) -> u64 {
@@ -508,6 +543,7 @@ impl Synth {
             shares,
             fillable,
             teams: shared_names,
+            attachment_bytes: None,
         }
     }
 
@@ -654,6 +690,8 @@ impl Synth {
                 size: bytes.len() as u64,
                 content: Some(Secret::bytes(bytes)),
                 source_id: Some(id),
+                digest: None,
+                origin: None,
             });
         }
         e
@@ -665,11 +703,27 @@ impl Synth {
             let name = format!("scan-{i}.pdf");
             let bytes: Vec<u8> = format!("%PDF-1.4 synthetic {i} {}", token(rng, 64)).into_bytes();
             let mut e = Entry::new(EntryKind::Document, format!("Scan {i} — {}", pick(rng, &WORDS)));
-            e.attachments.push(Attachment {
-                name,
-                size: bytes.len() as u64,
-                content: Some(Secret::bytes(bytes)),
-                source_id: Some(format!("{:026x}", mix(self.seed, i as u64, 19) as u128)),
+            let source_id = Some(format!("{:026x}", mix(self.seed, i as u64, 19) as u128));
+            e.attachments.push(match self.attachment_bytes {
+                Some(len) => Attachment {
+                    name,
+                    size: len,
+                    content: None,
+                    source_id,
+                    digest: None,
+                    origin: Some(crate::model::ContentOrigin::new(Noise {
+                        seed: mix(self.seed, i as u64, 23),
+                        len,
+                    })),
+                },
+                None => Attachment {
+                    name,
+                    size: bytes.len() as u64,
+                    content: Some(Secret::bytes(bytes)),
+                    source_id,
+                    digest: None,
+                    origin: None,
+                },
             });
             return e;
         }

@@ -321,7 +321,7 @@ impl Serialize for Field {
 
 /// A file attached to an entry. The bytes are a secret: documents are as
 /// sensitive as passwords.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
     pub name: String,
     /// Size in bytes, as read (declared sizes are never trusted).
@@ -330,8 +330,76 @@ pub struct Attachment {
     /// says so) or when LastPass only flags that one exists.
     pub content: Option<Secret>,
     /// The source's id for the file (1Password `documentId`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
+    /// SHA-256 of the bytes when they are not held (`content` is `None`):
+    /// read once through the digest, for the plan and a re-run to compare.
+    pub digest: Option<[u8; 32]>,
+    /// Where the bytes are when they are not held; the writer copies them
+    /// from there in bounded pieces (`ContentOrigin::copy_checked`).
+    pub origin: Option<super::ContentOrigin>,
+}
+
+/// `content` prints as any secret does (`[redacted]`, or the bytes under
+/// `--reveal`) whether the bytes are held or streamed past: a streamed
+/// attachment is read back only when revealed, never to be redacted.
+impl Serialize for Attachment {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeStruct};
+        let mut s = serializer.serialize_struct("Attachment", 4)?;
+        s.serialize_field("name", &self.name)?;
+        s.serialize_field("size", &self.size)?;
+        match &self.content {
+            Some(c) => s.serialize_field("content", c)?,
+            None if self.has_bytes() && !crate::secret::revealing() => {
+                s.serialize_field("content", crate::secret::REDACTED)?
+            }
+            None if self.has_bytes() => {
+                let loaded = self
+                    .load()
+                    .map_err(|e| S::Error::custom(format!("attachment '{}': {e}", self.name)))?;
+                s.serialize_field("content", &loaded)?
+            }
+            None => s.serialize_field("content", &None::<Secret>)?,
+        }
+        match &self.source_id {
+            Some(id) => s.serialize_field("source_id", id)?,
+            None => s.skip_field("source_id")?,
+        }
+        s.end()
+    }
+}
+
+impl Attachment {
+    /// SHA-256 of the bytes: of `content` when held, else the digest taken
+    /// when they were read. `None` when the export has no bytes for it.
+    pub fn sha256(&self) -> Option<[u8; 32]> {
+        use sha2::Digest as _;
+        match &self.content {
+            Some(c) => Some(sha2::Sha256::digest(c.expose_bytes()).into()),
+            None => self.digest,
+        }
+    }
+
+    /// Whether the bytes are somewhere to be written from.
+    pub fn has_bytes(&self) -> bool {
+        self.content.is_some() || (self.origin.is_some() && self.digest.is_some())
+    }
+
+    /// The bytes, read into memory (the HTTP target sends one attachment
+    /// at a time as JSON); `None` when there are none or they cannot be
+    /// read back as they were.
+    pub fn load(&self) -> std::io::Result<Option<crate::secret::Secret>> {
+        if let Some(c) = &self.content {
+            return Ok(Some(c.clone()));
+        }
+        let (Some(origin), Some(digest)) = (&self.origin, &self.digest) else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0).min(1 << 30));
+        let copied = origin.copy_checked(&mut bytes, self.size, digest);
+        let secret = crate::secret::Secret::bytes(bytes);
+        copied.map(|()| Some(secret))
+    }
 }
 
 /// One former password (1Password `passwordHistory`).
@@ -512,6 +580,8 @@ mod tests {
             size: 3,
             content: Some(Secret::bytes(vec![1, 2, 3])),
             source_id: None,
+            digest: None,
+            origin: None,
         }];
         e.wipe();
         assert!(e.password.as_ref().is_some_and(Secret::is_empty));

@@ -6,12 +6,14 @@
 //! a public format documented in `formats/normalized.md`, so renames here are
 //! breaking changes.
 
+mod content;
 mod entry;
 mod finding;
 mod folder_path;
 mod share;
 mod vault;
 
+pub use content::{measure, ContentOrigin, ContentSource};
 pub use entry::{Attachment, Entry, EntryKind, Field, FieldKind, FieldValue, PasswordChange, Timestamp};
 pub use finding::{Finding, Position, Severity};
 pub use folder_path::FolderPath;

@@ -116,8 +116,19 @@ pub fn read_export_chunks(
 /// touched anyway.
 pub fn entries_expected(path: &Path) -> usize {
     const MOST: usize = 2_000_000;
-    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let bytes = pux_items_bytes(path).unwrap_or_else(|| std::fs::metadata(path).map_or(0, |m| m.len()));
     usize::try_from(bytes / 100).map_or(MOST, |n| n.min(MOST))
+}
+
+/// A 1PUX's size says little about its items: it is compressed, and its
+/// attachments may be gigabytes. Its `export.data` as the zip directory
+/// declares it (a guess only: nothing is read on its word), over 4, since
+/// a 1PUX item is rarely under 400 bytes of JSON.
+fn pux_items_bytes(path: &Path) -> Option<u64> {
+    let file = File::open(path).ok()?;
+    let mut zip = zip::ZipArchive::new(file).ok()?;
+    let data = zip.by_name("export.data").ok()?;
+    Some(data.size() / 4)
 }
 
 /// What a summary of an export says about one entry.
@@ -163,7 +174,7 @@ pub(crate) enum Sink<'a> {
 
 impl Sink<'_> {
     /// Hands over one entry (`Keep` is the reader's own business).
-    fn give(&mut self, entry: Entry) -> Option<Entry> {
+    pub(crate) fn give(&mut self, entry: Entry) -> Option<Entry> {
         match self {
             Sink::Keep => Some(entry),
             Sink::Each(each) => {
@@ -195,10 +206,16 @@ fn read<'a>(path: &Path, options: &'a ParseOptions, mut sink: Sink<'a>) -> Resul
             let file = open(path)?;
             onepassword::read_csv(BufReader::with_capacity(1 << 16, file), &display, options)?
         }
-        SourceKind::Onepassword1pux => onepassword::read_1pux(path, &display, options)?,
-        SourceKind::Onepassword1pif => onepassword::read_1pif(path, &display, options)?,
+        SourceKind::Onepassword1pux => {
+            let sink = std::mem::replace(&mut sink, Sink::Keep);
+            onepassword::read_1pux_into(path, &display, options, sink)?
+        }
+        SourceKind::Onepassword1pif => {
+            let sink = std::mem::replace(&mut sink, Sink::Keep);
+            onepassword::read_1pif_into(path, &display, options, sink)?
+        }
     };
-    // The other formats are read whole (a 1PUX is one JSON document).
+    // The other formats are read whole.
     if !matches!(sink, Sink::Keep) {
         for entry in std::mem::take(&mut vault.entries) {
             sink.give(entry);

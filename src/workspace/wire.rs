@@ -127,26 +127,42 @@ pub struct WireAttachment {
     pub content: Option<WireBytes>,
     #[serde(default)]
     pub source_id: Option<String>,
+    /// SHA-256 (hex) of the bytes, for an attachment listed without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
+/// An attachment whose bytes were streamed past (a large 1PUX) is read
+/// back here, one attachment at a time, since the API takes JSON. If they
+/// cannot be read back as they were, it goes without content and with its
+/// digest, and the run's read-back names the item as not stored.
 impl From<&Attachment> for WireAttachment {
     fn from(a: &Attachment) -> WireAttachment {
         WireAttachment {
             name: a.name.clone(),
             size: a.size,
-            content: a.content.clone().map(WireBytes),
+            content: a.load().ok().flatten().map(WireBytes),
             source_id: a.source_id.clone(),
+            sha256: a.sha256().map(hex::encode),
         }
     }
 }
 
 impl From<WireAttachment> for Attachment {
     fn from(a: WireAttachment) -> Attachment {
+        let digest = a.sha256.as_deref().and_then(|h| {
+            let mut d = [0u8; 32];
+            hex::decode_to_slice(h, &mut d).ok().map(|()| d)
+        });
         Attachment {
             name: a.name,
             size: a.size,
+            // Held bytes decide the digest; a claimed one stands only for
+            // bytes not sent.
+            digest: if a.content.is_some() { None } else { digest },
             content: a.content.map(|c| c.0),
             source_id: a.source_id,
+            origin: None,
         }
     }
 }
@@ -464,6 +480,8 @@ mod tests {
                 size: 3,
                 content: Some(Secret::bytes(vec![0, 1, 255])),
                 source_id: None,
+                digest: None,
+                origin: None,
             }],
             import: ItemImport {
                 import_key: Some(ImportKey("account:x:1".into())),

@@ -17,7 +17,7 @@ mod values;
 use std::io::Read;
 use std::path::Path;
 
-use super::{recover_or_fail, ParseOptions, SourceError};
+use super::{recover_or_fail, ParseOptions, Sink, SourceError};
 use serde_json::Value;
 
 use crate::model::{Entry, Field, FieldKind, FieldValue, Finding, Severity, Timestamp, Vault};
@@ -36,13 +36,33 @@ pub fn read_csv<R: Read>(reader: R, file: &str, options: &ParseOptions) -> Resul
 
 /// Reads a 1PUX archive (1Password 8).
 pub fn read_1pux(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    pux::read(path, file, options)
+    pux::read(path, file, options, Sink::Keep)
+}
+
+/// [`read_1pux`], handing the entries to `sink` as they stream.
+pub(crate) fn read_1pux_into(
+    path: &Path,
+    file: &str,
+    options: &ParseOptions,
+    sink: Sink<'_>,
+) -> Result<Vault, SourceError> {
+    pux::read(path, file, options, sink)
 }
 
 /// Reads a 1PIF file, or a 1Password 7 export folder (`data.1pif` beside
 /// `attachments/<item uuid>/…`).
 pub fn read_1pif(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
-    pif::read(path, file, options)
+    pif::read(path, file, options, Sink::Keep)
+}
+
+/// [`read_1pif`], handing the entries to `sink` as they stream.
+pub(crate) fn read_1pif_into(
+    path: &Path,
+    file: &str,
+    options: &ParseOptions,
+    sink: Sink<'_>,
+) -> Result<Vault, SourceError> {
+    pif::read(path, file, options, sink)
 }
 
 /// Attaches a vault-permissions bundle (`op vault user list` / `op vault

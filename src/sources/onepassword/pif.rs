@@ -2,30 +2,35 @@
 //! records separated by `***5642bee8-a5ff-11dc-8314-0800200c9a66***` lines;
 //! files often start with a BOM and use CRLF (1Password for Windows).
 //! Folders are records too (`system.folder.Regular`), nested through
-//! `folderUuid`, and may come after the items that live in them, so the file
-//! is read whole before any folder path is resolved.
+//! `folderUuid`, and may come after the items that live in them, so the
+//! folders are read in a first pass over the file and the items streamed in
+//! a second ([`segments`] splits the records).
 //!
 //! 1Password 7 can also export a folder: `data.1pif` beside
 //! `attachments/<item uuid>/<file>`.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
+
+use segments::{Segment, Segments};
 
 use super::categories::{self, PifType};
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::{json_problem, pif_shapes, record, values};
 use crate::model::{
-    Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
+    measure, Attachment, ContentOrigin, ContentSource, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position,
+    SourceKind, Timestamp, Vault,
 };
 use crate::secret::Secret;
-use crate::sources::detect::PIF_SEPARATOR;
-use crate::sources::{at, ErrorKind, ParseOptions, SourceError};
+use crate::sources::{at, ErrorKind, ParseOptions, Sink, SourceError};
+
+mod segments;
 
 /// A record in the classic shape; OPVault-shaped ones are moved into it as
 /// they are read (see [`pif_shapes`]).
@@ -167,7 +172,7 @@ const CONCEALED_KEYS: &[&str] = &[
     "iban",
 ];
 
-pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'_>) -> Result<Vault, SourceError> {
     let (data_path, attachments_dir) = if path.is_dir() {
         (path.join("data.1pif"), Some(path.join("attachments")))
     } else if path.file_name().is_some_and(|n| n == "data.1pif") {
@@ -175,113 +180,243 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Va
     } else {
         (path.to_path_buf(), None)
     };
-    let bytes = Zeroizing::new(fs::read(&data_path).map_err(|e| SourceError::io(file, e))?);
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            // Name the line of the first bad byte: a hand-edited record,
-            // re-saved as Latin-1, is usually one line among thousands.
-            let line = bytes
-                .get(..e.valid_up_to())
-                .map_or(0, |ok| ok.iter().filter(|b| **b == b'\n').count())
-                + 1;
-            return Err(SourceError::malformed(
-                at(file, line as u64),
-                "the file is not UTF-8; expected a 1PIF export (UTF-8 JSON records separated by ***…*** lines)",
-            ));
-        }
+    let mut findings = Vec::new();
+    let attachments = match attachments_dir.filter(|d| d.is_dir()) {
+        Some(dir) => read_attachments(&dir, file, options, &mut findings)?,
+        None => Attachments::new(),
     };
-    let mut vault = parse(text, file, options)?;
-    if let Some(dir) = attachments_dir.filter(|d| d.is_dir()) {
-        read_attachments(&mut vault, &dir, file, options)?;
-    }
+    let open = || {
+        fs::File::open(&data_path)
+            .map(|f| BufReader::with_capacity(1 << 16, f))
+            .map_err(|e| SourceError::io(file, e))
+    };
+    let mut vault = read_records(&open, file, options, attachments, sink)?;
+    vault.findings.extend(findings);
     Ok(vault)
 }
 
+/// Attachments of a 1Password 7 export folder by item uuid, with the path
+/// each came from (for the finding when no item claims it).
+type Attachments = HashMap<String, Vec<(String, Attachment)>>;
+
 /// Parses 1PIF text (BOM, CRLF and blank lines allowed).
+#[cfg(test)]
 fn parse(text: &str, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+    read_records(&|| Ok(text.as_bytes()), file, options, Attachments::new(), Sink::Keep)
+}
+
+/// Segments decoded together on the pool.
+const CHUNK: usize = 512;
+
+/// What one record of the file comes to.
+enum Outcome {
+    Malformed {
+        line: u64,
+        column: usize,
+        problem: &'static str,
+    },
+    /// A folder, a saved search, a tombstone: nothing to import.
+    Ignored,
+    Foreign {
+        line: u64,
+        type_name: String,
+    },
+    /// Boxed: an entry is many times the size of the other outcomes.
+    Item {
+        entry: Box<Entry>,
+        findings: Vec<Finding>,
+    },
+}
+
+/// Reads the records twice, a line at a time: first only the folders
+/// (which may come after the items filed in them), then the items, a
+/// chunk of records decoded in parallel and handed to `sink` in file
+/// order. The file is never held whole.
+fn read_records<R: BufRead>(
+    open: &dyn Fn() -> Result<R, SourceError>,
+    file: &str,
+    options: &ParseOptions,
+    mut attachments: Attachments,
+    mut sink: Sink<'_>,
+) -> Result<Vault, SourceError> {
     let mut vault = Vault::new(SourceKind::Onepassword1pif, file);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records: Vec<(u64, Record)> = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let line_no = index as u64 + 1;
-        let line = line.trim_end_matches('\r').trim();
-        if line.is_empty() || line == PIF_SEPARATOR || (line.starts_with("***") && line.ends_with("***")) {
+    let mut folder_records: Vec<(u64, Record)> = Vec::new();
+    let mut segments = Segments::new(open()?, file);
+    while let Some(segment) = segments.next_segment()? {
+        if !segment.text.contains("system.folder.Regular") {
             continue;
         }
-        match serde_json::from_str::<Record>(line) {
-            Ok(r) => records.push((line_no, r)),
-            Err(e) => {
-                vault.skipped_records += 1;
-                record(
-                    &mut vault,
-                    Finding::error(
-                        "onepassword.pif-record-malformed",
-                        format!(
-                            "record skipped: {} at column {}; expected one JSON object per line between ***…*** separators",
-                            json_problem(&e),
-                            e.column()
-                        ),
-                    )
-                    .at(at(file, line_no)),
-                    options,
-                )?;
+        for (line, record) in records_of(&segment) {
+            if let Ok(r) = record {
+                if r.type_name == "system.folder.Regular" {
+                    folder_records.push((line, r));
+                }
             }
         }
     }
-    if records.is_empty() && vault.skipped_records == 0 {
+    let folders = resolve_folders(&folder_records, &mut vault, file);
+    drop(folder_records);
+
+    let mut seen = 0usize;
+    let mut segments = Segments::new(open()?, file);
+    let mut chunk = Vec::with_capacity(CHUNK);
+    loop {
+        let next = segments.next_segment()?;
+        let end = next.is_none();
+        chunk.extend(next);
+        if chunk.len() < CHUNK && !end {
+            continue;
+        }
+        let outcomes: Vec<Vec<Outcome>> = std::mem::take(&mut chunk)
+            .into_par_iter()
+            .map(|segment| decode_segment(&segment, &folders, file))
+            .collect();
+        for outcome in outcomes.into_iter().flatten() {
+            seen += 1;
+            match outcome {
+                Outcome::Ignored => {}
+                Outcome::Malformed { line, column, problem } => {
+                    vault.skipped_records += 1;
+                    record(
+                        &mut vault,
+                        Finding::error(
+                            "onepassword.pif-record-malformed",
+                            format!(
+                                "record skipped: {problem} at column {column}; expected one JSON object per line between ***…*** separators"
+                            ),
+                        )
+                        .at(at(file, line)),
+                        options,
+                    )?;
+                }
+                Outcome::Foreign { line, type_name } => {
+                    vault.skipped_records += 1;
+                    record(
+                        &mut vault,
+                        Finding::warning(
+                            "onepassword.pif-unknown-record",
+                            format!(
+                                "record of typeName '{type_name}' skipped; expected an item (webforms.WebForm, wallet.*, …) or a folder"
+                            ),
+                        )
+                        .at(at(file, line)),
+                        options,
+                    )?;
+                }
+                Outcome::Item { mut entry, findings } => {
+                    for f in findings {
+                        record(&mut vault, f, options)?;
+                    }
+                    if let Some(files) = attachments.remove(&entry.source_id) {
+                        entry.attachments.extend(files.into_iter().map(|(_, a)| a));
+                    }
+                    if let Some(entry) = sink.give(*entry) {
+                        vault.entries.push(entry);
+                    }
+                }
+            }
+        }
+        if end {
+            break;
+        }
+    }
+    if seen == 0 {
         return Err(SourceError::malformed(
             at(file, 1),
             "no records found; expected JSON records separated by ***5642bee8-a5ff-11dc-8314-0800200c9a66*** lines",
         ));
     }
-
-    let folders = resolve_folders(&records, &mut vault, file);
-    let table = categories::table();
-    for (line, rec) in records {
-        let kind = match table.pif_type(&rec.type_name) {
-            PifType::Folder | PifType::Ignored => continue,
-            PifType::Item(kind) => kind,
-            PifType::UnknownItem => {
-                record(
-                    &mut vault,
-                    Finding::warning(
-                        "onepassword.unknown-category",
-                        format!(
-                            "typeName '{}' is not one this version knows; the item is kept as a generic secret with all its fields",
-                            rec.type_name
-                        ),
-                    )
-                    .at(at(file, line)),
-                    options,
-                )?;
-                EntryKind::Unknown
-            }
-            PifType::Foreign => {
-                vault.skipped_records += 1;
-                record(
-                    &mut vault,
-                    Finding::warning(
-                        "onepassword.pif-unknown-record",
-                        format!(
-                            "record of typeName '{}' skipped; expected an item (webforms.WebForm, wallet.*, …) or a folder",
-                            rec.type_name
-                        ),
-                    )
-                    .at(at(file, line)),
-                    options,
-                )?;
-                continue;
-            }
-        };
-        let mut findings = Vec::new();
-        let entry = convert(rec, kind, line, &folders, file, &mut findings);
-        for f in findings {
-            record(&mut vault, f, options)?;
-        }
-        vault.entries.push(entry);
+    let mut orphans: Vec<String> = attachments.into_values().flatten().map(|(rel, _)| rel).collect();
+    orphans.sort();
+    for rel in orphans {
+        vault.findings.push(
+            Finding::warning(
+                "onepassword.attachment-orphan",
+                format!("'{rel}' belongs to no item in data.1pif; it was not imported"),
+            )
+            .at(Position::file(file).field(rel.as_str())),
+        );
     }
     Ok(vault)
+}
+
+/// A record, or the line of its fault and the fault.
+type ParsedRecord = Result<Record, (u64, serde_json::Error)>;
+
+/// The JSON values of a segment with the line each starts on (usually
+/// one; a file without separators may hold several).
+fn records_of(segment: &Segment) -> Vec<(u64, ParsedRecord)> {
+    let text = segment.text.trim_end();
+    let mut out = Vec::new();
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Record>();
+    loop {
+        let start = values.byte_offset();
+        let line_at = |offset: usize| {
+            segment.line
+                + text
+                    .get(..offset)
+                    .map_or(0, |t| t.bytes().filter(|b| *b == b'\n').count() as u64)
+        };
+        let skipped_ws = text.get(start..).map_or(0, |t| t.len() - t.trim_start().len());
+        let line = line_at(start + skipped_ws);
+        match values.next() {
+            None => return out,
+            Some(Ok(r)) => out.push((line, Ok(r))),
+            Some(Err(e)) => {
+                let at_line = segment.line + e.line() as u64 - 1;
+                out.push((line, Err((at_line, e))));
+                return out;
+            }
+        }
+    }
+}
+
+fn decode_segment(segment: &Segment, folders: &HashMap<String, Vec<String>>, file: &str) -> Vec<Outcome> {
+    let table = categories::table();
+    records_of(segment)
+        .into_iter()
+        .map(|(line, rec)| {
+            let rec = match rec {
+                Ok(rec) => rec,
+                Err((at_line, e)) => {
+                    return Outcome::Malformed {
+                        line: at_line,
+                        column: e.column(),
+                        problem: json_problem(&e),
+                    }
+                }
+            };
+            let mut findings = Vec::new();
+            let kind = match table.pif_type(&rec.type_name) {
+                PifType::Folder | PifType::Ignored => return Outcome::Ignored,
+                PifType::Item(kind) => kind,
+                PifType::UnknownItem => {
+                    findings.push(
+                        Finding::warning(
+                            "onepassword.unknown-category",
+                            format!(
+                                "typeName '{}' is not one this version knows; the item is kept as a generic secret with all its fields",
+                                rec.type_name
+                            ),
+                        )
+                        .at(at(file, line)),
+                    );
+                    EntryKind::Unknown
+                }
+                PifType::Foreign => {
+                    return Outcome::Foreign {
+                        line,
+                        type_name: rec.type_name,
+                    }
+                }
+            };
+            let entry = convert(rec, kind, line, folders, file, &mut findings);
+            Outcome::Item {
+                entry: Box::new(entry),
+                findings,
+            }
+        })
+        .collect()
 }
 
 /// Full paths of every `system.folder.Regular`, parents first. A parent
@@ -657,16 +792,16 @@ fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Positi
 /// Reads `attachments/<item uuid>/<file>` of a 1Password 7 export folder,
 /// under the same bounds as an archive (file count, bytes actually read).
 /// Symbolic links are not followed: the folder may come from anyone.
-fn read_attachments(vault: &mut Vault, dir: &Path, file: &str, options: &ParseOptions) -> Result<(), SourceError> {
+fn read_attachments(
+    dir: &Path,
+    file: &str,
+    options: &ParseOptions,
+    findings: &mut Vec<Finding>,
+) -> Result<Attachments, SourceError> {
     let limits = options.limits;
     let mut count = 0usize;
     let mut total = 0u64;
-    let index: HashMap<String, usize> = vault
-        .entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.source_id.clone(), i))
-        .collect();
+    let mut out = Attachments::new();
     let mut item_dirs: Vec<PathBuf> = read_dir_sorted(dir, file)?;
     item_dirs.retain(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()));
     for item_dir in item_dirs {
@@ -681,7 +816,7 @@ fn read_attachments(vault: &mut Vault, dir: &Path, file: &str, options: &ParseOp
             );
             let meta = fs::symlink_metadata(&path).map_err(|e| SourceError::io(file, e))?;
             if !meta.is_file() {
-                vault.findings.push(
+                findings.push(
                     Finding::warning(
                         "onepassword.attachment-skipped",
                         format!("'{rel}' is not a regular file (a link or folder); it was not read"),
@@ -702,11 +837,11 @@ fn read_attachments(vault: &mut Vault, dir: &Path, file: &str, options: &ParseOp
                 ));
             }
             let remaining = limits.max_unpacked_bytes.saturating_sub(total);
-            let mut bytes = Vec::new();
-            fs::File::open(&path)
-                .and_then(|f| f.take(remaining.saturating_add(1)).read_to_end(&mut bytes))
+            // Measured, not kept: the store copies the file when it writes.
+            let (size, digest) = fs::File::open(&path)
+                .and_then(|f| measure(&mut f.take(remaining.saturating_add(1))))
                 .map_err(|e| SourceError::io(&format!("{file}/{rel}"), e))?;
-            total = total.saturating_add(bytes.len() as u64);
+            total = total.saturating_add(size);
             if total > limits.max_unpacked_bytes {
                 return Err(SourceError::new(
                     ErrorKind::Limit,
@@ -728,23 +863,35 @@ fn read_attachments(vault: &mut Vault, dir: &Path, file: &str, options: &ParseOp
             };
             let attachment = Attachment {
                 name,
-                size: bytes.len() as u64,
-                content: Some(Secret::bytes(bytes)),
+                size,
+                content: None,
                 source_id,
+                digest: Some(digest),
+                origin: Some(ContentOrigin::new(FileContent {
+                    path: path.clone(),
+                    shown: format!("{file}/{rel}"),
+                })),
             };
-            match index.get(&item_uuid).and_then(|&i| vault.entries.get_mut(i)) {
-                Some(entry) => entry.attachments.push(attachment),
-                None => vault.findings.push(
-                    Finding::warning(
-                        "onepassword.attachment-orphan",
-                        format!("'{rel}' belongs to no item in data.1pif; it was not imported"),
-                    )
-                    .at(Position::file(file).field(rel.as_str())),
-                ),
-            }
+            out.entry(item_uuid.clone()).or_default().push((rel, attachment));
         }
     }
-    Ok(())
+    Ok(out)
+}
+
+/// An attachment file of a 1Password 7 export folder, read again when
+/// it is written.
+struct FileContent {
+    path: PathBuf,
+    shown: String,
+}
+
+impl ContentSource for FileContent {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<u64> {
+        std::io::copy(&mut fs::File::open(&self.path)?, out)
+    }
+    fn describe(&self) -> String {
+        format!("'{}'", self.shown)
+    }
 }
 
 fn read_dir_sorted(dir: &Path, file: &str) -> Result<Vec<PathBuf>, SourceError> {

@@ -2,28 +2,30 @@
 //! `export.data` (JSON: accounts → vaults → items) and `files/`
 //! (`<documentId>__<file name>`).
 //!
-//! The archive is hostile until proven otherwise: member names are checked
-//! before anything is read, members are counted, and every byte unpacked is
-//! counted as it is read, because the sizes a zip header declares can lie.
+//! The archive's bounds live in [`archive`]; the streamed reading of
+//! `export.data` in [`document`]; the items' conversion here.
+
+mod archive;
+mod document;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read;
+use std::io::BufReader;
 use std::path::Path;
 
-use rayon::prelude::*;
+use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::Value;
-use zeroize::Zeroizing;
 
 use super::categories;
+use super::json_problem;
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
-use super::{json_problem, record, values};
+use super::{record, values};
 use crate::model::{
-    Attachment, Entry, EntryKind, FieldKind, Finding, Folder, PasswordChange, Position, SourceKind, Timestamp, Vault,
+    Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };
 use crate::secret::Secret;
-use crate::sources::{recover_or_fail, ErrorKind, ParseOptions, SourceError};
+use crate::sources::{recover_or_fail, ParseOptions, Sink, SourceError};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -33,27 +35,6 @@ struct Attributes {
     created_at: Option<i64>,
     /// 1PUX version 2 names the same thing `timestamp`.
     timestamp: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ExportData {
-    accounts: Vec<Account>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Account {
-    vaults: Vec<PuxVault>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct PuxVault {
-    attrs: VaultAttrs,
-    /// Kept as raw JSON so that one malformed item is skipped with a finding
-    /// instead of failing the whole export.
-    items: Vec<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,21 +154,18 @@ struct OverviewUrl {
     url: String,
 }
 
-/// The unpacked members we use, keyed for lookup.
-struct Members {
-    attributes: Option<Zeroizing<Vec<u8>>>,
-    data: Option<Zeroizing<Vec<u8>>>,
-    /// `documentId` → (file name from the archive, bytes).
-    files: HashMap<String, (String, Secret)>,
-}
+/// The attachments under `files/`, by document id: the file name the
+/// archive gives and where the bytes are.
+type Files = HashMap<String, (String, archive::StoredFile)>;
 
-pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Vault, SourceError> {
+pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'_>) -> Result<Vault, SourceError> {
     let handle = File::open(path).map_err(|e| SourceError::io(file, e))?;
-    let members = unpack(handle, file, options)?;
+    let mut zip = archive::open(handle, file, options)?;
+    let budget = archive::Budget::new(options.limits);
     let mut vault = Vault::new(SourceKind::Onepassword1pux, file);
 
-    match &members.attributes {
-        Some(bytes) => match serde_json::from_slice::<Attributes>(bytes) {
+    match archive::read_small(&mut zip, "export.attributes", &budget, file)? {
+        Some(bytes) => match serde_json::from_slice::<Attributes>(&bytes) {
             Ok(attrs) => {
                 if !matches!(attrs.version, Some(2) | Some(3)) {
                     let version = attrs.version.map_or("none".to_owned(), |v| v.to_string());
@@ -224,82 +202,51 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions) -> Result<Va
         )?,
     }
 
-    let Some(data) = &members.data else {
+    let files = archive::files(&mut zip, path, &budget, file)?;
+    let Some(data_index) = zip.index_for_name("export.data") else {
         return Err(SourceError::malformed(
             Position::file(file),
             "the archive has no export.data; expected a 1PUX export (export.attributes, export.data, files/)",
         ));
     };
-    let export: ExportData = serde_json::from_slice(data).map_err(|e| {
+    let member = zip.by_index(data_index).map_err(|e| {
         SourceError::malformed(
             Position::file(file).field("export.data"),
+            format!("archive member 'export.data' cannot be unpacked ({e})"),
+        )
+    })?;
+    let bounded = archive::Bounded {
+        inner: member,
+        budget: &budget,
+    };
+    let mut json = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, bounded));
+    let mut reading = document::Reading::new(vault, &files, file, options, sink);
+    let read = reading.document().deserialize(&mut json).and_then(|()| json.end());
+    if let Err(e) = read {
+        if let Some(failure) = reading.failure.take() {
+            return Err(failure);
+        }
+        if budget.exceeded() {
+            return Err(budget.error(file, "export.data"));
+        }
+        return Err(SourceError::malformed(
+            Position::file(file).field("export.data").line(e.line() as u64),
             format!(
                 "{} at line {} column {} of export.data; expected the 1PUX JSON document {{\"accounts\": [{{\"vaults\": [...]}}]}}",
                 json_problem(&e),
                 e.line(),
                 e.column()
             ),
-        )
-    })?;
-    drop(members.data);
-
-    for account in export.accounts {
-        for pux_vault in account.vaults {
-            read_vault(&mut vault, pux_vault, &members.files, file, options)?;
-        }
+        ));
     }
-    Ok(vault)
-}
-
-fn read_vault(
-    vault: &mut Vault,
-    pux_vault: PuxVault,
-    files: &HashMap<String, (String, Secret)>,
-    file: &str,
-    options: &ParseOptions,
-) -> Result<(), SourceError> {
-    let attrs = pux_vault.attrs;
-    let name = non_empty(&attrs.name).unwrap_or_else(|| format!("Vault {}", attrs.uuid));
-    let path = vec![name.clone()];
-    if !vault.folders.iter().any(|f| f.path == path) {
-        vault.folders.push(Folder {
-            path: path.clone(),
-            shared: attrs.kind != "P",
-            source_id: non_empty(&attrs.uuid),
-            description: non_empty(&attrs.desc),
-        });
-    }
-    // Items are independent; decoding them (and copying attachment bytes)
-    // in parallel keeps large exports quick. `collect` keeps file order.
-    let decoded: Vec<(Option<Entry>, Vec<Finding>)> = pux_vault
-        .items
-        .into_par_iter()
-        .enumerate()
-        .map(|(index, raw)| decode_item(raw, index, &name, files, file))
-        .collect();
-    for (entry, findings) in decoded {
-        for finding in findings {
-            record(vault, finding, options)?;
-        }
-        match entry {
-            Some(entry) => vault.entries.push(entry),
-            None => vault.skipped_records += 1,
-        }
-    }
-    Ok(())
+    Ok(reading.vault)
 }
 
 fn item_position(file: &str, vault: &str, uuid: &str) -> Position {
     Position::file(file).field(format!("vault '{vault}' item '{uuid}'"))
 }
 
-fn decode_item(
-    raw: Value,
-    index: usize,
-    vault_name: &str,
-    files: &HashMap<String, (String, Secret)>,
-    file: &str,
-) -> (Option<Entry>, Vec<Finding>) {
+fn decode_item(raw: Value, index: usize, vault_name: &str, files: &Files, file: &str) -> (Option<Entry>, Vec<Finding>) {
     let uuid_hint = raw.get("uuid").and_then(Value::as_str).unwrap_or("").to_owned();
     let item = match serde_json::from_value::<Item>(raw) {
         Ok(item) => match item.item {
@@ -329,13 +276,7 @@ fn decode_item(
     (Some(entry), findings)
 }
 
-fn convert(
-    item: Item,
-    vault_name: &str,
-    files: &HashMap<String, (String, Secret)>,
-    file: &str,
-    findings: &mut Vec<Finding>,
-) -> Entry {
+fn convert(item: Item, vault_name: &str, files: &Files, file: &str, findings: &mut Vec<Finding>) -> Entry {
     let pos = item_position(file, vault_name, &item.uuid);
     let kind = match categories::table().by_code(&item.category_uuid) {
         Some((kind, _)) => kind,
@@ -500,7 +441,7 @@ fn section_field(
     entry: &mut Entry,
     field: SectionField,
     group: Option<&str>,
-    files: &HashMap<String, (String, Secret)>,
+    files: &Files,
     pos: &Position,
     findings: &mut Vec<Finding>,
 ) {
@@ -711,20 +652,19 @@ fn unknown_kind(
     );
 }
 
-/// An attachment from `files/<documentId>__<name>`; a file the export names
-/// but does not contain is kept without content, with a finding.
-fn attach(
-    doc: &FileRef,
-    files: &HashMap<String, (String, Secret)>,
-    pos: &Position,
-    findings: &mut Vec<Finding>,
-) -> Attachment {
+/// An attachment from `files/<documentId>__<name>`, by size, digest and
+/// place in the archive (its bytes are copied from there when written); a
+/// file the export names but does not contain is kept without content,
+/// with a finding.
+fn attach(doc: &FileRef, files: &Files, pos: &Position, findings: &mut Vec<Finding>) -> Attachment {
     match files.get(&doc.document_id) {
-        Some((archived_name, bytes)) => Attachment {
+        Some((archived_name, stored)) => Attachment {
             name: non_empty(&doc.file_name).unwrap_or_else(|| archived_name.clone()),
-            size: bytes.len() as u64,
-            content: Some(bytes.clone()),
+            size: stored.size,
+            content: None,
             source_id: non_empty(&doc.document_id),
+            digest: Some(stored.digest),
+            origin: Some(stored.origin.clone()),
         },
         None => {
             findings.push(
@@ -743,6 +683,8 @@ fn attach(
                 size: 0,
                 content: None,
                 source_id: non_empty(&doc.document_id),
+                digest: None,
+                origin: None,
             }
         }
     }
@@ -759,95 +701,6 @@ pub(super) fn is_safe_member(name: &str) -> bool {
         return false;
     }
     !name.split(['/', '\\']).any(|part| part == "..") && !name.contains('\0')
-}
-
-/// Reads the members we use, with every archive bound enforced.
-fn unpack(handle: File, file: &str, options: &ParseOptions) -> Result<Members, SourceError> {
-    let mut archive = zip::ZipArchive::new(handle).map_err(|e| {
-        SourceError::malformed(
-            Position::file(file),
-            format!("not a readable zip archive ({e}); expected a 1PUX export"),
-        )
-    })?;
-    let limits = options.limits;
-    if archive.len() > limits.max_entries {
-        return Err(SourceError::new(
-            ErrorKind::Limit,
-            Position::file(file),
-            format!(
-                "the archive holds {} files; the limit is {} (raise it with --max-entries if this export is genuine)",
-                archive.len(),
-                limits.max_entries
-            ),
-        ));
-    }
-    for name in archive.file_names() {
-        if !is_safe_member(name) {
-            return Err(SourceError::new(
-                ErrorKind::UnsafePath,
-                Position::file(file).field(name),
-                format!("archive member '{name}' points outside the archive (absolute path or '..'); refusing the whole archive"),
-            ));
-        }
-    }
-    let mut members = Members {
-        attributes: None,
-        data: None,
-        files: HashMap::new(),
-    };
-    let mut total: u64 = 0;
-    for index in 0..archive.len() {
-        let mut member = archive.by_index(index).map_err(|e| {
-            SourceError::malformed(
-                Position::file(file),
-                format!("archive member {} cannot be read ({e})", index + 1),
-            )
-        })?;
-        if member.is_dir() {
-            continue;
-        }
-        let name = member.name().to_owned();
-        let wanted = name == "export.attributes" || name == "export.data" || name.starts_with("files/");
-        if !wanted {
-            continue;
-        }
-        let remaining = limits.max_unpacked_bytes.saturating_sub(total);
-        let mut buf = Zeroizing::new(Vec::new());
-        (&mut member)
-            .take(remaining.saturating_add(1))
-            .read_to_end(&mut buf)
-            .map_err(|e| {
-                SourceError::malformed(
-                    Position::file(file).field(name.as_str()),
-                    format!("archive member '{name}' cannot be unpacked ({e})"),
-                )
-            })?;
-        total = total.saturating_add(buf.len() as u64);
-        if total > limits.max_unpacked_bytes {
-            return Err(SourceError::new(
-                ErrorKind::Limit,
-                Position::file(file).field(name.as_str()),
-                format!(
-                    "the archive unpacks to more than {} bytes (stopped at '{name}'); raise --max-unpacked-bytes if this export is genuine",
-                    limits.max_unpacked_bytes
-                ),
-            ));
-        }
-        match name.as_str() {
-            "export.attributes" => members.attributes = Some(buf),
-            "export.data" => members.data = Some(buf),
-            _ => {
-                let base = name.trim_start_matches("files/");
-                let (doc_id, file_name) = match base.split_once("__") {
-                    Some((id, rest)) => (id.to_owned(), rest.to_owned()),
-                    None => (base.to_owned(), base.to_owned()),
-                };
-                let bytes = std::mem::take(&mut *buf);
-                members.files.insert(doc_id, (file_name, Secret::bytes(bytes)));
-            }
-        }
-    }
-    Ok(members)
 }
 
 #[cfg(test)]

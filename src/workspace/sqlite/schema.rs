@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -720,6 +720,12 @@ CREATE TABLE key_moves (
 );
 "#;
 
+/// V11: attachments the importer writes carry the SHA-256 of their bytes, so a
+/// re-run compares digests without reading gigabytes of blobs back.
+const V11: &str = r#"
+ALTER TABLE attachments ADD COLUMN content_sha256 TEXT;
+"#;
+
 /// Why a database cannot be brought to this binary's schema.
 #[derive(Debug)]
 pub enum SchemaError {
@@ -737,6 +743,7 @@ impl From<rusqlite::Error> for SchemaError {
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
+
 
 /// Brings the database to [`latest`], one transaction per step.
 pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {

@@ -210,7 +210,8 @@ fn grouped_text(conn: &Connection, sql: &str) -> Result<HashMap<i64, Vec<String>
 /// Attachments by owner id, for accounts (`account_id`) or secrets.
 fn attachments(conn: &Connection, owner: &str) -> Result<HashMap<i64, Vec<Attachment>>> {
     let sql = format!(
-        "SELECT {owner}, name, size, content, source_id FROM attachments WHERE {owner} IS NOT NULL ORDER BY id"
+        "SELECT {owner}, name, size, CASE WHEN content_sha256 IS NULL THEN content END, source_id, content_sha256
+         FROM attachments WHERE {owner} IS NOT NULL ORDER BY id"
     );
     let mut out: HashMap<i64, Vec<Attachment>> = HashMap::new();
     let mut stmt = conn.prepare(&sql)?;
@@ -220,8 +221,15 @@ fn attachments(conn: &Connection, owner: &str) -> Result<HashMap<i64, Vec<Attach
             Attachment {
                 name: r.get(1)?,
                 size: r.get::<_, i64>(2)?.max(0) as u64,
+                // Rows with a digest are compared by it: their bytes stay
+                // in the store.
                 content: r.get::<_, Option<Vec<u8>>>(3)?.map(Secret::bytes),
                 source_id: r.get(4)?,
+                digest: r.get::<_, Option<String>>(5)?.and_then(|h| {
+                    let mut d = [0u8; 32];
+                    hex::decode_to_slice(h, &mut d).ok().map(|()| d)
+                }),
+                origin: None,
             },
         ))
     })?;

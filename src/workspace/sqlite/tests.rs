@@ -229,6 +229,8 @@ mod writes {
                 size: 5,
                 content: Some(Secret::bytes(b"\x00CERT".to_vec())),
                 source_id: None,
+                digest: None,
+                origin: None,
             }],
             import: ItemImport {
                 import_key: key("account:lastpass:4711"),
@@ -291,6 +293,11 @@ mod writes {
         assert_eq!(snap.accounts.len(), 1);
         let mut want = account(Some(dbs));
         want.id = acc;
+        // The bytes stay in the store; the snapshot reads their digest.
+        for a in &mut want.attachments {
+            a.digest = a.sha256();
+            a.content = None;
+        }
         assert_eq!(snap.accounts[0], want, "every field, secrets included, reads back");
         assert_eq!(snap.accounts[0].password.as_ref().unwrap().expose(), "Pw-Eng-7fQ2!x");
         assert_eq!(snap.secrets.len(), 1);

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, Result};
+use rusqlite::blob::ZeroBlob;
+use rusqlite::{params, Connection, DatabaseName, Result};
 
 use super::now;
 use crate::workspace::seed::{member_state_name, partnership_state_name, Seed, SeedPartner, SeedPartnership};
@@ -230,23 +231,55 @@ fn insert_attachments(tx: &Connection, owner: Owner, id: i64, files: &[crate::mo
     }
     let sql = match owner {
         Owner::Account => {
-            "INSERT INTO attachments (account_id, name, size, content, source_id) VALUES (?1, ?2, ?3, ?4, ?5)"
+            "INSERT INTO attachments (account_id, name, size, content, source_id, content_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
         }
         Owner::Secret => {
-            "INSERT INTO attachments (secret_id, name, size, content, source_id) VALUES (?1, ?2, ?3, ?4, ?5)"
+            "INSERT INTO attachments (secret_id, name, size, content, source_id, content_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
         }
     };
     let mut stmt = tx.prepare_cached(sql)?;
     for a in files {
-        stmt.execute(params![
-            id,
-            a.name,
-            i64::try_from(a.size).unwrap_or(i64::MAX),
-            a.content.as_ref().map(|c| c.expose_bytes()),
-            a.source_id
-        ])?;
+        let size = i64::try_from(a.size).unwrap_or(i64::MAX);
+        let sha = a.sha256().map(hex::encode);
+        match (&a.content, &a.origin, &a.digest) {
+            (None, Some(origin), Some(digest)) => {
+                // Streamed from where the export holds it into a blob of
+                // its size, 64 KiB at a time: a 4 GB 1PUX is never in
+                // memory.
+                let blob_size = i32::try_from(a.size).map_err(|_| too_large(a))?;
+                stmt.execute(params![id, a.name, size, ZeroBlob(blob_size), a.source_id, sha])?;
+                let row = tx.last_insert_rowid();
+                let mut blob = tx.blob_open(DatabaseName::Main, "attachments", "content", row, false)?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut blob);
+                origin
+                    .copy_checked(&mut out, a.size, digest)
+                    .and_then(|()| std::io::Write::flush(&mut out))
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            }
+            _ => {
+                stmt.execute(params![
+                    id,
+                    a.name,
+                    size,
+                    a.content.as_ref().map(|c| c.expose_bytes()),
+                    a.source_id,
+                    sha
+                ])?;
+            }
+        }
     }
     Ok(())
+}
+
+/// SQLite holds at most 1 GB in one value (`SQLITE_MAX_LENGTH`).
+fn too_large(a: &crate::model::Attachment) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(
+        format!(
+            "attachment '{}' is {} bytes; the embedded store holds attachments of up to 1 GB",
+            a.name, a.size
+        )
+        .into(),
+    )
 }
 
 pub(super) fn create_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {

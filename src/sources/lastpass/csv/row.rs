@@ -212,6 +212,8 @@ impl RowReader<'_> {
                 size: 0,
                 content: None,
                 source_id: None,
+                digest: None,
+                origin: None,
             });
             out.findings.push(self.attachment_finding(line));
         }

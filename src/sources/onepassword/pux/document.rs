@@ -1,0 +1,292 @@
+//! `export.data` read as it unpacks: `accounts → vaults → items`, with the
+//! items of a vault decoded a chunk at a time (in parallel) and handed on
+//! before the next chunk is read. The document is never a tree in memory:
+//! a 300k-item export as one `serde_json::Value` was 1.9 GB.
+
+use std::fmt;
+
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use zeroize::Zeroize;
+
+use super::{decode_item, Files, VaultAttrs};
+use crate::model::{Folder, Vault};
+use crate::sources::onepassword::{non_empty, record};
+use crate::sources::{ParseOptions, Sink, SourceError};
+
+/// Items decoded together: enough to keep the pool busy, few enough that
+/// a chunk's raw JSON stays a few megabytes.
+const CHUNK: usize = 1024;
+
+/// The reader's state while the document streams.
+pub(super) struct Reading<'r, 's> {
+    pub(super) vault: Vault,
+    files: &'r Files,
+    file: &'r str,
+    options: &'r ParseOptions,
+    sink: Sink<'s>,
+    /// Why the read stopped, when it was not the JSON (a `--strict`
+    /// finding): serde only carries a message, so the error waits here.
+    pub(super) failure: Option<SourceError>,
+    /// The current vault's name, once its `attrs` are read.
+    vault_name: Option<String>,
+    chunk: Vec<Box<RawValue>>,
+    /// Position in its vault of the chunk's first item.
+    next_index: usize,
+}
+
+impl<'r, 's> Reading<'r, 's> {
+    pub(super) fn new(
+        vault: Vault,
+        files: &'r Files,
+        file: &'r str,
+        options: &'r ParseOptions,
+        sink: Sink<'s>,
+    ) -> Self {
+        Reading {
+            vault,
+            files,
+            file,
+            options,
+            sink,
+            failure: None,
+            vault_name: None,
+            chunk: Vec::with_capacity(CHUNK),
+            next_index: 0,
+        }
+    }
+
+    /// The whole document, as the top-level seed.
+    pub(super) fn document(&mut self) -> Document<'_, 'r, 's> {
+        Document(self)
+    }
+
+    fn begin_vault(&mut self, attrs: VaultAttrs) {
+        let name = non_empty(&attrs.name).unwrap_or_else(|| format!("Vault {}", attrs.uuid));
+        let path = vec![name.clone()];
+        if !self.vault.folders.iter().any(|f| f.path == path) {
+            self.vault.folders.push(Folder {
+                path,
+                shared: attrs.kind != "P",
+                source_id: non_empty(&attrs.uuid),
+                description: non_empty(&attrs.desc),
+            });
+        }
+        self.vault_name = Some(name);
+        self.next_index = 0;
+    }
+
+    fn push<E: de::Error>(&mut self, raw: Box<RawValue>) -> Result<(), E> {
+        self.chunk.push(raw);
+        if self.chunk.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Decodes the chunk (items are independent; `collect` keeps their
+    /// order) and hands its entries and findings on in file order.
+    fn flush<E: de::Error>(&mut self) -> Result<(), E> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let raws = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        let base = self.next_index;
+        self.next_index += raws.len();
+        let name = self.vault_name.as_deref().unwrap_or_default();
+        let (files, file) = (self.files, self.file);
+        let decoded: Vec<_> = raws
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, raw)| {
+                let value = serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+                // The raw text holds the item's secrets.
+                let mut text: Box<str> = raw.into();
+                text.zeroize();
+                decode_item(value, base + k, name, files, file)
+            })
+            .collect();
+        for (entry, findings) in decoded {
+            for finding in findings {
+                if let Err(e) = record(&mut self.vault, finding, self.options) {
+                    self.failure = Some(e);
+                    return Err(E::custom("stopped by --strict"));
+                }
+            }
+            match entry {
+                Some(entry) => {
+                    if let Some(entry) = self.sink.give(entry) {
+                        self.vault.entries.push(entry);
+                    }
+                }
+                None => self.vault.skipped_records += 1,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `{"accounts": [...]}`; other keys are skipped.
+pub(super) struct Document<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+
+impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the 1PUX document {\"accounts\": [...]}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "accounts" {
+                map.next_value_seed(Each(&mut *self.0, Level::Accounts))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Level {
+    Accounts,
+    Vaults,
+}
+
+/// A list of accounts or of vaults, each read as it comes.
+struct Each<'a, 'r, 's>(&'a mut Reading<'r, 's>, Level);
+
+impl<'de> DeserializeSeed<'de> for Each<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Each<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self.1 {
+            Level::Accounts => f.write_str("a list of accounts"),
+            Level::Vaults => f.write_str("a list of vaults"),
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            let more = match self.1 {
+                Level::Accounts => seq.next_element_seed(Account(&mut *self.0))?,
+                Level::Vaults => seq.next_element_seed(PuxVault(&mut *self.0))?,
+            };
+            if more.is_none() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// `{"attrs": …, "vaults": [...]}`.
+struct Account<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+
+impl<'de> DeserializeSeed<'de> for Account<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Account<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an account {\"vaults\": [...]}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "vaults" {
+                map.next_value_seed(Each(&mut *self.0, Level::Vaults))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `{"attrs": {...}, "items": [...]}`. Items are decoded as they stream
+/// when `attrs` comes first, as 1Password writes it; a vault that lists
+/// its items first has them held until its name is known.
+struct PuxVault<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+
+impl<'de> DeserializeSeed<'de> for PuxVault<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PuxVault<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a vault {\"attrs\": {...}, \"items\": [...]}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let reading = self.0;
+        reading.vault_name = None;
+        let mut held: Vec<Box<RawValue>> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "attrs" if reading.vault_name.is_none() => {
+                    let attrs = map.next_value::<VaultAttrs>()?;
+                    reading.begin_vault(attrs);
+                    for raw in std::mem::take(&mut held) {
+                        reading.push(raw)?;
+                    }
+                }
+                "items" if reading.vault_name.is_some() => map.next_value_seed(Items(&mut *reading))?,
+                "items" => held.extend(map.next_value::<Vec<Box<RawValue>>>()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if reading.vault_name.is_none() {
+            reading.begin_vault(VaultAttrs::default());
+            for raw in held {
+                reading.push(raw)?;
+            }
+        }
+        reading.flush()?;
+        reading.vault_name = None;
+        Ok(())
+    }
+}
+
+/// A vault's `items`, each kept as its raw JSON until its chunk is full.
+struct Items<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+
+impl<'de> DeserializeSeed<'de> for Items<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of items")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            self.0.push(raw)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,247 @@
+//! A 1PUX's attachments are streamed from the archive into the store: the
+//! plan holds their size and digest, the store their bytes. These tests
+//! migrate a real archive and check, with SHA-256 computed here from the
+//! zip, that every attachment's bytes are in the store, and that a re-run
+//! compares digests instead of writing them again.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+/// Bytes that do not compress away, so the archive is as large as they are.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A 1PUX with a Document item per size and a login with two `file` fields.
+fn write_archive(path: &Path, sizes: &[usize]) {
+    let mut items = Vec::new();
+    let mut files = Vec::new();
+    for (k, size) in sizes.iter().enumerate() {
+        let doc = format!("doc{k:03}");
+        let name = format!("scan-{k}.bin");
+        items.push(serde_json::json!({
+            "uuid": format!("item{k:03}"), "categoryUuid": "006",
+            "overview": {"title": format!("Document {k}")},
+            "details": {"documentAttributes": {"fileName": name, "documentId": doc}}
+        }));
+        files.push((format!("files/{doc}__{name}"), noise(*size, k as u64 + 1)));
+    }
+    items.push(serde_json::json!({
+        "uuid": "login1", "categoryUuid": "001",
+        "overview": {"title": "Build server", "url": "https://ci.example"},
+        "details": {"loginFields": [{"value": "ci", "designation": "username"}],
+            "sections": [{"title": "Files", "fields": [
+                {"title": "key", "value": {"file": {"fileName": "id_ed25519", "documentId": "keydoc"}}},
+                {"title": "notes", "value": {"file": {"fileName": "notes.txt", "documentId": "notesdoc"}}}]}]}
+    }));
+    files.push(("files/keydoc__id_ed25519".into(), noise(100_001, 77)));
+    files.push(("files/notesdoc__notes.txt".into(), b"plain text notes\n".to_vec()));
+    let data = serde_json::json!({"accounts": [{"attrs": {"name": "Ann"}, "vaults": [
+        {"attrs": {"uuid": "v1", "name": "Engineering", "type": "U"}, "items": items}]}]});
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("export.attributes", opts).unwrap();
+    zip.write_all(br#"{"version":3,"createdAt":1740873600}"#).unwrap();
+    zip.start_file("export.data", opts).unwrap();
+    zip.write_all(data.to_string().as_bytes()).unwrap();
+    for (name, bytes) in files {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(&bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// File name → SHA-256 of the bytes the archive holds, read with the zip crate.
+fn digests_in_archive(path: &Path) -> BTreeMap<String, String> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut member = zip.by_index(i).unwrap();
+        let Some(base) = member.name().strip_prefix("files/") else {
+            continue;
+        };
+        let name = base.split_once("__").unwrap().1.to_owned();
+        let mut bytes = Vec::new();
+        member.read_to_end(&mut bytes).unwrap();
+        out.insert(name, hex::encode(Sha256::digest(&bytes)));
+    }
+    out
+}
+
+/// File name → (SHA-256 of the stored bytes, stored size) for every
+/// attachment in the store.
+fn digests_in_store(db: &Path) -> BTreeMap<String, (String, i64)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare("SELECT name, size, content FROM attachments").unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            let content: Option<Vec<u8>> = r.get(2)?;
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, content))
+        })
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (name, size, content) = row.unwrap();
+        let content = content.unwrap_or_else(|| panic!("attachment '{name}' has no bytes in the store"));
+        assert_eq!(content.len() as i64, size, "'{name}': stored size");
+        out.insert(name, (hex::encode(Sha256::digest(&content)), size));
+    }
+    out
+}
+
+fn migrate(export: &Path, db: &Path, dir: &Path) -> common::Run {
+    common::vaultferry(&[
+        "migrate",
+        export.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--yes",
+        "--json",
+        "--outbox",
+        dir.join("outbox").to_str().unwrap(),
+    ])
+    .success()
+}
+
+#[test]
+fn every_1pux_attachment_is_in_the_store_after_migrate_digest_for_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("docs.1pux");
+    // Empty, one byte, and sizes on both sides of the 64 KiB pieces.
+    write_archive(&export, &[0, 1, 65_535, 65_536, 65_537, 1_000_003]);
+    let db = common::seeded_db(&dir.path().join("ws.db"), &common::sample("workspace.toml"));
+    migrate(&export, &db, dir.path());
+
+    let want = digests_in_archive(&export);
+    assert_eq!(want.len(), 8);
+    let got = digests_in_store(&db);
+    let got_digests: BTreeMap<String, String> = got.iter().map(|(k, (d, _))| (k.clone(), d.clone())).collect();
+    assert_eq!(got_digests, want, "the store's bytes are the archive's");
+
+    // The re-run compares digests: nothing is written again.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ids = |conn: &rusqlite::Connection| -> Vec<i64> {
+        let mut stmt = conn.prepare("SELECT id FROM attachments ORDER BY id").unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    let before = ids(&conn);
+    let rerun = migrate(&export, &db, dir.path());
+    let json = rerun.json();
+    assert_eq!(ids(&conn), before, "a re-run rewrote attachments: {}", rerun.describe());
+    for kind in ["accounts", "secrets"] {
+        let counts = &json["summary"][kind];
+        assert!(
+            counts["unchanged"].as_u64().unwrap_or(0) > 0,
+            "{kind}: {}",
+            rerun.describe()
+        );
+        for action in ["create", "update", "conflict"] {
+            assert_eq!(
+                counts[action].as_u64().unwrap_or(0),
+                0,
+                "{kind} {action} on a re-run: {}",
+                rerun.describe()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_1pux_attachment_changed_in_the_store_is_told_apart_by_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("docs.1pux");
+    write_archive(&export, &[70_000]);
+    let db = common::seeded_db(&dir.path().join("ws.db"), &common::sample("workspace.toml"));
+    migrate(&export, &db, dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // An admin replaces the document's bytes in the workspace (as the web
+    // app does, without the importer's digest).
+    conn.execute(
+        "UPDATE attachments SET content = x'00', size = 1, content_sha256 = NULL WHERE name = 'scan-0.bin'",
+        [],
+    )
+    .unwrap();
+    let report = dir.path().join("plan.json");
+    let plan = common::vaultferry(&[
+        "plan",
+        export.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let conflicts = report["summary"]["secrets"]["conflict"].as_u64().unwrap_or(0);
+    assert_eq!(conflicts, 1, "an edited attachment is a conflict: {}", plan.describe());
+}
+
+#[test]
+fn generate_attachment_bytes_makes_every_document_file_that_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("big.1pux");
+    common::vaultferry(&[
+        "generate",
+        "--format",
+        "1pux",
+        "--entries",
+        "1000",
+        "--attachment-bytes",
+        "150001",
+        "--out",
+        export.to_str().unwrap(),
+    ])
+    .success();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&export).unwrap()).unwrap();
+    let mut large = 0;
+    for i in 0..zip.len() {
+        let member = zip.by_index(i).unwrap();
+        if member.name().starts_with("files/") && member.name().ends_with(".pdf") {
+            assert_eq!(member.size(), 150_001, "{}", member.name());
+            large += 1;
+        }
+    }
+    assert!(large >= 3, "only {large} Documents in 1000 entries");
+    // Read back, every Document's attachment has that size and the digest
+    // of the archive's bytes.
+    let want = digests_in_archive(&export);
+    let vault = vaultferry::sources::read_export(&export, &Default::default()).unwrap();
+    let docs: Vec<_> = vault
+        .entries
+        .iter()
+        .flat_map(|e| &e.attachments)
+        .filter(|a| a.name.ends_with(".pdf"))
+        .collect();
+    assert_eq!(docs.len(), large);
+    for a in docs {
+        assert_eq!(a.size, 150_001);
+        assert_eq!(a.sha256().map(hex::encode).as_ref(), want.get(&a.name), "{}", a.name);
+    }
+
+    let refused = common::vaultferry(&[
+        "generate",
+        "--format",
+        "1pif",
+        "--entries",
+        "10",
+        "--attachment-bytes",
+        "10",
+        "--out",
+        dir.path().join("x.1pif").to_str().unwrap(),
+    ])
+    .expect_code(2);
+    assert!(refused.stderr.contains("--attachment-bytes"), "{}", refused.describe());
+}
