@@ -38,6 +38,11 @@ pub struct GenerateArgs {
     /// 1Password permissions bundle); default: the export's name + `.sharing.json`.
     #[arg(long, value_name = "FILE")]
     pub sharing_out: Option<PathBuf>,
+    /// Shapes that break mappers, each on its own: `all`, or some of
+    /// same-name, separators, duplicate-ids, group-outsiders,
+    /// existing-teams, nested-sharing (comma-separated).
+    #[arg(long, value_name = "KNOBS")]
+    pub adversarial: Option<String>,
 }
 
 pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
@@ -51,11 +56,16 @@ pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         name.push(".sharing.json");
         PathBuf::from(name)
     });
-    let summary =
-        generate::generate(format, args.entries, args.seed, &args.out, &sharing).map_err(|source| Error::Io {
+    let adversarial = match &args.adversarial {
+        Some(list) => generate::Adversarial::parse(list).map_err(Error::Usage)?,
+        None => generate::Adversarial::default(),
+    };
+    let summary = generate::generate_with(format, args.entries, args.seed, adversarial, &args.out, &sharing).map_err(
+        |source| Error::Io {
             path: format!("{} / {}", args.out.display(), sharing.display()),
             source,
-        })?;
+        },
+    )?;
     out.line(format!(
         "{}: {} entries, {} folders, {} bytes",
         args.out.display(),
