@@ -406,3 +406,117 @@ fn generated_adversarial_exports_hold_the_shape_each_knob_names() {
     let text = gen("existing-teams", "lastpass-csv");
     assert!(text.contains("\"group_name\": \"Engineering\""), "{text}");
 }
+
+/// A `vaultferry serve` on loopback, killed when dropped.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Served {
+    fn start(db: &Path) -> Served {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vaultferry"))
+            .args(["serve", "--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .env_clear()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start vaultferry serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut url = None;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(u) = line.strip_prefix("listening on ") {
+                url = Some(u.trim().to_owned());
+                break;
+            }
+        }
+        Served {
+            child,
+            url: url.expect("vaultferry serve printed its address"),
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn verify_through_a_served_workspace_reads_what_the_api_lists_and_names_a_planted_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::seeded_db(&dir.path().join("served.db"), &fixture("workspace.toml"));
+    let key = vaultferry(&[
+        "apikey",
+        "create",
+        "--db",
+        db.to_str().unwrap(),
+        "--member",
+        "olivia@corp.example",
+    ])
+    .success()
+    .stdout
+    .trim()
+    .to_owned();
+    let server = Served::start(&db);
+    let (e, s) = (fixture("export.csv"), fixture("sharing.json"));
+    let target = ["--target", server.url.as_str(), "--api-key", key.as_str()];
+    let mut migrate = vec![
+        "migrate",
+        e.to_str().unwrap(),
+        "--sharing",
+        s.to_str().unwrap(),
+        "--yes",
+    ];
+    migrate.extend(target);
+    let outbox = dir.path().join("outbox");
+    migrate.extend(["--outbox", outbox.to_str().unwrap()]);
+    let run = vaultferry(&migrate).success();
+    assert!(
+        run.stdout
+            .contains("verified: 5 people, 5 items — 0 unexpected differences"),
+        "{}",
+        run.describe()
+    );
+    let mut check = vec![
+        "verify",
+        e.to_str().unwrap(),
+        "--sharing",
+        s.to_str().unwrap(),
+        "--json",
+    ];
+    check.extend(target);
+    let run = vaultferry(&check).success();
+    assert_clean(&run, None);
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    sql(&db, "UPDATE accounts SET password = 'changed' WHERE name = 'Bank'");
+    let run = vaultferry(&check).expect_code(1);
+    assert_clean(&run, None);
+    assert_eq!(unexpected(&run), vec![triple("value-not-carried", "-", "Bank")]);
+}
+
+#[test]
+fn migrate_no_verify_skips_the_check_it_ends_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::seeded_db(&dir.path().join("v.db"), &fixture("workspace.toml"));
+    let (e, s) = (fixture("export.csv"), fixture("sharing.json"));
+    let outbox = dir.path().join("outbox");
+    let run = vaultferry(&[
+        "migrate",
+        e.to_str().unwrap(),
+        "--sharing",
+        s.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--yes",
+        "--no-verify",
+        "--outbox",
+        outbox.to_str().unwrap(),
+    ])
+    .success();
+    assert!(!run.stdout.contains("verified:"), "{}", run.describe());
+}

@@ -55,14 +55,14 @@ pub fn run(source: &Source, holdings: &Holdings, policy: &Policy, owner: &str) -
         members: &members,
         partnerships: &partnerships,
     };
-    type GroupKey = (Vec<String>, Option<bool>, Option<i64>, bool);
+    type GroupKey = (crate::model::FolderPath, Option<bool>, Option<i64>, bool);
     let mut groups: FxHashMap<GroupKey, Rc<GroupResult>> = FxHashMap::default();
     let mut people: FxHashSet<String> = FxHashSet::default();
     let mut expected: BTreeMap<(Rule, String, String, Option<ItemRole>), usize> = BTreeMap::new();
     for (item, stored) in matched {
         let is_account = matches!(stored.target, GrantTarget::Account(_));
         let own = reach.has_own_grants(stored.target);
-        let key = (item.folder.to_vec(), item.shared, stored.collection, is_account);
+        let key = (item.folder.clone(), item.shared, stored.collection, is_account);
         let result = match (own, groups.get(&key)) {
             (false, Some(r)) => Rc::clone(r),
             _ => {
