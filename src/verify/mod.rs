@@ -185,9 +185,25 @@ pub struct Input {
     pub importer: Option<String>,
 }
 
-/// Reads the workspace and the export and compares them.
+/// Reads the workspace and the export and compares them. The store is
+/// read on a thread of its own while the export is read and digested.
 pub fn run(input: &Input) -> Result<Outcome, crate::Error> {
-    let holdings = match &input.store {
+    let mut options = input.options.clone();
+    options.decode_html_entities |= input.policy.decode_html_entities;
+    let (holdings, source) = std::thread::scope(|scope| {
+        let holdings = scope.spawn(|| read_store(&input.store));
+        let source = source::read(&input.export, input.sharing.as_deref(), &options);
+        (holdings.join(), source)
+    });
+    let holdings = holdings.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let source = source?;
+    let owner =
+        export_owner(&holdings, &input.policy, input.importer.as_deref()).map_err(|e| crate::Error::Usage(e.0))?;
+    Ok(check(&source, &holdings, &input.policy, &owner))
+}
+
+fn read_store(store: &Store) -> Result<Holdings, crate::Error> {
+    Ok(match store {
         Store::Sqlite(path) => store::read(path)?,
         Store::Http { url, api_key } => {
             use crate::workspace::Workspace as _;
@@ -197,11 +213,5 @@ pub fn run(input: &Input) -> Result<Outcome, crate::Error> {
             crate::secret::release_at_exit(snapshot);
             h
         }
-    };
-    let owner =
-        export_owner(&holdings, &input.policy, input.importer.as_deref()).map_err(|e| crate::Error::Usage(e.0))?;
-    let mut options = input.options.clone();
-    options.decode_html_entities |= input.policy.decode_html_entities;
-    let source = source::read(&input.export, input.sharing.as_deref(), &options)?;
-    Ok(check(&source, &holdings, &input.policy, &owner))
+    })
 }
