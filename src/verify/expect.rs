@@ -346,3 +346,118 @@ pub fn expected(h: &Holdings, policy: &Policy, email: &str, rights: &[Right], is
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::{Member, Partnership};
+
+    fn member(id: i64, email: &str, role: Role, state: MemberState) -> Member {
+        Member {
+            id,
+            email: email.into(),
+            name: None,
+            role,
+            directory_managed: false,
+            state,
+        }
+    }
+
+    fn right(admin: bool, edit: bool, status: ShareStatus) -> Right {
+        Right {
+            access: Access {
+                admin,
+                edit,
+                hide_passwords: false,
+            },
+            status,
+            personal: false,
+        }
+    }
+
+    #[test]
+    fn each_person_gets_what_the_rules_give_for_their_right_and_the_rule_is_named() {
+        let mut h = Holdings {
+            domains: vec!["corp.example".into()],
+            members: vec![
+                member(1, "ann@corp.example", Role::User, MemberState::Active),
+                member(2, "gus@out.example", Role::Guest, MemberState::Invited),
+                member(3, "kio@corp.example", Role::LoginOnly, MemberState::Active),
+                member(4, "new@corp.example", Role::User, MemberState::Invited),
+                member(5, "ada@partner.example", Role::Guest, MemberState::Active),
+            ],
+            partnerships: vec![Partnership {
+                id: 9,
+                partner_workspace_id: "ws-p".into(),
+                name: "P".into(),
+                domains: vec!["globex.example".into()],
+                state: PartnershipState::Accepted,
+            }],
+            ..Holdings::default()
+        };
+        h.guest_admins.insert(5);
+        let policy = Policy::default();
+        let admin = right(true, true, ShareStatus::Active);
+        let edit = right(false, true, ShareStatus::Active);
+        let got = |email: &str, rights: &[Right], account: bool, policy: &Policy| {
+            let e = expected(&h, policy, email, rights, account).unwrap();
+            (e.role, e.rule)
+        };
+        let owner = Some(ItemRole::Owner);
+        let collab = Some(ItemRole::Collaborator);
+        assert_eq!(got("ann@corp.example", &[admin], true, &policy), (owner, None));
+        assert_eq!(
+            got("ann@corp.example", &[edit], true, &policy),
+            (collab, Some(Rule::EditNotAdmin))
+        );
+        assert_eq!(
+            got("gus@out.example", &[admin], true, &policy),
+            (collab, Some(Rule::GuestCapped))
+        );
+        assert_eq!(
+            got("kio@corp.example", &[admin], true, &policy),
+            (collab, Some(Rule::LoginOnlyCapped))
+        );
+        assert_eq!(
+            got("new@corp.example", &[admin], true, &policy),
+            (None, Some(Rule::NotJoined))
+        );
+        assert_eq!(
+            got("gone@corp.example", &[admin], true, &policy),
+            (None, Some(Rule::LeftCompany))
+        );
+        assert_eq!(
+            got("kim@globex.example", &[admin], true, &policy),
+            (collab, Some(Rule::PartnershipCapped))
+        );
+        let pending = right(true, true, ShareStatus::Pending);
+        assert_eq!(
+            got("ann@corp.example", &[pending], true, &policy),
+            (None, Some(Rule::NeverAccepted))
+        );
+        // The strongest right wins: a pending admin right and an active read-only one.
+        let read = right(false, false, ShareStatus::Active);
+        assert_eq!(got("ann@corp.example", &[pending, read], true, &policy), (collab, None));
+        // A partner's Guest Admin manages accounts when the policy says so.
+        let managing = Policy {
+            partner_guest_admin_role: ItemRole::Manager,
+            ..Policy::default()
+        };
+        assert_eq!(
+            got("ada@partner.example", &[admin], true, &managing),
+            (Some(ItemRole::Manager), Some(Rule::GuestCapped))
+        );
+        assert_eq!(
+            got("ada@partner.example", &[admin], false, &managing),
+            (collab, Some(Rule::GuestCapped))
+        );
+        let no_guests = Policy {
+            invite_guests: false,
+            ..Policy::default()
+        };
+        assert_eq!(
+            got("zed@else.example", &[admin], true, &no_guests),
+            (None, Some(Rule::InvitationsOff))
+        );
+    }
+}

@@ -131,3 +131,49 @@ impl<'h> Reach<'h> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::holdings::HeldGrant;
+
+    fn grant(target: GrantTarget, grantee: Grantee, role: ItemRole) -> HeldGrant {
+        HeldGrant { target, grantee, role }
+    }
+
+    #[test]
+    fn roles_reach_people_through_teams_partners_partnerships_and_parent_collections() {
+        let mut h = Holdings::default();
+        // Collections 1 › 2 › 3; a cycle 7 ⇄ 8 that must not hang.
+        h.collections
+            .extend([(1, None), (2, Some(1)), (3, Some(2)), (7, Some(8)), (8, Some(7))]);
+        h.teams.insert(10, vec![100, 101]);
+        h.partners.insert(20, vec![200]);
+        h.grants = vec![
+            grant(GrantTarget::Collection(1), Grantee::Team(10), ItemRole::Collaborator),
+            grant(GrantTarget::Collection(2), Grantee::Member(101), ItemRole::Owner),
+            grant(GrantTarget::Collection(3), Grantee::Partner(20), ItemRole::Collaborator),
+            grant(GrantTarget::Account(5), Grantee::Partnership(30), ItemRole::Manager),
+            grant(GrantTarget::Collection(7), Grantee::Member(100), ItemRole::Collaborator),
+        ];
+        let mut reach = Reach::new(&h);
+        let roles = reach.item(GrantTarget::Account(5), Some(3));
+        assert_eq!(roles.get(&Who::Member(100)), Some(&ItemRole::Collaborator));
+        assert_eq!(
+            roles.get(&Who::Member(101)),
+            Some(&ItemRole::Owner),
+            "the strongest path wins"
+        );
+        assert_eq!(roles.get(&Who::Member(200)), Some(&ItemRole::Collaborator));
+        assert_eq!(roles.get(&Who::Partnership(30)), Some(&ItemRole::Manager));
+        assert_eq!(roles.len(), 4);
+        assert!(reach.has_own_grants(GrantTarget::Account(5)));
+        // The parent knows nothing of its child's grants.
+        assert_eq!(reach.collection(1).get(&Who::Member(200)), None);
+        assert_eq!(reach.item(GrantTarget::Secret(9), None).len(), 0);
+        assert_eq!(
+            reach.collection(8).get(&Who::Member(100)),
+            Some(&ItemRole::Collaborator)
+        );
+    }
+}
