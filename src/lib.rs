@@ -18,6 +18,7 @@ pub mod report;
 pub mod secret;
 pub mod server;
 pub mod sources;
+pub mod verify;
 pub mod workspace;
 
 pub use error::Error;

@@ -42,6 +42,11 @@ pub struct GenerateArgs {
     /// Document), for measuring exports with large attachments.
     #[arg(long, value_name = "N")]
     pub attachment_bytes: Option<u64>,
+    /// Shapes that break mappers, each on its own: `all`, or some of
+    /// same-name, separators, duplicate-ids, group-outsiders,
+    /// existing-teams, nested-sharing (comma-separated).
+    #[arg(long, value_name = "KNOBS")]
+    pub adversarial: Option<String>,
 }
 
 pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
@@ -60,11 +65,16 @@ pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         name.push(".sharing.json");
         PathBuf::from(name)
     });
+    let adversarial = match &args.adversarial {
+        Some(list) => generate::Adversarial::parse(list).map_err(Error::Usage)?,
+        None => generate::Adversarial::default(),
+    };
     let summary = generate::generate_with(
         format,
         args.entries,
         args.seed,
         args.attachment_bytes,
+        adversarial,
         &args.out,
         &sharing,
     )

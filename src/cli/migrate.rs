@@ -65,6 +65,9 @@ pub struct MigrateArgs {
     /// Also write the report to FILE (.json, .md, .html, .csv). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub report: Vec<PathBuf>,
+    /// Skip the check at the end (`vaultferry verify` runs it on its own).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 fn default_outbox(db: Option<&Path>) -> PathBuf {
@@ -232,7 +235,41 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     // Names and counts only, no secret: left to the exit like the rest.
     std::mem::forget(r);
     prepared.release();
-    Ok(if holds { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let verified = args.no_verify || verify_after(args)?;
+    Ok(if holds && verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `verify` over what the run left in the store (its own reading of the
+/// export and the store, not this run's plan): one line, on stdout unless
+/// stdout carries JSON; the differences themselves are `verify`'s to show.
+fn verify_after(args: &MigrateArgs) -> Result<bool, Error> {
+    let policy = match &args.policy {
+        Some(path) => crate::policy::Policy::load(path)?,
+        None => crate::policy::Policy::default(),
+    };
+    let input = crate::verify::Input {
+        export: args.source.export.clone(),
+        sharing: args.source.sharing.clone(),
+        options: args.source.options(),
+        policy,
+        store: super::verify::store(args.db.as_deref(), args.target.as_deref(), args.api_key.as_deref())?,
+        importer: args.importer.clone(),
+    };
+    let outcome = crate::verify::run(&input)?;
+    let line = outcome.one_line();
+    if args.json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+    if !outcome.holds() {
+        eprintln!("error: the workspace differs from the export in unexpected ways; run `vaultferry verify` with the same arguments to see each difference");
+    }
+    Ok(outcome.holds())
 }
 
 /// Plain lines for logs and pipes: "collections: 6/6", one per phase, on

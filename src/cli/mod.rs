@@ -10,6 +10,7 @@ mod plan;
 mod serve;
 mod source_args;
 mod stages;
+mod verify;
 mod workspace;
 
 use std::process::ExitCode;
@@ -57,6 +58,10 @@ enum Command {
     Apikey(apikey::ApikeyArgs),
     /// Write a deterministic synthetic export and its sharing file (benchmarks).
     Generate(generate::GenerateArgs),
+    /// Prove a migration: compare, per person, what the export gave them
+    /// with what the workspace gives them, and every value by digest.
+    #[command(after_help = verify::EXIT_CODES)]
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -82,5 +87,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Serve(args) => serve::run(&args),
         Command::Apikey(args) => apikey::run(&args, &mut out),
         Command::Generate(args) => generate::run(&args, &mut out),
+        Command::Verify(args) => verify::run(&args, &mut out),
     }
 }

@@ -89,7 +89,7 @@ pub fn write_csv<W: Write>(vault: &Vault, w: W) -> io::Result<()> {
         group_row(&mut csv, &prefixes, folder)?;
     }
     for entry in &vault.entries {
-        row(&mut csv, &prefixes, entry)?;
+        row(&mut csv, &prefixes, entry, &Extra::default())?;
     }
     csv.flush()
 }
@@ -98,9 +98,14 @@ pub fn write_csv<W: Write>(vault: &Vault, w: W) -> io::Result<()> {
 /// batches and written in order.
 pub fn write_synth<W: Write>(synth: &Synth, mut w: W) -> io::Result<()> {
     let prefixes = Prefixes::new(&synth.folders);
+    let ids = synth.adversarial.duplicate_ids;
     {
         let mut csv = csv::WriterBuilder::new().from_writer(&mut w);
-        csv.write_record(HEADER)?;
+        if ids {
+            csv.write_record(std::iter::once("id").chain(HEADER))?;
+        } else {
+            csv.write_record(HEADER)?;
+        }
         // Which folders get entries is known without building them.
         let mut filled = vec![false; synth.folders.len()];
         for i in 0..synth.entries {
@@ -117,7 +122,14 @@ pub fn write_synth<W: Write>(synth: &Synth, mut w: W) -> io::Result<()> {
             .collect();
         let used = |path: &[String]| used_paths.iter().any(|p| p.starts_with(path));
         for folder in empty_folders(&synth.folders, &used) {
-            group_row(&mut csv, &prefixes, folder)?;
+            if ids {
+                // The `id` column comes first on every row.
+                let grouping = prefixes.grouping(&folder.path);
+                let name = folder.path.last().map(String::as_str).unwrap_or("");
+                csv.write_record(["", "http://group", "", "", "", "", name, &grouping, "0"])?;
+            } else {
+                group_row(&mut csv, &prefixes, folder)?;
+            }
         }
         csv.flush()?;
     }
@@ -130,7 +142,11 @@ pub fn write_synth<W: Write>(synth: &Synth, mut w: W) -> io::Result<()> {
             .map(|idx| {
                 let mut csv = csv::WriterBuilder::new().from_writer(Vec::with_capacity(idx.len() * 160));
                 for i in idx {
-                    row(&mut csv, &prefixes, &synth.entry(i))?;
+                    let extra = Extra {
+                        id: ids.then(|| (synth.id_of(i) + 1).to_string()),
+                        personal: synth.folder_of(i).is_some_and(|f| synth.personal_twins.contains(&f)),
+                    };
+                    row(&mut csv, &prefixes, &synth.entry(i), &extra)?;
                 }
                 csv.into_inner().map_err(|e| e.into_error())
             })
@@ -150,8 +166,22 @@ fn group_row<W: Write>(csv: &mut csv::Writer<W>, prefixes: &Prefixes, folder: &F
     Ok(())
 }
 
-fn row<W: Write>(csv: &mut csv::Writer<W>, prefixes: &Prefixes, e: &Entry) -> io::Result<()> {
-    let grouping = prefixes.grouping(&e.folder);
+/// What a row carries beyond its entry (the generator's adversarial mode).
+#[derive(Default)]
+struct Extra {
+    /// A value for the leading `id` column, when the file has one.
+    id: Option<String>,
+    /// The entry's folder is a personal one named like a shared one: no prefix.
+    personal: bool,
+}
+
+fn row<W: Write>(csv: &mut csv::Writer<W>, prefixes: &Prefixes, e: &Entry, extra: &Extra) -> io::Result<()> {
+    let grouping = if extra.personal {
+        e.folder.join("\\")
+    } else {
+        prefixes.grouping(&e.folder)
+    };
+    let id = extra.id.as_deref();
     let password = e.password.as_ref().map(|p| p.expose()).unwrap_or("");
     let totp = e.totp.as_ref().map(|p| p.expose()).unwrap_or("");
     let fav = if e.favorite { "1" } else { "0" };
@@ -159,11 +189,13 @@ fn row<W: Write>(csv: &mut csv::Writer<W>, prefixes: &Prefixes, e: &Entry) -> io
         let url = e.urls.first().map(String::as_str).unwrap_or("");
         let username = e.username.as_deref().unwrap_or("");
         let notes = e.notes.as_deref().unwrap_or("");
-        csv.write_record([url, username, password, totp, notes, &e.title, &grouping, fav])?;
+        let record = [url, username, password, totp, notes, &e.title, &grouping, fav];
+        csv.write_record(id.into_iter().chain(record))?;
         return Ok(());
     }
-    let extra = note_text(e);
-    csv.write_record(["http://sn", "", "", totp, &extra, &e.title, &grouping, fav])?;
+    let text = note_text(e);
+    let record = ["http://sn", "", "", totp, &text, &e.title, &grouping, fav];
+    csv.write_record(id.into_iter().chain(record))?;
     Ok(())
 }
 

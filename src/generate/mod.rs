@@ -10,6 +10,7 @@
 //!
 //! No wall clock, no global RNG: the same seed gives byte-identical files.
 
+mod adversarial;
 pub mod lastpass;
 pub mod permissions;
 pub mod pif;
@@ -20,6 +21,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+pub use adversarial::{Adversarial, KNOBS};
 pub use synth::{Synth, COMPANY_DOMAIN};
 
 use crate::model::SourceKind;
@@ -71,20 +73,22 @@ pub struct Summary {
 /// Writes a synthetic export and its sharing file. Entries are generated and
 /// written in batches, so a million of them never sit in memory together.
 pub fn generate(format: Format, entries: usize, seed: u64, out: &Path, sharing_out: &Path) -> io::Result<Summary> {
-    generate_with(format, entries, seed, None, out, sharing_out)
+    generate_with(format, entries, seed, None, Adversarial::default(), out, sharing_out)
 }
 
-/// [`generate`], with every Document's file `attachment_bytes` long
-/// (`--attachment-bytes`; 1PUX, whose Documents carry their file).
+/// [`generate`] with every Document's file `attachment_bytes` long
+/// (`--attachment-bytes`; 1PUX, whose Documents carry their file) and
+/// adversarial shapes switched on.
 pub fn generate_with(
     format: Format,
     entries: usize,
     seed: u64,
     attachment_bytes: Option<u64>,
+    adversarial: Adversarial,
     out: &Path,
     sharing_out: &Path,
 ) -> io::Result<Summary> {
-    let mut synth = Synth::new(format, entries, seed);
+    let mut synth = Synth::with(format, entries, seed, adversarial);
     synth.attachment_bytes = attachment_bytes;
     let file = create_private(out)?;
     match format {

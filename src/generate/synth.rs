@@ -11,6 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 
+use super::adversarial::Adversarial;
 use super::Format;
 use crate::model::{
     Access, Attachment, Entry, EntryKind, Field, FieldKind, FieldValue, Folder, Principal, Share, ShareStatus,
@@ -342,6 +343,10 @@ pub struct Synth {
     fillable: Vec<usize>,
     /// Top-level team folders: the ones the sharing data names.
     teams: Vec<String>,
+    pub adversarial: Adversarial,
+    /// Personal folders named like a shared folder (`same_name`): written
+    /// without the `Shared-` prefix although their path is the shared one's.
+    pub personal_twins: Vec<usize>,
     /// `--attachment-bytes`: every Document's file is this many bytes of
     /// noise, written as it is generated (a 4 GB export is never in memory).
     pub attachment_bytes: Option<u64>,
@@ -433,11 +438,17 @@ fn local_part(first: &str) -> String {
 
 impl Synth {
     pub fn new(format: Format, entries: usize, seed: u64) -> Synth {
+        Synth::with(format, entries, seed, Adversarial::default())
+    }
+
+    /// [`Synth::new`] with the adversarial shapes `adversarial` switches on.
+    pub fn with(format: Format, entries: usize, seed: u64, adversarial: Adversarial) -> Synth {
         let mut rng = StdRng::seed_from_u64(mix(seed, 0, 1));
         let mut folders: Vec<Folder> = Vec::new();
         let mut fillable = Vec::new();
+        let mut personal_twins = Vec::new();
         let teams = (entries / 2000).clamp(3, 400);
-        let shared_names: Vec<String> = (0..teams)
+        let mut shared_names: Vec<String> = (0..teams)
             .map(|k| {
                 let base = TEAMS[k % TEAMS.len()];
                 if k < TEAMS.len() {
@@ -447,6 +458,10 @@ impl Synth {
                 }
             })
             .collect();
+        if adversarial.separators {
+            // Two shared folders differing only in case, each with its own members.
+            shared_names.extend(["Web".to_owned(), "WEB".to_owned()]);
+        }
         match format {
             Format::Pux => {
                 // 1PUX has vaults, not folders: one level, the personal
@@ -524,6 +539,26 @@ impl Synth {
                         let sub = vec![name.clone(), capitalize(word(&mut rng))];
                         ensure(&mut folders, &sub, &mut add, &mut fillable, true);
                     }
+                    if adversarial.nested_sharing {
+                        let deep = vec![name.clone(), "Deep".to_owned(), "Deeper".to_owned()];
+                        ensure(&mut folders, &deep, &mut add, &mut fillable, true);
+                    }
+                }
+                if adversarial.same_name && format == Format::LastpassCsv {
+                    // `Engineering` (personal) beside `Shared-Engineering`.
+                    if let Some(name) = shared_names.first() {
+                        let twin = add(vec![name.clone()], false, &mut folders);
+                        personal_twins.push(twin);
+                        fillable.push(twin);
+                    }
+                }
+                if adversarial.separators {
+                    for path in [
+                        vec!["Tools/Build".to_owned()],
+                        vec!["Tools".to_owned(), "Build".to_owned()],
+                    ] {
+                        ensure(&mut folders, &path, &mut add, &mut fillable, false);
+                    }
                 }
                 let mut empty = Vec::new();
                 let path = vec!["Archive".to_owned(), "Empty ∅".to_owned()];
@@ -533,7 +568,7 @@ impl Synth {
         }
         let shares = match format {
             Format::Pif => Vec::new(),
-            _ => make_shares(&mut rng, &folders, format),
+            _ => make_shares(&mut rng, &folders, format, adversarial),
         };
         Synth {
             format,
@@ -544,6 +579,8 @@ impl Synth {
             fillable,
             teams: shared_names,
             attachment_bytes: None,
+            adversarial,
+            personal_twins,
         }
     }
 
@@ -578,7 +615,7 @@ impl Synth {
                         ..f.clone()
                     })
                     .collect();
-                make_shares(&mut rng, &shared, self.format)
+                make_shares(&mut rng, &shared, self.format, self.adversarial)
             }
             _ => self.shares.clone(),
         }
@@ -616,7 +653,7 @@ impl Synth {
         e.folder = folder.into();
         e.favorite = rng.gen_bool(0.05);
         if self.format != Format::LastpassCsv {
-            e.source_id = uuid(mix(self.seed, i as u64, 13));
+            e.source_id = uuid(mix(self.seed, self.id_of(i) as u64, 13));
             // LastPass CSV has no tags nor archive: those stay 1Password-only.
             if rng.gen_bool(0.3) {
                 e.tags
@@ -628,6 +665,16 @@ impl Synth {
             e.updated = Some(Timestamp(created + rng.gen_range(0..10_000_000i64)));
         }
         e
+    }
+
+    /// The number entry `i`'s source id is made from: its own, or with
+    /// `duplicate_ids` every 50th entry's predecessor's.
+    pub fn id_of(&self, i: usize) -> usize {
+        if self.adversarial.duplicate_ids && i % 50 == 49 {
+            i - 1
+        } else {
+            i
+        }
     }
 
     /// All entries in order, built in parallel chunks.
@@ -942,7 +989,7 @@ fn custom_note(rng: &mut StdRng, i: usize, words: &[String]) -> Entry {
     e
 }
 
-fn make_shares(rng: &mut StdRng, folders: &[Folder], format: Format) -> Vec<Share> {
+fn make_shares(rng: &mut StdRng, folders: &[Folder], format: Format, adversarial: Adversarial) -> Vec<Share> {
     let mut shares = Vec::new();
     for folder in folders.iter().filter(|f| f.shared && f.path.len() == 1) {
         let team = folder.path.first().cloned().unwrap_or_default();
@@ -967,21 +1014,38 @@ fn make_shares(rng: &mut StdRng, folders: &[Folder], format: Format) -> Vec<Shar
             share.status = status(rng, format);
             shares.push(share);
         }
-        if rng.gen_bool(0.4) {
-            let members: Vec<String> = (0..rng.gen_range(2..6))
-                .map(|_| person(rng).0)
-                .fold(Vec::new(), |mut v, m| {
-                    if !v.contains(&m) {
-                        v.push(m);
+        let grouped = adversarial.group_outsiders || adversarial.existing_teams || adversarial.nested_sharing;
+        if rng.gen_bool(0.4) || grouped {
+            let mut members: Vec<String> =
+                (0..rng.gen_range(2..6))
+                    .map(|_| person(rng).0)
+                    .fold(Vec::new(), |mut v, m| {
+                        if !v.contains(&m) {
+                            v.push(m);
+                        }
+                        v
+                    });
+            if adversarial.group_outsiders {
+                let k = shares.len();
+                members.push(format!("outsider{k}@partner-{}.example", k % 20 + 1));
+                members.push(format!("former.employee{k}@{COMPANY_DOMAIN}"));
+            }
+            if adversarial.nested_sharing {
+                // Someone shared the folder directly is in the group too.
+                if let Some(Principal::User { email, .. }) = shares.last().map(|s: &Share| &s.principal) {
+                    if !members.contains(email) {
+                        members.push(email.clone());
                     }
-                    v
-                });
+                }
+            }
+            let group = if adversarial.existing_teams {
+                team.clone()
+            } else {
+                format!("{team} team")
+            };
             shares.push(Share::new(
                 folder.path.clone(),
-                Principal::Group {
-                    group: format!("{team} team"),
-                    members,
-                },
+                Principal::Group { group, members },
                 access(rng),
             ));
         }

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::categories;
 use super::json_problem;
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
-use super::{record, values};
+use super::values;
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };
