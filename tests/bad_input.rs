@@ -294,9 +294,13 @@ fn binary_garbage_is_refused_by_detection_and_by_every_format() {
 fn zip_bomb_is_stopped_at_the_unpacked_size_limit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bomb.1pux");
-    // 32 MiB of zeros deflate to ~32 KiB: a 1000:1 bomb.
-    let zeros = vec![0u8; 32 << 20];
-    build_zip(&path, &[("export.attributes", PUX_ATTRS), ("export.data", &zeros)]);
+    // 32 MiB of JSON whitespace deflate to ~32 KiB: a 1000:1 bomb that a
+    // streaming JSON reader would go on consuming (zeros it would refuse
+    // at the first byte, before any limit is reached).
+    let mut bomb = b"{\"accounts\": [".to_vec();
+    bomb.resize(32 << 20, b' ');
+    bomb.extend_from_slice(b"]}");
+    build_zip(&path, &[("export.attributes", PUX_ATTRS), ("export.data", &bomb)]);
     assert!(std::fs::metadata(&path).unwrap().len() < 256 << 10);
     let p = path_str(&path);
     let started = Instant::now();

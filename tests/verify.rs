@@ -337,9 +337,16 @@ fn generated_round(dir: &Path, format: &str, seed: u64, entries: usize, knobs: &
     check
 }
 
-/// The knobs today's mapper survives. Once the fixes of issue 19 land,
-/// `same-name` (bug 1) and `duplicate-ids` (bug 5) join them.
-const SURVIVED: [&str; 4] = ["separators", "group-outsiders", "existing-teams", "nested-sharing"];
+/// Every adversarial knob: each is a shape a mapper bug of issue 19 broke
+/// (same-name: bug 1, separators: bug 2, duplicate-ids: bug 5, …).
+const SURVIVED: [&str; 6] = [
+    "same-name",
+    "separators",
+    "duplicate-ids",
+    "group-outsiders",
+    "existing-teams",
+    "nested-sharing",
+];
 
 mod properties {
     use proptest::prelude::*;

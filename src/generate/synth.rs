@@ -992,7 +992,13 @@ fn custom_note(rng: &mut StdRng, i: usize, words: &[String]) -> Entry {
 fn make_shares(rng: &mut StdRng, folders: &[Folder], format: Format, adversarial: Adversarial) -> Vec<Share> {
     let mut shares = Vec::new();
     for folder in folders.iter().filter(|f| f.shared && f.path.len() == 1) {
-        let team = folder.path.first().cloned().unwrap_or_default();
+        // A LastPass shared folder's path carries the `Shared-` prefix the
+        // export writes; the team it is named after does not.
+        let top = folder.path.first().cloned().unwrap_or_default();
+        let team = match top.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case("Shared-") && top.len() > 7 => top[7..].to_owned(),
+            _ => top,
+        };
         let n = rng.gen_range(2..10);
         let mut seen: Vec<String> = Vec::new();
         for _ in 0..n {

@@ -16,9 +16,12 @@ pub fn of(bytes: &[u8]) -> Digest {
 }
 
 /// An attachment is its name and its bytes together: a file renamed or
-/// emptied is not the file that was exported. `None` content (LastPass
+/// emptied is not the file that was exported. The bytes come as their
+/// SHA-256, because a streamed attachment (1PUX documents of gigabytes) is
+/// never held: the source side has the digest read as the archive was
+/// read, the store side hashes the stored blob in pieces. `None` (LastPass
 /// only flags that a file exists) digests the name alone.
-pub fn attachment(name: &str, content: Option<&[u8]>) -> Digest {
+pub fn attachment(name: &str, content: Option<&[u8; 32]>) -> Digest {
     let mut h = Sha256::new();
     h.update(b"attachment\0");
     h.update(name.as_bytes());
@@ -64,8 +67,8 @@ mod tests {
         assert_eq!(held.count(&of(b"a")), 2);
         assert_eq!(held.count(&of(b"b")), 1);
         assert_eq!(held.count(&of(b"c")), 0);
-        assert_ne!(attachment("x", Some(b"1")), attachment("x", Some(b"2")));
+        assert_ne!(attachment("x", Some(&[1; 32])), attachment("x", Some(&[2; 32])));
         assert_ne!(attachment("x", None), attachment("y", None));
-        assert_ne!(attachment("x", Some(b"")), attachment("x", None));
+        assert_ne!(attachment("x", Some(&[0; 32])), attachment("x", None));
     }
 }

@@ -61,6 +61,7 @@ pub enum Rule {
     NotAnEmail,
     NoOwnerInSource,
     SkippedByPolicy,
+    RemovedInWorkspace,
 }
 
 impl Rule {
@@ -81,6 +82,7 @@ impl Rule {
             Rule::NotAnEmail => "not-an-email",
             Rule::NoOwnerInSource => "no-owner-in-source",
             Rule::SkippedByPolicy => "skipped-by-policy",
+            Rule::RemovedInWorkspace => "removed-in-workspace",
         }
     }
 
@@ -100,6 +102,9 @@ impl Rule {
             Rule::NotAnEmail => "the sharing data names them without an email address",
             Rule::NoOwnerInSource => "nobody could administer the shared folder: the personal items' owner manages it",
             Rule::SkippedByPolicy => "archived or in a folder the policy skips: not imported",
+            Rule::RemovedInWorkspace => {
+                "an admin removed it in the workspace since the import; re-runs leave that alone (--overwrite restores it)"
+            }
         }
     }
 }

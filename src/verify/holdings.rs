@@ -42,6 +42,12 @@ pub struct Holdings {
     pub grants: Vec<HeldGrant>,
     /// Import key → item.
     pub items: FxHashMap<String, StoredItem>,
+    /// People (emails) whose grant or team membership an admin removed
+    /// after the import: the importer leaves a revocation alone (issue 19,
+    /// bug 7), so what they lost is explained.
+    pub revoked_people: FxHashSet<String>,
+    /// Import keys of accounts and secrets an admin deleted after the import.
+    pub removed_items: FxHashSet<String>,
 }
 
 /// Accumulates an item's digests as its columns are read.
@@ -55,7 +61,7 @@ impl Digests {
         }
     }
 
-    pub fn attachment(&mut self, name: &str, content: Option<&[u8]>) {
+    pub fn attachment(&mut self, name: &str, content: Option<&[u8; 32]>) {
         self.0.push(digest::attachment(name, content));
     }
 
@@ -109,7 +115,7 @@ impl Holdings {
                 d.text(Some(f.value.expose().as_bytes()));
             }
             for f in &a.attachments {
-                d.attachment(&f.name, f.content.as_ref().map(|c| c.expose_bytes()));
+                d.attachment(&f.name, f.sha256().as_ref());
             }
             h.items.insert(
                 key.as_str().to_owned(),
@@ -130,7 +136,7 @@ impl Holdings {
                 d.text(Some(f.value.expose().as_bytes()));
             }
             for f in &s.attachments {
-                d.attachment(&f.name, f.content.as_ref().map(|c| c.expose_bytes()));
+                d.attachment(&f.name, f.sha256().as_ref());
             }
             h.items.insert(
                 key.as_str().to_owned(),

@@ -117,7 +117,7 @@ pub fn item(entry: Entry) -> SourceItem {
     for a in &entry.attachments {
         values.push(SourceValue {
             label: format!("attachment '{}'", a.name),
-            digest: digest::attachment(&a.name, a.content.as_ref().map(|c| c.expose_bytes())),
+            digest: digest::attachment(&a.name, a.sha256().as_ref()),
         });
     }
     SourceItem {

@@ -193,6 +193,7 @@ fn read_all(conn: &Connection) -> Result<Holdings> {
             },
         );
     }
+    read_revocations(conn, &mut h);
     Ok(h)
 }
 
@@ -204,22 +205,90 @@ struct Attachments {
 
 fn read_attachments(conn: &Connection) -> Result<Attachments> {
     let mut out = Attachments::default();
-    let mut stmt = conn.prepare("SELECT account_id, secret_id, name, content FROM attachments")?;
+    // The stored bytes are hashed here, a piece at a time, not taken from
+    // the digest column the importer wrote: what is checked is that the
+    // bytes are in the store, and a 4 GB document never sits in memory.
+    let mut stmt = conn.prepare("SELECT id, account_id, secret_id, name, content IS NULL FROM attachments")?;
     let mut q = stmt.query([])?;
     while let Some(r) = q.next()? {
-        let name = r.get_ref(2)?.as_str()?;
-        let content = match r.get_ref(3)? {
-            rusqlite::types::ValueRef::Null => None,
-            v => Some(v.as_blob().or_else(|_| v.as_str().map(str::as_bytes))?),
+        let name = r.get_ref(3)?.as_str()?;
+        let content = if r.get::<_, bool>(4)? {
+            None
+        } else {
+            Some(blob_sha256(conn, r.get(0)?)?)
         };
-        let digest = super::digest::attachment(name, content);
-        match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
+        let digest = super::digest::attachment(name, content.as_ref());
+        match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
             (Some(a), _) => out.accounts.entry(a).or_default().push(digest),
             (None, Some(s)) => out.secrets.entry(s).or_default().push(digest),
             (None, None) => {}
         }
     }
     Ok(out)
+}
+
+fn blob_sha256(conn: &Connection, row: i64) -> Result<[u8; 32]> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    let mut h = sha2::Sha256::new();
+    match conn.blob_open(rusqlite::DatabaseName::Main, "attachments", "content", row, true) {
+        Ok(mut blob) => {
+            let mut buf = zeroize::Zeroizing::new(vec![0u8; 1 << 16]);
+            loop {
+                let n = blob
+                    .read(&mut buf)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+        }
+        // Content written as text by an older build: hashed as its bytes.
+        Err(_) => {
+            let text: Option<zeroize::Zeroizing<String>> = conn
+                .query_row("SELECT content FROM attachments WHERE id = ?1", [row], |r| {
+                    r.get::<_, String>(0).map(zeroize::Zeroizing::new)
+                })
+                .ok();
+            if let Some(t) = text {
+                h.update(t.as_bytes());
+            }
+        }
+    }
+    Ok(h.finalize().into())
+}
+
+/// What admins removed after an import (schema V7 and V9). A database
+/// older than those has no such record, and nothing is explained by it.
+fn read_revocations(conn: &Connection, h: &mut Holdings) {
+    let removed_keys = column(conn, "SELECT import_key FROM import_removed").unwrap_or_default();
+    for key in removed_keys {
+        if key.starts_with("account:") || key.starts_with("secret:") {
+            h.removed_items.insert(key);
+        } else if let Some(grantee) = key.strip_prefix("grant:").and_then(|k| k.rsplit("->").next()) {
+            if let Some(email) = grantee.strip_prefix("member:") {
+                h.revoked_people.insert(email.to_owned());
+            } else if let Some(team) = grantee.strip_prefix("team:") {
+                let members = conn
+                    .prepare(
+                        "SELECT lower(trim(m.email)) FROM teams t JOIN team_members tm ON tm.team_id = t.id
+                         JOIN members m ON m.id = tm.member_id WHERE lower(t.name) = ?1",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.query_map([team], |r| r.get::<_, String>(0))?
+                            .collect::<Result<Vec<_>>>()
+                    });
+                h.revoked_people.extend(members.unwrap_or_default());
+            }
+        }
+    }
+    let left = column(
+        conn,
+        "SELECT lower(trim(m.email)) FROM import_ledger_members l JOIN members m ON m.id = l.member_id
+         WHERE l.removed IS NOT NULL",
+    );
+    h.revoked_people.extend(left.unwrap_or_default());
 }
 
 /// A text column as borrowed bytes (no owned copy of a secret).

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use super::categories;
 use super::json_problem;
-use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::values;
+use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use crate::model::{
     Attachment, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position, SourceKind, Timestamp, Vault,
 };

@@ -89,7 +89,9 @@ fn follow_in_records(tx: &Transaction<'_>, applied: &FxHashMap<&str, &str>) -> r
             }
             renamed
         };
-        let mut update = tx.prepare(&format!("UPDATE OR REPLACE {table} SET import_key = ?2 WHERE {id} = ?1"))?;
+        let mut update = tx.prepare(&format!(
+            "UPDATE OR REPLACE {table} SET import_key = ?2 WHERE {id} = ?1"
+        ))?;
         for (row, key) in renamed {
             update.execute(params![row, key])?;
         }
@@ -127,7 +129,10 @@ mod follow_tests {
             moved_key("collection:lastpass:a->b", &applied).as_deref(),
             Some("collection:lastpass:Shared-a->b")
         );
-        assert_eq!(moved_key("grant:collection:lastpass:a->member:x@example.com", &applied), None);
+        assert_eq!(
+            moved_key("grant:collection:lastpass:a->member:x@example.com", &applied),
+            None
+        );
         assert_eq!(moved_key("account:lastpass:1", &applied), None);
     }
 }

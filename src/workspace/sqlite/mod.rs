@@ -22,8 +22,7 @@ use super::read_ahead::ReadAhead;
 use super::seed::Seed;
 use super::{
     Account, Collection, Grant, ImportKey, KeyMove, NewGuestInvitation, NewRun, PendingInvitation, PlannedHashes,
-    RehashedItems, RunInfo,
-    RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
+    RehashedItems, RunInfo, RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
 pub use schema::latest as schema_version;

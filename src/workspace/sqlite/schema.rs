@@ -744,7 +744,6 @@ fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
-
 /// Brings the database to [`latest`], one transaction per step.
 pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     conn.execute_batch(
