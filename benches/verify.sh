@@ -5,8 +5,8 @@
 #   benches/verify.sh                  # 100k entries
 #   ENTRIES=10000 RUNS=1 benches/verify.sh
 #
-# Generates an adversarial LastPass export (the knobs today's mapper
-# survives, $KNOBS) and its sharing file under /tmp/verify-bench.*, creates
+# Generates an adversarial LastPass export (every knob by default, $KNOBS)
+# and its sharing file under /tmp/verify-bench.*, creates
 # a workspace from samples/workspace.toml, migrates once (not timed), then
 # times $RUNS rounds of the re-run (`migrate --yes --no-verify`: nothing to
 # write, and without the check migrate ends with, which is verify itself)
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 ENTRIES="${ENTRIES:-100000}"
 RUNS="${RUNS:-3}"
 SEED="${SEED:-1}"
-KNOBS="${KNOBS:-separators,group-outsiders,existing-teams,nested-sharing}"
+KNOBS="${KNOBS:-all}"
 BIN="${BIN:-target/release/vaultferry}"
 DIR="$(mktemp -d /tmp/verify-bench.XXXXXX)"
 trap 'rm -rf "$DIR"' EXIT
