@@ -222,6 +222,40 @@ fn bug2_a_1pif_folder_named_with_a_slash_is_not_a_folder_inside_another() {
     );
 }
 
+#[test]
+fn bug2_two_1pif_folders_of_one_name_stay_two_collections() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let first = migrate_file(&db, "same-name-folders.1pif", None);
+    assert!(
+        first.stdout.contains("onepassword.folder-name-repeated"),
+        "{}",
+        first.describe()
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_ne!(
+        collection_of(&conn, "Client portal"),
+        collection_of(&conn, "Internal wiki")
+    );
+    assert_eq!(count(&conn, "collections"), 2, "Projects and Projects (2)");
+    drop(conn);
+    // The records in the other order: each folder keeps its name (by uuid,
+    // not by file order), so the re-run changes nothing.
+    let text = std::fs::read_to_string(fixture("same-name-folders.1pif")).unwrap();
+    let sep = "***5642bee8-a5ff-11dc-8314-0800200c9a66***";
+    let mut records: Vec<&str> = text.split(sep).map(str::trim).filter(|r| !r.is_empty()).collect();
+    records.reverse();
+    let reordered = dir.path().join("reordered.1pif");
+    std::fs::write(&reordered, records.join(&format!("\n{sep}\n")) + "\n" + sep + "\n").unwrap();
+    let again = vaultferry(&["migrate", s(&reordered), "--db", s(&db), "--yes"]).success();
+    assert!(
+        again.stdout.contains("collections: 2 unchanged"),
+        "{}",
+        again.describe()
+    );
+    assert!(again.stdout.contains("0 created"), "{}", again.describe());
+}
+
 /// Turns a workspace this build filled into the one the build before exact
 /// keys would have left: every LastPass collection under its legacy key
 /// (`Shared-` dropped, segments unescaped), the grant keys that hold it,

@@ -428,12 +428,14 @@ fn resolve_folders(records: &[(u64, Record)], vault: &mut Vault, file: &str) -> 
             by_uuid.insert(r.uuid.as_str(), (r, *line));
         }
     }
+    let titles = sibling_titles(&by_uuid, vault, file);
+    let title = |r: &Record| titles.get(r.uuid.as_str()).cloned().unwrap_or_else(|| folder_title(r));
     let mut paths: HashMap<String, Vec<String>> = HashMap::new();
     for (line, r) in records {
         if r.type_name != "system.folder.Regular" || r.uuid.is_empty() {
             continue;
         }
-        let mut path = vec![folder_title(r)];
+        let mut path = vec![title(r)];
         let mut seen: HashSet<&str> = HashSet::from([r.uuid.as_str()]);
         let mut parent = r.folder_uuid.as_deref().filter(|p| !p.is_empty());
         while let Some(p) = parent {
@@ -452,7 +454,7 @@ fn resolve_folders(records: &[(u64, Record)], vault: &mut Vault, file: &str) -> 
             }
             match by_uuid.get(p) {
                 Some((folder, _)) => {
-                    path.insert(0, folder_title(folder));
+                    path.insert(0, title(folder));
                     parent = folder.folder_uuid.as_deref().filter(|p| !p.is_empty());
                 }
                 None => {
@@ -474,6 +476,42 @@ fn resolve_folders(records: &[(u64, Record)], vault: &mut Vault, file: &str) -> 
         paths.insert(r.uuid.clone(), path);
     }
     paths
+}
+
+/// Two folders (distinct uuids) of one name under one parent are two
+/// folders: merged by name, a member of one would reach the other's items
+/// (issue 19, bug 2). The one whose uuid sorts first keeps the name, the
+/// others get ` (2)`, ` (3)` in uuid order — stable however the export
+/// orders its records — and a finding names each.
+fn sibling_titles(by_uuid: &HashMap<&str, (&Record, u64)>, vault: &mut Vault, file: &str) -> HashMap<String, String> {
+    let mut siblings: HashMap<(&str, String), Vec<(&str, u64)>> = HashMap::new();
+    for (uuid, (r, line)) in by_uuid {
+        let parent = r.folder_uuid.as_deref().unwrap_or_default();
+        siblings
+            .entry((parent, folder_title(r)))
+            .or_default()
+            .push((uuid, *line));
+    }
+    let mut titles = HashMap::new();
+    let mut repeated: Vec<_> = siblings.into_iter().filter(|(_, v)| v.len() > 1).collect();
+    repeated.sort();
+    for ((_, name), mut folders) in repeated {
+        folders.sort();
+        for (k, (uuid, line)) in folders.into_iter().enumerate().skip(1) {
+            let renamed = format!("{name} ({})", k + 1);
+            vault.findings.push(
+                Finding::warning(
+                    "onepassword.folder-name-repeated",
+                    format!(
+                        "another folder beside this one is also named '{name}'; this one (uuid {uuid}) is kept apart as '{renamed}'"
+                    ),
+                )
+                .at(at(file, line)),
+            );
+            titles.insert(uuid.to_owned(), renamed);
+        }
+    }
+    titles
 }
 
 fn folder_title(r: &Record) -> String {
