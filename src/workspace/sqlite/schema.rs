@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -724,6 +724,42 @@ CREATE TABLE key_moves (
 /// re-run compares digests without reading gigabytes of blobs back.
 const V11: &str = r#"
 ALTER TABLE attachments ADD COLUMN content_sha256 TEXT;
+"#;
+
+/// V12: an attachment's bytes are the last column of its row. SQLite keeps
+/// a `zeroblob(n)` unexpanded only when nothing follows it in the record;
+/// with `source_id` and `content_sha256` after it, each streamed attachment
+/// was first materialised as n zero bytes, twice (a 200 MB document cost
+/// 400 MB of memory however it was streamed). The table is rebuilt (before
+/// foreign keys are on, so nothing cascades) and its triggers re-made.
+const V12: &str = r#"
+CREATE TABLE attachments_v12 (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+    secret_id INTEGER REFERENCES secrets (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    source_id TEXT,
+    content_sha256 TEXT,
+    content BLOB,
+    CHECK ((account_id IS NULL) <> (secret_id IS NULL))
+);
+INSERT INTO attachments_v12 (id, account_id, secret_id, name, size, source_id, content_sha256, content)
+    SELECT id, account_id, secret_id, name, size, source_id, content_sha256, content FROM attachments;
+DROP TABLE attachments;
+ALTER TABLE attachments_v12 RENAME TO attachments;
+CREATE TRIGGER attachments_added AFTER INSERT ON attachments BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE id = NEW.account_id AND imported_intact = 1;
+    UPDATE secrets SET imported_intact = 0 WHERE id = NEW.secret_id AND imported_intact = 1;
+END;
+CREATE TRIGGER attachments_changed AFTER UPDATE ON attachments BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE id IN (OLD.account_id, NEW.account_id) AND imported_intact = 1;
+    UPDATE secrets SET imported_intact = 0 WHERE id IN (OLD.secret_id, NEW.secret_id) AND imported_intact = 1;
+END;
+CREATE TRIGGER attachments_removed AFTER DELETE ON attachments BEGIN
+    UPDATE accounts SET imported_intact = 0 WHERE id = OLD.account_id AND imported_intact = 1;
+    UPDATE secrets SET imported_intact = 0 WHERE id = OLD.secret_id AND imported_intact = 1;
+END;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

@@ -810,3 +810,73 @@ fn bug7_a_workspace_imported_before_the_ledger_remembers_its_objects_once_upgrad
         ]
     );
 }
+
+/// Step 12 moves an attachment's bytes to the end of its row (so SQLite
+/// streams a `zeroblob` instead of materialising it): a version-11
+/// database keeps every attachment, byte for byte, and the trigger that
+/// makes the next run compare an item whose attachments changed.
+#[test]
+fn a_version_11_database_keeps_its_attachments_with_the_bytes_last_in_the_row() {
+    use sha2::{Digest, Sha256};
+    let (_dir, path) = db();
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, checksum TEXT NOT NULL,
+             applied TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))",
+        )
+        .unwrap();
+        for (i, step) in schema::MIGRATIONS[..11].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, checksum) VALUES (?1, ?2)",
+                rusqlite::params![i as i64 + 1, hex::encode(Sha256::digest(step.as_bytes()))],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 11;
+             INSERT INTO workspace VALUES (1, 'ws-old', 'Old', 12, 1, 1, 1, 1, '2026-01-01T00:00:00Z');
+             INSERT INTO collections (id, name, import_key) VALUES (1, 'Shared', 'collection:lastpass:Shared');
+             INSERT INTO secrets (id, collection_id, type, title, fields, import_key, imported_hash, imported_intact)
+                 VALUES (7, 1, 'custom', 'Contract', '[]', 'secret:1password:d1', 'h1', 1),
+                        (8, 1, 'custom', 'Scan', '[]', 'secret:1password:d2', 'h2', 1);
+             INSERT INTO attachments (id, secret_id, name, size, content, source_id, content_sha256)
+                 VALUES (4, 7, 'contract.pdf', 3, x'010203', 'f1', 'abc');",
+        )
+        .unwrap();
+    }
+    let _ws = SqliteWorkspace::open(&path).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('attachments') ORDER BY cid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(columns.last().map(String::as_str), Some("content"));
+    let kept: (i64, String, i64, Vec<u8>, String, String) = conn
+        .query_row(
+            "SELECT secret_id, name, size, content, source_id, content_sha256 FROM attachments WHERE id = 4",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        kept,
+        (7, "contract.pdf".into(), 3, vec![1, 2, 3], "f1".into(), "abc".into())
+    );
+    conn.execute(
+        "INSERT INTO attachments (secret_id, name, size, content) VALUES (8, 'scan.png', 1, x'00')",
+        [],
+    )
+    .unwrap();
+    let intact: i64 = conn
+        .query_row("SELECT imported_intact FROM secrets WHERE id = 8", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        intact, 0,
+        "an attachment added after the import clears the item's intact flag"
+    );
+}
