@@ -579,3 +579,41 @@ fn a_personal_and_shared_folder_the_old_build_merged_come_apart_without_leaking(
     assert_eq!(count(&conn, "collections"), 4);
     assert_eq!(count(&conn, "accounts"), 4);
 }
+
+#[test]
+fn issue19_plan_over_a_workspace_keyed_the_old_way_shows_the_run_after_the_move_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let export = common::sample("lastpass/company.csv");
+    let sharing = common::sample("lastpass/sharing-getdetailedsfdata.json");
+    vaultferry(&["migrate", s(&export), "--sharing", s(&sharing), "--db", s(&db), "--yes"]).success();
+    key_the_old_way(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (old_keys, reach_before) = keys_and_reach(&conn);
+    let collections = count(&conn, "collections");
+    drop(conn);
+
+    // The summary alone and the whole plan (a report asked for) alike.
+    let report = dir.path().join("plan.json");
+    for extra in [vec![], vec!["--report".to_owned(), s(&report).to_owned()]] {
+        let mut args = vec!["plan", s(&export), "--sharing", s(&sharing), "--db", s(&db)];
+        args.extend(extra.iter().map(String::as_str));
+        let plan = vaultferry(&args).success();
+        assert!(
+            plan.stdout.contains(&format!("collections: {collections} unchanged"))
+                && plan
+                    .stdout
+                    .contains("= 0 created + 0 updated + 34 unchanged + 0 conflicts"),
+            "plan must show what the run does after the key move: nothing to create\n{}",
+            plan.describe()
+        );
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (keys, reach_after) = keys_and_reach(&conn);
+    assert_eq!(keys, old_keys, "plan moved no key in the store");
+    assert_eq!(reach_after, reach_before);
+    let recorded: i64 = conn
+        .query_row("SELECT count(*) FROM key_moves", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, 0, "plan recorded no move");
+}

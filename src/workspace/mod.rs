@@ -223,6 +223,15 @@ pub trait Workspace: Send + Sync {
         let _ = (moves, rehashed);
         Ok(0)
     }
+
+    /// A private copy of the workspace that no one else sees and that
+    /// goes away when dropped: where `plan` makes the writes a run would
+    /// make before its comparison (the key moves), so that it shows what
+    /// the run would do after them while the store stays untouched.
+    /// `None` from a store that cannot be copied.
+    fn scratch_copy(&self) -> Result<Option<Box<dyn Workspace>>, WorkspaceError> {
+        Ok(None)
+    }
 }
 
 /// A workspace collection to re-key from the import key an earlier build
