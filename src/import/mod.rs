@@ -43,6 +43,10 @@ pub trait Stages {
     fn start(&mut self, name: &'static str);
 }
 
+/// The stage that starts once the export and sharing file are read and
+/// mapped: a server answers the upload then.
+pub const COMPARING: &str = "comparing with the workspace";
+
 /// No one to tell.
 pub struct Quiet;
 
@@ -203,7 +207,7 @@ fn prepare_on(
         Some(mut plan) => {
             plan.accounts = accounts;
             plan.secrets = secrets;
-            stages.start("comparing with the workspace");
+            stages.start(COMPARING);
             diff::against_workspace_settled(
                 workspace.as_ref(),
                 plan,
@@ -220,7 +224,7 @@ fn prepare_on(
                 sources::read_sharing(&mut vault, sharing, &options)?;
             }
             let plan = mapper::map_entries(vault, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-            stages.start("comparing with the workspace");
+            stages.start(COMPARING);
             diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, import.overwrite)?
         }
     };

@@ -10,6 +10,7 @@ pub mod read_ahead;
 pub mod scim;
 pub mod seed;
 pub mod service;
+mod shared;
 pub mod sqlite;
 mod types;
 pub mod wire;
