@@ -802,3 +802,36 @@ fn issue19_bug11d_a_shuffled_upload_of_identical_entries_plans_no_update() {
     apply_job(&c, &server, &key, &id);
     assert_eq!(import_keys(&db), before);
 }
+
+#[test]
+fn issue19_migrate_through_the_target_over_a_workspace_keyed_the_old_way_creates_no_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    migrate_db(&db, dir.path());
+    let new_keys = import_keys(&db);
+    common::key_the_old_way(&db);
+    let server = Server::start(&db, &[]);
+    let key = api_key(&db, OWNER);
+    let run = common::vaultferry_in(
+        dir.path(),
+        &[
+            "migrate",
+            export().to_str().unwrap(),
+            "--sharing",
+            sharing().to_str().unwrap(),
+            "--target",
+            &server.url,
+            "--api-key",
+            &key,
+            "--yes",
+        ],
+    )
+    .success();
+    assert!(
+        run.stdout
+            .contains("= 0 created + 0 updated + 34 unchanged + 0 conflicts"),
+        "the run through the server moves the keys first and finds everything unchanged\n{}",
+        run.describe()
+    );
+    assert_eq!(import_keys(&db), new_keys, "every object under its new key, none twice");
+}

@@ -237,7 +237,7 @@ pub trait Workspace: Send + Sync {
 
 /// A workspace collection to re-key from the import key an earlier build
 /// gave its source folder to the key this build gives it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct KeyMove {
     pub from: ImportKey,
     pub to: ImportKey,
@@ -248,7 +248,7 @@ pub struct KeyMove {
 /// the collection's key), by item id. Only items that were as the importer
 /// wrote them are listed: an edited item keeps its old hash, so the next
 /// run still reports the edit as a conflict.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RehashedItems {
     pub accounts: Vec<(i64, String)>,
     pub secrets: Vec<(i64, String)>,
