@@ -11,6 +11,7 @@ pub mod cli;
 pub mod diff;
 mod error;
 pub mod generate;
+pub mod import;
 pub mod mapper;
 pub mod model;
 pub mod policy;

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{northwind_db, root, vaultferry};
+use common::{key_the_old_way, northwind_db, root, vaultferry};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -254,58 +254,6 @@ fn bug2_two_1pif_folders_of_one_name_stay_two_collections() {
         again.describe()
     );
     assert!(again.stdout.contains("0 created"), "{}", again.describe());
-}
-
-/// Turns a workspace this build filled into the one the build before exact
-/// keys would have left: every LastPass collection under its legacy key
-/// (`Shared-` dropped, segments unescaped), the grant keys that hold it,
-/// and each item's stored hash and intact flag as that build wrote them.
-fn key_the_old_way(db: &Path) {
-    use vaultferry::mapper::legacy_collection_key;
-    use vaultferry::model::SourceKind;
-    let ws = vaultferry::workspace::open_sqlite(db).unwrap();
-    let mut snap = ws.snapshot().unwrap();
-    drop(ws);
-    let conn = rusqlite::Connection::open(db).unwrap();
-    for c in &mut snap.collections {
-        let Some(key) = c.import_key.clone() else { continue };
-        let Some(path) = key.as_str().strip_prefix("collection:lastpass:") else {
-            continue;
-        };
-        let path: Vec<String> = path
-            .split('/')
-            .map(|s| s.replace("%2F", "/").replace("%25", "%"))
-            .collect();
-        let old = legacy_collection_key(SourceKind::LastpassCsv, &path);
-        conn.execute(
-            "UPDATE collections SET import_key = ?1 WHERE id = ?2",
-            rusqlite::params![old.as_str(), c.id],
-        )
-        .unwrap();
-        conn.execute(
-            "UPDATE grants SET import_key = ?2 || substr(import_key, length(?1) + 1)
-             WHERE substr(import_key, 1, length(?1)) = ?1",
-            rusqlite::params![format!("grant:{key}->"), format!("grant:{old}->")],
-        )
-        .unwrap();
-        c.import_key = Some(old);
-    }
-    for a in &snap.accounts {
-        let hash = vaultferry::diff::workspace_account_hash(a, &snap);
-        conn.execute(
-            "UPDATE accounts SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
-            rusqlite::params![hash, a.id],
-        )
-        .unwrap();
-    }
-    for s in &snap.secrets {
-        let hash = vaultferry::diff::workspace_secret_hash(s, &snap);
-        conn.execute(
-            "UPDATE secrets SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
-            rusqlite::params![hash, s.id],
-        )
-        .unwrap();
-    }
 }
 
 /// Every import key of collections and grants, and who reaches each item.
@@ -578,4 +526,42 @@ fn a_personal_and_shared_folder_the_old_build_merged_come_apart_without_leaking(
     let conn = rusqlite::Connection::open(&db).unwrap();
     assert_eq!(count(&conn, "collections"), 4);
     assert_eq!(count(&conn, "accounts"), 4);
+}
+
+#[test]
+fn issue19_plan_over_a_workspace_keyed_the_old_way_shows_the_run_after_the_move_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let export = common::sample("lastpass/company.csv");
+    let sharing = common::sample("lastpass/sharing-getdetailedsfdata.json");
+    vaultferry(&["migrate", s(&export), "--sharing", s(&sharing), "--db", s(&db), "--yes"]).success();
+    key_the_old_way(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (old_keys, reach_before) = keys_and_reach(&conn);
+    let collections = count(&conn, "collections");
+    drop(conn);
+
+    // The summary alone and the whole plan (a report asked for) alike.
+    let report = dir.path().join("plan.json");
+    for extra in [vec![], vec!["--report".to_owned(), s(&report).to_owned()]] {
+        let mut args = vec!["plan", s(&export), "--sharing", s(&sharing), "--db", s(&db)];
+        args.extend(extra.iter().map(String::as_str));
+        let plan = vaultferry(&args).success();
+        assert!(
+            plan.stdout.contains(&format!("collections: {collections} unchanged"))
+                && plan
+                    .stdout
+                    .contains("= 0 created + 0 updated + 34 unchanged + 0 conflicts"),
+            "plan must show what the run does after the key move: nothing to create\n{}",
+            plan.describe()
+        );
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (keys, reach_after) = keys_and_reach(&conn);
+    assert_eq!(keys, old_keys, "plan moved no key in the store");
+    assert_eq!(reach_after, reach_before);
+    let recorded: i64 = conn
+        .query_row("SELECT count(*) FROM key_moves", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, 0, "plan recorded no move");
 }

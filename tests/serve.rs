@@ -708,3 +708,130 @@ fn apikey_create_refuses_an_unknown_member_and_prints_nothing() {
     .success();
     assert!(run.stderr.contains("will refuse this key"), "{}", run.describe());
 }
+
+/// Every import key in the store, sorted (collections, grants, items).
+fn import_keys(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut st = conn
+        .prepare(
+            "SELECT import_key FROM collections UNION ALL SELECT import_key FROM grants
+             UNION ALL SELECT import_key FROM accounts UNION ALL SELECT import_key FROM secrets ORDER BY 1",
+        )
+        .unwrap();
+    let keys = st
+        .query_map([], |r| r.get::<_, Option<String>>(0))
+        .unwrap()
+        .filter_map(Result::unwrap)
+        .collect();
+    keys
+}
+
+/// Uploads `export` (and `sharing`) as a job and waits for its plan.
+fn planned_job(c: &Client, server: &Server, key: &str, export: &Path, sharing: Option<&Path>) -> (String, Value) {
+    let r = c
+        .post(format!("{}/api/v1/imports", server.url))
+        .header("X-API-Key", key)
+        .multipart(upload_form(export, sharing))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let doc: Value = r.json().unwrap();
+    let id = doc["data"]["id"].as_str().unwrap().to_owned();
+    let doc = wait_for(c, server, key, &id, &["planned"]);
+    (id, doc)
+}
+
+fn apply_job(c: &Client, server: &Server, key: &str, id: &str) -> Value {
+    let r = c
+        .post(format!("{}/api/v1/imports/{id}/apply", server.url))
+        .header("X-API-Key", key)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    wait_for(c, server, key, id, &["done"])
+}
+
+#[test]
+fn issue19_an_upload_over_a_workspace_keyed_the_old_way_moves_the_keys_and_creates_no_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    migrate_db(&db, dir.path());
+    let new_keys = import_keys(&db);
+    common::key_the_old_way(&db);
+    assert_ne!(
+        import_keys(&db),
+        new_keys,
+        "the sample's shared folders were keyed otherwise"
+    );
+
+    let server = Server::start(&db, &[]);
+    let key = api_key(&db, OWNER);
+    let c = client();
+    let (id, planned) = planned_job(&c, &server, &key, &export(), Some(&sharing()));
+    assert_eq!(
+        planned["data"]["attributes"]["summary"]["to_write"], 0,
+        "the plan after the key move writes nothing: {planned}"
+    );
+    apply_job(&c, &server, &key, &id);
+    assert_eq!(import_keys(&db), new_keys, "every object under its new key, none twice");
+}
+
+#[test]
+fn issue19_bug11d_a_shuffled_upload_of_identical_entries_plans_no_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let fixtures = common::root().join("tests/fixtures/keys");
+    vaultferry(&[
+        "migrate",
+        fixtures.join("same-fingerprint.csv").to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--yes",
+    ])
+    .success();
+    let before = import_keys(&db);
+    let server = Server::start(&db, &[]);
+    let key = api_key(&db, OWNER);
+    let c = client();
+    let shuffled = fixtures.join("same-fingerprint-shuffled.csv");
+    let (id, planned) = planned_job(&c, &server, &key, &shuffled, None);
+    assert_eq!(
+        planned["data"]["attributes"]["summary"]["to_write"], 0,
+        "the same entries in another order change nothing: {planned}"
+    );
+    apply_job(&c, &server, &key, &id);
+    assert_eq!(import_keys(&db), before);
+}
+
+#[test]
+fn issue19_migrate_through_the_target_over_a_workspace_keyed_the_old_way_creates_no_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    migrate_db(&db, dir.path());
+    let new_keys = import_keys(&db);
+    common::key_the_old_way(&db);
+    let server = Server::start(&db, &[]);
+    let key = api_key(&db, OWNER);
+    let run = common::vaultferry_in(
+        dir.path(),
+        &[
+            "migrate",
+            export().to_str().unwrap(),
+            "--sharing",
+            sharing().to_str().unwrap(),
+            "--target",
+            &server.url,
+            "--api-key",
+            &key,
+            "--yes",
+        ],
+    )
+    .success();
+    assert!(
+        run.stdout
+            .contains("= 0 created + 0 updated + 34 unchanged + 0 conflicts"),
+        "the run through the server moves the keys first and finds everything unchanged\n{}",
+        run.describe()
+    );
+    assert_eq!(import_keys(&db), new_keys, "every object under its new key, none twice");
+}

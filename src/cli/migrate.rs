@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::plan::{changes, prepare_in, report_formats, summary, write_reports};
-use super::{Output, SourceArgs};
+use super::plan::{changes, report_formats, summary, write_reports};
+use super::{ImportArgs, Output};
 use crate::apply::{self, ApplyError, ApplyOptions, Mailer, Reporter};
+use crate::import::KeyMoves;
 use crate::report::{self, Report};
 use crate::workspace::http::HttpWorkspace;
 use crate::workspace::Workspace;
@@ -19,11 +20,7 @@ use crate::Error;
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     #[command(flatten)]
-    pub source: SourceArgs,
-    /// The import policy (vaultferry.toml, keys in formats/policy.md);
-    /// without it, the defaults.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    pub import: ImportArgs,
     /// The workspace database (created by `workspace init`).
     #[arg(
         long,
@@ -39,10 +36,6 @@ pub struct MigrateArgs {
     /// The API key for --target (`vaultferry apikey create`).
     #[arg(long, value_name = "KEY", requires = "target")]
     pub api_key: Option<String>,
-    /// The member running the import: an active owner, super admin or admin
-    /// (default: the workspace owner).
-    #[arg(long = "as", value_name = "EMAIL")]
-    pub importer: Option<String>,
     /// Print the final report as JSON (formats/report.md) on stdout; the
     /// summary and progress go to stderr.
     #[arg(long)]
@@ -62,9 +55,6 @@ pub struct MigrateArgs {
     /// (`smtp://host:port`, no TLS: a local relay).
     #[arg(long, value_name = "URL", conflicts_with = "outbox")]
     pub smtp: Option<String>,
-    /// Also write the report to FILE (.json, .md, .html, .csv). Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub report: Vec<PathBuf>,
     /// Skip the check at the end (`vaultferry verify` runs it on its own).
     #[arg(long)]
     pub no_verify: bool,
@@ -90,7 +80,8 @@ fn open_target(args: &MigrateArgs) -> Result<Box<dyn Workspace>, Error> {
 }
 
 pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
-    let reports = report_formats(&args.report)?;
+    let reports = report_formats(&args.import.report)?;
+    let import = args.import.import(args.overwrite)?;
     let mailer = match &args.smtp {
         Some(url) => {
             apply::invitations::parse_smtp_url(url).map_err(Error::Usage)?;
@@ -102,14 +93,9 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
                 .unwrap_or_else(|| default_outbox(args.db.as_deref())),
         ),
     };
-    let prepared = prepare_in(
-        || open_target(args),
-        &args.source,
-        args.policy.as_deref(),
-        args.importer.as_deref(),
-        args.overwrite,
-        true,
-    )?;
+    let mut stages = super::stages::Stages::new();
+    let prepared = crate::import::prepare(&import, || open_target(args), &mut stages, KeyMoves::Write)?;
+    drop(stages);
     let cs = &prepared.changeset;
 
     // The summary: on stdout, or stderr when stdout carries JSON.
@@ -247,17 +233,14 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
 /// export and the store, not this run's plan): one line, on stdout unless
 /// stdout carries JSON; the differences themselves are `verify`'s to show.
 fn verify_after(args: &MigrateArgs) -> Result<bool, Error> {
-    let policy = match &args.policy {
-        Some(path) => crate::policy::Policy::load(path)?,
-        None => crate::policy::Policy::default(),
-    };
+    let policy = args.import.policy()?;
     let input = crate::verify::Input {
-        export: args.source.export.clone(),
-        sharing: args.source.sharing.clone(),
-        options: args.source.options(),
+        export: args.import.source.export.clone(),
+        sharing: args.import.source.sharing.clone(),
+        options: args.import.source.options(),
         policy,
         store: super::verify::store(args.db.as_deref(), args.target.as_deref(), args.api_key.as_deref())?,
-        importer: args.importer.clone(),
+        importer: args.import.importer.clone(),
     };
     let outcome = crate::verify::run(&input)?;
     let line = outcome.one_line();

@@ -3,6 +3,7 @@
 
 mod apikey;
 mod generate;
+mod import_args;
 mod inspect;
 mod migrate;
 mod output;
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use import_args::ImportArgs;
 pub use output::Output;
 pub use source_args::{FormatArg, SourceArgs};
 

@@ -1,44 +1,31 @@
 //! `vaultferry plan`: what an import would create, without writing anything.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{Output, SourceArgs};
-use crate::diff::{self, Action, ChangeSummary, Changeset, ObjectKind};
-use crate::mapper::{self, ItemCounts, Plan, PlannedCollection, PlannedGrantee};
+use super::stages::Stages;
+use super::{ImportArgs, Output};
+use crate::diff::{Action, ChangeSummary, ObjectKind};
+use crate::import::KeyMoves;
+use crate::mapper::{ItemCounts, Plan, PlannedCollection, PlannedGrantee};
 use crate::model::{Severity, SourceKind};
-use crate::policy::Policy;
 use crate::report::{self, Report};
-use crate::sources;
-use crate::workspace::{ImportKey, ItemRole, Snapshot, Workspace};
+use crate::workspace::{ImportKey, ItemRole};
 use crate::Error;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
-    pub source: SourceArgs,
-    /// The import policy (vaultferry.toml, keys in formats/policy.md);
-    /// without it, the defaults.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    pub import: ImportArgs,
     /// The workspace database (created by `workspace init`).
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
-    /// The member running the import: an active owner, super admin or admin
-    /// (default: the workspace owner). Guests and login-only members are refused.
-    #[arg(long = "as", value_name = "EMAIL")]
-    pub importer: Option<String>,
     /// Print the whole plan as JSON, secrets redacted (keys in formats/plan.md).
     #[arg(long)]
     pub json: bool,
-    /// Also write the dry-run report to FILE; the format follows the
-    /// extension: .json (formats/report.md), .md, .html (one page to open or
-    /// mail) or .csv (the unmatched users). Repeatable. No secret values.
-    #[arg(long, value_name = "FILE")]
-    pub report: Vec<PathBuf>,
     /// Exit with status 1 when the import would write anything (create,
     /// update) or the export has error findings; for CI and cron checks.
     #[arg(long)]
@@ -46,13 +33,20 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
-    let reports = report_formats(&args.report)?;
+    let reports = report_formats(&args.import.report)?;
+    // Configuration first: a bad policy or a refused importer stops the run
+    // before the export is read.
+    let import = args.import.import(false)?;
+    let mut stages = Stages::new();
     // The summary needs no item kept: the export is planned a chunk at a
     // time. `--json` and the reports list every item, so they need the
     // whole plan.
     if !args.json && reports.is_empty() {
-        let streamed = prepare_streamed(&args.source, args.policy.as_deref(), &args.db, args.importer.as_deref())?;
+        stages.start("reading the workspace");
+        let workspace = crate::workspace::open_sqlite(&args.db)?;
+        let streamed = crate::import::summarise(&import, workspace.as_ref(), &mut stages)?;
         if let Some(s) = streamed {
+            drop(stages);
             summary(&s.plan, &s.items, out)?;
             changes(&s.changes, out)?;
             out.flush()?;
@@ -61,13 +55,13 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
             return Ok(if fail { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
     }
-    let prepared = prepare(
-        &args.source,
-        args.policy.as_deref(),
-        &args.db,
-        args.importer.as_deref(),
-        false,
+    let prepared = crate::import::prepare(
+        &import,
+        || Ok(crate::workspace::open_sqlite(&args.db)?),
+        &mut stages,
+        KeyMoves::InMemory,
     )?;
+    drop(stages);
     let plan = &prepared.changeset.plan;
     if args.json {
         out.json(plan, false)?;
@@ -86,341 +80,6 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
     prepared.release();
     Ok(ExitCode::SUCCESS)
-}
-
-/// The workspace, its snapshot and the changeset of an export against it:
-/// what `plan` shows and `migrate` applies.
-pub struct Prepared {
-    pub workspace: Box<dyn Workspace>,
-    pub snapshot: Snapshot,
-    pub changeset: Changeset,
-}
-
-impl Prepared {
-    /// The end of the command: the workspace is closed properly; the
-    /// snapshot and changeset (a million items each on a big run) have
-    /// their secrets zeroed and are left to the process's exit instead of
-    /// being freed item by item (see `secret::release_at_exit`).
-    pub fn release(self) {
-        drop(self.workspace);
-        crate::secret::release_at_exit(self.snapshot);
-        crate::secret::release_at_exit(self.changeset);
-    }
-}
-
-pub fn prepare(
-    source: &SourceArgs,
-    policy: Option<&Path>,
-    db: &Path,
-    importer: Option<&str>,
-    overwrite: bool,
-) -> Result<Prepared, Error> {
-    prepare_in(
-        || Ok(crate::workspace::open_sqlite(db)?),
-        source,
-        policy,
-        importer,
-        overwrite,
-        false,
-    )
-}
-
-/// [`prepare`] against any workspace store (`migrate --target URL` opens
-/// the HTTP one); `open` runs after the policy is loaded. With
-/// `move_keys` (migrate), collections an earlier build keyed differently
-/// are re-keyed in the store first ([`mapper::key_moves`]); `plan` writes
-/// nothing, so it shows them as the run would find them unmoved.
-pub fn prepare_in(
-    open: impl FnOnce() -> Result<Box<dyn Workspace>, Error>,
-    source: &SourceArgs,
-    policy: Option<&Path>,
-    importer: Option<&str>,
-    overwrite: bool,
-    move_keys: bool,
-) -> Result<Prepared, Error> {
-    // Configuration first: a bad policy or a refused importer stops the run
-    // before the export is read.
-    let policy = load_policy(policy)?;
-    let mut stages = super::stages::Stages::new();
-    stages.start("reading the workspace");
-    let workspace = open()?;
-    prepare_on(workspace, &policy, stages, source, importer, overwrite, move_keys)
-}
-
-/// [`prepare_in`] once the workspace is open.
-fn prepare_on(
-    workspace: Box<dyn Workspace>,
-    policy: &Policy,
-    mut stages: super::stages::Stages,
-    source: &SourceArgs,
-    requested_importer: Option<&str>,
-    overwrite: bool,
-    move_keys: bool,
-) -> Result<Prepared, Error> {
-    let mut snapshot = workspace.snapshot_base()?;
-    let (importer, options) = importer_and_options(&snapshot, requested_importer, source, policy)?;
-    let kind = export_kind(source, &options)?;
-    let file = source.export.display().to_string();
-    let mut mapping =
-        mapper::MapStream::whole(kind, &file, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-    // Each chunk of entries is mapped on a second thread while the next
-    // is read, and its items hashed on a third while the next is mapped
-    // (mapping is the one step that cannot be split, so it waits on
-    // nothing else); the workspace's items are read ahead on a fourth.
-    // Only what needs the plan is left for the comparison.
-    let mut hashes = diff::ItemHashes::default();
-    let (mut accounts, mut secrets) = (Vec::new(), Vec::new());
-    // A million items are a few hundred megabytes: room for as many as the
-    // export's size suggests (`sources::entries_expected`), so they are
-    // not copied (and their pages faulted in) again each time the lists
-    // double.
-    let room = sources::entries_expected(&source.export);
-    let _ = accounts.try_reserve(room * 3 / 4);
-    let _ = secrets.try_reserve(room / 2);
-    stages.start("reading and mapping the export");
-    let (read, read_ahead) = std::thread::scope(|scope| {
-        let read_ahead = scope.spawn(|| workspace.read_ahead());
-        let read = read_pipelined(
-            source,
-            &options,
-            &mut |entries| {
-                let mut items = (Vec::with_capacity(entries.len()), Vec::with_capacity(entries.len() / 2));
-                for e in entries {
-                    match mapping.entry(e) {
-                        Some(mapper::PlannedItem::Account(a)) => items.0.push(a),
-                        Some(mapper::PlannedItem::Secret(s)) => items.1.push(s),
-                        None => {}
-                    }
-                }
-                items
-            },
-            &mut |(mut a, mut s)| {
-                hashes.extend(&a, &s);
-                accounts.append(&mut a);
-                secrets.append(&mut s);
-            },
-        );
-        (read, read_ahead.join())
-    });
-    let mut vault = read?;
-    let read_ahead = read_ahead.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    if let Some(rows) = &read_ahead {
-        diff::fingerprints::pair_with_workspace(&mut accounts, &mut secrets, &hashes, rows);
-    }
-    // The rows read ahead are settled against the planned keys and hashes
-    // on the pool while the folders and sharing are mapped on this thread:
-    // neither needs the other.
-    let (finished, settled) = std::thread::scope(|scope| {
-        let settle = scope.spawn(|| read_ahead.map(|rows| diff::settle_read_ahead(rows, &accounts, &secrets, &hashes)));
-        let finished = (|| -> Result<Option<mapper::Plan>, Error> {
-            if let Some(sharing) = &source.sharing {
-                stages.start("reading the sharing file");
-                sources::read_sharing(&mut vault, sharing, &options)?;
-            }
-            stages.start("mapping the folders and sharing");
-            // The readers name the vault as they are told: never otherwise
-            // today.
-            Ok((vault.source == kind && vault.file == file).then(|| mapping.finish(&vault).0))
-        })();
-        (
-            finished,
-            settle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
-    });
-    let finished = finished?;
-    if let Some(plan) = finished.as_ref().filter(|_| move_keys) {
-        let existing: std::collections::HashSet<&str> = snapshot
-            .collections
-            .iter()
-            .filter_map(|c| c.import_key.as_ref().map(ImportKey::as_str))
-            .collect();
-        let moves = mapper::key_moves(kind, &plan.collections, |k| existing.contains(k));
-        if !moves.is_empty() {
-            stages.start("moving collections keyed by an earlier build to this build's keys");
-            let whole = workspace.snapshot()?;
-            let rehashed = diff::rekey::rehash_moved(&whole, &moves);
-            drop(whole);
-            if workspace.move_collection_keys(&moves, &rehashed)? > 0 {
-                // Everything read so far was compared with the old keys:
-                // once, the run starts again on the moved workspace.
-                drop((finished, accounts, secrets, hashes, settled));
-                return prepare_on(workspace, policy, stages, source, requested_importer, overwrite, false);
-            }
-        }
-    }
-    let changeset = match finished {
-        Some(mut plan) => {
-            plan.accounts = accounts;
-            plan.secrets = secrets;
-            stages.start("comparing with the workspace");
-            diff::against_workspace_settled(workspace.as_ref(), plan, hashes, &mut snapshot, overwrite, settled)?
-        }
-        None => {
-            // The whole read names the vault as the vault says.
-            let mut vault = sources::read_export(&source.export, &options)?;
-            if let Some(sharing) = &source.sharing {
-                sources::read_sharing(&mut vault, sharing, &options)?;
-            }
-            let plan = mapper::map_entries(vault, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-            stages.start("comparing with the workspace");
-            diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, overwrite)?
-        }
-    };
-    Ok(Prepared {
-        workspace,
-        snapshot,
-        changeset,
-    })
-}
-
-/// The export's format, as the reader will take it.
-fn export_kind(source: &SourceArgs, options: &sources::ParseOptions) -> Result<crate::model::SourceKind, Error> {
-    Ok(match options.format {
-        Some(kind) => kind,
-        None => sources::detect::detect_path(&source.export)?,
-    })
-}
-
-/// Reads the export a chunk of entries at a time on this thread, hands
-/// each chunk to `map` on a second one and what that makes of it to
-/// `consume` on a third: reading the next chunk, mapping this one and
-/// consuming the last overlap, and no stage waits for a later one to
-/// finish a chunk (two are queued between stages). Reading is the longest
-/// stage, so the entries' fingerprint ids are numbered on the second.
-fn read_pipelined<T: Send>(
-    source: &SourceArgs,
-    options: &sources::ParseOptions,
-    map: &mut (dyn FnMut(Vec<crate::model::Entry>) -> T + Send),
-    consume: &mut (dyn FnMut(T) + Send),
-) -> Result<crate::model::Vault, Error> {
-    let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::model::Entry>>(2);
-    let (mapped, to_consume) = std::sync::mpsc::sync_channel::<T>(2);
-    let (read, done) = std::thread::scope(|scope| {
-        let consumer = scope.spawn(move || {
-            for item in to_consume {
-                consume(item);
-            }
-            super::stages::thread_cpu("deciding");
-        });
-        let mapper = scope.spawn(move || {
-            let mut numbering = sources::Numbering::for_export(&source.export);
-            for mut entries in received {
-                numbering.assign(&mut entries);
-                // The consumer only stops early by panicking, re-raised below.
-                let _ = mapped.send(map(entries));
-            }
-            super::stages::thread_cpu("mapping");
-        });
-        let read = sources::read_export_chunks(&source.export, options, plan_chunk(), &mut |entries| {
-            // The mapper only stops early by panicking, re-raised below.
-            let _ = chunks.send(entries);
-        });
-        drop(chunks);
-        super::stages::thread_cpu("reading");
-        (read, [mapper.join(), consumer.join()])
-    });
-    for result in done {
-        if let Err(panic) = result {
-            std::panic::resume_unwind(panic);
-        }
-    }
-    Ok(read?)
-}
-
-/// The importing member's email (checked) and the export's parse options
-/// (the policy may turn on entity decoding).
-fn importer_and_options(
-    snapshot: &Snapshot,
-    importer: Option<&str>,
-    source: &SourceArgs,
-    policy: &Policy,
-) -> Result<(String, sources::ParseOptions), Error> {
-    let importer = mapper::resolve_importer(snapshot, importer)
-        .map_err(|e| Error::Usage(e.0))?
-        .email
-        .clone();
-    let mut options = source.options();
-    options.decode_html_entities |= policy.decode_html_entities;
-    Ok((importer, options))
-}
-
-fn load_policy(policy: Option<&Path>) -> Result<Policy, Error> {
-    Ok(match policy {
-        Some(path) => Policy::load(path)?,
-        None => Policy::default(),
-    })
-}
-
-/// Entries per chunk of a plan that keeps no item: a few megabytes, and
-/// three chunks in flight (one read, one queued, one decided). 1024 to
-/// 8192 took the same CPU time on the 1M benchmark export; the peak RSS
-/// went from 197 to 240 MB.
-/// `VAULTFERRY_PLAN_CHUNK` sets it (the tests use tiny chunks, so that
-/// chunk boundaries fall everywhere).
-fn plan_chunk() -> usize {
-    std::env::var("VAULTFERRY_PLAN_CHUNK")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(2048)
-}
-
-/// The most accounts and secrets a workspace may hold for `plan` to take
-/// the streamed path: ~1 KB each held whole, 50 MB at most.
-const STREAMED_WORKSPACE_ITEMS: usize = 50_000;
-
-/// [`prepare`] for the summary alone: each chunk of entries is mapped,
-/// compared with the workspace and dropped ([`diff::stream`]), so `plan`
-/// holds a few chunks, a name per item and the plan's other objects, not
-/// the export. `None` when the plan must be decided whole after all
-/// ([`diff::stream::NeedsWholePlan`]), or the workspace holds too many
-/// items to read whole.
-fn prepare_streamed(
-    source: &SourceArgs,
-    policy: Option<&Path>,
-    db: &Path,
-    importer: Option<&str>,
-) -> Result<Option<diff::stream::Streamed>, Error> {
-    let policy = load_policy(policy)?;
-    let mut stages = super::stages::Stages::new();
-    stages.start("reading the workspace");
-    let workspace = crate::workspace::open_sqlite(db)?;
-    // This path holds the workspace's items whole. Past a few thousand
-    // (the dry run of a re-run) the whole-plan path, which reads the items
-    // a previous run left untouched as ids, is the lighter one.
-    if workspace.item_count()? > STREAMED_WORKSPACE_ITEMS {
-        return Ok(None);
-    }
-    let snapshot = workspace.snapshot()?;
-    let (importer, options) = importer_and_options(&snapshot, importer, source, &policy)?;
-    let kind = export_kind(source, &options)?;
-    let file = source.export.display().to_string();
-    let mut mapping =
-        mapper::MapStream::new(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
-    let mut items = diff::stream::ItemStream::new(&snapshot, &file);
-    stages.start("reading, mapping and comparing the export");
-    let mut vault = read_pipelined(
-        source,
-        &options,
-        &mut |entries| entries.into_iter().filter_map(|e| mapping.entry(e)).collect(),
-        &mut |planned| items.push(planned),
-    )?;
-    if let Some(sharing) = &source.sharing {
-        stages.start("reading the sharing file");
-        sources::read_sharing(&mut vault, sharing, &options)?;
-    }
-    if vault.source != kind || vault.file != file {
-        // Never so today; the whole plan reads the vault's own words.
-        return Ok(None);
-    }
-    stages.start("mapping and comparing the folders and sharing");
-    let (plan, keys, root_grants) = mapping.finish(&vault);
-    let Ok(mut streamed) = items.finish(plan, &keys, root_grants, false) else {
-        return Ok(None);
-    };
-    let gone = std::mem::take(&mut streamed.changes.gone);
-    streamed.changes.gone = diff::from_this_source(workspace.as_ref(), &streamed.plan, gone)?;
-    Ok(Some(streamed))
 }
 
 /// Checks every `--report FILE` has a known extension before any work.

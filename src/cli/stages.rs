@@ -71,33 +71,11 @@ impl Stages {
     }
 }
 
-/// With `VAULTFERRY_TIMINGS`, the CPU time the calling thread has used,
-/// as "timing: thread NAME: CPU x s": a pipeline runs as fast as its
-/// busiest thread, and the process's total does not say which one that is.
-pub fn thread_cpu(name: &str) {
-    if std::env::var_os("VAULTFERRY_TIMINGS").is_some_and(|v| v != "0" && !v.is_empty()) {
-        if let Some(cpu) = cpu_seconds_of("/proc/thread-self/stat") {
-            eprintln!("timing: thread {name}: CPU {cpu:.2} s");
-        }
-    }
-}
-
 /// CPU seconds (user + system, all threads) the process has used, from
 /// /proc (Linux): on a busy machine wall time also counts waiting for a
 /// core, and a stage's CPU time is what tells whether a change sped it up.
 fn cpu_seconds() -> Option<f64> {
-    cpu_seconds_of("/proc/self/stat")
-}
-
-fn cpu_seconds_of(path: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(path).ok()?;
-    // Fields after the parenthesised command name; utime and stime are the
-    // 14th and 15th fields of the line, in clock ticks (100 per second).
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
+    crate::import::cpu_seconds_of("/proc/self/stat")
 }
 
 /// ", RSS 812 MB, peak 1430 MB" from /proc (Linux): which stage holds
@@ -113,6 +91,12 @@ fn memory() -> Option<String> {
         kb("VmRSS:")? / 1024,
         kb("VmHWM:")? / 1024
     ))
+}
+
+impl crate::import::Stages for Stages {
+    fn start(&mut self, name: &'static str) {
+        Stages::start(self, name);
+    }
 }
 
 impl Drop for Stages {

@@ -223,6 +223,44 @@ pub async fn begin_run(
 }
 
 #[derive(Deserialize)]
+pub struct KeyMoves {
+    moves: Vec<crate::workspace::KeyMove>,
+    rehashed: crate::workspace::RehashedItems,
+}
+
+/// `migrate --target` moves collections an earlier build keyed otherwise
+/// before it compares, as `migrate --db` does.
+pub async fn move_collection_keys(
+    State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
+    headers: HeaderMap,
+    body: ApiJson<KeyMoves>,
+) -> Result<Response, AppError> {
+    let ws = state.workspace.clone();
+    let request = body.value;
+    idempotent(
+        &state,
+        &importer,
+        &headers,
+        Method::POST,
+        "/api/v1/key-moves",
+        &body.raw,
+        move || {
+            let moved = ws.move_collection_keys(&request.moves, &request.rehashed)?;
+            Ok((
+                StatusCode::OK,
+                json!({
+                    "data": { "id": "key-moves", "type": "key-moves", "attributes": { "moved": moved } },
+                    "links": {},
+                    "meta": {},
+                }),
+            ))
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
 pub struct FinishRun {
     state: RunState,
     #[serde(default)]

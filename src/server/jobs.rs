@@ -23,11 +23,9 @@ use serde_json::{json, Value};
 use super::auth::Importer;
 use super::{blocking, AppError, AppState};
 use crate::apply::{self, ApplyOptions, Reporter};
-use crate::diff::{self, Changeset};
-use crate::mapper;
 use crate::policy::Policy;
 use crate::report::{self, Report};
-use crate::sources::{self, ParseOptions};
+use crate::sources::ParseOptions;
 use crate::workspace::service::{Job, JobState, ServiceStore};
 use crate::workspace::{Snapshot, Workspace, WorkspaceError, Write};
 
@@ -382,43 +380,61 @@ fn shown(message: String, job: &Job, inputs: &Inputs) -> String {
 /// Tells `POST /imports`, which waits for it, how the parse went.
 type Parsed = tokio::sync::oneshot::Sender<Result<(), String>>;
 
-struct Prepared {
-    snapshot: Snapshot,
-    changeset: Changeset,
-}
-
-/// Policy, workspace, export, sharing → changeset; errors are the messages
-/// the user sees (positioned, with the uploaded file names).
-fn prepare(ws: &dyn Workspace, job: &Job, inputs: &Inputs, parsed: &mut Option<Parsed>) -> Result<Prepared, String> {
+/// Policy, workspace, export, sharing → changeset, through the import
+/// pipeline `migrate` uses (key moves and content pairing included);
+/// errors are the messages the user sees (positioned, with the uploaded
+/// file names).
+fn prepare(
+    state: &AppState,
+    job: &Job,
+    inputs: &Inputs,
+    parsed: &mut Option<Parsed>,
+) -> Result<crate::import::Prepared, String> {
     let fail = |message: String| shown(message, job, inputs);
     let policy = match &inputs.policy {
         Some(p) => Policy::load(p).map_err(|e| fail(e.to_string()))?,
         None => Policy::default(),
     };
-    let mut snapshot = ws.snapshot_base().map_err(|e| {
-        // The store's message names server paths: logged, not shown.
-        eprintln!("vaultferry serve: job {}: {e}", job.id);
-        "the workspace could not be read; the cause is in the server's log".to_owned()
-    })?;
-    let importer = mapper::resolve_importer(&snapshot, Some(&job.actor))
-        .map_err(|e| fail(e.0))?
-        .email
-        .clone();
-    let mut options = ParseOptions::default();
-    options.decode_html_entities |= policy.decode_html_entities;
-    let mut vault = sources::read_export(&inputs.export, &options).map_err(|e| fail(e.to_string()))?;
-    if let Some(sharing) = &inputs.sharing {
-        sources::read_sharing(&mut vault, sharing, &options).map_err(|e| fail(e.to_string()))?;
+    let import = crate::import::Import {
+        export: inputs.export.clone(),
+        sharing: inputs.sharing.clone(),
+        options: ParseOptions::default(),
+        policy,
+        importer: Some(job.actor.clone()),
+        overwrite: false,
+    };
+    let mut stages = ParseReported { parsed };
+    let workspace = state.workspace.clone();
+    let prepared = crate::import::prepare(
+        &import,
+        || Ok(Box::new(workspace)),
+        &mut stages,
+        crate::import::KeyMoves::Write,
+    );
+    prepared.map_err(|e| match e {
+        crate::Error::Workspace(e) => {
+            // The store's message names server paths: logged, not shown.
+            eprintln!("vaultferry serve: job {}: {e}", job.id);
+            "the workspace could not be read; the cause is in the server's log".to_owned()
+        }
+        other => fail(other.to_string()),
+    })
+}
+
+/// Tells `POST /imports` the parse went well once the pipeline is past
+/// reading the files: the stage after them is the comparison.
+struct ParseReported<'a> {
+    parsed: &'a mut Option<Parsed>,
+}
+
+impl crate::import::Stages for ParseReported<'_> {
+    fn start(&mut self, name: &'static str) {
+        if name == crate::import::COMPARING {
+            if let Some(tx) = self.parsed.take() {
+                let _ = tx.send(Ok(()));
+            }
+        }
     }
-    if let Some(tx) = parsed.take() {
-        let _ = tx.send(Ok(()));
-    }
-    let plan = mapper::map_entries(vault, &policy, &snapshot, &importer).map_err(|e| shown(e.0, job, inputs))?;
-    let changeset = diff::against_workspace(ws, plan, &mut snapshot, false).map_err(|e| {
-        eprintln!("vaultferry serve: job {}: {e}", job.id);
-        "the workspace could not be read; the cause is in the server's log".to_owned()
-    })?;
-    Ok(Prepared { snapshot, changeset })
 }
 
 fn render(r: &Report, format: report::Format) -> Option<String> {
@@ -465,7 +481,7 @@ fn plan_job(state: &AppState, id: &str, parsed: Parsed) {
         Ok(i) => i,
         Err(e) => return fail_job(store, id, &[JobState::Parsing], &e, false),
     };
-    match prepare(state.workspace.as_ref(), &job, &inputs, &mut parsed) {
+    match prepare(state, &job, &inputs, &mut parsed) {
         Ok(prepared) => {
             let cs = &prepared.changeset;
             let r = Report::plan(cs);
@@ -562,7 +578,7 @@ fn apply_job(state: &AppState, id: &str) {
         Ok(i) => i,
         Err(e) => return fail_job(store, id, &[JobState::Applying], &e, false),
     };
-    let prepared = match prepare(state.workspace.as_ref(), &job, &inputs, &mut None) {
+    let prepared = match prepare(state, &job, &inputs, &mut None) {
         Ok(p) => p,
         Err(message) => return fail_job(store, id, &[JobState::Applying], &message, false),
     };
@@ -570,7 +586,7 @@ fn apply_job(state: &AppState, id: &str) {
     let mut options = ApplyOptions::new(job.actor.clone(), state.config.outbox.clone());
     options.batch_size = state.config.batch_size.max(1);
     let slow = Slow {
-        inner: state.workspace.as_ref(),
+        inner: prepared.workspace.as_ref(),
         delay: state.config.write_delay,
     };
     let mut progress = JobProgress {

@@ -47,6 +47,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/runs"),
     ("PATCH", "/api/v1/runs/{id}"),
     ("POST", "/api/v1/runs/{id}/batches"),
+    ("POST", "/api/v1/key-moves"),
     ("POST", "/api/v1/imports"),
     ("GET", "/api/v1/imports/{id}"),
     ("DELETE", "/api/v1/imports/{id}"),
@@ -149,6 +150,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/runs", get(api::runs).post(api::begin_run))
         .route("/api/v1/runs/{id}", axum::routing::patch(api::finish_run))
         .route("/api/v1/runs/{id}/batches", post(api::apply_batch))
+        .route("/api/v1/key-moves", post(api::move_collection_keys))
         .layer(api_bodies)
         .route(
             "/api/v1/imports",

@@ -20,9 +20,12 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use sha2::Digest as _;
 
 use super::wire::{SnapshotParts, WireWrite, RESOURCES};
-use super::{NewRun, RunInfo, RunState, Snapshot, Workspace, WorkspaceError, WorkspaceInfo, Write};
+use super::{
+    KeyMove, NewRun, RehashedItems, RunInfo, RunState, Snapshot, Workspace, WorkspaceError, WorkspaceInfo, Write,
+};
 
 /// Attempts per request before giving up (the first try included).
 const ATTEMPTS: u32 = 6;
@@ -410,6 +413,23 @@ impl Workspace for HttpWorkspace {
     fn runs(&self) -> Result<Vec<RunInfo>, WorkspaceError> {
         let doc: Document<Vec<Resource<RunInfo>>> = self.get("/api/v1/runs")?;
         Ok(doc.data.into_iter().map(|r| r.attributes).collect())
+    }
+
+    fn move_collection_keys(&self, moves: &[KeyMove], rehashed: &RehashedItems) -> Result<usize, WorkspaceError> {
+        if moves.is_empty() {
+            return Ok(0);
+        }
+        let body = serde_json::json!({ "moves": moves, "rehashed": rehashed });
+        // The same moves are the same request: a retry after a lost answer
+        // is answered from the server's record, not moved twice.
+        let digest = hex::encode(&sha2::Sha256::digest(body.to_string().as_bytes())[..12]);
+        let data: serde_json::Value = self.write(
+            reqwest::Method::POST,
+            "/api/v1/key-moves",
+            &format!("key-moves-{digest}"),
+            &body,
+        )?;
+        Ok(data["attributes"]["moved"].as_u64().unwrap_or(0) as usize)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod read_ahead;
 pub mod scim;
 pub mod seed;
 pub mod service;
+mod shared;
 pub mod sqlite;
 mod types;
 pub mod wire;
@@ -223,11 +224,20 @@ pub trait Workspace: Send + Sync {
         let _ = (moves, rehashed);
         Ok(0)
     }
+
+    /// A private copy of the workspace that no one else sees and that
+    /// goes away when dropped: where `plan` makes the writes a run would
+    /// make before its comparison (the key moves), so that it shows what
+    /// the run would do after them while the store stays untouched.
+    /// `None` from a store that cannot be copied.
+    fn scratch_copy(&self) -> Result<Option<Box<dyn Workspace>>, WorkspaceError> {
+        Ok(None)
+    }
 }
 
 /// A workspace collection to re-key from the import key an earlier build
 /// gave its source folder to the key this build gives it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct KeyMove {
     pub from: ImportKey,
     pub to: ImportKey,
@@ -238,7 +248,7 @@ pub struct KeyMove {
 /// the collection's key), by item id. Only items that were as the importer
 /// wrote them are listed: an edited item keeps its old hash, so the next
 /// run still reports the edit as a conflict.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RehashedItems {
     pub accounts: Vec<(i64, String)>,
     pub secrets: Vec<(i64, String)>,

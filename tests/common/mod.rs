@@ -274,3 +274,55 @@ pub fn canonical(s: &vaultferry::workspace::Snapshot) -> serde_json::Value {
 pub fn vaultferry_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     run_in(&root(), args, env)
 }
+
+/// Turns a workspace this build filled into the one the build before exact
+/// keys would have left: every LastPass collection under its legacy key
+/// (`Shared-` dropped, segments unescaped), the grant keys that hold it,
+/// and each item's stored hash and intact flag as that build wrote them.
+pub fn key_the_old_way(db: &Path) {
+    use vaultferry::mapper::legacy_collection_key;
+    use vaultferry::model::SourceKind;
+    let ws = vaultferry::workspace::open_sqlite(db).unwrap();
+    let mut snap = ws.snapshot().unwrap();
+    drop(ws);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    for c in &mut snap.collections {
+        let Some(key) = c.import_key.clone() else { continue };
+        let Some(path) = key.as_str().strip_prefix("collection:lastpass:") else {
+            continue;
+        };
+        let path: Vec<String> = path
+            .split('/')
+            .map(|s| s.replace("%2F", "/").replace("%25", "%"))
+            .collect();
+        let old = legacy_collection_key(SourceKind::LastpassCsv, &path);
+        conn.execute(
+            "UPDATE collections SET import_key = ?1 WHERE id = ?2",
+            rusqlite::params![old.as_str(), c.id],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE grants SET import_key = ?2 || substr(import_key, length(?1) + 1)
+             WHERE substr(import_key, 1, length(?1)) = ?1",
+            rusqlite::params![format!("grant:{key}->"), format!("grant:{old}->")],
+        )
+        .unwrap();
+        c.import_key = Some(old);
+    }
+    for a in &snap.accounts {
+        let hash = vaultferry::diff::workspace_account_hash(a, &snap);
+        conn.execute(
+            "UPDATE accounts SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
+            rusqlite::params![hash, a.id],
+        )
+        .unwrap();
+    }
+    for s in &snap.secrets {
+        let hash = vaultferry::diff::workspace_secret_hash(s, &snap);
+        conn.execute(
+            "UPDATE secrets SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
+            rusqlite::params![hash, s.id],
+        )
+        .unwrap();
+    }
+}

@@ -418,6 +418,25 @@ impl Workspace for SqliteWorkspace {
         }
         self.write(|tx| key_moves::move_collection_keys(tx, moves, rehashed))
     }
+
+    /// The database copied page by page into memory (SQLite's backup API,
+    /// which reads through the write-ahead log like any reader).
+    fn scratch_copy(&self) -> Result<Option<Box<dyn Workspace>>, WorkspaceError> {
+        let mut copy = Connection::open_in_memory().map_err(|e| self.sql_error(e))?;
+        {
+            let conn = self.lock();
+            let backup = rusqlite::backup::Backup::new(&conn, &mut copy).map_err(|e| self.sql_error(e))?;
+            backup
+                .run_to_completion(4096, Duration::ZERO, None)
+                .map_err(|e| self.sql_error(e))?;
+        }
+        copy.execute_batch("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")
+            .map_err(|e| self.sql_error(e))?;
+        Ok(Some(Box::new(SqliteWorkspace {
+            path: self.path.clone(),
+            conn: Mutex::new(copy),
+        })))
+    }
 }
 
 /// Writes from `apply` must carry an import key, or a re-run could not
