@@ -172,3 +172,19 @@ fn init_force_recreates_a_workspace_and_fills_an_empty_file() {
     ])
     .success();
 }
+
+#[test]
+fn migrate_takes_y_for_yes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let mut args = plan_args(db.to_str().unwrap());
+    args[0] = "migrate".into();
+    args.push("-y".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    vaultferry_in(dir.path(), &args).success();
+    let shown = common::vaultferry(&["workspace", "show", "--db", db.to_str().unwrap(), "--json"])
+        .success()
+        .json();
+    let collections = shown["collections"].as_array().unwrap();
+    assert!(!collections.is_empty(), "migrate -y wrote no collection");
+}
