@@ -188,3 +188,20 @@ fn migrate_takes_y_for_yes() {
     let collections = shown["collections"].as_array().unwrap();
     assert!(!collections.is_empty(), "migrate -y wrote no collection");
 }
+
+#[test]
+fn apikey_takes_as_like_plan_and_keeps_member_as_an_alias() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let db = db.to_str().unwrap();
+    for flag in ["--as", "--member"] {
+        let run = common::vaultferry(&["apikey", "create", "--db", db, flag, "sam@northwind.example"]).success();
+        assert!(
+            !run.stdout.trim().is_empty(),
+            "no key printed for {flag}\n{}",
+            run.describe()
+        );
+    }
+    let help = common::vaultferry(&["apikey", "create", "--help"]).success().stdout;
+    assert!(help.contains("--as") && !help.contains("--member"), "{help}");
+}
