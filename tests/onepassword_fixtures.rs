@@ -8,20 +8,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{root, vaultferry};
+use common::vaultferry;
 use serde_json::Value;
 
 fn fixtures() -> Option<PathBuf> {
-    let dir = std::env::var_os("VAULTFERRY_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/fixtures"))
-        .join("pass-import");
-    if dir.join("expected-main.yml").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: no pass-import fixtures at {}", dir.display());
-        None
-    }
+    common::pass_import_fixtures()
 }
 
 /// Just enough YAML for expected-main.yml: a list of flat maps whose values

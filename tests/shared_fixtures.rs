@@ -10,13 +10,7 @@ use common::vaultferry;
 use serde_json::Value;
 
 fn fixtures() -> Option<PathBuf> {
-    let dir = common::root().join("../shared/fixtures/pass-import");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is not present", dir.display());
-        None
-    }
+    common::pass_import_fixtures()
 }
 
 /// One entry of `expected-main.yml`.

@@ -318,7 +318,11 @@ fn init_refuses_a_file_that_is_not_a_database() {
         seed.to_str().unwrap(),
     ])
     .expect_code(2);
-    assert!(run.stderr.contains("is not a workspace database"), "{}", run.describe());
+    assert!(
+        run.stderr.contains("is not a vaultferry workspace"),
+        "{}",
+        run.describe()
+    );
     assert_eq!(std::fs::read_to_string(&db).unwrap(), "shopping list");
 }
 

@@ -26,7 +26,7 @@ enum ApikeyCommand {
         db: PathBuf,
         /// The member's email. Only the owner, super admins and admins
         /// may use the importer with it.
-        #[arg(long, value_name = "EMAIL")]
+        #[arg(long = "as", alias = "member", value_name = "EMAIL")]
         member: String,
     },
 }

@@ -41,7 +41,7 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub json: bool,
     /// Apply without asking. Required when there is no terminal to ask on.
-    #[arg(long)]
+    #[arg(long, short = 'y')]
     pub yes: bool,
     /// Write over items edited in the workspace since the last import
     /// (conflicts); without it they are left as edited and reported.

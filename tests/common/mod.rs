@@ -326,3 +326,27 @@ pub fn key_the_old_way(db: &Path) {
         .unwrap();
     }
 }
+
+/// `../shared/fixtures/pass-import` (or `$VAULTFERRY_FIXTURES/pass-import`):
+/// real exports from other projects, not in this repository. Absent, the
+/// tests over them are skipped with a line on stderr, unless
+/// `VAULTFERRY_REQUIRE_FIXTURES=1` (set by `.ci/run`), which makes their
+/// absence a failure so CI never passes without running them.
+pub fn pass_import_fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("VAULTFERRY_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/fixtures"))
+        .join("pass-import");
+    if dir.join("expected-main.yml").is_file() {
+        return Some(dir);
+    }
+    if std::env::var_os("VAULTFERRY_REQUIRE_FIXTURES").is_some_and(|v| v == "1") {
+        panic!(
+            "VAULTFERRY_REQUIRE_FIXTURES=1 but {} holds no expected-main.yml: put the shared fixtures \
+             beside the repository or point VAULTFERRY_FIXTURES at them",
+            dir.display()
+        );
+    }
+    eprintln!("skipped: no pass-import fixtures at {}", dir.display());
+    None
+}

@@ -50,25 +50,34 @@ impl SqliteWorkspace {
     /// bringing an older schema up to date.
     pub fn open(path: &Path) -> Result<SqliteWorkspace, WorkspaceError> {
         let display = path.display().to_string();
-        if !path.is_file() {
-            return Err(WorkspaceError::Store {
-                path: display,
-                message: "no workspace database here: expected a file created by \
-                          `vaultferry workspace init --db PATH --seed FILE`"
-                    .into(),
-            });
+        // Looked at read-only first: connecting sets up the schema, which
+        // would turn an empty file or another program's database into a
+        // half-made workspace (`plan` must write nothing).
+        let refuse = |message: String| WorkspaceError::Store {
+            path: display.clone(),
+            message,
+        };
+        match probe(path) {
+            Probe::Workspace(_) => {}
+            Probe::Missing => {
+                return Err(refuse(
+                    "no workspace database here: expected a file created by \
+                     `vaultferry workspace init --db PATH --seed FILE`"
+                        .into(),
+                ))
+            }
+            Probe::Empty | Probe::Unfinished => {
+                return Err(refuse(
+                    "the database has no workspace yet: run `vaultferry workspace init --db PATH --seed FILE`".into(),
+                ))
+            }
+            Probe::Other(why) => {
+                return Err(refuse(format!(
+                    "{why}: expected a workspace created by `vaultferry workspace init --db PATH --seed FILE`"
+                )))
+            }
         }
-        let ws = SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        let initialized = ws
-            .lock()
-            .query_row("SELECT count(*) FROM workspace", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| ws.sql_error(e))?;
-        if initialized == 0 {
-            return Err(ws.store_error(
-                "the database has no workspace yet: run `vaultferry workspace init --db PATH --seed FILE`",
-            ));
-        }
-        Ok(ws)
+        SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
     }
 
     /// Creates a new, empty-schema database at `path` for `workspace init`.
@@ -77,29 +86,25 @@ impl SqliteWorkspace {
     /// empty database) is refused unless `force`, which deletes it first.
     pub fn create(path: &Path, force: bool) -> Result<SqliteWorkspace, WorkspaceError> {
         let display = path.display().to_string();
-        if path.exists() {
-            if !force {
-                if let Some(why) = not_empty(path) {
-                    return Err(WorkspaceError::Store {
-                        path: display,
-                        message: format!("{why}: refusing to overwrite it (pass --force to recreate the workspace)"),
-                    });
-                }
-            } else {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut p = path.as_os_str().to_owned();
-                    p.push(suffix);
-                    match std::fs::remove_file(&p) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => {
-                            return Err(WorkspaceError::Store {
-                                path: display,
-                                message: format!("cannot remove the old database for --force: {e}"),
-                            })
-                        }
-                    }
-                }
+        let refuse = |message: String| WorkspaceError::Store {
+            path: display.clone(),
+            message,
+        };
+        match probe(path) {
+            Probe::Missing | Probe::Empty | Probe::Unfinished => {}
+            Probe::Workspace(name) if !force => {
+                return Err(refuse(format!(
+                    "holds the workspace \"{name}\" already: refusing to overwrite it \
+                     (pass --force to recreate the workspace)"
+                )))
+            }
+            // Only a vaultferry workspace is ever deleted: --force says
+            // "start this workspace over", not "remove whatever is here".
+            Probe::Workspace(_) => remove_database(path).map_err(refuse)?,
+            Probe::Other(why) => {
+                return Err(refuse(format!(
+                    "{why}: refusing to overwrite it, even with --force (choose another --db path)"
+                )))
             }
         }
         if !path.exists() {
@@ -449,32 +454,76 @@ fn required_key<'a>(key: Option<&'a ImportKey>, what: &str) -> Result<&'a Import
     })
 }
 
-/// Why `path` may not be overwritten by `init`, or `None` when it is an
-/// empty file or a database without a workspace (a failed earlier init).
-fn not_empty(path: &Path) -> Option<String> {
+/// What is at a `--db` path, looked at without writing to it.
+enum Probe {
+    Missing,
+    /// A zero-length file, or a SQLite database without a table.
+    Empty,
+    /// Our schema without a workspace row: an `init` that failed midway.
+    Unfinished,
+    /// A vaultferry workspace, by name.
+    Workspace(String),
+    /// Anything else, with why it is not a workspace.
+    Other(String),
+}
+
+fn probe(path: &Path) -> Probe {
+    const OTHER: &str = "exists and is not a vaultferry workspace";
     match std::fs::metadata(path) {
-        Ok(m) if m.len() == 0 => return None,
-        Ok(m) if m.is_dir() => return Some("is a directory".into()),
-        _ => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Probe::Missing,
+        Err(e) => return Probe::Other(format!("cannot be read ({e})")),
+        Ok(m) if m.is_dir() => return Probe::Other("is a directory, not a vaultferry workspace".into()),
+        Ok(m) if m.len() == 0 => return Probe::Empty,
+        Ok(_) => {}
     }
     let conn = match Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
         Ok(c) => c,
-        Err(_) => return Some("exists and is not a workspace database".into()),
+        Err(_) => return Probe::Other(OTHER.into()),
     };
-    let tables: rusqlite::Result<i64> = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name <> 'schema_migrations'",
-        [],
-        |r| r.get(0),
-    );
-    match tables {
-        Ok(0) => None,
-        Ok(_) => match conn.query_row("SELECT name FROM workspace", [], |r| r.get::<_, String>(0)) {
-            Ok(name) => Some(format!("holds the workspace \"{name}\" already")),
-            Err(rusqlite::Error::QueryReturnedNoRows) => None,
-            Err(_) => Some("exists and is not a workspace database".into()),
-        },
-        Err(_) => Some("exists and is not a workspace database".into()),
+    let tables: rusqlite::Result<Vec<String>> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect());
+    let Ok(tables) = tables else {
+        return Probe::Other(OTHER.into());
+    };
+    if tables.is_empty() {
+        return Probe::Empty;
     }
+    // Our bookkeeping table, with its checksum column: another program's
+    // `schema_migrations` (Rails, Diesel) has none.
+    let ours = tables.iter().any(|t| t == "schema_migrations")
+        && conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .is_ok_and(|n| n == 1);
+    if !ours {
+        return Probe::Other(OTHER.into());
+    }
+    if !tables.iter().any(|t| t == "workspace") {
+        return Probe::Unfinished;
+    }
+    match conn.query_row("SELECT name FROM workspace", [], |r| r.get::<_, String>(0)) {
+        Ok(name) => Probe::Workspace(name),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Probe::Unfinished,
+        Err(_) => Probe::Other(OTHER.into()),
+    }
+}
+
+/// Deletes a workspace database and its write-ahead files.
+fn remove_database(path: &Path) -> Result<(), String> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot remove the old database for --force: {e}")),
+        }
+    }
+    Ok(())
 }
 
 /// The database holds every password of the company: owner-only from the
