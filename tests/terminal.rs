@@ -1,0 +1,107 @@
+//! What the terminal shows: nothing printed by default grows with the
+//! number of entries (the plan before the question, the end of a run, a
+//! re-run); `--verbose` lists, `--quiet` prints nothing but errors.
+
+mod common;
+
+use std::path::Path;
+
+use common::{sample, vaultferry_in, Run};
+
+const ENTRIES: &str = "20000";
+
+/// A generated export of [`ENTRIES`] entries and a seeded workspace in `dir`.
+fn generated(dir: &Path) {
+    vaultferry_in(
+        dir,
+        &[
+            "generate",
+            "--format",
+            "lastpass-csv",
+            "--entries",
+            ENTRIES,
+            "--out",
+            "e.csv",
+        ],
+    )
+    .success();
+    let seed = sample("workspace.toml");
+    vaultferry_in(
+        dir,
+        &["workspace", "init", "--db", "w.db", "--seed", seed.to_str().unwrap()],
+    )
+    .success();
+}
+
+fn run(dir: &Path, command: &str, extra: &[&str]) -> Run {
+    let mut args = vec![command, "--db", "w.db", "e.csv", "--sharing", "e.csv.sharing.json"];
+    if command == "migrate" {
+        args.push("--yes");
+    }
+    args.extend_from_slice(extra);
+    vaultferry_in(dir, &args).success()
+}
+
+/// Lines on stdout and stderr together, and the longest of them.
+fn shape(run: &Run) -> (usize, usize) {
+    let lines = run.stdout.lines().chain(run.stderr.lines());
+    let (n, longest) = lines.fold((0, 0), |(n, w), l| (n + 1, w.max(l.chars().count())));
+    (n, longest)
+}
+
+fn assert_short(what: &str, run: &Run) {
+    let (lines, longest) = shape(run);
+    assert!(
+        lines < 100 && longest <= 400,
+        "{what} of {ENTRIES} entries printed {lines} lines, the longest {longest} characters\n{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn plan_migrate_and_a_no_op_rerun_of_20k_entries_print_under_100_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    generated(dir.path());
+    let plan = run(dir.path(), "plan", &[]);
+    assert_short("plan", &plan);
+    // What the lists are cut from is still said, in numbers.
+    assert!(plan.stdout.contains("collections: 84"), "{}", plan.describe());
+    assert!(
+        plan.stdout
+            .contains("unmatched users (lose their access, not invited): 36"),
+        "{}",
+        plan.describe()
+    );
+    let first = run(dir.path(), "migrate", &[]);
+    assert_short("migrate", &first);
+    assert!(first.stdout.contains("written: "), "{}", first.describe());
+    assert!(
+        first.stdout.contains("invitations: 4 written to w.db.outbox"),
+        "{}",
+        first.describe()
+    );
+    assert!(first.stdout.contains("(holds)"), "{}", first.describe());
+    let again = run(dir.path(), "migrate", &[]);
+    assert_short("a no-op re-run", &again);
+    assert!(again.stdout.contains("written: 0 objects"), "{}", again.describe());
+}
+
+#[test]
+fn verbose_lists_every_collection_and_quiet_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    generated(dir.path());
+    let verbose = run(dir.path(), "plan", &["--verbose"]);
+    let (lines, _) = shape(&verbose);
+    // 84 collections, 36 unmatched users and 76 findings, a line each.
+    assert!(lines > 84 + 36 + 76, "{}", verbose.describe());
+    let quiet = run(dir.path(), "migrate", &["-q"]);
+    assert_eq!(
+        (quiet.stdout.as_str(), quiet.stderr.as_str()),
+        ("", ""),
+        "{}",
+        quiet.describe()
+    );
+    // Quiet or not, the run happened.
+    let again = run(dir.path(), "migrate", &[]);
+    assert!(again.stdout.contains("written: 0 objects"), "{}", again.describe());
+}
