@@ -105,3 +105,55 @@ fn verbose_lists_every_collection_and_quiet_prints_nothing() {
     let again = run(dir.path(), "migrate", &[]);
     assert!(again.stdout.contains("written: 0 objects"), "{}", again.describe());
 }
+
+/// A LastPass CSV whose findings each point at one line: an attachment
+/// flag (line 2), a bad timestamp (line 3), an unknown note type (line 4),
+/// a stray quote (line 5) and a row with too few fields (line 6).
+const LINED: &str =
+    "url,username,password,totp,extra,name,grouping,fav,id,last_modified_gmt,last_touch,attachpresent\n\
+https://a.example,ann,Lined-Pw-1a,,,Alpha,Work,0,101,,,1\n\
+https://b.example,bob,Lined-Pw-2b,,,Bravo,Work,0,102,yesterday,,0\n\
+http://sn,,,,\"NoteType:Spaceship\nWarp:9\",Charlie,Work,0,103,,,0\n\
+https://d.example,\"dan,Lined-Pw-4d,,,Delta,Work,0,104,,,0\n\
+https://e.example,eve,Lined-Pw-5e\n";
+
+#[test]
+fn bug_line_240_line_240_a_finding_names_its_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lined.csv"), LINED).unwrap();
+    let seed = sample("workspace.toml");
+    vaultferry_in(
+        dir.path(),
+        &["workspace", "init", "--db", "w.db", "--seed", seed.to_str().unwrap()],
+    )
+    .success();
+    let plan = vaultferry_in(dir.path(), &["plan", "--db", "w.db", "lined.csv", "--verbose"]).success();
+    let inspect = vaultferry_in(dir.path(), &["inspect", "lined.csv"]).success();
+    let strict = vaultferry_in(dir.path(), &["inspect", "lined.csv", "--strict"]);
+    for (what, text) in [
+        ("plan", &plan.stdout),
+        ("inspect", &inspect.stdout),
+        ("inspect --strict", &strict.stderr),
+    ] {
+        let lined: Vec<&str> = text.lines().filter(|l| l.contains("lined.csv:line")).collect();
+        assert!(!lined.is_empty(), "{what} names no line:\n{text}");
+        for l in lined {
+            let n = l.matches("line ").count();
+            assert_eq!(n, 1, "{what} names the line more than once: {l}");
+        }
+    }
+    for code in [
+        "lastpass.attachment-not-exported",
+        "lastpass.bad-timestamp",
+        "lastpass.unknown-note-type",
+        "lastpass.row-recovered",
+        "lastpass.row-skipped",
+    ] {
+        assert_eq!(
+            plan.stdout.matches(code).count(),
+            1,
+            "{code} printed once:\n{}",
+            plan.stdout
+        );
+    }
+}
