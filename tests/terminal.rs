@@ -157,3 +157,56 @@ fn bug_line_240_line_240_a_finding_names_its_line_once() {
         );
     }
 }
+
+#[test]
+fn bug_reports_were_world_readable_unnamed_and_undated() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let seed = sample("workspace.toml");
+    vaultferry_in(
+        dir.path(),
+        &["workspace", "init", "--db", "w.db", "--seed", seed.to_str().unwrap()],
+    )
+    .success();
+    // One left from an earlier run, readable by everyone.
+    std::fs::write(dir.path().join("r.html"), "old").unwrap();
+    std::fs::set_permissions(dir.path().join("r.html"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let export = sample("lastpass/company.csv");
+    let sharing = sample("lastpass/sharing-getdetailedsfdata.json");
+    let (export, sharing) = (export.to_str().unwrap(), sharing.to_str().unwrap());
+    let mut args = vec!["plan", "--db", "w.db", export, "--sharing", sharing];
+    for f in ["r.html", "r.json", "r.md", "r.csv"] {
+        args.extend(["--report", f]);
+    }
+    let run = vaultferry_in(dir.path(), &args).success();
+    for f in ["r.html", "r.json", "r.md", "r.csv"] {
+        let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f} is not owner-only");
+        assert_eq!(
+            run.stderr.matches(&format!("wrote {f}\n")).count(),
+            1,
+            "{}",
+            run.describe()
+        );
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    let g = &json["generated"];
+    assert_eq!(g["inputs"], serde_json::json!([export, sharing]));
+    assert_eq!(g["store"], "w.db");
+    assert_eq!(g["by"], format!("vaultferry {}", env!("CARGO_PKG_VERSION")));
+    assert!(
+        g["at"].as_str().unwrap().starts_with("20") && g["at"].as_str().unwrap().ends_with('Z'),
+        "{g}"
+    );
+    for f in ["r.html", "r.md"] {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert!(
+            text.contains("Generated ") || text.contains("Generated: "),
+            "{f} has no header"
+        );
+        assert!(
+            text.contains(g["at"].as_str().unwrap()) && text.contains("against w.db"),
+            "{f}"
+        );
+    }
+}

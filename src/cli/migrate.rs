@@ -207,10 +207,15 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
 
     stages.start("writing the report");
-    let r = match planned_report {
+    let mut r = match planned_report {
         Ok(planned) => planned.applied(&outcome),
         Err(panic) => std::panic::resume_unwind(panic),
     };
+    let store = args
+        .db
+        .as_ref()
+        .map_or_else(|| args.target.clone().unwrap_or_default(), |d| d.display().to_string());
+    super::render::files::stamp(&mut r, &args.source, &store);
     if args.json {
         report::json::write(&r, out.writer()).map_err(super::output::stdout_error)?;
     } else if super::verbosity() == super::Verbosity::Verbose {

@@ -77,7 +77,9 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
     out.flush()?;
     if !reports.is_empty() {
-        write_reports(&Report::plan(&prepared.changeset), &reports)?;
+        let mut r = Report::plan(&prepared.changeset);
+        super::render::files::stamp(&mut r, &args.source, &args.db.display().to_string());
+        write_reports(&r, &reports)?;
     }
     let blocking = plan.findings_by_severity(Severity::Error) > 0;
     if args.fail_on_changes && (prepared.changeset.has_changes() || blocking) {
@@ -440,17 +442,7 @@ pub fn report_formats(files: &[PathBuf]) -> Result<Vec<(PathBuf, report::Format)
 }
 
 pub fn write_reports(r: &Report, files: &[(PathBuf, report::Format)]) -> Result<(), Error> {
-    for (path, format) in files {
-        let io_err = |source: std::io::Error| Error::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        let file = std::fs::File::create(path).map_err(io_err)?;
-        let mut w = std::io::BufWriter::new(file);
-        report::write(r, *format, &mut w).map_err(io_err)?;
-        std::io::Write::flush(&mut w).map_err(io_err)?;
-    }
-    Ok(())
+    super::render::files::write(r, files)
 }
 
 /// What the import would do to the workspace, per kind and action, with

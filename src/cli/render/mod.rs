@@ -3,6 +3,7 @@
 //! million lines past the question `migrate` asks, so every list here is
 //! cut to a fixed length; `--verbose`, `--json` and `--report` have them all.
 
+pub mod files;
 pub mod findings;
 pub mod plan;
 pub mod run;
