@@ -144,7 +144,9 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         path: "<signal handler>".into(),
         source,
     })?);
-    let mut reporter: Box<dyn Reporter> = if io::stderr().is_terminal() {
+    let mut reporter: Box<dyn Reporter> = if super::verbosity() == super::Verbosity::Quiet {
+        Box::new(apply::Silent)
+    } else if io::stderr().is_terminal() {
         Box::new(Bars::default())
     } else {
         Box::new(Lines::default())
@@ -191,13 +193,18 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
 
     stages.start("writing the report");
-    let r = match planned_report {
+    let mut r = match planned_report {
         Ok(planned) => planned.applied(&outcome),
         Err(panic) => std::panic::resume_unwind(panic),
     };
+    let store = args
+        .db
+        .as_ref()
+        .map_or_else(|| args.target.clone().unwrap_or_default(), |d| d.display().to_string());
+    super::render::files::stamp(&mut r, &args.import.source, &store);
     if args.json {
         report::json::write(&r, out.writer()).map_err(super::output::stdout_error)?;
-    } else {
+    } else if super::verbosity() == super::Verbosity::Verbose {
         report::text::write(&r, out.writer()).map_err(super::output::stdout_error)?;
         for sent in &outcome.invitations {
             if let apply::Delivery::Outbox { file } = &sent.delivery {
@@ -205,6 +212,10 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
             }
         }
         out.line(format!("run id: {}", outcome.run_id))?;
+    } else if super::verbosity() == super::Verbosity::Normal {
+        for line in super::render::run::end(&r, &outcome) {
+            out.line(line)?;
+        }
     }
     out.flush()?;
     write_reports(&r, &reports)?;
@@ -244,10 +255,10 @@ fn verify_after(args: &MigrateArgs) -> Result<bool, Error> {
     };
     let outcome = crate::verify::run(&input)?;
     let line = outcome.one_line();
-    if args.json {
-        eprintln!("{line}");
-    } else {
-        println!("{line}");
+    match (super::verbosity(), args.json) {
+        (super::Verbosity::Quiet, _) => {}
+        (_, true) => eprintln!("{line}"),
+        (_, false) => println!("{line}"),
     }
     if !outcome.holds() {
         eprintln!("error: the workspace differs from the export in unexpected ways; run `vaultferry verify` with the same arguments to see each difference");
@@ -299,7 +310,7 @@ struct Bars {
 
 impl Reporter for Bars {
     fn phase_started(&mut self, phase: &str, total: usize) {
-        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len}")
+        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         let bar = ProgressBar::new(total as u64)

@@ -8,6 +8,7 @@ mod inspect;
 mod migrate;
 mod output;
 mod plan;
+mod render;
 mod serve;
 mod source_args;
 mod stages;
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use import_args::ImportArgs;
-pub use output::Output;
+pub use output::{verbosity, Output, Verbosity};
 pub use source_args::{FormatArg, SourceArgs};
 
 use crate::Error;
@@ -40,6 +41,13 @@ A closed pipe (`vaultferry inspect … | head`) ends quietly with 0.";
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print nothing but errors: no summary, no progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// List everything the summaries count: every collection, person,
+    /// finding and changed item (a line each; big exports print many).
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +88,11 @@ pub fn main() -> ExitCode {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    output::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    });
     let mut out = Output::stdout();
     match cli.command {
         Command::Inspect(args) => inspect::run(&args, &mut out),

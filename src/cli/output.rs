@@ -1,6 +1,34 @@
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::Error;
+
+/// How much the terminal shows: set once from `--quiet`/`--verbose`
+/// before a command runs, read where the summaries and progress are drawn
+/// (deep in `plan`'s stages too, which take no flags of their own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Errors only: no summary, no progress (cron jobs, scripts).
+    Quiet,
+    /// Counts and examples: nothing that grows with the export.
+    Normal,
+    /// Every collection, person, finding and item that changes.
+    Verbose,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(1);
+
+pub fn set_verbosity(v: Verbosity) {
+    VERBOSITY.store(v as u8, Ordering::Relaxed);
+}
+
+pub fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
 
 /// Where a command's result goes: stdout, or a buffer in tests. Human
 /// messages and progress go to stderr elsewhere; only results come here, so

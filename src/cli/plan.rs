@@ -71,7 +71,9 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
     out.flush()?;
     if !reports.is_empty() {
-        write_reports(&Report::plan(&prepared.changeset), &reports)?;
+        let mut r = Report::plan(&prepared.changeset);
+        super::render::files::stamp(&mut r, &args.import.source, &args.db.display().to_string());
+        write_reports(&r, &reports)?;
     }
     let blocking = plan.findings_by_severity(Severity::Error) > 0;
     if args.fail_on_changes && (prepared.changeset.has_changes() || blocking) {
@@ -99,22 +101,17 @@ pub fn report_formats(files: &[PathBuf]) -> Result<Vec<(PathBuf, report::Format)
 }
 
 pub fn write_reports(r: &Report, files: &[(PathBuf, report::Format)]) -> Result<(), Error> {
-    for (path, format) in files {
-        let io_err = |source: std::io::Error| Error::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        let file = std::fs::File::create(path).map_err(io_err)?;
-        let mut w = std::io::BufWriter::new(file);
-        report::write(r, *format, &mut w).map_err(io_err)?;
-        std::io::Write::flush(&mut w).map_err(io_err)?;
-    }
-    Ok(())
+    super::render::files::write(r, files)
 }
 
 /// What the import would do to the workspace, per kind and action, with
 /// the changeset's reconciliation, conflicts and items gone from the source.
 pub fn changes(cs: &ChangeSummary, out: &mut Output) -> Result<(), Error> {
+    let shown = match super::verbosity() {
+        super::Verbosity::Quiet => return Ok(()),
+        super::Verbosity::Normal => super::render::EXAMPLES,
+        super::Verbosity::Verbose => usize::MAX,
+    };
     out.line("changes against the workspace:")?;
     let tally = &cs.tally;
     for kind in ObjectKind::ALL {
@@ -129,7 +126,7 @@ pub fn changes(cs: &ChangeSummary, out: &mut Output) -> Result<(), Error> {
             out.line(format!("  {}: {}", kind.plural(), parts.join(", ")))?;
         }
     }
-    for c in &cs.notable {
+    for c in cs.notable.iter().take(shown) {
         out.line(format!(
             "  {} {} '{}': {}",
             c.action.name(),
@@ -138,12 +135,24 @@ pub fn changes(cs: &ChangeSummary, out: &mut Output) -> Result<(), Error> {
             c.changes.join(", ")
         ))?;
     }
-    for g in &cs.gone {
+    if cs.notable.len() > shown {
+        out.line(format!(
+            "  … and {} more updates and conflicts (--verbose lists them)",
+            cs.notable.len() - shown
+        ))?;
+    }
+    for g in cs.gone.iter().take(shown) {
         out.line(format!(
             "  gone from the source (kept): {} '{}' (#{})",
             g.kind.name(),
             g.label,
             g.id
+        ))?;
+    }
+    if cs.gone.len() > shown {
+        out.line(format!(
+            "  … and {} more gone from the source (--verbose lists them)",
+            cs.gone.len() - shown
         ))?;
     }
     out.line(format!(
@@ -164,13 +173,22 @@ fn format_name(kind: SourceKind) -> &'static str {
     }
 }
 
-/// Most findings listed one by one; the rest are counted (all are in --json).
-const FINDINGS_SHOWN: usize = 50;
-
 /// The human summary, in the order the issue lists: collections, accounts,
 /// secrets by type, grants by role, teams, invitations by partner, lowered
 /// roles, unmatched users, skipped entries, reconciliation, findings.
 pub fn summary(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result<(), Error> {
+    match super::verbosity() {
+        super::Verbosity::Quiet => Ok(()),
+        super::Verbosity::Normal => super::render::plan::brief(plan, items)
+            .into_iter()
+            .try_for_each(|l| out.line(l)),
+        super::Verbosity::Verbose => summary_full(plan, items, out),
+    }
+}
+
+/// Every collection, team, guest, lowered role, unmatched user and finding:
+/// what `--verbose` prints.
+pub fn summary_full(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result<(), Error> {
     out.line(format!(
         "Plan: {} ({}) → {}, as {}",
         plan.file,
@@ -329,24 +347,10 @@ pub fn summary(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result<(), 
         if r.holds() { "" } else { "  MISMATCH" }
     ))?;
 
-    out.line(format!(
-        "findings: {} errors, {} warnings, {} info",
-        plan.findings_by_severity(Severity::Error),
-        plan.findings_by_severity(Severity::Warning),
-        plan.findings_by_severity(Severity::Info)
-    ))?;
-    let mut sorted: Vec<_> = plan.findings.iter().collect();
-    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    for f in sorted.iter().take(FINDINGS_SHOWN) {
-        out.line(format!("  {f}"))?;
-    }
-    if sorted.len() > FINDINGS_SHOWN {
-        out.line(format!(
-            "  … and {} more (all are in --json)",
-            sorted.len() - FINDINGS_SHOWN
-        ))?;
-    }
-    Ok(())
+    let found: Vec<_> = plan.findings.iter().map(super::render::findings::Line::of).collect();
+    super::render::findings::every(&found)
+        .into_iter()
+        .try_for_each(|l| out.line(l))
 }
 
 fn paren(parts: &[String]) -> String {
@@ -509,7 +513,7 @@ mod tests {
         };
         let buf = Buf::default();
         let mut out = Output::new(buf.clone());
-        summary(&plan, &ItemCounts::of(&plan), &mut out).unwrap();
+        summary_full(&plan, &ItemCounts::of(&plan), &mut out).unwrap();
         out.flush().unwrap();
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let pos = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s:?} missing from:\n{text}"));

@@ -19,7 +19,8 @@ pub struct Stages {
 impl Stages {
     pub fn new() -> Stages {
         let timings = std::env::var_os("VAULTFERRY_TIMINGS").is_some_and(|v| v != "0" && !v.is_empty());
-        let spinner = (!timings && std::io::stderr().is_terminal()).then(|| {
+        let quiet = super::verbosity() == super::Verbosity::Quiet;
+        let spinner = (!timings && !quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new_spinner().with_style(
                 ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),

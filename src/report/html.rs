@@ -122,6 +122,7 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             .unwrap_or_default()
     )?;
 
+    writeln!(out, "<p class=\"muted\">Generated {}</p>", esc(&r.generated.describe()))?;
     writeln!(out, "<h2>Summary</h2>")?;
     let rows = r
         .summary

@@ -28,6 +28,9 @@ pub struct Report {
     pub source: SourceInfo,
     pub workspace: WorkspaceRef,
     pub importer: String,
+    /// When, by which build and from which files: a report mailed or
+    /// attached to a ticket must say what it is the report of.
+    pub generated: Generated,
     pub overwrite: bool,
     /// Objects a run writes (plan) or wrote (migrate).
     pub to_write: usize,
@@ -55,6 +58,41 @@ pub struct Report {
     pub findings: Vec<FindingRow>,
     /// Objects the run could not write, and why (migrate only).
     pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Generated {
+    /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    /// `vaultferry 0.1.0`.
+    pub by: String,
+    /// The export, then the sharing file, as the user named them.
+    pub inputs: Vec<String>,
+    /// The workspace database or server the plan was made against.
+    pub store: Option<String>,
+}
+
+impl Generated {
+    fn now(export: &str) -> Generated {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        Generated {
+            at: crate::model::Timestamp(secs).to_rfc3339(),
+            by: format!("vaultferry {}", env!("CARGO_PKG_VERSION")),
+            inputs: vec![export.to_owned()],
+            store: None,
+        }
+    }
+
+    /// "2026-12-03T16:40:00Z by vaultferry 0.1.0 from e.csv, e.csv.sharing.json against w.db"
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} by {} from {}", self.at, self.by, self.inputs.join(", "));
+        if let Some(store) = &self.store {
+            s.push_str(&format!(" against {store}"));
+        }
+        s
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -531,6 +569,7 @@ fn build(cs: &Changeset, detail: Detail) -> Report {
             name: plan.workspace.clone(),
         },
         importer: plan.importer.clone(),
+        generated: Generated::now(&plan.file),
         overwrite: cs.overwrite,
         to_write: cs.to_write(),
         written: None,

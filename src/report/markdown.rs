@@ -48,6 +48,7 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         r.source.format
     )?;
     writeln!(out, "- Importer: {}", md(&r.importer))?;
+    writeln!(out, "- Generated: {}", md(&r.generated.describe()))?;
     if let Some(run) = &r.run_id {
         writeln!(out, "- Run: `{run}`")?;
     }

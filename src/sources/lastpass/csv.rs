@@ -315,7 +315,7 @@ impl Builder<'_> {
                     let finding = Finding::warning(
                         "lastpass.row-recovered",
                         format!(
-                            "line {this}: a stray quote broke the CSV quoting (lines {}-{} were read as one record); the row was re-read with its quotes kept as characters",
+                            "a stray quote broke the CSV quoting (lines {}-{} were read as one record); the row was re-read with its quotes kept as characters",
                             rec.line, rec.end_line
                         ),
                     )
@@ -340,15 +340,16 @@ impl Builder<'_> {
     }
 
     fn skip(&mut self, line: u64, end_line: u64, found: usize) -> Result<(), SourceError> {
+        // The position names the first line; the message only the span.
         let lines = if end_line > line {
-            format!("lines {line}-{end_line}")
+            format!("the record spans lines {line}-{end_line}: ")
         } else {
-            format!("line {line}")
+            String::new()
         };
         let finding = Finding::error(
             "lastpass.row-skipped",
             format!(
-                "{lines}: found {found} field{}, expected {}; the row cannot be read unambiguously and was skipped",
+                "{lines}found {found} field{}, expected {}; the row cannot be read unambiguously and was skipped",
                 if found == 1 { "" } else { "s" },
                 self.columns.describe()
             ),
@@ -462,7 +463,7 @@ impl Builder<'_> {
             // U+FFFD may now stand in a password.
             let finding = Finding::warning(
                 "lastpass.invalid-utf8",
-                format!("line {line}: bytes that are not UTF-8 were replaced with U+FFFD"),
+                "bytes that are not UTF-8 were replaced with U+FFFD",
             )
             .at(at(&self.file, line))
             .help("export again from LastPass; its exports are UTF-8");
@@ -564,7 +565,7 @@ impl Builder<'_> {
                     Finding::warning(
                         "lastpass.html-entities",
                         format!(
-                            "line {line}: {} hold{} HTML entities (&amp; &lt; &gt; &quot; &#39;) as the browser-extension export writes them; kept as they are",
+                            "{} hold{} HTML entities (&amp; &lt; &gt; &quot; &#39;) as the browser-extension export writes them; kept as they are",
                             columns.join(", "),
                             if columns.len() == 1 { "s" } else { "" }
                         ),

@@ -273,7 +273,7 @@ impl RowReader<'_> {
                 None => findings.push(
                     Finding::info(
                         "lastpass.bad-timestamp",
-                        format!("line {line}: '{column}' is neither unix seconds nor YYYY-MM-DD HH:MM:SS; ignored"),
+                        format!("'{column}' is neither unix seconds nor YYYY-MM-DD HH:MM:SS; ignored"),
                     )
                     .at(at(self.file, line).field(column)),
                 ),
@@ -285,9 +285,7 @@ impl RowReader<'_> {
     pub(super) fn attachment_finding(&self, line: u64) -> Finding {
         Finding::warning(
             "lastpass.attachment-not-exported",
-            format!(
-                "line {line}: the entry has attachments, which LastPass CSV exports never contain; they are not migrated"
-            ),
+            "the entry has attachments, which LastPass CSV exports never contain; they are not migrated",
         )
         .at(at(self.file, line).field("attachpresent"))
         .help("download the attachments from LastPass (lpass show --attach) and add them by hand")
@@ -300,13 +298,13 @@ impl RowReader<'_> {
                 notes::NoteProblem::UnknownType => Finding::info(
                     "lastpass.unknown-note-type",
                     format!(
-                        "line {line}: NoteType '{source_type}' is not a LastPass type vaultferry knows; its lines are kept as fields of a generic secret"
+                        "NoteType '{source_type}' is not a LastPass type vaultferry knows; its lines are kept as fields of a generic secret"
                     ),
                 )
                 .at(at(self.file, line).field("extra")),
                 notes::NoteProblem::UnparsedDate { label } => Finding::warning(
                     "lastpass.note-date-unparsed",
-                    format!("line {line}: '{label}' is not a LastPass date (Month,Day,Year or Month,Year); kept as text"),
+                    format!("'{label}' is not a LastPass date (Month,Day,Year or Month,Year); kept as text"),
                 )
                 .at(at(self.file, line).field(format!("extra: {label}"))),
             })
