@@ -258,6 +258,7 @@ fn verify_after(args: &MigrateArgs) -> Result<bool, Error> {
         policy,
         store: super::verify::store(args.db.as_deref(), args.target.as_deref(), args.api_key.as_deref())?,
         importer: args.importer.clone(),
+        owner: args.source.owner.clone(),
     };
     let outcome = crate::verify::run(&input)?;
     let line = outcome.one_line();

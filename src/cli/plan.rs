@@ -161,8 +161,9 @@ fn prepare_on(
     let (importer, options) = importer_and_options(&snapshot, requested_importer, source, policy)?;
     let kind = export_kind(source, &options)?;
     let file = source.export.display().to_string();
+    let owner = source.export_owner(&options);
     let mut mapping =
-        mapper::MapStream::whole(kind, &file, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+        mapper::MapStream::whole(kind, &file, policy, &snapshot, &importer, &owner).map_err(|e| Error::Usage(e.0))?;
     // Each chunk of entries is mapped on a second thread while the next
     // is read, and its items hashed on a third while the next is mapped
     // (mapping is the one step that cannot be split, so it waits on
@@ -235,6 +236,22 @@ fn prepare_on(
             .filter_map(|c| c.import_key.as_ref().map(ImportKey::as_str))
             .collect();
         let moves = mapper::key_moves(kind, &plan.collections, |k| existing.contains(k));
+        // A collection moves to a person's personal key only when a run of
+        // that person's export made it (an admin who imported two people's
+        // exports under an earlier build holds one collection of both).
+        let personal: Vec<&ImportKey> = moves
+            .iter()
+            .filter(|m| mapper::is_personal_key(kind, &m.to))
+            .map(|m| &m.from)
+            .collect();
+        let theirs = workspace.created_by_source(&diff::source_scope(plan), &personal)?;
+        let refused: std::collections::HashSet<&ImportKey> = personal
+            .iter()
+            .zip(theirs)
+            .filter(|(_, ours)| !ours)
+            .map(|(k, _)| *k)
+            .collect();
+        let moves: Vec<_> = moves.iter().filter(|m| !refused.contains(&m.from)).cloned().collect();
         if !moves.is_empty() {
             stages.start("moving collections keyed by an earlier build to this build's keys");
             let whole = workspace.snapshot()?;
@@ -261,7 +278,8 @@ fn prepare_on(
             if let Some(sharing) = &source.sharing {
                 sources::read_sharing(&mut vault, sharing, &options)?;
             }
-            let plan = mapper::map_entries(vault, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+            let plan = mapper::map_entries_of(vault, policy, &snapshot, &importer, source.owner.as_deref())
+                .map_err(|e| Error::Usage(e.0))?;
             stages.start("comparing with the workspace");
             diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, overwrite)?
         }
@@ -395,8 +413,9 @@ fn prepare_streamed(
     let (importer, options) = importer_and_options(&snapshot, importer, source, &policy)?;
     let kind = export_kind(source, &options)?;
     let file = source.export.display().to_string();
+    let owner = source.export_owner(&options);
     let mut mapping =
-        mapper::MapStream::new(kind, &file, &policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+        mapper::MapStream::new(kind, &file, &policy, &snapshot, &importer, &owner).map_err(|e| Error::Usage(e.0))?;
     let mut items = diff::stream::ItemStream::new(&snapshot, &file);
     stages.start("reading, mapping and comparing the export");
     let mut vault = read_pipelined(
