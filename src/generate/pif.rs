@@ -64,7 +64,7 @@ pub fn write_synth_with_files<W: Write>(synth: &Synth, mut w: W, attachments: Op
     let mut start = 0;
     while start < synth.entries {
         let end = (start + CHUNK).min(synth.entries);
-        let parts: Vec<(Vec<u8>, Vec<(String, Attachment)>)> = (start..end)
+        let parts: Vec<(Vec<u8>, ItemFiles)> = (start..end)
             .into_par_iter()
             .map(|i| {
                 let mut entry = synth.entry(i);
@@ -87,6 +87,9 @@ pub fn write_synth_with_files<W: Write>(synth: &Synth, mut w: W, attachments: Op
     }
     Ok(written)
 }
+
+/// An item's attachments, each with the item's uuid.
+type ItemFiles = Vec<(String, Attachment)>;
 
 /// One attachment file of the export folder, created owner-only.
 fn write_attachment(dir: &Path, uuid: &str, a: &Attachment) -> io::Result<u64> {
