@@ -234,14 +234,60 @@ fn generate_attachment_bytes_makes_every_document_file_that_large() {
     let refused = common::vaultferry(&[
         "generate",
         "--format",
-        "1pif",
+        "lastpass-csv",
         "--entries",
         "10",
         "--attachment-bytes",
         "10",
         "--out",
-        dir.path().join("x.1pif").to_str().unwrap(),
+        dir.path().join("x.csv").to_str().unwrap(),
     ])
     .expect_code(2);
     assert!(refused.stderr.contains("--attachment-bytes"), "{}", refused.describe());
+}
+
+#[test]
+fn bug20_generate_1pif_attachment_bytes_writes_the_1password_7_export_folder() {
+    use sha2::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("big-1pif");
+    common::vaultferry(&[
+        "generate",
+        "--format",
+        "1pif",
+        "--entries",
+        "1000",
+        "--attachment-bytes",
+        "150001",
+        "--out",
+        export.to_str().unwrap(),
+    ])
+    .success();
+    assert!(export.join("data.1pif").is_file());
+    // attachments/<item uuid>/<file>, each that large, by name.
+    let mut want = std::collections::HashMap::new();
+    for item in std::fs::read_dir(export.join("attachments")).unwrap() {
+        for file in std::fs::read_dir(item.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(bytes.len(), 150_001, "{}", path.display());
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            want.insert(name, hex::encode(sha2::Sha256::digest(&bytes)));
+        }
+    }
+    assert!(want.len() >= 3, "only {} Documents in 1000 entries", want.len());
+    // Read back without --from: every file is its item's attachment.
+    let vault = vaultferry::sources::read_export(&export, &Default::default()).unwrap();
+    assert_eq!(vault.source, vaultferry::model::SourceKind::Onepassword1pif);
+    let docs: Vec<_> = vault.entries.iter().flat_map(|e| &e.attachments).collect();
+    assert_eq!(docs.len(), want.len());
+    for a in docs {
+        assert_eq!(a.size, 150_001);
+        assert_eq!(a.sha256().map(hex::encode).as_ref(), want.get(&a.name), "{}", a.name);
+    }
+    assert!(
+        !vault.findings.iter().any(|f| f.code.contains("attachment")),
+        "{:?}",
+        vault.findings
+    );
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{key_the_old_way, northwind_db, root, vaultferry};
+use common::{key_the_old_way, northwind_db, rekey_as_written, root, vaultferry};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -313,8 +313,8 @@ fn a_workspace_keyed_the_old_way_is_moved_to_the_new_keys_without_duplicates() {
         .query_row("SELECT count(*) FROM key_moves", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
-        recorded, 4,
-        "Engineering, Engineering/Databases, Finance and Vendors were moved, and recorded"
+        recorded, 6,
+        "Engineering, Engineering/Databases, Finance and Vendors, and the two personal folders (now keyed by their owner) were moved, and recorded"
     );
     drop(conn);
 
@@ -330,7 +330,7 @@ fn a_workspace_keyed_the_old_way_is_moved_to_the_new_keys_without_duplicates() {
     let recorded_again: i64 = conn
         .query_row("SELECT count(*) FROM key_moves", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(recorded_again, 4, "a second re-run moves nothing");
+    assert_eq!(recorded_again, 6, "a second re-run moves nothing");
 }
 
 /// The plan's findings of one code, as JSON.
@@ -564,4 +564,286 @@ fn issue19_plan_over_a_workspace_keyed_the_old_way_shows_the_run_after_the_move_
         .query_row("SELECT count(*) FROM key_moves", [], |r| r.get(0))
         .unwrap();
     assert_eq!(recorded, 0, "plan recorded no move");
+}
+
+/// Migrates an export with extra arguments (`--owner …`) into `db`.
+fn migrate_with(db: &Path, export: &Path, extra: &[&str]) -> common::Run {
+    let mut args = vec!["migrate", s(export), "--db", s(db), "--yes"];
+    args.extend_from_slice(extra);
+    vaultferry(&args).success()
+}
+
+/// `--sharing` with the file naming dana (admin) and lee in `Shared-Ops`.
+fn ops_sharing() -> [&'static str; 2] {
+    let path: &'static Path = Box::leak(fixture("ops-sharing.json").into_boxed_path());
+    ["--sharing", s(path)]
+}
+
+/// Collections with this name, from the store.
+fn collections_named(conn: &rusqlite::Connection, name: &str) -> i64 {
+    conn.query_row("SELECT count(*) FROM collections WHERE name = ?1", [name], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn bug19_two_owners_personal_folders_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let sharing = fixture("ops-sharing.json");
+    let sharing = ["--sharing", s(&sharing)];
+    migrate_with(
+        &db,
+        &fixture("personal-dana.csv"),
+        &[&sharing[..], &["--owner", "dana@northwind.example"]].concat(),
+    );
+    migrate_with(
+        &db,
+        &fixture("personal-lee.csv"),
+        &[&sharing[..], &["--owner", "Lee@Northwind.example "]].concat(),
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_ne!(
+        collection_of(&conn, "Dana bank"),
+        collection_of(&conn, "Lee bank"),
+        "two people's `Personal` are one collection"
+    );
+    assert_eq!(collections_named(&conn, "Personal"), 2);
+    assert_eq!(
+        collections_named(&conn, "Ops"),
+        1,
+        "the shared folder is one, whoever exported it"
+    );
+    assert_eq!(reach(&conn, "Dana bank"), ["dana@northwind.example"]);
+    assert_eq!(reach(&conn, "Lee bank"), ["lee@northwind.example"]);
+    assert_eq!(count(&conn, "accounts"), 3, "the shared row is one account");
+    drop(conn);
+    // Each re-run finds its own folder again.
+    let again = migrate_with(
+        &db,
+        &fixture("personal-dana.csv"),
+        &[&sharing[..], &["--owner", "dana@northwind.example"]].concat(),
+    );
+    assert!(
+        again
+            .stdout
+            .contains("= 0 created + 0 updated + 2 unchanged + 0 conflicts"),
+        "{}",
+        again.describe()
+    );
+}
+
+#[test]
+fn bug19_without_an_owner_the_importer_is_assumed_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let assumed = findings("personal-dana.csv", None, &db, "mapper.personal-owner-assumed");
+    assert_eq!(assumed.len(), 1, "{assumed:?}");
+    let message = assumed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("olivia@northwind.example") && message.contains("--owner"),
+        "{message}"
+    );
+    let named = {
+        let export = fixture("personal-dana.csv");
+        let plan = vaultferry(&[
+            "plan",
+            s(&export),
+            "--db",
+            s(&db),
+            "--owner",
+            "dana@northwind.example",
+            "--json",
+        ])
+        .success()
+        .json();
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "mapper.personal-owner-assumed")
+            .count()
+    };
+    assert_eq!(named, 0, "--owner names the owner: nothing is assumed");
+}
+
+/// A 1PUX of one account (`email`) with a private vault holding `title`
+/// and the shared vault `Ops`.
+fn one_pux(dir: &Path, name: &str, email: &str, uuid: &str, title: &str, ops: bool) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join(name);
+    let ops = if ops {
+        r#",{"attrs":{"uuid":"ops","name":"Ops","type":"U"},"items":[
+                {"uuid":"ops-1","categoryUuid":"001","overview":{"title":"Ops console","url":"https://ops.example"},
+                  "details":{"loginFields":[]}}]}"#
+    } else {
+        ""
+    };
+    let data = format!(
+        r#"{{"accounts":[{{"attrs":{{"accountName":"Northwind","name":"N","email":"{email}","uuid":"acc-{uuid}"}},
+            "vaults":[
+              {{"attrs":{{"uuid":"priv-{uuid}","name":"Private","type":"P"}},"items":[
+                {{"uuid":"{uuid}","categoryUuid":"001","overview":{{"title":"{title}","url":"https://{uuid}.example"}},
+                  "details":{{"loginFields":[{{"value":"{uuid}-user","designation":"username","fieldType":"T"}}]}}}}]}}{ops}]}}]}}"#
+    );
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    zip.start_file("export.attributes", opts).unwrap();
+    zip.write_all(br#"{"version":3,"createdAt":1740873600}"#).unwrap();
+    zip.start_file("export.data", opts).unwrap();
+    zip.write_all(data.as_bytes()).unwrap();
+    zip.finish().unwrap();
+    path
+}
+
+#[test]
+fn bug19_two_1pux_accounts_private_vaults_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let dana = one_pux(
+        dir.path(),
+        "dana.1pux",
+        "dana@northwind.example",
+        "d1",
+        "Dana private",
+        true,
+    );
+    let lee = one_pux(
+        dir.path(),
+        "lee.1pux",
+        "lee@northwind.example",
+        "l1",
+        "Lee private",
+        false,
+    );
+    migrate_with(&db, &dana, &[]);
+    migrate_with(&db, &lee, &[]);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(
+        collections_named(&conn, "Private"),
+        2,
+        "two accounts' Private vaults are one"
+    );
+    let ops: String = conn
+        .query_row("SELECT import_key FROM collections WHERE name = 'Ops'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(ops, "collection:1password:Ops", "a shared vault names no owner");
+    assert_eq!(reach(&conn, "Dana private"), ["dana@northwind.example"]);
+    assert_eq!(reach(&conn, "Lee private"), ["lee@northwind.example"]);
+    drop(conn);
+    // `--owner` that disagrees with the export's account is refused.
+    let run = vaultferry(&["plan", s(&dana), "--db", s(&db), "--owner", "lee@northwind.example"]);
+    assert_eq!(run.code, 2, "{}", run.describe());
+    assert!(run.stderr.contains("dana@northwind.example"), "{}", run.describe());
+}
+
+/// A workspace the build before owner keys filled: each personal
+/// collection under `collection:<vendor>:<path>` (no owner), the grants on
+/// it, and its items' stored hashes as that build wrote them.
+fn drop_owners_from_keys(db: &Path) {
+    let ws = vaultferry::workspace::open_sqlite(db).unwrap();
+    let mut snap = ws.snapshot().unwrap();
+    drop(ws);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    for c in &mut snap.collections {
+        let Some(key) = c.import_key.clone() else { continue };
+        let Some((vendor, rest)) = key.as_str().strip_prefix("collection:").and_then(|k| k.split_once(':')) else {
+            continue;
+        };
+        let Some((_owner, path)) = rest.strip_prefix("personal:").and_then(|r| r.split_once(':')) else {
+            continue;
+        };
+        let old = format!("collection:{vendor}:{}", path.replace("%3A", ":"));
+        conn.execute(
+            "UPDATE collections SET import_key = ?1 WHERE id = ?2",
+            rusqlite::params![old, c.id],
+        )
+        .unwrap();
+        rekey_as_written(&conn, key.as_str(), &old);
+        c.import_key = Some(vaultferry::workspace::ImportKey::new(old));
+    }
+    for a in &snap.accounts {
+        let hash = vaultferry::diff::workspace_account_hash(a, &snap);
+        conn.execute(
+            "UPDATE accounts SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
+            rusqlite::params![hash, a.id],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn bug19_a_workspace_keyed_without_owners_moves_to_owner_keys_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let dana = fixture("personal-dana.csv");
+    migrate_with(&db, &dana, &ops_sharing());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (new_keys, reach_before) = keys_and_reach(&conn);
+    assert!(
+        new_keys
+            .iter()
+            .any(|k| k == "collection:lastpass:personal:olivia@northwind.example:Personal"),
+        "{new_keys:?}"
+    );
+    drop(conn);
+    drop_owners_from_keys(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (old_keys, _) = keys_and_reach(&conn);
+    assert!(
+        old_keys.iter().any(|k| k == "collection:lastpass:Personal"),
+        "{old_keys:?}"
+    );
+    drop(conn);
+
+    let moved = migrate_with(&db, &dana, &ops_sharing());
+    assert!(
+        moved
+            .stdout
+            .contains("= 0 created + 0 updated + 2 unchanged + 0 conflicts")
+            && moved.stdout.contains("collections: 2 unchanged"),
+        "the re-run over the workspace keyed without owners finds everything unchanged\n{}",
+        moved.describe()
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (keys, reach_after) = keys_and_reach(&conn);
+    assert_eq!(keys, new_keys, "every object is under its new key, none twice");
+    assert_eq!(reach_after, reach_before, "nobody gained or lost an item");
+    assert_eq!(count(&conn, "key_moves"), 1, "Personal was moved, and recorded");
+    drop(conn);
+
+    // Another person's export of a `Personal` folder does not take it.
+    migrate_with(
+        &db,
+        &fixture("personal-lee.csv"),
+        &[&ops_sharing()[..], &["--owner", "lee@northwind.example"]].concat(),
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(collections_named(&conn, "Personal"), 2);
+    assert_eq!(reach(&conn, "Dana bank"), ["olivia@northwind.example"]);
+    assert_eq!(reach(&conn, "Lee bank"), ["lee@northwind.example"]);
+    assert_eq!(count(&conn, "key_moves"), 1);
+}
+
+#[test]
+fn bug19_a_personal_folder_keyed_without_owner_is_not_moved_to_another_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = northwind_db(dir.path());
+    let dana = fixture("personal-dana.csv");
+    // Imported by olivia, before `--owner`: the old build gave her the
+    // personal folder (and the run's source is olivia's).
+    migrate_with(&db, &dana, &ops_sharing());
+    drop_owners_from_keys(&db);
+    // Now with the right owner: the old collection is olivia's, so it is
+    // not handed to dana; dana's folder is made apart and her item moves.
+    migrate_with(
+        &db,
+        &dana,
+        &[&ops_sharing()[..], &["--owner", "dana@northwind.example"]].concat(),
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(count(&conn, "key_moves"), 0);
+    assert_eq!(reach(&conn, "Dana bank"), ["dana@northwind.example"]);
+    assert_eq!(count(&conn, "accounts"), 2, "nothing duplicated");
 }

@@ -1422,3 +1422,12 @@ fn bug15_mac_csv_without_a_type_column_infers_each_rows_kind() {
     assert_eq!(entry(&v, "GitHub")["kind"], "login");
     assert_eq!(field(entry(&v, "Company Visa"), "number")["concealed"], true);
 }
+
+#[test]
+fn bug20_a_pretty_printed_1pif_record_is_detected_without_from() {
+    let v = inspect_json(&sample("onepassword/pretty-one-record.1pif"), &[]);
+    assert_eq!(v["source"], "onepassword1pif", "{v}");
+    let e = entry(&v, "Build server");
+    assert_eq!(e["username"], "ci-admin");
+    assert_eq!(e["password"], "Pw-Pretty-1pif-9Lk!");
+}

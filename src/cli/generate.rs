@@ -38,8 +38,10 @@ pub struct GenerateArgs {
     /// 1Password permissions bundle); default: the export's name + `.sharing.json`.
     #[arg(long, value_name = "FILE")]
     pub sharing_out: Option<PathBuf>,
-    /// Makes every Document's file N bytes (1PUX; one item in twenty is a
-    /// Document), for measuring exports with large attachments.
+    /// Makes every Document's file N bytes (one item in twenty is a
+    /// Document), for measuring exports with large attachments. 1PUX keeps
+    /// them in the archive; with 1PIF, `--out` becomes a 1Password 7 export
+    /// folder (`data.1pif` and `attachments/<item uuid>/<file>`).
     #[arg(long, value_name = "N")]
     pub attachment_bytes: Option<u64>,
     /// Shapes that break mappers, each on its own: `all`, or some of
@@ -50,9 +52,9 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: &GenerateArgs, out: &mut Output) -> Result<ExitCode, Error> {
-    if args.attachment_bytes.is_some() && args.format != GenerateFormat::Pux {
+    if args.attachment_bytes.is_some() && args.format == GenerateFormat::LastpassCsv {
         return Err(Error::Usage(
-            "--attachment-bytes needs --format 1pux: a .1pif file carries no attachments".into(),
+            "--attachment-bytes needs --format 1pux or 1pif: a LastPass CSV export carries no attachments".into(),
         ));
     }
     let format = match args.format {

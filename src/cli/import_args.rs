@@ -39,6 +39,7 @@ impl ImportArgs {
             policy: self.policy()?,
             importer: self.importer.clone(),
             overwrite,
+            owner: self.source.owner.clone(),
         })
     }
 

@@ -252,6 +252,7 @@ fn verify_after(args: &MigrateArgs) -> Result<bool, Error> {
         policy,
         store: super::verify::store(args.db.as_deref(), args.target.as_deref(), args.api_key.as_deref())?,
         importer: args.import.importer.clone(),
+        owner: args.import.source.owner.clone(),
     };
     let outcome = crate::verify::run(&input)?;
     let line = outcome.one_line();

@@ -50,6 +50,13 @@ pub struct SourceArgs {
     /// (LastPass browser-extension exports write them into values).
     #[arg(long)]
     pub decode_html_entities: bool,
+    /// Whose export this is (their email): their personal folders become
+    /// their own collections, apart from anyone else's of the same name,
+    /// and they own them. A 1PUX names its account itself; LastPass CSV,
+    /// 1PIF and 1Password CSV exports do not, and are taken to be the
+    /// importer's (`--as`) unless this says otherwise.
+    #[arg(long, value_name = "EMAIL")]
+    pub owner: Option<String>,
     /// Most files an archive export may hold.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
     pub max_entries: usize,
@@ -68,6 +75,14 @@ impl SourceArgs {
                 max_entries: self.max_entries,
                 max_unpacked_bytes: self.max_unpacked_bytes,
             },
+        }
+    }
+
+    /// Whose export it is, by `--owner` and by what the export says.
+    pub fn export_owner(&self, options: &ParseOptions) -> crate::mapper::ExportOwner {
+        crate::mapper::ExportOwner {
+            given: self.owner.clone(),
+            in_file: sources::export_owner(&self.export, options),
         }
     }
 

@@ -79,6 +79,7 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitCode, Error> {
         policy,
         store: store(args.db.as_deref(), args.target.as_deref(), args.api_key.as_deref())?,
         importer: args.importer.clone(),
+        owner: args.source.owner.clone(),
     };
     let outcome = verify::run(&input)?;
     if args.json {

@@ -90,6 +90,18 @@ pub fn generate_with(
 ) -> io::Result<Summary> {
     let mut synth = Synth::with(format, entries, seed, adversarial);
     synth.attachment_bytes = attachment_bytes;
+    if format == Format::Pif && attachment_bytes.is_some() {
+        // A 1PIF carries attachments only as the 1Password 7 export folder:
+        // `out/data.1pif` and `out/attachments/<item uuid>/<file>`.
+        std::fs::create_dir_all(out)?;
+        let data = out.join("data.1pif");
+        let mut w = BufWriter::with_capacity(1 << 20, create_private(&data)?);
+        let files = pif::write_synth_with_files(&synth, &mut w, Some(&out.join("attachments")))?;
+        w.flush()?;
+        drop(w);
+        let bytes = std::fs::metadata(&data)?.len() + files;
+        return finish_sharing(&synth, format, entries, bytes, sharing_out);
+    }
     let file = create_private(out)?;
     match format {
         Format::LastpassCsv => {
@@ -104,6 +116,18 @@ pub fn generate_with(
             w.flush()?;
         }
     }
+    let bytes = std::fs::metadata(out)?.len();
+    finish_sharing(&synth, format, entries, bytes, sharing_out)
+}
+
+/// Writes the sharing file of a written export, and sums both up.
+fn finish_sharing(
+    synth: &Synth,
+    format: Format,
+    entries: usize,
+    bytes: u64,
+    sharing_out: &Path,
+) -> io::Result<Summary> {
     let shares = synth.sharing();
     let folders = synth.sharing_folders();
     let mut s = BufWriter::new(create_private(sharing_out)?);
@@ -116,6 +140,6 @@ pub fn generate_with(
         entries,
         folders: synth.folders.len(),
         shares: shares.len(),
-        bytes: std::fs::metadata(out)?.len(),
+        bytes,
     })
 }

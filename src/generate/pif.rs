@@ -2,19 +2,21 @@
 //! by `***5642bee8-a5ff-11dc-8314-0800200c9a66***` lines, folders as
 //! `system.folder.Regular` records linked by `folderUuid`.
 //!
-//! What a single `.1pif` file cannot carry: attachments (only the 1Password 7
-//! export folder holds them, beside the file), sharing (1PIF has none: the
+//! What a single `.1pif` file cannot carry: attachments (the 1Password 7
+//! export folder holds them beside `data.1pif`, which
+//! [`write_synth_with_files`] writes), sharing (1PIF has none: the
 //! permissions bundle supplies it) and field kinds without a 1PIF `k`
 //! (`address`, keys, files), written as strings.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::path::Path;
 
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::{Synth, CHUNK};
-use crate::model::{Entry, EntryKind, FieldKind, Folder, Timestamp, Vault};
+use crate::model::{Attachment, Entry, EntryKind, FieldKind, Folder, Timestamp, Vault};
 
 const SEPARATOR: &str = "***5642bee8-a5ff-11dc-8314-0800200c9a66***";
 
@@ -47,27 +49,63 @@ pub fn write<W: Write>(vault: &Vault, mut w: W) -> io::Result<()> {
 }
 
 /// Writes the synthesizer's export in parallel batches.
-pub fn write_synth<W: Write>(synth: &Synth, mut w: W) -> io::Result<()> {
+pub fn write_synth<W: Write>(synth: &Synth, w: W) -> io::Result<()> {
+    write_synth_with_files(synth, w, None).map(|_| ())
+}
+
+/// [`write_synth`], and each entry's attachments as the 1Password 7 export
+/// folder holds them: `<attachments>/<item uuid>/<file name>`, written as
+/// they are made (a large one is never held). Returns the bytes of the
+/// attachments written.
+pub fn write_synth_with_files<W: Write>(synth: &Synth, mut w: W, attachments: Option<&Path>) -> io::Result<u64> {
     let ids = FolderIds::new(&synth.folders);
     write_folders(&synth.folders, &ids, &mut w)?;
+    let mut written = 0;
     let mut start = 0;
     while start < synth.entries {
         let end = (start + CHUNK).min(synth.entries);
-        let parts: Vec<Vec<u8>> = (start..end)
+        let parts: Vec<(Vec<u8>, ItemFiles)> = (start..end)
             .into_par_iter()
             .map(|i| {
+                let mut entry = synth.entry(i);
                 let mut buf = Vec::with_capacity(512);
                 // Writing into a Vec cannot fail.
-                let _ = record(&mut buf, &item_json(&synth.entry(i), &ids));
-                buf
+                let _ = record(&mut buf, &item_json(&entry, &ids));
+                let files = std::mem::take(&mut entry.attachments);
+                (buf, files.into_iter().map(|a| (entry.source_id.clone(), a)).collect())
             })
             .collect();
-        for part in parts {
+        for (part, files) in parts {
             w.write_all(&part)?;
+            if let Some(dir) = attachments {
+                for (uuid, a) in files {
+                    written += write_attachment(dir, &uuid, &a)?;
+                }
+            }
         }
         start = end;
     }
-    Ok(())
+    Ok(written)
+}
+
+/// An item's attachments, each with the item's uuid.
+type ItemFiles = Vec<(String, Attachment)>;
+
+/// One attachment file of the export folder, created owner-only.
+fn write_attachment(dir: &Path, uuid: &str, a: &Attachment) -> io::Result<u64> {
+    let folder = dir.join(uuid);
+    std::fs::create_dir_all(&folder)?;
+    let mut out = io::BufWriter::with_capacity(1 << 20, super::create_private(&folder.join(&a.name))?);
+    let n = match (&a.content, &a.origin) {
+        (Some(content), _) => {
+            out.write_all(content.expose_bytes())?;
+            content.expose_bytes().len() as u64
+        }
+        (None, Some(origin)) => origin.write_to(&mut out)?,
+        (None, None) => 0,
+    };
+    out.flush()?;
+    Ok(n)
 }
 
 fn record<W: Write>(w: &mut W, value: &Value) -> io::Result<()> {

@@ -745,8 +745,11 @@ impl Synth {
     }
 
     fn onepassword_item(&self, rng: &mut StdRng, i: usize) -> Entry {
-        // One in twenty is a Document (1PUX only: it carries the file).
-        if self.format == Format::Pux && rng.gen_bool(0.05) {
+        // One in twenty is a Document where the export carries its file: a
+        // 1PUX always, a 1PIF as the 1Password 7 export folder holds them
+        // (`attachments/<uuid>/`) when `--attachment-bytes` asks for one.
+        let carries_files = self.format == Format::Pux || self.format == Format::Pif && self.attachment_bytes.is_some();
+        if carries_files && rng.gen_bool(0.05) {
             let name = format!("scan-{i}.pdf");
             let bytes: Vec<u8> = format!("%PDF-1.4 synthetic {i} {}", token(rng, 64)).into_bytes();
             let mut e = Entry::new(EntryKind::Document, format!("Scan {i} — {}", pick(rng, &WORDS)));

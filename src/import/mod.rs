@@ -35,6 +35,8 @@ pub struct Import {
     pub importer: Option<String>,
     /// Write over items edited in the workspace since the last import.
     pub overwrite: bool,
+    /// Whose export it is (`--owner`), when the export does not say.
+    pub owner: Option<String>,
 }
 
 /// Told the name of each stage as it starts ("reading the export"), so a
@@ -110,8 +112,9 @@ fn prepare_on(
     let kind = export_kind(import, &options)?;
     let file = import.export.display().to_string();
     let policy = &import.policy;
+    let owner = export_owner(import, &options);
     let mut mapping =
-        mapper::MapStream::whole(kind, &file, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+        mapper::MapStream::whole(kind, &file, policy, &snapshot, &importer, &owner).map_err(|e| Error::Usage(e.0))?;
     // Each chunk of entries is mapped on a second thread while the next
     // is read, and its items hashed on a third while the next is mapped
     // (mapping is the one step that cannot be split, so it waits on
@@ -178,7 +181,7 @@ fn prepare_on(
     });
     let finished = finished?;
     if let (Some(plan), Some(moves)) = (finished.as_ref(), moves) {
-        let found = key_moves(kind, plan, &snapshot);
+        let found = key_moves(kind, plan, &snapshot, workspace.as_ref())?;
         if !found.is_empty() {
             stages.start("moving collections keyed by an earlier build to this build's keys");
             // A dry run moves them in a copy of the store and shows the
@@ -223,7 +226,8 @@ fn prepare_on(
             if let Some(sharing) = &import.sharing {
                 sources::read_sharing(&mut vault, sharing, &options)?;
             }
-            let plan = mapper::map_entries(vault, policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+            let plan = mapper::map_entries_of(vault, policy, &snapshot, &importer, import.owner.as_deref())
+                .map_err(|e| Error::Usage(e.0))?;
             stages.start(COMPARING);
             diff::against_workspace(workspace.as_ref(), plan, &mut snapshot, import.overwrite)?
         }
@@ -236,18 +240,45 @@ fn prepare_on(
 }
 
 /// The collections of `plan` the workspace holds under a key an earlier
-/// build gave them.
+/// build gave them. A collection moves to a person's personal key only
+/// when a run of that person's export made it (an admin who imported two
+/// people's exports under an earlier build holds one collection of both).
 fn key_moves(
     kind: crate::model::SourceKind,
     plan: &mapper::Plan,
     snapshot: &Snapshot,
-) -> Vec<crate::workspace::KeyMove> {
+    workspace: &dyn Workspace,
+) -> Result<Vec<crate::workspace::KeyMove>, Error> {
     let existing: std::collections::HashSet<&str> = snapshot
         .collections
         .iter()
         .filter_map(|c| c.import_key.as_ref().map(ImportKey::as_str))
         .collect();
-    mapper::key_moves(kind, &plan.collections, |k| existing.contains(k))
+    let moves = mapper::key_moves(kind, &plan.collections, |k| existing.contains(k));
+    let personal: Vec<&ImportKey> = moves
+        .iter()
+        .filter(|m| mapper::is_personal_key(kind, &m.to))
+        .map(|m| &m.from)
+        .collect();
+    if personal.is_empty() {
+        return Ok(moves);
+    }
+    let theirs = workspace.created_by_source(&diff::source_scope(plan), &personal)?;
+    let refused: std::collections::HashSet<&ImportKey> = personal
+        .iter()
+        .zip(theirs)
+        .filter(|(_, ours)| !ours)
+        .map(|(k, _)| *k)
+        .collect();
+    Ok(moves.iter().filter(|m| !refused.contains(&m.from)).cloned().collect())
+}
+
+/// Whose export it is, by `--owner` and by what the export says.
+fn export_owner(import: &Import, options: &ParseOptions) -> mapper::ExportOwner {
+    mapper::ExportOwner {
+        given: import.owner.clone(),
+        in_file: sources::export_owner(&import.export, options),
+    }
 }
 
 /// The export's format, as the reader will take it.

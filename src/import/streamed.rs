@@ -35,8 +35,9 @@ pub fn summarise(
     let (importer, options) = importer_and_options(&snapshot, import)?;
     let kind = export_kind(import, &options)?;
     let file = import.export.display().to_string();
-    let mut mapping =
-        mapper::MapStream::new(kind, &file, &import.policy, &snapshot, &importer).map_err(|e| Error::Usage(e.0))?;
+    let owner = super::export_owner(import, &options);
+    let mut mapping = mapper::MapStream::new(kind, &file, &import.policy, &snapshot, &importer, &owner)
+        .map_err(|e| Error::Usage(e.0))?;
     let mut items = diff::stream::ItemStream::new(&snapshot, &file);
     // Entries told apart only by content are paired with the workspace
     // by content (`diff::fingerprints`), which needs each group whole: a
@@ -71,7 +72,7 @@ pub fn summarise(
     }
     stages.start("mapping and comparing the folders and sharing");
     let (plan, keys, root_grants) = mapping.finish(&vault);
-    if !super::key_moves(kind, &plan, &snapshot).is_empty() {
+    if !super::key_moves(kind, &plan, &snapshot, workspace)?.is_empty() {
         return Ok(None);
     }
     let Ok(mut streamed) = items.finish(plan, &keys, root_grants, false) else {

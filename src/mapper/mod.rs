@@ -99,9 +99,26 @@ pub fn map(vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -
 /// accounts and secrets: for a run that reads those only once the plan's
 /// hashes are known ([`crate::workspace::Workspace::load_items`]), then
 /// calls [`mark_duplicates`].
-pub fn map_entries(mut vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
+pub fn map_entries(vault: Vault, policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<Plan, MapError> {
+    map_entries_of(vault, policy, snapshot, importer, None)
+}
+
+/// [`map_entries`] of an export whose owner the run names (`--owner`);
+/// the vault's own [`Vault::owner`] is the other witness
+/// ([`ExportOwner`]).
+pub fn map_entries_of(
+    mut vault: Vault,
+    policy: &Policy,
+    snapshot: &Snapshot,
+    importer: &str,
+    given_owner: Option<&str>,
+) -> Result<Plan, MapError> {
     let entries = std::mem::take(&mut vault.entries);
-    let mut m = MapStream::whole(vault.source, &vault.file, policy, snapshot, importer)?;
+    let owner = ExportOwner {
+        given: given_owner.map(str::to_owned),
+        in_file: vault.owner.clone(),
+    };
+    let mut m = MapStream::whole(vault.source, &vault.file, policy, snapshot, importer, &owner)?;
     m.m.plan.accounts.reserve(entries.len());
     for entry in entries {
         m.keep(entry);
@@ -127,8 +144,9 @@ impl<'a> MapStream<'a> {
         policy: &'a Policy,
         snapshot: &'a Snapshot,
         importer: &str,
+        owner: &ExportOwner,
     ) -> Result<MapStream<'a>, MapError> {
-        let mut stream = MapStream::whole(source, file, policy, snapshot, importer)?;
+        let mut stream = MapStream::whole(source, file, policy, snapshot, importer, owner)?;
         stream.m.defer_root_grants = true;
         Ok(stream)
     }
@@ -141,10 +159,11 @@ impl<'a> MapStream<'a> {
         policy: &'a Policy,
         snapshot: &'a Snapshot,
         importer: &str,
+        owner: &ExportOwner,
     ) -> Result<MapStream<'a>, MapError> {
-        let (importer, personal_owner) = people(policy, snapshot, importer)?;
+        let people = people(policy, snapshot, importer, owner)?;
         Ok(MapStream {
-            m: Mapper::new(source, file, policy, snapshot, importer, personal_owner),
+            m: Mapper::new(source, file, policy, snapshot, people),
         })
     }
 
@@ -181,12 +200,54 @@ pub enum PlannedItem {
     Secret(PlannedSecret),
 }
 
-/// The importer's normalised email and the owner of personal items.
-fn people(policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<(String, String), MapError> {
+/// Whose export is mapped, as the run learns it: `--owner` (`given`) and
+/// what the export says (`in_file`: a 1PUX's account email). Their
+/// personal folders are keyed by it, so two people's `Personal` never
+/// share a collection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportOwner {
+    pub given: Option<String>,
+    pub in_file: Option<String>,
+}
+
+/// Who the mapping is for, normalised.
+struct People {
+    importer: String,
+    /// Owner grant on personal collections and root items.
+    personal_owner: String,
+    /// Whose personal folders they are, for their keys.
+    vault_owner: String,
+    /// Nothing named the vault's owner: the importer is assumed.
+    owner_assumed: bool,
+    /// The named owner cannot own items here (not an active regular
+    /// member): their items go to `personal_owner`.
+    owner_not_member: bool,
+}
+
+/// The importer, whose export it is, and who owns its personal items: the
+/// export's named owner when they are an active member who may own items,
+/// else the policy's `personal_items_owner` (the importer by default).
+fn people(policy: &Policy, snapshot: &Snapshot, importer: &str, owner: &ExportOwner) -> Result<People, MapError> {
     let importer = resolve_importer(snapshot, Some(importer))?.email.to_lowercase();
-    let personal_owner = match &policy.personal_items_owner {
-        PersonalOwner::Importer => importer.clone(),
-        PersonalOwner::Member(email) => match snapshot.member_by_email(email) {
+    let given = owner.given.as_deref().map(normalize_email).filter(|e| !e.is_empty());
+    let in_file = owner.in_file.as_deref().map(normalize_email).filter(|e| !e.is_empty());
+    if let (Some(given), Some(in_file)) = (&given, &in_file) {
+        if given != in_file {
+            return Err(MapError(format!(
+                "--owner {given} disagrees with the export, which is {in_file}'s (its account's email); expected --owner {in_file}, or no --owner"
+            )));
+        }
+    }
+    let named = given.or(in_file);
+    let may_own = |email: &str| {
+        snapshot
+            .member_by_email(email)
+            .is_some_and(|m| m.state == MemberState::Active && !matches!(m.role, Role::Guest | Role::LoginOnly))
+    };
+    let personal_owner = match (&named, &policy.personal_items_owner) {
+        (Some(named), _) if may_own(named) => named.clone(),
+        (_, PersonalOwner::Importer) => importer.clone(),
+        (_, PersonalOwner::Member(email)) => match snapshot.member_by_email(email) {
             Some(m) if m.state == MemberState::Active && !matches!(m.role, Role::Guest | Role::LoginOnly) => {
                 m.email.to_lowercase()
             }
@@ -197,7 +258,13 @@ fn people(policy: &Policy, snapshot: &Snapshot, importer: &str) -> Result<(Strin
             }
         },
     };
-    Ok((importer, personal_owner))
+    Ok(People {
+        owner_not_member: named.as_deref().is_some_and(|n| !may_own(n)),
+        owner_assumed: named.is_none(),
+        vault_owner: named.unwrap_or_else(|| importer.clone()),
+        importer,
+        personal_owner,
+    })
 }
 
 /// Marks planned accounts and secrets that duplicate a workspace item
@@ -218,6 +285,12 @@ pub(crate) struct Mapper<'a> {
     pub snapshot: &'a Snapshot,
     pub company_domains: Vec<String>,
     personal_owner: String,
+    /// Whose personal folders these are ([`People::vault_owner`]).
+    vault_owner: String,
+    owner_assumed: bool,
+    owner_not_member: bool,
+    /// Top-level folders of entries in a vault others share (1PUX).
+    shared_vaults: HashSet<String>,
     pub plan: Plan,
     /// Every folder path, parents first: the vault's folders and those the
     /// entries name (known once every entry is in: [`Mapper::finish`]).
@@ -256,15 +329,14 @@ pub(crate) struct Mapper<'a> {
 const KEYS_ON_THE_POOL: usize = 8192;
 
 impl<'a> Mapper<'a> {
-    fn new(
-        source: SourceKind,
-        file: &str,
-        policy: &'a Policy,
-        snapshot: &'a Snapshot,
-        importer: String,
-        personal_owner: String,
-    ) -> Mapper<'a> {
-        let vault_owner = personal_owner.clone();
+    fn new(source: SourceKind, file: &str, policy: &'a Policy, snapshot: &'a Snapshot, people: People) -> Mapper<'a> {
+        let People {
+            importer,
+            personal_owner,
+            vault_owner,
+            owner_assumed,
+            owner_not_member,
+        } = people;
         Mapper {
             source,
             file: file.to_owned(),
@@ -272,6 +344,10 @@ impl<'a> Mapper<'a> {
             snapshot,
             company_domains: policy.company_domains(snapshot),
             personal_owner,
+            vault_owner: vault_owner.clone(),
+            owner_assumed,
+            owner_not_member,
+            shared_vaults: HashSet::default(),
             plan: Plan {
                 source,
                 file: file.to_owned(),
@@ -340,9 +416,17 @@ impl<'a> Mapper<'a> {
         // collection key made then, shared by its items.
         let (entry_folders, entry_folder_set) = (&mut self.entry_folders, &mut self.entry_folder_set);
         let account = self.policy.is_account_kind(entry.kind);
+        let (owner, shared_vaults) = (self.vault_owner.as_str(), &mut self.shared_vaults);
+        let in_shared_vault = entry.in_shared_vault;
         let collection = self.by_folder.place(folder, at, account, |folder| {
             add_folder(entry_folders, entry_folder_set, folder);
-            (!folder.is_empty()).then(|| collection_key(source, folder))
+            if in_shared_vault {
+                if let Some(top) = folder.first() {
+                    shared_vaults.insert(top.clone());
+                }
+            }
+            let personal = is_personal_folder(source, folder, in_shared_vault);
+            (!folder.is_empty()).then(|| collection_key(source, personal.then_some(owner), folder))
         });
         let id = self.unique_source_id(&entry);
         let item = if account {
@@ -414,6 +498,11 @@ impl<'a> Mapper<'a> {
         }
         self.folders = folders;
         self.folder_set = seen;
+        if self.source == SourceKind::Onepassword1pux {
+            // An empty shared vault has no entry to say so.
+            let tops = vault.folders.iter().filter(|f| f.shared && f.path.len() == 1);
+            self.shared_vaults.extend(tops.filter_map(|f| f.path.first().cloned()));
+        }
         self.shared_folders = vault
             .folders
             .iter()
@@ -438,6 +527,7 @@ impl<'a> Mapper<'a> {
             );
         }
         self.collections();
+        self.owner_findings();
         sharing::shares(&mut self, &vault.shares);
         let owner = std::mem::take(&mut self.personal_owner);
         self.personal_grants(&owner);
@@ -573,13 +663,13 @@ impl<'a> Mapper<'a> {
                 );
                 continue;
             }
-            let key = collection_key(source, path);
+            let key = self.collection_key(path);
             let parent = path
                 .len()
                 .checked_sub(1)
                 .filter(|&n| n > 0)
                 .and_then(|n| path.get(..n))
-                .map(|p| collection_key(source, p));
+                .map(|p| self.collection_key(p));
             self.plan.collections.push(PlannedCollection {
                 key: key.clone(),
                 path: path.clone(),
@@ -590,6 +680,56 @@ impl<'a> Mapper<'a> {
             });
             self.collection_keys.insert(path.clone(), key);
         }
+    }
+
+    /// Says whose the personal folders were taken to be, when nothing in
+    /// the run named the person, and where the named person cannot own
+    /// their items here.
+    fn owner_findings(&mut self) {
+        let personal = self
+            .plan
+            .collections
+            .iter()
+            .filter(|c| is_personal_key(self.source, &c.key))
+            .count();
+        if personal == 0 {
+            return;
+        }
+        let owner = &self.vault_owner;
+        if self.owner_assumed {
+            self.findings.push(
+                Finding::warning(
+                    "mapper.personal-owner-assumed",
+                    format!(
+                        "the export does not say whose it is; its {personal} personal folder collection(s) are keyed as {owner}'s (the importer), so another export of {owner}'s personal folders updates them, and anyone else's gets its own; pass --owner EMAIL when the export is someone else's"
+                    ),
+                )
+                .at(Position::file(&self.file))
+                .help("importing another person's export: pass --owner EMAIL (their email)"),
+            );
+        }
+        if self.owner_not_member {
+            self.findings.push(
+                Finding::warning(
+                    "mapper.vault-owner-not-member",
+                    format!(
+                        "the export is {owner}'s, who is not an active member who may own items; their personal folders are keyed as theirs and owned by {}",
+                        self.personal_owner
+                    ),
+                )
+                .at(Position::file(&self.file))
+                .help("set personal_items_owner in the policy to choose who owns them"),
+            );
+        }
+    }
+
+    /// A folder's key as its entries got it ([`is_personal_folder`]); a
+    /// folder no entry named (a parent, an empty vault) is in a shared
+    /// vault when its top is one.
+    fn collection_key(&self, path: &[String]) -> ImportKey {
+        let shared_vault = path.first().is_some_and(|top| self.shared_vaults.contains(top));
+        let personal = is_personal_folder(self.source, path, shared_vault);
+        collection_key(self.source, personal.then_some(self.vault_owner.as_str()), path)
     }
 
     /// The collection path as the workspace will show it (`Engineering/Databases`).

@@ -187,7 +187,10 @@ fn folder_tree_becomes_a_collection_tree_with_stable_keys() {
             ("Databases", Some("collection:lastpass:Shared-Engineering")),
             ("Prod", Some("collection:lastpass:Shared-Engineering/Databases")),
             ("Personal", None),
-            ("Travel", Some("collection:lastpass:Personal")),
+            (
+                "Travel",
+                Some("collection:lastpass:personal:sam@northwind.example:Personal")
+            ),
         ]
     );
     let pg = p.accounts.iter().find(|a| a.source_id == "2").unwrap();
@@ -347,10 +350,10 @@ fn access_maps_to_roles_and_edit_without_admin_is_reported() {
     assert_eq!(edit.len(), 1);
     assert!(edit[0].message.contains("lee@northwind.example"));
     let g = &grants_to(&p, "lee@northwind.example")[0];
-    assert_eq!(g.target, key("collection:lastpass:Eng"));
+    assert_eq!(g.target, key("collection:lastpass:personal:sam@northwind.example:Eng"));
     assert_eq!(
         g.key,
-        key("grant:collection:lastpass:Eng->member:lee@northwind.example")
+        key("grant:collection:lastpass:personal:sam@northwind.example:Eng->member:lee@northwind.example")
     );
 
     let mut policy = Policy::default();
@@ -592,7 +595,10 @@ fn groups_become_teams_with_their_active_members() {
     );
     let g = grants_to(&p, "Ops");
     assert_eq!(g[0].grantee, PlannedGrantee::Team { name: "Ops".into() });
-    assert_eq!(g[0].target, key("collection:lastpass:Ops"));
+    assert_eq!(
+        g[0].target,
+        key("collection:lastpass:personal:sam@northwind.example:Ops")
+    );
     assert_eq!(grants_to(&p, "engineering (imported)")[0].role, ItemRole::Collaborator);
     // Bug 4: the ex-employee reached only through the group is listed.
     assert!(p
@@ -619,7 +625,13 @@ fn personal_folders_and_root_items_are_owned_by_the_importer() {
         })
         .collect();
     targets.sort();
-    assert_eq!(targets, vec!["account:lastpass:3", "collection:lastpass:Personal"]);
+    assert_eq!(
+        targets,
+        vec![
+            "account:lastpass:3",
+            "collection:lastpass:personal:sam@northwind.example:Personal"
+        ]
+    );
     assert_eq!(p.importer, "sam@northwind.example");
 
     let policy = Policy {
@@ -741,7 +753,10 @@ fn import_keys_do_not_depend_on_order() {
     let b = plan(&v);
     assert_eq!(keys(&a), keys(&b));
     assert_eq!(a.grants, b.grants, "grants are sorted by key");
-    assert!(keys(&a).contains(&"grant:collection:lastpass:Vendors->member:jules@studio-jules.example".to_owned()));
+    assert!(keys(&a).contains(
+        &"grant:collection:lastpass:personal:sam@northwind.example:Vendors->member:jules@studio-jules.example"
+            .to_owned()
+    ));
 }
 
 #[test]
@@ -828,7 +843,10 @@ fn a_shared_collection_nobody_owns_is_owned_by_the_importer() {
     let p = plan(&v);
     let sam = grants_to(&p, "sam@northwind.example");
     assert_eq!(sam.len(), 1);
-    assert_eq!(sam[0].target, key("collection:lastpass:Eng"));
+    assert_eq!(
+        sam[0].target,
+        key("collection:lastpass:personal:sam@northwind.example:Eng")
+    );
     assert_eq!(sam[0].role, ItemRole::Owner);
     assert!(codes(&p).contains(&"mapper.shared-without-owner"));
 }

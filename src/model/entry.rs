@@ -444,6 +444,12 @@ pub struct Entry {
     /// First line of the record in its file (1-based), when it has lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// In a 1Password vault others share (a 1PUX vault of type other than
+    /// `P`): its collection's key names no owner. LastPass tells its
+    /// shared folders by their path (`Shared-X`); 1PIF and CSV exports
+    /// name no vault, so their folders are the exporting person's.
+    #[serde(skip)]
+    pub in_shared_vault: bool,
 }
 
 impl Entry {
@@ -469,6 +475,7 @@ impl Entry {
             updated: None,
             attachments: Vec::new(),
             line: None,
+            in_shared_vault: false,
         }
     }
 

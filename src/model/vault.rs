@@ -49,6 +49,11 @@ pub struct Vault {
     /// report's reconciliation (source records = entries + skipped) can be
     /// checked without re-reading the file.
     pub skipped_records: usize,
+    /// Whose export this is, when the file says (a 1PUX names its
+    /// account's email): their personal folders are keyed by it
+    /// (`formats/plan.md`, "Whose personal folder").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl Vault {
@@ -61,6 +66,7 @@ impl Vault {
             shares: Vec::new(),
             findings: Vec::new(),
             skipped_records: 0,
+            owner: None,
         }
     }
 

@@ -402,6 +402,7 @@ fn prepare(
         policy,
         importer: Some(job.actor.clone()),
         overwrite: false,
+        owner: None,
     };
     let mut stages = ParseReported { parsed };
     let workspace = state.workspace.clone();

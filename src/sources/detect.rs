@@ -45,9 +45,7 @@ pub fn detect(head: &[u8]) -> Option<SourceKind> {
     // `overview`, `details`, no `typeName`), possibly one alone.
     let pif_keys = ["\"typeName\"", "\"secureContents\""];
     let opvault = text.contains("\"category\"") && (text.contains("\"overview\"") || text.contains("\"details\""));
-    if text.contains(PIF_SEPARATOR)
-        || text.trim_start().starts_with("{\"") && (pif_keys.iter().any(|k| text.contains(k)) || opvault)
-    {
+    if text.contains(PIF_SEPARATOR) || opens_an_object(text) && (pif_keys.iter().any(|k| text.contains(k)) || opvault) {
         return Some(SourceKind::Onepassword1pif);
     }
     let header = header_fields(text);
@@ -59,6 +57,15 @@ pub fn detect(head: &[u8]) -> Option<SourceKind> {
         return Some(SourceKind::OnepasswordCsv);
     }
     None
+}
+
+/// A JSON object's start, however it is spaced: 1Password writes
+/// `{"uuid":…` on one line, but a record pretty-printed by hand or by a
+/// tool opens with `{` and a newline.
+fn opens_an_object(text: &str) -> bool {
+    text.trim_start()
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with('"'))
 }
 
 /// The first CSV record's fields, lowercased, with quotes, BOM and
@@ -153,6 +160,11 @@ mod tests {
         for (what, head, want) in cases {
             assert_eq!(detect(head), Some(want), "{what}");
         }
+        assert_eq!(
+            detect(b"{\r\n  \"uuid\": \"A\",\r\n  \"typeName\": \"webforms.WebForm\"\r\n}"),
+            Some(SourceKind::Onepassword1pif),
+            "pretty-printed, CRLF"
+        );
         // JSON that is not 1Password stays unknown.
         assert_eq!(detect(b"{\"category\":\"books\",\"title\":\"x\"}"), None);
     }

@@ -162,6 +162,19 @@ pub fn read_export_summary<'a>(
     read(path, options, Sink::Summary(each))
 }
 
+/// Whose export this is, when the file says so before its entries: a
+/// 1PUX names its account's email (the reader sets [`Vault::owner`] from
+/// it too). LastPass CSV, 1PIF and 1Password CSV name nobody.
+pub fn export_owner(path: &Path, options: &ParseOptions) -> Option<String> {
+    let kind = match options.format {
+        Some(kind) => kind,
+        None => detect::detect_path(path).ok()?,
+    };
+    (kind == SourceKind::Onepassword1pux)
+        .then(|| onepassword::pux_owner(path, &path.display().to_string(), options))
+        .flatten()
+}
+
 /// Where the entries of an export go.
 pub(crate) enum Sink<'a> {
     /// Into `Vault::entries`.

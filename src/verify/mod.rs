@@ -140,9 +140,27 @@ impl Outcome {
 #[error("{0}")]
 pub struct VerifyError(pub String);
 
-/// The person whose export it is: the policy's owner of personal items, or
-/// the importer (`--as`, else the workspace owner).
-pub fn export_owner(h: &Holdings, policy: &Policy, importer: Option<&str>) -> Result<String, VerifyError> {
+/// Who is expected to own the export's personal items: the person whose
+/// export it is (`--owner`, else what the export names: a 1PUX's account)
+/// when they are an active member who may own items; else the policy's
+/// owner of personal items, or the importer (`--as`, else the workspace
+/// owner).
+pub fn export_owner(
+    h: &Holdings,
+    policy: &Policy,
+    importer: Option<&str>,
+    named: Option<&str>,
+) -> Result<String, VerifyError> {
+    if let Some(named) = named.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()) {
+        let may_own = h.members.iter().any(|m| {
+            m.email == named
+                && m.state == crate::workspace::MemberState::Active
+                && !matches!(m.role, Role::Guest | Role::LoginOnly)
+        });
+        if may_own {
+            return Ok(named);
+        }
+    }
     if let PersonalOwner::Member(email) = &policy.personal_items_owner {
         return Ok(email.trim().to_lowercase());
     }
@@ -181,8 +199,10 @@ pub struct Input {
     pub options: crate::sources::ParseOptions,
     pub policy: Policy,
     pub store: Store,
-    /// `--as`: the importer, whose personal items the export holds.
+    /// `--as`: the importer.
     pub importer: Option<String>,
+    /// `--owner`: whose export it is, where the export does not say.
+    pub owner: Option<String>,
 }
 
 /// Reads the workspace and the export and compares them. The store is
@@ -197,8 +217,12 @@ pub fn run(input: &Input) -> Result<Outcome, crate::Error> {
     });
     let holdings = holdings.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     let source = source?;
-    let owner =
-        export_owner(&holdings, &input.policy, input.importer.as_deref()).map_err(|e| crate::Error::Usage(e.0))?;
+    let named = input
+        .owner
+        .clone()
+        .or_else(|| crate::sources::export_owner(&input.export, &options));
+    let owner = export_owner(&holdings, &input.policy, input.importer.as_deref(), named.as_deref())
+        .map_err(|e| crate::Error::Usage(e.0))?;
     Ok(check(&source, &holdings, &input.policy, &owner))
 }
 

@@ -291,9 +291,14 @@ pub fn key_the_old_way(db: &Path) {
         let Some(path) = key.as_str().strip_prefix("collection:lastpass:") else {
             continue;
         };
+        // A personal folder's key names its owner first.
+        let path = match path.strip_prefix("personal:").and_then(|p| p.split_once(':')) {
+            Some((_owner, path)) => path,
+            None => path,
+        };
         let path: Vec<String> = path
             .split('/')
-            .map(|s| s.replace("%2F", "/").replace("%25", "%"))
+            .map(|s| s.replace("%2F", "/").replace("%3A", ":").replace("%25", "%"))
             .collect();
         let old = legacy_collection_key(SourceKind::LastpassCsv, &path);
         conn.execute(
@@ -301,12 +306,7 @@ pub fn key_the_old_way(db: &Path) {
             rusqlite::params![old.as_str(), c.id],
         )
         .unwrap();
-        conn.execute(
-            "UPDATE grants SET import_key = ?2 || substr(import_key, length(?1) + 1)
-             WHERE substr(import_key, 1, length(?1)) = ?1",
-            rusqlite::params![format!("grant:{key}->"), format!("grant:{old}->")],
-        )
-        .unwrap();
+        rekey_as_written(&conn, key.as_str(), old.as_str());
         c.import_key = Some(old);
     }
     for a in &snap.accounts {
@@ -322,6 +322,26 @@ pub fn key_the_old_way(db: &Path) {
         conn.execute(
             "UPDATE secrets SET imported_hash = ?1, imported_intact = 1 WHERE id = ?2",
             rusqlite::params![hash, s.id],
+        )
+        .unwrap();
+    }
+}
+
+/// A collection's key, the grants on it and the journal rows that name
+/// them, renamed from `new` to `old` as the earlier build wrote them.
+pub fn rekey_as_written(conn: &rusqlite::Connection, new: &str, old: &str) {
+    conn.execute(
+        "UPDATE run_journal SET import_key = ?2 WHERE import_key = ?1",
+        rusqlite::params![new, old],
+    )
+    .unwrap();
+    for table in ["grants", "run_journal"] {
+        conn.execute(
+            &format!(
+                "UPDATE {table} SET import_key = ?2 || substr(import_key, length(?1) + 1)
+                 WHERE substr(import_key, 1, length(?1)) = ?1"
+            ),
+            rusqlite::params![format!("grant:{new}->"), format!("grant:{old}->")],
         )
         .unwrap();
     }

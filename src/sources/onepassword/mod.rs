@@ -40,6 +40,11 @@ pub fn read_1pux(path: &Path, file: &str, options: &ParseOptions) -> Result<Vaul
 }
 
 /// [`read_1pux`], handing the entries to `sink` as they stream.
+/// The 1PUX's first account email, read ahead ([`pux::account_email`]).
+pub(crate) fn pux_owner(path: &Path, file: &str, options: &ParseOptions) -> Option<String> {
+    pux::account_email(path, file, options)
+}
+
 pub(crate) fn read_1pux_into(
     path: &Path,
     file: &str,

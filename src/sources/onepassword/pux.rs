@@ -242,6 +242,22 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'
     Ok(reading.vault)
 }
 
+/// Whose export this is (the first account's email), read from the start
+/// of `export.data` before the export itself is read: a streamed plan keys
+/// personal vaults from its first entry on. `None` when the archive cannot
+/// be opened or names nobody (the full read then says why).
+pub(super) fn account_email(path: &Path, file: &str, options: &ParseOptions) -> Option<String> {
+    let handle = File::open(path).ok()?;
+    let mut zip = archive::open(handle, file, options).ok()?;
+    let budget = archive::Budget::new(options.limits);
+    let member = zip.by_name("export.data").ok()?;
+    let bounded = archive::Bounded {
+        inner: member,
+        budget: &budget,
+    };
+    document::first_account_email(BufReader::with_capacity(1 << 12, bounded))
+}
+
 fn item_position(file: &str, vault: &str, uuid: &str) -> Position {
     Position::file(file).field(format!("vault '{vault}' item '{uuid}'"))
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use zeroize::Zeroize;
 
 use super::{decode_item, Files, VaultAttrs};
-use crate::model::{Folder, Vault};
+use crate::model::{Finding, Folder, Position, Vault};
 use crate::sources::onepassword::{non_empty, record};
 use crate::sources::{ParseOptions, Sink, SourceError};
 
@@ -32,6 +32,10 @@ pub(super) struct Reading<'r, 's> {
     pub(super) failure: Option<SourceError>,
     /// The current vault's name, once its `attrs` are read.
     vault_name: Option<String>,
+    /// The current vault is one others share (not of type `P`).
+    vault_shared: bool,
+    /// Emails of the accounts read so far, first to last.
+    accounts: Vec<String>,
     chunk: Vec<Box<RawValue>>,
     /// Position in its vault of the chunk's first item.
     next_index: usize,
@@ -53,6 +57,8 @@ impl<'r, 's> Reading<'r, 's> {
             sink,
             failure: None,
             vault_name: None,
+            vault_shared: false,
+            accounts: Vec::new(),
             chunk: Vec::with_capacity(CHUNK),
             next_index: 0,
         }
@@ -75,7 +81,36 @@ impl<'r, 's> Reading<'r, 's> {
             });
         }
         self.vault_name = Some(name);
+        self.vault_shared = attrs.kind != "P";
         self.next_index = 0;
+    }
+
+    /// An account's `attrs.email`: the first names whose export it is
+    /// (its personal vaults are keyed by it). A second account's personal
+    /// vaults keep their own name but are keyed as the first's, which the
+    /// finding says.
+    fn account<E: de::Error>(&mut self, email: String) -> Result<(), E> {
+        let email = email.trim().to_lowercase();
+        if email.is_empty() || self.accounts.contains(&email) {
+            return Ok(());
+        }
+        if let Some(first) = self.accounts.first() {
+            let finding = Finding::warning(
+                "onepassword.several-accounts",
+                format!(
+                    "export.data holds the accounts of {first} and {email}; the personal vaults of both are keyed as {first}'s, so two personal vaults of one name become one collection; export each account on its own to keep them apart"
+                ),
+            )
+            .at(Position::file(self.file).field("export.data accounts"));
+            if let Err(e) = record(&mut self.vault, finding, self.options) {
+                self.failure = Some(e);
+                return Err(E::custom("stopped by --strict"));
+            }
+        } else {
+            self.vault.owner = Some(email.clone());
+        }
+        self.accounts.push(email);
+        Ok(())
     }
 
     fn push<E: de::Error>(&mut self, raw: Box<RawValue>) -> Result<(), E> {
@@ -116,7 +151,8 @@ impl<'r, 's> Reading<'r, 's> {
                 }
             }
             match entry {
-                Some(entry) => {
+                Some(mut entry) => {
+                    entry.in_shared_vault = self.vault_shared;
                     if let Some(entry) = self.sink.give(entry) {
                         self.vault.entries.push(entry);
                     }
@@ -192,6 +228,14 @@ impl<'de> Visitor<'de> for Each<'_, '_, '_> {
     }
 }
 
+/// An account's `attrs`; only whose account it is matters here.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct AccountAttrs {
+    #[serde(deserialize_with = "crate::sources::onepassword::values::lenient_string")]
+    email: String,
+}
+
 /// `{"attrs": …, "vaults": [...]}`.
 struct Account<'a, 'r, 's>(&'a mut Reading<'r, 's>);
 
@@ -211,6 +255,9 @@ impl<'de> Visitor<'de> for Account<'_, '_, '_> {
         while let Some(key) = map.next_key::<String>()? {
             if key == "vaults" {
                 map.next_value_seed(Each(&mut *self.0, Level::Vaults))?;
+            } else if key == "attrs" {
+                let attrs = map.next_value::<AccountAttrs>()?;
+                self.0.account(attrs.email)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -286,6 +333,60 @@ impl<'de> Visitor<'de> for Items<'_, '_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             self.0.push(raw)?;
+        }
+        Ok(())
+    }
+}
+
+/// The first account's `attrs.email`, read without the vaults: 1Password
+/// writes an account's `attrs` before its `vaults`, so this stops a few
+/// hundred bytes in. An account that lists its vaults first names nobody
+/// here (reading on would cost a whole second pass); the full read still
+/// finds the email.
+pub(super) fn first_account_email<R: std::io::Read>(reader: R) -> Option<String> {
+    let mut found = None;
+    let mut json = serde_json::Deserializer::from_reader(reader);
+    // Stopping is an error by design: the rest is never read.
+    let _ = FirstEmail(&mut found, 0).deserialize(&mut json);
+    found.filter(|e: &String| !e.is_empty())
+}
+
+/// Depth 0: the document; 1: the accounts; 2: the first account.
+struct FirstEmail<'a>(&'a mut Option<String>, u8);
+
+impl<'de> DeserializeSeed<'de> for FirstEmail<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.1 == 1 {
+            d.deserialize_seq(self)
+        } else {
+            d.deserialize_map(self)
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for FirstEmail<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the 1PUX document")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        seq.next_element_seed(FirstEmail(self.0, 2))?;
+        Err(de::Error::custom("first account read"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match (self.1, key.as_str()) {
+                (0, "accounts") => return map.next_value_seed(FirstEmail(self.0, 1)),
+                (2, "attrs") => {
+                    *self.0 = Some(map.next_value::<AccountAttrs>()?.email.trim().to_lowercase());
+                    return Err(de::Error::custom("found"));
+                }
+                (2, "vaults") => return Err(de::Error::custom("vaults before attrs")),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
         Ok(())
     }
