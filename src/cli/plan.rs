@@ -11,7 +11,7 @@ use super::{ImportArgs, Output};
 use crate::diff::{Action, ChangeSummary, ObjectKind};
 use crate::import::KeyMoves;
 use crate::mapper::{ItemCounts, Plan, PlannedCollection, PlannedGrantee};
-use crate::model::{Severity, SourceKind};
+use crate::model::Severity;
 use crate::report::{self, Report};
 use crate::workspace::{ImportKey, ItemRole};
 use crate::Error;
@@ -164,15 +164,6 @@ pub fn changes(cs: &ChangeSummary, out: &mut Output) -> Result<(), Error> {
     Ok(())
 }
 
-fn format_name(kind: SourceKind) -> &'static str {
-    match kind {
-        SourceKind::LastpassCsv => "LastPass CSV",
-        SourceKind::Onepassword1pux => "1Password 1PUX",
-        SourceKind::Onepassword1pif => "1Password 1PIF",
-        SourceKind::OnepasswordCsv => "1Password CSV",
-    }
-}
-
 /// The human summary, in the order the issue lists: collections, accounts,
 /// secrets by type, grants by role, teams, invitations by partner, lowered
 /// roles, unmatched users, skipped entries, reconciliation, findings.
@@ -192,7 +183,7 @@ pub fn summary_full(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result
     out.line(format!(
         "Plan: {} ({}) → {}, as {}",
         plan.file,
-        format_name(plan.source),
+        super::render::plan::format_name(plan.source),
         plan.workspace,
         plan.importer
     ))?;
@@ -230,7 +221,7 @@ pub fn summary_full(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result
         "accounts: {}   secrets: {}{}",
         items.accounts,
         items.secrets,
-        paren(&by_type)
+        super::render::plan::paren(&by_type)
     ))?;
 
     let mut by_role = plan.grants_by_role();
@@ -241,7 +232,7 @@ pub fn summary_full(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result
     out.line(format!(
         "grants: {}{}",
         plan.grants.len() + items.root_item_grants,
-        paren(&by_role)
+        super::render::plan::paren(&by_role)
     ))?;
 
     let teams: Vec<String> = plan
@@ -318,47 +309,13 @@ pub fn summary_full(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result
         ))?;
     }
 
-    let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in &plan.skipped {
-        *skipped.entry(s.reason.name()).or_default() += 1;
-    }
-    let skipped: Vec<String> = skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
-    out.line(format!(
-        "skipped: {}",
-        if skipped.is_empty() {
-            "none".to_owned()
-        } else {
-            skipped.join(", ")
-        }
-    ))?;
-
-    let r = items.reconcile(plan);
-    out.line(format!(
-        "reconciliation: {} source entries = {} accounts + {} secrets + {} skipped{}{}",
-        r.source_entries,
-        r.accounts,
-        r.secrets,
-        r.skipped,
-        if r.duplicates > 0 {
-            format!(" ({} duplicates of workspace items, not created)", r.duplicates)
-        } else {
-            String::new()
-        },
-        if r.holds() { "" } else { "  MISMATCH" }
-    ))?;
+    out.line(super::render::plan::skipped_line(plan))?;
+    out.line(super::render::plan::reconciliation_line(plan, items))?;
 
     let found: Vec<_> = plan.findings.iter().map(super::render::findings::Line::of).collect();
     super::render::findings::every(&found)
         .into_iter()
         .try_for_each(|l| out.line(l))
-}
-
-fn paren(parts: &[String]) -> String {
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join(", "))
-    }
 }
 
 /// A grant target as a reviewer knows it: the collection path or item name.
@@ -417,7 +374,7 @@ mod tests {
 
     use super::*;
     use crate::mapper::*;
-    use crate::model::Finding;
+    use crate::model::{Finding, SourceKind};
     use crate::workspace::ItemRole;
 
     #[derive(Clone, Default)]

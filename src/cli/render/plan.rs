@@ -14,7 +14,7 @@ use crate::workspace::{ImportKey, ItemRole};
 const TREE_LINES: usize = 12;
 const TREE_DEPTH: usize = 2;
 
-fn format_name(kind: SourceKind) -> &'static str {
+pub(crate) fn format_name(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::LastpassCsv => "LastPass CSV",
         SourceKind::Onepassword1pux => "1Password 1PUX",
@@ -69,22 +69,34 @@ pub fn brief(plan: &Plan, items: &ItemCounts) -> Vec<String> {
 
     access(plan, &mut lines);
 
+    lines.push(skipped_line(plan));
+    lines.push(reconciliation_line(plan, items));
+    let found: Vec<findings::Line<'_>> = plan.findings.iter().map(findings::Line::of).collect();
+    lines.extend(findings::grouped(&found));
+    lines
+}
+
+/// "skipped: 2 policy, 1 empty" (the brief and the full summary alike).
+pub(crate) fn skipped_line(plan: &Plan) -> String {
     let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
     for s in &plan.skipped {
         *skipped.entry(s.reason.name()).or_default() += 1;
     }
     let skipped: Vec<String> = skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
-    lines.push(format!(
+    format!(
         "skipped: {}",
         if skipped.is_empty() {
             "none".to_owned()
         } else {
             skipped.join(", ")
         }
-    ));
+    )
+}
 
+/// The reconciliation the plan promises, flagged when it does not hold.
+pub(crate) fn reconciliation_line(plan: &Plan, items: &ItemCounts) -> String {
     let r = items.reconcile(plan);
-    lines.push(format!(
+    format!(
         "reconciliation: {} source entries = {} accounts + {} secrets + {} skipped{}{}",
         r.source_entries,
         r.accounts,
@@ -96,13 +108,10 @@ pub fn brief(plan: &Plan, items: &ItemCounts) -> Vec<String> {
             String::new()
         },
         if r.holds() { "" } else { "  MISMATCH" }
-    ));
-    let found: Vec<findings::Line<'_>> = plan.findings.iter().map(findings::Line::of).collect();
-    lines.extend(findings::grouped(&found));
-    lines
+    )
 }
 
-fn paren(parts: &[String]) -> String {
+pub(crate) fn paren(parts: &[String]) -> String {
     if parts.is_empty() {
         String::new()
     } else {
