@@ -246,11 +246,11 @@ pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> R
         let (export, expected) = match vault.source {
             SourceKind::LastpassCsv => (
                 "a LastPass export",
-                "a LastPass shared-folder file (formats/lastpass-sharing.md)",
+                "a LastPass shared-folder file (`vaultferry explain lastpass-sharing`)",
             ),
             _ => (
                 "a 1Password export",
-                "a 1Password vault-permissions bundle (formats/onepassword-sharing.md)",
+                "a 1Password vault-permissions bundle (`vaultferry explain 1password-sharing`)",
             ),
         };
         return Err(SourceError::malformed(
