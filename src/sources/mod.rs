@@ -259,9 +259,11 @@ pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> R
         ));
     }
     match vault.source {
-        SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options),
-        _ => onepassword::read_sharing(vault, &bytes, &display, options),
+        SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options)?,
+        _ => onepassword::read_sharing(vault, &bytes, &display, options)?,
     }
+    vault.sharing_file = Some(display);
+    Ok(())
 }
 
 /// `--sharing` given the other vendor's file (both are JSON, and each
