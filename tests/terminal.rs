@@ -210,3 +210,42 @@ fn bug_reports_were_world_readable_unnamed_and_undated() {
         );
     }
 }
+
+/// `vaultferry ARGS` in `dir` on a pseudo-terminal of 120 columns
+/// (`script`, util-linux), stdin closed: what a user at a terminal sees,
+/// escape sequences and redraws included.
+fn on_a_terminal(dir: &Path, args: &[&str]) -> String {
+    let bin = env!("CARGO_BIN_EXE_vaultferry");
+    let command = format!("stty cols 120 rows 50; '{bin}' {}", args.join(" "));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{command}\n{text}");
+    text
+}
+
+#[test]
+fn on_a_terminal_reading_the_export_shows_a_bar_with_its_rate_and_eta() {
+    let dir = tempfile::tempdir().unwrap();
+    generated(dir.path());
+    let shown = on_a_terminal(
+        dir.path(),
+        &["plan", "--db", "w.db", "e.csv", "--sharing", "e.csv.sharing.json"],
+    );
+    let bar = shown
+        .split(['\r', '\n'])
+        .find(|l| l.contains("reading, mapping and comparing the export ["))
+        .unwrap_or_else(|| panic!("no reading bar:\n{shown}"));
+    assert!(
+        bar.contains("% of the lines, ") && bar.contains(" lines/s, ETA "),
+        "{bar}"
+    );
+    // The summary is still all there, after the bar went away.
+    assert!(shown.contains("collections: 84"), "{shown}");
+    let quiet = on_a_terminal(dir.path(), &["-q", "plan", "--db", "w.db", "e.csv"]);
+    assert_eq!(quiet.trim(), "", "--quiet draws nothing, even on a terminal");
+}
