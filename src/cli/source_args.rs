@@ -37,7 +37,8 @@ pub struct SourceArgs {
     /// export folder) or 1Password CSV. The format is detected from content.
     pub export: PathBuf,
     /// Who had access: LastPass shared-folder JSON/XML or a 1Password vault
-    /// permissions bundle (see formats/*-sharing.md).
+    /// permissions bundle (how to fetch them: `vaultferry explain
+    /// lastpass-sharing`, `vaultferry explain 1password-sharing`).
     #[arg(long, value_name = "FILE")]
     pub sharing: Option<PathBuf>,
     /// Skip detection and read the export as this format.
