@@ -88,6 +88,17 @@ struct LinkDoc {
     item: String,
 }
 
+/// What walking one account's collections gathers.
+struct Walk<'w> {
+    directory: &'w Directory,
+    /// The exporting account's email: CXF exports a shared entity only to
+    /// its owners and admins, so the exporter administers every shared
+    /// collection of its own export.
+    exporter: Option<&'w str>,
+    placed: HashMap<String, Placement>,
+    placed_paths: HashMap<String, Vec<String>>,
+}
+
 /// Where a linked item goes.
 struct Placement {
     folder: FolderPath,
@@ -186,11 +197,18 @@ impl Reader<'_> {
         } else {
             Vec::new()
         };
-        let mut placed: HashMap<String, Placement> = HashMap::new();
-        let mut placed_paths: HashMap<String, Vec<String>> = HashMap::new();
+        let mut walk = Walk {
+            directory,
+            exporter: email,
+            placed: HashMap::new(),
+            placed_paths: HashMap::new(),
+        };
         for raw in &acc.collections {
-            self.collection(raw, &prefix, false, directory, vault, &mut placed, &mut placed_paths, 0)?;
+            self.collection(raw, &prefix, false, &mut walk, vault, 0)?;
         }
+        let Walk {
+            placed, placed_paths, ..
+        } = walk;
         let root = FolderPath::from(prefix.clone());
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for raw in &acc.items {
@@ -252,16 +270,13 @@ impl Reader<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn collection(
         &self,
         raw: &RawValue,
         parent: &[String],
         parent_shared: bool,
-        directory: &Directory,
+        walk: &mut Walk<'_>,
         vault: &mut Vault,
-        placed: &mut HashMap<String, Placement>,
-        placed_paths: &mut HashMap<String, Vec<String>>,
         depth: usize,
     ) -> Result<(), SourceError> {
         let line = self.lines.line_of(raw.get());
@@ -345,7 +360,15 @@ impl Reader<'_> {
         for ext in &doc.extensions {
             let name = ext.get("name").and_then(Value::as_str).unwrap_or("");
             if name == sharing::SHARED_EXTENSION {
-                sharing::folder_shares(ext, &path, directory, at("extensions"), vault, self.options)?;
+                sharing::folder_shares(
+                    ext,
+                    &path,
+                    walk.directory,
+                    walk.exporter,
+                    at("extensions"),
+                    vault,
+                    self.options,
+                )?;
             } else {
                 vault.findings.push(
                     Finding::info(
@@ -361,7 +384,7 @@ impl Reader<'_> {
         }
         let folder = FolderPath::from(path.clone());
         for link in doc.items {
-            if let Some(first) = placed_paths.get(&link.item) {
+            if let Some(first) = walk.placed_paths.get(&link.item) {
                 vault.findings.push(
                     Finding::info(
                         "cxf.item-in-several-collections",
@@ -378,8 +401,8 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            placed_paths.insert(link.item.clone(), path.clone());
-            placed.insert(
+            walk.placed_paths.insert(link.item.clone(), path.clone());
+            walk.placed.insert(
                 link.item,
                 Placement {
                     folder: folder.clone(),
@@ -388,7 +411,7 @@ impl Reader<'_> {
             );
         }
         for sub in doc.sub_collections {
-            self.collection(sub, &path, shared, directory, vault, placed, placed_paths, depth + 1)?;
+            self.collection(sub, &path, shared, walk, vault, depth + 1)?;
         }
         Ok(())
     }

@@ -40,6 +40,7 @@ pub(crate) fn folder_shares(
     ext: &Value,
     folder: &[String],
     directory: &Directory,
+    exporter: Option<&str>,
     at: Position,
     vault: &mut Vault,
     options: &ParseOptions,
@@ -56,6 +57,7 @@ pub(crate) fn folder_shares(
             options,
         );
     };
+    let mut exporter_named = false;
     for accessor in accessors {
         let kind = accessor.get("type").and_then(Value::as_str).unwrap_or("");
         let name = accessor.get("name").and_then(Value::as_str).unwrap_or("").trim();
@@ -111,6 +113,9 @@ pub(crate) fn folder_shares(
                 continue;
             }
         };
+        if let (Principal::User { email, .. }, Some(exporter)) = (&principal, exporter) {
+            exporter_named |= email.eq_ignore_ascii_case(exporter);
+        }
         let (access, unknown) = access(&words);
         for word in unknown {
             vault.findings.push(
@@ -138,6 +143,19 @@ pub(crate) fn folder_shares(
         } else {
             words.join(", ")
         });
+        vault.shares.push(share);
+    }
+    if let Some(exporter) = exporter.filter(|_| !exporter_named) {
+        let mut share = Share::new(
+            folder.to_vec(),
+            Principal::user(exporter),
+            Access {
+                admin: true,
+                edit: true,
+                hide_passwords: false,
+            },
+        );
+        share.source_access = Some("exporter (CXF exports a shared entity only to its owners and admins)".to_owned());
         vault.shares.push(share);
     }
     Ok(())

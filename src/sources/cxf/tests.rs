@@ -128,7 +128,7 @@ fn a_login_keeps_username_password_totp_urls_tags_dates_and_android_apps() {
 fn the_collection_shares_map_permissions_and_group_members() {
     let v = read_sample("company.cxf.json");
     let shares: Vec<(&Principal, String)> = v.shares.iter().map(|s| (&s.principal, s.access.describe())).collect();
-    assert_eq!(shares.len(), 3, "the robot accessor is ignored: {shares:?}");
+    assert_eq!(shares.len(), 4, "the robot accessor is ignored: {shares:?}");
     assert!(v.shares.iter().all(|s| s.folder == ["Engineering"]));
     assert_eq!(
         shares[0],
@@ -153,6 +153,11 @@ fn the_collection_shares_map_permissions_and_group_members() {
     );
     assert_eq!(v.shares[2].source_access.as_deref(), Some("read, readSecret, update"));
     assert!(codes(&v).contains(&"cxf.unknown-accessor-type"));
+    assert_eq!(
+        shares[3],
+        (&Principal::user("ann@acme.test"), "admin".to_owned()),
+        "the exporter administers what it exports shared"
+    );
 }
 
 #[test]
@@ -438,7 +443,8 @@ fn several_accounts_keep_their_folders_apart_and_user_accessors_find_their_email
     let v = from_text(text).unwrap();
     assert_eq!(titled(&v, "one").folder, ["ann@acme.test", "Ops"]);
     assert_eq!(titled(&v, "two").folder, ["bob@acme.test", "Ops"]);
-    assert_eq!(v.shares.len(), 1);
+    assert_eq!(v.shares.len(), 2, "bob, and ann who exported it");
+    assert_eq!(v.shares[1].principal, Principal::user("ann@acme.test"));
     assert_eq!(
         v.shares[0].principal,
         Principal::User {
