@@ -90,6 +90,12 @@ pub const PAGES: &[Page] = &[
         "the report (--report FILE.json, migrate --json)"
     ),
     page!(
+        "cxf",
+        ["credential-exchange"],
+        "cxf.md",
+        "CXF 1.0 (FIDO Credential Exchange Format): what is read, written and shared"
+    ),
+    page!(
         "normalized",
         [],
         "normalized.md",

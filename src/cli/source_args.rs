@@ -17,6 +17,7 @@ pub enum FormatArg {
     Pif,
     #[value(name = "1password-csv")]
     OnepasswordCsv,
+    Cxf,
 }
 
 impl From<FormatArg> for SourceKind {
@@ -26,6 +27,7 @@ impl From<FormatArg> for SourceKind {
             FormatArg::Pux => SourceKind::Onepassword1pux,
             FormatArg::Pif => SourceKind::Onepassword1pif,
             FormatArg::OnepasswordCsv => SourceKind::OnepasswordCsv,
+            FormatArg::Cxf => SourceKind::Cxf,
         }
     }
 }

@@ -11,6 +11,8 @@ pub enum SourceKind {
     Onepassword1pux,
     Onepassword1pif,
     OnepasswordCsv,
+    /// FIDO Credential Exchange Format 1.0 (`formats/cxf.md`).
+    Cxf,
 }
 
 impl SourceKind {
@@ -21,6 +23,7 @@ impl SourceKind {
             SourceKind::Onepassword1pux => "1pux",
             SourceKind::Onepassword1pif => "1pif",
             SourceKind::OnepasswordCsv => "1password-csv",
+            SourceKind::Cxf => "cxf",
         }
     }
 
@@ -29,6 +32,7 @@ impl SourceKind {
     pub fn vendor(self) -> &'static str {
         match self {
             SourceKind::LastpassCsv => "lastpass",
+            SourceKind::Cxf => "cxf",
             _ => "1password",
         }
     }

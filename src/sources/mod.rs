@@ -5,6 +5,7 @@
 //! its own module; they share [`SourceError`] so every failure carries a
 //! [`Position`] (file, line, field) and says what was expected.
 
+pub mod cxf;
 pub mod detect;
 mod error;
 pub mod lastpass;
@@ -255,6 +256,10 @@ fn read<'a>(path: &Path, options: &'a ParseOptions, mut sink: Sink<'a>) -> Resul
             let sink = std::mem::replace(&mut sink, Sink::Keep);
             onepassword::read_1pif_into(path, &display, options, sink)?
         }
+        SourceKind::Cxf => {
+            let sink = std::mem::replace(&mut sink, Sink::Keep);
+            cxf::read_into(path, &display, options, sink)?
+        }
     };
     // The other formats are read whole.
     if !matches!(sink, Sink::Keep) {
@@ -269,6 +274,15 @@ fn read<'a>(path: &Path, options: &'a ParseOptions, mut sink: Sink<'a>) -> Resul
 /// Which sharing shapes are accepted depends on the vault's vendor.
 pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> Result<(), SourceError> {
     let display = path.display().to_string();
+    if vault.source == SourceKind::Cxf {
+        return Err(SourceError::malformed(
+            Position::file(&display),
+            format!(
+                "{} is a CXF document, which carries its sharing itself (the 'shared' extension); expected no --sharing file",
+                vault.file
+            ),
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| SourceError::io(&display, e))?;
     if let Some(found) = other_vendors_sharing(vault.source, &bytes) {
         let (export, expected) = match vault.source {
