@@ -10,6 +10,7 @@ pub mod apply;
 pub mod cli;
 pub mod diff;
 mod error;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod mapper;

@@ -2,6 +2,8 @@
 //! No migration logic lives here, only argument parsing and rendering.
 
 mod apikey;
+mod convert;
+mod export;
 mod generate;
 mod import_args;
 mod inspect;
@@ -72,6 +74,10 @@ enum Command {
     /// with what the workspace gives them, and every value by digest.
     #[command(after_help = verify::EXIT_CODES)]
     Verify(verify::VerifyArgs),
+    /// Write the workspace (or some collections) out as a CXF document
+    Export(export::ExportArgs),
+    /// Turn a LastPass or 1Password export (with its sharing) into a CXF document, without a workspace
+    Convert(convert::ConvertArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -103,5 +109,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Apikey(args) => apikey::run(&args, &mut out),
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Verify(args) => verify::run(&args, &mut out),
+        Command::Export(args) => export::run(&args),
+        Command::Convert(args) => convert::run(&args),
     }
 }

@@ -246,6 +246,16 @@ fn take(v: Value, secret: bool, kind: FieldKind) -> Option<Taken> {
             if concealed && kind == K::Text {
                 kind = K::Concealed;
             }
+            if let Some(Value::Array(extensions)) = o.remove("extensions") {
+                let ours = extensions
+                    .iter()
+                    .find(|x| x.get("name").and_then(Value::as_str) == Some(super::FIELD_EXTENSION))
+                    .and_then(|x| x.get("kind"))
+                    .and_then(|k| serde_json::from_value::<FieldKind>(k.clone()).ok());
+                if let Some(k) = ours {
+                    kind = k;
+                }
+            }
             let label = o.remove("label").map(text_of).filter(|l| !l.trim().is_empty());
             let value = o.remove("value").map(text_of).unwrap_or_default();
             Some(Taken {
@@ -352,9 +362,14 @@ pub(crate) fn entry(item: Value, input: &ItemInput<'_>, vault: &mut Vault) -> Re
             types.push(kind);
         }
     }
+    let mut ours: Option<Value> = None;
     if let Some(Value::Array(extensions)) = item.remove("extensions") {
         for ext in extensions {
             let name = ext.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+            if name == super::ITEM_EXTENSION {
+                ours = Some(ext);
+                continue;
+            }
             if name == sharing::SHARED_EXTENSION {
                 vault.findings.push(
                     Finding::warning(
@@ -388,6 +403,12 @@ pub(crate) fn entry(item: Value, input: &ItemInput<'_>, vault: &mut Vault) -> Re
     entry.kind = kind_of(&types);
     if !types.is_empty() {
         entry.source_type = Some(types.join("+"));
+    }
+    if let Some(ours) = ours {
+        if let Some(kind) = ours.get("kind").and_then(Value::as_str).and_then(EntryKind::from_name) {
+            entry.kind = kind;
+        }
+        entry.source_type = ours.get("sourceType").and_then(Value::as_str).map(str::to_owned);
     }
     Ok(Some(entry))
 }
