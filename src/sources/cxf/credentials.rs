@@ -256,7 +256,9 @@ fn take(v: Value, secret: bool, kind: FieldKind) -> Option<Taken> {
                     kind = k;
                 }
             }
-            let label = o.remove("label").map(text_of).filter(|l| !l.trim().is_empty());
+            // A label as written, blank ones too: the field is named by
+            // its exporter, and a round trip gives it back as it was.
+            let label = o.remove("label").map(text_of);
             let value = o.remove("value").map(text_of).unwrap_or_default();
             Some(Taken {
                 value: wrap(value, concealed),
