@@ -256,9 +256,9 @@ fn take(v: Value, secret: bool, kind: FieldKind) -> Option<Taken> {
                     kind = k;
                 }
             }
-            // A label as written, blank ones too: the field is named by
-            // its exporter, and a round trip gives it back as it was.
-            let label = o.remove("label").map(text_of);
+            // 1Password writes `"label": ""` on many custom fields: a
+            // blank label is no name, the field gets the default one.
+            let label = o.remove("label").map(text_of).filter(|l| !l.trim().is_empty());
             let value = o.remove("value").map(text_of).unwrap_or_default();
             Some(Taken {
                 value: wrap(value, concealed),
@@ -440,6 +440,23 @@ fn push(entry: &mut Entry, taken: Taken, label: &str, group: Option<&str>, input
         );
     }
     if taken.value.is_empty() {
+        return;
+    }
+    // 1Password hands its one-time passwords over as a custom field of
+    // type `string` holding an `otpauth://` URI: a secret, whatever the
+    // type says.
+    if taken.value.expose().starts_with("otpauth://") {
+        let secret = into_secret(taken.value);
+        if entry.totp.is_none() {
+            entry.totp = Some(secret);
+        } else {
+            entry.fields.push(Field {
+                label: taken.label.unwrap_or_else(|| label.to_owned()),
+                value: FieldValue::Concealed(secret),
+                kind: K::Totp,
+                group: group.map(str::to_owned),
+            });
+        }
         return;
     }
     entry.fields.push(Field {
