@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod cli;
 pub mod diff;
+pub mod docs;
 mod error;
 pub mod export;
 pub mod generate;

@@ -13,7 +13,7 @@ use crate::Error;
 /// The formats `export` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// FIDO Credential Exchange Format 1.0 (formats/cxf.md).
+    /// FIDO Credential Exchange Format 1.0 (`vaultferry explain cxf`).
     Cxf,
 }
 

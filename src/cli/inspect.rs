@@ -12,7 +12,7 @@ use crate::Error;
 pub struct InspectArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Print the whole normalized vault as JSON (keys in formats/normalized.md).
+    /// Print the whole normalized vault as JSON (keys: `vaultferry explain normalized`).
     #[arg(long)]
     pub json: bool,
     /// Show secret values in `--json` output instead of "[redacted]".

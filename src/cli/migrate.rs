@@ -36,7 +36,7 @@ pub struct MigrateArgs {
     /// The API key for --target (`vaultferry apikey create`).
     #[arg(long, value_name = "KEY", requires = "target")]
     pub api_key: Option<String>,
-    /// Print the final report as JSON (formats/report.md) on stdout; the
+    /// Print the final report as JSON (`vaultferry explain report`) on stdout; the
     /// summary and progress go to stderr.
     #[arg(long)]
     pub json: bool,

@@ -58,6 +58,12 @@ pub struct Vault {
     /// (`formats/plan.md`, "Whose personal folder").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The sharing file read into it (`--sharing`), if any: an export never
+    /// says who had access to its shared folders, so without one the
+    /// mapper warns that nobody will (`mapper.sharing-not-given`). Not part
+    /// of the normalized vault's JSON: the shares themselves are.
+    #[serde(skip)]
+    pub sharing_file: Option<String>,
 }
 
 impl Vault {
@@ -71,6 +77,7 @@ impl Vault {
             findings: Vec::new(),
             skipped_records: 0,
             owner: None,
+            sharing_file: None,
         }
     }
 

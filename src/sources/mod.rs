@@ -260,11 +260,11 @@ pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> R
         let (export, expected) = match vault.source {
             SourceKind::LastpassCsv => (
                 "a LastPass export",
-                "a LastPass shared-folder file (formats/lastpass-sharing.md)",
+                "a LastPass shared-folder file (`vaultferry explain lastpass-sharing`)",
             ),
             _ => (
                 "a 1Password export",
-                "a 1Password vault-permissions bundle (formats/onepassword-sharing.md)",
+                "a 1Password vault-permissions bundle (`vaultferry explain 1password-sharing`)",
             ),
         };
         return Err(SourceError::malformed(
@@ -273,9 +273,11 @@ pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> R
         ));
     }
     match vault.source {
-        SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options),
-        _ => onepassword::read_sharing(vault, &bytes, &display, options),
+        SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options)?,
+        _ => onepassword::read_sharing(vault, &bytes, &display, options)?,
     }
+    vault.sharing_file = Some(display);
+    Ok(())
 }
 
 /// `--sharing` given the other vendor's file (both are JSON, and each

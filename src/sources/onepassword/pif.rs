@@ -24,7 +24,7 @@ use super::categories::{self, PifType};
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::{json_problem, pif_shapes, record, values};
 use crate::model::{
-    measure, Attachment, ContentOrigin, ContentSource, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position,
+    measure, Attachment, ContentOrigin, Entry, EntryKind, FieldKind, FileContent, Finding, PasswordChange, Position,
     SourceKind, Timestamp, Vault,
 };
 use crate::secret::Secret;
@@ -914,22 +914,6 @@ fn read_attachments(
         }
     }
     Ok(out)
-}
-
-/// An attachment file of a 1Password 7 export folder, read again when
-/// it is written.
-struct FileContent {
-    path: PathBuf,
-    shown: String,
-}
-
-impl ContentSource for FileContent {
-    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<u64> {
-        std::io::copy(&mut fs::File::open(&self.path)?, out)
-    }
-    fn describe(&self) -> String {
-        format!("'{}'", self.shown)
-    }
 }
 
 fn read_dir_sorted(dir: &Path, file: &str) -> Result<Vec<PathBuf>, SourceError> {
