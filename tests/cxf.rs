@@ -383,3 +383,50 @@ fn convert_turns_a_lastpass_export_with_sharing_into_cxf_that_reads_back_alike()
     let (b, a) = (shares(&before), shares(&after));
     assert!(b.is_subset(&a), "lost: {:?}", b.difference(&a).collect::<Vec<_>>());
 }
+
+#[test]
+fn inspect_and_plan_of_the_samples_show_no_secret_value() {
+    let samples = ["cxf/company.cxf.json", "cxf/every-type.cxf.json"];
+    let secrets: Vec<String> = [
+        "Dpl-Secret-9!",
+        "Db-Secret-42",
+        "Rk-Secret-77",
+        "4111111111111111",
+        "Gen-Secret-5%",
+        "Basic-Secret-1",
+        "Pin-9911",
+        "Api-Secret-key",
+        "Custom-Secret-x",
+        "Dl-Secret-123",
+        "Id-Secret-456",
+        "Pp-Secret-789",
+        "U3NoLVNlY3JldC1rZXk",
+        "Wifi-Secret-pass",
+        "Gen-Secret-pw",
+        "UGFzc2tleS1TZWNyZXQtcGtjczg",
+        "SG1hYy1TZWNyZXQ",
+        "Loyal-Secret-1",
+        "File-Secret-bytes",
+        "GEZDGNBVGY3TQOJQ",
+        "JBSWY3DPEHPK3PXP",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::seeded_db(&dir.path().join("w.db"), &fixture("workspace.toml"));
+    for sample in samples {
+        let path = common::sample(sample);
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["inspect", path],
+            vec!["inspect", path, "--json"],
+            vec!["plan", path, "--db", db.to_str().unwrap(), "--json"],
+            vec!["plan", path, "--db", db.to_str().unwrap(), "-v"],
+        ] {
+            let run = vaultferry(&args).success();
+            common::assert_no_secrets(&format!("{args:?} stdout"), &run.stdout, &secrets);
+            common::assert_no_secrets(&format!("{args:?} stderr"), &run.stderr, &secrets);
+        }
+    }
+}
