@@ -311,8 +311,9 @@ struct Bars {
 
 impl Reporter for Bars {
     fn phase_started(&mut self, phase: &str, total: usize) {
-        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}")
+        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} {rate}/s ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", super::stages::rate)
             .progress_chars("=> ");
         let bar = ProgressBar::new(total as u64)
             .with_style(style)
