@@ -245,7 +245,13 @@ mod tests {
     fn only_a_lowercase_sha256_names_a_blob() {
         let ok = "a".repeat(64);
         assert!(parse_digest(&ok).is_some());
-        for bad in ["", "../../etc/passwd", &"A".repeat(64), &"a".repeat(63), &format!("{}/", "a".repeat(63))] {
+        for bad in [
+            "",
+            "../../etc/passwd",
+            &"A".repeat(64),
+            &"a".repeat(63),
+            &format!("{}/", "a".repeat(63)),
+        ] {
             assert!(parse_digest(bad).is_none(), "{bad}");
         }
     }

@@ -312,5 +312,8 @@ async fn a_batch_naming_bytes_never_uploaded_is_refused() {
     let (status, _, body) = send(&f, req).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let detail = body["errors"][0]["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains("scan.pdf") && detail.contains("/api/v1/blobs/"), "{detail}");
+    assert!(
+        detail.contains("scan.pdf") && detail.contains("/api/v1/blobs/"),
+        "{detail}"
+    );
 }

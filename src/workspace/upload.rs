@@ -165,7 +165,10 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(300));
         let held = taken.load(Ordering::SeqCst);
         let bound = ((PIECES_IN_FLIGHT + 2) * PIECE) as u64;
-        assert!(held <= bound, "{held} bytes taken from the source before any was read (bound {bound})");
+        assert!(
+            held <= bound,
+            "{held} bytes taken from the source before any was read (bound {bound})"
+        );
         let (size, digest) = measure(&mut body).unwrap();
         assert_eq!(size, len);
         assert_eq!(Some(digest), a.digest);

@@ -24,8 +24,8 @@ use super::categories::{self, PifType};
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::{json_problem, pif_shapes, record, values};
 use crate::model::{
-    measure, Attachment, ContentOrigin, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position,
-    SourceKind, Timestamp, Vault, FileContent,
+    measure, Attachment, ContentOrigin, Entry, EntryKind, FieldKind, FileContent, Finding, PasswordChange, Position,
+    SourceKind, Timestamp, Vault,
 };
 use crate::secret::Secret;
 use crate::sources::{at, ErrorKind, ParseOptions, Sink, SourceError};
