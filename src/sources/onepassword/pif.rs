@@ -253,10 +253,7 @@ fn read_records<R: BufRead + Send>(
     let mut vault = Vault::new(SourceKind::Onepassword1pif, file);
     let mut folder_records: Vec<(u64, Record)> = Vec::new();
     let mut segments = Segments::new(open()?, file);
-    while let Some(segment) = segments.next_segment()? {
-        if !segment.text.contains("system.folder.Regular") {
-            continue;
-        }
+    while let Some(segment) = segments.next_segment_containing(b"system.folder.Regular")? {
         for (line, record) in records_of(&segment) {
             if let Ok(r) = record {
                 if r.type_name == "system.folder.Regular" {

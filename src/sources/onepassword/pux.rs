@@ -127,8 +127,72 @@ struct SectionField {
     title: String,
     #[serde(deserialize_with = "values::lenient_string")]
     id: String,
-    value: Value,
+    value: SectionValue,
     multiline: Value,
+}
+
+/// A section field's value: an object of one key naming its kind
+/// (`{"concealed": "…"}`), read without building a map for it (one per
+/// field was a visible share of decoding).
+#[derive(Debug, Default)]
+enum SectionValue {
+    /// `null`, `{}` or no value.
+    #[default]
+    Missing,
+    /// The kind and its value. Of several keys the first in sorted order
+    /// counts, as when the object was read into a map.
+    Kind(String, Value),
+    /// Not an object.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for SectionValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SectionValue, D::Error> {
+        d.deserialize_any(SectionValueVisitor)
+    }
+}
+
+struct SectionValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SectionValueVisitor {
+    type Value = SectionValue;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field value {\"kind\": value}")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SectionValue, A::Error> {
+        let mut first: Option<(String, Value)> = None;
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            match &first {
+                Some((k, _)) if *k <= key => {}
+                _ => first = Some((key, value)),
+            }
+        }
+        Ok(first.map_or(SectionValue::Missing, |(k, v)| SectionValue::Kind(k, v)))
+    }
+    fn visit_unit<E>(self) -> Result<SectionValue, E> {
+        Ok(SectionValue::Missing)
+    }
+    fn visit_none<E>(self) -> Result<SectionValue, E> {
+        Ok(SectionValue::Missing)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::String(v.to_owned())))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::from(v)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<SectionValue, A::Error> {
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(SectionValue::Other)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -496,14 +560,13 @@ fn section_field(
     } = field;
     let multiline = flag(&multiline);
     let label = label_or(&title, &id, "field").to_owned();
-    let Value::Object(map) = value else {
-        if !value.is_null() {
+    let (kind_name, value) = match value {
+        SectionValue::Missing => return,
+        SectionValue::Other(value) => {
             unknown_kind(entry, &label, "(not an object)", value, group, pos, findings);
+            return;
         }
-        return;
-    };
-    let Some((kind_name, value)) = map.into_iter().next() else {
-        return;
+        SectionValue::Kind(kind, value) => (kind, value),
     };
     let text = |v: &Value| -> Option<String> {
         match v {
