@@ -10,6 +10,7 @@
 mod api;
 mod auth;
 pub mod error;
+mod job_reports;
 mod jobs;
 mod page;
 
