@@ -72,6 +72,12 @@ pub const PAGES: &[Page] = &[
         "who had access in 1Password (--sharing): the vault permissions bundle and how to make it with `op`"
     ),
     page!(
+        "cxf",
+        ["credential-exchange-format"],
+        "cxf.md",
+        "CXF, the FIDO Credential Exchange Format, in and out: every key, the `shared` permissions table, export and convert"
+    ),
+    page!(
         "workspace-seed",
         ["seed"],
         "workspace-seed.md",
@@ -88,12 +94,6 @@ pub const PAGES: &[Page] = &[
         [],
         "report.md",
         "the report (--report FILE.json, migrate --json)"
-    ),
-    page!(
-        "cxf",
-        ["credential-exchange"],
-        "cxf.md",
-        "CXF 1.0 (FIDO Credential Exchange Format): what is read, written and shared"
     ),
     page!(
         "normalized",
@@ -184,8 +184,11 @@ pub fn is_code(s: &str) -> bool {
         return false;
     };
     const STAGES: [&str; 4] = ["lastpass", "onepassword", "mapper", "cxf"];
+    // `cxf.md` is the page's file, not a code.
+    const FILE_EXTENSIONS: [&str; 3] = ["md", "toml", "json"];
     STAGES.contains(&stage)
         && !what.is_empty()
+        && !FILE_EXTENSIONS.contains(&what)
         && what
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -213,5 +216,7 @@ mod tests {
         // A JSON key in a table of the same shape is no code.
         assert!(!codes().contains(&"source.file"));
         assert!(codes().contains(&"mapper.edit-lowered"));
+        assert!(!is_code("cxf.md"), "a page's file name is no code");
+        assert!(is_code("cxf.bad-id"));
     }
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod diff;
 pub mod docs;
 mod error;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod mapper;

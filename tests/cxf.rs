@@ -209,3 +209,224 @@ fn a_second_migrate_of_the_same_document_changes_nothing() {
     assert_eq!(creates, 0, "{}", again.describe());
     assert_eq!(reach(&conn), before);
 }
+
+/// `export --format cxf` of the migrated fixture, as a test would run it.
+fn export(dir: &Path, extra: &[&str]) -> (common::Run, PathBuf) {
+    let out = dir.join("out.cxf.json");
+    let db = dir.join("cxf.db");
+    let mut args = vec![
+        "export",
+        "--format",
+        "cxf",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    (vaultferry(&args), out)
+}
+
+#[test]
+fn export_asks_for_yes_without_a_terminal_and_writes_an_owner_only_file() {
+    let dir = tempfile::tempdir().unwrap();
+    migrate(dir.path(), &fixture("shared.cxf.json"));
+    let (run, out) = export(dir.path(), &[]);
+    let run = run.expect_code(2);
+    assert!(run.stderr.contains("--yes"), "{}", run.describe());
+    assert!(!out.exists(), "nothing written without confirmation");
+    let (run, out) = export(dir.path(), &["--yes"]);
+    run.success();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["version"]["major"], 1);
+    let account = &doc["accounts"][0];
+    assert_eq!(account["email"], "olivia@corp.example");
+    let titles: Vec<&str> = account["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["title"].as_str())
+        .collect();
+    assert!(titles.contains(&"A/B") && titles.contains(&"A"), "{titles:?}");
+    let a = account["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == "A")
+        .unwrap();
+    assert_eq!(a["subCollections"][0]["title"], "B", "nested as in the workspace");
+    let text = doc.to_string();
+    for secret in SECRETS {
+        assert!(text.contains(secret), "an export holds the real value {secret}");
+    }
+}
+
+#[test]
+fn export_of_one_collection_holds_it_and_what_is_below_it_only() {
+    let dir = tempfile::tempdir().unwrap();
+    migrate(dir.path(), &fixture("shared.cxf.json"));
+    let (run, out) = export(dir.path(), &["--yes", "--collection", "A"]);
+    run.success();
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let items: Vec<&str> = doc["accounts"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["title"].as_str())
+        .collect();
+    assert_eq!(items, ["A item", "A B item"]);
+    let nope = export(dir.path(), &["--yes", "--collection", "Nope"]).0.expect_code(2);
+    assert!(
+        nope.stderr.contains("no collection named 'Nope'"),
+        "{}",
+        nope.describe()
+    );
+}
+
+#[test]
+fn an_exported_workspace_migrated_into_a_fresh_one_gives_every_person_the_same_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, conn) = migrate(dir.path(), &fixture("shared.cxf.json"));
+    let first = reach(&conn);
+    let (run, out) = export(dir.path(), &["--yes"]);
+    run.success();
+    let again = tempfile::tempdir().unwrap();
+    let (run, conn2) = migrate(again.path(), &out);
+    assert_eq!(reach(&conn2), first);
+    let json = run.json();
+    let text = json.to_string();
+    assert!(
+        !text.contains("cxf.item-share-not-carried"),
+        "no item-level share in this workspace"
+    );
+    // The values came through: every password, key and passphrase.
+    let verify = vaultferry(&[
+        "verify",
+        out.to_str().unwrap(),
+        "--db",
+        again.path().join("cxf.db").to_str().unwrap(),
+        "--json",
+    ])
+    .success();
+    assert_eq!(
+        verify.json()["unexpected"].as_array().unwrap().len(),
+        0,
+        "{}",
+        verify.describe()
+    );
+}
+
+#[test]
+fn convert_turns_a_lastpass_export_with_sharing_into_cxf_that_reads_back_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lastpass.cxf.json");
+    let csv = common::sample("lastpass/company.csv");
+    let sharing = common::sample("lastpass/sharing-getdetailedsfdata.json");
+    let run = vaultferry(&[
+        "convert",
+        csv.to_str().unwrap(),
+        "--sharing",
+        sharing.to_str().unwrap(),
+        "--to",
+        "cxf",
+        "--out",
+        out.to_str().unwrap(),
+        "--owner",
+        "admin@northwind.example",
+        "--yes",
+    ])
+    .success();
+    assert!(!run.stderr.contains("Secret"), "{}", run.describe());
+    let before = vaultferry(&[
+        "inspect",
+        csv.to_str().unwrap(),
+        "--sharing",
+        sharing.to_str().unwrap(),
+        "--json",
+    ])
+    .json();
+    let after = vaultferry(&["inspect", out.to_str().unwrap(), "--json"])
+        .success()
+        .json();
+    assert_eq!(after["source"], "cxf");
+    let count = |v: &serde_json::Value, k: &str| v[k].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&after, "entries"), count(&before, "entries"));
+    let folders = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        v["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].to_string())
+            .collect()
+    };
+    assert_eq!(folders(&after), folders(&before));
+    // Every active share comes back (plus the exporter on the shared folders).
+    let shares = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        v["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["status"] == "active")
+            .map(|s| {
+                format!(
+                    "{} {} {}",
+                    s["folder"], s["principal"]["email"], s["principal"]["group"]
+                )
+            })
+            .collect()
+    };
+    let (b, a) = (shares(&before), shares(&after));
+    assert!(b.is_subset(&a), "lost: {:?}", b.difference(&a).collect::<Vec<_>>());
+}
+
+#[test]
+fn inspect_and_plan_of_the_samples_show_no_secret_value() {
+    let samples = ["cxf/company.cxf.json", "cxf/every-type.cxf.json"];
+    let secrets: Vec<String> = [
+        "Dpl-Secret-9!",
+        "Db-Secret-42",
+        "Rk-Secret-77",
+        "4111111111111111",
+        "Gen-Secret-5%",
+        "Basic-Secret-1",
+        "Pin-9911",
+        "Api-Secret-key",
+        "Custom-Secret-x",
+        "Dl-Secret-123",
+        "Id-Secret-456",
+        "Pp-Secret-789",
+        "U3NoLVNlY3JldC1rZXk",
+        "Wifi-Secret-pass",
+        "Gen-Secret-pw",
+        "UGFzc2tleS1TZWNyZXQtcGtjczg",
+        "SG1hYy1TZWNyZXQ",
+        "Loyal-Secret-1",
+        "File-Secret-bytes",
+        "GEZDGNBVGY3TQOJQ",
+        "JBSWY3DPEHPK3PXP",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::seeded_db(&dir.path().join("w.db"), &fixture("workspace.toml"));
+    for sample in samples {
+        let path = common::sample(sample);
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["inspect", path],
+            vec!["inspect", path, "--json"],
+            vec!["plan", path, "--db", db.to_str().unwrap(), "--json"],
+            vec!["plan", path, "--db", db.to_str().unwrap(), "-v"],
+        ] {
+            let run = vaultferry(&args).success();
+            common::assert_no_secrets(&format!("{args:?} stdout"), &run.stdout, &secrets);
+            common::assert_no_secrets(&format!("{args:?} stderr"), &run.stderr, &secrets);
+        }
+    }
+}

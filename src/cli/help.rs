@@ -86,6 +86,20 @@ Examples:
   vaultferry verify export.csv --sharing sharing.json --db vaultferry.db --json
   vaultferry verify export.csv --target http://127.0.0.1:8080 --api-key \"$(cat a.key)\"";
 
+pub const EXPORT: &str = "\
+The file holds every secret value: it is created owner-only, and on a terminal the
+command asks first (pass --yes where there is none).
+
+Examples:
+  vaultferry export --format cxf --db vaultferry.db --out workspace.cxf.json
+  vaultferry export --format cxf --db vaultferry.db --out ops.cxf.json --collection Ops -y
+  vaultferry explain cxf";
+
+pub const CONVERT: &str = "\
+Examples:
+  vaultferry convert export.csv --sharing sharing.json --to cxf --out vault.cxf.json
+  vaultferry convert export.1pux --sharing perms.json --to cxf --out vault.cxf.json -y";
+
 pub const EXPLAIN: &str = "\
 Examples:
   vaultferry explain

@@ -2,7 +2,9 @@
 //! No migration logic lives here, only argument parsing and rendering.
 
 mod apikey;
+mod convert;
 mod explain;
+mod export;
 mod generate;
 mod help;
 mod import_args;
@@ -76,6 +78,14 @@ enum Command {
     /// and sharing format) or what a finding code means.
     #[command(after_help = help::EXPLAIN)]
     Explain(explain::ExplainArgs),
+    /// Write the workspace (or some collections) out as a CXF document:
+    /// every field, real values, grants as `shared`.
+    #[command(after_help = help::EXPORT)]
+    Export(export::ExportArgs),
+    /// Turn a LastPass or 1Password export (with its sharing) into a CXF
+    /// document, without a workspace.
+    #[command(after_help = help::CONVERT)]
+    Convert(convert::ConvertArgs),
 }
 
 /// Parses argv, runs the command and maps the outcome to an exit code.
@@ -108,6 +118,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Verify(args) => verify::run(&args, &mut out),
         Command::Explain(args) => explain::run(&args, &mut out),
+        Command::Export(args) => export::run(&args),
+        Command::Convert(args) => convert::run(&args),
     }
 }
 

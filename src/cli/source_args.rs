@@ -36,11 +36,13 @@ impl From<FormatArg> for SourceKind {
 #[derive(Debug, Args)]
 pub struct SourceArgs {
     /// The export: LastPass CSV, 1Password 1PUX, 1PIF (or a 1Password 7
-    /// export folder) or 1Password CSV. The format is detected from content.
+    /// export folder), 1Password CSV or a CXF document. The format is
+    /// detected from content.
     pub export: PathBuf,
     /// Who had access: LastPass shared-folder JSON/XML or a 1Password vault
     /// permissions bundle (how to fetch them: `vaultferry explain
-    /// lastpass-sharing`, `vaultferry explain 1password-sharing`).
+    /// lastpass-sharing`, `vaultferry explain 1password-sharing`). A CXF
+    /// document carries its own (`vaultferry explain cxf`).
     #[arg(long, value_name = "FILE")]
     pub sharing: Option<PathBuf>,
     /// Skip detection and read the export as this format.

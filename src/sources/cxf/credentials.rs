@@ -246,6 +246,18 @@ fn take(v: Value, secret: bool, kind: FieldKind) -> Option<Taken> {
             if concealed && kind == K::Text {
                 kind = K::Concealed;
             }
+            if let Some(Value::Array(extensions)) = o.remove("extensions") {
+                let ours = extensions
+                    .iter()
+                    .find(|x| x.get("name").and_then(Value::as_str) == Some(super::FIELD_EXTENSION))
+                    .and_then(|x| x.get("kind"))
+                    .and_then(|k| serde_json::from_value::<FieldKind>(k.clone()).ok());
+                if let Some(k) = ours {
+                    kind = k;
+                }
+            }
+            // 1Password writes `"label": ""` on many custom fields: a
+            // blank label is no name, the field gets the default one.
             let label = o.remove("label").map(text_of).filter(|l| !l.trim().is_empty());
             let value = o.remove("value").map(text_of).unwrap_or_default();
             Some(Taken {
@@ -352,9 +364,14 @@ pub(crate) fn entry(item: Value, input: &ItemInput<'_>, vault: &mut Vault) -> Re
             types.push(kind);
         }
     }
+    let mut ours: Option<Value> = None;
     if let Some(Value::Array(extensions)) = item.remove("extensions") {
         for ext in extensions {
             let name = ext.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+            if name == super::ITEM_EXTENSION {
+                ours = Some(ext);
+                continue;
+            }
             if name == sharing::SHARED_EXTENSION {
                 vault.findings.push(
                     Finding::warning(
@@ -389,6 +406,12 @@ pub(crate) fn entry(item: Value, input: &ItemInput<'_>, vault: &mut Vault) -> Re
     if !types.is_empty() {
         entry.source_type = Some(types.join("+"));
     }
+    if let Some(ours) = ours {
+        if let Some(kind) = ours.get("kind").and_then(Value::as_str).and_then(EntryKind::from_name) {
+            entry.kind = kind;
+        }
+        entry.source_type = ours.get("sourceType").and_then(Value::as_str).map(str::to_owned);
+    }
     Ok(Some(entry))
 }
 
@@ -417,6 +440,23 @@ fn push(entry: &mut Entry, taken: Taken, label: &str, group: Option<&str>, input
         );
     }
     if taken.value.is_empty() {
+        return;
+    }
+    // 1Password hands its one-time passwords over as a custom field of
+    // type `string` holding an `otpauth://` URI: a secret, whatever the
+    // type says.
+    if taken.value.expose().starts_with("otpauth://") {
+        let secret = into_secret(taken.value);
+        if entry.totp.is_none() {
+            entry.totp = Some(secret);
+        } else {
+            entry.fields.push(Field {
+                label: taken.label.unwrap_or_else(|| label.to_owned()),
+                value: FieldValue::Concealed(secret),
+                kind: K::Totp,
+                group: group.map(str::to_owned),
+            });
+        }
         return;
     }
     entry.fields.push(Field {

@@ -28,6 +28,15 @@ use super::{recover_or_fail, ErrorKind, ParseOptions, Sink, SourceError};
 use crate::model::{Finding, Position, Severity, SourceKind, Vault};
 
 pub use ids::{decode_b64url, encode_b64url};
+pub use sharing::{GROUPS_EXTENSION, SHARED_EXTENSION};
+
+/// Ours, on an item our export wrote: the entry kind and source type, which
+/// CXF's credential types cannot tell apart (a Wi-Fi secret written as
+/// fields).
+pub const ITEM_EXTENSION: &str = "vaultferry-item";
+/// Ours, on an EditableField our export wrote: the field kind exactly (CXF
+/// has no URL, phone or card-number field type).
+pub const FIELD_EXTENSION: &str = "vaultferry-field";
 pub(crate) use lines::Lines;
 
 /// The major version this reader follows.

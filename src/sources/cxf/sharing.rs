@@ -9,9 +9,9 @@ use super::record;
 use crate::model::{Access, Finding, Position, Principal, Share, Vault};
 use crate::sources::{ParseOptions, SourceError};
 
-pub(crate) const SHARED_EXTENSION: &str = "shared";
+pub const SHARED_EXTENSION: &str = "shared";
 /// Ours: group members, which CXF does not name (`formats/cxf.md`).
-pub(crate) const GROUPS_EXTENSION: &str = "vaultferry-groups";
+pub const GROUPS_EXTENSION: &str = "vaultferry-groups";
 
 /// The permission words CXF 1.0 defines.
 pub const PERMISSIONS: [&str; 7] = ["read", "readSecret", "update", "create", "delete", "share", "manage"];

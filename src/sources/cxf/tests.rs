@@ -484,3 +484,49 @@ fn secrets_never_reach_findings() {
         );
     }
 }
+
+/// The shape 1Password hands over today (public examples read, not
+/// copied): account keys after the items, blank labels, the one-time
+/// password as an `otpauth://` custom field of type `string`, an empty
+/// credential, labels on typed fields.
+#[test]
+fn a_1password_shaped_bare_account_imports_with_nothing_lost() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cxf/onepassword-shaped.cxf.json");
+    assert_eq!(crate::sources::detect::detect_path(&path).unwrap(), SourceKind::Cxf);
+    let v = read(&path, "op.cxf.json", &ParseOptions::default()).unwrap();
+    assert_eq!(v.owner.as_deref(), Some("Sam@Example.test"));
+    let chat = titled(&v, "Chat service");
+    assert_eq!(chat.kind, EntryKind::Login);
+    assert_eq!(chat.password.as_ref().unwrap().expose(), "Op-Pw-Chat-1");
+    assert_eq!(
+        chat.totp.as_ref().unwrap().expose(),
+        "otpauth://totp/sam?secret=KRSXG5CTMVRXEZLU&issuer=Chat",
+        "a one-time password in a string field is the TOTP, a secret"
+    );
+    assert_eq!(chat.created.unwrap().to_date(), "2056-09-01");
+    assert_eq!(
+        fields(chat),
+        [
+            (Some("Recovery"), "Field 1", "first pet", false, FieldKind::Text),
+            (Some("Recovery"), "answer", "Op-Answer-2", true, FieldKind::Concealed),
+        ],
+        "a blank label gets a name; an empty value is no field"
+    );
+    let tax = titled(&v, "Tax id");
+    assert_eq!(tax.kind, EntryKind::Identity);
+    assert_eq!(
+        fields(tax),
+        [(
+            Some("Identity document"),
+            "number",
+            "Op-Tax-3",
+            true,
+            FieldKind::Concealed
+        )]
+    );
+    assert!(
+        v.findings.iter().all(|f| f.severity == crate::model::Severity::Info),
+        "{:?}",
+        v.findings
+    );
+}
