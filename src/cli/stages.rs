@@ -3,7 +3,7 @@
 //! read and compare, and a silent terminal looks hung), which becomes a bar
 //! with the rate and an ETA while the export is read (by lines of the file:
 //! the one total known before the end; a 1PUX, which has none, keeps the
-//! spinner), nothing when stderr is piped. `VAULTFERRY_TIMINGS=1` prints each stage's wall time to
+//! spinner), one plain line per stage when stderr is piped. `VAULTFERRY_TIMINGS=1` prints each stage's wall time to
 //! stderr instead, which is how the whole-process benchmark's figures are
 //! split into stages.
 
@@ -18,6 +18,9 @@ pub struct Stages {
     /// The spinner is drawn as a bar of the file's lines.
     as_bar: bool,
     timings: bool,
+    /// stderr is a pipe or a log: each stage is one plain line when it
+    /// ends, as the write phases are ("collections: 6/6").
+    lines: bool,
 }
 
 fn spinner_style() -> ProgressStyle {
@@ -41,7 +44,8 @@ impl Stages {
     pub fn new() -> Stages {
         let timings = std::env::var_os("VAULTFERRY_TIMINGS").is_some_and(|v| v != "0" && !v.is_empty());
         let quiet = super::verbosity() == super::Verbosity::Quiet;
-        let spinner = (!timings && !quiet && std::io::stderr().is_terminal()).then(|| {
+        let terminal = std::io::stderr().is_terminal();
+        let spinner = (!timings && !quiet && terminal).then(|| {
             let bar = ProgressBar::new_spinner().with_style(spinner_style());
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
@@ -51,6 +55,7 @@ impl Stages {
             spinner,
             as_bar: false,
             timings,
+            lines: !timings && !quiet && !terminal,
         }
     }
 
@@ -63,6 +68,7 @@ impl Stages {
             spinner: None,
             as_bar: false,
             timings: std::env::var_os("VAULTFERRY_TIMINGS").is_some_and(|v| v != "0" && !v.is_empty()),
+            lines: false,
         }
     }
 
@@ -108,6 +114,8 @@ impl Stages {
                     started.elapsed().as_secs_f64(),
                     memory().unwrap_or_default()
                 );
+            } else if self.lines {
+                eprintln!("{name}: done in {:.1} s", started.elapsed().as_secs_f64());
             }
         }
     }
