@@ -111,3 +111,14 @@ fn an_export_with_no_entries_gets_a_warning() {
     );
     assert!(run.stdout.contains("0 source entries"), "{}", run.describe());
 }
+
+#[test]
+fn a_cxf_export_carries_its_own_shares_and_needs_no_sharing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = sample("cxf/company.cxf.json");
+    let run = plan(dir.path(), &[export.to_str().unwrap()]);
+    // Its shared collection is planned with the people the export names.
+    assert!(run.stdout.contains("(1 shared)"), "{}", run.describe());
+    assert!(run.stdout.contains("guests on"), "{}", run.describe());
+    assert!(!run.stdout.contains("sharing-not-given"), "{}", run.describe());
+}

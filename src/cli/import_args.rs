@@ -40,6 +40,7 @@ impl ImportArgs {
             importer: self.importer.clone(),
             overwrite,
             owner: self.source.owner.clone(),
+            keep_source: false,
         })
     }
 

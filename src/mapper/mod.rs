@@ -707,7 +707,8 @@ impl<'a> Mapper<'a> {
                 .help("export the vault again and check the file is the one you meant"),
             );
         }
-        if vault.sharing_file.is_some() {
+        // A CXF export carries its shares itself; the others never do.
+        if vault.sharing_file.is_some() || vault.source == SourceKind::Cxf {
             return;
         }
         let shared: HashSet<&[String]> = self
@@ -745,7 +746,7 @@ impl<'a> Mapper<'a> {
                 "shared folders",
                 "fetch who had access with the LastPass Enterprise API (getdetailedsfdata) and pass it with --sharing; `vaultferry explain lastpass-sharing` says how",
             ),
-            _ => (
+            SourceKind::Onepassword1pux | SourceKind::Onepassword1pif | SourceKind::OnepasswordCsv | SourceKind::Cxf => (
                 "shared vaults",
                 "gather the vault permissions with the 1Password CLI (op vault user list, op vault group list) and pass them with --sharing; `vaultferry explain 1password-sharing` says how",
             ),

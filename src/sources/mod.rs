@@ -108,6 +108,34 @@ pub fn read_export_chunks(
     Ok(vault)
 }
 
+/// How many lines the export has, for a progress bar (an entry knows the
+/// line it starts on, and the reader's own byte count runs far ahead of
+/// the entries it hands out): `None` for a folder or a zip (1PUX), which
+/// have no lines to count.
+pub fn lines_in(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut file = File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut lines, mut first, mut last) = (0u64, None, 0u8);
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        first.get_or_insert(buf[..n.min(2)].to_vec());
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    if first.as_deref().is_some_and(|f| f.starts_with(b"PK")) {
+        return None;
+    }
+    // A last line without its newline is a line too.
+    Some(lines + u64::from(last != b'\n' && first.is_some()))
+}
+
 /// About how many entries an export holds, from its size: a LastPass row
 /// is rarely under 100 bytes. For making room ahead: a guess too small
 /// only means growing as before; a guess too large is room never used
@@ -493,5 +521,25 @@ mod fingerprint_tests {
         for e in &entries {
             assert_eq!(fingerprint_text(&fingerprint_digest(e), 1), e.fingerprint());
         }
+    }
+}
+
+#[cfg(test)]
+mod lines_tests {
+    use super::lines_in;
+
+    #[test]
+    fn lines_are_counted_with_or_without_a_last_newline_and_a_zip_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        assert_eq!(lines_in(&file("a.csv", b"h\nr1\nr2\n")), Some(3));
+        assert_eq!(lines_in(&file("b.csv", b"h\nr1\nr2")), Some(3));
+        assert_eq!(lines_in(&file("e.csv", b"")), Some(0));
+        assert_eq!(lines_in(&file("x.1pux", b"PK\x03\x04\n\n")), None);
+        assert_eq!(lines_in(dir.path()), None);
     }
 }
