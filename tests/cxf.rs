@@ -430,3 +430,46 @@ fn inspect_and_plan_of_the_samples_show_no_secret_value() {
         }
     }
 }
+
+#[test]
+fn an_attachment_goes_out_beside_the_document_owner_only_and_comes_back_with_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    migrate(dir.path(), &common::sample("cxf/every-type.cxf.json"));
+    let (run, out) = export(dir.path(), &["--yes"]);
+    let run = run.success();
+    assert!(run.stderr.contains("1 files"), "{}", run.describe());
+    let documents = dir.path().join("documents");
+    let files: Vec<PathBuf> = std::fs::read_dir(&documents)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(std::fs::read(&files[0]).unwrap(), b"File-Secret-bytes");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&documents).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+    let back = vaultferry(&["inspect", out.to_str().unwrap(), "--json", "--reveal"])
+        .success()
+        .json();
+    let entry = back["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["title"] == "file")
+        .unwrap();
+    let content = entry["attachments"][0]["content"].to_string();
+    assert!(
+        content.contains("RmlsZS1TZWNyZXQtYnl0ZXM"),
+        "the bytes, base64: {content}"
+    );
+    assert!(!back.to_string().contains("cxf.file-integrity"));
+}

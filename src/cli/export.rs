@@ -45,7 +45,8 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode, Error> {
     let selection = Selection {
         collections: args.collections.clone(),
     };
-    let doc = export::from_snapshot(&snapshot, &selection).map_err(|e| Error::Usage(e.to_string()))?;
+    let doc =
+        export::from_store(&snapshot, Some(store.as_ref()), &selection).map_err(|e| Error::Usage(e.to_string()))?;
     let items = doc.vault.entries.len();
     confirm(
         args.yes,

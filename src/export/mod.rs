@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{Share, Vault};
 
-pub use workspace::{from_snapshot, ExportError, Selection};
+pub use workspace::{from_snapshot, from_store, ExportError, Selection};
 
 /// What one CXF document is written from.
 pub struct CxfExport {

@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::model::Attachment;
 use crate::model::{Access, Entry, EntryKind, FolderPath, Principal, Share, SourceKind, Vault};
-use crate::workspace::{GrantTarget, Grantee, ItemRole, Role, SecretType, Snapshot};
+use crate::workspace::{GrantTarget, Grantee, ItemRole, Role, SecretType, Snapshot, Workspace};
 
 use super::{AccountInfo, CxfExport};
 
@@ -19,6 +20,8 @@ pub struct Selection {
 pub enum ExportError {
     #[error("the workspace has no collection named '{0}'; expected one of: {1}")]
     NoSuchCollection(String, String),
+    #[error("the store could not give an attachment's bytes: {0}")]
+    Store(String),
 }
 
 /// The source kind an exported vault says it is: read back, it is a CXF
@@ -28,6 +31,17 @@ const KIND: SourceKind = SourceKind::Cxf;
 /// The workspace (or the selected collections) as a vault, its item
 /// grants and team members alongside.
 pub fn from_snapshot(s: &Snapshot, selection: &Selection) -> Result<CxfExport, ExportError> {
+    from_store(s, None, selection)
+}
+
+/// [`from_snapshot`], with the attachments' bytes read from `store` where
+/// the snapshot left them there (imported attachments are compared by
+/// digest, their bytes stay in the store).
+pub fn from_store(
+    s: &Snapshot,
+    store: Option<&dyn Workspace>,
+    selection: &Selection,
+) -> Result<CxfExport, ExportError> {
     let by_id: HashMap<i64, &crate::workspace::Collection> = s.collections.iter().map(|c| (c.id, c)).collect();
     let path_of = |mut id: i64| -> Vec<String> {
         let mut path = Vec::new();
@@ -122,7 +136,7 @@ pub fn from_snapshot(s: &Snapshot, selection: &Selection) -> Result<CxfExport, E
         e.notes = a.notes.clone();
         e.fields = a.fields.clone();
         e.tags = a.tags.clone();
-        e.attachments = a.attachments.clone();
+        e.attachments = with_bytes(&a.attachments, store, GrantTarget::Account(a.id))?;
         entries_by_target.insert((0, a.id), e.source_id.clone());
         vault.entries.push(e);
     }
@@ -137,7 +151,7 @@ pub fn from_snapshot(s: &Snapshot, selection: &Selection) -> Result<CxfExport, E
         e.notes = x.notes.clone();
         e.fields = x.fields.clone();
         e.tags = x.tags.clone();
-        e.attachments = x.attachments.clone();
+        e.attachments = with_bytes(&x.attachments, store, GrantTarget::Secret(x.id))?;
         entries_by_target.insert((1, x.id), e.source_id.clone());
         vault.entries.push(e);
     }
@@ -219,6 +233,30 @@ pub fn from_snapshot(s: &Snapshot, selection: &Selection) -> Result<CxfExport, E
         },
         grants_left_out: left_out,
     })
+}
+
+/// The attachments with their bytes: as the snapshot holds them, else
+/// read from the store.
+fn with_bytes(
+    files: &[Attachment],
+    store: Option<&dyn Workspace>,
+    item: GrantTarget,
+) -> Result<Vec<Attachment>, ExportError> {
+    let mut out = files.to_vec();
+    let Some(store) = store.filter(|_| files.iter().any(|a| a.content.is_none())) else {
+        return Ok(out);
+    };
+    let bytes = store
+        .attachment_bytes(item)
+        .map_err(|e| ExportError::Store(e.to_string()))?;
+    if bytes.len() == out.len() {
+        for (a, b) in out.iter_mut().zip(bytes) {
+            if a.content.is_none() {
+                a.content = b;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The entry kind a secret type reads back as.

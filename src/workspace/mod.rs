@@ -234,6 +234,15 @@ pub trait Workspace: Send + Sync {
     fn scratch_copy(&self) -> Result<Option<Box<dyn Workspace>>, WorkspaceError> {
         Ok(None)
     }
+
+    /// The bytes of one account's or secret's attachments, in the order
+    /// the snapshot lists them, for `export`: a snapshot leaves the bytes
+    /// of imported attachments in the store (they are compared by digest).
+    /// Empty from a store that cannot say; `None` where it holds none.
+    fn attachment_bytes(&self, item: GrantTarget) -> Result<Vec<Option<crate::secret::Secret>>, WorkspaceError> {
+        let _ = item;
+        Ok(Vec::new())
+    }
 }
 
 /// A workspace collection to re-key from the import key an earlier build

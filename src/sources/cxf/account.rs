@@ -108,9 +108,9 @@ struct Placement {
 impl Reader<'_> {
     pub(crate) fn parse<'a>(&self, raw: &'a RawValue) -> Result<Account<'a>, SourceError> {
         let line = self.lines.line_of(raw.get());
-        let map: HashMap<String, &'a RawValue> = serde_json::from_str(raw.get()).map_err(|e| {
+        let map: super::Keys<'a> = serde_json::from_str(raw.get()).map_err(|e| {
             SourceError::malformed(
-                Position::file(self.file).line(line),
+                Position::file(self.file).line(line + e.line() as u64 - 1),
                 format!(
                     "an account {}; expected an object with id, username, email, collections and items",
                     super::problem(&e)
@@ -120,11 +120,7 @@ impl Reader<'_> {
         self.parse_map(map, line)
     }
 
-    pub(crate) fn parse_map<'a>(
-        &self,
-        map: HashMap<String, &'a RawValue>,
-        line: u64,
-    ) -> Result<Account<'a>, SourceError> {
+    pub(crate) fn parse_map<'a>(&self, map: super::Keys<'a>, line: u64) -> Result<Account<'a>, SourceError> {
         let at = |key: &str| {
             let l = map.get(key).map_or(line, |raw| self.lines.line_of(raw.get()));
             Position::file(self.file).line(l).field(key)
@@ -144,24 +140,19 @@ impl Reader<'_> {
                 },
             ));
         }
-        let list = |key: &str| -> Result<Vec<&'a RawValue>, SourceError> {
-            match map.get(key) {
-                None => Ok(Vec::new()),
-                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
-                    SourceError::malformed(at(key), format!("'{key}' {}; expected an array", super::problem(&e)))
-                }),
-            }
-        };
+        let email = string("email");
+        let username = string("username");
+        let extensions = map
+            .get("extensions")
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or_default();
         Ok(Account {
             line,
-            email: string("email"),
-            username: string("username"),
-            collections: list("collections")?,
-            items: list("items")?,
-            extensions: map
-                .get("extensions")
-                .and_then(|raw| serde_json::from_str(raw.get()).ok())
-                .unwrap_or_default(),
+            email,
+            username,
+            collections: map.collections,
+            items: map.items,
+            extensions,
             id,
         })
     }

@@ -16,7 +16,6 @@ mod ids;
 mod lines;
 mod sharing;
 
-use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::Path;
 
@@ -117,28 +116,20 @@ pub(crate) fn read_text(
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = Lines::new(text);
     let mut vault = Vault::new(SourceKind::Cxf, file);
-    let top: HashMap<String, &RawValue> =
+    let mut top: Keys<'_> =
         serde_json::from_str(body).map_err(|e| json_error(file, &e, "a CXF header or account object"))?;
-    let accounts: Vec<&RawValue> = match top.get("accounts") {
-        Some(raw) => {
-            header(&top, &lines, &mut vault, options)?;
-            serde_json::from_str(raw.get()).map_err(|e| {
-                let line = lines.line_of(raw.get());
-                SourceError::malformed(
-                    Position::file(file).line(line).field("accounts"),
-                    format!("'accounts' {}; expected an array of accounts", problem(&e)),
-                )
-            })?
-        }
-        None => Vec::new(),
-    };
+    let is_header = top.accounts.is_some();
+    let accounts = top.accounts.take().unwrap_or_default();
+    if is_header {
+        header(&top, &lines, &mut vault, options)?;
+    }
     let reader = account::Reader {
         file,
         lines: &lines,
         options,
         documents,
     };
-    if top.contains_key("accounts") {
+    if is_header {
         let several = accounts.len() > 1;
         if several {
             vault.findings.push(
@@ -166,13 +157,55 @@ pub(crate) fn read_text(
     Ok(vault)
 }
 
+/// The keys of a header or an account, read in one pass: scalars kept raw
+/// (their line is known, an odd type is a finding, not a failed document),
+/// lists cut into raw elements to be decoded one at a time.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Keys<'a> {
+    #[serde(borrow)]
+    accounts: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    version: Option<&'a RawValue>,
+    #[serde(borrow)]
+    exporter_rp_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    exporter_display_name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    username: Option<&'a RawValue>,
+    #[serde(borrow)]
+    email: Option<&'a RawValue>,
+    #[serde(borrow)]
+    extensions: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) collections: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) items: Vec<&'a RawValue>,
+}
+
+impl<'a> Keys<'a> {
+    /// A scalar key's raw value, by its CXF name.
+    pub(crate) fn get(&self, key: &str) -> Option<&'a RawValue> {
+        match key {
+            "version" => self.version,
+            "exporterRpId" => self.exporter_rp_id,
+            "exporterDisplayName" => self.exporter_display_name,
+            "timestamp" => self.timestamp,
+            "id" => self.id,
+            "username" => self.username,
+            "email" => self.email,
+            "extensions" => self.extensions,
+            _ => None,
+        }
+    }
+}
+
 /// The header's own keys: a version this reader follows, and who exported.
-fn header(
-    top: &HashMap<String, &RawValue>,
-    lines: &Lines<'_>,
-    vault: &mut Vault,
-    options: &ParseOptions,
-) -> Result<(), SourceError> {
+fn header(top: &Keys<'_>, lines: &Lines<'_>, vault: &mut Vault, options: &ParseOptions) -> Result<(), SourceError> {
     let file = vault.file.clone();
     let value = |key: &str| {
         top.get(key)

@@ -21,8 +21,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use super::read_ahead::ReadAhead;
 use super::seed::Seed;
 use super::{
-    Account, Collection, Grant, ImportKey, KeyMove, NewGuestInvitation, NewRun, PendingInvitation, PlannedHashes,
-    RehashedItems, RunInfo, RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
+    Account, Collection, Grant, GrantTarget, ImportKey, KeyMove, NewGuestInvitation, NewRun, PendingInvitation,
+    PlannedHashes, RehashedItems, RunInfo, RunState, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
 pub use schema::latest as schema_version;
@@ -272,6 +272,24 @@ impl SqliteWorkspace {
 pub use write::NewMember;
 
 impl Workspace for SqliteWorkspace {
+    fn attachment_bytes(&self, item: GrantTarget) -> Result<Vec<Option<crate::secret::Secret>>, WorkspaceError> {
+        let (sql, id) = match item {
+            GrantTarget::Account(id) => ("SELECT content FROM attachments WHERE account_id = ?1 ORDER BY id", id),
+            GrantTarget::Secret(id) => ("SELECT content FROM attachments WHERE secret_id = ?1 ORDER BY id", id),
+            GrantTarget::Collection(_) => return Ok(Vec::new()),
+        };
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.sql_error(e))?;
+        let rows = stmt
+            .query_map([id], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .map_err(|e| self.sql_error(e))?;
+        rows.map(|r| {
+            r.map(|b| b.map(crate::secret::Secret::bytes))
+                .map_err(|e| self.sql_error(e))
+        })
+        .collect()
+    }
+
     fn snapshot(&self) -> Result<Snapshot, WorkspaceError> {
         let mut conn = self.lock();
         // One read transaction: a consistent view even while another
