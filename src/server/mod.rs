@@ -11,6 +11,7 @@ mod api;
 mod auth;
 pub mod blobs;
 pub mod error;
+mod job_reports;
 mod jobs;
 mod page;
 

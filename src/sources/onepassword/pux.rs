@@ -397,7 +397,7 @@ fn convert(item: Item, vault_name: &str, files: &Files, file: &str, findings: &m
                     ),
                 )
                 .at(pos.clone())
-                .help("check formats/onepassword-categories.toml for the codes that are mapped"),
+                .help("`vaultferry explain 1password-categories` lists the codes that are mapped"),
             );
             EntryKind::Unknown
         }
