@@ -136,7 +136,7 @@ pub async fn put(
     });
     let mut body = body;
     let mut received = 0u64;
-    let mut broken = false;
+    let (mut broken, mut overflow) = (false, false);
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let Ok(frame) = frame else {
             broken = true;
@@ -144,8 +144,12 @@ pub async fn put(
         };
         let Ok(piece) = frame.into_data() else { continue };
         received += piece.len() as u64;
-        // The writer stops taking pieces once it has seen too many bytes.
-        if received > length || tx.send(piece).await.is_err() {
+        if received > length {
+            overflow = true;
+            break;
+        }
+        // The writer stopped taking pieces (it failed).
+        if tx.send(piece).await.is_err() {
             break;
         }
     }
@@ -155,6 +159,11 @@ pub async fn put(
         _ if broken => Err(AppError::bad_request(
             "the upload broke off before its Content-Length bytes arrived",
         )),
+        // The first Content-Length bytes may well be the named ones (and
+        // are then kept, under their digest), but the client sent others.
+        _ if overflow => Err(AppError::bad_request(format!(
+            "more bytes came than the Content-Length of {length}"
+        ))),
         Stored::Kept => Ok((
             StatusCode::CREATED,
             Json(json!({

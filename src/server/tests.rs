@@ -284,6 +284,14 @@ async fn a_blob_is_kept_only_under_its_own_digest_and_only_for_admins() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     let (status, _, _) = send(&f, put_blob(&f.owner, "../../ws.db", bytes.clone(), Some(bytes.len()))).await;
     assert!(status.is_client_error(), "{status}");
+    let (status, _, body) = send(&f, put_blob(&f.owner, &name, bytes[..5].to_vec(), Some(bytes.len()))).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a body shorter than its Content-Length: {body}"
+    );
+    let (status, _, _) = send(&f, put_blob(&f.owner, &name, bytes.clone(), None)).await;
+    assert_eq!(status, StatusCode::LENGTH_REQUIRED);
     assert!(!staged.exists(), "nothing kept by a refused upload");
 
     let (status, _, body) = send(&f, put_blob(&f.owner, &name, bytes.clone(), Some(bytes.len()))).await;

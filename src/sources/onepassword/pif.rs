@@ -415,20 +415,22 @@ fn records_of(segment: &Segment) -> Vec<(u64, ParsedRecord)> {
     let mut values = serde_json::Deserializer::from_str(text).into_iter::<Record>();
     loop {
         let start = values.byte_offset();
-        let line_at = |offset: usize| {
+        // Counted only for a value found: counting the lines of the whole
+        // record again, after the last value, was a visible share of the
+        // decoding.
+        let line_at = || {
+            let skipped_ws = text.get(start..).map_or(0, |t| t.len() - t.trim_start().len());
             segment.line
                 + text
-                    .get(..offset)
-                    .map_or(0, |t| t.bytes().filter(|b| *b == b'\n').count() as u64)
+                    .get(..start + skipped_ws)
+                    .map_or(0, |t| memchr::memchr_iter(b'\n', t.as_bytes()).count() as u64)
         };
-        let skipped_ws = text.get(start..).map_or(0, |t| t.len() - t.trim_start().len());
-        let line = line_at(start + skipped_ws);
         match values.next() {
             None => return out,
-            Some(Ok(r)) => out.push((line, Ok(r))),
+            Some(Ok(r)) => out.push((line_at(), Ok(r))),
             Some(Err(e)) => {
                 let at_line = segment.line + e.line() as u64 - 1;
-                out.push((line, Err((at_line, e))));
+                out.push((line_at(), Err((at_line, e))));
                 return out;
             }
         }
@@ -695,8 +697,12 @@ fn convert(
     }
     // Older records repeat section values as flat keys (`firstname` beside
     // the `name` section's `firstname` field): those are not kept twice.
-    let mut in_sections: HashSet<(String, String)> = HashSet::new();
-    if let Some(Value::Array(sections)) = secure_contents.get("sections") {
+    // Most records have no flat keys left by now, and then nothing to compare.
+    let flat_keys = secure_contents
+        .keys()
+        .any(|k| k != "sections" && !FORM_KEYS.contains(&k.as_str()));
+    let mut in_sections: rustc_hash::FxHashSet<(String, String)> = Default::default();
+    if let (true, Some(Value::Array(sections))) = (flat_keys, secure_contents.get("sections")) {
         for f in sections
             .iter()
             .filter_map(|s| s.get("fields"))
