@@ -244,10 +244,33 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
     let report = driver.script("return document.getElementById('report').srcdoc");
     let report = report.as_str().unwrap_or("");
     assert!(
-        report.contains("<html") && report.contains("Airbnb"),
+        report.contains("<html") && report.contains("Who gains access"),
         "no report on the page"
     );
     assert!(!report.contains("Pw-Travel-3hR8#m"), "the report shows a password");
+    // Inside the report, its own script lists the items the filter finds.
+    let frame = driver.find("#report");
+    driver.call(
+        reqwest::Method::POST,
+        "/frame",
+        Some(json!({ "id": { ELEMENT: frame } })),
+    );
+    driver.type_into("#filter", "Airbnb");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = driver.script("return document.getElementById('tree').innerText");
+        let listed = listed.as_str().unwrap_or("");
+        if listed.contains("Airbnb") {
+            assert!(!listed.contains("Pw-Travel-3hR8#m"), "the report lists a password");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the report's filter lists no Airbnb: {listed}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    driver.call(reqwest::Method::POST, "/frame/parent", Some(json!({})));
     let ws = vaultferry::workspace::open_sqlite(&db).unwrap();
     assert!(
         ws.snapshot().unwrap().accounts.is_empty(),

@@ -835,3 +835,114 @@ fn issue19_migrate_through_the_target_over_a_workspace_keyed_the_old_way_creates
     );
     assert_eq!(import_keys(&db), new_keys, "every object under its new key, none twice");
 }
+
+/// A report larger than a piece: stored in pieces of at most 256 KiB as it
+/// rendered (the job row holds no report), served whole, and replaced by
+/// the run's report once applied. The report names the upload's file, not
+/// the server's copy of it.
+#[test]
+fn job_reports_are_stored_and_served_in_bounded_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let key = api_key(&db, OWNER);
+    let export = dir.path().join("big-export.csv");
+    vaultferry(&[
+        "generate",
+        "--format",
+        "lastpass-csv",
+        "--entries",
+        "2500",
+        "--seed",
+        "3",
+        "--out",
+        export.to_str().unwrap(),
+    ])
+    .success();
+    let sharing = PathBuf::from(format!("{}.sharing.json", export.display()));
+    let server = Server::start(&db, &[]);
+    let c = client();
+    let r = c
+        .post(format!("{}/api/v1/imports", server.url))
+        .header("X-API-Key", key.as_str())
+        .multipart(upload_form(&export, Some(&sharing)))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let id = r.json::<Value>().unwrap()["data"]["id"].as_str().unwrap().to_owned();
+    wait_for(&c, &server, &key, &id, &["planned"]);
+
+    let fetch = |format: &str| {
+        let r = c
+            .get(format!("{}/api/v1/imports/{id}/report?format={format}", server.url))
+            .header("X-API-Key", key.as_str())
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let length: usize = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+        let body = r.bytes().unwrap().to_vec();
+        assert_eq!(body.len(), length, "{format}: the body is as long as announced");
+        body
+    };
+    let pieces = |format: &str| -> Vec<(i64, i64, Vec<u8>)> {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT generation, seq, bytes FROM job_report_pieces WHERE job_id = ?1 AND format = ?2
+                 ORDER BY generation, seq",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map(rusqlite::params![id, format], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+
+    let json = fetch("json");
+    let plan: Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(plan["kind"], "plan");
+    assert_eq!(plan["reconciliation"]["source_entries"], 2500);
+    assert_eq!(
+        plan["source"]["file"], "big-export.csv",
+        "the upload's name, not the server's path"
+    );
+    assert_eq!(plan["generated"]["inputs"][0], "big-export.csv");
+    let stored = pieces("json");
+    assert!(
+        stored.len() > 2,
+        "a report of {} bytes in {} pieces",
+        json.len(),
+        stored.len()
+    );
+    assert!(stored.iter().all(|(_, _, b)| b.len() <= 256 * 1024));
+    let joined: Vec<u8> = stored.iter().flat_map(|(_, _, b)| b.clone()).collect();
+    assert_eq!(joined, json, "the pieces, in order, are the report");
+    let html = String::from_utf8(fetch("html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(!html.contains(".uploads"), "no server path in the report");
+    let csv = fetch("csv");
+    assert!(csv.starts_with(b"email,name,reason"));
+    // No report is kept in the job row any more.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('jobs')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(columns.iter().all(|c| !c.starts_with("report")), "{columns:?}");
+
+    let r = c
+        .post(format!("{}/api/v1/imports/{id}/apply", server.url))
+        .header("X-API-Key", key.as_str())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    wait_for(&c, &server, &key, &id, &["done"]);
+    let run: Value = serde_json::from_slice(&fetch("json")).unwrap();
+    assert_eq!(run["kind"], "migrate");
+    assert!(run["written"].as_u64().unwrap() > 2500);
+    // Only the run's version is kept.
+    let generations: std::collections::BTreeSet<i64> = pieces("json").iter().map(|p| p.0).collect();
+    assert_eq!(generations.len(), 1, "{generations:?}");
+}

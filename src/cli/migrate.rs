@@ -36,7 +36,7 @@ pub struct MigrateArgs {
     /// The API key for --target (`vaultferry apikey create`).
     #[arg(long, value_name = "KEY", requires = "target")]
     pub api_key: Option<String>,
-    /// Print the final report as JSON (formats/report.md) on stdout; the
+    /// Print the final report as JSON (`vaultferry explain report`) on stdout; the
     /// summary and progress go to stderr.
     #[arg(long)]
     pub json: bool,
@@ -320,8 +320,9 @@ struct Bars {
 
 impl Reporter for Bars {
     fn phase_started(&mut self, phase: &str, total: usize) {
-        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}")
+        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} {rate}/s ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", super::stages::rate)
             .progress_chars("=> ");
         let bar = ProgressBar::new(total as u64)
             .with_style(style)

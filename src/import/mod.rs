@@ -47,6 +47,16 @@ pub struct Import {
 /// terminal can show what is happening and a server can store it.
 pub trait Stages {
     fn start(&mut self, name: &'static str);
+
+    /// Whether [`reading`](Stages::reading) is shown: finding the total
+    /// costs a pass over the file.
+    fn wants_progress(&self) -> bool {
+        false
+    }
+
+    /// While the export is read: the reader is at `line` of the file's
+    /// `lines`, after each chunk (formats with lines only).
+    fn reading(&mut self, _line: u64, _lines: u64) {}
 }
 
 /// The stage that starts once the export and sharing file are read and
@@ -176,6 +186,7 @@ fn prepare_on(
                 secrets.append(&mut s);
                 digested.append(&mut d);
             },
+            &mut *stages,
         );
         (read, read_ahead.join())
     });

@@ -58,12 +58,22 @@ impl Access {
             "read-only"
         };
         if self.hide_passwords {
-            format!("{base}, hide passwords")
+            format!("{base}, {HIDE_PASSWORDS}")
         } else {
             base.to_owned()
         }
     }
+
+    /// Whether a [`Access::describe`] text says the source hid passwords:
+    /// reports read it off a grant's `source_access`, which is all a plan
+    /// keeps of the source's rights.
+    pub fn described_hides_passwords(described: &str) -> bool {
+        described.ends_with(HIDE_PASSWORDS)
+    }
 }
+
+/// The words [`Access::describe`] adds for a right that hid passwords.
+pub const HIDE_PASSWORDS: &str = "hide passwords";
 
 /// Whether the share is in force. Only `Active` becomes a grant; the others
 /// are kept so the report can say who was left out and why.

@@ -177,6 +177,9 @@ pub struct GrantRow {
     /// `member`, `guest`, `team`, `partner`, `partnership`.
     pub grantee_kind: &'static str,
     pub grantee: String,
+    /// `collection`, `account` or `secret`: the people section lists
+    /// grantees per collection and counts the grants on single items.
+    pub target_kind: &'static str,
     pub target: String,
     pub role: &'static str,
     pub source_access: String,
@@ -246,6 +249,7 @@ fn format_name(kind: crate::model::SourceKind) -> &'static str {
         SourceKind::Onepassword1pux => "1Password 1PUX",
         SourceKind::Onepassword1pif => "1Password 1PIF",
         SourceKind::OnepasswordCsv => "1Password CSV",
+        SourceKind::Cxf => "CXF",
     }
 }
 
@@ -522,6 +526,15 @@ fn build(cs: &Changeset, detail: Detail) -> Report {
     let (root_items, root_unchanged) = items_in.remove(&None).unwrap_or_default();
 
     let name_of = |key: &ImportKey| index.target_label(key);
+    let kind_of = |key: &ImportKey| -> &'static str {
+        if index.collections.contains_key(key) {
+            "collection"
+        } else if index.accounts.contains_key(key) || key.as_str().starts_with("account:") {
+            "account"
+        } else {
+            "secret"
+        }
+    };
     let grants: Vec<GrantRow> = plan
         .grants
         .par_iter()
@@ -539,6 +552,7 @@ fn build(cs: &Changeset, detail: Detail) -> Report {
                     PlannedGrantee::Partnership { .. } => "partnership",
                 },
                 grantee: g.grantee.label().to_owned(),
+                target_kind: kind_of(&g.target),
                 target: name_of(&g.target),
                 role: g.role.name(),
                 source_access: g.source_access.clone(),

@@ -3,6 +3,7 @@
 use std::io;
 
 use super::json::{CollectionNode, Report};
+use super::people::{self, People};
 use super::text::{item_line, reconciliation_line};
 
 /// Escapes what Markdown would interpret in table cells and text.
@@ -34,6 +35,118 @@ fn tree(out: &mut dyn io::Write, node: &CollectionNode, depth: usize) -> io::Res
     Ok(())
 }
 
+/// Who gains access to what, before the tree.
+fn people(out: &mut dyn io::Write, p: &People<'_>) -> io::Result<()> {
+    writeln!(out, "## Who gains access\n")?;
+    if p.collections.is_empty() && p.item_grants.is_empty() {
+        writeln!(out, "Nobody.")?;
+    }
+    for c in &p.collections {
+        writeln!(out, "- **{}**", md(c.path))?;
+        for g in &c.grants {
+            writeln!(out, "  - {}", md(&people::grant_line(g)))?;
+        }
+    }
+    if !p.item_grants.is_empty() {
+        writeln!(out, "- *single accounts and secrets*")?;
+        for g in &p.item_grants {
+            writeln!(out, "  - {}", md(&people::item_grants_line(g)))?;
+        }
+    }
+    if p.unchanged_grants > 0 {
+        writeln!(
+            out,
+            "\n{} grants are already in the workspace, unchanged.",
+            p.unchanged_grants
+        )?;
+    }
+    if !p.conflicts.is_empty() {
+        writeln!(out)?;
+    }
+    for g in &p.conflicts {
+        writeln!(out, "- {}", md(&people::conflict_line(g)))?;
+    }
+
+    writeln!(out, "\n## Guest invitations\n")?;
+    if p.guests.is_empty() {
+        writeln!(out, "None.")?;
+    } else {
+        writeln!(out, "| email | partner | source access → role | action |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for g in &p.guests {
+            let i = g.invitation;
+            let action = match &i.reason {
+                Some(reason) => format!("{} ({})", i.action.name(), md(reason)),
+                None => i.action.name().to_owned(),
+            };
+            let partner = match (&i.partner, i.guest_admin) {
+                (Some(p), true) => format!("{} (Guest Admin)", md(p)),
+                (Some(p), false) => md(p),
+                (None, _) => "—".to_owned(),
+            };
+            let grants: Vec<String> = g.grants.iter().map(|g| people::guest_grant_line(g)).collect();
+            let what = if grants.is_empty() {
+                i.folders.join(", ")
+            } else {
+                grants.join("; ")
+            };
+            writeln!(out, "| {} | {partner} | {} | {action} |", md(&i.email), md(&what))?;
+        }
+    }
+
+    writeln!(out, "\n## Lowered roles\n")?;
+    if p.lowered.is_empty() {
+        writeln!(out, "None.")?;
+    }
+    for l in p.lowered {
+        writeln!(
+            out,
+            "- {} on {}: {} ({}) → {}",
+            md(&l.grantee),
+            md(&l.target),
+            md(&l.source_access),
+            l.from,
+            l.to
+        )?;
+    }
+
+    writeln!(out, "\n## Can now see passwords the source hid from them\n")?;
+    if p.see_passwords.is_empty() {
+        writeln!(out, "None.")?;
+    }
+    for g in &p.see_passwords {
+        writeln!(
+            out,
+            "- {} {} on {} ({} → {})",
+            g.grantee_kind,
+            md(&g.grantee),
+            md(&g.target),
+            md(&g.source_access),
+            g.role
+        )?;
+    }
+
+    writeln!(out, "\n## Unmatched users\n")?;
+    if p.unmatched.is_empty() {
+        writeln!(out, "None.")?;
+    } else {
+        writeln!(out, "| email | reason | access they had | items |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for u in p.unmatched {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md(&u.email),
+                md(&u.reason),
+                md(&people::unmatched_access(u)),
+                md(&people::unmatched_items(u))
+            )?;
+        }
+        writeln!(out, "\nEvery item each of them had is in the CSV and JSON reports.")?;
+    }
+    writeln!(out)
+}
+
 pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let title = if r.kind == "migrate" {
         "Migration report"
@@ -57,6 +170,7 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         None => writeln!(out, "- To write: {} objects", r.to_write)?,
     }
     writeln!(out, "- Reconciliation: {}\n", reconciliation_line(r))?;
+    people(out, &People::of(r))?;
 
     writeln!(out, "## Summary\n")?;
     writeln!(out, "| | create | update | unchanged | conflict | skip |")?;
@@ -82,66 +196,6 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "- *(no collection)*")?;
         for i in &r.root_items {
             writeln!(out, "  - {}", md(&item_line(i)))?;
-        }
-    }
-
-    writeln!(out, "\n## Guest invitations\n")?;
-    if r.invitations.is_empty() {
-        writeln!(out, "None.")?;
-    } else {
-        writeln!(out, "| email | partner | folders | action |")?;
-        writeln!(out, "|---|---|---|---|")?;
-        for i in &r.invitations {
-            let action = match &i.reason {
-                Some(reason) => format!("{} ({})", i.action.name(), md(reason)),
-                None => i.action.name().to_owned(),
-            };
-            writeln!(
-                out,
-                "| {} | {} | {} | {action} |",
-                md(&i.email),
-                md(i.partner.as_deref().unwrap_or("—")),
-                md(&i.folders.join(", "))
-            )?;
-        }
-    }
-
-    writeln!(out, "\n## Lowered roles\n")?;
-    if r.lowered_roles.is_empty() {
-        writeln!(out, "None.")?;
-    }
-    for l in &r.lowered_roles {
-        writeln!(
-            out,
-            "- {} on {}: {} ({}) → {}",
-            md(&l.grantee),
-            md(&l.target),
-            md(&l.source_access),
-            l.from,
-            l.to
-        )?;
-    }
-
-    writeln!(out, "\n## Unmatched users\n")?;
-    if r.unmatched.is_empty() {
-        writeln!(out, "None.")?;
-    } else {
-        writeln!(out, "| email | reason | access | items |")?;
-        writeln!(out, "|---|---|---|---|")?;
-        for u in &r.unmatched {
-            let access: Vec<String> = u
-                .access
-                .iter()
-                .map(|a| format!("{} ({})", a.folder, a.access))
-                .collect();
-            writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                md(&u.email),
-                md(&u.reason),
-                md(&access.join(", ")),
-                md(&u.items.join(", "))
-            )?;
         }
     }
 

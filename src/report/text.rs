@@ -5,6 +5,7 @@
 use std::io;
 
 use super::json::{CollectionNode, Item, Report};
+use super::people::{self, People};
 use crate::diff::Action;
 
 /// Most findings listed one by one; the rest are counted (all are in JSON).
@@ -63,6 +64,7 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     if let Some(run) = &r.run_id {
         writeln!(out, "run: {run}")?;
     }
+    people(out, &People::of(r))?;
     for kind in ["teams", "invitations", "collections", "accounts", "secrets", "grants"] {
         writeln!(out, "{kind}: {}", counts(r.summary.get(kind)))?;
     }
@@ -100,55 +102,6 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             };
             writeln!(out, "  {} [{}]{changes}", t.name, t.action.name())?;
         }
-    }
-    writeln!(out, "guest invitations: {}", r.invitations.len())?;
-    for i in &r.invitations {
-        let partner = i.partner.as_deref().map(|p| format!(", joins {p}")).unwrap_or_default();
-        let reason = i.reason.as_deref().map(|p| format!(" — {p}")).unwrap_or_default();
-        let via = i.delivered_via.map(|v| format!(", sent via {v}")).unwrap_or_default();
-        writeln!(
-            out,
-            "  {} [{}]{partner}{via}: {}{reason}",
-            i.email,
-            i.action.name(),
-            i.folders.join(", ")
-        )?;
-    }
-    if !r.lowered_roles.is_empty() {
-        writeln!(out, "lowered roles: {}", r.lowered_roles.len())?;
-        for l in &r.lowered_roles {
-            writeln!(
-                out,
-                "  {} on {}: {} ({}) → {}",
-                l.grantee, l.target, l.source_access, l.from, l.to
-            )?;
-        }
-    }
-    let conflicts: Vec<_> = r.grants.iter().filter(|g| g.action == Action::Conflict).collect();
-    for g in conflicts {
-        writeln!(
-            out,
-            "  grant conflict: {} on {}: {}",
-            g.grantee,
-            g.target,
-            g.changes.join(", ")
-        )?;
-    }
-    writeln!(out, "unmatched users: {}", r.unmatched.len())?;
-    for u in &r.unmatched {
-        let access: Vec<String> = u
-            .access
-            .iter()
-            .map(|a| format!("{} ({})", a.folder, a.access))
-            .collect();
-        writeln!(
-            out,
-            "  {} ({}): {}, {} items",
-            u.email,
-            u.reason,
-            access.join(", "),
-            u.item_count
-        )?;
     }
     writeln!(out, "skipped: {}", r.skipped.len())?;
     for s in &r.skipped {
@@ -196,6 +149,96 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             out,
             "  … and {} more (all are in the JSON report)",
             sorted.len() - FINDINGS_SHOWN
+        )?;
+    }
+    Ok(())
+}
+
+/// Who gains access to what, before anything else.
+fn people(out: &mut dyn io::Write, p: &People<'_>) -> io::Result<()> {
+    writeln!(out, "who gains access:")?;
+    if p.collections.is_empty() && p.item_grants.is_empty() {
+        writeln!(out, "  nobody")?;
+    }
+    for c in &p.collections {
+        writeln!(out, "  {}:", c.path)?;
+        for g in &c.grants {
+            writeln!(out, "    {}", people::grant_line(g))?;
+        }
+    }
+    if !p.item_grants.is_empty() {
+        writeln!(out, "  single accounts and secrets:")?;
+        for g in &p.item_grants {
+            writeln!(out, "    {}", people::item_grants_line(g))?;
+        }
+    }
+    if p.unchanged_grants > 0 {
+        writeln!(
+            out,
+            "  ({} grants already in the workspace, unchanged)",
+            p.unchanged_grants
+        )?;
+    }
+    for g in &p.conflicts {
+        writeln!(out, "  {}", people::conflict_line(g))?;
+    }
+    writeln!(out, "guest invitations: {}", p.guests.len())?;
+    for g in &p.guests {
+        let i = g.invitation;
+        let partner = i.partner.as_deref().map(|p| format!(", joins {p}")).unwrap_or_default();
+        let admin = if i.guest_admin { " as Guest Admin" } else { "" };
+        let reason = i.reason.as_deref().map(|p| format!(" — {p}")).unwrap_or_default();
+        let via = i.delivered_via.map(|v| format!(", sent via {v}")).unwrap_or_default();
+        let grants: Vec<String> = g.grants.iter().map(|g| people::guest_grant_line(g)).collect();
+        let what = if grants.is_empty() {
+            i.folders.join(", ")
+        } else {
+            grants.join(", ")
+        };
+        writeln!(
+            out,
+            "  {} [{}]{partner}{admin}{via}: {what}{reason}",
+            i.email,
+            i.action.name()
+        )?;
+    }
+    if !p.lowered.is_empty() {
+        writeln!(out, "lowered roles: {}", p.lowered.len())?;
+        for l in p.lowered {
+            writeln!(
+                out,
+                "  {} on {}: {} ({}) → {}",
+                l.grantee, l.target, l.source_access, l.from, l.to
+            )?;
+        }
+    }
+    if !p.see_passwords.is_empty() {
+        writeln!(
+            out,
+            "can now see passwords the source hid from them: {}",
+            p.see_passwords.len()
+        )?;
+        for g in &p.see_passwords {
+            writeln!(
+                out,
+                "  {} {} on {} ({} → {})",
+                g.grantee_kind, g.grantee, g.target, g.source_access, g.role
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "unmatched users (lose their access, not invited): {}",
+        p.unmatched.len()
+    )?;
+    for u in p.unmatched {
+        writeln!(
+            out,
+            "  {} ({}): {}; {} items",
+            u.email,
+            u.reason,
+            people::unmatched_access(u),
+            u.item_count
         )?;
     }
     Ok(())

@@ -3,7 +3,8 @@
 //! `POST /imports` saves the files in the job's own folder (0700, files
 //! 0600) and starts the work in the background; it waits a little for the
 //! parse so a bad upload is answered 422 with the parser's positioned error.
-//! Planning renders the dry-run reports into the job row; `POST apply`
+//! Planning renders the dry-run reports into the store in pieces
+//! (`job_reports`), served as a stream; `POST apply`
 //! parses again against the workspace as it is then and applies. The folder
 //! is deleted when the job ends (done, cancelled, or failed for good); a job
 //! cut off by a restart keeps it, so POST apply can finish it.
@@ -24,7 +25,7 @@ use super::auth::Importer;
 use super::{blocking, AppError, AppState};
 use crate::apply::{self, ApplyOptions, Reporter};
 use crate::policy::Policy;
-use crate::report::{self, Report};
+use crate::report::Report;
 use crate::sources::ParseOptions;
 use crate::workspace::service::{Job, JobState, ServiceStore};
 use crate::workspace::{Snapshot, Workspace, WorkspaceError, Write};
@@ -279,9 +280,6 @@ pub async fn create(
         export_name: file("export").map(|f| f.1.clone()).unwrap_or_default(),
         sharing_name: file("sharing").map(|f| f.1.clone()),
         policy_name: file("policy").map(|f| f.1.clone()),
-        report_json: None,
-        report_html: None,
-        report_csv: None,
         run_id: None,
         created: String::new(),
         updated: String::new(),
@@ -439,16 +437,21 @@ impl crate::import::Stages for ParseReported<'_> {
     }
 }
 
-fn render(r: &Report, format: report::Format) -> Option<String> {
-    let mut out = Vec::new();
-    report::write(r, format, &mut out).ok()?;
-    String::from_utf8(out).ok()
-}
-
-fn store_reports(job: &mut Job, r: &Report, summary: Value) {
-    job.report_json = render(r, report::Format::Json);
-    job.report_html = render(r, report::Format::Html);
-    job.report_csv = render(r, report::Format::Csv);
+/// Stores the job's reports (in pieces, as they render) and its summary.
+/// The report names the files as uploaded and the workspace, never the
+/// server's paths.
+fn store_reports(store: &dyn ServiceStore, job: &mut Job, inputs: &Inputs, mut r: Report, summary: Value) {
+    for f in &mut r.findings {
+        f.message = shown(std::mem::take(&mut f.message), job, inputs);
+        f.file = f.file.take().map(|file| shown(file, job, inputs));
+    }
+    r.source.file = job.export_name.clone();
+    r.generated.inputs = std::iter::once(job.export_name.clone())
+        .chain(job.sharing_name.clone())
+        .collect();
+    r.generated.store = Some(format!("workspace {} ({})", r.workspace.name, r.workspace.id));
+    super::job_reports::store_all(store, &job.id, &r);
+    drop(r);
     job.summary = Some(summary.to_string());
 }
 
@@ -486,9 +489,8 @@ fn plan_job(state: &AppState, id: &str, parsed: Parsed) {
     match prepare(state, &job, &inputs, &mut parsed) {
         Ok(prepared) => {
             let cs = &prepared.changeset;
-            let r = Report::plan(cs);
             let summary = json!({ "to_write": cs.to_write(), "counts": cs.reconcile() });
-            store_reports(&mut job, &r, summary);
+            store_reports(store, &mut job, &inputs, Report::plan(cs), summary);
             set_progress(store, &mut job, "planned", 0, cs.to_write());
             match store.transition(id, &[JobState::Parsing], JobState::Planned, None, false) {
                 Ok(true) => {}
@@ -601,9 +603,8 @@ fn apply_job(state: &AppState, id: &str) {
     match apply::apply(cs, &prepared.snapshot, &slow, &options, &mut progress) {
         Ok(outcome) => {
             let mut job = progress.job;
-            let r = Report::migrate(cs, &outcome);
             let summary = json!({ "written": outcome.written, "counts": outcome.stored.counts, "holds": outcome.stored.holds(), "mismatches": outcome.stored.mismatches, "warnings": outcome.warnings });
-            store_reports(&mut job, &r, summary);
+            store_reports(store, &mut job, &inputs, Report::migrate(cs, &outcome), summary);
             job.run_id = Some(outcome.run_id.clone());
             if let Err(e) = store.save_job(&job) {
                 eprintln!("vaultferry serve: job {id}: {e}");
@@ -675,12 +676,14 @@ pub async fn report(
         None if accept.contains("text/csv") => "csv",
         None => "json",
     };
-    let (body, content_type, ext) = match format {
-        "html" => (job.report_html.clone(), "text/html; charset=utf-8", "html"),
-        "csv" => (job.report_csv.clone(), "text/csv; charset=utf-8", "csv"),
-        _ => (job.report_json.clone(), "application/json", "json"),
+    let (content_type, ext) = match format {
+        "html" => ("text/html; charset=utf-8", "html"),
+        "csv" => ("text/csv; charset=utf-8", "csv"),
+        _ => ("application/json", "json"),
     };
-    let Some(body) = body else {
+    let store = state.store.clone();
+    let (tid, name) = (id.clone(), ext);
+    let Some(stored) = blocking(move || Ok(store.report(&tid, name)?)).await? else {
         return Err(AppError::new(
             StatusCode::CONFLICT,
             format!(
@@ -689,9 +692,12 @@ pub async fn report(
             ),
         ));
     };
+    let body = super::job_reports::body(state.store.clone(), id.clone(), ext, stored);
     let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, header::HeaderValue::from(stored.bytes.max(0)));
     if q.format.is_some() {
         if let Ok(v) = header::HeaderValue::from_str(&format!("attachment; filename=\"{id}-report.{ext}\"")) {
             r.headers_mut().insert(header::CONTENT_DISPOSITION, v);

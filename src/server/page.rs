@@ -3,6 +3,9 @@
 //! shows the dry-run report (the same HTML report `plan --report` writes),
 //! and applies on request.
 //!
+//! The report runs in a sandboxed frame (scripts, no same origin): its
+//! own script lists items, and cannot reach the page's cookie or API.
+//!
 //! The API key is typed once and kept in a `SameSite=Strict` cookie, which
 //! the API accepts besides `X-API-Key` so the report download links work.
 
@@ -50,7 +53,7 @@ progress { width: 20rem; }
 <p><button id="apply" type="button" hidden>Apply</button></p>
 <p id="downloads" hidden>Reports:
  <a id="dl-json" href="#">JSON</a> · <a id="dl-html" href="#">HTML</a> · <a id="dl-csv" href="#">unmatched users (CSV)</a></p>
-<iframe id="report" title="Dry-run report" hidden></iframe>
+<iframe id="report" title="Dry-run report" sandbox="allow-scripts" hidden></iframe>
 </section>
 <script>
 "use strict";

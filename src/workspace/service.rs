@@ -74,12 +74,22 @@ pub struct Job {
     pub export_name: String,
     pub sharing_name: Option<String>,
     pub policy_name: Option<String>,
-    pub report_json: Option<String>,
-    pub report_html: Option<String>,
-    pub report_csv: Option<String>,
     pub run_id: Option<String>,
     pub created: String,
     pub updated: String,
+}
+
+/// The largest piece of a stored report: a report of any size is written
+/// and served this much at a time.
+pub const REPORT_PIECE_BYTES: usize = 256 * 1024;
+
+/// A job's finished report in one format: which version, in how many
+/// pieces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredReport {
+    pub generation: i64,
+    pub pieces: i64,
+    pub bytes: i64,
 }
 
 /// A write's recorded answer, replayed when the same idempotency key comes
@@ -120,6 +130,31 @@ pub trait ServiceStore: Send + Sync {
         error: Option<&str>,
         resumable: bool,
     ) -> Result<bool, WorkspaceError>;
+    /// Starts a new version of a job's report in `format` (`json`, `html`,
+    /// `csv`): returns its generation, for [`Self::save_report_piece`].
+    /// Versions a stopped writer left unfinished are dropped.
+    fn begin_report(&self, job: &str, format: &str) -> Result<i64, WorkspaceError>;
+    /// One piece, at most [`REPORT_PIECE_BYTES`], numbered from 0.
+    fn save_report_piece(
+        &self,
+        job: &str,
+        format: &str,
+        generation: i64,
+        seq: i64,
+        bytes: &[u8],
+    ) -> Result<(), WorkspaceError>;
+    /// Makes the version the one served, and drops the one before.
+    fn finish_report(&self, job: &str, format: &str, report: StoredReport) -> Result<(), WorkspaceError>;
+    /// The finished report in `format`, if any.
+    fn report(&self, job: &str, format: &str) -> Result<Option<StoredReport>, WorkspaceError>;
+    /// One piece of a version; `None` once that version was replaced.
+    fn report_piece(
+        &self,
+        job: &str,
+        format: &str,
+        generation: i64,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, WorkspaceError>;
     fn active_jobs(&self) -> Result<usize, WorkspaceError>;
     /// On startup: jobs a stopped server left queued, parsing or applying
     /// become failed and resumable. Returns their ids.

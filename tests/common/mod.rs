@@ -370,3 +370,72 @@ pub fn pass_import_fixtures() -> Option<PathBuf> {
     eprintln!("skipped: no pass-import fixtures at {}", dir.display());
     None
 }
+
+/// One item as the HTML report's script lists it.
+#[derive(Debug)]
+pub struct HtmlItem {
+    pub collection: String,
+    pub action: String,
+    pub item_type: String,
+    pub name: String,
+}
+
+/// Reads the items an HTML report carries the way its script does: each
+/// `<details data-b data-i data-path>` names a collection of a deflated,
+/// base64-encoded JSON block, decoded with the legend's actions and types.
+pub fn html_items(html: &str) -> Vec<HtmlItem> {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let between = |s: &str, open: &str, close: &str| -> Option<String> {
+        let start = s.find(open)? + open.len();
+        Some(s[start..].split(close).next()?.to_owned())
+    };
+    let legend: serde_json::Value = serde_json::from_str(
+        &between(html, "<script type=\"application/json\" id=\"legend\">", "</script>").expect("legend"),
+    )
+    .unwrap();
+    let mut blocks = Vec::new();
+    for n in 0.. {
+        let Some(b64) = between(
+            html,
+            &format!("<script type=\"application/x-vaultferry-items\" id=\"b{n}\">"),
+            "</script>",
+        ) else {
+            break;
+        };
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).unwrap();
+        let mut text = String::new();
+        flate2::read::ZlibDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        blocks.push(serde_json::from_str::<serde_json::Value>(&text).unwrap());
+    }
+    let mut items = Vec::new();
+    for tag in html.split("<details ").skip(1) {
+        let attr = |name: &str| between(tag, &format!("{name}=\""), "\"");
+        let (Some(b), Some(i)) = (attr("data-b"), attr("data-i")) else {
+            continue;
+        };
+        let node = &blocks[b.parse::<usize>().unwrap()][i.parse::<usize>().unwrap()];
+        let (t, a) = (node["t"].as_str().unwrap(), node["a"].as_str().unwrap());
+        for (j, name) in node["n"].as_array().unwrap().iter().enumerate() {
+            let code = |s: &str, radix| s[j..].chars().next().and_then(|c| c.to_digit(radix)).unwrap() as usize;
+            items.push(HtmlItem {
+                collection: unescape_html(&attr("data-path").unwrap_or_default()),
+                action: legend["actions"][code(a, 10)].as_str().unwrap().to_owned(),
+                item_type: legend["types"][code(t, 36)].as_str().unwrap().to_owned(),
+                name: name.as_str().unwrap().to_owned(),
+            });
+        }
+    }
+    items
+}
+
+/// The text an escaped HTML attribute stands for.
+pub fn unescape_html(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -760,6 +760,54 @@ CREATE TRIGGER attachments_removed AFTER DELETE ON attachments BEGIN
     UPDATE accounts SET imported_intact = 0 WHERE id = OLD.account_id AND imported_intact = 1;
     UPDATE secrets SET imported_intact = 0 WHERE id = OLD.secret_id AND imported_intact = 1;
 END;
+"#;
+
+/// V13: a job's reports in pieces of at most 256 KiB, written as the
+/// report renders and served one piece at a time. V3 kept each format as
+/// one TEXT column of the job row: a 300k-entry plan's JSON is a hundred
+/// megabytes, held whole in memory to render, to store, and again on every
+/// read of the job (progress updates rewrote it several times a second).
+/// `job_reports` names the finished version of each format (its
+/// `generation`) so a report being replaced is never served half-written.
+/// Reports already stored are cut into pieces, then the columns dropped.
+const V13: &str = r#"
+CREATE TABLE job_reports (
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    format TEXT NOT NULL CHECK (format IN ('json', 'html', 'csv')),
+    generation INTEGER NOT NULL,
+    pieces INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (job_id, format)
+);
+CREATE TABLE job_report_pieces (
+    id INTEGER PRIMARY KEY,
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    format TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL CHECK (length(bytes) <= 262144),
+    UNIQUE (job_id, format, generation, seq)
+);
+WITH RECURSIVE old (job_id, format, body) AS (
+    SELECT id, 'json', CAST(report_json AS BLOB) FROM jobs WHERE report_json IS NOT NULL
+    UNION ALL SELECT id, 'html', CAST(report_html AS BLOB) FROM jobs WHERE report_html IS NOT NULL
+    UNION ALL SELECT id, 'csv', CAST(report_csv AS BLOB) FROM jobs WHERE report_csv IS NOT NULL
+), cut (job_id, format, body, seq) AS (
+    SELECT job_id, format, body, 0 FROM old WHERE length(body) > 0
+    UNION ALL SELECT job_id, format, body, seq + 1 FROM cut WHERE (seq + 1) * 262144 < length(body)
+)
+INSERT INTO job_report_pieces (job_id, format, generation, seq, bytes)
+    SELECT job_id, format, 1, seq, substr(body, seq * 262144 + 1, 262144) FROM cut;
+INSERT INTO job_reports (job_id, format, generation, pieces, bytes)
+    SELECT id, 'json', 1, (length(CAST(report_json AS BLOB)) + 262143) / 262144, length(CAST(report_json AS BLOB))
+    FROM jobs WHERE report_json IS NOT NULL
+    UNION ALL SELECT id, 'html', 1, (length(CAST(report_html AS BLOB)) + 262143) / 262144, length(CAST(report_html AS BLOB))
+    FROM jobs WHERE report_html IS NOT NULL
+    UNION ALL SELECT id, 'csv', 1, (length(CAST(report_csv AS BLOB)) + 262143) / 262144, length(CAST(report_csv AS BLOB))
+    FROM jobs WHERE report_csv IS NOT NULL;
+ALTER TABLE jobs DROP COLUMN report_json;
+ALTER TABLE jobs DROP COLUMN report_html;
+ALTER TABLE jobs DROP COLUMN report_csv;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

@@ -1,4 +1,4 @@
-//! The server's tables (schema V3): API keys, jobs, idempotency records,
+//! The server's tables (schema V3; reports in pieces since V13): API keys, jobs, idempotency records,
 //! and rows of the existing audit log.
 
 use rusqlite::{params, OptionalExtension, Row};
@@ -6,7 +6,9 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::snapshot::parse;
 use super::SqliteWorkspace;
 use crate::workspace::seed::{member_state_from_name, role_from_name};
-use crate::workspace::service::{api_key_hash, new_api_key, IdempotencyRecord, Job, JobState, ServiceStore};
+use crate::workspace::service::{
+    api_key_hash, new_api_key, IdempotencyRecord, Job, JobState, ServiceStore, StoredReport,
+};
 use crate::workspace::{Member, WorkspaceError};
 
 const MEMBER_COLUMNS: &str = "m.id, m.email, m.name, m.role, m.directory_managed, m.state";
@@ -23,7 +25,7 @@ fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
 }
 
 const JOB_COLUMNS: &str = "id, member_id, actor, state, progress, summary, error, resumable, upload_dir, \
-     export_name, sharing_name, policy_name, report_json, report_html, report_csv, run_id, created, updated";
+     export_name, sharing_name, policy_name, run_id, created, updated";
 
 fn job(r: &Row<'_>) -> rusqlite::Result<Job> {
     Ok(Job {
@@ -39,12 +41,9 @@ fn job(r: &Row<'_>) -> rusqlite::Result<Job> {
         export_name: r.get(9)?,
         sharing_name: r.get(10)?,
         policy_name: r.get(11)?,
-        report_json: r.get(12)?,
-        report_html: r.get(13)?,
-        report_csv: r.get(14)?,
-        run_id: r.get(15)?,
-        created: r.get(16)?,
-        updated: r.get(17)?,
+        run_id: r.get(12)?,
+        created: r.get(13)?,
+        updated: r.get(14)?,
     })
 }
 
@@ -166,20 +165,9 @@ impl ServiceStore for SqliteWorkspace {
     fn save_job(&self, j: &Job) -> Result<(), WorkspaceError> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE jobs SET progress = ?2, summary = ?3, upload_dir = ?4, report_json = ?5, report_html = ?6,
-                                 report_csv = ?7, run_id = ?8, updated = ?9
+                "UPDATE jobs SET progress = ?2, summary = ?3, upload_dir = ?4, run_id = ?5, updated = ?6
                  WHERE id = ?1",
-                params![
-                    j.id,
-                    j.progress,
-                    j.summary,
-                    j.upload_dir,
-                    j.report_json,
-                    j.report_html,
-                    j.report_csv,
-                    j.run_id,
-                    super::now(),
-                ],
+                params![j.id, j.progress, j.summary, j.upload_dir, j.run_id, super::now(),],
             )
             .map(drop)
         })
@@ -209,6 +197,90 @@ impl ServiceStore for SqliteWorkspace {
             )?;
             Ok(true)
         })
+    }
+
+    fn begin_report(&self, job: &str, format: &str) -> Result<i64, WorkspaceError> {
+        self.write(|tx| {
+            let current: Option<i64> = tx
+                .query_row(
+                    "SELECT generation FROM job_reports WHERE job_id = ?1 AND format = ?2",
+                    params![job, format],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            tx.execute(
+                "DELETE FROM job_report_pieces WHERE job_id = ?1 AND format = ?2 AND generation IS NOT ?3",
+                params![job, format, current],
+            )?;
+            Ok(current.unwrap_or(0) + 1)
+        })
+    }
+
+    fn save_report_piece(
+        &self,
+        job: &str,
+        format: &str,
+        generation: i64,
+        seq: i64,
+        bytes: &[u8],
+    ) -> Result<(), WorkspaceError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO job_report_pieces (job_id, format, generation, seq, bytes) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![job, format, generation, seq, bytes],
+            )
+            .map(drop)
+        })
+    }
+
+    fn finish_report(&self, job: &str, format: &str, report: StoredReport) -> Result<(), WorkspaceError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO job_reports (job_id, format, generation, pieces, bytes) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (job_id, format) DO UPDATE SET
+                     generation = excluded.generation, pieces = excluded.pieces, bytes = excluded.bytes",
+                params![job, format, report.generation, report.pieces, report.bytes],
+            )?;
+            tx.execute(
+                "DELETE FROM job_report_pieces WHERE job_id = ?1 AND format = ?2 AND generation <> ?3",
+                params![job, format, report.generation],
+            )
+            .map(drop)
+        })
+    }
+
+    fn report(&self, job: &str, format: &str) -> Result<Option<StoredReport>, WorkspaceError> {
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT generation, pieces, bytes FROM job_reports WHERE job_id = ?1 AND format = ?2",
+            params![job, format],
+            |r| {
+                Ok(StoredReport {
+                    generation: r.get(0)?,
+                    pieces: r.get(1)?,
+                    bytes: r.get(2)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.sql_error(e))
+    }
+
+    fn report_piece(
+        &self,
+        job: &str,
+        format: &str,
+        generation: i64,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, WorkspaceError> {
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT bytes FROM job_report_pieces WHERE job_id = ?1 AND format = ?2 AND generation = ?3 AND seq = ?4",
+            params![job, format, generation, seq],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| self.sql_error(e))
     }
 
     fn active_jobs(&self) -> Result<usize, WorkspaceError> {

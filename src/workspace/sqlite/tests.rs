@@ -880,3 +880,73 @@ fn a_version_11_database_keeps_its_attachments_with_the_bytes_last_in_the_row() 
         "an attachment added after the import clears the item's intact flag"
     );
 }
+
+/// V13 moves the reports a version-12 server kept in the job row into
+/// pieces of at most 256 KiB, byte for byte, and drops the columns; a job
+/// with no report gets none.
+#[test]
+fn a_version_12_database_keeps_its_job_reports_cut_into_pieces() {
+    use crate::workspace::service::ServiceStore;
+    use sha2::{Digest, Sha256};
+    let (_dir, path) = db();
+    // Over three pieces, with multi-byte characters across the cuts.
+    let big: String = "é→ report line ".repeat(60_000);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, checksum TEXT NOT NULL,
+             applied TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))",
+        )
+        .unwrap();
+        for (i, step) in schema::MIGRATIONS[..12].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, checksum) VALUES (?1, ?2)",
+                rusqlite::params![i as i64 + 1, hex::encode(Sha256::digest(step.as_bytes()))],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 12;
+             INSERT INTO workspace VALUES (1, 'ws-old', 'Old', 12, 1, 1, 1, 1, '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO jobs (id, member_id, actor, state, export_name, report_json, report_html, report_csv)
+             VALUES ('job-a', 1, 'a@x.example', 'planned', 'e.csv', ?1, '<html></html>', ''),
+                    ('job-b', 1, 'a@x.example', 'queued', 'e.csv', NULL, NULL, NULL)",
+            [&big],
+        )
+        .unwrap();
+    }
+    let ws = SqliteWorkspace::open(&path).unwrap();
+    let json = ws.report("job-a", "json").unwrap().expect("the JSON report is kept");
+    assert_eq!(json.bytes as usize, big.len());
+    assert_eq!(json.pieces as usize, big.len().div_ceil(256 * 1024));
+    assert!(json.pieces > 3);
+    let mut joined = Vec::new();
+    for seq in 0..json.pieces {
+        let piece = ws.report_piece("job-a", "json", json.generation, seq).unwrap().unwrap();
+        assert!(piece.len() <= crate::workspace::service::REPORT_PIECE_BYTES);
+        joined.extend(piece);
+    }
+    assert_eq!(joined, big.as_bytes());
+    let html = ws.report("job-a", "html").unwrap().unwrap();
+    assert_eq!(
+        ws.report_piece("job-a", "html", html.generation, 0).unwrap().unwrap(),
+        b"<html></html>"
+    );
+    let csv = ws.report("job-a", "csv").unwrap().unwrap();
+    assert_eq!((csv.pieces, csv.bytes), (0, 0), "an empty report is kept, empty");
+    assert_eq!(ws.report("job-b", "json").unwrap(), None);
+    assert!(ws.job("job-a").unwrap().is_some(), "the job itself reads back");
+    let conn = Connection::open(&path).unwrap();
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('jobs')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!columns.iter().any(|c| c.starts_with("report_")), "{columns:?}");
+}
