@@ -470,6 +470,7 @@ impl<'a> Applier<'a> {
                         break;
                     }
                 }
+                crate::import::thread_cpu("writing");
                 written
             });
             let mut chunk = changes.into_iter().peekable();

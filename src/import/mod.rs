@@ -21,7 +21,7 @@ use crate::sources::{self, ParseOptions};
 use crate::workspace::{ImportKey, Snapshot, Workspace};
 use crate::Error;
 
-pub use pipelined::cpu_seconds_of;
+pub use pipelined::{cpu_seconds_of, thread_cpu};
 pub use streamed::summarise;
 
 /// What one import reads and how.

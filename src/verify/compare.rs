@@ -400,7 +400,7 @@ fn values(item: &SourceItem, stored: &StoredItem, outcome: &mut Outcome) {
     for v in &item.values {
         let e = need.entry(v.digest).or_default();
         e.0 += 1;
-        e.1.push(&v.label);
+        e.1.push(v.label.as_ref());
     }
     let mut missing: Vec<&str> = Vec::new();
     for (digest, (n, labels)) in &need {

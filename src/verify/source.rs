@@ -2,6 +2,7 @@
 //! readers, not the mapper), each entry kept as its identity, its folder
 //! and the digests of its values.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -15,7 +16,9 @@ use super::digest::{self, Digest};
 #[derive(Clone, Debug)]
 pub struct SourceValue {
     /// `password`, `username`, a field's label…: what a difference names.
-    pub label: String,
+    /// The fixed ones are not allocated: a million entries hold ten
+    /// million values.
+    pub label: Cow<'static, str>,
     pub digest: Digest,
 }
 
@@ -95,45 +98,49 @@ pub fn item(entry: Entry) -> SourceItem {
 /// The entry's identity and the digests of its values, the entry left as
 /// it was (for a caller that hands it on: the import pipeline's mapper).
 pub fn digest(entry: &Entry) -> SourceItem {
-    let mut values = Vec::new();
-    let mut push = |label: &str, bytes: &[u8]| {
+    // Room for every value at once: kept for the whole run, a million of
+    // these lists must not carry the slack of growing.
+    let mut values = Vec::with_capacity(
+        5 + entry.urls.len() + entry.fields.len() + entry.password_history.len() + entry.attachments.len(),
+    );
+    let mut push = |label: Cow<'static, str>, bytes: &[u8]| {
         if !bytes.is_empty() {
             values.push(SourceValue {
-                label: label.to_owned(),
+                label,
                 digest: digest::of(bytes),
             });
         }
     };
-    push("title", entry.title.as_bytes());
+    push(Cow::Borrowed("title"), entry.title.as_bytes());
     if let Some(u) = &entry.username {
-        push("username", u.as_bytes());
+        push(Cow::Borrowed("username"), u.as_bytes());
     }
     if let Some(p) = &entry.password {
-        push("password", p.expose_bytes());
+        push(Cow::Borrowed("password"), p.expose_bytes());
     }
     if let Some(t) = &entry.totp {
-        push("one-time password", t.expose_bytes());
+        push(Cow::Borrowed("one-time password"), t.expose_bytes());
     }
     if let Some(n) = &entry.notes {
-        push("notes", n.as_bytes());
+        push(Cow::Borrowed("notes"), n.as_bytes());
     }
     for url in &entry.urls {
         // Blanks around a URL are no part of it.
-        push("url", url.trim().as_bytes());
+        push(Cow::Borrowed("url"), url.trim().as_bytes());
     }
     for f in &entry.fields {
         let bytes = match &f.value {
             FieldValue::Plain(s) => s.as_bytes(),
             FieldValue::Concealed(s) => s.expose_bytes(),
         };
-        push(&f.label, bytes);
+        push(Cow::Owned(f.label.clone()), bytes);
     }
     for h in &entry.password_history {
-        push("password history", h.value.expose_bytes());
+        push(Cow::Borrowed("password history"), h.value.expose_bytes());
     }
     for a in &entry.attachments {
         values.push(SourceValue {
-            label: format!("attachment '{}'", a.name),
+            label: Cow::Owned(format!("attachment '{}'", a.name)),
             digest: digest::attachment(&a.name, a.sha256().as_ref()),
         });
     }

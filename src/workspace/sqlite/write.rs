@@ -640,8 +640,12 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
         "INSERT INTO run_journal (run_id, import_key, action, content_hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     // An object created again (`--overwrite` of one someone deleted) is no
-    // longer removed (schema V9); the table is empty but for those.
-    let mut restored = tx.prepare_cached("DELETE FROM import_removed WHERE import_key = ?1")?;
+    // longer removed (schema V9). The table is empty but for those, so the
+    // keys created are struck off once the batch is written, and only when
+    // it holds a row: a statement per created item was a tenth of a first
+    // run's store time. Nothing in a batch reads the table, so striking
+    // them off last leaves it as striking each off as it was written did.
+    let mut created: Vec<&str> = Vec::new();
     // A batch commits at once: its rows share the time it was written.
     let time = now();
     for w in writes {
@@ -686,9 +690,15 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
         let key = w.key().map(ImportKey::as_str).unwrap_or_default();
         journal.execute(params![run, key, action, hash, time])?;
         if matches!(action, "create" | "invite") {
-            restored.execute([key])?;
+            created.push(key);
         }
         ids.push(id);
+    }
+    if !created.is_empty() && tx.query_row("SELECT EXISTS (SELECT 1 FROM import_removed)", [], |r| r.get(0))? {
+        let mut restored = tx.prepare_cached("DELETE FROM import_removed WHERE import_key = ?1")?;
+        for key in created {
+            restored.execute([key])?;
+        }
     }
     let described: Vec<String> = [
         (items[0], "accounts created"),
