@@ -38,10 +38,11 @@ seed lastpass_sharing yes "${lp_sharing[@]}"
 seed onepassword_sharing yes "$root"/samples/onepassword/permissions.json
 seed onepassword_1pux yes "${pux[@]}"
 seed onepassword_1pif yes "${pif[@]}"
+seed cxf yes "$root"/samples/cxf/*.json "$root"/tests/fixtures/cxf/*.json
 seed policy no "$root"/samples/vaultferry.toml
 seed workspace_seed no "$root"/samples/workspace.toml
 seed scim no "$root"/samples/scim-users.json
-seed detect no "${lp_csv[@]}" "${op_csv[@]}" "${pif[@]}" "${pux[@]}"
+seed detect no "${lp_csv[@]}" "${op_csv[@]}" "${pif[@]}" "${pux[@]}" "$root"/samples/cxf/*.json
 
 # Secure notes: each `extra` cell of an http://sn row of the LastPass sample
 # (python3 only splits the CSV; without it the notes target starts empty).

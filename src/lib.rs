@@ -9,7 +9,9 @@
 pub mod apply;
 pub mod cli;
 pub mod diff;
+pub mod docs;
 mod error;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod mapper;

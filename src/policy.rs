@@ -141,7 +141,10 @@ impl Policy {
             }
             PolicyError {
                 position,
-                message: format!("{} (see formats/policy.md for the keys)", e.message().trim_end()),
+                message: format!(
+                    "{} (`vaultferry explain policy` lists the keys)",
+                    e.message().trim_end()
+                ),
             }
         })?;
         let mut policy = Policy::default();

@@ -291,3 +291,110 @@ fn bug20_generate_1pif_attachment_bytes_writes_the_1password_7_export_folder() {
         vault.findings
     );
 }
+
+/// A `vaultferry serve` over `db` on a free loopback port, killed when
+/// dropped.
+struct Serve {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Serve {
+    fn start(db: &Path) -> Serve {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vaultferry"))
+            .args(["serve", "--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .env_clear()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start vaultferry serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("vaultferry serve printed its address");
+        Serve { child, url }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 20: attachments go to the HTTP target through the blob route, a
+/// few pieces at a time, not inside the JSON batch; every byte arrives.
+#[test]
+fn bug20_migrate_to_the_http_target_stores_every_1pux_attachment_digest_for_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("docs.1pux");
+    // Sizes on both sides of the upload's 64 KiB pieces, one many pieces long.
+    write_archive(&export, &[0, 1, 65_535, 65_536, 65_537, 1_000_003]);
+    let db = common::seeded_db(&dir.path().join("remote.db"), &common::sample("workspace.toml"));
+    let key = common::vaultferry(&[
+        "apikey",
+        "create",
+        "--db",
+        db.to_str().unwrap(),
+        "--as",
+        "olivia@northwind.example",
+    ])
+    .success()
+    .stdout
+    .trim()
+    .to_owned();
+    let server = Serve::start(&db);
+    let migrate = |extra: &[&str]| {
+        let mut args = vec![
+            "migrate",
+            export.to_str().unwrap(),
+            "--target",
+            &server.url,
+            "--api-key",
+            &key,
+            "--yes",
+        ];
+        args.extend_from_slice(extra);
+        common::vaultferry_in(dir.path(), &args).success()
+    };
+    let run = migrate(&[]);
+
+    let want = digests_in_archive(&export);
+    assert_eq!(want.len(), 8);
+    let got: BTreeMap<String, String> = digests_in_store(&db).into_iter().map(|(k, (d, _))| (k, d)).collect();
+    assert_eq!(got, want, "the store's bytes are the archive's: {}", run.describe());
+    // Each attachment's bytes went on their own, once, to the blob route.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let uploads: Vec<String> = conn
+        .prepare("SELECT action FROM audit_log WHERE action LIKE 'http PUT /api/v1/blobs/%' AND object = 'status 201'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut uploaded: Vec<&str> = uploads.iter().filter_map(|a| a.rsplit('/').next()).collect();
+    uploaded.sort_unstable();
+    let mut digests: Vec<&str> = want.values().map(String::as_str).collect();
+    digests.sort_unstable();
+    assert_eq!(uploaded, digests, "{}", run.describe());
+    // What was staged for the batches is gone once the run finished.
+    let staged = dir.path().join("remote.db.blobs");
+    let left = std::fs::read_dir(&staged).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "staged blobs left in {}", staged.display());
+
+    // The re-run compares digests through the API: nothing to write.
+    let rerun = migrate(&["--json"]);
+    assert_eq!(rerun.json()["written"], 0, "{}", rerun.describe());
+    drop(server);
+}

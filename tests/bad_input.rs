@@ -605,5 +605,7 @@ fn a_policy_with_an_unknown_key_is_refused_naming_line_key_and_choices() {
         "{}",
         r.describe()
     );
-    assert!(r.stderr.contains("formats/policy.md"), "{}", r.describe());
+    // The message sends the user to a page the binary prints, not to a
+    // file of the repository.
+    assert!(r.stderr.contains("`vaultferry explain policy`"), "{}", r.describe());
 }

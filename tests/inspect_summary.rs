@@ -136,3 +136,33 @@ fn summaries_match_full_entries_on_a_generated_export() {
     generate::generate(Format::LastpassCsv, 3000, 11, &csv, &sharing).unwrap_or_else(|e| panic!("{e}"));
     check(&csv);
 }
+
+/// Issue 20: the 1Password readers summarize on the pool, and a 1PIF
+/// export folder's attachments are counted as the entry is handed on; the
+/// summaries still say what the full entries say.
+#[test]
+fn bug20_summaries_match_full_entries_on_generated_1password_exports() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (format, name) in [(Format::Pux, "gen.1pux"), (Format::Pif, "gen.1pif")] {
+        let (export, sharing) = (dir.path().join(name), dir.path().join(format!("{name}.json")));
+        generate::generate(format, 3000, 11, &export, &sharing).unwrap_or_else(|e| panic!("{e}"));
+        check(&export);
+    }
+    let folder = dir.path().join("folder-1pif");
+    common::vaultferry(&[
+        "generate",
+        "--format",
+        "1pif",
+        "--entries",
+        "2000",
+        "--attachment-bytes",
+        "1000",
+        "--out",
+        folder.to_str().unwrap_or_default(),
+    ])
+    .success();
+    check(&folder);
+    let (entries, _) = summary(&folder, &ParseOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let attachments: usize = entries.iter().map(|e| e.attachments).sum();
+    assert!(attachments >= 3, "only {attachments} attachments counted");
+}

@@ -210,3 +210,85 @@ fn bug_reports_were_world_readable_unnamed_and_undated() {
         );
     }
 }
+
+/// `vaultferry ARGS` in `dir` on a pseudo-terminal of 120 columns
+/// (`script`, util-linux), stdin closed: what a user at a terminal sees,
+/// escape sequences and redraws included.
+fn on_a_terminal(dir: &Path, args: &[&str]) -> String {
+    let bin = env!("CARGO_BIN_EXE_vaultferry");
+    let command = format!("stty cols 120 rows 50; '{bin}' {}", args.join(" "));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{command}\n{text}");
+    text
+}
+
+#[test]
+fn on_a_terminal_reading_the_export_shows_a_bar_with_its_rate_and_eta() {
+    let dir = tempfile::tempdir().unwrap();
+    generated(dir.path());
+    let shown = on_a_terminal(
+        dir.path(),
+        &["plan", "--db", "w.db", "e.csv", "--sharing", "e.csv.sharing.json"],
+    );
+    let bar = shown
+        .split(['\r', '\n'])
+        .find(|l| l.contains("reading, mapping and comparing the export ["))
+        .unwrap_or_else(|| panic!("no reading bar:\n{shown}"));
+    assert!(
+        bar.contains("% of the lines, ") && bar.contains(" lines/s, ETA "),
+        "{bar}"
+    );
+    // The summary is still all there, after the bar went away.
+    assert!(shown.contains("collections: 84"), "{shown}");
+    let quiet = on_a_terminal(dir.path(), &["-q", "plan", "--db", "w.db", "e.csv"]);
+    assert_eq!(quiet.trim(), "", "--quiet draws nothing, even on a terminal");
+}
+
+#[test]
+fn inspect_and_plan_give_a_findings_location_in_one_shape_before_its_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lined.csv"), LINED).unwrap();
+    let seed = sample("workspace.toml");
+    vaultferry_in(
+        dir.path(),
+        &["workspace", "init", "--db", "w.db", "--seed", seed.to_str().unwrap()],
+    )
+    .success();
+    let inspect = vaultferry_in(dir.path(), &["inspect", "lined.csv"]).success();
+    let plan = vaultferry_in(dir.path(), &["plan", "--db", "w.db", "lined.csv"]).success();
+    let verbose = vaultferry_in(dir.path(), &["plan", "--db", "w.db", "lined.csv", "--verbose"]).success();
+    // What follows `[code]` (and the count of a group): the location.
+    let located = |text: &str, code: &str| -> String {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("[{code}]")))
+            .unwrap_or_else(|| panic!("no {code} in\n{text}"));
+        let after = line.split_once(&format!("[{code}]")).unwrap().1;
+        let after = after.split_once(": ").map_or(after, |(_, rest)| rest);
+        after.trim_start_matches("e.g. ").to_owned()
+    };
+    for (code, at) in [
+        ("lastpass.bad-timestamp", "lined.csv:line 3: "),
+        ("lastpass.unknown-note-type", "lined.csv:line 4: "),
+        // The note of line 4 spans two lines: the short row is line 7.
+        ("lastpass.row-skipped", "lined.csv:line 7: "),
+    ] {
+        for (what, text) in [
+            ("inspect", &inspect.stdout),
+            ("plan", &plan.stdout),
+            ("plan --verbose", &verbose.stdout),
+        ] {
+            let shown = located(text, code);
+            assert!(
+                shown.starts_with(at),
+                "{what} shows {code} as {shown:?}, not starting with {at:?}"
+            );
+        }
+    }
+}

@@ -364,12 +364,25 @@ fn generated_round(dir: &Path, format: &str, seed: u64, entries: usize, knobs: &
     let db = common::northwind_db(dir);
     let outbox = dir.join("outbox");
     let (d, o) = (db.to_str().unwrap(), outbox.to_str().unwrap());
-    let migrate = vaultferry(&["migrate", e, "--sharing", s, "--db", d, "--yes", "--outbox", o]);
+    // Chunks of 7 entries: the digests migrate's check keeps are made per
+    // chunk, and entries without an id are numbered across chunks.
+    let migrate = common::vaultferry_env(
+        &["migrate", e, "--sharing", s, "--db", d, "--yes", "--outbox", o],
+        &[("VAULTFERRY_PLAN_CHUNK", "7")],
+    );
     let check = vaultferry(&["verify", e, "--sharing", s, "--db", d, "--json"]);
-    assert_eq!(
-        migrate.code,
-        check.code,
-        "migrate's own check and verify disagree\n{}\n{}",
+    // migrate's check reads the export once, with the run; verify reads it
+    // again on its own: they must count the same people, items and faults.
+    let json = check.json();
+    let counted = format!(
+        "verified: {} people, {} items — {} unexpected difference",
+        json["people"],
+        json["items"],
+        json["unexpected"].as_array().map_or(0, Vec::len)
+    );
+    assert!(
+        migrate.code == check.code && migrate.stdout.lines().any(|l| l.starts_with(&counted)),
+        "migrate's own check and verify disagree (verify: {counted})\n{}\n{}",
         migrate.describe(),
         check.describe()
     );
@@ -565,4 +578,83 @@ fn migrate_no_verify_skips_the_check_it_ends_with() {
     ])
     .success();
     assert!(!run.stdout.contains("verified:"), "{}", run.describe());
+}
+
+/// `migrate` ends with a check that takes the digests its own pipeline made
+/// of the readers' entries (the export is read once), against the store
+/// read after the writes: a store that keeps other than it was given still
+/// fails the run, and the check counts what `verify` names on its own.
+#[test]
+fn migrates_own_check_fails_a_store_that_keeps_other_than_it_was_given() {
+    let faults: [(&str, &str, bool, Vec<Named>); 2] = [
+        (
+            // Grants are not in the reconciliation: only the check sees it.
+            "the store adds a grant: Dana on Olivia's personal bank login",
+            "CREATE TRIGGER extra_grant AFTER INSERT ON grants
+             WHEN NOT EXISTS (SELECT 1 FROM grants WHERE target_kind = 'account' AND grantee_kind = 'member'
+                              AND grantee_id = (SELECT id FROM members WHERE email = 'dana@corp.example'))
+             BEGIN
+               INSERT INTO grants (target_kind, target_id, grantee_kind, grantee_id, role)
+               SELECT 'account', a.id, 'member', m.id, 'collaborator' FROM accounts a, members m
+               WHERE a.name = 'Bank' AND m.email = 'dana@corp.example';
+             END;",
+            true,
+            vec![triple("gained-item", "dana@corp.example", "Bank")],
+        ),
+        (
+            "the store drops a note and a password as they are written",
+            "CREATE TRIGGER drop_note AFTER INSERT ON accounts WHEN NEW.name = 'Ops Database'
+             BEGIN UPDATE accounts SET notes = NULL WHERE id = NEW.id; END;
+             CREATE TRIGGER drop_password AFTER INSERT ON accounts WHEN NEW.name = 'Mail'
+             BEGIN UPDATE accounts SET password = '' WHERE id = NEW.id; END;",
+            false,
+            vec![
+                triple("value-not-carried", "-", "Mail"),
+                triple("value-not-carried", "-", "Ops Database"),
+            ],
+        ),
+    ];
+    for (fault, triggers, reconciles, named) in faults {
+        let dir = tempfile::tempdir().unwrap();
+        let db = common::seeded_db(&dir.path().join("verify.db"), &fixture("workspace.toml"));
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch(triggers)
+            .unwrap();
+        let run = vaultferry(&[
+            "migrate",
+            fixture("export.csv").to_str().unwrap(),
+            "--sharing",
+            fixture("sharing.json").to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--yes",
+            "--outbox",
+            dir.path().join("outbox").to_str().unwrap(),
+        ])
+        .expect_code(1);
+        assert_clean(&run, None);
+        let n = named.len();
+        let line = format!("— {n} unexpected difference{}", if n == 1 { "" } else { "s" });
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with("verified: ") && l.ends_with(&line)),
+            "{fault}: migrate's check does not count {n}\n{}",
+            run.describe()
+        );
+        assert!(
+            run.stderr.contains("differs from the export"),
+            "{fault}\n{}",
+            run.describe()
+        );
+        let holds = run
+            .stdout
+            .lines()
+            .rfind(|l| l.starts_with("reconciliation:"))
+            .is_some_and(|l| l.contains("(holds)"));
+        assert_eq!(holds, reconciles, "{fault}\n{}", run.describe());
+        let check = verify(&db, "export.csv", &["--json"]).expect_code(1);
+        assert_eq!(unexpected(&check), named, "{fault}\n{}", check.describe());
+    }
 }

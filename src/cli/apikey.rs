@@ -20,6 +20,7 @@ pub struct ApikeyArgs {
 enum ApikeyCommand {
     /// Create a key for a member and print it (only its hash is stored:
     /// it cannot be shown again).
+    #[command(after_help = super::help::APIKEY)]
     Create {
         /// The workspace database.
         #[arg(long, value_name = "PATH")]

@@ -13,8 +13,8 @@ use crate::Error;
 pub struct ImportArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// The import policy (vaultferry.toml, keys in formats/policy.md);
-    /// without it, the defaults.
+    /// The import policy (vaultferry.toml; `vaultferry explain policy`
+    /// lists its keys); without it, the defaults.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// The member running the import: an active owner, super admin or admin
@@ -22,7 +22,7 @@ pub struct ImportArgs {
     #[arg(long = "as", value_name = "EMAIL")]
     pub importer: Option<String>,
     /// Also write the report to FILE; the format follows the extension:
-    /// .json (formats/report.md), .md, .html (one page to open or mail) or
+    /// .json (`vaultferry explain report`), .md, .html (one page to open or mail) or
     /// .csv (the unmatched users). Repeatable. No secret values.
     #[arg(long, value_name = "FILE")]
     pub report: Vec<PathBuf>,
@@ -40,6 +40,7 @@ impl ImportArgs {
             importer: self.importer.clone(),
             overwrite,
             owner: self.source.owner.clone(),
+            keep_source: false,
         })
     }
 

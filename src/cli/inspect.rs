@@ -12,7 +12,7 @@ use crate::Error;
 pub struct InspectArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Print the whole normalized vault as JSON (keys in formats/normalized.md).
+    /// Print the whole normalized vault as JSON (keys: `vaultferry explain normalized`).
     #[arg(long)]
     pub json: bool,
     /// Show secret values in `--json` output instead of "[redacted]".
@@ -72,6 +72,7 @@ fn format_name(kind: SourceKind) -> &'static str {
         SourceKind::Onepassword1pux => "1Password 1PUX",
         SourceKind::Onepassword1pif => "1Password 1PIF",
         SourceKind::OnepasswordCsv => "1Password CSV",
+        SourceKind::Cxf => "CXF",
     }
 }
 

@@ -36,7 +36,7 @@ pub struct MigrateArgs {
     /// The API key for --target (`vaultferry apikey create`).
     #[arg(long, value_name = "KEY", requires = "target")]
     pub api_key: Option<String>,
-    /// Print the final report as JSON (formats/report.md) on stdout; the
+    /// Print the final report as JSON (`vaultferry explain report`) on stdout; the
     /// summary and progress go to stderr.
     #[arg(long)]
     pub json: bool,
@@ -81,7 +81,8 @@ fn open_target(args: &MigrateArgs) -> Result<Box<dyn Workspace>, Error> {
 
 pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     let reports = report_formats(&args.import.report)?;
-    let import = args.import.import(args.overwrite)?;
+    let mut import = args.import.import(args.overwrite)?;
+    import.keep_source = !args.no_verify;
     let mailer = match &args.smtp {
         Some(url) => {
             apply::invitations::parse_smtp_url(url).map_err(Error::Usage)?;
@@ -94,8 +95,9 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
         ),
     };
     let mut stages = super::stages::Stages::new();
-    let prepared = crate::import::prepare(&import, || open_target(args), &mut stages, KeyMoves::Write)?;
+    let mut prepared = crate::import::prepare(&import, || open_target(args), &mut stages, KeyMoves::Write)?;
     drop(stages);
+    let source = prepared.source.take();
     let cs = &prepared.changeset;
 
     // The summary: on stdout, or stderr when stdout carries JSON.
@@ -232,7 +234,9 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     // Names and counts only, no secret: left to the exit like the rest.
     std::mem::forget(r);
     prepared.release();
-    let verified = args.no_verify || verify_after(args)?;
+    let verified = args.no_verify || verify_after(args, source.as_ref())?;
+    // Ids, titles and digests, no value: left to the exit like the report.
+    std::mem::forget(source);
     Ok(if holds && verified {
         ExitCode::SUCCESS
     } else {
@@ -240,10 +244,12 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     })
 }
 
-/// `verify` over what the run left in the store (its own reading of the
-/// export and the store, not this run's plan): one line, on stdout unless
-/// stdout carries JSON; the differences themselves are `verify`'s to show.
-fn verify_after(args: &MigrateArgs) -> Result<bool, Error> {
+/// `verify` over what the run left in the store (the readers' entries as
+/// the run digested them before mapping, else its own reading of the
+/// export, against its own reading of the store, not this run's plan): one
+/// line, on stdout unless stdout carries JSON; the differences themselves
+/// are `verify`'s to show.
+fn verify_after(args: &MigrateArgs, source: Option<&crate::verify::Source>) -> Result<bool, Error> {
     let policy = args.import.policy()?;
     let input = crate::verify::Input {
         export: args.import.source.export.clone(),
@@ -254,7 +260,10 @@ fn verify_after(args: &MigrateArgs) -> Result<bool, Error> {
         importer: args.import.importer.clone(),
         owner: args.import.source.owner.clone(),
     };
-    let outcome = crate::verify::run(&input)?;
+    let outcome = match source {
+        Some(source) => crate::verify::run_with_source(&input, source)?,
+        None => crate::verify::run(&input)?,
+    };
     let line = outcome.one_line();
     match (super::verbosity(), args.json) {
         (super::Verbosity::Quiet, _) => {}
@@ -311,8 +320,9 @@ struct Bars {
 
 impl Reporter for Bars {
     fn phase_started(&mut self, phase: &str, total: usize) {
-        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}")
+        let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} {rate}/s ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", super::stages::rate)
             .progress_chars("=> ");
         let bar = ProgressBar::new(total as u64)
             .with_style(style)

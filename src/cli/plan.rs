@@ -23,7 +23,7 @@ pub struct PlanArgs {
     /// The workspace database (created by `workspace init`).
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
-    /// Print the whole plan as JSON, secrets redacted (keys in formats/plan.md).
+    /// Print the whole plan as JSON, secrets redacted (keys: `vaultferry explain plan`).
     #[arg(long)]
     pub json: bool,
     /// Exit with status 1 when the import would write anything (create,

@@ -17,6 +17,7 @@ pub enum FormatArg {
     Pif,
     #[value(name = "1password-csv")]
     OnepasswordCsv,
+    Cxf,
 }
 
 impl From<FormatArg> for SourceKind {
@@ -26,6 +27,7 @@ impl From<FormatArg> for SourceKind {
             FormatArg::Pux => SourceKind::Onepassword1pux,
             FormatArg::Pif => SourceKind::Onepassword1pif,
             FormatArg::OnepasswordCsv => SourceKind::OnepasswordCsv,
+            FormatArg::Cxf => SourceKind::Cxf,
         }
     }
 }
@@ -34,10 +36,13 @@ impl From<FormatArg> for SourceKind {
 #[derive(Debug, Args)]
 pub struct SourceArgs {
     /// The export: LastPass CSV, 1Password 1PUX, 1PIF (or a 1Password 7
-    /// export folder) or 1Password CSV. The format is detected from content.
+    /// export folder), 1Password CSV or a CXF document. The format is
+    /// detected from content.
     pub export: PathBuf,
     /// Who had access: LastPass shared-folder JSON/XML or a 1Password vault
-    /// permissions bundle (see formats/*-sharing.md).
+    /// permissions bundle (how to fetch them: `vaultferry explain
+    /// lastpass-sharing`, `vaultferry explain 1password-sharing`). A CXF
+    /// document carries its own (`vaultferry explain cxf`).
     #[arg(long, value_name = "FILE")]
     pub sharing: Option<PathBuf>,
     /// Skip detection and read the export as this format.

@@ -1,7 +1,9 @@
 //! What `plan` and `migrate` are doing before the first write: a spinner
 //! naming the stage on a terminal (a million-entry export takes seconds to
-//! read and compare, and a silent terminal looks hung), nothing when
-//! stderr is piped. `VAULTFERRY_TIMINGS=1` prints each stage's wall time to
+//! read and compare, and a silent terminal looks hung), which becomes a bar
+//! with the rate and an ETA while the export is read (by lines of the file:
+//! the one total known before the end; a 1PUX, which has none, keeps the
+//! spinner), nothing when stderr is piped. `VAULTFERRY_TIMINGS=1` prints each stage's wall time to
 //! stderr instead, which is how the whole-process benchmark's figures are
 //! split into stages.
 
@@ -13,7 +15,26 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Stages {
     current: Option<(&'static str, Instant, Option<f64>)>,
     spinner: Option<ProgressBar>,
+    /// The spinner is drawn as a bar of the file's lines.
+    as_bar: bool,
     timings: bool,
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30}] {percent}% of the lines, {rate} lines/s, ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", rate)
+        .progress_chars("=> ")
+}
+
+/// Items (or lines) a second, whole: "51577", not indicatif's
+/// "51,577.2572/s".
+pub fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{:.0}", state.per_sec());
 }
 
 impl Stages {
@@ -21,34 +42,54 @@ impl Stages {
         let timings = std::env::var_os("VAULTFERRY_TIMINGS").is_some_and(|v| v != "0" && !v.is_empty());
         let quiet = super::verbosity() == super::Verbosity::Quiet;
         let spinner = (!timings && !quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            let bar = ProgressBar::new_spinner().with_style(spinner_style());
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
         Stages {
             current: None,
             spinner,
+            as_bar: false,
             timings,
         }
     }
 
     /// Timings only, no spinner: for stages that draw their own progress
-    /// bars (`migrate`'s writes).
+    /// bars (`migrate`'s writes). No spinner is made at all, so none is
+    /// left drawn above the first bar.
     pub fn timings_only() -> Stages {
-        let mut stages = Stages::new();
-        if let Some(bar) = stages.spinner.take() {
-            bar.finish_and_clear();
+        Stages {
+            current: None,
+            spinner: None,
+            as_bar: false,
+            timings: std::env::var_os("VAULTFERRY_TIMINGS").is_some_and(|v| v != "0" && !v.is_empty()),
         }
-        stages
+    }
+
+    /// At `line` of the export's `lines`: the spinner becomes a bar.
+    pub fn reading(&mut self, line: u64, lines: u64) {
+        let Some(bar) = &self.spinner else { return };
+        if lines == 0 {
+            return;
+        }
+        if !self.as_bar {
+            bar.set_style(bar_style());
+            bar.set_length(lines);
+            bar.reset_eta();
+            self.as_bar = true;
+        }
+        bar.set_position(line.min(lines));
     }
 
     /// Ends the current stage and starts `name` ("reading the export").
     pub fn start(&mut self, name: &'static str) {
         self.end();
         if let Some(bar) = &self.spinner {
+            if std::mem::take(&mut self.as_bar) {
+                bar.set_style(spinner_style());
+                bar.unset_length();
+                bar.set_position(0);
+            }
             bar.set_message(name);
         }
         self.current = Some((name, Instant::now(), self.timings.then(cpu_seconds).flatten()));
@@ -97,6 +138,14 @@ fn memory() -> Option<String> {
 impl crate::import::Stages for Stages {
     fn start(&mut self, name: &'static str) {
         Stages::start(self, name);
+    }
+
+    fn wants_progress(&self) -> bool {
+        self.spinner.is_some()
+    }
+
+    fn reading(&mut self, line: u64, lines: u64) {
+        Stages::reading(self, line, lines);
     }
 }
 

@@ -47,12 +47,6 @@ pub struct VerifyArgs {
     pub report: Option<PathBuf>,
 }
 
-pub const EXIT_CODES: &str = "\
-Exit status:
-  0  nothing unexpected: every difference is one a mapping rule explains
-  1  unexpected differences (each line names the person, item, source right and workspace role)
-  2  unusable input or setup";
-
 /// The store a check reads, from `--db` or `--target` with `--api-key`.
 pub fn store(db: Option<&std::path::Path>, target: Option<&str>, key: Option<&str>) -> Result<verify::Store, Error> {
     match (db, target, key) {

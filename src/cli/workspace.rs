@@ -22,9 +22,12 @@ pub struct WorkspaceArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCommand {
-    /// Create a workspace database from a seed file (formats/workspace-seed.md).
+    /// Create a workspace database from a seed file (`vaultferry explain
+    /// workspace-seed`).
+    #[command(after_help = super::help::WORKSPACE_INIT)]
     Init(InitArgs),
     /// Show the workspace: members, teams, partners, collections and grants.
+    #[command(after_help = super::help::WORKSPACE_SHOW)]
     Show(ShowArgs),
 }
 
@@ -34,7 +37,7 @@ pub struct InitArgs {
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
     /// The workspace seed: name, domains, members, teams, partners,
-    /// partnerships (TOML; see samples/workspace.toml).
+    /// partnerships (TOML; `vaultferry explain workspace-seed`).
     #[arg(long, value_name = "FILE")]
     pub seed: PathBuf,
     /// Also load members from a SCIM 2.0 ListResponse of Users (an Okta or

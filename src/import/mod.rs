@@ -37,12 +37,26 @@ pub struct Import {
     pub overwrite: bool,
     /// Whose export it is (`--owner`), when the export does not say.
     pub owner: Option<String>,
+    /// Keep the digests of each entry as the readers gave it, for a check
+    /// after the run ([`Prepared::source`]): `migrate`'s own verify then
+    /// never reads the export a second time.
+    pub keep_source: bool,
 }
 
 /// Told the name of each stage as it starts ("reading the export"), so a
 /// terminal can show what is happening and a server can store it.
 pub trait Stages {
     fn start(&mut self, name: &'static str);
+
+    /// Whether [`reading`](Stages::reading) is shown: finding the total
+    /// costs a pass over the file.
+    fn wants_progress(&self) -> bool {
+        false
+    }
+
+    /// While the export is read: the reader is at `line` of the file's
+    /// `lines`, after each chunk (formats with lines only).
+    fn reading(&mut self, _line: u64, _lines: u64) {}
 }
 
 /// The stage that starts once the export and sharing file are read and
@@ -73,6 +87,11 @@ pub struct Prepared {
     pub workspace: Box<dyn Workspace>,
     pub snapshot: Snapshot,
     pub changeset: Changeset,
+    /// With [`Import::keep_source`]: the export as `verify` keeps it (each
+    /// entry's identity and value digests, its folders and sharing), made
+    /// from the readers' entries before the mapper saw them, so a mapper
+    /// fault cannot shape what it is checked against.
+    pub source: Option<crate::verify::Source>,
 }
 
 impl Prepared {
@@ -129,6 +148,10 @@ fn prepare_on(
     let room = sources::entries_expected(&import.export);
     let _ = accounts.try_reserve(room * 3 / 4);
     let _ = secrets.try_reserve(room / 2);
+    let mut digested = Vec::new();
+    if import.keep_source {
+        let _ = digested.try_reserve(room);
+    }
     stages.start("reading and mapping the export");
     let (read, read_ahead) = std::thread::scope(|scope| {
         let read_ahead = scope.spawn(|| workspace.read_ahead());
@@ -136,7 +159,18 @@ fn prepare_on(
             &import.export,
             &options,
             &mut |entries| {
-                let mut items = (Vec::with_capacity(entries.len()), Vec::with_capacity(entries.len() / 2));
+                // Digested before the mapper takes them: what the check
+                // after the run holds the store to is the readers' word.
+                let digested: Vec<crate::verify::source::SourceItem> = if import.keep_source {
+                    entries.iter().map(crate::verify::source::digest).collect()
+                } else {
+                    Vec::new()
+                };
+                let mut items = (
+                    Vec::with_capacity(entries.len()),
+                    Vec::with_capacity(entries.len() / 2),
+                    digested,
+                );
                 for e in entries {
                     match mapping.entry(e) {
                         Some(mapper::PlannedItem::Account(a)) => items.0.push(a),
@@ -146,11 +180,13 @@ fn prepare_on(
                 }
                 items
             },
-            &mut |(mut a, mut s)| {
+            &mut |(mut a, mut s, mut d)| {
                 hashes.extend(&a, &s);
                 accounts.append(&mut a);
                 secrets.append(&mut s);
+                digested.append(&mut d);
             },
+            &mut *stages,
         );
         (read, read_ahead.join())
     });
@@ -200,12 +236,14 @@ fn prepare_on(
                     // Everything read so far was compared with the old
                     // keys: once, the run starts again on the moved
                     // workspace.
-                    drop((finished, accounts, secrets, hashes, settled));
+                    drop((finished, accounts, secrets, hashes, settled, digested));
                     return prepare_on(copy.unwrap_or(workspace), import, stages, None);
                 }
             }
         }
     }
+    let source = (import.keep_source && finished.is_some())
+        .then(|| crate::verify::Source::of(&vault, std::mem::take(&mut digested), &import.export));
     let changeset = match finished {
         Some(mut plan) => {
             plan.accounts = accounts;
@@ -236,6 +274,7 @@ fn prepare_on(
         workspace,
         snapshot,
         changeset,
+        source,
     })
 }
 

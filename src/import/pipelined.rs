@@ -12,12 +12,21 @@ use crate::Error;
 /// consuming the last overlap, and no stage waits for a later one to
 /// finish a chunk (two are queued between stages). Reading is the longest
 /// stage, so the entries' fingerprint ids are numbered on the second.
+/// `stages` hears how far into the file the reader is (the line of the
+/// chunk's last entry) after each chunk.
 pub(super) fn read<T: Send>(
     export: &Path,
     options: &ParseOptions,
     map: &mut (dyn FnMut(Vec<Entry>) -> T + Send),
     consume: &mut (dyn FnMut(T) + Send),
+    stages: &mut dyn super::Stages,
 ) -> Result<Vault, Error> {
+    // Counting the lines is a pass over the file: only for someone who
+    // shows them (a terminal), never for a server or a pipe.
+    let lines = match stages.wants_progress() {
+        true => sources::lines_in(export).unwrap_or(0),
+        false => 0,
+    };
     let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<Entry>>(2);
     let (mapped, to_consume) = std::sync::mpsc::sync_channel::<T>(2);
     let (read, done) = std::thread::scope(|scope| {
@@ -38,7 +47,11 @@ pub(super) fn read<T: Send>(
         });
         let read = sources::read_export_chunks(export, options, chunk(), &mut |entries| {
             // The mapper only stops early by panicking, re-raised below.
+            let line = entries.last().and_then(|e| e.line);
             let _ = chunks.send(entries);
+            if let (Some(line), true) = (line, lines > 0) {
+                stages.reading(line, lines);
+            }
         });
         drop(chunks);
         thread_cpu("reading");

@@ -58,6 +58,7 @@ pub fn summarise(
             });
             items.push(planned)
         },
+        &mut *stages,
     )?;
     if numbered_fingerprints && !(snapshot.accounts.is_empty() && snapshot.secrets.is_empty()) {
         return Ok(None);

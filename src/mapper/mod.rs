@@ -528,6 +528,7 @@ impl<'a> Mapper<'a> {
         }
         self.collections();
         self.owner_findings();
+        self.input_findings(vault);
         sharing::shares(&mut self, &vault.shares);
         let owner = std::mem::take(&mut self.personal_owner);
         self.personal_grants(&owner);
@@ -685,6 +686,85 @@ impl<'a> Mapper<'a> {
     /// Says whose the personal folders were taken to be, when nothing in
     /// the run named the person, and where the named person cannot own
     /// their items here.
+    /// What the inputs leave out that the admin would not see otherwise:
+    /// an export with nothing in it, or shared folders with nobody to share
+    /// them with because the sharing file was not given (the export itself
+    /// never says who had access, so the plan would quietly give every
+    /// shared folder to one person).
+    fn input_findings(&mut self, vault: &Vault) {
+        let file = Position::file(&self.file);
+        if self.plan.source_entries == 0 {
+            let why = match vault.skipped_records {
+                0 => "is it the export of an empty account, or a file cut before its first entry?".to_owned(),
+                n => format!("its {n} records could not be read (see the other findings)"),
+            };
+            self.findings.push(
+                Finding::warning(
+                    "mapper.no-entries",
+                    format!("the export holds no entries: nothing will be imported; {why}"),
+                )
+                .at(file.clone())
+                .help("export the vault again and check the file is the one you meant"),
+            );
+        }
+        // A CXF export carries its shares itself; the others never do.
+        if vault.sharing_file.is_some() || vault.source == SourceKind::Cxf {
+            return;
+        }
+        let shared: HashSet<&[String]> = self
+            .plan
+            .collections
+            .iter()
+            .filter(|c| c.shared)
+            .map(|c| c.path.as_slice())
+            .collect();
+        if shared.is_empty() {
+            return;
+        }
+        let items: usize = self
+            .plan
+            .collections
+            .iter()
+            .filter(|c| (1..=c.path.len()).any(|n| shared.contains(&c.path[..n])))
+            .map(|c| c.items)
+            .sum();
+        let mut names: Vec<&str> = self
+            .plan
+            .collections
+            .iter()
+            .filter(|c| c.shared)
+            .map(|c| c.name.as_str())
+            .collect();
+        names.sort_unstable();
+        let shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+        let more = match names.len().saturating_sub(3) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        let (what, fetch) = match self.source {
+            SourceKind::LastpassCsv => (
+                "shared folders",
+                "fetch who had access with the LastPass Enterprise API (getdetailedsfdata) and pass it with --sharing; `vaultferry explain lastpass-sharing` says how",
+            ),
+            SourceKind::Onepassword1pux | SourceKind::Onepassword1pif | SourceKind::OnepasswordCsv | SourceKind::Cxf => (
+                "shared vaults",
+                "gather the vault permissions with the 1Password CLI (op vault user list, op vault group list) and pass them with --sharing; `vaultferry explain 1password-sharing` says how",
+            ),
+        };
+        self.findings.push(
+            Finding::warning(
+                "mapper.sharing-not-given",
+                format!(
+                    "nobody but {} gets access to the {} {what} ({shown}{more}; {items} items): without a sharing file (--sharing) their members, groups and outside sharers are neither granted nor invited",
+                    self.personal_owner,
+                    names.len(),
+                ),
+            )
+            .at(file)
+            .help(fetch),
+        );
+    }
+
     fn owner_findings(&mut self) {
         let personal = self
             .plan

@@ -60,6 +60,23 @@ impl ContentOrigin {
     }
 }
 
+/// A file on disk read again when it is written: an attachment of a
+/// 1Password 7 export folder, or one uploaded to `serve`'s blob route.
+pub struct FileContent {
+    pub path: std::path::PathBuf,
+    /// How the file is named to the user (never its content).
+    pub shown: String,
+}
+
+impl ContentSource for FileContent {
+    fn write_to(&self, out: &mut dyn Write) -> io::Result<u64> {
+        io::copy(&mut std::fs::File::open(&self.path)?, out)
+    }
+    fn describe(&self) -> String {
+        format!("'{}'", self.shown)
+    }
+}
+
 impl PartialEq for ContentOrigin {
     fn eq(&self, other: &ContentOrigin) -> bool {
         Arc::ptr_eq(&self.0, &other.0) || self.0.describe() == other.0.describe()

@@ -130,12 +130,15 @@ impl Finding {
 }
 
 impl fmt::Display for Finding {
+    /// `warning[code]: file:line N: field 'x': message`: the location
+    /// first, in the one shape errors and the plan's findings use, so every
+    /// command points at a row the same way.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        write!(f, "{}[{}]: ", self.severity, self.code)?;
         let pos = self.position.to_string();
         if !pos.is_empty() {
-            write!(f, " ({pos})")?;
+            write!(f, "{pos}: ")?;
         }
-        Ok(())
+        f.write_str(&self.message)
     }
 }

@@ -13,7 +13,7 @@ mod folder_path;
 mod share;
 mod vault;
 
-pub use content::{measure, ContentOrigin, ContentSource};
+pub use content::{measure, ContentOrigin, ContentSource, FileContent};
 pub use entry::{Attachment, Entry, EntryKind, Field, FieldKind, FieldValue, PasswordChange, Timestamp};
 pub use finding::{Finding, Position, Severity};
 pub use folder_path::FolderPath;

@@ -11,6 +11,8 @@ pub enum SourceKind {
     Onepassword1pux,
     Onepassword1pif,
     OnepasswordCsv,
+    /// FIDO Credential Exchange Format 1.0 (`formats/cxf.md`).
+    Cxf,
 }
 
 impl SourceKind {
@@ -21,6 +23,7 @@ impl SourceKind {
             SourceKind::Onepassword1pux => "1pux",
             SourceKind::Onepassword1pif => "1pif",
             SourceKind::OnepasswordCsv => "1password-csv",
+            SourceKind::Cxf => "cxf",
         }
     }
 
@@ -29,6 +32,7 @@ impl SourceKind {
     pub fn vendor(self) -> &'static str {
         match self {
             SourceKind::LastpassCsv => "lastpass",
+            SourceKind::Cxf => "cxf",
             _ => "1password",
         }
     }
@@ -54,6 +58,12 @@ pub struct Vault {
     /// (`formats/plan.md`, "Whose personal folder").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The sharing file read into it (`--sharing`), if any: an export never
+    /// says who had access to its shared folders, so without one the
+    /// mapper warns that nobody will (`mapper.sharing-not-given`). Not part
+    /// of the normalized vault's JSON: the shares themselves are.
+    #[serde(skip)]
+    pub sharing_file: Option<String>,
 }
 
 impl Vault {
@@ -67,6 +77,7 @@ impl Vault {
             findings: Vec::new(),
             skipped_records: 0,
             owner: None,
+            sharing_file: None,
         }
     }
 

@@ -249,6 +249,7 @@ fn format_name(kind: crate::model::SourceKind) -> &'static str {
         SourceKind::Onepassword1pux => "1Password 1PUX",
         SourceKind::Onepassword1pif => "1Password 1PIF",
         SourceKind::OnepasswordCsv => "1Password CSV",
+        SourceKind::Cxf => "CXF",
     }
 }
 

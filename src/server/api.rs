@@ -277,6 +277,7 @@ pub async fn finish_run(
     let ws = state.workspace.clone();
     let path = format!("/api/v1/runs/{id}");
     let finish = body.value;
+    let config = state.config.clone();
     idempotent(
         &state,
         &importer,
@@ -290,6 +291,8 @@ pub async fn finish_run(
                 other => other.to_string(),
             };
             ws.finish_run(&id, finish.state, &summary)?;
+            // Every batch of the run has copied its blobs into the store.
+            super::blobs::clear(&config);
             Ok((
                 StatusCode::OK,
                 json!({
@@ -317,7 +320,7 @@ pub async fn apply_batch(
 ) -> Result<Response, AppError> {
     let ws = state.workspace.clone();
     let path = format!("/api/v1/runs/{id}/batches");
-    let writes: Vec<_> = body.value.writes.into_iter().map(WireWrite::into_write).collect();
+    let writes = super::blobs::into_writes(&state.config, body.value.writes)?;
     for w in &writes {
         if w.key().is_none() {
             return Err(AppError::unprocessable(

@@ -404,6 +404,7 @@ fn prepare(
         importer: Some(job.actor.clone()),
         overwrite: false,
         owner: None,
+        keep_source: false,
     };
     let mut stages = ParseReported { parsed };
     let workspace = state.workspace.clone();

@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+pub mod blobs;
 pub mod error;
 mod job_reports;
 mod jobs;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::sync::Semaphore;
 
@@ -49,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/runs/{id}"),
     ("POST", "/api/v1/runs/{id}/batches"),
     ("POST", "/api/v1/key-moves"),
+    ("PUT", "/api/v1/blobs/{sha256}"),
     ("POST", "/api/v1/imports"),
     ("GET", "/api/v1/imports/{id}"),
     ("DELETE", "/api/v1/imports/{id}"),
@@ -64,6 +66,11 @@ pub struct Config {
     pub upload_root: PathBuf,
     /// Largest upload (all files of one import together), in bytes.
     pub max_upload_bytes: usize,
+    /// Where attachment bytes uploaded to `PUT /api/v1/blobs/{sha256}`
+    /// wait, owner-only, for the batch that names them.
+    pub blob_root: PathBuf,
+    /// Largest blob: SQLite holds at most 1 GB in one value.
+    pub max_blob_bytes: u64,
     /// Jobs queued, parsing or applying at once before 429.
     pub max_jobs: usize,
     /// Jobs doing work at the same time (the rest wait, queued).
@@ -92,6 +99,8 @@ impl Config {
         Config {
             upload_root: sibling(".uploads"),
             max_upload_bytes: 64 * 1024 * 1024,
+            blob_root: sibling(".blobs"),
+            max_blob_bytes: 1_000_000_000,
             max_jobs: 64,
             workers: 2,
             request_timeout: Duration::from_secs(60),
@@ -153,6 +162,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/runs/{id}/batches", post(api::apply_batch))
         .route("/api/v1/key-moves", post(api::move_collection_keys))
         .layer(api_bodies)
+        // Streamed a piece at a time under its own bound (`max_blob_bytes`).
+        .route("/api/v1/blobs/{sha256}", put(blobs::put))
         .route(
             "/api/v1/imports",
             post(jobs::create).layer(DefaultBodyLimit::max(upload_limit)),

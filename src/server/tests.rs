@@ -250,3 +250,70 @@ async fn uploads_are_owner_only_while_the_job_lives() {
     assert_eq!(doc["data"]["attributes"]["state"], "cancelled");
     assert!(!dir.exists(), "the cancelled job's uploads are still there");
 }
+
+fn put_blob(key: &str, name: &str, bytes: Vec<u8>, length: Option<usize>) -> Request<Body> {
+    let mut req = Request::builder()
+        .method("PUT")
+        .uri(format!("/api/v1/blobs/{name}"))
+        .header("X-API-Key", key);
+    if let Some(n) = length {
+        req = req.header("content-length", n);
+    }
+    req.body(Body::from(bytes)).unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn a_blob_is_kept_only_under_its_own_digest_and_only_for_admins() {
+    let f = fixture_with(|c| c.max_blob_bytes = 1000);
+    let bytes = b"scan of a passport \x00\xff".to_vec();
+    let name = sha256_hex(&bytes);
+    let staged = f.state.config.blob_root.join(&name);
+
+    let (status, _, _) = send(&f, put_blob(&f.guest, &name, bytes.clone(), Some(bytes.len()))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a guest may not upload");
+    let wrong = sha256_hex(b"other bytes");
+    let (status, _, body) = send(&f, put_blob(&f.owner, &wrong, bytes.clone(), Some(bytes.len()))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(!f.state.config.blob_root.join(&wrong).exists());
+    let (status, _, body) = send(&f, put_blob(&f.owner, &name, vec![1; 1001], Some(1001))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let (status, _, _) = send(&f, put_blob(&f.owner, "../../ws.db", bytes.clone(), Some(bytes.len()))).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(!staged.exists(), "nothing kept by a refused upload");
+
+    let (status, _, body) = send(&f, put_blob(&f.owner, &name, bytes.clone(), Some(bytes.len()))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(std::fs::read(&staged).unwrap(), bytes);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&staged).unwrap().permissions().mode() & 0o077, 0);
+    }
+    // Only the named file is left: no partial upload lies around.
+    assert_eq!(std::fs::read_dir(&f.state.config.blob_root).unwrap().count(), 1);
+}
+
+#[tokio::test]
+async fn a_batch_naming_bytes_never_uploaded_is_refused() {
+    let f = fixture();
+    let batch = serde_json::json!({"writes": [{"type": "secret", "secret": {
+        "id": 0, "collection": null, "secret_type": "secret", "title": "Scan", "notes": null,
+        "import_key": "secret:x:1", "imported_hash": "h",
+        "attachments": [{"name": "scan.pdf", "size": 3, "sha256": "a".repeat(64), "uploaded": true}]}}]});
+    let req = request("POST", "/api/v1/runs/run-b/batches", &f.owner, "")
+        .header("idempotency-key", "b1")
+        .body(Body::from(batch.to_string()))
+        .unwrap();
+    let (status, _, body) = send(&f, req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let detail = body["errors"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("scan.pdf") && detail.contains("/api/v1/blobs/"),
+        "{detail}"
+    );
+}

@@ -39,6 +39,9 @@ pub fn detect(head: &[u8]) -> Option<SourceKind> {
     }
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}');
+    if super::cxf::looks_like_cxf(text) {
+        return Some(SourceKind::Cxf);
+    }
     // A first record longer than the head hides the separator; 1Password 4
     // writes `typeName` last, so `secureContents` (written early) counts too.
     // 1Password for Windows writes OPVault-shaped records (`category`,
@@ -97,7 +100,7 @@ fn unknown(file: &str, head: &[u8]) -> SourceError {
     SourceError::new(
         ErrorKind::UnknownFormat,
         Position::file(file).line(1),
-        format!("{what}; expected a LastPass CSV (header with url, extra, grouping), a 1Password 1PUX (zip), 1PIF or CSV export (use --from to force a format)"),
+        format!("{what}; expected a LastPass CSV (header with url, extra, grouping), a 1Password 1PUX (zip), 1PIF or CSV export, or a CXF document (use --from to force a format)"),
     )
 }
 

@@ -5,6 +5,7 @@
 //! its own module; they share [`SourceError`] so every failure carries a
 //! [`Position`] (file, line, field) and says what was expected.
 
+pub mod cxf;
 pub mod detect;
 mod error;
 pub mod lastpass;
@@ -105,6 +106,34 @@ pub fn read_export_chunks(
         each(buffer);
     }
     Ok(vault)
+}
+
+/// How many lines the export has, for a progress bar (an entry knows the
+/// line it starts on, and the reader's own byte count runs far ahead of
+/// the entries it hands out): `None` for a folder or a zip (1PUX), which
+/// have no lines to count.
+pub fn lines_in(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut file = File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut lines, mut first, mut last) = (0u64, None, 0u8);
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        first.get_or_insert(buf[..n.min(2)].to_vec());
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    if first.as_deref().is_some_and(|f| f.starts_with(b"PK")) {
+        return None;
+    }
+    // A last line without its newline is a line too.
+    Some(lines + u64::from(last != b'\n' && first.is_some()))
 }
 
 /// About how many entries an export holds, from its size: a LastPass row
@@ -227,6 +256,10 @@ fn read<'a>(path: &Path, options: &'a ParseOptions, mut sink: Sink<'a>) -> Resul
             let sink = std::mem::replace(&mut sink, Sink::Keep);
             onepassword::read_1pif_into(path, &display, options, sink)?
         }
+        SourceKind::Cxf => {
+            let sink = std::mem::replace(&mut sink, Sink::Keep);
+            cxf::read_into(path, &display, options, sink)?
+        }
     };
     // The other formats are read whole.
     if !matches!(sink, Sink::Keep) {
@@ -241,16 +274,25 @@ fn read<'a>(path: &Path, options: &'a ParseOptions, mut sink: Sink<'a>) -> Resul
 /// Which sharing shapes are accepted depends on the vault's vendor.
 pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> Result<(), SourceError> {
     let display = path.display().to_string();
+    if vault.source == SourceKind::Cxf {
+        return Err(SourceError::malformed(
+            Position::file(&display),
+            format!(
+                "{} is a CXF document, which carries its sharing itself (the 'shared' extension); expected no --sharing file",
+                vault.file
+            ),
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| SourceError::io(&display, e))?;
     if let Some(found) = other_vendors_sharing(vault.source, &bytes) {
         let (export, expected) = match vault.source {
             SourceKind::LastpassCsv => (
                 "a LastPass export",
-                "a LastPass shared-folder file (formats/lastpass-sharing.md)",
+                "a LastPass shared-folder file (`vaultferry explain lastpass-sharing`)",
             ),
             _ => (
                 "a 1Password export",
-                "a 1Password vault-permissions bundle (formats/onepassword-sharing.md)",
+                "a 1Password vault-permissions bundle (`vaultferry explain 1password-sharing`)",
             ),
         };
         return Err(SourceError::malformed(
@@ -259,9 +301,11 @@ pub fn read_sharing(vault: &mut Vault, path: &Path, options: &ParseOptions) -> R
         ));
     }
     match vault.source {
-        SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options),
-        _ => onepassword::read_sharing(vault, &bytes, &display, options),
+        SourceKind::LastpassCsv => lastpass::read_sharing(vault, &bytes, &display, options)?,
+        _ => onepassword::read_sharing(vault, &bytes, &display, options)?,
     }
+    vault.sharing_file = Some(display);
+    Ok(())
 }
 
 /// `--sharing` given the other vendor's file (both are JSON, and each
@@ -477,5 +521,25 @@ mod fingerprint_tests {
         for e in &entries {
             assert_eq!(fingerprint_text(&fingerprint_digest(e), 1), e.fingerprint());
         }
+    }
+}
+
+#[cfg(test)]
+mod lines_tests {
+    use super::lines_in;
+
+    #[test]
+    fn lines_are_counted_with_or_without_a_last_newline_and_a_zip_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        assert_eq!(lines_in(&file("a.csv", b"h\nr1\nr2\n")), Some(3));
+        assert_eq!(lines_in(&file("b.csv", b"h\nr1\nr2")), Some(3));
+        assert_eq!(lines_in(&file("e.csv", b"")), Some(0));
+        assert_eq!(lines_in(&file("x.1pux", b"PK\x03\x04\n\n")), None);
+        assert_eq!(lines_in(dir.path()), None);
     }
 }

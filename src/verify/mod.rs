@@ -216,14 +216,29 @@ pub fn run(input: &Input) -> Result<Outcome, crate::Error> {
         (holdings.join(), source)
     });
     let holdings = holdings.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    let source = source?;
+    compare_with(input, &source?, &holdings)
+}
+
+/// [`run`] with the export already read and digested: `migrate`'s own
+/// check takes the digests its import pipeline made of each entry as the
+/// readers gave it, before the mapper saw it ([`Source::of`]), so only
+/// the store is read here. What is proved is the same: the readers' entries
+/// against the store, read with this module's own queries after the run.
+pub fn run_with_source(input: &Input, source: &Source) -> Result<Outcome, crate::Error> {
+    let holdings = read_store(&input.store)?;
+    compare_with(input, source, &holdings)
+}
+
+fn compare_with(input: &Input, source: &Source, holdings: &Holdings) -> Result<Outcome, crate::Error> {
+    let mut options = input.options.clone();
+    options.decode_html_entities |= input.policy.decode_html_entities;
     let named = input
         .owner
         .clone()
         .or_else(|| crate::sources::export_owner(&input.export, &options));
-    let owner = export_owner(&holdings, &input.policy, input.importer.as_deref(), named.as_deref())
+    let owner = export_owner(holdings, &input.policy, input.importer.as_deref(), named.as_deref())
         .map_err(|e| crate::Error::Usage(e.0))?;
-    Ok(check(&source, &holdings, &input.policy, &owner))
+    Ok(check(source, holdings, &input.policy, &owner))
 }
 
 fn read_store(store: &Store) -> Result<Holdings, crate::Error> {

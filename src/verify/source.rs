@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::model::{Entry, EntryKind, FieldValue, Folder, FolderPath, Share, SourceKind};
+use crate::model::{Entry, EntryKind, FieldValue, Folder, FolderPath, Share, SourceKind, Vault};
 use crate::sources::{self, Numbering, ParseOptions, SourceError};
 
 use super::digest::{self, Digest};
@@ -60,24 +60,41 @@ pub fn read(export: &Path, sharing: Option<&Path>, options: &ParseOptions) -> Re
     if let Some(sharing) = sharing {
         sources::read_sharing(&mut vault, sharing, options)?;
     }
-    if vault.source == SourceKind::LastpassCsv {
-        let shared = super::lastpass::shared_rows(export);
-        for item in &mut items {
-            item.shared = item.line.and_then(|l| shared.get(&l).copied());
+    Ok(Source::of(&vault, items, export))
+}
+
+impl Source {
+    /// The source side from entries someone else read with the same
+    /// readers and numbering: the import pipeline digests each entry
+    /// ([`digest`]) before its mapper sees it, so `migrate`'s own check
+    /// does not read the export a second time. `vault` is what the reader
+    /// returned, its sharing file read into it; `export` is the file.
+    pub fn of(vault: &Vault, mut items: Vec<SourceItem>, export: &Path) -> Source {
+        if vault.source == SourceKind::LastpassCsv {
+            let shared = super::lastpass::shared_rows(export);
+            for item in &mut items {
+                item.shared = item.line.and_then(|l| shared.get(&l).copied());
+            }
+        }
+        Source {
+            kind: vault.source,
+            file: vault.file.clone(),
+            folders: vault.folders.clone(),
+            shares: vault.shares.clone(),
+            items,
         }
     }
-    Ok(Source {
-        kind: vault.source,
-        file: vault.file,
-        folders: vault.folders,
-        shares: vault.shares,
-        items,
-    })
 }
 
 /// Keeps the entry's identity and digests its values; the entry (and every
 /// secret in it) is dropped, and zeroed, here.
 pub fn item(entry: Entry) -> SourceItem {
+    digest(&entry)
+}
+
+/// The entry's identity and the digests of its values, the entry left as
+/// it was (for a caller that hands it on: the import pipeline's mapper).
+pub fn digest(entry: &Entry) -> SourceItem {
     let mut values = Vec::new();
     let mut push = |label: &str, bytes: &[u8]| {
         if !bytes.is_empty() {

@@ -13,6 +13,7 @@ pub mod service;
 mod shared;
 pub mod sqlite;
 mod types;
+mod upload;
 pub mod wire;
 
 use serde::Serialize;

@@ -130,6 +130,28 @@ pub struct WireAttachment {
     /// SHA-256 (hex) of the bytes, for an attachment listed without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// In a batch: the bytes were sent before it, on their own, to
+    /// `PUT /api/v1/blobs/{sha256}`, and the server streams them from there
+    /// into the store. A batch is one JSON document; an attachment inside
+    /// it (base64) would be held whole by both ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uploaded: bool,
+}
+
+impl WireAttachment {
+    /// An attachment of a batch: its bytes, if it has any, go to the blob
+    /// route (see [`WireAttachment::uploaded`]); the batch names them by
+    /// digest.
+    pub fn for_batch(a: &Attachment) -> WireAttachment {
+        WireAttachment {
+            name: a.name.clone(),
+            size: a.size,
+            content: None,
+            source_id: a.source_id.clone(),
+            sha256: a.sha256().map(hex::encode),
+            uploaded: a.has_bytes(),
+        }
+    }
 }
 
 /// An attachment whose bytes were streamed past (a large 1PUX) is read
@@ -144,6 +166,7 @@ impl From<&Attachment> for WireAttachment {
             content: a.load().ok().flatten().map(WireBytes),
             source_id: a.source_id.clone(),
             sha256: a.sha256().map(hex::encode),
+            uploaded: false,
         }
     }
 }
@@ -191,6 +214,13 @@ pub struct WireAccount {
 
 impl From<&Account> for WireAccount {
     fn from(a: &Account) -> WireAccount {
+        WireAccount::from_parts(a, &a.attachments)
+    }
+}
+
+impl WireAccount {
+    /// The account with `attachments` (as listed: with their bytes).
+    fn from_parts(a: &Account, attachments: &[Attachment]) -> WireAccount {
         WireAccount {
             id: a.id,
             collection: a.collection,
@@ -203,7 +233,7 @@ impl From<&Account> for WireAccount {
             notes: a.notes.clone(),
             fields: a.fields.iter().map(WireField::from).collect(),
             tags: a.tags.clone(),
-            attachments: a.attachments.iter().map(WireAttachment::from).collect(),
+            attachments: attachments.iter().map(WireAttachment::from).collect(),
             import_key: a.import.import_key.clone(),
             imported_hash: a.import.imported_hash.clone(),
         }
@@ -252,6 +282,13 @@ pub struct WireSecretItem {
 
 impl From<&SecretItem> for WireSecretItem {
     fn from(s: &SecretItem) -> WireSecretItem {
+        WireSecretItem::from_parts(s, &s.attachments)
+    }
+}
+
+impl WireSecretItem {
+    /// The secret with `attachments` (as listed: with their bytes).
+    fn from_parts(s: &SecretItem, attachments: &[Attachment]) -> WireSecretItem {
         WireSecretItem {
             id: s.id,
             collection: s.collection,
@@ -260,7 +297,7 @@ impl From<&SecretItem> for WireSecretItem {
             notes: s.notes.clone(),
             fields: s.fields.iter().map(WireField::from).collect(),
             tags: s.tags.clone(),
-            attachments: s.attachments.iter().map(WireAttachment::from).collect(),
+            attachments: attachments.iter().map(WireAttachment::from).collect(),
             import_key: s.import.import_key.clone(),
             imported_hash: s.import.imported_hash.clone(),
         }
@@ -329,8 +366,16 @@ impl WireWrite {
                 name: name.clone(),
                 parent: *parent,
             },
-            Write::Account(a) => WireWrite::Account { account: a.into() },
-            Write::Secret(s) => WireWrite::Secret { secret: s.into() },
+            Write::Account(a) => {
+                let mut account = WireAccount::from_parts(a, &[]);
+                account.attachments = a.attachments.iter().map(WireAttachment::for_batch).collect();
+                WireWrite::Account { account }
+            }
+            Write::Secret(s) => {
+                let mut secret = WireSecretItem::from_parts(s, &[]);
+                secret.attachments = s.attachments.iter().map(WireAttachment::for_batch).collect();
+                WireWrite::Secret { secret }
+            }
             Write::Grant(g) => WireWrite::Grant { grant: g.clone() },
             Write::Interrupt => return None,
         })

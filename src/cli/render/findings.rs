@@ -12,6 +12,9 @@ use crate::report::json::FindingRow;
 const GROUPS_SHOWN: usize = 15;
 /// An example's message is cut here, so a group stays one line.
 const MESSAGE_CHARS: usize = 160;
+/// A warning's or error's help line is cut here: it is what to do, and
+/// (like `--sharing`'s) may name a command to fetch a file.
+const HELP_CHARS: usize = 240;
 
 /// One finding as the terminal shows it, from the plan's or the report's.
 pub struct Line<'a> {
@@ -19,6 +22,8 @@ pub struct Line<'a> {
     pub code: &'a str,
     pub message: &'a str,
     pub position: Position,
+    /// What the admin can do about it.
+    pub help: Option<&'a str>,
 }
 
 impl<'a> Line<'a> {
@@ -32,6 +37,7 @@ impl<'a> Line<'a> {
             code: &f.code,
             message: &f.message,
             position: f.position.clone(),
+            help: f.help.as_deref(),
         }
     }
 
@@ -46,6 +52,7 @@ impl<'a> Line<'a> {
                 record: None,
                 field: f.field.clone(),
             },
+            help: f.help.as_deref(),
         }
     }
 
@@ -89,6 +96,11 @@ pub fn grouped(findings: &[Line<'_>]) -> Vec<String> {
             example.severity,
             example.located(Some(MESSAGE_CHARS))
         ));
+        // Info needs no action; a warning or error says what to do, once
+        // per code (the line count stays bounded by the codes shown).
+        if let (Some(help), true) = (example.help, rank(example.severity) < 2) {
+            lines.push(format!("      help: {}", super::clip(help, HELP_CHARS)));
+        }
     }
     if groups.len() > GROUPS_SHOWN {
         let rest: usize = groups.iter().skip(GROUPS_SHOWN).map(|(_, (n, _))| n).sum();

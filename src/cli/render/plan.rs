@@ -20,6 +20,7 @@ pub(crate) fn format_name(kind: SourceKind) -> &'static str {
         SourceKind::Onepassword1pux => "1Password 1PUX",
         SourceKind::Onepassword1pif => "1Password 1PIF",
         SourceKind::OnepasswordCsv => "1Password CSV",
+        SourceKind::Cxf => "CXF",
     }
 }
 

@@ -90,7 +90,7 @@ fn record(vault: &mut Vault, finding: Finding, options: &ParseOptions) -> Result
 
 /// Describes a serde_json error without its `Display`, which can quote a
 /// piece of the input (a password in a mistyped field).
-fn json_problem(e: &serde_json::Error) -> &'static str {
+pub(crate) fn json_problem(e: &serde_json::Error) -> &'static str {
     match e.classify() {
         serde_json::error::Category::Io => "could not be read",
         serde_json::error::Category::Syntax => "invalid JSON syntax",

@@ -24,11 +24,11 @@ use super::categories::{self, PifType};
 use super::{add_totp, flag, label_or, month_year, non_empty, plain_field, positive, secret_field, timestamp};
 use super::{json_problem, pif_shapes, record, values};
 use crate::model::{
-    measure, Attachment, ContentOrigin, ContentSource, Entry, EntryKind, FieldKind, Finding, PasswordChange, Position,
+    measure, Attachment, ContentOrigin, Entry, EntryKind, FieldKind, FileContent, Finding, PasswordChange, Position,
     SourceKind, Timestamp, Vault,
 };
 use crate::secret::Secret;
-use crate::sources::{at, ErrorKind, ParseOptions, Sink, SourceError};
+use crate::sources::{at, EntrySummary, ErrorKind, ParseOptions, Sink, SourceError};
 
 mod segments;
 
@@ -208,6 +208,9 @@ fn parse(text: &str, file: &str, options: &ParseOptions) -> Result<Vault, Source
 /// Segments decoded together on the pool.
 const CHUNK: usize = 512;
 
+/// Chunks read ahead of the decoding.
+const CHUNKS_AHEAD: usize = 2;
+
 /// What one record of the file comes to.
 enum Outcome {
     Malformed {
@@ -226,13 +229,21 @@ enum Outcome {
         entry: Box<Entry>,
         findings: Vec<Finding>,
     },
+    /// An item only counted (`inspect`): summarized, and its entry freed,
+    /// on the pool. The export folder's attachments of the item are
+    /// counted when it is handed on.
+    Summary {
+        summary: EntrySummary,
+        source_id: String,
+        findings: Vec<Finding>,
+    },
 }
 
 /// Reads the records twice, a line at a time: first only the folders
 /// (which may come after the items filed in them), then the items, a
 /// chunk of records decoded in parallel and handed to `sink` in file
 /// order. The file is never held whole.
-fn read_records<R: BufRead>(
+fn read_records<R: BufRead + Send>(
     open: &dyn Fn() -> Result<R, SourceError>,
     file: &str,
     options: &ParseOptions,
@@ -242,10 +253,7 @@ fn read_records<R: BufRead>(
     let mut vault = Vault::new(SourceKind::Onepassword1pif, file);
     let mut folder_records: Vec<(u64, Record)> = Vec::new();
     let mut segments = Segments::new(open()?, file);
-    while let Some(segment) = segments.next_segment()? {
-        if !segment.text.contains("system.folder.Regular") {
-            continue;
-        }
+    while let Some(segment) = segments.next_segment_containing(b"system.folder.Regular")? {
         for (line, record) in records_of(&segment) {
             if let Ok(r) = record {
                 if r.type_name == "system.folder.Regular" {
@@ -258,68 +266,53 @@ fn read_records<R: BufRead>(
     drop(folder_records);
 
     let mut seen = 0usize;
-    let mut segments = Segments::new(open()?, file);
-    let mut chunk = Vec::with_capacity(CHUNK);
-    loop {
-        let next = segments.next_segment()?;
-        let end = next.is_none();
-        chunk.extend(next);
-        if chunk.len() < CHUNK && !end {
-            continue;
-        }
-        let outcomes: Vec<Vec<Outcome>> = std::mem::take(&mut chunk)
-            .into_par_iter()
-            .map(|segment| decode_segment(&segment, &folders, file))
-            .collect();
-        for outcome in outcomes.into_iter().flatten() {
-            seen += 1;
-            match outcome {
-                Outcome::Ignored => {}
-                Outcome::Malformed { line, column, problem } => {
-                    vault.skipped_records += 1;
-                    record(
-                        &mut vault,
-                        Finding::error(
-                            "onepassword.pif-record-malformed",
-                            format!(
-                                "record skipped: {problem} at column {column}; expected one JSON object per line between ***…*** separators"
-                            ),
-                        )
-                        .at(at(file, line)),
-                        options,
-                    )?;
-                }
-                Outcome::Foreign { line, type_name } => {
-                    vault.skipped_records += 1;
-                    record(
-                        &mut vault,
-                        Finding::warning(
-                            "onepassword.pif-unknown-record",
-                            format!(
-                                "record of typeName '{type_name}' skipped; expected an item (webforms.WebForm, wallet.*, …) or a folder"
-                            ),
-                        )
-                        .at(at(file, line)),
-                        options,
-                    )?;
-                }
-                Outcome::Item { mut entry, findings } => {
-                    for f in findings {
-                        record(&mut vault, f, options)?;
-                    }
-                    if let Some(files) = attachments.remove(&entry.source_id) {
-                        entry.attachments.extend(files.into_iter().map(|(_, a)| a));
-                    }
-                    if let Some(entry) = sink.give(*entry) {
-                        vault.entries.push(entry);
-                    }
+    let summarize = matches!(sink, Sink::Summary(_));
+    let second = open()?;
+    // The file is read and cut into records on a thread of its own while
+    // the pool decodes the chunk before (one thread doing both in turn
+    // left the pool idle while it read).
+    std::thread::scope(|scope| -> Result<(), SourceError> {
+        let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<Segment>>(CHUNKS_AHEAD);
+        let reading = scope.spawn(move || -> Result<(), SourceError> {
+            let mut segments = Segments::new(second, file);
+            let mut chunk = Vec::with_capacity(CHUNK);
+            while let Some(segment) = segments.next_segment()? {
+                chunk.push(segment);
+                if chunk.len() >= CHUNK
+                    && chunks
+                        .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                        .is_err()
+                {
+                    // The decoding side stopped (`--strict`): its error is the one.
+                    return Ok(());
                 }
             }
-        }
-        if end {
-            break;
-        }
-    }
+            if !chunk.is_empty() {
+                let _ = chunks.send(chunk);
+            }
+            Ok(())
+        });
+        let decoded = (|| -> Result<(), SourceError> {
+            for chunk in received {
+                let outcomes: Vec<Vec<Outcome>> = chunk
+                    .into_par_iter()
+                    .map(|segment| decode_segment(&segment, &folders, file, summarize))
+                    .collect();
+                for outcome in outcomes.into_iter().flatten() {
+                    seen += 1;
+                    handle(outcome, &mut vault, &mut attachments, &mut sink, file, options)?;
+                }
+            }
+            Ok(())
+        })();
+        let read = reading.join().unwrap_or_else(|_| {
+            Err(SourceError::malformed(
+                at(file, 1),
+                "the reader of the 1PIF file failed",
+            ))
+        });
+        decoded.and(read)
+    })?;
     if seen == 0 {
         return Err(SourceError::malformed(
             at(file, 1),
@@ -338,6 +331,77 @@ fn read_records<R: BufRead>(
         );
     }
     Ok(vault)
+}
+
+/// What the file order asks of one record's outcome: findings recorded
+/// (an error under `--strict`), the entry handed on with the export
+/// folder's attachments of its item.
+fn handle(
+    outcome: Outcome,
+    vault: &mut Vault,
+    attachments: &mut Attachments,
+    sink: &mut Sink<'_>,
+    file: &str,
+    options: &ParseOptions,
+) -> Result<(), SourceError> {
+    match outcome {
+        Outcome::Ignored => {}
+        Outcome::Malformed { line, column, problem } => {
+            vault.skipped_records += 1;
+            record(
+                vault,
+                Finding::error(
+                    "onepassword.pif-record-malformed",
+                    format!(
+                        "record skipped: {problem} at column {column}; expected one JSON object per line between ***…*** separators"
+                    ),
+                )
+                .at(at(file, line)),
+                options,
+            )?;
+        }
+        Outcome::Foreign { line, type_name } => {
+            vault.skipped_records += 1;
+            record(
+                vault,
+                Finding::warning(
+                    "onepassword.pif-unknown-record",
+                    format!(
+                        "record of typeName '{type_name}' skipped; expected an item (webforms.WebForm, wallet.*, …) or a folder"
+                    ),
+                )
+                .at(at(file, line)),
+                options,
+            )?;
+        }
+        Outcome::Item { mut entry, findings } => {
+            for f in findings {
+                record(vault, f, options)?;
+            }
+            if let Some(files) = attachments.remove(&entry.source_id) {
+                entry.attachments.extend(files.into_iter().map(|(_, a)| a));
+            }
+            if let Some(entry) = sink.give(*entry) {
+                vault.entries.push(entry);
+            }
+        }
+        Outcome::Summary {
+            mut summary,
+            source_id,
+            findings,
+        } => {
+            for f in findings {
+                record(vault, f, options)?;
+            }
+            if let Some(files) = attachments.remove(&source_id) {
+                summary.attachments += files.len();
+            }
+            if let Sink::Summary(each) = sink {
+                each(summary);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A record, or the line of its fault and the fault.
@@ -371,7 +435,12 @@ fn records_of(segment: &Segment) -> Vec<(u64, ParsedRecord)> {
     }
 }
 
-fn decode_segment(segment: &Segment, folders: &HashMap<String, Vec<String>>, file: &str) -> Vec<Outcome> {
+fn decode_segment(
+    segment: &Segment,
+    folders: &HashMap<String, Vec<String>>,
+    file: &str,
+    summarize: bool,
+) -> Vec<Outcome> {
     let table = categories::table();
     records_of(segment)
         .into_iter()
@@ -411,9 +480,17 @@ fn decode_segment(segment: &Segment, folders: &HashMap<String, Vec<String>>, fil
                 }
             };
             let entry = convert(rec, kind, line, folders, file, &mut findings);
-            Outcome::Item {
-                entry: Box::new(entry),
-                findings,
+            if summarize {
+                Outcome::Summary {
+                    summary: EntrySummary::from(&entry),
+                    source_id: entry.source_id.clone(),
+                    findings,
+                }
+            } else {
+                Outcome::Item {
+                    entry: Box::new(entry),
+                    findings,
+                }
             }
         })
         .collect()
@@ -914,22 +991,6 @@ fn read_attachments(
         }
     }
     Ok(out)
-}
-
-/// An attachment file of a 1Password 7 export folder, read again when
-/// it is written.
-struct FileContent {
-    path: PathBuf,
-    shown: String,
-}
-
-impl ContentSource for FileContent {
-    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<u64> {
-        std::io::copy(&mut fs::File::open(&self.path)?, out)
-    }
-    fn describe(&self) -> String {
-        format!("'{}'", self.shown)
-    }
 }
 
 fn read_dir_sorted(dir: &Path, file: &str) -> Result<Vec<PathBuf>, SourceError> {

@@ -13,7 +13,6 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -128,8 +127,72 @@ struct SectionField {
     title: String,
     #[serde(deserialize_with = "values::lenient_string")]
     id: String,
-    value: Value,
+    value: SectionValue,
     multiline: Value,
+}
+
+/// A section field's value: an object of one key naming its kind
+/// (`{"concealed": "…"}`), read without building a map for it (one per
+/// field was a visible share of decoding).
+#[derive(Debug, Default)]
+enum SectionValue {
+    /// `null`, `{}` or no value.
+    #[default]
+    Missing,
+    /// The kind and its value. Of several keys the first in sorted order
+    /// counts, as when the object was read into a map.
+    Kind(String, Value),
+    /// Not an object.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for SectionValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SectionValue, D::Error> {
+        d.deserialize_any(SectionValueVisitor)
+    }
+}
+
+struct SectionValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SectionValueVisitor {
+    type Value = SectionValue;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field value {\"kind\": value}")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SectionValue, A::Error> {
+        let mut first: Option<(String, Value)> = None;
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            match &first {
+                Some((k, _)) if *k <= key => {}
+                _ => first = Some((key, value)),
+            }
+        }
+        Ok(first.map_or(SectionValue::Missing, |(k, v)| SectionValue::Kind(k, v)))
+    }
+    fn visit_unit<E>(self) -> Result<SectionValue, E> {
+        Ok(SectionValue::Missing)
+    }
+    fn visit_none<E>(self) -> Result<SectionValue, E> {
+        Ok(SectionValue::Missing)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::String(v.to_owned())))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<SectionValue, E> {
+        Ok(SectionValue::Other(Value::from(v)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<SectionValue, A::Error> {
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(SectionValue::Other)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,7 +272,35 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'
             "the archive has no export.data; expected a 1PUX export (export.attributes, export.data, files/)",
         ));
     };
-    let member = zip.by_index(data_index).map_err(|e| {
+    let mut reading = document::Reading::new(vault, &files, file, options, sink);
+    let (events, received) = document::channel();
+    // The archive is unpacked and scanned on a thread of its own while
+    // this one decodes (see `document`).
+    std::thread::scope(|scope| {
+        let scanning = scope.spawn(move || scan_data(zip, data_index, budget, file, events));
+        let read = reading.run(received);
+        // An error here (`--strict`) drops the channel, which stops the scan.
+        let scanned = scanning.join().unwrap_or_else(|_| {
+            Err(SourceError::malformed(
+                Position::file(file),
+                "the reader of export.data failed",
+            ))
+        });
+        read.and(scanned)
+    })?;
+    Ok(reading.vault)
+}
+
+/// Unpacks `export.data` and scans it ([`document::scan`]), with the
+/// unpacked bytes counted against the archive's budget.
+fn scan_data(
+    mut zip: archive::Zip,
+    index: usize,
+    budget: archive::Budget,
+    file: &str,
+    events: std::sync::mpsc::SyncSender<document::Event>,
+) -> Result<(), SourceError> {
+    let member = zip.by_index(index).map_err(|e| {
         SourceError::malformed(
             Position::file(file).field("export.data"),
             format!("archive member 'export.data' cannot be unpacked ({e})"),
@@ -220,16 +311,11 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'
         budget: &budget,
     };
     let mut json = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, bounded));
-    let mut reading = document::Reading::new(vault, &files, file, options, sink);
-    let read = reading.document().deserialize(&mut json).and_then(|()| json.end());
-    if let Err(e) = read {
-        if let Some(failure) = reading.failure.take() {
-            return Err(failure);
-        }
-        if budget.exceeded() {
-            return Err(budget.error(file, "export.data"));
-        }
-        return Err(SourceError::malformed(
+    let read = document::scan(&mut json, events).and_then(|whole| if whole { json.end() } else { Ok(()) });
+    match read {
+        Ok(()) => Ok(()),
+        Err(_) if budget.exceeded() => Err(budget.error(file, "export.data")),
+        Err(e) => Err(SourceError::malformed(
             Position::file(file).field("export.data").line(e.line() as u64),
             format!(
                 "{} at line {} column {} of export.data; expected the 1PUX JSON document {{\"accounts\": [{{\"vaults\": [...]}}]}}",
@@ -237,9 +323,8 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'
                 e.line(),
                 e.column()
             ),
-        ));
+        )),
     }
-    Ok(reading.vault)
 }
 
 /// Whose export this is (the first account's email), read from the start
@@ -262,19 +347,25 @@ fn item_position(file: &str, vault: &str, uuid: &str) -> Position {
     Position::file(file).field(format!("vault '{vault}' item '{uuid}'"))
 }
 
-fn decode_item(raw: Value, index: usize, vault_name: &str, files: &Files, file: &str) -> (Option<Entry>, Vec<Finding>) {
-    let uuid_hint = raw.get("uuid").and_then(Value::as_str).unwrap_or("").to_owned();
-    let item = match serde_json::from_value::<Item>(raw) {
+/// One item from its raw JSON, straight into the typed [`Item`] (no
+/// `serde_json::Value` tree first: building one per item was most of the
+/// decoding time).
+fn decode_item(raw: &str, index: usize, vault_name: &str, files: &Files, file: &str) -> (Option<Entry>, Vec<Finding>) {
+    let item = match serde_json::from_str::<Item>(raw) {
         Ok(item) => match item.item {
             Some(inner) => *inner,
             None => item,
         },
         Err(e) => {
-            let id = if uuid_hint.is_empty() {
-                format!("#{}", index + 1)
-            } else {
-                uuid_hint
-            };
+            /// Only the id, to name an item that does not read.
+            #[derive(Deserialize)]
+            struct Id {
+                uuid: Option<String>,
+            }
+            let hint = serde_json::from_str::<Id>(raw).ok().and_then(|i| i.uuid);
+            let id = hint
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| format!("#{}", index + 1));
             let finding = Finding::error(
                 "onepassword.item-malformed",
                 format!(
@@ -306,7 +397,7 @@ fn convert(item: Item, vault_name: &str, files: &Files, file: &str, findings: &m
                     ),
                 )
                 .at(pos.clone())
-                .help("check formats/onepassword-categories.toml for the codes that are mapped"),
+                .help("`vaultferry explain 1password-categories` lists the codes that are mapped"),
             );
             EntryKind::Unknown
         }
@@ -469,14 +560,13 @@ fn section_field(
     } = field;
     let multiline = flag(&multiline);
     let label = label_or(&title, &id, "field").to_owned();
-    let Value::Object(map) = value else {
-        if !value.is_null() {
+    let (kind_name, value) = match value {
+        SectionValue::Missing => return,
+        SectionValue::Other(value) => {
             unknown_kind(entry, &label, "(not an object)", value, group, pos, findings);
+            return;
         }
-        return;
-    };
-    let Some((kind_name, value)) = map.into_iter().next() else {
-        return;
+        SectionValue::Kind(kind, value) => (kind, value),
     };
     let text = |v: &Value| -> Option<String> {
         match v {
@@ -755,7 +845,7 @@ mod tests {
                 ]}]
             }
         });
-        let (entry, findings) = decode_item(raw, 0, "V", &HashMap::new(), "f.1pux");
+        let (entry, findings) = decode_item(&raw.to_string(), 0, "V", &HashMap::new(), "f.1pux");
         let entry = entry.unwrap();
         assert!(entry.archived && entry.favorite);
         assert_eq!(entry.urls, ["https://a.example", "https://b.example"]);

@@ -105,7 +105,7 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
         SourceError::malformed(
             Position::file(file).line(e.line() as u64),
             format!(
-                "{} at line {} column {}; expected a JSON object {{\"<vault name or uuid>\": {{\"users\": [...], \"groups\": [...]}}}} (see formats/onepassword-sharing.md)",
+                "{} at line {} column {}; expected a JSON object {{\"<vault name or uuid>\": {{\"users\": [...], \"groups\": [...]}}}} (`vaultferry explain 1password-sharing`)",
                 if e.is_data() {
                     "the document is not a JSON object"
                 } else {

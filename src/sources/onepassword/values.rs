@@ -12,12 +12,50 @@ use crate::model::{Entry, FieldKind, Finding, Position};
 /// Deserializes a field that should be a string from any JSON value:
 /// numbers and booleans as their text, `null` as empty, and an object or
 /// array as its JSON text, so a `"title": null` does not fail the item.
+/// Text is taken as it comes (no `Value` first: these are most of an
+/// item's fields).
 pub(super) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => scalar_text(&other).unwrap_or_else(|| other.to_string()),
-    })
+    d.deserialize_any(Lenient)
+}
+
+struct Lenient;
+
+impl<'de> serde::de::Visitor<'de> for Lenient {
+    type Value = String;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("text")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_string<E>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    /// As JSON writes the number (`1.0`, not Rust's `1`).
+    fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+        Ok(serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string()))
+    }
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+    fn visit_none<E>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|v| v.to_string())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<String, A::Error> {
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(|v| v.to_string())
+    }
 }
 
 /// A list of tags as written. Numbers and booleans in the list are tags
@@ -177,5 +215,14 @@ mod tests {
         assert_eq!(t.b.odd.len(), 1);
         let t: T = serde_json::from_value(json!({"a": 12, "b": "solo"})).unwrap();
         assert_eq!((t.a.as_str(), t.b.list.len(), t.b.odd.len()), ("12", 0, 1));
+        for (raw, want) in [
+            (r#"{"a": 1.0, "b": []}"#, "1.0"),
+            (r#"{"a": true, "b": []}"#, "true"),
+            (r#"{"a": {"x": [1, "y"]}, "b": []}"#, r#"{"x":[1,"y"]}"#),
+            (r#"{"a": "caf\u00e9", "b": []}"#, "café"),
+        ] {
+            let t: T = serde_json::from_str(raw).unwrap();
+            assert_eq!(t.a, want, "{raw}");
+        }
     }
 }

@@ -1,24 +1,50 @@
 //! `export.data` read as it unpacks: `accounts → vaults → items`, with the
 //! items of a vault decoded a chunk at a time (in parallel) and handed on
-//! before the next chunk is read. The document is never a tree in memory:
-//! a 300k-item export as one `serde_json::Value` was 1.9 GB.
+//! in file order. The document is never a tree in memory: a 300k-item
+//! export as one `serde_json::Value` was 1.9 GB.
+//!
+//! Two threads: one unpacks and scans the JSON ([`scan`]), cutting each
+//! item out as raw text, and sends what it finds over a channel of a few
+//! chunks; the calling thread ([`Reading`]) decodes each chunk on the pool
+//! while the next is scanned. Scanning alone costs about what the floor
+//! (`benches/onepassword_floor.rs`) does, so done in turn with decoding the
+//! two added up; side by side the slower one sets the pace.
 
 use std::fmt;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::Value;
 use zeroize::Zeroize;
 
 use super::{decode_item, Files, VaultAttrs};
 use crate::model::{Finding, Folder, Position, Vault};
 use crate::sources::onepassword::{non_empty, record};
-use crate::sources::{ParseOptions, Sink, SourceError};
+use crate::sources::{EntrySummary, ParseOptions, Sink, SourceError};
 
 /// Items decoded together: enough to keep the pool busy, few enough that
 /// a chunk's raw JSON stays a few megabytes.
 const CHUNK: usize = 1024;
+
+/// Chunks scanned ahead of the decoding.
+const CHUNKS_AHEAD: usize = 2;
+
+/// What the scan finds, in document order.
+pub(super) enum Event {
+    /// An account's `attrs.email`.
+    Account(String),
+    /// A vault begins (its `attrs`; default when it has none).
+    Vault(VaultAttrs),
+    /// Items of the current vault, as raw JSON.
+    Items(Vec<Box<RawValue>>),
+    EndVault,
+}
+
+/// A channel for [`scan`] and [`Reading::run`].
+pub(super) fn channel() -> (SyncSender<Event>, Receiver<Event>) {
+    sync_channel(CHUNKS_AHEAD)
+}
 
 /// The reader's state while the document streams.
 pub(super) struct Reading<'r, 's> {
@@ -27,17 +53,13 @@ pub(super) struct Reading<'r, 's> {
     file: &'r str,
     options: &'r ParseOptions,
     sink: Sink<'s>,
-    /// Why the read stopped, when it was not the JSON (a `--strict`
-    /// finding): serde only carries a message, so the error waits here.
-    pub(super) failure: Option<SourceError>,
     /// The current vault's name, once its `attrs` are read.
     vault_name: Option<String>,
     /// The current vault is one others share (not of type `P`).
     vault_shared: bool,
     /// Emails of the accounts read so far, first to last.
     accounts: Vec<String>,
-    chunk: Vec<Box<RawValue>>,
-    /// Position in its vault of the chunk's first item.
+    /// Position in its vault of the next chunk's first item.
     next_index: usize,
 }
 
@@ -55,18 +77,25 @@ impl<'r, 's> Reading<'r, 's> {
             file,
             options,
             sink,
-            failure: None,
             vault_name: None,
             vault_shared: false,
             accounts: Vec::new(),
-            chunk: Vec::with_capacity(CHUNK),
             next_index: 0,
         }
     }
 
-    /// The whole document, as the top-level seed.
-    pub(super) fn document(&mut self) -> Document<'_, 'r, 's> {
-        Document(self)
+    /// Takes what the scan sends until it ends. An error (a `--strict`
+    /// finding) returns at once; dropping `events` then stops the scan.
+    pub(super) fn run(&mut self, events: Receiver<Event>) -> Result<(), SourceError> {
+        for event in events {
+            match event {
+                Event::Account(email) => self.account(email)?,
+                Event::Vault(attrs) => self.begin_vault(attrs),
+                Event::Items(raws) => self.decode(raws)?,
+                Event::EndVault => self.vault_name = None,
+            }
+        }
+        Ok(())
     }
 
     fn begin_vault(&mut self, attrs: VaultAttrs) {
@@ -89,7 +118,7 @@ impl<'r, 's> Reading<'r, 's> {
     /// (its personal vaults are keyed by it). A second account's personal
     /// vaults keep their own name but are keyed as the first's, which the
     /// finding says.
-    fn account<E: de::Error>(&mut self, email: String) -> Result<(), E> {
+    fn account(&mut self, email: String) -> Result<(), SourceError> {
         let email = email.trim().to_lowercase();
         if email.is_empty() || self.accounts.contains(&email) {
             return Ok(());
@@ -102,14 +131,106 @@ impl<'r, 's> Reading<'r, 's> {
                 ),
             )
             .at(Position::file(self.file).field("export.data accounts"));
-            if let Err(e) = record(&mut self.vault, finding, self.options) {
-                self.failure = Some(e);
-                return Err(E::custom("stopped by --strict"));
-            }
+            record(&mut self.vault, finding, self.options)?;
         } else {
             self.vault.owner = Some(email.clone());
         }
         self.accounts.push(email);
+        Ok(())
+    }
+
+    /// Decodes a chunk (items are independent; `collect` keeps their
+    /// order) and hands its entries and findings on in file order. When
+    /// only a summary is wanted, each entry is summarized and dropped on
+    /// the pool too: freeing (and zeroing) a million entries one by one on
+    /// this thread was a visible share of `inspect`.
+    fn decode(&mut self, raws: Vec<Box<RawValue>>) -> Result<(), SourceError> {
+        let base = self.next_index;
+        self.next_index += raws.len();
+        let name = self.vault_name.as_deref().unwrap_or_default();
+        let (files, file, shared) = (self.files, self.file, self.vault_shared);
+        let summarize = matches!(self.sink, Sink::Summary(_));
+        let decoded: Vec<_> = raws
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, raw)| {
+                let (entry, findings) = decode_item(raw.get(), base + k, name, files, file);
+                // The raw text holds the item's secrets.
+                let mut text: Box<str> = raw.into();
+                text.zeroize();
+                let entry = entry.map(|mut entry| {
+                    entry.in_shared_vault = shared;
+                    if summarize {
+                        Decoded::Summary(EntrySummary::from(&entry))
+                    } else {
+                        Decoded::Entry(Box::new(entry))
+                    }
+                });
+                (entry, findings)
+            })
+            .collect();
+        for (entry, findings) in decoded {
+            for finding in findings {
+                record(&mut self.vault, finding, self.options)?;
+            }
+            match entry {
+                Some(Decoded::Entry(entry)) => {
+                    if let Some(entry) = self.sink.give(*entry) {
+                        self.vault.entries.push(entry);
+                    }
+                }
+                Some(Decoded::Summary(summary)) => {
+                    if let Sink::Summary(each) = &mut self.sink {
+                        each(summary);
+                    }
+                }
+                None => self.vault.skipped_records += 1,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An item as the pool hands it back.
+enum Decoded {
+    /// Boxed: an entry is many times the size of a summary.
+    Entry(Box<crate::model::Entry>),
+    Summary(EntrySummary),
+}
+
+/// Scans the document from `json`, sending what it finds to `events`.
+/// `Ok(false)` when the receiving side stopped first (its error is the one
+/// to report).
+pub(super) fn scan<'de, D>(json: D, events: SyncSender<Event>) -> Result<bool, D::Error>
+where
+    D: de::Deserializer<'de>,
+{
+    let mut feed = Feed {
+        events,
+        chunk: Vec::with_capacity(CHUNK),
+        stopped: false,
+    };
+    match Document(&mut feed).deserialize(json) {
+        Ok(()) => Ok(true),
+        Err(_) if feed.stopped => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The scanning side's state: the chunk being filled.
+struct Feed {
+    events: SyncSender<Event>,
+    chunk: Vec<Box<RawValue>>,
+    /// The receiving side is gone.
+    stopped: bool,
+}
+
+impl Feed {
+    fn send<E: de::Error>(&mut self, event: Event) -> Result<(), E> {
+        if self.events.send(event).is_err() {
+            self.stopped = true;
+            return Err(E::custom("the reading stopped"));
+        }
         Ok(())
     }
 
@@ -121,60 +242,26 @@ impl<'r, 's> Reading<'r, 's> {
         Ok(())
     }
 
-    /// Decodes the chunk (items are independent; `collect` keeps their
-    /// order) and hands its entries and findings on in file order.
     fn flush<E: de::Error>(&mut self) -> Result<(), E> {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        let raws = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
-        let base = self.next_index;
-        self.next_index += raws.len();
-        let name = self.vault_name.as_deref().unwrap_or_default();
-        let (files, file) = (self.files, self.file);
-        let decoded: Vec<_> = raws
-            .into_par_iter()
-            .enumerate()
-            .map(|(k, raw)| {
-                let value = serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
-                // The raw text holds the item's secrets.
-                let mut text: Box<str> = raw.into();
-                text.zeroize();
-                decode_item(value, base + k, name, files, file)
-            })
-            .collect();
-        for (entry, findings) in decoded {
-            for finding in findings {
-                if let Err(e) = record(&mut self.vault, finding, self.options) {
-                    self.failure = Some(e);
-                    return Err(E::custom("stopped by --strict"));
-                }
-            }
-            match entry {
-                Some(mut entry) => {
-                    entry.in_shared_vault = self.vault_shared;
-                    if let Some(entry) = self.sink.give(entry) {
-                        self.vault.entries.push(entry);
-                    }
-                }
-                None => self.vault.skipped_records += 1,
-            }
-        }
-        Ok(())
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        self.send(Event::Items(chunk))
     }
 }
 
 /// `{"accounts": [...]}`; other keys are skipped.
-pub(super) struct Document<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+struct Document<'a>(&'a mut Feed);
 
-impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Document<'_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Document<'_, '_, '_> {
+impl<'de> Visitor<'de> for Document<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("the 1PUX document {\"accounts\": [...]}")
@@ -198,16 +285,16 @@ enum Level {
 }
 
 /// A list of accounts or of vaults, each read as it comes.
-struct Each<'a, 'r, 's>(&'a mut Reading<'r, 's>, Level);
+struct Each<'a>(&'a mut Feed, Level);
 
-impl<'de> DeserializeSeed<'de> for Each<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Each<'_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for Each<'_, '_, '_> {
+impl<'de> Visitor<'de> for Each<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self.1 {
@@ -237,16 +324,16 @@ struct AccountAttrs {
 }
 
 /// `{"attrs": …, "vaults": [...]}`.
-struct Account<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+struct Account<'a>(&'a mut Feed);
 
-impl<'de> DeserializeSeed<'de> for Account<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Account<'_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Account<'_, '_, '_> {
+impl<'de> Visitor<'de> for Account<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an account {\"vaults\": [...]}")
@@ -257,7 +344,7 @@ impl<'de> Visitor<'de> for Account<'_, '_, '_> {
                 map.next_value_seed(Each(&mut *self.0, Level::Vaults))?;
             } else if key == "attrs" {
                 let attrs = map.next_value::<AccountAttrs>()?;
-                self.0.account(attrs.email)?;
+                self.0.send(Event::Account(attrs.email))?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -266,66 +353,66 @@ impl<'de> Visitor<'de> for Account<'_, '_, '_> {
     }
 }
 
-/// `{"attrs": {...}, "items": [...]}`. Items are decoded as they stream
+/// `{"attrs": {...}, "items": [...]}`. Items are sent as they stream
 /// when `attrs` comes first, as 1Password writes it; a vault that lists
 /// its items first has them held until its name is known.
-struct PuxVault<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+struct PuxVault<'a>(&'a mut Feed);
 
-impl<'de> DeserializeSeed<'de> for PuxVault<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for PuxVault<'_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for PuxVault<'_, '_, '_> {
+impl<'de> Visitor<'de> for PuxVault<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a vault {\"attrs\": {...}, \"items\": [...]}")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let reading = self.0;
-        reading.vault_name = None;
+        let feed = self.0;
+        let mut named = false;
         let mut held: Vec<Box<RawValue>> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "attrs" if reading.vault_name.is_none() => {
+                "attrs" if !named => {
                     let attrs = map.next_value::<VaultAttrs>()?;
-                    reading.begin_vault(attrs);
+                    feed.send(Event::Vault(attrs))?;
+                    named = true;
                     for raw in std::mem::take(&mut held) {
-                        reading.push(raw)?;
+                        feed.push(raw)?;
                     }
                 }
-                "items" if reading.vault_name.is_some() => map.next_value_seed(Items(&mut *reading))?,
+                "items" if named => map.next_value_seed(Items(&mut *feed))?,
                 "items" => held.extend(map.next_value::<Vec<Box<RawValue>>>()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        if reading.vault_name.is_none() {
-            reading.begin_vault(VaultAttrs::default());
+        if !named {
+            feed.send(Event::Vault(VaultAttrs::default()))?;
             for raw in held {
-                reading.push(raw)?;
+                feed.push(raw)?;
             }
         }
-        reading.flush()?;
-        reading.vault_name = None;
-        Ok(())
+        feed.flush()?;
+        feed.send(Event::EndVault)
     }
 }
 
 /// A vault's `items`, each kept as its raw JSON until its chunk is full.
-struct Items<'a, 'r, 's>(&'a mut Reading<'r, 's>);
+struct Items<'a>(&'a mut Feed);
 
-impl<'de> DeserializeSeed<'de> for Items<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Items<'_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for Items<'_, '_, '_> {
+impl<'de> Visitor<'de> for Items<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of items")

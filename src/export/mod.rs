@@ -1,0 +1,103 @@
+//! The way out: a workspace (or part of one), or an export read by
+//! `sources/`, written as one CXF document (`formats/cxf.md`, "Out").
+//!
+//! Both paths meet in the normalized model: the workspace's collections,
+//! accounts, secrets and grants become a [`Vault`] (folders, entries,
+//! folder shares) plus what the model has no place for (grants on single
+//! items, team members), and one writer ([`cxf::write`]) turns that into
+//! CXF. So `convert` (an export to CXF) and `export` (a workspace to CXF)
+//! cannot drift apart.
+
+pub mod cxf;
+mod workspace;
+
+use std::collections::BTreeMap;
+
+use crate::model::{Share, Vault};
+
+pub use workspace::{from_snapshot, ExportError, Selection};
+
+/// What one CXF document is written from.
+pub struct CxfExport {
+    /// Folders, entries and folder shares.
+    pub vault: Vault,
+    /// Grants on single items, by entry source id: the model shares folders only.
+    pub item_shares: BTreeMap<String, Vec<Share>>,
+    /// Team (group) name → member emails, for the `vaultferry-groups` extension.
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// The one CXF account the document holds.
+    pub account: AccountInfo,
+    /// Grants with no CXF accessor (to partners, partnerships), left out.
+    pub grants_left_out: usize,
+}
+
+/// Who the document's one account is.
+#[derive(Clone, Debug, Default)]
+pub struct AccountInfo {
+    /// Becomes the account id (base64url of it).
+    pub id: String,
+    pub username: String,
+    pub email: String,
+}
+
+impl CxfExport {
+    /// An export read by `sources/`, with its sharing, as it is: the
+    /// exporting person (the vault's owner, else `owner`) is the account.
+    pub fn from_vault(vault: Vault, owner: Option<&str>) -> CxfExport {
+        let email = vault
+            .owner
+            .clone()
+            .or_else(|| owner.map(str::to_owned))
+            .unwrap_or_default();
+        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for share in &vault.shares {
+            if let crate::model::Principal::Group { group, members } = &share.principal {
+                let known = groups.entry(group.clone()).or_default();
+                for m in members {
+                    if !known.contains(m) {
+                        known.push(m.clone());
+                    }
+                }
+            }
+        }
+        CxfExport {
+            account: AccountInfo {
+                id: format!("{}:{}", vault.source.vendor(), email),
+                username: email.split('@').next().unwrap_or_default().to_owned(),
+                email,
+            },
+            vault,
+            item_shares: BTreeMap::new(),
+            groups,
+            grants_left_out: 0,
+        }
+    }
+}
+
+/// Writes `export` as a CXF document at `out`, created owner-only (it holds
+/// every secret value), and the attachments' bytes under `documents/` beside
+/// it (owner-only too), where the CXF reader looks for them.
+pub fn write_file(export: &CxfExport, out: &std::path::Path, timestamp: i64) -> std::io::Result<cxf::Written> {
+    let has_bytes = export
+        .vault
+        .entries
+        .iter()
+        .any(|e| e.attachments.iter().any(crate::model::Attachment::has_bytes));
+    let documents = out.parent().map(|d| d.join("documents")).filter(|_| has_bytes);
+    if let Some(dir) = &documents {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir)?;
+    }
+    let mut buffer = zeroize::Zeroizing::new(Vec::new());
+    let written = cxf::write(export, timestamp, &mut *buffer, documents.as_deref())?;
+    let partial = out.with_extension("partial");
+    cxf::write_owner_only(&partial, &buffer)?;
+    std::fs::rename(&partial, out)?;
+    Ok(written)
+}

@@ -1,0 +1,230 @@
+//! The `shared` extension: who holds a collection, with which permissions
+//! (`formats/cxf.md`, "Sharing"). Its table of permissions is the one
+//! place CXF words become normalized access.
+
+use serde_json::Value;
+
+use super::account::Directory;
+use super::record;
+use crate::model::{Access, Finding, Position, Principal, Share, Vault};
+use crate::sources::{ParseOptions, SourceError};
+
+pub const SHARED_EXTENSION: &str = "shared";
+/// Ours: group members, which CXF does not name (`formats/cxf.md`).
+pub const GROUPS_EXTENSION: &str = "vaultferry-groups";
+
+/// The permission words CXF 1.0 defines.
+pub const PERMISSIONS: [&str; 7] = ["read", "readSecret", "update", "create", "delete", "share", "manage"];
+
+/// Permissions → access: `share`/`manage` administer (only an Owner may
+/// share onward in the workspace); `update`/`create`/`delete` edit; `read`
+/// without `readSecret` hides passwords. Unknown words are returned.
+pub fn access(permissions: &[&str]) -> (Access, Vec<String>) {
+    let has = |p: &str| permissions.contains(&p);
+    let unknown = permissions
+        .iter()
+        .filter(|p| !PERMISSIONS.contains(p))
+        .map(|p| (*p).to_owned())
+        .collect();
+    let admin = has("share") || has("manage");
+    let access = Access {
+        admin,
+        edit: admin || has("update") || has("create") || has("delete"),
+        hide_passwords: has("read") && !has("readSecret") && !admin,
+    };
+    (access, unknown)
+}
+
+/// Adds the shares a collection's `shared` extension names.
+pub(crate) fn folder_shares(
+    ext: &Value,
+    folder: &[String],
+    directory: &Directory,
+    exporter: Option<&str>,
+    at: Position,
+    vault: &mut Vault,
+    options: &ParseOptions,
+) -> Result<(), SourceError> {
+    let shown = folder.join("/");
+    let Some(accessors) = ext.get("accessors").and_then(Value::as_array) else {
+        return record(
+            vault,
+            Finding::warning(
+                "cxf.bad-shared",
+                format!("the 'shared' extension of '{shown}' has no 'accessors' array; nobody is given access from it"),
+            )
+            .at(at),
+            options,
+        );
+    };
+    let mut exporter_named = false;
+    for accessor in accessors {
+        let kind = accessor.get("type").and_then(Value::as_str).unwrap_or("");
+        let name = accessor.get("name").and_then(Value::as_str).unwrap_or("").trim();
+        let account = accessor.get("accountId").and_then(Value::as_str).unwrap_or("");
+        let words: Vec<&str> = accessor
+            .get("permissions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let principal = match kind {
+            "user" => {
+                let email = directory
+                    .emails
+                    .get(account)
+                    .cloned()
+                    .or_else(|| name.contains('@').then(|| name.to_owned()));
+                let Some(email) = email else {
+                    record(
+                        vault,
+                        Finding::warning(
+                            "cxf.accessor-without-email",
+                            format!(
+                                "'{shown}' is shared with user '{name}' (account '{account}'), whom no email names; no share is made"
+                            ),
+                        )
+                        .at(at.clone())
+                        .help("grant them by hand after the import"),
+                        options,
+                    )?;
+                    continue;
+                };
+                Principal::User {
+                    email,
+                    name: (!name.is_empty() && !name.contains('@')).then(|| name.to_owned()),
+                }
+            }
+            "group" if !name.is_empty() => Principal::Group {
+                group: name.to_owned(),
+                members: directory.groups.get(name).cloned().unwrap_or_default(),
+            },
+            _ => {
+                vault.findings.push(
+                    Finding::info(
+                        "cxf.unknown-accessor-type",
+                        format!(
+                            "'{shown}' names an accessor of type '{kind}' ('{name}'); CXF tells importers to ignore it"
+                        ),
+                    )
+                    .at(at.clone()),
+                );
+                continue;
+            }
+        };
+        if let (Principal::User { email, .. }, Some(exporter)) = (&principal, exporter) {
+            exporter_named |= email.eq_ignore_ascii_case(exporter);
+        }
+        let (access, unknown) = access(&words);
+        for word in unknown {
+            vault.findings.push(
+                Finding::info(
+                    "cxf.unknown-permission",
+                    format!(
+                        "'{shown}' gives '{name}' permission '{word}', which CXF 1.0 does not define; it is ignored"
+                    ),
+                )
+                .at(at.clone()),
+            );
+        }
+        if words.is_empty() {
+            vault.findings.push(
+                Finding::info(
+                    "cxf.accessor-no-permissions",
+                    format!("'{shown}' is shared with '{name}' without permissions; read as read-only"),
+                )
+                .at(at.clone()),
+            );
+        }
+        let mut share = Share::new(folder.to_vec(), principal, access);
+        share.source_access = Some(if words.is_empty() {
+            "(none)".to_owned()
+        } else {
+            words.join(", ")
+        });
+        vault.shares.push(share);
+    }
+    if let Some(exporter) = exporter.filter(|_| !exporter_named) {
+        let mut share = Share::new(
+            folder.to_vec(),
+            Principal::user(exporter),
+            Access {
+                admin: true,
+                edit: true,
+                hide_passwords: false,
+            },
+        );
+        share.source_access = Some("exporter (CXF exports a shared entity only to its owners and admins)".to_owned());
+        vault.shares.push(share);
+    }
+    Ok(())
+}
+
+/// Names an item-level `shared` extension's accessors, for the finding
+/// that says it is not carried.
+pub(crate) fn describe_accessors(ext: &Value) -> String {
+    let names: Vec<String> = ext
+        .get("accessors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let name = a.get("name").and_then(Value::as_str).unwrap_or("?");
+            let words: Vec<&str> = a
+                .get("permissions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            format!("{name} ({})", words.join(", "))
+        })
+        .collect();
+    if names.is_empty() {
+        "nobody".to_owned()
+    } else {
+        names.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_permissions_table_of_formats_cxf_md() {
+        let a = |words: &[&str]| access(words).0;
+        let read_only = Access::default();
+        let hidden = Access {
+            hide_passwords: true,
+            ..Access::default()
+        };
+        let edit = Access {
+            edit: true,
+            ..Access::default()
+        };
+        let admin = Access {
+            admin: true,
+            edit: true,
+            hide_passwords: false,
+        };
+        assert_eq!(a(&["read", "readSecret"]), read_only);
+        assert_eq!(a(&["readSecret"]), read_only);
+        assert_eq!(a(&["read"]), hidden, "read without readSecret hides passwords");
+        assert_eq!(a(&["read", "readSecret", "update"]), edit);
+        assert_eq!(
+            a(&["read", "create"]),
+            Access {
+                edit: true,
+                hide_passwords: true,
+                admin: false
+            }
+        );
+        assert!(a(&["read", "delete"]).edit);
+        assert_eq!(a(&["read", "readSecret", "share"]), admin);
+        assert_eq!(a(&["manage"]), admin);
+        assert_eq!(a(&[]), read_only);
+        assert_eq!(access(&["read", "fly"]).1, vec!["fly".to_owned()]);
+    }
+}
