@@ -184,9 +184,11 @@ const SCRIPT: &str = r#"
         d.dataset.listed = "1";
         list(d, found);
       } else {
-        // Opened later, it lists all its items.
-        delete d.dataset.listed;
         d.querySelector(":scope > ul.items").textContent = "";
+        // Opened here only to show what matched below it: none of its
+        // own items. Left closed, opening it later lists them all.
+        if (kids) d.dataset.listed = "1";
+        else delete d.dataset.listed;
       }
       d.open = found.length > 0 || kids;
     }
