@@ -41,10 +41,15 @@ form=(-F "export=@$export_file")
 [ -f "$sharing" ] && form+=(-F "sharing=@$sharing")
 id=$(curl -s -H "X-API-Key: $key" "${form[@]}" "$url/api/v1/imports" | sed -n 's/.*"id":"\(job-[0-9a-f]*\)".*/\1/p')
 until [ "$(state "$id")" = planned ]; do poll; sleep 0.2; done
+planned=$(date +%s.%N)
 curl -s -X POST -H "X-API-Key: $key" "$url/api/v1/imports/$id/apply" >/dev/null
 until [ "$(state "$id")" = done ]; do poll; sleep 0.2; done
 poll
-serve_s=$(echo "$(date +%s.%N) - $start" | bc)
+end=$(date +%s.%N)
+serve_s=$(echo "$end - $start" | bc)
+plan_s=$(echo "$planned - $start" | bc)
+apply_s=$(echo "$end - $planned" | bc)
 echo "entries=$ENTRIES load=$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "migrate: peak RSS $((cli_kb / 1024)) MB, wall $cli_s"
-echo "serve (upload, plan, apply): peak RSS $((peak / 1024)) MB, wall ${serve_s} s"
+echo "serve (upload, plan, apply): peak RSS $((peak / 1024)) MB, wall ${serve_s} s (upload and plan ${plan_s} s, apply ${apply_s} s)"
+echo "ratios serve/migrate: peak RSS $(echo "scale=2; $peak / $cli_kb" | bc), wall $(echo "scale=2; $serve_s / $(echo "$cli_s" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')" | bc)"

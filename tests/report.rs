@@ -310,7 +310,23 @@ fn people_come_first_with_every_grantee_the_partnership_included() {
     // collection in the Markdown's people section, before the tree.
     let people = people_part(&md);
     let grants = j["grants"].as_array().unwrap();
-    let on_collections: Vec<&Value> = grants.iter().filter(|g| g["target_kind"] == "collection").collect();
+    let on_collections: Vec<&Value> = grants
+        .iter()
+        .filter(|g| g["target_kind"] == "collection" && g["source_access"] != "personal")
+        .collect();
+    // The owner's own folders are counted, not listed one by one.
+    let personal = grants
+        .iter()
+        .filter(|g| g["target_kind"] == "collection" && g["source_access"] == "personal")
+        .count();
+    assert!(personal > 0);
+    assert!(
+        people.contains(&format!(
+            "- *personal folders*\n  - member olivia@northwind.example: owner on {personal} {} (personal)",
+            if personal == 1 { "collection" } else { "collections" }
+        )),
+        "{people}"
+    );
     assert!(
         on_collections.iter().any(|g| g["grantee_kind"] == "partnership"),
         "the sample shares Vendors through the Globex partnership"

@@ -946,3 +946,41 @@ fn job_reports_are_stored_and_served_in_bounded_pieces() {
     let generations: std::collections::BTreeSet<i64> = pieces("json").iter().map(|p| p.0).collect();
     assert_eq!(generations.len(), 1, "{generations:?}");
 }
+
+/// The server applied through a wrapper that forwarded only a few store
+/// methods: the invitations it mailed stayed pending in the store (a later
+/// run would mail them again with new passwords), and the read-back after
+/// the writes re-hashed the whole workspace.
+#[test]
+fn bug_serve_left_the_invitations_it_mailed_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let key = api_key(&db, OWNER);
+    let outbox = dir.path().join("outbox");
+    let server = Server::start(&db, &["--outbox", outbox.to_str().unwrap()]);
+    let c = client();
+    let (status, doc) = submit(&c, &server, &key);
+    assert_eq!(status, 202, "{doc}");
+    let id = doc["data"]["id"].as_str().unwrap().to_owned();
+    wait_for(&c, &server, &key, &id, &["planned"]);
+    let r = c
+        .post(format!("{}/api/v1/imports/{id}/apply", server.url))
+        .header("X-API-Key", key.as_str())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    wait_for(&c, &server, &key, &id, &["done"]);
+    let report: Value = c
+        .get(format!("{}/api/v1/imports/{id}/report", server.url))
+        .header("X-API-Key", key.as_str())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let sent = report["invitations"].as_array().unwrap();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(sent.iter().all(|i| i["delivered_via"] == "outbox"), "{sent:?}");
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3);
+    let pending = open_sqlite(&db).unwrap().pending_invitations().unwrap();
+    assert!(pending.is_empty(), "{} invitations still pending", pending.len());
+}

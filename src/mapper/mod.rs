@@ -853,7 +853,13 @@ impl<'a> Mapper<'a> {
             .chain(root)
             .collect();
         for target in targets {
-            self.grant(target, grantee.clone(), ItemRole::Owner, "personal".into(), None);
+            self.grant(
+                target,
+                grantee.clone(),
+                ItemRole::Owner,
+                plan::PERSONAL_ACCESS.into(),
+                None,
+            );
         }
         let owned: HashSet<&ImportKey> = self
             .plan
@@ -1022,7 +1028,7 @@ impl RootGrants {
                     target,
                     grantee: self.grantee.clone(),
                     role: ItemRole::Owner,
-                    source_access: "personal".into(),
+                    source_access: plan::PERSONAL_ACCESS.into(),
                     lowered_from: None,
                 }
             })

@@ -190,6 +190,11 @@ impl PlannedGrantee {
     }
 }
 
+/// The `source_access` of the grant that gives the export's owner their
+/// own unshared folders and items: reports count these rather than list
+/// them (a big export has thousands of personal folders).
+pub const PERSONAL_ACCESS: &str = "personal";
+
 /// A role on a collection, account or secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PlannedGrant {

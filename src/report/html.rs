@@ -23,7 +23,7 @@ use crate::diff::Action;
 /// Items per compressed block: large enough that deflate finds the
 /// repeats across small collections, small enough that opening one
 /// collection inflates little.
-const BLOCK_ITEMS: usize = 8192;
+const BLOCK_ITEMS: usize = 32_768;
 
 /// Items the script lists at a time when a collection is opened.
 const PAGE: usize = 500;
@@ -87,12 +87,13 @@ const SCRIPT: &str = r#"
     if (d.dataset.b === undefined) return [];
     const all = await block(d.dataset.b);
     const c = all[Number(d.dataset.i)];
+    const names = c.t.length ? c.n.split("\n") : [];
     const out = [];
-    for (let j = 0; j < c.n.length; j++) {
+    for (let j = 0; j < names.length; j++) {
       out.push({
         action: legend.actions[Number(c.a[j])] || "?",
         type: legend.types[parseInt(c.t[j], 36)] || "?",
-        name: c.n[j],
+        name: names[j],
         note: c.x ? c.x[j] : undefined,
       });
     }
@@ -136,6 +137,14 @@ const SCRIPT: &str = r#"
     more();
   }
   const tree = document.getElementById("tree");
+  function pathOf(d) {
+    const names = [];
+    for (let n = d; n && n !== tree; n = n.parentElement) {
+      const b = n.tagName === "DETAILS" && n.querySelector(":scope > summary > b");
+      if (b) names.unshift(b.textContent);
+    }
+    return names.join("/");
+  }
   tree.addEventListener("toggle", async (e) => {
     const d = e.target;
     if (d.tagName !== "DETAILS" || !d.open || d.dataset.listed) return;
@@ -168,16 +177,18 @@ const SCRIPT: &str = r#"
     if (filter.value.trim().toLowerCase() !== q) return;
     for (const d of nodes.reverse()) {
       const found = hits.get(d);
-      const named = (d.dataset.path || "").toLowerCase().includes(q);
+      const named = pathOf(d).toLowerCase().includes(q);
       const kids = Array.from(d.querySelectorAll(":scope > details")).some((k) => !k.hidden);
       d.hidden = !(named || found.length > 0 || kids);
       if (found.length > 0) {
         d.dataset.listed = "1";
         list(d, found);
       } else {
-        // Opened later, it lists all its items.
-        delete d.dataset.listed;
         d.querySelector(":scope > ul.items").textContent = "";
+        // Opened here only to show what matched below it: none of its
+        // own items. Left closed, opening it later lists them all.
+        if (kids) d.dataset.listed = "1";
+        else delete d.dataset.listed;
       }
       d.open = found.length > 0 || kids;
     }
@@ -223,7 +234,7 @@ fn more(out: &mut dyn io::Write, total: usize, what: &str) -> io::Result<()> {
 
 fn people_section(out: &mut dyn io::Write, p: &People<'_>) -> io::Result<()> {
     writeln!(out, "<h2>Who gains access</h2>")?;
-    if p.collections.is_empty() && p.item_grants.is_empty() {
+    if p.collections.is_empty() && p.personal_collections.is_empty() && p.item_grants.is_empty() {
         writeln!(out, "<p class=\"muted\">Nobody.</p>")?;
     }
     if !p.collections.is_empty() {
@@ -254,6 +265,23 @@ fn people_section(out: &mut dyn io::Write, p: &People<'_>) -> io::Result<()> {
             }
         }
         writeln!(out, "</table>")?;
+    }
+    if !p.personal_collections.is_empty() {
+        writeln!(out, "<p>On the export owner's personal folders:</p>")?;
+        let rows = p
+            .personal_collections
+            .iter()
+            .map(|g| {
+                vec![
+                    format!("<span class=\"k\">{}</span> {}", esc(g.grantee_kind), esc(g.grantee)),
+                    esc(g.role),
+                    format!("{}", g.count),
+                    badge(g.action),
+                    esc(g.example),
+                ]
+            })
+            .collect();
+        table(out, &["who", "role", "collections", "action", "for example"], rows)?;
     }
     if !p.item_grants.is_empty() {
         writeln!(out, "<p>On single accounts and secrets:</p>")?;
@@ -447,6 +475,14 @@ impl Blocks {
         if self.open_nodes > 0 {
             self.open.push(b',');
         }
+        // One string of names a line each: a JSON string per name cost a
+        // byte an item more, deflated. A line break in a name (the page
+        // lists names on one line anyway) becomes a space.
+        let names: String = names
+            .iter()
+            .map(|n| n.replace(['\n', '\r'], " "))
+            .collect::<Vec<_>>()
+            .join("\n");
         let node = serde_json::json!({ "t": t, "a": a, "n": names });
         let mut node = node;
         if !notes.is_empty() {
@@ -524,8 +560,7 @@ fn tree_node(out: &mut dyn io::Write, blocks: &mut Blocks, node: &CollectionNode
     };
     writeln!(
         out,
-        "<details data-b=\"{b}\" data-i=\"{i}\" data-path=\"{}\"><summary>{}<b>{}</b> <span class=\"muted\">{}{shared}{subs}</span></summary><ul class=\"items\"></ul>",
-        esc(&node.path),
+        "<details data-b=\"{b}\" data-i=\"{i}\"><summary>{}<b>{}</b> <span class=\"muted\">{}{shared}{subs}</span></summary><ul class=\"items\"></ul>",
         badge(node.action),
         esc(&node.name),
         esc(&counts(&node.items, unlisted(&node.items, node.unchanged_items)))
@@ -556,7 +591,7 @@ fn tree(out: &mut dyn io::Write, r: &Report) -> io::Result<()> {
         let (b, i) = blocks.add(&r.root_items)?;
         writeln!(
             out,
-            "<details data-b=\"{b}\" data-i=\"{i}\" data-path=\"\"><summary><i>(no collection)</i> <span class=\"muted\">{}</span></summary><ul class=\"items\"></ul></details>",
+            "<details data-b=\"{b}\" data-i=\"{i}\"><summary><i>(no collection)</i> <span class=\"muted\">{}</span></summary><ul class=\"items\"></ul></details>",
             esc(&counts(&r.root_items, unlisted(&r.root_items, r.root_unchanged)))
         )?;
     }

@@ -38,13 +38,19 @@ fn tree(out: &mut dyn io::Write, node: &CollectionNode, depth: usize) -> io::Res
 /// Who gains access to what, before the tree.
 fn people(out: &mut dyn io::Write, p: &People<'_>) -> io::Result<()> {
     writeln!(out, "## Who gains access\n")?;
-    if p.collections.is_empty() && p.item_grants.is_empty() {
+    if p.collections.is_empty() && p.personal_collections.is_empty() && p.item_grants.is_empty() {
         writeln!(out, "Nobody.")?;
     }
     for c in &p.collections {
         writeln!(out, "- **{}**", md(c.path))?;
         for g in &c.grants {
             writeln!(out, "  - {}", md(&people::grant_line(g)))?;
+        }
+    }
+    if !p.personal_collections.is_empty() {
+        writeln!(out, "- *personal folders*")?;
+        for g in &p.personal_collections {
+            writeln!(out, "  - {}", md(&people::personal_line(g)))?;
         }
     }
     if !p.item_grants.is_empty() {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::json::{GrantRow, InvitationRow, LoweredRole, Report, UnmatchedRow};
 use crate::diff::Action;
+use crate::mapper::PERSONAL_ACCESS;
 use crate::model::Access;
 
 /// Item names a human rendering shows per unmatched user; the CSV and the
@@ -20,6 +21,9 @@ pub struct People<'r> {
     /// Collections by path, each with the grants that give or change
     /// access there.
     pub collections: Vec<CollectionAccess<'r>>,
+    /// The export owner's own unshared folders, counted per grantee and
+    /// role rather than listed (thousands on a big export).
+    pub personal_collections: Vec<ItemGrants<'r>>,
     /// Grants on single accounts and secrets, one row per grantee, role,
     /// source access and action, with how many items.
     pub item_grants: Vec<ItemGrants<'r>>,
@@ -77,21 +81,26 @@ impl<'r> People<'r> {
         let gaining = || r.grants.iter().filter(|g| g.action != Action::Unchanged);
         let mut collections: BTreeMap<&str, Vec<&GrantRow>> = BTreeMap::new();
         let mut items: BTreeMap<ItemGrantKey<'_>, (usize, &str)> = BTreeMap::new();
+        let mut personal: BTreeMap<ItemGrantKey<'_>, (usize, &str)> = BTreeMap::new();
         for g in gaining() {
-            if g.target_kind == "collection" {
-                collections.entry(&g.target).or_default().push(g);
+            let counted = if g.target_kind != "collection" {
+                &mut items
+            } else if g.source_access == PERSONAL_ACCESS {
+                &mut personal
             } else {
-                let row = items
-                    .entry((
-                        kind_rank(g.grantee_kind),
-                        &g.grantee,
-                        g.role,
-                        &g.source_access,
-                        g.action,
-                    ))
-                    .or_insert((0, &g.target));
-                row.0 += 1;
-            }
+                collections.entry(&g.target).or_default().push(g);
+                continue;
+            };
+            let row = counted
+                .entry((
+                    kind_rank(g.grantee_kind),
+                    &g.grantee,
+                    g.role,
+                    &g.source_access,
+                    g.action,
+                ))
+                .or_insert((0, &g.target));
+            row.0 += 1;
         }
         let collections = collections
             .into_iter()
@@ -109,20 +118,23 @@ impl<'r> People<'r> {
             3 => "partner",
             _ => "partnership",
         };
-        let item_grants = items
-            .into_iter()
-            .map(
-                |((rank, grantee, role, source_access, action), (count, example))| ItemGrants {
-                    grantee_kind: kind_named(rank),
-                    grantee,
-                    role,
-                    source_access,
-                    action,
-                    count,
-                    example,
-                },
-            )
-            .collect();
+        let counted = |rows: BTreeMap<ItemGrantKey<'r>, (usize, &'r str)>| -> Vec<ItemGrants<'r>> {
+            rows.into_iter()
+                .map(
+                    |((rank, grantee, role, source_access, action), (count, example))| ItemGrants {
+                        grantee_kind: kind_named(rank),
+                        grantee,
+                        role,
+                        source_access,
+                        action,
+                        count,
+                        example,
+                    },
+                )
+                .collect()
+        };
+        let item_grants = counted(items);
+        let personal_collections = counted(personal);
         let mut by_guest: BTreeMap<String, Vec<&GrantRow>> = BTreeMap::new();
         for g in r.grants.iter().filter(|g| g.grantee_kind == "guest") {
             by_guest.entry(g.grantee.to_lowercase()).or_default().push(g);
@@ -137,6 +149,7 @@ impl<'r> People<'r> {
             .collect();
         People {
             collections,
+            personal_collections,
             item_grants,
             guests,
             lowered: &r.lowered_roles,
@@ -193,6 +206,15 @@ pub fn guest_grant_line(g: &GrantRow) -> String {
 
 /// `member olivia@…: owner on 3026 items (personal), e.g. account 'X'`.
 pub fn item_grants_line(g: &ItemGrants<'_>) -> String {
+    counted_line(g, "item", "items")
+}
+
+/// `member olivia@…: owner on 3800 collections (personal), e.g. Taxes`.
+pub fn personal_line(g: &ItemGrants<'_>) -> String {
+    counted_line(g, "collection", "collections")
+}
+
+fn counted_line(g: &ItemGrants<'_>, one: &str, many: &str) -> String {
     let action = if g.action == Action::Create {
         String::new()
     } else {
@@ -204,7 +226,7 @@ pub fn item_grants_line(g: &ItemGrants<'_>) -> String {
         g.grantee,
         g.role,
         g.count,
-        if g.count == 1 { "item" } else { "items" },
+        if g.count == 1 { one } else { many },
         g.source_access,
         g.example
     )

@@ -157,13 +157,19 @@ pub fn write(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
 /// Who gains access to what, before anything else.
 fn people(out: &mut dyn io::Write, p: &People<'_>) -> io::Result<()> {
     writeln!(out, "who gains access:")?;
-    if p.collections.is_empty() && p.item_grants.is_empty() {
+    if p.collections.is_empty() && p.personal_collections.is_empty() && p.item_grants.is_empty() {
         writeln!(out, "  nobody")?;
     }
     for c in &p.collections {
         writeln!(out, "  {}:", c.path)?;
         for g in &c.grants {
             writeln!(out, "    {}", people::grant_line(g))?;
+        }
+    }
+    if !p.personal_collections.is_empty() {
+        writeln!(out, "  personal folders:")?;
+        for g in &p.personal_collections {
+            writeln!(out, "    {}", people::personal_line(g))?;
         }
     }
     if !p.item_grants.is_empty() {

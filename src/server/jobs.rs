@@ -28,7 +28,10 @@ use crate::policy::Policy;
 use crate::report::Report;
 use crate::sources::ParseOptions;
 use crate::workspace::service::{Job, JobState, ServiceStore};
-use crate::workspace::{Snapshot, Workspace, WorkspaceError, Write};
+use crate::workspace::{
+    Account, Collection, Grant, ImportKey, KeyMove, NewGuestInvitation, PendingInvitation, PlannedHashes,
+    RehashedItems, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
+};
 
 /// The upload parts a job accepts.
 const PARTS: [&str; 3] = ["export", "sharing", "policy"];
@@ -548,6 +551,12 @@ impl Reporter for JobProgress<'_> {
 
 /// The test hook of [`super::Config::write_delay`]: a pause before every
 /// batch so a test can stop the server mid-apply.
+///
+/// Every other method goes to the store itself. This wrapper once
+/// forwarded only five, so the trait's defaults answered the rest: the
+/// run's read-back took the whole snapshot instead of the store's intact
+/// items (a 300k-entry apply spent minutes re-hashing it), and the
+/// invitation outbox looked empty to the server.
 struct Slow<'a> {
     inner: &'a dyn Workspace,
     delay: Duration,
@@ -557,18 +566,79 @@ impl Workspace for Slow<'_> {
     fn snapshot(&self) -> Result<Snapshot, WorkspaceError> {
         self.inner.snapshot()
     }
+    fn snapshot_base(&self) -> Result<Snapshot, WorkspaceError> {
+        self.inner.snapshot_base()
+    }
+    fn item_count(&self) -> Result<usize, WorkspaceError> {
+        self.inner.item_count()
+    }
+    fn load_items(&self, snapshot: &mut Snapshot, planned: &PlannedHashes<'_>) -> Result<(), WorkspaceError> {
+        self.inner.load_items(snapshot, planned)
+    }
+    fn read_ahead(&self) -> Result<Option<crate::workspace::read_ahead::ReadAhead>, WorkspaceError> {
+        self.inner.read_ahead()
+    }
+    fn read_items_by_id(
+        &self,
+        snapshot: &mut Snapshot,
+        accounts: &[i64],
+        secrets: &[i64],
+    ) -> Result<(), WorkspaceError> {
+        self.inner.read_items_by_id(snapshot, accounts, secrets)
+    }
+    fn create_collection(&self, collection: &Collection) -> Result<i64, WorkspaceError> {
+        self.inner.create_collection(collection)
+    }
+    fn create_account(&self, account: &Account) -> Result<i64, WorkspaceError> {
+        self.inner.create_account(account)
+    }
+    fn create_secret(&self, secret: &SecretItem) -> Result<i64, WorkspaceError> {
+        self.inner.create_secret(secret)
+    }
+    fn create_grant(&self, grant: &Grant) -> Result<i64, WorkspaceError> {
+        self.inner.create_grant(grant)
+    }
+    fn create_team(&self, name: &str, import_key: &ImportKey) -> Result<i64, WorkspaceError> {
+        self.inner.create_team(name, import_key)
+    }
+    fn add_team_member(&self, team: i64, member: i64) -> Result<(), WorkspaceError> {
+        self.inner.add_team_member(team, member)
+    }
+    fn create_guest_invitation(&self, invitation: &NewGuestInvitation) -> Result<i64, WorkspaceError> {
+        self.inner.create_guest_invitation(invitation)
+    }
     fn begin_run(&self, run: &crate::workspace::NewRun) -> Result<Vec<String>, WorkspaceError> {
         self.inner.begin_run(run)
     }
     fn apply_batch(&self, run: &str, writes: &[Write]) -> Result<Vec<i64>, WorkspaceError> {
-        std::thread::sleep(self.delay);
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
         self.inner.apply_batch(run, writes)
+    }
+    fn pending_invitations(&self) -> Result<Vec<PendingInvitation>, WorkspaceError> {
+        self.inner.pending_invitations()
+    }
+    fn replace_invitation_password(&self, key: &ImportKey, hash: &str, salt: &str) -> Result<bool, WorkspaceError> {
+        self.inner.replace_invitation_password(key, hash, salt)
+    }
+    fn invitation_delivered(&self, key: &ImportKey, via: &str) -> Result<(), WorkspaceError> {
+        self.inner.invitation_delivered(key, via)
+    }
+    fn created_by_source(&self, scope: &str, keys: &[&ImportKey]) -> Result<Vec<bool>, WorkspaceError> {
+        self.inner.created_by_source(scope, keys)
     }
     fn finish_run(&self, run: &str, state: crate::workspace::RunState, summary: &str) -> Result<(), WorkspaceError> {
         self.inner.finish_run(run, state, summary)
     }
     fn runs(&self) -> Result<Vec<crate::workspace::RunInfo>, WorkspaceError> {
         self.inner.runs()
+    }
+    fn move_collection_keys(&self, moves: &[KeyMove], rehashed: &RehashedItems) -> Result<usize, WorkspaceError> {
+        self.inner.move_collection_keys(moves, rehashed)
+    }
+    fn scratch_copy(&self) -> Result<Option<Box<dyn Workspace>>, WorkspaceError> {
+        self.inner.scratch_copy()
     }
 }
 

@@ -381,7 +381,7 @@ pub struct HtmlItem {
 }
 
 /// Reads the items an HTML report carries the way its script does: each
-/// `<details data-b data-i data-path>` names a collection of a deflated,
+/// `<details data-b data-i>` names a collection of a deflated,
 /// base64-encoded JSON block, decoded with the legend's actions and types.
 pub fn html_items(html: &str) -> Vec<HtmlItem> {
     use base64::Engine as _;
@@ -410,21 +410,51 @@ pub fn html_items(html: &str) -> Vec<HtmlItem> {
             .unwrap();
         blocks.push(serde_json::from_str::<serde_json::Value>(&text).unwrap());
     }
+    // Collections nest: a stack of the open ones' names gives each its path.
     let mut items = Vec::new();
-    for tag in html.split("<details ").skip(1) {
-        let attr = |name: &str| between(tag, &format!("{name}=\""), "\"");
+    let mut open: Vec<Option<String>> = Vec::new();
+    let mut rest = html;
+    loop {
+        let (start, end) = (rest.find("<details "), rest.find("</details>"));
+        let tag = match (start, end) {
+            (Some(s), Some(e)) if s < e => s,
+            (Some(s), None) => s,
+            (_, Some(e)) => {
+                open.pop();
+                rest = &rest[e + "</details>".len()..];
+                continue;
+            }
+            (None, None) => break,
+        };
+        rest = &rest[tag + "<details ".len()..];
+        let head = rest.split("</summary>").next().unwrap();
+        let attr = |name: &str| between(head, &format!("{name}=\""), "\"");
+        let name = head
+            .split("<summary>")
+            .nth(1)
+            .filter(|s| s.contains("<b>"))
+            .and_then(|s| between(s, "<b>", "</b>"))
+            .map(|n| unescape_html(&n));
+        open.push(name);
+        let path: Vec<&str> = open.iter().flatten().map(String::as_str).collect();
         let (Some(b), Some(i)) = (attr("data-b"), attr("data-i")) else {
             continue;
         };
         let node = &blocks[b.parse::<usize>().unwrap()][i.parse::<usize>().unwrap()];
         let (t, a) = (node["t"].as_str().unwrap(), node["a"].as_str().unwrap());
-        for (j, name) in node["n"].as_array().unwrap().iter().enumerate() {
-            let code = |s: &str, radix| s[j..].chars().next().and_then(|c| c.to_digit(radix)).unwrap() as usize;
+        let names: Vec<&str> = if t.is_empty() {
+            Vec::new()
+        } else {
+            node["n"].as_str().unwrap().split('\n').collect()
+        };
+        assert_eq!(names.len(), t.chars().count(), "one name per item");
+        for (j, name) in names.into_iter().enumerate() {
+            let code = |s: &str, radix| s.chars().nth(j).and_then(|c| c.to_digit(radix)).unwrap() as usize;
             items.push(HtmlItem {
-                collection: unescape_html(&attr("data-path").unwrap_or_default()),
+                collection: path.join("/"),
                 action: legend["actions"][code(a, 10)].as_str().unwrap().to_owned(),
                 item_type: legend["types"][code(t, 36)].as_str().unwrap().to_owned(),
-                name: name.as_str().unwrap().to_owned(),
+                name: name.to_owned(),
             });
         }
     }
