@@ -251,6 +251,51 @@ fn on_a_terminal_reading_the_export_shows_a_bar_with_its_rate_and_eta() {
 }
 
 #[test]
+fn on_a_terminal_reading_a_1pux_shows_a_bar_of_its_export_data_with_rate_and_eta() {
+    // A 1PUX is a zip: no lines to count, so the bar follows export.data
+    // as it unpacks.
+    let dir = tempfile::tempdir().unwrap();
+    vaultferry_in(
+        dir.path(),
+        &["generate", "--format", "1pux", "--entries", ENTRIES, "--out", "e.1pux"],
+    )
+    .success();
+    let seed = sample("workspace.toml");
+    vaultferry_in(
+        dir.path(),
+        &["workspace", "init", "--db", "w.db", "--seed", seed.to_str().unwrap()],
+    )
+    .success();
+    let shown = on_a_terminal(dir.path(), &["plan", "--db", "w.db", "e.1pux"]);
+    let bar = shown
+        .split(['\r', '\n'])
+        .find(|l| l.contains("reading, mapping and comparing the export ["))
+        .unwrap_or_else(|| panic!("no reading bar:\n{shown}"));
+    assert!(bar.contains("% of export.data, ") && bar.contains("/s, ETA "), "{bar}");
+}
+
+#[test]
+fn piped_each_reading_and_planning_stage_is_one_plain_line() {
+    let dir = tempfile::tempdir().unwrap();
+    generated(dir.path());
+    let planned = run(dir.path(), "plan", &[]);
+    let stages: Vec<&str> = planned.stderr.lines().filter(|l| l.contains(": done in ")).collect();
+    assert!(
+        stages
+            .iter()
+            .any(|l| l.starts_with("reading, mapping and comparing the export: done in ")),
+        "{}",
+        planned.describe()
+    );
+    assert!(
+        !planned.stderr.contains('\r') && !planned.stderr.contains('\u{1b}'),
+        "no bar drawn into a pipe"
+    );
+    let quiet = run(dir.path(), "plan", &["-q"]);
+    assert!(!quiet.stderr.contains(": done in "), "{}", quiet.describe());
+}
+
+#[test]
 fn inspect_and_plan_give_a_findings_location_in_one_shape_before_its_message() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("lined.csv"), LINED).unwrap();

@@ -80,6 +80,7 @@ impl SourceArgs {
                 max_entries: self.max_entries,
                 max_unpacked_bytes: self.max_unpacked_bytes,
             },
+            progress: None,
         }
     }
 

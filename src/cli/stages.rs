@@ -1,9 +1,9 @@
 //! What `plan` and `migrate` are doing before the first write: a spinner
 //! naming the stage on a terminal (a million-entry export takes seconds to
 //! read and compare, and a silent terminal looks hung), which becomes a bar
-//! with the rate and an ETA while the export is read (by lines of the file:
-//! the one total known before the end; a 1PUX, which has none, keeps the
-//! spinner), one plain line per stage when stderr is piped. `VAULTFERRY_TIMINGS=1` prints each stage's wall time to
+//! with an ETA while the export is read (by lines of the file, the one
+//! total known before the end; for a 1PUX, which has none, by the bytes of
+//! its `export.data` as they unpack), one plain line per stage when stderr is piped. `VAULTFERRY_TIMINGS=1` prints each stage's wall time to
 //! stderr instead, which is how the whole-process benchmark's figures are
 //! split into stages.
 
@@ -25,6 +25,12 @@ pub struct Stages {
 
 fn spinner_style() -> ProgressStyle {
     ProgressStyle::with_template("{spinner} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bytes_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30}] {percent}% of export.data, {binary_bytes_per_sec}, ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 fn bar_style() -> ProgressStyle {
@@ -74,12 +80,16 @@ impl Stages {
 
     /// At `line` of the export's `lines`: the spinner becomes a bar.
     pub fn reading(&mut self, line: u64, lines: u64) {
+        self.bar(line, lines, bar_style);
+    }
+
+    fn bar(&mut self, line: u64, lines: u64, style: fn() -> ProgressStyle) {
         let Some(bar) = &self.spinner else { return };
         if lines == 0 {
             return;
         }
         if !self.as_bar {
-            bar.set_style(bar_style());
+            bar.set_style(style());
             bar.set_length(lines);
             bar.reset_eta();
             self.as_bar = true;
@@ -154,6 +164,10 @@ impl crate::import::Stages for Stages {
 
     fn reading(&mut self, line: u64, lines: u64) {
         Stages::reading(self, line, lines);
+    }
+
+    fn unpacking(&mut self, done: u64, total: u64) {
+        self.bar(done, total, bytes_style);
     }
 }
 

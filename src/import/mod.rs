@@ -57,6 +57,10 @@ pub trait Stages {
     /// While the export is read: the reader is at `line` of the file's
     /// `lines`, after each chunk (formats with lines only).
     fn reading(&mut self, _line: u64, _lines: u64) {}
+
+    /// The same for a 1PUX, which has no lines: `done` of `total` bytes of
+    /// its `export.data` unpacked.
+    fn unpacking(&mut self, _done: u64, _total: u64) {}
 }
 
 /// The stage that starts once the export and sharing file are read and

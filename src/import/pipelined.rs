@@ -27,6 +27,20 @@ pub(super) fn read<T: Send>(
         true => sources::lines_in(export).unwrap_or(0),
         false => 0,
     };
+    // A 1PUX has no lines: its bar counts export.data's bytes as they unpack.
+    let unpacked =
+        (stages.wants_progress() && lines == 0).then(|| std::sync::Arc::new(sources::ReadProgress::default()));
+    let counted;
+    let options = match &unpacked {
+        Some(p) => {
+            counted = ParseOptions {
+                progress: Some(std::sync::Arc::clone(p)),
+                ..options.clone()
+            };
+            &counted
+        }
+        None => options,
+    };
     let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<Entry>>(2);
     let (mapped, to_consume) = std::sync::mpsc::sync_channel::<T>(2);
     let (read, done) = std::thread::scope(|scope| {
@@ -51,6 +65,8 @@ pub(super) fn read<T: Send>(
             let _ = chunks.send(entries);
             if let (Some(line), true) = (line, lines > 0) {
                 stages.reading(line, lines);
+            } else if let Some((done, total)) = unpacked.as_ref().map(|p| p.get()).filter(|&(_, t)| t > 0) {
+                stages.unpacking(done, total);
             }
         });
         drop(chunks);

@@ -54,6 +54,49 @@ pub struct ParseOptions {
     /// `--decode-html-entities`: turn `&amp;` and friends back into text.
     pub decode_html_entities: bool,
     pub limits: Limits,
+    /// For a progress bar, set by whoever shows one: how far a reader with
+    /// no lines to count (a 1PUX's `export.data`) has unpacked.
+    pub progress: Option<std::sync::Arc<ReadProgress>>,
+}
+
+/// Bytes unpacked of a total, shared between the reader's thread and the
+/// one drawing the bar.
+#[derive(Debug, Default)]
+pub struct ReadProgress {
+    done: std::sync::atomic::AtomicU64,
+    total: std::sync::atomic::AtomicU64,
+}
+
+impl ReadProgress {
+    pub fn set_total(&self, total: u64) {
+        self.total.store(total, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn add(&self, n: u64) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// (done, total); the total a zip declares can lie, so done is capped.
+    pub fn get(&self) -> (u64, u64) {
+        let total = self.total.load(std::sync::atomic::Ordering::Relaxed);
+        (self.done.load(std::sync::atomic::Ordering::Relaxed).min(total), total)
+    }
+}
+
+/// A reader that tells a [`ReadProgress`] what passes through it.
+pub(crate) struct Counted<'p, R> {
+    pub(crate) inner: R,
+    pub(crate) progress: Option<&'p ReadProgress>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = self.progress {
+            p.add(n as u64);
+        }
+        Ok(n)
+    }
 }
 
 /// Reads an export file (or a 1Password 7 export folder) into a `Vault`.

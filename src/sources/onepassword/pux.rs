@@ -277,7 +277,8 @@ pub(super) fn read(path: &Path, file: &str, options: &ParseOptions, sink: Sink<'
     // The archive is unpacked and scanned on a thread of its own while
     // this one decodes (see `document`).
     std::thread::scope(|scope| {
-        let scanning = scope.spawn(move || scan_data(zip, data_index, budget, file, events));
+        let progress = options.progress.as_deref();
+        let scanning = scope.spawn(move || scan_data(zip, data_index, budget, file, events, progress));
         let read = reading.run(received);
         // An error here (`--strict`) drops the channel, which stops the scan.
         let scanned = scanning.join().unwrap_or_else(|_| {
@@ -299,6 +300,7 @@ fn scan_data(
     budget: archive::Budget,
     file: &str,
     events: std::sync::mpsc::SyncSender<document::Event>,
+    progress: Option<&crate::sources::ReadProgress>,
 ) -> Result<(), SourceError> {
     let member = zip.by_index(index).map_err(|e| {
         SourceError::malformed(
@@ -306,8 +308,14 @@ fn scan_data(
             format!("archive member 'export.data' cannot be unpacked ({e})"),
         )
     })?;
+    if let Some(p) = progress {
+        p.set_total(member.size());
+    }
     let bounded = archive::Bounded {
-        inner: member,
+        inner: crate::sources::Counted {
+            inner: member,
+            progress,
+        },
         budget: &budget,
     };
     let mut json = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, bounded));
