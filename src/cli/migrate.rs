@@ -12,7 +12,7 @@ use super::plan::{changes, report_formats, summary, write_reports};
 use super::{ImportArgs, Output};
 use crate::apply::{self, ApplyError, ApplyOptions, Mailer, Reporter};
 use crate::import::KeyMoves;
-use crate::report::{self, Report};
+use crate::report;
 use crate::workspace::http::HttpWorkspace;
 use crate::workspace::Workspace;
 use crate::Error;
@@ -155,27 +155,14 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     };
     let mut stages = super::stages::Stages::timings_only();
     stages.start("writing to the workspace");
-    // The report's bulk (a row per item) depends on the changeset alone:
-    // built on another thread while the run writes (the store's thread is
-    // the bottleneck), then completed with what the run did.
-    let (outcome, planned_report) = std::thread::scope(|scope| {
-        // The terminal alone needs no row per unchanged item; files and
-        // `--json` list every one.
-        let detail = if args.json || !reports.is_empty() {
-            report::json::Detail::Full
-        } else {
-            report::json::Detail::Terminal
-        };
-        let report = scope.spawn(move || Report::plan_with(cs, detail));
-        let outcome = apply::apply(
-            cs,
-            &prepared.snapshot,
-            prepared.workspace.as_ref(),
-            &options,
-            reporter.as_mut(),
-        );
-        (outcome, report.join())
-    });
+    // The terminal alone needs no row per unchanged item; files and
+    // `--json` list every one.
+    let detail = if args.json || !reports.is_empty() {
+        report::json::Detail::Full
+    } else {
+        report::json::Detail::Terminal
+    };
+    let (outcome, planned_report) = prepared.apply_with_report(&options, reporter.as_mut(), detail);
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(ApplyError::Stopped { run_id, written }) => {
@@ -195,10 +182,7 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
 
     stages.start("writing the report");
-    let mut r = match planned_report {
-        Ok(planned) => planned.applied(&outcome),
-        Err(panic) => std::panic::resume_unwind(panic),
-    };
+    let mut r = planned_report.applied(&outcome);
     let store = args
         .db
         .as_ref()

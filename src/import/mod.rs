@@ -22,6 +22,35 @@ use crate::workspace::{ImportKey, Snapshot, Workspace};
 use crate::Error;
 
 pub use pipelined::{cpu_seconds_of, thread_cpu};
+
+impl Prepared {
+    /// Applies the changeset and builds the report of it at once: the
+    /// report's bulk (a row per item) depends on the changeset alone, so it
+    /// is made on another thread while the run writes (the store's thread
+    /// is the bottleneck). `Full` lists every item; the terminal needs no
+    /// row per unchanged one. The report still needs [`Report::applied`]
+    /// with the outcome.
+    pub fn apply_with_report(
+        &self,
+        options: &crate::apply::ApplyOptions,
+        reporter: &mut dyn crate::apply::Reporter,
+        detail: crate::report::json::Detail,
+    ) -> (
+        Result<crate::apply::ApplyOutcome, crate::apply::ApplyError>,
+        crate::report::Report,
+    ) {
+        let cs = &self.changeset;
+        let (outcome, report) = std::thread::scope(|scope| {
+            let report = scope.spawn(move || crate::report::Report::plan_with(cs, detail));
+            let outcome = crate::apply::apply(cs, &self.snapshot, self.workspace.as_ref(), options, reporter);
+            (outcome, report.join())
+        });
+        match report {
+            Ok(report) => (outcome, report),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
 pub use streamed::summarise;
 
 /// What one import reads and how.
