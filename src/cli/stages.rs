@@ -18,8 +18,9 @@ pub struct Stages {
     /// The spinner is drawn as a bar of the file's lines.
     as_bar: bool,
     timings: bool,
-    /// stderr is a pipe or a log: each stage is one plain line when it
-    /// ends, as the write phases are ("collections: 6/6").
+    /// stderr is a pipe or a log: each stage is one plain line as it
+    /// starts, as the write phases are ("collections: 6/6"), so a log shows
+    /// how far a run got before an error.
     lines: bool,
 }
 
@@ -108,6 +109,9 @@ impl Stages {
             }
             bar.set_message(name);
         }
+        if self.lines {
+            eprintln!("{name}…");
+        }
         self.current = Some((name, Instant::now(), self.timings.then(cpu_seconds).flatten()));
     }
 
@@ -124,8 +128,6 @@ impl Stages {
                     started.elapsed().as_secs_f64(),
                     memory().unwrap_or_default()
                 );
-            } else if self.lines {
-                eprintln!("{name}: done in {:.1} s", started.elapsed().as_secs_f64());
             }
         }
     }
