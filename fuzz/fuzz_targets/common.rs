@@ -21,6 +21,7 @@ pub fn options(data: &[u8]) -> (ParseOptions, &[u8]) {
             // the reader's own count, not by the fuzzer killing the process.
             max_unpacked_bytes: 64 << 20,
         },
+        progress: None,
     };
     (options, rest)
 }
