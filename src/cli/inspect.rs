@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{Output, SourceArgs};
-use crate::model::{EntryKind, Principal, Severity, SourceKind, Vault};
+use crate::model::{EntryKind, Principal, Severity, Vault};
 use crate::sources::{self, EntrySummary};
 use crate::Error;
 
@@ -66,21 +66,11 @@ impl Tally {
     }
 }
 
-fn format_name(kind: SourceKind) -> &'static str {
-    match kind {
-        SourceKind::LastpassCsv => "LastPass CSV",
-        SourceKind::Onepassword1pux => "1Password 1PUX",
-        SourceKind::Onepassword1pif => "1Password 1PIF",
-        SourceKind::OnepasswordCsv => "1Password CSV",
-        SourceKind::Cxf => "CXF",
-    }
-}
-
 /// Most findings listed one by one; the rest are counted (all are in --json).
 const FINDINGS_SHOWN: usize = 50;
 
 fn summary(vault: &Vault, tally: &Tally, out: &mut Output) -> Result<(), Error> {
-    out.line(format!("{} ({})", vault.file, format_name(vault.source)))?;
+    out.line(format!("{} ({})", vault.file, vault.source.display_name()))?;
     out.line(format!(
         "entries: {} ({} archived, {} attachments, {} source records skipped)",
         tally.entries, tally.archived, tally.attachments, vault.skipped_records

@@ -183,7 +183,7 @@ pub fn summary_full(plan: &Plan, items: &ItemCounts, out: &mut Output) -> Result
     out.line(format!(
         "Plan: {} ({}) → {}, as {}",
         plan.file,
-        super::render::plan::format_name(plan.source),
+        plan.source.display_name(),
         plan.workspace,
         plan.importer
     ))?;

@@ -27,6 +27,17 @@ impl SourceKind {
         }
     }
 
+    /// The format as a person calls it, for reports and the terminal.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            SourceKind::LastpassCsv => "LastPass CSV",
+            SourceKind::Onepassword1pux => "1Password 1PUX",
+            SourceKind::Onepassword1pif => "1Password 1PIF",
+            SourceKind::OnepasswordCsv => "1Password CSV",
+            SourceKind::Cxf => "CXF",
+        }
+    }
+
     /// The vendor, for import keys: a LastPass entry keeps its key whatever
     /// LastPass format it was read from next time.
     pub fn vendor(self) -> &'static str {

@@ -242,17 +242,6 @@ pub struct FindingRow {
     pub help: Option<String>,
 }
 
-fn format_name(kind: crate::model::SourceKind) -> &'static str {
-    use crate::model::SourceKind;
-    match kind {
-        SourceKind::LastpassCsv => "LastPass CSV",
-        SourceKind::Onepassword1pux => "1Password 1PUX",
-        SourceKind::Onepassword1pif => "1Password 1PIF",
-        SourceKind::OnepasswordCsv => "1Password CSV",
-        SourceKind::Cxf => "CXF",
-    }
-}
-
 /// How much of the changeset a report lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detail {
@@ -576,7 +565,7 @@ fn build(cs: &Changeset, detail: Detail) -> Report {
         run_id: None,
         source: SourceInfo {
             file: plan.file.clone(),
-            format: format_name(plan.source),
+            format: plan.source.display_name(),
         },
         workspace: WorkspaceRef {
             id: cs.workspace_id.clone(),

@@ -7,22 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{findings, some_of};
 use crate::mapper::{ItemCounts, Plan, PlannedGrantee};
-use crate::model::SourceKind;
 use crate::workspace::{ImportKey, ItemRole};
 
 /// Lines of the collection tree shown, and how deep it goes.
 const TREE_LINES: usize = 12;
 const TREE_DEPTH: usize = 2;
-
-pub(crate) fn format_name(kind: SourceKind) -> &'static str {
-    match kind {
-        SourceKind::LastpassCsv => "LastPass CSV",
-        SourceKind::Onepassword1pux => "1Password 1PUX",
-        SourceKind::Onepassword1pif => "1Password 1PIF",
-        SourceKind::OnepasswordCsv => "1Password CSV",
-        SourceKind::Cxf => "CXF",
-    }
-}
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -33,7 +22,7 @@ pub fn brief(plan: &Plan, items: &ItemCounts) -> Vec<String> {
     let mut lines = vec![format!(
         "Plan: {} ({}) → {}, as {}",
         plan.file,
-        format_name(plan.source),
+        plan.source.display_name(),
         plan.workspace,
         plan.importer
     )];
