@@ -14,9 +14,17 @@ use axum::response::{IntoResponse, Response};
 use super::{blocking, AppError, AppState};
 use crate::workspace::{Member, MemberState};
 
-/// The member a request was authenticated as (request extension).
+/// The member a request was authenticated as (request extension), on the
+/// importer routes: an active owner, super admin or admin.
 #[derive(Clone, Debug)]
 pub struct Importer(pub Member);
+
+/// The member a request was authenticated as (request extension), on the
+/// routes every active member may call (guests included). What each such
+/// route shows is decided by the route from this member, never by which
+/// links a page happens to render.
+#[derive(Clone, Debug)]
+pub struct Caller(pub Member);
 
 /// The audit actor of a request, filled in by [`require_importer`].
 #[derive(Clone, Debug, Default)]
@@ -40,10 +48,28 @@ fn key_from(headers: &HeaderMap) -> Option<String> {
 /// sending an upload would otherwise see a reset instead of the 401/403.
 const DRAIN_REFUSED: usize = 1024 * 1024;
 
-pub async fn require_importer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match check(&state, req).await {
+/// Any active member, whatever the role: the request carries [`Caller`].
+pub async fn require_member(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check(&state, req, false).await {
         Ok((req, member)) => {
             let mut req = req;
+            req.extensions_mut().insert(Caller(member));
+            next.run(req).await
+        }
+        Err((req, refusal)) => {
+            let _ = axum::body::to_bytes(req.into_body(), DRAIN_REFUSED).await;
+            refusal.into_response()
+        }
+    }
+}
+
+/// An active owner, super admin or admin: the request carries [`Importer`]
+/// (and [`Caller`]).
+pub async fn require_importer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check(&state, req, true).await {
+        Ok((req, member)) => {
+            let mut req = req;
+            req.extensions_mut().insert(Caller(member.clone()));
             req.extensions_mut().insert(Importer(member));
             next.run(req).await
         }
@@ -54,7 +80,7 @@ pub async fn require_importer(State(state): State<AppState>, req: Request, next:
     }
 }
 
-async fn check(state: &AppState, req: Request) -> Result<(Request, Member), (Request, AppError)> {
+async fn check(state: &AppState, req: Request, importer: bool) -> Result<(Request, Member), (Request, AppError)> {
     let Some(key) = key_from(req.headers()) else {
         return Err((
             req,
@@ -78,7 +104,7 @@ async fn check(state: &AppState, req: Request) -> Result<(Request, Member), (Req
     if let Some(actor) = req.extensions().get::<Actor>() {
         *actor.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(member.email.clone());
     }
-    if !member.role.may_import() {
+    if importer && !member.role.may_import() {
         let message = format!(
             "{} is a member with the role {}: only the workspace owner, super admins and admins may use the importer",
             member.email,
@@ -87,10 +113,7 @@ async fn check(state: &AppState, req: Request) -> Result<(Request, Member), (Req
         return Err((req, AppError::new(StatusCode::FORBIDDEN, message)));
     }
     if member.state != MemberState::Active {
-        let message = format!(
-            "{} is not an active member: only active members may use the importer",
-            member.email
-        );
+        let message = format!("{} is not an active member of this workspace", member.email);
         return Err((req, AppError::new(StatusCode::FORBIDDEN, message)));
     }
     Ok((req, member))

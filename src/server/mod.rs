@@ -13,6 +13,7 @@ pub mod blobs;
 pub mod error;
 mod job_reports;
 mod jobs;
+mod me;
 mod page;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub use error::AppError;
 /// must both match it (tests check both).
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
+    ("GET", "/api/v1/me"),
     ("GET", "/api/v1/workspace"),
     ("GET", "/api/v1/members"),
     ("GET", "/api/v1/teams"),
@@ -144,7 +146,8 @@ impl AppState {
 }
 
 /// The whole service. Layers, outermost first: audit (every request, with
-/// its final status), request timeout, authentication for `/api/`.
+/// its final status), request timeout, authentication for `/api/` (any
+/// active member on the member routes, an importer on the rest).
 pub fn app(state: AppState) -> Router {
     let api_bodies = DefaultBodyLimit::max(512 * 1024 * 1024);
     // Room to read (and drop) the rest of an upload over the cap, so the
@@ -175,8 +178,17 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::require_importer,
         ));
+    // Routes every active member may call, guests included: each decides
+    // from the caller what it shows.
+    let members = Router::new()
+        .route("/api/v1/me", get(me::show))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_member,
+        ));
     Router::new()
         .route("/", get(page::index))
+        .merge(members)
         .merge(api)
         .fallback(|| async { AppError::new(axum::http::StatusCode::NOT_FOUND, "no such route") })
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -199,6 +199,29 @@ async fn a_guest_key_is_refused_and_the_page_needs_no_key() {
 }
 
 #[tokio::test]
+async fn a_guest_may_ask_who_they_are_but_not_list_the_members() {
+    let f = fixture();
+    let (status, _, doc) = send(
+        &f,
+        request("GET", "/api/v1/me", &f.guest, "").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["data"]["attributes"]["email"], "mo@freelance.example");
+    assert_eq!(doc["data"]["attributes"]["role"], "guest");
+    let (status, _, _) = send(
+        &f,
+        request("GET", "/api/v1/members", &f.guest, "")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(&f, Request::get("/api/v1/me").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn a_full_job_queue_answers_429_with_retry_after() {
     let f = fixture_with(|c| c.max_jobs = 0);
     let body = "--XyZ\r\nContent-Disposition: form-data; name=\"export\"; filename=\"a.csv\"\r\n\r\nurl\r\n--XyZ--\r\n";
