@@ -11,9 +11,9 @@ use crate::workspace::service::{
 };
 use crate::workspace::{Member, WorkspaceError};
 
-const MEMBER_COLUMNS: &str = "m.id, m.email, m.name, m.role, m.directory_managed, m.state";
+pub(super) const MEMBER_COLUMNS: &str = "m.id, m.email, m.name, m.role, m.directory_managed, m.state";
 
-fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
+pub(super) fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
     Ok(Member {
         id: r.get(0)?,
         email: r.get::<_, String>(1)?.trim().to_lowercase(),
