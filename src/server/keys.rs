@@ -13,17 +13,6 @@ use super::session::now;
 use super::{blocking, AppError, AppState};
 use crate::workspace::identity::KeyRecord;
 
-/// `active`, `expired` or `revoked` at `now`.
-pub fn key_state(k: &KeyRecord, now: i64) -> &'static str {
-    if k.revoked.is_some() {
-        "revoked"
-    } else if k.expires.is_some_and(|t| t <= now) {
-        "expired"
-    } else {
-        "active"
-    }
-}
-
 fn resource(k: &KeyRecord, now: i64) -> Value {
     json!({
         "id": k.id.to_string(),
@@ -33,7 +22,7 @@ fn resource(k: &KeyRecord, now: i64) -> Value {
             "created": k.created,
             "expires": k.expires.map(|t| crate::model::Timestamp(t).to_rfc3339()),
             "revoked": k.revoked.map(|t| crate::model::Timestamp(t).to_rfc3339()),
-            "state": key_state(k, now),
+            "state": k.state(now),
         },
     })
 }

@@ -39,6 +39,7 @@ use crate::workspace::sqlite::SqliteWorkspace;
 use crate::workspace::Workspace;
 
 pub use error::AppError;
+pub use join::describe as describe_policy;
 
 /// Every route: (method, path). The router below and `formats/openapi.yaml`
 /// must both match it (tests check both).

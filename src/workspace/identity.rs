@@ -25,6 +25,17 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
+    /// `active`, `expired` or `revoked` at `now`.
+    pub fn state(&self, now: i64) -> &'static str {
+        if self.revoked.is_some() {
+            "revoked"
+        } else if self.expires.is_some_and(|t| t <= now) {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+
     /// How the key is named where the key itself must not be.
     pub fn label(&self) -> String {
         match &self.prefix {
