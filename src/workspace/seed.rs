@@ -780,6 +780,22 @@ state = "accepted"
     }
 
     #[test]
+    fn guest_invitation_days_default_to_a_week_and_are_bounded() {
+        assert_eq!(parse_seed("seed.toml", SEED).unwrap().password_policy.guest_invitation_days, 7);
+        let seed = parse_seed(
+            "seed.toml",
+            &SEED.replace("min_length = 14", "min_length = 14\nguest_invitation_days = 3"),
+        )
+        .unwrap();
+        assert_eq!(seed.password_policy.guest_invitation_days, 3);
+        let e = err(&SEED.replace("min_length = 14", "min_length = 14\nguest_invitation_days = 0"));
+        assert!(
+            e.contains("workspace.password_policy.guest_invitation_days") && e.contains("expected 1 to 90"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn unknown_role_names_line_key_and_choices() {
         let e = err(&SEED.replace("role = \"owner\"", "role = \"superadmin\""));
         assert!(e.starts_with("seed.toml:line 13: field 'members.role'"), "{e}");
