@@ -4,7 +4,8 @@
 //! Either its `Origin` matches the server (`--base-url` when set, else the
 //! `Host` it was sent to), or it carries the session's CSRF token: the
 //! `X-CSRF-Token` header (the upload page's script) or a `csrf` form field
-//! (every server-rendered form). A request with `X-API-Key` carries its own
+//! (every server-rendered form). `Origin: null` (what browsers send for a
+//! form under our `Referrer-Policy: no-referrer`) counts as no Origin. A request with `X-API-Key` carries its own
 //! proof and needs neither; a request with a foreign `Origin` (or
 //! `Sec-Fetch-Site: cross-site`) is refused whatever else it carries.
 
@@ -66,8 +67,13 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     {
         return refused("a cross-site request may not change anything here");
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("null");
+    // Under `Referrer-Policy: no-referrer` (ours) browsers send a form's
+    // Origin as `null`: that proves nothing either way, so the token must.
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or("invalid"))
+        .filter(|o| *o != "null");
+    if let Some(origin) = origin {
         if !same_origin(&state, origin, headers) {
             return refused("a request from another origin may not change anything here");
         }

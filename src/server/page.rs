@@ -113,7 +113,9 @@ async function showReport() {
   // Loaded by URL (with the session cookie) into the sandboxed frame: the
   // report's own inline script runs under the report's policy, not ours.
   const frame = $("report");
-  frame.src = "/api/v1/imports/" + jobId + "/report?format=html";
+  // Without ?format= (which makes it a download) the frame's own
+  // `Accept: text/html` picks the HTML report.
+  frame.src = "/api/v1/imports/" + jobId + "/report";
   frame.hidden = false;
   for (const f of ["json", "html", "csv"]) {
     $("dl-" + f).href = "/api/v1/imports/" + jobId + "/report?format=" + f;

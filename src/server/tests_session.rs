@@ -522,6 +522,10 @@ async fn a_cross_origin_post_with_a_valid_session_is_refused() {
             .unwrap()
     };
     assert_eq!(send(&f, no_origin(&[]), "10.0.0.1").await.status, StatusCode::FORBIDDEN);
+    // `Origin: null` (a browser's form under no-referrer) proves nothing.
+    let mut null = no_origin(&[]);
+    null.headers_mut().insert(header::ORIGIN, "null".parse().unwrap());
+    assert_eq!(send(&f, null, "10.0.0.1").await.status, StatusCode::FORBIDDEN);
     let out = send(&f, no_origin(&[("csrf", &session::csrf_token(&token))]), "10.0.0.1").await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));

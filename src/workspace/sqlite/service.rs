@@ -61,9 +61,11 @@ impl ServiceStore for SqliteWorkspace {
                 )
                 .optional()?;
             if let Some(m) = &found {
+                // The non-secret prefix the audit log and `apikey list` name it by.
+                let prefix: String = key.chars().take(12).collect();
                 tx.execute(
-                    "INSERT INTO api_keys (member_id, key_hash) VALUES (?1, ?2)",
-                    params![m.id, hash],
+                    "INSERT INTO api_keys (member_id, key_hash, prefix) VALUES (?1, ?2, ?3)",
+                    params![m.id, hash, prefix],
                 )?;
             }
             Ok(found)
