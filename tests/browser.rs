@@ -165,7 +165,14 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
     .success();
     let password = "Sam-Signs-In-2026!";
     let mut set = Command::new(env!("CARGO_BIN_EXE_vaultferry"))
-        .args(["member", "set-password", "--db", dbs, "--email", "sam@northwind.example"])
+        .args([
+            "member",
+            "set-password",
+            "--db",
+            dbs,
+            "--email",
+            "sam@northwind.example",
+        ])
         .env_clear()
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -249,7 +256,10 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
         if title.as_str().unwrap_or("").contains("import") {
             break;
         }
-        assert!(Instant::now() < deadline, "signing in did not reach the upload page: {title}");
+        assert!(
+            Instant::now() < deadline,
+            "signing in did not reach the upload page: {title}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // The session cookie is out of the page's scripts' reach.

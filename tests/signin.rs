@@ -124,7 +124,10 @@ fn a_member_signs_in_with_a_password_set_from_stdin() {
     let db = init_db(dir.path());
     let (code, text) = set_password(&db, "sam@northwind.example", "weak\n");
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("does not meet the workspace's policy") && text.contains("at least 14"), "{text}");
+    assert!(
+        text.contains("does not meet the workspace's policy") && text.contains("at least 14"),
+        "{text}"
+    );
     let password = "Sam-Signs-In-2026!";
     let (code, text) = set_password(&db, "sam@northwind.example", &format!("{password}\n"));
     assert_eq!(code, 0, "{text}");
@@ -271,15 +274,42 @@ fn api_keys_are_listed_expire_and_are_revoked_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = init_db(dir.path());
     let d = db.to_str().unwrap();
-    let refused = vaultferry(&["apikey", "create", "--db", d, "--as", "sam@northwind.example", "--expires", "0"]);
+    let refused = vaultferry(&[
+        "apikey",
+        "create",
+        "--db",
+        d,
+        "--as",
+        "sam@northwind.example",
+        "--expires",
+        "0",
+    ]);
     let refused = refused.expect_code(2);
     assert!(refused.stderr.contains("--expires 0"), "{}", refused.describe());
-    let run = vaultferry(&["apikey", "create", "--db", d, "--as", "sam@northwind.example", "--expires", "30"]).success();
+    let run = vaultferry(&[
+        "apikey",
+        "create",
+        "--db",
+        d,
+        "--as",
+        "sam@northwind.example",
+        "--expires",
+        "30",
+    ])
+    .success();
     let key = run.stdout.trim().to_owned();
-    assert!(run.stderr.contains("key #1 vfk_") && run.stderr.contains("expires"), "{}", run.describe());
+    assert!(
+        run.stderr.contains("key #1 vfk_") && run.stderr.contains("expires"),
+        "{}",
+        run.describe()
+    );
     let list = vaultferry(&["apikey", "list", "--db", d]).success();
     let prefix: String = key.chars().take(12).collect();
-    assert!(list.stdout.contains(&prefix) && list.stdout.contains("\tactive"), "{}", list.describe());
+    assert!(
+        list.stdout.contains(&prefix) && list.stdout.contains("\tactive"),
+        "{}",
+        list.describe()
+    );
     assert!(!list.stdout.contains(&key[12..]), "the list shows a key");
 
     let server = Server::start(&db);

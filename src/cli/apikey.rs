@@ -91,7 +91,11 @@ pub fn run(args: &ApikeyArgs, out: &mut Output) -> Result<ExitCode, Error> {
             }
             match until {
                 Some(t) => eprintln!("{} for {}, expires {}", record.label(), m.email, when(Some(t))),
-                None => eprintln!("{} for {}, no expiry (revoke with `vaultferry apikey revoke`)", record.label(), m.email),
+                None => eprintln!(
+                    "{} for {}, no expiry (revoke with `vaultferry apikey revoke`)",
+                    record.label(),
+                    m.email
+                ),
             }
             out.line(key)?;
             out.flush()?;
@@ -107,9 +111,7 @@ pub fn run(args: &ApikeyArgs, out: &mut Output) -> Result<ExitCode, Error> {
                         .map(|(m, _)| m)
                         .filter(|m| m.email == wanted)
                         .ok_or_else(|| {
-                            Error::Usage(format!(
-                                "--as {email}: no member with that email in this workspace"
-                            ))
+                            Error::Usage(format!("--as {email}: no member with that email in this workspace"))
                         })?;
                     Some(m.id)
                 }

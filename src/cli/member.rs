@@ -85,7 +85,11 @@ pub fn run(args: &MemberArgs, _out: &mut Output) -> Result<ExitCode, Error> {
             }
             let (phc, _) = hash_password(&password).map_err(Error::Usage)?;
             let m = ws.set_password(email, &phc, crate::server::session::now())?;
-            eprintln!("password set for {} (role {}); their open sessions ended", m.email, m.role.name());
+            eprintln!(
+                "password set for {} (role {}); their open sessions ended",
+                m.email,
+                m.role.name()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

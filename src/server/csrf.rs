@@ -107,7 +107,10 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
             }
         };
         let copy = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
-        let field = axum::Form::<Field>::from_request(copy, &()).await.ok().and_then(|f| f.0.csrf);
+        let field = axum::Form::<Field>::from_request(copy, &())
+            .await
+            .ok()
+            .and_then(|f| f.0.csrf);
         if field.is_some_and(|f| same(f.trim(), &expected)) {
             return next.run(Request::from_parts(parts, Body::from(bytes))).await;
         }

@@ -70,7 +70,11 @@ fn join_form(username: &str, message: Option<&str>) -> String {
 }
 
 pub async fn page(Query(q): Query<JoinQuery>) -> Response {
-    html::page(StatusCode::OK, "join", &join_form(q.username.as_deref().unwrap_or(""), None))
+    html::page(
+        StatusCode::OK,
+        "join",
+        &join_form(q.username.as_deref().unwrap_or(""), None),
+    )
 }
 
 #[derive(Deserialize)]
@@ -298,7 +302,11 @@ pub async fn terms_page(State(state): State<AppState>, headers: HeaderMap) -> Re
         Err(redirect) => return Ok(redirect),
     };
     let name = workspace_name(&state).await?;
-    Ok(html::page(StatusCode::OK, "terms of service", &terms_form(&s, &name, None)))
+    Ok(html::page(
+        StatusCode::OK,
+        "terms of service",
+        &terms_form(&s, &name, None),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -323,7 +331,11 @@ pub async fn accept_terms(
         return Ok(html::page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "terms of service",
-            &terms_form(&s, &name, Some("confirm that you accept the terms of service to continue")),
+            &terms_form(
+                &s,
+                &name,
+                Some("confirm that you accept the terms of service to continue"),
+            ),
         ));
     }
     let identity = state.identity.clone();

@@ -27,7 +27,10 @@ fn resource(k: &KeyRecord, now: i64) -> Value {
     })
 }
 
-pub async fn list(State(state): State<AppState>, Extension(Caller(me)): Extension<Caller>) -> Result<Json<Value>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(Caller(me)): Extension<Caller>,
+) -> Result<Json<Value>, AppError> {
     let identity = state.identity.clone();
     let keys = blocking(move || Ok(identity.api_keys(Some(me.id))?)).await?;
     let now = now();

@@ -191,7 +191,11 @@ fn login_form(login: &str, message: Option<&str>) -> String {
 }
 
 pub async fn login_page(Query(q): Query<LoginQuery>) -> Response {
-    html::page(StatusCode::OK, "sign in", &login_form(q.login.as_deref().unwrap_or(""), None))
+    html::page(
+        StatusCode::OK,
+        "sign in",
+        &login_form(q.login.as_deref().unwrap_or(""), None),
+    )
 }
 
 #[derive(Deserialize)]

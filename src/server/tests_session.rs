@@ -176,7 +176,12 @@ fn with_key(method: &str, uri: &str, key: &str) -> Request<Body> {
 }
 
 async fn login(f: &Fixture, who: &str, password: &str) -> Answer {
-    send(f, post_form("/login", None, &[("login", who), ("password", password)]), "10.0.0.1").await
+    send(
+        f,
+        post_form("/login", None, &[("login", who), ("password", password)]),
+        "10.0.0.1",
+    )
+    .await
 }
 
 async fn signed_in_owner(f: &Fixture) -> String {
@@ -229,8 +234,7 @@ async fn the_cookie_is_secure_behind_tls() {
 
     let f = fixture();
     let mut req = post_form("/login", None, &[("login", OWNER), ("password", OWNER_PASSWORD)]);
-    req.headers_mut()
-        .insert("x-forwarded-proto", "https".parse().unwrap());
+    req.headers_mut().insert("x-forwarded-proto", "https".parse().unwrap());
     let a = send(&f, req, "10.0.0.1").await;
     assert!(a.headers[header::SET_COOKIE].to_str().unwrap().contains("; Secure"));
 }
@@ -270,12 +274,14 @@ async fn five_failures_lock_the_name_even_for_the_right_password() {
     assert!(right.headers.contains_key(header::RETRY_AFTER));
     assert!(right.session_cookie().is_none());
     // Another member from the same address is not locked out.
-    f.state.identity.set_password(
-        "sam@northwind.example",
-        &hash_password(&Secret::text(OWNER_PASSWORD)).unwrap().0,
-        session::now(),
-    )
-    .unwrap();
+    f.state
+        .identity
+        .set_password(
+            "sam@northwind.example",
+            &hash_password(&Secret::text(OWNER_PASSWORD)).unwrap().0,
+            session::now(),
+        )
+        .unwrap();
     let other = login(&f, "sam@northwind.example", OWNER_PASSWORD).await;
     assert_eq!(other.status, StatusCode::SEE_OTHER);
     // When the lock has passed, the right password works again.
@@ -374,7 +380,11 @@ async fn joining_takes_a_new_password_that_meets_the_policy_then_the_terms() {
 
     let weak = post_password(&f, &token, new_password("short1A!", "short1A!")).await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(weak.body.contains("does not meet the workspace&#39;s policy"), "{}", weak.body);
+    assert!(
+        weak.body.contains("does not meet the workspace&#39;s policy"),
+        "{}",
+        weak.body
+    );
     assert!(weak.body.contains("at least 14 characters"));
     let same = post_password(&f, &token, new_password(TEMPORARY, TEMPORARY)).await;
     assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -399,7 +409,12 @@ async fn joining_takes_a_new_password_that_meets_the_policy_then_the_terms() {
     let terms = send(&f, get("/join/terms", Some(&token)), "10.0.0.2").await;
     assert!(terms.body.contains("Terms of Service") && terms.body.contains("Northwind"));
     let csrf = session::csrf_token(&token);
-    let unconfirmed = send(&f, post_form("/join/terms", Some(&token), &[("csrf", &csrf)]), "10.0.0.2").await;
+    let unconfirmed = send(
+        &f,
+        post_form("/join/terms", Some(&token), &[("csrf", &csrf)]),
+        "10.0.0.2",
+    )
+    .await;
     assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unconfirmed.body.contains("confirm that you accept"));
     assert_eq!(f.member_state(GUEST), MemberState::Invited);
@@ -423,7 +438,11 @@ async fn joining_takes_a_new_password_that_meets_the_policy_then_the_terms() {
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     let home = send(&f, get("/", Some(&token)), "10.0.0.2").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains("Signed in as <strong>Tom Baker</strong>"), "{}", home.body);
+    assert!(
+        home.body.contains("Signed in as <strong>Tom Baker</strong>"),
+        "{}",
+        home.body
+    );
     // The importer stays closed to a guest.
     let workspace = send(&f, get("/api/v1/workspace", Some(&token)), "10.0.0.2").await;
     assert_eq!(workspace.status, StatusCode::FORBIDDEN);

@@ -781,7 +781,13 @@ state = "accepted"
 
     #[test]
     fn guest_invitation_days_default_to_a_week_and_are_bounded() {
-        assert_eq!(parse_seed("seed.toml", SEED).unwrap().password_policy.guest_invitation_days, 7);
+        assert_eq!(
+            parse_seed("seed.toml", SEED)
+                .unwrap()
+                .password_policy
+                .guest_invitation_days,
+            7
+        );
         let seed = parse_seed(
             "seed.toml",
             &SEED.replace("min_length = 14", "min_length = 14\nguest_invitation_days = 3"),

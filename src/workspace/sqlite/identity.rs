@@ -70,7 +70,9 @@ impl IdentityStore for SqliteWorkspace {
         let conn = self.lock();
         let run = || -> rusqlite::Result<WorkspaceInfo> {
             let mut stmt = conn.prepare("SELECT lower(domain) FROM domains ORDER BY domain")?;
-            let domains = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            let domains = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
             conn.query_row(
                 "SELECT id, name, pw_min_length, pw_require_uppercase, pw_require_lowercase, pw_require_digit,
                         pw_require_symbol, guest_invitation_days FROM workspace",
@@ -246,7 +248,12 @@ impl IdentityStore for SqliteWorkspace {
                 params![token_hash, member, now, expires],
             )?;
             let id = tx.last_insert_rowid();
-            audit(tx, "vaultferry", "guest.join-started", &format!("invitation {invitation}, session #{id}"))?;
+            audit(
+                tx,
+                "vaultferry",
+                "guest.join-started",
+                &format!("invitation {invitation}, session #{id}"),
+            )?;
             Ok(Some(id))
         })
     }
@@ -306,7 +313,12 @@ impl IdentityStore for SqliteWorkspace {
                 [member],
             )?;
             tx.execute("UPDATE sessions SET pending = NULL WHERE id = ?1", [session])?;
-            audit(tx, "vaultferry", "guest.joined", &format!("member {member}, session #{session}"))?;
+            audit(
+                tx,
+                "vaultferry",
+                "guest.joined",
+                &format!("member {member}, session #{session}"),
+            )?;
             Ok(())
         })
     }
@@ -433,4 +445,3 @@ impl IdentityStore for SqliteWorkspace {
         })
     }
 }
-
