@@ -22,6 +22,15 @@ struct Server {
 
 impl Server {
     fn start(db: &Path) -> Server {
+        Server::start_logged(db, None)
+    }
+
+    /// With the server's stderr (its log) written to `log`.
+    fn start_logged(db: &Path, log: Option<&Path>) -> Server {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_vaultferry"))
             .args(["serve", "--db"])
             .arg(db)
@@ -29,7 +38,7 @@ impl Server {
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start vaultferry serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -205,7 +214,8 @@ fn a_guest_joins_from_the_invitation_email() {
         format!("https://vault.example.com/join?username={username}")
     );
 
-    let server = Server::start(&db);
+    let log = dir.path().join("serve.log");
+    let server = Server::start_logged(&db, Some(&log));
     let c = client();
     let r = c
         .post(format!("{}/join", server.url))
@@ -267,6 +277,23 @@ fn a_guest_joins_from_the_invitation_email() {
         .send()
         .unwrap();
     assert_eq!(again.status().as_u16(), 401);
+    drop(server);
+    // Neither password nor the session token reached the server's log or
+    // the audit log.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let audit: String = conn
+        .query_row(
+            "SELECT group_concat(actor || action || object, ' ') FROM audit_log",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for secret in [temporary.as_str(), mine, token.as_str()] {
+        assert!(!logged.contains(secret), "the server log holds a secret");
+        assert!(!audit.contains(secret), "the audit log holds a secret");
+    }
+    assert!(audit.contains("guest.joined"), "{audit}");
 }
 
 #[test]
