@@ -256,6 +256,9 @@ fn a_guest_joins_from_the_invitation_email() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
+    let joining = token;
+    let token = session_of(&r);
+    assert_ne!(token, joining, "the full session gets a token of its own");
     let home = c
         .get(format!("{}/", server.url))
         .header("cookie", cookie(&token))
@@ -289,7 +292,7 @@ fn a_guest_joins_from_the_invitation_email() {
         )
         .unwrap();
     let logged = std::fs::read_to_string(&log).unwrap();
-    for secret in [temporary.as_str(), mine, token.as_str()] {
+    for secret in [temporary.as_str(), mine, token.as_str(), joining.as_str()] {
         assert!(!logged.contains(secret), "the server log holds a secret");
         assert!(!audit.contains(secret), "the audit log holds a secret");
     }

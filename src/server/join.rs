@@ -338,8 +338,14 @@ pub async fn accept_terms(
             ),
         ));
     }
+    // A new token for the full session: whatever knew the join session's
+    // (it reached only these pages) does not get the member's.
+    let token = session::new_token();
+    let hash = session::token_hash(&token);
     let identity = state.identity.clone();
     let id = s.session.id;
-    blocking(move || Ok(identity.accept_terms(id, session::now())?)).await?;
-    Ok(Redirect::to("/").into_response())
+    let absolute = state.config.session_absolute.as_secs() as i64;
+    let now = session::now();
+    blocking(move || Ok(identity.accept_terms(id, &hash, now, now + absolute)?)).await?;
+    Ok(session::start("/", &token, absolute, session::secure(&state, &headers)))
 }

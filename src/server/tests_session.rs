@@ -427,6 +427,17 @@ async fn joining_takes_a_new_password_that_meets_the_policy_then_the_terms() {
     .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER);
     assert_eq!(accepted.location(), "/");
+    // The full session has a token of its own; the join session's is spent.
+    let joined = accepted.session_cookie().expect("a new session cookie");
+    let set = accepted.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        set.contains("Max-Age=43200") && set.contains("HttpOnly"),
+        "a full session's life: {set}"
+    );
+    assert_ne!(joined, token);
+    let old = send(&f, get("/api/v1/me", Some(&token)), "10.0.0.2").await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let token = joined;
     assert_eq!(f.member_state(GUEST), MemberState::Active);
     let snapshot = f.state.workspace.snapshot().unwrap();
     let guest = snapshot.member_by_email(GUEST).unwrap();

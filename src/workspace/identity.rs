@@ -152,8 +152,10 @@ pub trait IdentityStore: Send + Sync {
         now: i64,
     ) -> Result<(), WorkspaceError>;
     /// Terms accepted: the member becomes active, the invitation accepted,
-    /// the session a full one.
-    fn accept_terms(&self, session: i64, now: i64) -> Result<(), WorkspaceError>;
+    /// the session a full one under a new token (`token_hash`), lasting
+    /// until `expires`: the token that only opened the join pages stops
+    /// working.
+    fn accept_terms(&self, session: i64, token_hash: &str, now: i64, expires: i64) -> Result<(), WorkspaceError>;
 
     fn create_session(
         &self,

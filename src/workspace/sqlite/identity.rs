@@ -292,7 +292,7 @@ impl IdentityStore for SqliteWorkspace {
         })
     }
 
-    fn accept_terms(&self, session: i64, now: i64) -> Result<(), WorkspaceError> {
+    fn accept_terms(&self, session: i64, token_hash: &str, now: i64, expires: i64) -> Result<(), WorkspaceError> {
         self.write(|tx| {
             let member: i64 = tx.query_row(
                 "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'terms'",
@@ -312,7 +312,10 @@ impl IdentityStore for SqliteWorkspace {
                 "UPDATE guest_invitations SET state = 'accepted' WHERE member_id = ?1",
                 [member],
             )?;
-            tx.execute("UPDATE sessions SET pending = NULL WHERE id = ?1", [session])?;
+            tx.execute(
+                "UPDATE sessions SET pending = NULL, token_hash = ?2, expires = ?3 WHERE id = ?1",
+                params![session, token_hash, expires],
+            )?;
             audit(
                 tx,
                 "vaultferry",
