@@ -636,6 +636,11 @@ async fn revoked_and_expired_keys_are_refused_and_say_so() {
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert!(a.detail().contains("expired on"), "{}", a.body);
 
+    // The plain lookup other code may use refuses them too.
+    assert!(f.state.store.member_for_key(&revoked).unwrap().is_none());
+    assert!(f.state.store.member_for_key(&expired).unwrap().is_none());
+    assert!(f.state.store.member_for_key(&f.owner_key).unwrap().is_some());
+
     let (later, _) = identity
         .create_api_key_expiring(OWNER, Some(session::now() + 3600))
         .unwrap();

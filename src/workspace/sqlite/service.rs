@@ -82,7 +82,9 @@ impl ServiceStore for SqliteWorkspace {
         let conn = self.lock();
         conn.query_row(
             &format!(
-                "SELECT {MEMBER_COLUMNS} FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.key_hash = ?1"
+                "SELECT {MEMBER_COLUMNS} FROM api_keys k JOIN members m ON m.id = k.member_id
+                 WHERE k.key_hash = ?1 AND k.revoked IS NULL
+                   AND (k.expires IS NULL OR k.expires > CAST(strftime('%s', 'now') AS INTEGER))"
             ),
             [api_key_hash(key)],
             member,
