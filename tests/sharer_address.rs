@@ -71,7 +71,10 @@ fn check(export: &Path, sharing: &Path, line: u64, dir: &Path) {
     assert_eq!(found.len(), 1, "{:#}", v["findings"]);
     assert_eq!(found[0]["file"], s(sharing));
     assert_eq!(found[0]["line"], line, "{:#}", found[0]);
-    assert!(found[0]["message"].as_str().unwrap().contains("not a valid email address"));
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a valid email address"));
     assert!(
         !serde_json::to_string(&v["shares"]).unwrap().contains("onerror"),
         "the evil sharer is still a share"
@@ -99,7 +102,9 @@ fn check(export: &Path, sharing: &Path, line: u64, dir: &Path) {
     }
     let conn = rusqlite::Connection::open(&db).unwrap();
     let members: i64 = conn
-        .query_row("SELECT count(*) FROM members WHERE email LIKE '%onerror%'", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM members WHERE email LIKE '%onerror%'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(members, 0, "the evil sharer became a member");
 }
@@ -121,5 +126,9 @@ fn an_invalid_onepassword_sharer_address_gets_a_finding_and_no_invitation() {
 #[test]
 fn explain_shows_the_invalid_address_finding() {
     let run = vaultferry(&["explain", "mapper.sharer-address-invalid"]).success();
-    assert!(run.stdout.starts_with("mapper.sharer-address-invalid (warning"), "{}", run.describe());
+    assert!(
+        run.stdout.starts_with("mapper.sharer-address-invalid (warning"),
+        "{}",
+        run.describe()
+    );
 }

@@ -20,9 +20,7 @@ pub fn is_mailbox(address: &str) -> bool {
         allow_display_text: false,
         allow_long_local_parts: false,
     };
-    !address.contains('"')
-        && address.is_ascii()
-        && EmailAddress::parse_with_options(address, options).is_ok()
+    !address.contains('"') && address.is_ascii() && EmailAddress::parse_with_options(address, options).is_ok()
 }
 
 #[cfg(test)]
@@ -31,7 +29,11 @@ mod tests {
 
     #[test]
     fn plain_addresses_pass_and_markup_does_not() {
-        for ok in ["alex@partner.example", "a.b+tag@mail.partner.example", "o'neil@x.example"] {
+        for ok in [
+            "alex@partner.example",
+            "a.b+tag@mail.partner.example",
+            "o'neil@x.example",
+        ] {
             assert!(is_mailbox(ok), "{ok}");
         }
         for bad in [

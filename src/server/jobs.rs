@@ -29,8 +29,8 @@ use crate::report::Report;
 use crate::sources::ParseOptions;
 use crate::workspace::service::{Job, JobState, ServiceStore};
 use crate::workspace::{
-    Account, Collection, Grant, ImportKey, KeyMove, NewGuestInvitation, PendingInvitation, PlannedHashes,
-    RehashedItems, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
+    Account, Collection, Grant, ImportKey, KeyMove, Member, NewGuestInvitation, PendingInvitation, PlannedHashes,
+    RehashedItems, Role, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
 /// The upload parts a job accepts.
@@ -375,6 +375,12 @@ fn shown(message: String, job: &Job, inputs: &Inputs) -> String {
             m = m.replace(&path.display().to_string(), name);
         }
     }
+    // Anything else under the job's folder (an archive member, a file
+    // the parser named some other way) keeps only its name in the folder.
+    if let Some(dir) = &job.upload_dir {
+        m = m.replace(&format!("{dir}{}", std::path::MAIN_SEPARATOR), "");
+        m = m.replace(dir.as_str(), "the upload");
+    }
     m
 }
 
@@ -414,14 +420,18 @@ fn prepare(
         &mut stages,
         crate::import::KeyMoves::Write,
     );
-    prepared.map_err(|e| match e {
+    let mut prepared = prepared.map_err(|e| match e {
         crate::Error::Workspace(e) => {
             // The store's message names server paths: logged, not shown.
             eprintln!("vaultferry serve: job {}: {e}", job.id);
             "the workspace could not be read; the cause is in the server's log".to_owned()
         }
         other => fail(other.to_string()),
-    })
+    })?;
+    // The run (`GET /runs`, the journal, the audit) and the reports name
+    // the export as it was uploaded, never the server's copy of it.
+    prepared.changeset.plan.file = job.export_name.clone();
+    Ok(prepared)
 }
 
 /// Tells `POST /imports` the parse went well once the pipeline is past
@@ -642,8 +652,10 @@ impl Workspace for Slow<'_> {
     }
 }
 
-/// Background: applying → done (or failed).
-fn apply_job(state: &AppState, id: &str) {
+/// Background: applying → done (or failed). `applier` is who asked for
+/// it: the run, its journal and its audit rows are theirs, whoever
+/// uploaded the export.
+fn apply_job(state: &AppState, id: &str, applier: &str) {
     let store = state.store.as_ref();
     let Ok(Some(job)) = store.job(id) else {
         return;
@@ -657,7 +669,7 @@ fn apply_job(state: &AppState, id: &str) {
         Err(message) => return fail_job(store, id, &[JobState::Applying], &message, false),
     };
     let cs = &prepared.changeset;
-    let mut options = ApplyOptions::new(job.actor.clone(), state.config.outbox.clone());
+    let mut options = ApplyOptions::new(applier, state.config.outbox.clone());
     options.batch_size = state.config.batch_size.max(1);
     let slow = Slow {
         inner: prepared.workspace.as_ref(),
@@ -696,21 +708,36 @@ fn apply_job(state: &AppState, id: &str) {
                     eprintln!("vaultferry serve: job {id}: {e}");
                     "the workspace store failed while applying; POST apply again to finish".to_owned()
                 }
-                other => other.to_string(),
+                other => shown(other.to_string(), &job, &inputs),
             };
             fail_job(store, id, &[JobState::Applying], &message, resumable);
         }
     }
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Job, AppError> {
-    let store = state.store.clone();
-    let id = id.to_owned();
-    blocking(move || store.job(&id)?.ok_or_else(|| AppError::not_found("import"))).await
+/// Whose jobs `who` may see, apply and cancel: the workspace owner and
+/// super admins every job, an admin only their own. Another admin's job
+/// is "no such import" to them (404, not 403), so job ids do not leak.
+fn may_see(who: &Member, job: &Job) -> bool {
+    matches!(who.role, Role::Owner | Role::SuperAdmin) || job.member_id == who.id
 }
 
-pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, AppError> {
-    Ok(Json(job_document(&load(&state, &id).await?)))
+async fn load(state: &AppState, id: &str, who: &Member) -> Result<Job, AppError> {
+    let store = state.store.clone();
+    let id = id.to_owned();
+    let job = blocking(move || store.job(&id)?.ok_or_else(|| AppError::not_found("import"))).await?;
+    if !may_see(who, &job) {
+        return Err(AppError::not_found("import"));
+    }
+    Ok(job)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(job_document(&load(&state, &id, &importer.0).await?)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -723,11 +750,12 @@ pub struct ReportQuery {
 /// download links, which cannot set headers.
 pub async fn report(
     State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
     UrlPath(id): UrlPath<String>,
     Query(q): Query<ReportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let job = load(&state, &id).await?;
+    let job = load(&state, &id, &importer.0).await?;
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -776,8 +804,13 @@ pub async fn report(
     Ok(r)
 }
 
-pub async fn apply(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, AppError> {
-    let job = load(&state, &id).await?;
+pub async fn apply(
+    State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, AppError> {
+    let who = importer.0;
+    let job = load(&state, &id, &who).await?;
     let from: &[JobState] = match job.state {
         JobState::Planned => &[JobState::Planned],
         JobState::Failed if job.resumable => &[JobState::Failed],
@@ -809,7 +842,7 @@ pub async fn apply(State(state): State<AppState>, UrlPath(id): UrlPath<String>) 
         let st = worker.clone();
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            apply_job(&st, &job_id)
+            apply_job(&st, &job_id, &who.email)
         })
         .await;
         if let Err(e) = result {
@@ -827,15 +860,22 @@ pub async fn apply(State(state): State<AppState>, UrlPath(id): UrlPath<String>) 
             .await;
         }
     });
-    let job = load(&state, &job.id).await?;
+    let store = state.store.clone();
+    let shown = job.id.clone();
+    let job = blocking(move || Ok(store.job(&shown)?)).await?.unwrap_or(job);
     Ok((StatusCode::ACCEPTED, Json(job_document(&job))).into_response())
 }
 
 /// Cancels and discards. A job that is applying is not stopped half-way:
 /// refused with 409 (let it finish, or stop the server, which leaves it
 /// failed and resumable).
-pub async fn cancel(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, AppError> {
-    let job = load(&state, &id).await?;
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let who = importer.0;
+    let job = load(&state, &id, &who).await?;
     if job.state == JobState::Applying {
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -854,11 +894,11 @@ pub async fn cancel(State(state): State<AppState>, UrlPath(id): UrlPath<String>)
     })
     .await?;
     if !cancelled {
-        let job = load(&state, &id).await?;
+        let job = load(&state, &id, &who).await?;
         return Err(AppError::new(
             StatusCode::CONFLICT,
             format!("the import is {} and can no longer be cancelled", job.state.name()),
         ));
     }
-    Ok(Json(job_document(&load(&state, &id).await?)))
+    Ok(Json(job_document(&load(&state, &id, &who).await?)))
 }

@@ -208,7 +208,9 @@ fn attach(
         for m in sf.members {
             if let Principal::User { email, .. } = &m.principal {
                 if email.contains('@') && !crate::model::address::is_mailbox(email.trim()) {
-                    vault.findings.push(invalid_address(email, &folder_name, m.position.clone()));
+                    vault
+                        .findings
+                        .push(invalid_address(email, &folder_name, m.position.clone()));
                     continue;
                 }
             }
