@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Importer;
+use super::uploads::UploadFolder;
 use super::{blocking, AppError, AppState};
 use crate::apply::{self, ApplyOptions, Reporter};
 use crate::policy::Policy;
@@ -93,6 +94,9 @@ fn safe_name(name: Option<&str>, part: &str) -> String {
         })
         .collect::<String>();
     let base = base.trim_start_matches('.');
+    // File systems take names of 255 bytes at most: keep the end, where
+    // the extension is (the name is ASCII by now).
+    let base = &base[base.len().saturating_sub(100)..];
     if base.is_empty() {
         part.to_owned()
     } else {
@@ -158,8 +162,8 @@ async fn drain(multipart: &mut Multipart) {
     }
 }
 
-async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Result<Saved, AppError> {
-    let dir = state.config.upload_root.join(id);
+async fn save_upload(folder: &UploadFolder, state: &AppState, mut multipart: Multipart) -> Result<Saved, AppError> {
+    let dir = folder.path().to_path_buf();
     {
         let root = state.config.upload_root.clone();
         let dir = dir.clone();
@@ -199,7 +203,10 @@ async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Re
         if saved.files.iter().any(|(p, _, _)| *p == part) {
             return Err(AppError::unprocessable(format!("the part {part:?} was sent twice")));
         }
-        let original = field.file_name().map(str::to_owned);
+        // Only metadata: shown back to the client, kept to a sane length.
+        let original = field
+            .file_name()
+            .map(|n| n.chars().take(MAX_SHOWN_NAME).collect::<String>());
         let name = safe_name(original.as_deref(), &part);
         let path = saved.dir.join(&name);
         let mut file = create_private_file(&path).map_err(AppError::internal)?;
@@ -238,37 +245,64 @@ async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Re
     Ok(saved)
 }
 
+/// The most multipart framing (boundaries, part headers) an upload of
+/// three parts may add to `max_upload_bytes` of files.
+const MULTIPART_FRAMING: u64 = 64 * 1024;
+
+/// Longest file name kept (and shown) for an uploaded part.
+const MAX_SHOWN_NAME: usize = 255;
+
+/// Refuses an upload whose declared length is over the limit before a
+/// byte of it is read: no `100 Continue`, nothing buffered or written.
+fn refuse_declared_length(headers: &HeaderMap, limit: usize) -> Result<(), AppError> {
+    let Some(declared) = headers.get(header::CONTENT_LENGTH) else {
+        return Ok(());
+    };
+    let declared = declared
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| AppError::bad_request("the Content-Length header is not a number of bytes"))?;
+    if declared > (limit as u64).saturating_add(MULTIPART_FRAMING) {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is {declared} bytes; this server accepts uploads of up to {limit} bytes in all (serve --max-upload-bytes)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create(
     State(state): State<AppState>,
     Extension(importer): Extension<Importer>,
+    headers: HeaderMap,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
+    refuse_declared_length(&headers, state.config.max_upload_bytes)?;
     let id = new_job_id();
-    // Room for another job? Checked and claimed under one lock.
-    let admission = state.admission.clone().lock_owned().await;
-    let store = state.store.clone();
-    let active = blocking(move || Ok(store.active_jobs()?)).await?;
-    if active >= state.config.max_jobs {
-        let mut r = AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "{active} imports are running already (the limit is {}); try again when one has finished",
-                state.config.max_jobs
-            ),
-        )
-        .into_response();
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
-        return Ok(r);
-    }
-    let saved = match save_upload(&state, &id, multipart).await {
-        Ok(s) => s,
-        Err(e) => {
-            let dir = state.config.upload_root.join(&id);
-            let _ = tokio::task::spawn_blocking(move || remove_uploads(dir.to_str())).await;
-            return Err(e);
+    // Room for another job? A slot is taken under a short lock; the body
+    // then arrives without holding it (see `admission`).
+    let (admission, store, max) = (state.admission.clone(), state.store.clone(), state.config.max_jobs);
+    let slot = match blocking(move || Ok(admission.reserve(store.as_ref(), max)?)).await? {
+        Ok(slot) => slot,
+        Err(busy) => {
+            let mut r = AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "{busy} imports are running or arriving already (the limit is {max}); try again when one has finished"
+                ),
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+            return Ok(r);
         }
     };
+    // Deleted if the upload fails or the request is cut off (dropped).
+    let folder = UploadFolder::new(state.config.upload_root.join(&id));
+    let saved = save_upload(&folder, &state, multipart).await?;
     let file = |part: &str| saved.files.iter().find(|(p, _, _)| p == part);
     let job = Job {
         id: id.clone(),
@@ -286,11 +320,14 @@ pub async fn create(
         run_id: None,
         created: String::new(),
         updated: String::new(),
+        expired: None,
     };
     let store = state.store.clone();
     let inserted = job.clone();
     blocking(move || Ok(store.insert_job(&inserted)?)).await?;
-    drop(admission);
+    // The job owns the folder now, and counts against `max_jobs` itself.
+    folder.keep();
+    drop(slot);
 
     // The work, in the background; the parse outcome is sent back so a bad
     // upload can be answered now.
@@ -728,6 +765,14 @@ async fn load(state: &AppState, id: &str, who: &Member) -> Result<Job, AppError>
     let job = blocking(move || store.job(&id)?.ok_or_else(|| AppError::not_found("import"))).await?;
     if !may_see(who, &job) {
         return Err(AppError::not_found("import"));
+    }
+    if let Some(when) = &job.expired {
+        return Err(AppError::new(
+            StatusCode::GONE,
+            format!(
+                "the import expired at {when}: it waited longer than this server keeps an import unapplied (serve --planned-job-ttl), and its uploads were deleted; upload the export again"
+            ),
+        ));
     }
     Ok(job)
 }

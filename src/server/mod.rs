@@ -7,6 +7,7 @@
 //! `page[size]`. The routes are listed once, in [`ROUTES`]; the OpenAPI file
 //! (`formats/openapi.yaml`) is checked against that list by a test.
 
+mod admission;
 mod api;
 mod auth;
 pub mod blobs;
@@ -15,6 +16,7 @@ mod job_reports;
 mod jobs;
 mod me;
 mod page;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -89,6 +91,10 @@ pub struct Config {
     /// Test hook: a pause before each apply batch, so a test can kill the
     /// server mid-apply.
     pub write_delay: Duration,
+    /// How long a planned job (or one a restart left resumable) waits to
+    /// be applied before it expires with its uploads: they hold the export
+    /// in plaintext.
+    pub planned_job_ttl: Duration,
 }
 
 impl Config {
@@ -110,6 +116,7 @@ impl Config {
             outbox: sibling(".outbox"),
             batch_size: 500,
             write_delay: Duration::ZERO,
+            planned_job_ttl: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
@@ -122,8 +129,8 @@ pub struct AppState {
     pub store: Arc<dyn ServiceStore>,
     pub config: Arc<Config>,
     pub workers: Arc<Semaphore>,
-    /// Serializes the "is there room for another job" check with the insert.
-    pub admission: Arc<tokio::sync::Mutex<()>>,
+    /// Places for uploads still arriving, beside the jobs in the store.
+    pub admission: Arc<admission::Admission>,
 }
 
 impl AppState {
@@ -135,14 +142,46 @@ impl AppState {
         for id in &recovered {
             eprintln!("vaultferry serve: job {id} was cut off by a restart: marked failed, resumable (POST /api/v1/imports/{id}/apply)");
         }
+        sweep(ws.as_ref(), &config)?;
         Ok(AppState {
             workspace: ws.clone(),
             store: ws,
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             config: Arc::new(config),
-            admission: Arc::new(tokio::sync::Mutex::new(())),
+            admission: Arc::new(admission::Admission::default()),
         })
     }
+}
+
+/// Expires the jobs that waited too long: at start-up and then every
+/// [`sweep_every`] while serving.
+pub fn expire_waiting(store: &dyn ServiceStore, config: &Config) -> Result<(), crate::workspace::WorkspaceError> {
+    for id in uploads::expire(store, config.planned_job_ttl, uploads::now())? {
+        eprintln!(
+            "vaultferry serve: job {id} expired unapplied after {} s (--planned-job-ttl); its uploads were deleted",
+            config.planned_job_ttl.as_secs()
+        );
+    }
+    Ok(())
+}
+
+/// At start-up, before anything listens: expired jobs end, and upload
+/// folders no job owns (a server stopped mid-upload left them) are
+/// deleted. Only then: while serving, an upload arriving has a folder and
+/// no job yet.
+pub fn sweep(store: &dyn ServiceStore, config: &Config) -> Result<(), crate::workspace::WorkspaceError> {
+    expire_waiting(store, config)?;
+    let removed = uploads::sweep_orphans(store, &config.upload_root)?;
+    if removed > 0 {
+        eprintln!("vaultferry serve: deleted {removed} upload folder(s) no job owns");
+    }
+    Ok(())
+}
+
+/// How often [`sweep`] runs while serving: often enough that a job
+/// outlives its TTL by little, never more than every few seconds.
+fn sweep_every(ttl: Duration) -> Duration {
+    (ttl / 4).clamp(Duration::from_secs(5), Duration::from_secs(600))
 }
 
 /// The whole service. Layers, outermost first: audit (every request, with
@@ -208,6 +247,20 @@ pub fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}");
         eprintln!("vaultferry serve: listening on http://{addr} (upload page at /)");
+        let sweeper = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(sweep_every(sweeper.config.planned_job_ttl));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let st = sweeper.clone();
+                let swept = tokio::task::spawn_blocking(move || expire_waiting(st.store.as_ref(), &st.config)).await;
+                if let Ok(Err(e)) = swept {
+                    eprintln!("vaultferry serve: the expiry sweep failed: {e}");
+                }
+            }
+        });
         axum::serve(listener, app(state))
             .with_graceful_shutdown(shutdown_signal())
             .await

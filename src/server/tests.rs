@@ -350,3 +350,4 @@ async fn a_batch_naming_bytes_never_uploaded_is_refused() {
 }
 
 mod jobs_access;
+mod uploads;
