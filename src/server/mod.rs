@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod error;
 mod job_reports;
 mod jobs;
+mod json_limit;
 mod me;
 mod page;
 pub mod uploads;
@@ -188,7 +189,6 @@ fn sweep_every(ttl: Duration) -> Duration {
 /// its final status), request timeout, authentication for `/api/` (any
 /// active member on the member routes, an importer on the rest).
 pub fn app(state: AppState) -> Router {
-    let api_bodies = DefaultBodyLimit::max(512 * 1024 * 1024);
     // Room to read (and drop) the rest of an upload over the cap, so the
     // client gets its 413; beyond this the connection is simply closed.
     let upload_limit = state
@@ -202,8 +202,18 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/runs", get(api::runs).post(api::begin_run))
         .route("/api/v1/runs/{id}", axum::routing::patch(api::finish_run))
         .route("/api/v1/runs/{id}/batches", post(api::apply_batch))
-        .route("/api/v1/key-moves", post(api::move_collection_keys))
-        .layer(api_bodies)
+        .layer(DefaultBodyLimit::max(json_limit::BATCH_BYTES))
+        .layer(axum::middleware::from_fn(|req, next| {
+            json_limit::check(json_limit::BATCH_BYTES, req, next)
+        }))
+        .route(
+            "/api/v1/key-moves",
+            post(api::move_collection_keys)
+                .layer(DefaultBodyLimit::max(json_limit::KEY_MOVES_BYTES))
+                .layer(axum::middleware::from_fn(|req, next| {
+                    json_limit::check(json_limit::KEY_MOVES_BYTES, req, next)
+                })),
+        )
         // Streamed a piece at a time under its own bound (`max_blob_bytes`).
         .route("/api/v1/blobs/{sha256}", put(blobs::put))
         .route(

@@ -184,3 +184,37 @@ async fn an_applied_job_keeps_no_upload() {
     let (status, _) = get(&f, &f.owner, &format!("/api/v1/imports/{id}")).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_json_batch_over_its_limit_is_413_naming_the_limit() {
+    let f = fixture();
+    let limit = crate::server::json_limit::BATCH_BYTES;
+    // Declared: refused before the body is read.
+    let polled = Arc::new(AtomicBool::new(false));
+    let req = request("POST", "/api/v1/runs/run-x/batches", &f.owner, "")
+        .header("idempotency-key", "big")
+        .header("content-length", limit as u64 + 1)
+        .body(stalled_body(b"{\"writes\": [".to_vec(), polled.clone()))
+        .unwrap();
+    let (status, _, doc) = tokio::time::timeout(Duration::from_secs(10), send(&f, req))
+        .await
+        .expect("the 413 waited for the body");
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{doc}");
+    let detail = doc["errors"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("up to 33554432 bytes (32 MiB)"), "{detail}");
+    assert!(!polled.load(Ordering::SeqCst));
+    // Not declared (chunked): refused once it passes the limit.
+    let mut big = b"{\"writes\": [], \"pad\": \"".to_vec();
+    big.resize(limit + 1024, b'x');
+    let req = request("POST", "/api/v1/runs/run-x/batches", &f.owner, "")
+        .header("idempotency-key", "big2")
+        .body(Body::from_stream(futures_util::stream::iter(
+            big.chunks(1 << 20)
+                .map(|c| Ok::<_, std::io::Error>(axum::body::Bytes::copy_from_slice(c)))
+                .collect::<Vec<_>>(),
+        )))
+        .unwrap();
+    let (status, _, doc) = send(&f, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{doc}");
+    assert!(doc["errors"][0]["detail"].as_str().unwrap().contains("32 MiB"), "{doc}");
+}

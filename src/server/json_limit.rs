@@ -1,0 +1,60 @@
+//! How large a JSON request may be, per route, and the 413 that says so.
+//!
+//! The JSON write routes once took bodies of up to 512 MiB, each held
+//! whole in memory to hash (idempotency) and decode. What they need is
+//! set by the HTTP target's batches (`workspace::http`): items go in
+//! chunks of 100 and only teams, invitations and collections go as one
+//! batch of `batch_size` (20 000 by default) objects of a few hundred
+//! bytes each, some 6 MB; [`BATCH_BYTES`] leaves five times that. Key
+//! moves carry an (id, hash) pair of some 80 bytes for every item they
+//! re-key, so a million-item move needs ~80 MB: [`KEY_MOVES_BYTES`].
+
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppError;
+
+/// `POST /runs`, `PATCH /runs/{id}`, `POST /runs/{id}/batches`.
+pub const BATCH_BYTES: usize = 32 * 1024 * 1024;
+/// `POST /key-moves`.
+pub const KEY_MOVES_BYTES: usize = 128 * 1024 * 1024;
+
+/// The limit of the route a request came to (request extension), so the
+/// body extractor's 413 can name it too.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonLimit(pub usize);
+
+impl JsonLimit {
+    /// The refusal, for a body of `size` bytes (`None`: not declared).
+    pub fn refusal(self, size: Option<u64>) -> AppError {
+        let body = size.map_or_else(
+            || "the request body is larger than that".to_owned(),
+            |n| format!("the request body is {n} bytes"),
+        );
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "this route takes JSON bodies of up to {} bytes ({} MiB); {body}: send smaller batches",
+                self.0,
+                self.0 / (1024 * 1024)
+            ),
+        )
+    }
+}
+
+/// Refuses a declared `Content-Length` over `limit` before reading the
+/// body, and tells the extractor the limit for a body that is not declared.
+pub async fn check(limit: usize, mut req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return JsonLimit(limit).refusal(declared).into_response();
+    }
+    req.extensions_mut().insert(JsonLimit(limit));
+    next.run(req).await
+}
