@@ -442,7 +442,10 @@ fn prepare(
     let import = crate::import::Import {
         export: inputs.export.clone(),
         sharing: inputs.sharing.clone(),
-        options: ParseOptions::default(),
+        options: ParseOptions {
+            limits: state.config.limits,
+            ..ParseOptions::default()
+        },
         policy,
         importer: Some(job.actor.clone()),
         overwrite: false,

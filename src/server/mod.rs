@@ -96,6 +96,9 @@ pub struct Config {
     /// be applied before it expires with its uploads: they hold the export
     /// in plaintext.
     pub planned_job_ttl: Duration,
+    /// Bounds on an uploaded archive as it is unpacked: in all, and per
+    /// piece held in memory (a zip bomb of one huge 1PUX item stops there).
+    pub limits: crate::sources::Limits,
 }
 
 impl Config {
@@ -118,6 +121,7 @@ impl Config {
             batch_size: 500,
             write_delay: Duration::ZERO,
             planned_job_ttl: Duration::from_secs(24 * 60 * 60),
+            limits: crate::sources::Limits::default(),
         }
     }
 }

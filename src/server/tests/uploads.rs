@@ -218,3 +218,41 @@ async fn a_json_batch_over_its_limit_is_413_naming_the_limit() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{doc}");
     assert!(doc["errors"][0]["detail"].as_str().unwrap().contains("32 MiB"), "{doc}");
 }
+
+/// A 1PUX whose one item holds `size` bytes of one letter: a few KB zipped.
+fn bomb(size: usize) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("export.attributes", deflated).unwrap();
+    zip.write_all(br#"{"version": 3}"#).unwrap();
+    zip.start_file("export.data", deflated).unwrap();
+    zip.write_all(br#"{"accounts":[{"attrs":{"email":"olivia@northwind.example"},"vaults":[{"attrs":{"name":"V"},"items":[{"uuid":"x","overview":{"title":""#)
+        .unwrap();
+    let block = vec![b'a'; 1 << 16];
+    for _ in 0..size / block.len() {
+        zip.write_all(&block).unwrap();
+    }
+    zip.write_all(br#""}}]}]}]}"#).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_1pux_bomb_stops_at_the_item_limit_with_a_422() {
+    let f = fixture_with(|c| {
+        c.parse_wait = Duration::from_secs(60);
+        c.limits.max_item_bytes = 1 << 20;
+    });
+    let archive = bomb(16 << 20);
+    assert!(archive.len() < 200_000, "{} bytes zipped", archive.len());
+    let body = multipart(&[("export", "company.1pux", &archive)]);
+    let (status, _, doc) = send(&f, upload_request(&f.owner, body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{doc}");
+    let detail = doc["errors"][0]["detail"].as_str().unwrap();
+    // Stopped after 1 MiB of the 16 MiB item, not after reading it whole.
+    assert!(
+        detail.contains("more than 1048576 bytes") && detail.contains("export.data"),
+        "{detail}"
+    );
+    assert!(folders(&f).is_empty(), "the failed job kept its upload");
+}
