@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// with a unit (`90m`, `24h`, `7d`).
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_ttl)]
     pub planned_job_ttl: Duration,
+    /// Longest a connection may take to send a request's headers, in
+    /// seconds; it is closed after.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub header_timeout: u64,
     /// Folder for the guest invitation emails. Default: `<db>.outbox/`.
     #[arg(long, value_name = "DIR")]
     pub outbox: Option<PathBuf>,
@@ -50,9 +54,9 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
-    if args.max_upload_bytes == 0 || args.workers == 0 || args.request_timeout == 0 {
+    if args.max_upload_bytes == 0 || args.workers == 0 || args.request_timeout == 0 || args.header_timeout == 0 {
         return Err(Error::Usage(
-            "--max-upload-bytes, --workers and --request-timeout must be greater than 0".into(),
+            "--max-upload-bytes, --workers, --request-timeout and --header-timeout must be greater than 0".into(),
         ));
     }
     let mut config = Config::new(&args.db);
@@ -66,6 +70,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
     config.batch_size = args.batch_size.max(1);
     config.write_delay = Duration::from_millis(args.write_delay_ms);
     config.planned_job_ttl = args.planned_job_ttl;
+    config.header_read_timeout = Duration::from_secs(args.header_timeout);
     let ws = SqliteWorkspace::open(&args.db)?;
     let state = AppState::sqlite(ws, config)?;
     server::serve(state, args.listen).map_err(|source| Error::Io {

@@ -15,6 +15,7 @@ pub mod error;
 mod job_reports;
 mod jobs;
 mod json_limit;
+mod listen;
 mod me;
 mod page;
 pub mod uploads;
@@ -99,6 +100,9 @@ pub struct Config {
     /// Bounds on an uploaded archive as it is unpacked: in all, and per
     /// piece held in memory (a zip bomb of one huge 1PUX item stops there).
     pub limits: crate::sources::Limits,
+    /// Longest a connection may take to send a request's headers before
+    /// it is closed (see `listen`).
+    pub header_read_timeout: Duration,
 }
 
 impl Config {
@@ -122,6 +126,7 @@ impl Config {
             write_delay: Duration::ZERO,
             planned_job_ttl: Duration::from_secs(24 * 60 * 60),
             limits: crate::sources::Limits::default(),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -275,9 +280,9 @@ pub fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
                 }
             }
         });
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let header_read_timeout = state.config.header_read_timeout;
+        listen::serve(listener, app(state), header_read_timeout, shutdown_signal()).await;
+        Ok(())
     })
 }
 
