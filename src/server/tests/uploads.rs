@@ -146,7 +146,7 @@ async fn a_planned_job_expires_with_its_uploads_and_answers_410() {
     // Two hours on.
     let expired =
         crate::server::uploads::expire(f.state.store.as_ref(), ttl, crate::server::uploads::now() + 7200).unwrap();
-    assert_eq!(expired, [id.clone()]);
+    assert_eq!(expired, std::slice::from_ref(&id));
     assert!(!dir.exists(), "the expired job's uploads are still there");
     for (method, uri) in [
         ("GET", format!("/api/v1/imports/{id}")),
