@@ -1032,6 +1032,14 @@ fn harden_half_a_request_is_closed_after_the_header_timeout() {
         "closed only after {:?}",
         started.elapsed()
     );
+    // A socket that sends nothing at all goes the same way.
+    let mut silent = std::net::TcpStream::connect(address(&server)).unwrap();
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut silent, Duration::from_secs(15));
+    assert!(
+        closed && started.elapsed() < Duration::from_secs(8),
+        "a silent socket stayed open"
+    );
     // A whole request on a new connection is still served.
     let r = client()
         .get(format!("{}/api/v1/workspace", server.url))

@@ -52,17 +52,24 @@ pub fn remove(path: &Path) {
     }
 }
 
-/// Deletes every folder under `root` that no job owns. Returns how many.
+/// Deletes every job folder (`job-…`) under `root` that no job owns.
+/// Folders are matched by name, the job's id: the same store opened as
+/// `--db ./ws.db` and as `--db ws.db` names its root two ways. Returns how
+/// many were deleted.
 pub fn sweep_orphans(store: &dyn ServiceStore, root: &Path) -> Result<usize, WorkspaceError> {
     let Ok(entries) = std::fs::read_dir(root) else {
         return Ok(0);
     };
-    let owned: std::collections::HashSet<PathBuf> = store.upload_dirs()?.into_iter().map(PathBuf::from).collect();
+    let owned: std::collections::HashSet<std::ffi::OsString> = store
+        .upload_dirs()?
+        .iter()
+        .filter_map(|d| Path::new(d).file_name().map(|n| n.to_owned()))
+        .collect();
     let mut removed = 0;
     for entry in entries.flatten() {
-        let path = entry.path();
-        if !owned.contains(&path) {
-            remove(&path);
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("job-") && !owned.contains(&name) {
+            remove(&entry.path());
             removed += 1;
         }
     }

@@ -228,3 +228,20 @@ async fn server_paths_never_reach_clients_in_reports_or_runs() {
     let text = doc.to_string();
     assert!(!text.contains(&root), "{text}");
 }
+
+#[tokio::test]
+async fn a_1pux_jobs_reports_name_no_server_path_either() {
+    let f = fixture_with(|c| c.parse_wait = std::time::Duration::from_secs(30));
+    let root = f.state.config.upload_root.display().to_string();
+    let body = multipart(&[
+        ("export", "company.1pux", &sample("onepassword/company.1pux")),
+        ("sharing", "permissions.json", &sample("onepassword/permissions.json")),
+    ]);
+    let (status, _, doc) = send(&f, upload_request(&f.owner, body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{doc}");
+    let id = doc["data"]["id"].as_str().unwrap().to_owned();
+    wait_for(&f, &f.owner, &id, "planned").await;
+    let shown = everything_shown(&f, &f.owner, &id).await;
+    assert!(!shown.contains(&root), "the 1PUX job shows {root}");
+    assert!(shown.contains("company.1pux"));
+}
