@@ -1071,3 +1071,35 @@ fn harden_an_over_limit_content_length_is_413_without_100_continue() {
         "{answer}"
     );
 }
+
+#[test]
+fn harden_a_planned_job_expires_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let key = api_key(&db, OWNER);
+    let server = Server::start(&db, &["--planned-job-ttl", "1s"]);
+    let c = client();
+    let (id, _) = planned_job(&c, &server, &key, &export(), Some(&sharing()));
+    let folder = PathBuf::from(format!("{}.uploads", db.display())).join(&id);
+    assert!(folder.is_dir());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = c
+            .get(format!("{}/api/v1/imports/{id}", server.url))
+            .header("X-API-Key", key.as_str())
+            .send()
+            .unwrap();
+        if r.status().as_u16() == 410 {
+            let doc: Value = r.json().unwrap();
+            assert!(
+                doc["errors"][0]["detail"].as_str().unwrap().contains("expired"),
+                "{doc}"
+            );
+            break;
+        }
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(Instant::now() < deadline, "the planned job never expired");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(!folder.exists(), "the expired job's uploads are still on disk");
+}
