@@ -58,3 +58,34 @@ pub async fn check(limit: usize, mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(JsonLimit(limit));
     next.run(req).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BATCH_BYTES;
+    use crate::workspace::wire::WireWrite;
+    use crate::workspace::{ImportKey, Write};
+
+    /// The largest batch the HTTP target sends whole: `batch_size`
+    /// (20 000) collections, here with long names and keys, with room to
+    /// spare under the limit.
+    #[test]
+    fn a_whole_batch_of_collections_fits_the_json_limit_with_room() {
+        let batch_size = crate::apply::ApplyOptions::new("x", "outbox".into()).batch_size;
+        let writes: Vec<WireWrite> = (0..batch_size)
+            .map(|i| {
+                WireWrite::from_write(&Write::Collection {
+                    key: ImportKey(format!("collection:lastpass:olivia@northwind.example:{i:064}").into()),
+                    name: format!("Shared-{}{i}", "Engineering/Platform/".repeat(8)),
+                    parent: Some(i as i64),
+                })
+                .unwrap()
+            })
+            .collect();
+        let body = serde_json::json!({ "writes": writes }).to_string();
+        assert!(
+            body.len() * 3 < BATCH_BYTES,
+            "a batch of {batch_size} collections is {} bytes, limit {BATCH_BYTES}",
+            body.len()
+        );
+    }
+}
