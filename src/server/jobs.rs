@@ -6,8 +6,12 @@
 //! Planning renders the dry-run reports into the store in pieces
 //! (`job_reports`), served as a stream; `POST apply`
 //! parses again against the workspace as it is then and applies. The folder
-//! is deleted when the job ends (done, cancelled, or failed for good); a job
-//! cut off by a restart keeps it, so POST apply can finish it.
+//! is deleted when the job ends (done, cancelled, or failed for good), or
+//! when the upload itself fails or is cut off (`uploads`); a job cut off
+//! by a restart keeps it, so POST apply can finish it, until it expires.
+//!
+//! A job is its uploader's: the owner and super admins see every job, an
+//! admin only their own (another's is 404). The run is the applier's.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -126,20 +130,12 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-fn remove_uploads(dir: Option<&str>) {
-    if let Some(dir) = dir {
-        if let Err(e) = std::fs::remove_dir_all(dir) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                eprintln!("vaultferry serve: cannot remove an upload folder: {e}");
-            }
-        }
-    }
-}
-
 /// Deletes a job's uploads and forgets the folder.
 fn discard_uploads(store: &dyn ServiceStore, id: &str) {
     if let Ok(Some(mut job)) = store.job(id) {
-        remove_uploads(job.upload_dir.as_deref());
+        if let Some(dir) = &job.upload_dir {
+            super::uploads::remove(Path::new(dir));
+        }
         job.upload_dir = None;
         if let Err(e) = store.save_job(&job) {
             eprintln!("vaultferry serve: job {id}: {e}");
