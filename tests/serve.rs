@@ -990,3 +990,122 @@ fn bug_serve_left_the_invitations_it_mailed_pending() {
     let pending = open_sqlite(&db).unwrap().pending_invitations().unwrap();
     assert!(pending.is_empty(), "{} invitations still pending", pending.len());
 }
+
+/// `host:port` of a server's URL.
+fn address(server: &Server) -> String {
+    server
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Reads until the server closes or `wait` passes: what came, and whether
+/// the connection was closed.
+fn read_until_closed(stream: &mut std::net::TcpStream, wait: Duration) -> (String, bool) {
+    use std::io::Read;
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return (String::from_utf8_lossy(&got).into_owned(), true)
+            }
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false),
+        }
+    }
+}
+
+#[test]
+fn harden_half_a_request_is_closed_after_the_header_timeout() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let key = api_key(&db, OWNER);
+    let server = Server::start(&db, &["--header-timeout", "1"]);
+    let mut stream = std::net::TcpStream::connect(address(&server)).unwrap();
+    stream
+        .write_all(b"GET /api/v1/workspace HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut stream, Duration::from_secs(15));
+    assert!(closed, "the half-sent request is still open after 15 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "closed only after {:?}",
+        started.elapsed()
+    );
+    // A socket that sends nothing at all goes the same way.
+    let mut silent = std::net::TcpStream::connect(address(&server)).unwrap();
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut silent, Duration::from_secs(15));
+    assert!(
+        closed && started.elapsed() < Duration::from_secs(8),
+        "a silent socket stayed open"
+    );
+    // A whole request on a new connection is still served.
+    let r = client()
+        .get(format!("{}/api/v1/workspace", server.url))
+        .header("X-API-Key", key.as_str())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[test]
+fn harden_an_over_limit_content_length_is_413_without_100_continue() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let key = api_key(&db, OWNER);
+    let server = Server::start(&db, &["--max-upload-bytes", "1000"]);
+    let mut stream = std::net::TcpStream::connect(address(&server)).unwrap();
+    let head = format!(
+        "POST /api/v1/imports HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 500000000\r\n\
+         Expect: 100-continue\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let (answer, _) = read_until_closed(&mut stream, Duration::from_secs(10));
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+    assert!(
+        answer.contains("500000000 bytes") && answer.contains("up to 1000 bytes"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn harden_a_planned_job_expires_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_db(dir.path(), "ws.db");
+    let key = api_key(&db, OWNER);
+    let server = Server::start(&db, &["--planned-job-ttl", "1s"]);
+    let c = client();
+    let (id, _) = planned_job(&c, &server, &key, &export(), Some(&sharing()));
+    let folder = PathBuf::from(format!("{}.uploads", db.display())).join(&id);
+    assert!(folder.is_dir());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = c
+            .get(format!("{}/api/v1/imports/{id}", server.url))
+            .header("X-API-Key", key.as_str())
+            .send()
+            .unwrap();
+        if r.status().as_u16() == 410 {
+            let doc: Value = r.json().unwrap();
+            assert!(
+                doc["errors"][0]["detail"].as_str().unwrap().contains("expired"),
+                "{doc}"
+            );
+            break;
+        }
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(Instant::now() < deadline, "the planned job never expired");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(!folder.exists(), "the expired job's uploads are still on disk");
+}

@@ -20,6 +20,7 @@ pub fn options(data: &[u8]) -> (ParseOptions, &[u8]) {
             // Well under libFuzzer's -rss_limit_mb: a bomb must be refused by
             // the reader's own count, not by the fuzzer killing the process.
             max_unpacked_bytes: 64 << 20,
+            max_item_bytes: 16 << 20,
         },
         progress: None,
     };

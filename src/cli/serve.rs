@@ -33,6 +33,15 @@ pub struct ServeArgs {
     /// Longest a request may take, in seconds (answered 408 after).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub request_timeout: u64,
+    /// How long a planned import waits to be applied before it expires
+    /// and its uploads (the export, in plaintext) are deleted: seconds, or
+    /// with a unit (`90m`, `24h`, `7d`).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_ttl)]
+    pub planned_job_ttl: Duration,
+    /// Longest a connection may take to send a request's headers, in
+    /// seconds; it is closed after.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub header_timeout: u64,
     /// Folder for the guest invitation emails. Default: `<db>.outbox/`.
     #[arg(long, value_name = "DIR")]
     pub outbox: Option<PathBuf>,
@@ -64,12 +73,13 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
     if args.max_upload_bytes == 0
         || args.workers == 0
         || args.request_timeout == 0
+        || args.header_timeout == 0
         || args.session_idle_minutes == 0
         || args.session_max_hours == 0
     {
         return Err(Error::Usage(
-            "--max-upload-bytes, --workers, --request-timeout, --session-idle-minutes and --session-max-hours \
-             must be greater than 0"
+            "--max-upload-bytes, --workers, --request-timeout, --header-timeout, --session-idle-minutes and \
+             --session-max-hours must be greater than 0"
                 .into(),
         ));
     }
@@ -98,6 +108,8 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
     config.session_absolute = Duration::from_secs(args.session_max_hours.saturating_mul(3600));
     config.batch_size = args.batch_size.max(1);
     config.write_delay = Duration::from_millis(args.write_delay_ms);
+    config.planned_job_ttl = args.planned_job_ttl;
+    config.header_read_timeout = Duration::from_secs(args.header_timeout);
     let ws = SqliteWorkspace::open(&args.db)?;
     let state = AppState::sqlite(ws, config)?;
     server::serve(state, args.listen).map_err(|source| Error::Io {
@@ -105,4 +117,45 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
         source,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `3600`, `3600s`, `90m`, `24h`, `7d`: more than zero.
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?}: expected seconds, or a number with s, m, h or d"
+            ))
+        }
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_secs(n.saturating_mul(scale))),
+        _ => Err("expected a duration greater than 0, such as 3600, 90m, 24h or 7d".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ttl;
+    use std::time::Duration;
+
+    #[test]
+    fn a_ttl_takes_seconds_or_a_unit_and_nothing_else() {
+        assert_eq!(parse_ttl("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_ttl("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_ttl("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_ttl("7d"), Ok(Duration::from_secs(604_800)));
+        for bad in ["", "0", "0h", "h", "1w", "-5", "1.5h"] {
+            assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
+    }
 }

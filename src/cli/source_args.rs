@@ -68,6 +68,10 @@ pub struct SourceArgs {
     /// Most bytes an archive export may unpack to.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_unpacked_bytes)]
     pub max_unpacked_bytes: u64,
+    /// Most bytes one 1PUX item (or a small archive member) may unpack
+    /// to: it is held in memory whole while it is read.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_item_bytes)]
+    pub max_item_bytes: u64,
 }
 
 impl SourceArgs {
@@ -79,6 +83,7 @@ impl SourceArgs {
             limits: Limits {
                 max_entries: self.max_entries,
                 max_unpacked_bytes: self.max_unpacked_bytes,
+                max_item_bytes: self.max_item_bytes,
             },
             progress: None,
         }

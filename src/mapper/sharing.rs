@@ -224,6 +224,20 @@ fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name
         );
         return;
     }
+    if !crate::model::address::is_mailbox(&email_n) {
+        // The readers drop these with the file and line; this catches the
+        // sources that do not (CXF, group member lists).
+        m.findings.push(
+            Finding::warning(
+                "mapper.sharer-address-invalid",
+                format!(
+                    "the sharer {email_n:?} of '{folder}' is not a valid email address (expected name@domain.example); no grant, no invitation"
+                ),
+            )
+            .help("correct the address in the sharing file and run again, or grant access by hand in the workspace"),
+        );
+        return;
+    }
     if let Some(member) = snapshot.member_by_email(&email_n) {
         match member.state {
             MemberState::Suspended | MemberState::Removed => {

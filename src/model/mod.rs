@@ -6,6 +6,7 @@
 //! a public format documented in `formats/normalized.md`, so renames here are
 //! breaking changes.
 
+pub mod address;
 mod content;
 mod entry;
 mod finding;

@@ -118,7 +118,14 @@ pub async fn runs(State(state): State<AppState>) -> Result<Json<Value>, AppError
     let ws = state.workspace.clone();
     let runs = blocking(move || Ok(ws.runs()?)).await?;
     let data: Vec<Value> = runs
-        .iter()
+        .into_iter()
+        .map(|mut r| {
+            // A run names its export as the command was given it: a CLI
+            // path on this machine, or a server copy from before uploads
+            // were recorded by their name. Clients get the file name only.
+            r.source_file = file_name_only(&r.source_file);
+            r
+        })
         .filter_map(|r| serde_json::to_value(r).ok())
         .map(|v| {
             let id = v.get("id").cloned().unwrap_or(Value::Null);
@@ -128,6 +135,11 @@ pub async fn runs(State(state): State<AppState>) -> Result<Json<Value>, AppError
     Ok(Json(
         json!({ "data": data, "links": { "self": "/api/v1/runs" }, "meta": { "total": data.len() } }),
     ))
+}
+
+/// The last component of a path (either separator), or the text itself.
+fn file_name_only(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_owned()
 }
 
 /// Runs `write` once per idempotency key: the same key with the same

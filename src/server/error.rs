@@ -95,9 +95,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<ApiJson<T>, AppError> {
-        let raw = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::new(e.status(), format!("cannot read the request body: {}", e.body_text())))?;
+        let limit = req.extensions().get::<super::json_limit::JsonLimit>().copied();
+        let raw = Bytes::from_request(req, state).await.map_err(|e| match limit {
+            Some(limit) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => limit.refusal(None),
+            _ => AppError::new(e.status(), format!("cannot read the request body: {}", e.body_text())),
+        })?;
         let value = serde_json::from_slice(&raw).map_err(|e| {
             AppError::unprocessable(format!(
                 "the JSON body does not have the expected shape at line {}, column {}: {}",

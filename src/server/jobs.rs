@@ -6,8 +6,12 @@
 //! Planning renders the dry-run reports into the store in pieces
 //! (`job_reports`), served as a stream; `POST apply`
 //! parses again against the workspace as it is then and applies. The folder
-//! is deleted when the job ends (done, cancelled, or failed for good); a job
-//! cut off by a restart keeps it, so POST apply can finish it.
+//! is deleted when the job ends (done, cancelled, or failed for good), or
+//! when the upload itself fails or is cut off (`uploads`); a job cut off
+//! by a restart keeps it, so POST apply can finish it, until it expires.
+//!
+//! A job is its uploader's: the owner and super admins see every job, an
+//! admin only their own (another's is 404). The run is the applier's.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Importer;
+use super::uploads::UploadFolder;
 use super::{blocking, AppError, AppState};
 use crate::apply::{self, ApplyOptions, Reporter};
 use crate::policy::Policy;
@@ -29,8 +34,8 @@ use crate::report::Report;
 use crate::sources::ParseOptions;
 use crate::workspace::service::{Job, JobState, ServiceStore};
 use crate::workspace::{
-    Account, Collection, Grant, ImportKey, KeyMove, NewGuestInvitation, PendingInvitation, PlannedHashes,
-    RehashedItems, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
+    Account, Collection, Grant, ImportKey, KeyMove, Member, NewGuestInvitation, PendingInvitation, PlannedHashes,
+    RehashedItems, Role, SecretItem, Snapshot, Workspace, WorkspaceError, Write,
 };
 
 /// The upload parts a job accepts.
@@ -93,6 +98,9 @@ fn safe_name(name: Option<&str>, part: &str) -> String {
         })
         .collect::<String>();
     let base = base.trim_start_matches('.');
+    // File systems take names of 255 bytes at most: keep the end, where
+    // the extension is (the name is ASCII by now).
+    let base = &base[base.len().saturating_sub(100)..];
     if base.is_empty() {
         part.to_owned()
     } else {
@@ -122,20 +130,12 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-fn remove_uploads(dir: Option<&str>) {
-    if let Some(dir) = dir {
-        if let Err(e) = std::fs::remove_dir_all(dir) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                eprintln!("vaultferry serve: cannot remove an upload folder: {e}");
-            }
-        }
-    }
-}
-
 /// Deletes a job's uploads and forgets the folder.
 fn discard_uploads(store: &dyn ServiceStore, id: &str) {
     if let Ok(Some(mut job)) = store.job(id) {
-        remove_uploads(job.upload_dir.as_deref());
+        if let Some(dir) = &job.upload_dir {
+            super::uploads::remove(Path::new(dir));
+        }
         job.upload_dir = None;
         if let Err(e) = store.save_job(&job) {
             eprintln!("vaultferry serve: job {id}: {e}");
@@ -158,8 +158,8 @@ async fn drain(multipart: &mut Multipart) {
     }
 }
 
-async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Result<Saved, AppError> {
-    let dir = state.config.upload_root.join(id);
+async fn save_upload(folder: &UploadFolder, state: &AppState, mut multipart: Multipart) -> Result<Saved, AppError> {
+    let dir = folder.path().to_path_buf();
     {
         let root = state.config.upload_root.clone();
         let dir = dir.clone();
@@ -199,7 +199,10 @@ async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Re
         if saved.files.iter().any(|(p, _, _)| *p == part) {
             return Err(AppError::unprocessable(format!("the part {part:?} was sent twice")));
         }
-        let original = field.file_name().map(str::to_owned);
+        // Only metadata: shown back to the client, kept to a sane length.
+        let original = field
+            .file_name()
+            .map(|n| n.chars().take(MAX_SHOWN_NAME).collect::<String>());
         let name = safe_name(original.as_deref(), &part);
         let path = saved.dir.join(&name);
         let mut file = create_private_file(&path).map_err(AppError::internal)?;
@@ -238,37 +241,64 @@ async fn save_upload(state: &AppState, id: &str, mut multipart: Multipart) -> Re
     Ok(saved)
 }
 
+/// The most multipart framing (boundaries, part headers) an upload of
+/// three parts may add to `max_upload_bytes` of files.
+const MULTIPART_FRAMING: u64 = 64 * 1024;
+
+/// Longest file name kept (and shown) for an uploaded part.
+const MAX_SHOWN_NAME: usize = 255;
+
+/// Refuses an upload whose declared length is over the limit before a
+/// byte of it is read: no `100 Continue`, nothing buffered or written.
+fn refuse_declared_length(headers: &HeaderMap, limit: usize) -> Result<(), AppError> {
+    let Some(declared) = headers.get(header::CONTENT_LENGTH) else {
+        return Ok(());
+    };
+    let declared = declared
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| AppError::bad_request("the Content-Length header is not a number of bytes"))?;
+    if declared > (limit as u64).saturating_add(MULTIPART_FRAMING) {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is {declared} bytes; this server accepts uploads of up to {limit} bytes in all (serve --max-upload-bytes)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create(
     State(state): State<AppState>,
     Extension(importer): Extension<Importer>,
+    headers: HeaderMap,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
+    refuse_declared_length(&headers, state.config.max_upload_bytes)?;
     let id = new_job_id();
-    // Room for another job? Checked and claimed under one lock.
-    let admission = state.admission.clone().lock_owned().await;
-    let store = state.store.clone();
-    let active = blocking(move || Ok(store.active_jobs()?)).await?;
-    if active >= state.config.max_jobs {
-        let mut r = AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "{active} imports are running already (the limit is {}); try again when one has finished",
-                state.config.max_jobs
-            ),
-        )
-        .into_response();
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
-        return Ok(r);
-    }
-    let saved = match save_upload(&state, &id, multipart).await {
-        Ok(s) => s,
-        Err(e) => {
-            let dir = state.config.upload_root.join(&id);
-            let _ = tokio::task::spawn_blocking(move || remove_uploads(dir.to_str())).await;
-            return Err(e);
+    // Room for another job? A slot is taken under a short lock; the body
+    // then arrives without holding it (see `admission`).
+    let (admission, store, max) = (state.admission.clone(), state.store.clone(), state.config.max_jobs);
+    let slot = match blocking(move || Ok(admission.reserve(store.as_ref(), max)?)).await? {
+        Ok(slot) => slot,
+        Err(busy) => {
+            let mut r = AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "{busy} imports are running or arriving already (the limit is {max}); try again when one has finished"
+                ),
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+            return Ok(r);
         }
     };
+    // Deleted if the upload fails or the request is cut off (dropped).
+    let folder = UploadFolder::new(state.config.upload_root.join(&id));
+    let saved = save_upload(&folder, &state, multipart).await?;
     let file = |part: &str| saved.files.iter().find(|(p, _, _)| p == part);
     let job = Job {
         id: id.clone(),
@@ -286,11 +316,14 @@ pub async fn create(
         run_id: None,
         created: String::new(),
         updated: String::new(),
+        expired: None,
     };
     let store = state.store.clone();
     let inserted = job.clone();
     blocking(move || Ok(store.insert_job(&inserted)?)).await?;
-    drop(admission);
+    // The job owns the folder now, and counts against `max_jobs` itself.
+    folder.keep();
+    drop(slot);
 
     // The work, in the background; the parse outcome is sent back so a bad
     // upload can be answered now.
@@ -375,6 +408,12 @@ fn shown(message: String, job: &Job, inputs: &Inputs) -> String {
             m = m.replace(&path.display().to_string(), name);
         }
     }
+    // Anything else under the job's folder (an archive member, a file
+    // the parser named some other way) keeps only its name in the folder.
+    if let Some(dir) = &job.upload_dir {
+        m = m.replace(&format!("{dir}{}", std::path::MAIN_SEPARATOR), "");
+        m = m.replace(dir.as_str(), "the upload");
+    }
     m
 }
 
@@ -399,7 +438,10 @@ fn prepare(
     let import = crate::import::Import {
         export: inputs.export.clone(),
         sharing: inputs.sharing.clone(),
-        options: ParseOptions::default(),
+        options: ParseOptions {
+            limits: state.config.limits,
+            ..ParseOptions::default()
+        },
         policy,
         importer: Some(job.actor.clone()),
         overwrite: false,
@@ -414,14 +456,18 @@ fn prepare(
         &mut stages,
         crate::import::KeyMoves::Write,
     );
-    prepared.map_err(|e| match e {
+    let mut prepared = prepared.map_err(|e| match e {
         crate::Error::Workspace(e) => {
             // The store's message names server paths: logged, not shown.
             eprintln!("vaultferry serve: job {}: {e}", job.id);
             "the workspace could not be read; the cause is in the server's log".to_owned()
         }
         other => fail(other.to_string()),
-    })
+    })?;
+    // The run (`GET /runs`, the journal, the audit) and the reports name
+    // the export as it was uploaded, never the server's copy of it.
+    prepared.changeset.plan.file = job.export_name.clone();
+    Ok(prepared)
 }
 
 /// Tells `POST /imports` the parse went well once the pipeline is past
@@ -642,8 +688,10 @@ impl Workspace for Slow<'_> {
     }
 }
 
-/// Background: applying → done (or failed).
-fn apply_job(state: &AppState, id: &str) {
+/// Background: applying → done (or failed). `applier` is who asked for
+/// it: the run, its journal and its audit rows are theirs, whoever
+/// uploaded the export.
+fn apply_job(state: &AppState, id: &str, applier: &str) {
     let store = state.store.as_ref();
     let Ok(Some(job)) = store.job(id) else {
         return;
@@ -657,7 +705,7 @@ fn apply_job(state: &AppState, id: &str) {
         Err(message) => return fail_job(store, id, &[JobState::Applying], &message, false),
     };
     let cs = &prepared.changeset;
-    let mut options = ApplyOptions::new(job.actor.clone(), state.config.outbox.clone());
+    let mut options = ApplyOptions::new(applier, state.config.outbox.clone());
     options.batch_size = state.config.batch_size.max(1);
     options.base_url = state.config.base_url.clone();
     let slow = Slow {
@@ -697,21 +745,44 @@ fn apply_job(state: &AppState, id: &str) {
                     eprintln!("vaultferry serve: job {id}: {e}");
                     "the workspace store failed while applying; POST apply again to finish".to_owned()
                 }
-                other => other.to_string(),
+                other => shown(other.to_string(), &job, &inputs),
             };
             fail_job(store, id, &[JobState::Applying], &message, resumable);
         }
     }
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Job, AppError> {
-    let store = state.store.clone();
-    let id = id.to_owned();
-    blocking(move || store.job(&id)?.ok_or_else(|| AppError::not_found("import"))).await
+/// Whose jobs `who` may see, apply and cancel: the workspace owner and
+/// super admins every job, an admin only their own. Another admin's job
+/// is "no such import" to them (404, not 403), so job ids do not leak.
+fn may_see(who: &Member, job: &Job) -> bool {
+    matches!(who.role, Role::Owner | Role::SuperAdmin) || job.member_id == who.id
 }
 
-pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, AppError> {
-    Ok(Json(job_document(&load(&state, &id).await?)))
+async fn load(state: &AppState, id: &str, who: &Member) -> Result<Job, AppError> {
+    let store = state.store.clone();
+    let id = id.to_owned();
+    let job = blocking(move || store.job(&id)?.ok_or_else(|| AppError::not_found("import"))).await?;
+    if !may_see(who, &job) {
+        return Err(AppError::not_found("import"));
+    }
+    if let Some(when) = &job.expired {
+        return Err(AppError::new(
+            StatusCode::GONE,
+            format!(
+                "the import expired at {when}: it waited longer than this server keeps an import unapplied (serve --planned-job-ttl), and its uploads were deleted; upload the export again"
+            ),
+        ));
+    }
+    Ok(job)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(job_document(&load(&state, &id, &importer.0).await?)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -724,11 +795,12 @@ pub struct ReportQuery {
 /// download links, which cannot set headers.
 pub async fn report(
     State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
     UrlPath(id): UrlPath<String>,
     Query(q): Query<ReportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let job = load(&state, &id).await?;
+    let job = load(&state, &id, &importer.0).await?;
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -777,8 +849,13 @@ pub async fn report(
     Ok(r)
 }
 
-pub async fn apply(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, AppError> {
-    let job = load(&state, &id).await?;
+pub async fn apply(
+    State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, AppError> {
+    let who = importer.0;
+    let job = load(&state, &id, &who).await?;
     let from: &[JobState] = match job.state {
         JobState::Planned => &[JobState::Planned],
         JobState::Failed if job.resumable => &[JobState::Failed],
@@ -810,7 +887,7 @@ pub async fn apply(State(state): State<AppState>, UrlPath(id): UrlPath<String>) 
         let st = worker.clone();
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            apply_job(&st, &job_id)
+            apply_job(&st, &job_id, &who.email)
         })
         .await;
         if let Err(e) = result {
@@ -828,15 +905,22 @@ pub async fn apply(State(state): State<AppState>, UrlPath(id): UrlPath<String>) 
             .await;
         }
     });
-    let job = load(&state, &job.id).await?;
+    let store = state.store.clone();
+    let shown = job.id.clone();
+    let job = blocking(move || Ok(store.job(&shown)?)).await?.unwrap_or(job);
     Ok((StatusCode::ACCEPTED, Json(job_document(&job))).into_response())
 }
 
 /// Cancels and discards. A job that is applying is not stopped half-way:
 /// refused with 409 (let it finish, or stop the server, which leaves it
 /// failed and resumable).
-pub async fn cancel(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, AppError> {
-    let job = load(&state, &id).await?;
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(importer): Extension<Importer>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let who = importer.0;
+    let job = load(&state, &id, &who).await?;
     if job.state == JobState::Applying {
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -855,11 +939,11 @@ pub async fn cancel(State(state): State<AppState>, UrlPath(id): UrlPath<String>)
     })
     .await?;
     if !cancelled {
-        let job = load(&state, &id).await?;
+        let job = load(&state, &id, &who).await?;
         return Err(AppError::new(
             StatusCode::CONFLICT,
             format!("the import is {} and can no longer be cancelled", job.state.name()),
         ));
     }
-    Ok(Json(job_document(&load(&state, &id).await?)))
+    Ok(Json(job_document(&load(&state, &id, &who).await?)))
 }

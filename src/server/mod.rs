@@ -7,6 +7,7 @@
 //! `page[size]`. The routes are listed once, in [`ROUTES`]; the OpenAPI file
 //! (`formats/openapi.yaml`) is checked against that list by a test.
 
+mod admission;
 mod api;
 mod auth;
 pub mod blobs;
@@ -17,11 +18,14 @@ mod html;
 mod job_reports;
 mod jobs;
 mod join;
+mod json_limit;
 mod keys;
+mod listen;
 mod me;
 mod page;
 pub mod session;
 mod throttle;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -126,6 +130,16 @@ pub struct Config {
     /// The pause before answering a failed sign-in, times the failures so
     /// far (see `server::throttle`).
     pub failure_delay: Duration,
+    /// How long a planned job (or one a restart left resumable) waits to
+    /// be applied before it expires with its uploads: they hold the export
+    /// in plaintext.
+    pub planned_job_ttl: Duration,
+    /// Bounds on an uploaded archive as it is unpacked: in all, and per
+    /// piece held in memory (a zip bomb of one huge 1PUX item stops there).
+    pub limits: crate::sources::Limits,
+    /// Longest a connection may take to send a request's headers before
+    /// it is closed (see `listen`).
+    pub header_read_timeout: Duration,
 }
 
 impl Config {
@@ -152,6 +166,9 @@ impl Config {
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 60 * 60),
             failure_delay: Duration::from_millis(250),
+            planned_job_ttl: Duration::from_secs(24 * 60 * 60),
+            limits: crate::sources::Limits::default(),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -165,8 +182,8 @@ pub struct AppState {
     pub identity: Arc<dyn IdentityStore>,
     pub config: Arc<Config>,
     pub workers: Arc<Semaphore>,
-    /// Serializes the "is there room for another job" check with the insert.
-    pub admission: Arc<tokio::sync::Mutex<()>>,
+    /// Places for uploads still arriving, beside the jobs in the store.
+    pub admission: Arc<admission::Admission>,
 }
 
 impl AppState {
@@ -178,15 +195,47 @@ impl AppState {
         for id in &recovered {
             eprintln!("vaultferry serve: job {id} was cut off by a restart: marked failed, resumable (POST /api/v1/imports/{id}/apply)");
         }
+        sweep(ws.as_ref(), &config)?;
         Ok(AppState {
             workspace: ws.clone(),
             store: ws.clone(),
             identity: ws,
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             config: Arc::new(config),
-            admission: Arc::new(tokio::sync::Mutex::new(())),
+            admission: Arc::new(admission::Admission::default()),
         })
     }
+}
+
+/// Expires the jobs that waited too long: at start-up and then every
+/// [`sweep_every`] while serving.
+pub fn expire_waiting(store: &dyn ServiceStore, config: &Config) -> Result<(), crate::workspace::WorkspaceError> {
+    for id in uploads::expire(store, config.planned_job_ttl, uploads::now())? {
+        eprintln!(
+            "vaultferry serve: job {id} expired unapplied after {} s (--planned-job-ttl); its uploads were deleted",
+            config.planned_job_ttl.as_secs()
+        );
+    }
+    Ok(())
+}
+
+/// At start-up, before anything listens: expired jobs end, and upload
+/// folders no job owns (a server stopped mid-upload left them) are
+/// deleted. Only then: while serving, an upload arriving has a folder and
+/// no job yet.
+pub fn sweep(store: &dyn ServiceStore, config: &Config) -> Result<(), crate::workspace::WorkspaceError> {
+    expire_waiting(store, config)?;
+    let removed = uploads::sweep_orphans(store, &config.upload_root)?;
+    if removed > 0 {
+        eprintln!("vaultferry serve: deleted {removed} upload folder(s) no job owns");
+    }
+    Ok(())
+}
+
+/// How often [`sweep`] runs while serving: often enough that a job
+/// outlives its TTL by little, never more than every few seconds.
+fn sweep_every(ttl: Duration) -> Duration {
+    (ttl / 4).clamp(Duration::from_secs(5), Duration::from_secs(600))
 }
 
 /// The whole service. Layers, outermost first: security headers, audit
@@ -194,7 +243,6 @@ impl AppState {
 /// requests that change state), authentication for `/api/` (any active
 /// member on the member routes, an importer on the rest).
 pub fn app(state: AppState) -> Router {
-    let api_bodies = DefaultBodyLimit::max(512 * 1024 * 1024);
     // Room to read (and drop) the rest of an upload over the cap, so the
     // client gets its 413; beyond this the connection is simply closed.
     let upload_limit = state
@@ -208,8 +256,18 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/runs", get(api::runs).post(api::begin_run))
         .route("/api/v1/runs/{id}", axum::routing::patch(api::finish_run))
         .route("/api/v1/runs/{id}/batches", post(api::apply_batch))
-        .route("/api/v1/key-moves", post(api::move_collection_keys))
-        .layer(api_bodies)
+        .layer(DefaultBodyLimit::max(json_limit::BATCH_BYTES))
+        .layer(axum::middleware::from_fn(|req, next| {
+            json_limit::check(json_limit::BATCH_BYTES, req, next)
+        }))
+        .route(
+            "/api/v1/key-moves",
+            post(api::move_collection_keys)
+                .layer(DefaultBodyLimit::max(json_limit::KEY_MOVES_BYTES))
+                .layer(axum::middleware::from_fn(|req, next| {
+                    json_limit::check(json_limit::KEY_MOVES_BYTES, req, next)
+                })),
+        )
         // Streamed a piece at a time under its own bound (`max_blob_bytes`).
         .route("/api/v1/blobs/{sha256}", put(blobs::put))
         .route(
@@ -264,10 +322,23 @@ pub fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}");
         eprintln!("vaultferry serve: listening on http://{addr} (upload page at /)");
-        // The peer address: failed sign-ins are counted per source address.
-        axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let sweeper = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(sweep_every(sweeper.config.planned_job_ttl));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let st = sweeper.clone();
+                let swept = tokio::task::spawn_blocking(move || expire_waiting(st.store.as_ref(), &st.config)).await;
+                if let Ok(Err(e)) = swept {
+                    eprintln!("vaultferry serve: the expiry sweep failed: {e}");
+                }
+            }
+        });
+        let header_read_timeout = state.config.header_read_timeout;
+        listen::serve(listener, app(state), header_read_timeout, shutdown_signal()).await;
+        Ok(())
     })
 }
 

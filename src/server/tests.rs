@@ -348,3 +348,6 @@ async fn a_batch_naming_bytes_never_uploaded_is_refused() {
         "{detail}"
     );
 }
+
+mod jobs_access;
+mod uploads;

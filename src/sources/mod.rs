@@ -32,6 +32,11 @@ pub struct Limits {
     /// Bytes all members of an archive may unpack to, counted as they are
     /// read (declared sizes are never trusted).
     pub max_unpacked_bytes: u64,
+    /// Bytes one piece of an archive that is held in memory whole may
+    /// unpack to: a 1PUX item (kept as its raw JSON until decoded), or a
+    /// small member such as `export.attributes`. Without it a 4 MB zip
+    /// bomb of one huge item held up to `max_unpacked_bytes` in memory.
+    pub max_item_bytes: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +44,7 @@ impl Default for Limits {
         Limits {
             max_entries: 200_000,
             max_unpacked_bytes: 1 << 30,
+            max_item_bytes: 64 << 20,
         }
     }
 }

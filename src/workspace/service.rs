@@ -77,6 +77,9 @@ pub struct Job {
     pub run_id: Option<String>,
     pub created: String,
     pub updated: String,
+    /// When the job expired unapplied (its uploads went with it); such a
+    /// job is `cancelled` and answers 410 Gone.
+    pub expired: Option<String>,
 }
 
 /// The largest piece of a stored report: a report of any size is written
@@ -158,6 +161,13 @@ pub trait ServiceStore: Send + Sync {
         seq: i64,
     ) -> Result<Option<Vec<u8>>, WorkspaceError>;
     fn active_jobs(&self) -> Result<usize, WorkspaceError>;
+    /// Ends the jobs waiting for someone since before `before` (an RFC 3339
+    /// time): planned ones, and failed ones a restart left resumable.
+    /// They become `cancelled` with `expired` set; returned as they were
+    /// (with their upload folders, for the caller to delete).
+    fn expire_jobs(&self, before: &str) -> Result<Vec<Job>, WorkspaceError>;
+    /// Every upload folder a job still owns.
+    fn upload_dirs(&self) -> Result<Vec<String>, WorkspaceError>;
     /// On startup: jobs a stopped server left queued, parsing or applying
     /// become failed and resumable. Returns their ids.
     fn recover_jobs(&self) -> Result<Vec<String>, WorkspaceError>;

@@ -206,6 +206,14 @@ fn attach(
         }
         let folder_name = path.join("/");
         for m in sf.members {
+            if let Principal::User { email, .. } = &m.principal {
+                if email.contains('@') && !crate::model::address::is_mailbox(email.trim()) {
+                    vault
+                        .findings
+                        .push(invalid_address(email, &folder_name, m.position.clone()));
+                    continue;
+                }
+            }
             let who = match &m.principal {
                 Principal::User { email, .. } => email.clone(),
                 Principal::Group { group, .. } => format!("group {group}"),
@@ -259,6 +267,20 @@ fn attach(
         }
     }
     Ok(())
+}
+
+/// A sharer whose address is not a plain addr-spec: no share, so no grant
+/// and no invitation email is ever addressed to it.
+fn invalid_address(email: &str, folder: &str, position: Position) -> Finding {
+    Finding::warning(
+        "mapper.sharer-address-invalid",
+        format!(
+            "the sharer {:?} of '{folder}' is not a valid email address (expected name@domain.example); no grant, no invitation",
+            email.trim()
+        ),
+    )
+    .at(position)
+    .help("correct the address in the sharing file and run again, or grant access by hand in the workspace")
 }
 
 // ---- JSON -----------------------------------------------------------------

@@ -319,7 +319,9 @@ fn scan_data(
         budget: &budget,
     };
     let mut json = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, bounded));
-    let read = document::scan(&mut json, events).and_then(|whole| if whole { json.end() } else { Ok(()) });
+    let read =
+        document::scan(&mut json, events, &|| budget.item_done())
+            .and_then(|whole| if whole { json.end() } else { Ok(()) });
     match read {
         Ok(()) => Ok(()),
         Err(_) if budget.exceeded() => Err(budget.error(file, "export.data")),

@@ -185,6 +185,19 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
                 )?;
                 continue;
             }
+            if email.contains('@') && !crate::model::address::is_mailbox(&email) {
+                vault.findings.push(
+                    Finding::warning(
+                        "mapper.sharer-address-invalid",
+                        format!(
+                            "the sharer {email:?} of vault '{shown}' is not a valid email address (expected name@domain.example); no grant, no invitation"
+                        ),
+                    )
+                    .at(line_of(bytes, file, &email).field(format!("vault '{shown}' user {}", i + 1)))
+                    .help("correct the address in the bundle and run again, or grant access by hand in the workspace"),
+                );
+                continue;
+            }
             let mut share = Share::new(
                 path.clone(),
                 Principal::User {
@@ -285,6 +298,17 @@ pub(super) fn read(vault: &mut Vault, bytes: &[u8], file: &str, options: &ParseO
         );
     }
     Ok(())
+}
+
+/// The line where `text` first appears in the bundle: serde_json values
+/// carry no positions, and the line is what an admin opens the file at.
+/// Without a match (the text is escaped differently there) only the file.
+fn line_of(bytes: &[u8], file: &str, text: &str) -> Position {
+    let at = Position::file(file);
+    match memchr::memmem::find(bytes, text.as_bytes()) {
+        Some(offset) => at.line(memchr::memchr_iter(b'\n', &bytes[..offset]).count() as u64 + 1),
+        None => at,
+    }
 }
 
 #[cfg(test)]

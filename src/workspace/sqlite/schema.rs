@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -854,6 +854,16 @@ ALTER TABLE api_keys ADD COLUMN revoked INTEGER;
 ALTER TABLE guest_invitations ADD COLUMN temp_issued INTEGER;
 ALTER TABLE guest_invitations ADD COLUMN temp_used INTEGER;
 ALTER TABLE workspace ADD COLUMN guest_invitation_days INTEGER NOT NULL DEFAULT 7;
+"#;
+
+/// V15: import jobs that wait too long expire. A planned job (or one a
+/// restart left resumable) kept a plaintext copy of the export in its
+/// upload folder until someone applied or deleted it; `serve
+/// --planned-job-ttl` now ends such jobs, deletes their uploads and
+/// records when here, so the job answers 410 Gone instead of "cancelled"
+/// by someone.
+const V15: &str = r#"
+ALTER TABLE jobs ADD COLUMN expired TEXT;
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

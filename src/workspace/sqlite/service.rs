@@ -25,7 +25,7 @@ pub(super) fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
 }
 
 const JOB_COLUMNS: &str = "id, member_id, actor, state, progress, summary, error, resumable, upload_dir, \
-     export_name, sharing_name, policy_name, run_id, created, updated";
+     export_name, sharing_name, policy_name, run_id, created, updated, expired";
 
 fn job(r: &Row<'_>) -> rusqlite::Result<Job> {
     Ok(Job {
@@ -44,6 +44,7 @@ fn job(r: &Row<'_>) -> rusqlite::Result<Job> {
         run_id: r.get(12)?,
         created: r.get(13)?,
         updated: r.get(14)?,
+        expired: r.get(15)?,
     })
 }
 
@@ -296,6 +297,38 @@ impl ServiceStore for SqliteWorkspace {
         )
         .map(|n| n.max(0) as usize)
         .map_err(|e| self.sql_error(e))
+    }
+
+    fn expire_jobs(&self, before: &str) -> Result<Vec<Job>, WorkspaceError> {
+        self.write(|tx| {
+            let waiting = "(state = 'planned' OR (state = 'failed' AND resumable = 1)) AND updated < ?1";
+            let jobs = {
+                let mut stmt = tx.prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {waiting}"))?;
+                let rows = stmt.query_map([before], job)?;
+                rows.collect::<rusqlite::Result<Vec<Job>>>()?
+            };
+            tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'cancelled', resumable = 0, expired = ?2, updated = ?2,
+                         error = 'expired: it waited longer than this server keeps an import unapplied; its uploads were deleted'
+                     WHERE {waiting}"
+                ),
+                params![before, super::now()],
+            )?;
+            Ok(jobs)
+        })
+    }
+
+    fn upload_dirs(&self) -> Result<Vec<String>, WorkspaceError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare("SELECT upload_dir FROM jobs WHERE upload_dir IS NOT NULL")
+            .map_err(|e| self.sql_error(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+            .map_err(|e| self.sql_error(e));
+        rows
     }
 
     fn recover_jobs(&self) -> Result<Vec<String>, WorkspaceError> {

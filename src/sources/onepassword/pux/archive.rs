@@ -58,6 +58,11 @@ pub(super) struct Budget {
     limit: u64,
     /// The member that went over, once one has.
     exceeded: Cell<bool>,
+    /// Bytes since the last [`Budget::item_done`]: what the reader may be
+    /// holding in memory as one piece.
+    item_used: Cell<u64>,
+    item_limit: u64,
+    item_exceeded: Cell<bool>,
 }
 
 impl Budget {
@@ -66,14 +71,33 @@ impl Budget {
             used: Cell::new(0),
             limit: limits.max_unpacked_bytes,
             exceeded: Cell::new(false),
+            item_used: Cell::new(0),
+            item_limit: limits.max_item_bytes,
+            item_exceeded: Cell::new(false),
         }
     }
 
+    /// One piece the reader held (a 1PUX item) is done: the next starts
+    /// from nothing.
+    pub(super) fn item_done(&self) {
+        self.item_used.set(0);
+    }
+
     pub(super) fn exceeded(&self) -> bool {
-        self.exceeded.get()
+        self.exceeded.get() || self.item_exceeded.get()
     }
 
     pub(super) fn error(&self, file: &str, member: &str) -> SourceError {
+        if self.item_exceeded.get() {
+            return SourceError::new(
+                ErrorKind::Limit,
+                Position::file(file).field(member),
+                format!(
+                    "one item of '{member}' unpacks to more than {} bytes, more than is held in memory at once; stopped there (raise --max-item-bytes if this export is genuine)",
+                    self.item_limit
+                ),
+            );
+        }
         SourceError::new(
             ErrorKind::Limit,
             Position::file(file).field(member),
@@ -101,6 +125,12 @@ impl<R: Read> Read for Bounded<'_, R> {
         if used > self.budget.limit {
             self.budget.exceeded.set(true);
             return Err(io::Error::other("the archive's unpacked-size limit was reached"));
+        }
+        let item = self.budget.item_used.get().saturating_add(n as u64);
+        self.budget.item_used.set(item);
+        if item > self.budget.item_limit {
+            self.budget.item_exceeded.set(true);
+            return Err(io::Error::other("the archive's item-size limit was reached"));
         }
         Ok(n)
     }

@@ -201,7 +201,9 @@ enum Decoded {
 /// Scans the document from `json`, sending what it finds to `events`.
 /// `Ok(false)` when the receiving side stopped first (its error is the one
 /// to report).
-pub(super) fn scan<'de, D>(json: D, events: SyncSender<Event>) -> Result<bool, D::Error>
+/// `item_done` is called after each item is read (the reader's
+/// per-item bound starts again).
+pub(super) fn scan<'de, D>(json: D, events: SyncSender<Event>, item_done: &dyn Fn()) -> Result<bool, D::Error>
 where
     D: de::Deserializer<'de>,
 {
@@ -209,6 +211,7 @@ where
         events,
         chunk: Vec::with_capacity(CHUNK),
         stopped: false,
+        item_done,
     };
     match Document(&mut feed).deserialize(json) {
         Ok(()) => Ok(true),
@@ -218,14 +221,15 @@ where
 }
 
 /// The scanning side's state: the chunk being filled.
-struct Feed {
+struct Feed<'m> {
     events: SyncSender<Event>,
     chunk: Vec<Box<RawValue>>,
     /// The receiving side is gone.
     stopped: bool,
+    item_done: &'m dyn Fn(),
 }
 
-impl Feed {
+impl Feed<'_> {
     fn send<E: de::Error>(&mut self, event: Event) -> Result<(), E> {
         if self.events.send(event).is_err() {
             self.stopped = true;
@@ -252,16 +256,16 @@ impl Feed {
 }
 
 /// `{"accounts": [...]}`; other keys are skipped.
-struct Document<'a>(&'a mut Feed);
+struct Document<'a, 'm>(&'a mut Feed<'m>);
 
-impl<'de> DeserializeSeed<'de> for Document<'_> {
+impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Document<'_> {
+impl<'de> Visitor<'de> for Document<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("the 1PUX document {\"accounts\": [...]}")
@@ -285,16 +289,16 @@ enum Level {
 }
 
 /// A list of accounts or of vaults, each read as it comes.
-struct Each<'a>(&'a mut Feed, Level);
+struct Each<'a, 'm>(&'a mut Feed<'m>, Level);
 
-impl<'de> DeserializeSeed<'de> for Each<'_> {
+impl<'de> DeserializeSeed<'de> for Each<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for Each<'_> {
+impl<'de> Visitor<'de> for Each<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self.1 {
@@ -324,16 +328,16 @@ struct AccountAttrs {
 }
 
 /// `{"attrs": …, "vaults": [...]}`.
-struct Account<'a>(&'a mut Feed);
+struct Account<'a, 'm>(&'a mut Feed<'m>);
 
-impl<'de> DeserializeSeed<'de> for Account<'_> {
+impl<'de> DeserializeSeed<'de> for Account<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Account<'_> {
+impl<'de> Visitor<'de> for Account<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an account {\"vaults\": [...]}")
@@ -356,16 +360,16 @@ impl<'de> Visitor<'de> for Account<'_> {
 /// `{"attrs": {...}, "items": [...]}`. Items are sent as they stream
 /// when `attrs` comes first, as 1Password writes it; a vault that lists
 /// its items first has them held until its name is known.
-struct PuxVault<'a>(&'a mut Feed);
+struct PuxVault<'a, 'm>(&'a mut Feed<'m>);
 
-impl<'de> DeserializeSeed<'de> for PuxVault<'_> {
+impl<'de> DeserializeSeed<'de> for PuxVault<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for PuxVault<'_> {
+impl<'de> Visitor<'de> for PuxVault<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a vault {\"attrs\": {...}, \"items\": [...]}")
@@ -385,7 +389,7 @@ impl<'de> Visitor<'de> for PuxVault<'_> {
                     }
                 }
                 "items" if named => map.next_value_seed(Items(&mut *feed))?,
-                "items" => held.extend(map.next_value::<Vec<Box<RawValue>>>()?),
+                "items" => map.next_value_seed(Held(&mut held, feed.item_done))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -402,23 +406,49 @@ impl<'de> Visitor<'de> for PuxVault<'_> {
     }
 }
 
-/// A vault's `items`, each kept as its raw JSON until its chunk is full.
-struct Items<'a>(&'a mut Feed);
+/// A vault's `items` that came before its `attrs`, kept until the vault
+/// is named; each one restarts the reader's per-item bound like any item.
+struct Held<'a, 'm>(&'a mut Vec<Box<RawValue>>, &'m dyn Fn());
 
-impl<'de> DeserializeSeed<'de> for Items<'_> {
+impl<'de> DeserializeSeed<'de> for Held<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for Items<'_> {
+impl<'de> Visitor<'de> for Held<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of items")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            (self.1)();
+            self.0.push(raw);
+        }
+        Ok(())
+    }
+}
+
+/// A vault's `items`, each kept as its raw JSON until its chunk is full.
+struct Items<'a, 'm>(&'a mut Feed<'m>);
+
+impl<'de> DeserializeSeed<'de> for Items<'_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of items")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            (self.0.item_done)();
             self.0.push(raw)?;
         }
         Ok(())
