@@ -11,9 +11,11 @@ mod api;
 mod auth;
 pub mod blobs;
 pub mod error;
+mod guests;
 mod job_reports;
 mod jobs;
 mod me;
+mod member_views;
 mod page;
 
 use std::net::SocketAddr;
@@ -28,6 +30,7 @@ use tokio::sync::Semaphore;
 
 use crate::workspace::service::ServiceStore;
 use crate::workspace::sqlite::SqliteWorkspace;
+use crate::workspace::views::MemberViews;
 use crate::workspace::Workspace;
 
 pub use error::AppError;
@@ -37,6 +40,19 @@ pub use error::AppError;
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/me/collections"),
+    ("GET", "/api/v1/me/accounts"),
+    ("GET", "/api/v1/me/accounts/{id}"),
+    ("GET", "/api/v1/me/accounts/{id}/password"),
+    ("GET", "/api/v1/me/secrets"),
+    ("GET", "/api/v1/me/secrets/{id}"),
+    ("GET", "/api/v1/me/secrets/{id}/value"),
+    ("GET", "/api/v1/me/teams"),
+    ("GET", "/api/v1/me/activity"),
+    ("GET", "/api/v1/people"),
+    ("POST", "/api/v1/guests"),
+    ("DELETE", "/api/v1/guests/{id}"),
+    ("DELETE", "/api/v1/guests/{id}/grants/{grant}"),
     ("GET", "/api/v1/workspace"),
     ("GET", "/api/v1/members"),
     ("GET", "/api/v1/teams"),
@@ -120,6 +136,8 @@ impl Config {
 pub struct AppState {
     pub workspace: Arc<dyn Workspace>,
     pub store: Arc<dyn ServiceStore>,
+    /// What each member may see, read a page at a time.
+    pub views: Arc<dyn MemberViews>,
     pub config: Arc<Config>,
     pub workers: Arc<Semaphore>,
     /// Serializes the "is there room for another job" check with the insert.
@@ -137,7 +155,8 @@ impl AppState {
         }
         Ok(AppState {
             workspace: ws.clone(),
-            store: ws,
+            store: ws.clone(),
+            views: ws,
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             config: Arc::new(config),
             admission: Arc::new(tokio::sync::Mutex::new(())),
@@ -182,6 +201,20 @@ pub fn app(state: AppState) -> Router {
     // from the caller what it shows.
     let members = Router::new()
         .route("/api/v1/me", get(me::show))
+        .route("/api/v1/me/collections", get(member_views::collections))
+        .route("/api/v1/me/accounts", get(member_views::accounts))
+        .route("/api/v1/me/accounts/{id}", get(member_views::account))
+        .route("/api/v1/me/accounts/{id}/password", get(member_views::account_password))
+        .route("/api/v1/me/secrets", get(member_views::secrets))
+        .route("/api/v1/me/secrets/{id}", get(member_views::secret))
+        .route("/api/v1/me/secrets/{id}/value", get(member_views::secret_value))
+        .route("/api/v1/me/teams", get(member_views::teams))
+        .route("/api/v1/me/activity", get(member_views::activity))
+        // Admin routes decide in the handler (a Guest Admin may invite).
+        .route("/api/v1/people", get(guests::people))
+        .route("/api/v1/guests", post(guests::invite))
+        .route("/api/v1/guests/{id}", axum::routing::delete(guests::remove))
+        .route("/api/v1/guests/{id}/grants/{grant}", axum::routing::delete(guests::remove_grant))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_member,

@@ -14,6 +14,7 @@ mod shared;
 pub mod sqlite;
 mod types;
 mod upload;
+pub mod views;
 pub mod wire;
 
 use serde::Serialize;

@@ -10,6 +10,7 @@ mod outbox;
 mod schema;
 mod service;
 mod snapshot;
+mod views;
 mod write;
 
 use std::path::Path;

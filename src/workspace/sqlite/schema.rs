@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V15];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -808,6 +808,21 @@ INSERT INTO job_reports (job_id, format, generation, pieces, bytes)
 ALTER TABLE jobs DROP COLUMN report_json;
 ALTER TABLE jobs DROP COLUMN report_html;
 ALTER TABLE jobs DROP COLUMN report_csv;
+"#;
+
+/// V15 (the guests' side; numbered after V14, which another branch adds,
+/// and renumbered at the merge if need be): what makes a member's page one
+/// bounded query. A member's reach starts from their grants, their teams
+/// and their partner, so grants are indexed by grantee and team places by
+/// member; collections by parent, for the walk down nested collections;
+/// the audit log by actor, for "my activity" newest first. The grants index
+/// costs an import one more b-tree insert per grant, the audit index one
+/// per request: without them each page read every grant and every audit row.
+const V15: &str = r#"
+CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id);
+CREATE INDEX team_members_member ON team_members (member_id);
+CREATE INDEX collections_parent ON collections (parent_id);
+CREATE INDEX audit_log_actor ON audit_log (actor, id);
 "#;
 
 /// Why a database cannot be brought to this binary's schema.
