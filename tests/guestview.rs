@@ -819,3 +819,56 @@ async fn a_page_of_a_20k_entry_workspace_is_read_in_under_50_ms() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values() {
+    let f = fixture();
+    // An account whose every shown field carries markup, shared through Finance.
+    f.conn()
+        .execute(
+            "INSERT INTO accounts (collection_id, name, url, username, password)
+             SELECT id, '<script>alert(1)</script>', 'javascript:alert(2)', '\"><img src=x onerror=alert(3)>',
+                    'Pw-Hostile-9!q' FROM collections WHERE name = 'Finance'",
+            [],
+        )
+        .unwrap();
+    let page = |uri: &str, key: &str| {
+        let req = Request::get(uri).header("cookie", format!("vaultferry_key={key}")).body(Body::empty()).unwrap();
+        let state = f.state.clone();
+        async move {
+            let response = app(state).oneshot(req).await.unwrap();
+            let status = response.status();
+            let csp = response.headers().get("content-security-policy").cloned();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, csp, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let (status, csp, html) = page("/app/items", &f.guest).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(csp.unwrap().to_str().unwrap().starts_with("default-src 'none'"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(3)&gt;"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("href=\"javascript:"));
+    assert!(html.contains("/api/v1/me/accounts/"), "copy goes through the value route");
+    let mut values = stored_values(&f);
+    values.push("Pw-Hostile-9!q".into());
+    common::assert_no_secrets("My items", &html, &values);
+    // Only what is shared with Mo: nothing of Olivia's personal folder.
+    assert!(!html.contains("Proton Mail (personal)"), "{html}");
+    let (_, _, secrets) = page("/app/items?kind=secrets", &f.guest).await;
+    common::assert_no_secrets("My items (secrets)", &secrets, &values);
+    let (status, _, teams) = page("/app/teams", &f.guest).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(teams.contains("<td>Contractors</td>") && !teams.contains("Engineering"), "{teams}");
+    // Members and Guests are for admins only.
+    for uri in ["/app/members", "/app/guests"] {
+        let (status, _, html) = page(uri, &f.guest).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+        assert!(!html.contains(OLIVIA), "{html}");
+        let (status, _, html) = page(uri, &f.admin).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(html.contains(RAVI), "{html}");
+    }
+    let (_, _, guests) = page("/app/guests", &f.admin).await;
+    assert!(!guests.contains(OLIVIA) && guests.contains("Acme Partners"), "{guests}");
+}

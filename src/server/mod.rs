@@ -17,6 +17,7 @@ mod jobs;
 mod me;
 mod member_views;
 mod page;
+mod views_page;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/guests"),
     ("DELETE", "/api/v1/guests/{id}"),
     ("DELETE", "/api/v1/guests/{id}/grants/{grant}"),
+    ("GET", "/app/items"),
+    ("GET", "/app/teams"),
+    ("GET", "/app/members"),
+    ("GET", "/app/guests"),
     ("GET", "/api/v1/workspace"),
     ("GET", "/api/v1/members"),
     ("GET", "/api/v1/teams"),
@@ -215,6 +220,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/guests", post(guests::invite))
         .route("/api/v1/guests/{id}", axum::routing::delete(guests::remove))
         .route("/api/v1/guests/{id}/grants/{grant}", axum::routing::delete(guests::remove_grant))
+        .route("/app/items", get(views_page::items))
+        .route("/app/teams", get(views_page::teams))
+        .route("/app/members", get(views_page::members))
+        .route("/app/guests", get(views_page::guests))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_member,
