@@ -29,7 +29,9 @@ fn migrated_template() -> &'static Path {
             "migrate",
             common::sample("lastpass/company.csv").to_str().unwrap(),
             "--sharing",
-            common::sample("lastpass/sharing-getdetailedsfdata.json").to_str().unwrap(),
+            common::sample("lastpass/sharing-getdetailedsfdata.json")
+                .to_str()
+                .unwrap(),
             "--db",
             db.to_str().unwrap(),
             "--yes",
@@ -203,7 +205,8 @@ async fn a_guest_sees_only_what_is_shared_with_them_and_only_as_collaborator() {
     let collections = f.all("/api/v1/me/collections", &f.guest).await;
     assert_eq!(ids(&collections), f.ids(&format!("{COLLECTION_IDS} ('Finance')")));
     let accounts = f.all("/api/v1/me/accounts", &f.guest).await;
-    let expected = f.ids("SELECT a.id FROM accounts a JOIN collections c ON c.id = a.collection_id WHERE c.name = 'Finance'");
+    let expected =
+        f.ids("SELECT a.id FROM accounts a JOIN collections c ON c.id = a.collection_id WHERE c.name = 'Finance'");
     assert!(!expected.is_empty());
     assert_eq!(ids(&accounts), expected);
     let secrets = f.all("/api/v1/me/secrets", &f.guest).await;
@@ -223,7 +226,11 @@ async fn a_guest_sees_only_what_is_shared_with_them_and_only_as_collaborator() {
 #[tokio::test]
 async fn a_guest_with_an_owner_grant_through_a_team_still_reads_as_collaborator() {
     let f = fixture();
-    let finance: String = f.ids(&format!("{COLLECTION_IDS} ('Finance')")).into_iter().next().unwrap();
+    let finance: String = f
+        .ids(&format!("{COLLECTION_IDS} ('Finance')"))
+        .into_iter()
+        .next()
+        .unwrap();
     let role_of = |rows: &[Value]| {
         rows.iter()
             .find(|r| r["id"] == finance.as_str())
@@ -237,7 +244,8 @@ async fn a_guest_with_an_owner_grant_through_a_team_still_reads_as_collaborator(
     let user = f.all("/api/v1/me/collections", &f.user).await;
     assert_eq!(role_of(&user), Some("owner".into()));
     // An item inside inherits the capped role.
-    let account = f.ids("SELECT a.id FROM accounts a JOIN collections c ON c.id = a.collection_id WHERE c.name = 'Finance'");
+    let account =
+        f.ids("SELECT a.id FROM accounts a JOIN collections c ON c.id = a.collection_id WHERE c.name = 'Finance'");
     let id = account.into_iter().next().unwrap();
     let (status, doc) = f.get(&format!("/api/v1/me/accounts/{id}"), &f.guest).await;
     assert_eq!(status, StatusCode::OK, "{doc}");
@@ -248,7 +256,8 @@ async fn a_guest_with_an_owner_grant_through_a_team_still_reads_as_collaborator(
 async fn a_guest_cannot_read_another_guests_item_by_id_and_is_told_it_does_not_exist() {
     let f = fixture();
     // A Vendors account: Jules and Ravi reach it, Mo does not.
-    let vendors = f.ids("SELECT a.id FROM accounts a JOIN collections c ON c.id = a.collection_id WHERE c.name = 'Vendors'");
+    let vendors =
+        f.ids("SELECT a.id FROM accounts a JOIN collections c ON c.id = a.collection_id WHERE c.name = 'Vendors'");
     let theirs = vendors.into_iter().next().unwrap();
     let (status, doc) = f.get(&format!("/api/v1/me/accounts/{theirs}"), &f.partner_guest).await;
     assert_eq!(status, StatusCode::OK, "{doc}");
@@ -309,11 +318,20 @@ async fn a_grant_on_a_collection_reaches_its_subcollections_and_their_items() {
     let f = fixture();
     // Lee holds Engineering (directly and through two teams); Databases is inside it.
     let collections = f.all("/api/v1/me/collections", &f.user).await;
-    let databases: String = f.ids(&format!("{COLLECTION_IDS} ('Databases')")).into_iter().next().unwrap();
-    let row = collections.iter().find(|c| c["id"] == databases.as_str()).expect("Databases reached");
+    let databases: String = f
+        .ids(&format!("{COLLECTION_IDS} ('Databases')"))
+        .into_iter()
+        .next()
+        .unwrap();
+    let row = collections
+        .iter()
+        .find(|c| c["id"] == databases.as_str())
+        .expect("Databases reached");
     assert_eq!(row["attributes"]["role"], "collaborator");
     let accounts = ids(&f.all("/api/v1/me/accounts", &f.user).await);
-    let inside = f.ids(&format!("SELECT id FROM accounts WHERE collection_id IN ({COLLECTION_IDS} ('Databases'))"));
+    let inside = f.ids(&format!(
+        "SELECT id FROM accounts WHERE collection_id IN ({COLLECTION_IDS} ('Databases'))"
+    ));
     assert!(!inside.is_empty() && inside.is_subset(&accounts));
 }
 
@@ -329,7 +347,9 @@ async fn users_see_their_own_roles_and_admins_see_every_item() {
     }
     let admin = f.all("/api/v1/me/accounts", &f.admin).await;
     assert_eq!(ids(&admin), f.ids("SELECT id FROM accounts"));
-    let personal = f.ids(&format!("SELECT id FROM accounts WHERE collection_id IN ({COLLECTION_IDS} ('Personal'))"));
+    let personal = f.ids(&format!(
+        "SELECT id FROM accounts WHERE collection_id IN ({COLLECTION_IDS} ('Personal'))"
+    ));
     for row in admin.iter().filter(|r| personal.contains(r["id"].as_str().unwrap())) {
         assert_eq!(row["attributes"]["access"], "admin", "{row}");
         assert!(row["attributes"]["role"].is_null(), "{row}");
@@ -368,7 +388,12 @@ async fn lists_and_details_never_carry_a_secret_value() {
     let f = fixture();
     let values = stored_values(&f);
     for path in ["/api/v1/me/collections", "/api/v1/me/accounts", "/api/v1/me/secrets"] {
-        for row in f.all(path, &f.owner).await.iter().chain(f.all(path, &f.admin).await.iter()) {
+        for row in f
+            .all(path, &f.owner)
+            .await
+            .iter()
+            .chain(f.all(path, &f.admin).await.iter())
+        {
             let text = row.to_string();
             common::assert_no_secrets(path, &text, &values);
             if path != "/api/v1/me/collections" {
@@ -394,14 +419,23 @@ async fn a_value_is_read_only_through_its_route_by_a_role_holder_and_each_read_i
         .unwrap();
     let uri = format!("/api/v1/me/accounts/{id}/password");
     let response = app(f.state.clone())
-        .oneshot(Request::get(&uri).header("X-API-Key", &f.guest).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(&uri)
+                .header("X-API-Key", &f.guest)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let doc: Value =
         serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap();
-    assert_eq!(doc["data"]["attributes"]["password"], password.as_str(), "a guest may copy");
+    assert_eq!(
+        doc["data"]["attributes"]["password"],
+        password.as_str(),
+        "a guest may copy"
+    );
     let (secret, notes): (i64, String) = f
         .conn()
         .query_row(
@@ -439,8 +473,16 @@ async fn a_value_is_read_only_through_its_route_by_a_role_holder_and_each_read_i
     assert_eq!(
         reads,
         vec![
-            (MO.to_owned(), "account.password-read".to_owned(), format!("account {id}")),
-            (MO.to_owned(), "secret.value-read".to_owned(), format!("secret {secret}")),
+            (
+                MO.to_owned(),
+                "account.password-read".to_owned(),
+                format!("account {id}")
+            ),
+            (
+                MO.to_owned(),
+                "secret.value-read".to_owned(),
+                format!("secret {secret}")
+            ),
         ]
     );
     // A refused read writes no read row, and no row holds a value.
@@ -462,7 +504,10 @@ async fn a_value_is_read_only_through_its_route_by_a_role_holder_and_each_read_i
 async fn a_guest_sees_only_their_own_teams_and_their_own_activity() {
     let f = fixture();
     let teams = f.all("/api/v1/me/teams", &f.guest).await;
-    let names: Vec<&str> = teams.iter().map(|t| t["attributes"]["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = teams
+        .iter()
+        .map(|t| t["attributes"]["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Contractors"]);
     assert_eq!(teams[0]["attributes"]["members"], 3);
     let lee: BTreeSet<String> = f
@@ -471,7 +516,10 @@ async fn a_guest_sees_only_their_own_teams_and_their_own_activity() {
         .iter()
         .map(|t| t["attributes"]["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(lee, BTreeSet::from(["Contractors".into(), "Engineering".into(), "Ops".into()]));
+    assert_eq!(
+        lee,
+        BTreeSet::from(["Contractors".into(), "Engineering".into(), "Ops".into()])
+    );
 
     // Others act; Mo's activity holds only Mo's own requests, newest first.
     f.get("/api/v1/me", &f.owner).await;
@@ -514,7 +562,10 @@ async fn guests_and_login_only_members_get_403_from_admin_importer_and_workspace
     for key in [&f.guest, &f.login_only] {
         let (status, doc, _) = f.call("POST", "/api/v1/guests", key, Some(invite.clone())).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{doc}");
-        assert!(doc["errors"][0]["detail"].as_str().unwrap().contains("cannot invite"), "{doc}");
+        assert!(
+            doc["errors"][0]["detail"].as_str().unwrap().contains("cannot invite"),
+            "{doc}"
+        );
     }
     // A user is no admin either.
     let (status, _) = f.get("/api/v1/people", &f.user).await;
@@ -588,15 +639,26 @@ async fn a_direct_invite_creates_the_guest_their_invitation_and_delivers_the_ema
     assert!(!text.contains(&password), "the password is only in the email");
     let audit: String = f
         .conn()
-        .query_row("SELECT group_concat(actor || action || object) FROM audit_log", [], |r| r.get(0))
+        .query_row(
+            "SELECT group_concat(actor || action || object) FROM audit_log",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(!audit.contains(&password));
     assert!(audit.contains("guest.invite-direct"));
     // The same address again is refused, not a second guest.
-    let (status, doc, _) = f.call("POST", "/api/v1/guests", &f.admin, invite("nina@contractor.example")).await;
+    let (status, doc, _) = f
+        .call("POST", "/api/v1/guests", &f.admin, invite("nina@contractor.example"))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(doc["errors"][0]["detail"].as_str().unwrap().contains("guest of this workspace already"));
-    let (status, _, _) = f.call("POST", "/api/v1/guests", &f.admin, invite("not an address")).await;
+    assert!(doc["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("guest of this workspace already"));
+    let (status, _, _) = f
+        .call("POST", "/api/v1/guests", &f.admin, invite("not an address"))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -630,10 +692,17 @@ async fn a_company_or_directory_address_is_never_made_a_guest() {
 #[tokio::test]
 async fn a_user_may_invite_and_a_guest_admin_only_for_their_partner() {
     let f = fixture();
-    let (status, doc, _) = f.call("POST", "/api/v1/guests", &f.user, invite("pat@studio.example")).await;
+    let (status, doc, _) = f
+        .call("POST", "/api/v1/guests", &f.user, invite("pat@studio.example"))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{doc}");
     let (status, doc, _) = f
-        .call("POST", "/api/v1/guests", &f.partner_guest, invite("kim@acme-partners.example"))
+        .call(
+            "POST",
+            "/api/v1/guests",
+            &f.partner_guest,
+            invite("kim@acme-partners.example"),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{doc}");
     let kind: String = f
@@ -647,10 +716,18 @@ async fn a_user_may_invite_and_a_guest_admin_only_for_their_partner() {
         .unwrap();
     assert_eq!(kind, "guest_user", "joins Ravi's partner");
     let (status, doc, _) = f
-        .call("POST", "/api/v1/guests", &f.partner_guest, invite("zed@elsewhere.example"))
+        .call(
+            "POST",
+            "/api/v1/guests",
+            &f.partner_guest,
+            invite("zed@elsewhere.example"),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{doc}");
-    assert!(doc["errors"][0]["detail"].as_str().unwrap().contains("partner's domains"));
+    assert!(doc["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("partner's domains"));
 }
 
 #[tokio::test]
@@ -659,7 +736,9 @@ async fn removing_a_guest_ends_their_grants_their_teams_and_their_keys() {
     let jules = f.member_id(JULES);
     let key = f.key(JULES);
     assert!(!f.all("/api/v1/me/accounts", &key).await.is_empty());
-    let (status, doc, _) = f.call("DELETE", &format!("/api/v1/guests/{jules}"), &f.admin, None).await;
+    let (status, doc, _) = f
+        .call("DELETE", &format!("/api/v1/guests/{jules}"), &f.admin, None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{doc}");
     assert_eq!(doc["data"]["attributes"]["state"], "removed");
     let (status, _) = f.get("/api/v1/me", &key).await;
@@ -680,7 +759,9 @@ async fn removing_a_guest_ends_their_grants_their_teams_and_their_keys() {
     f.call("DELETE", &format!("/api/v1/guests/{mo}"), &f.owner, None).await;
     let teams: i64 = f
         .conn()
-        .query_row("SELECT count(*) FROM team_members WHERE member_id = ?1", [mo], |r| r.get(0))
+        .query_row("SELECT count(*) FROM team_members WHERE member_id = ?1", [mo], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(teams, 0);
     // Only guests are removed here: a user's id is no guest's.
@@ -715,11 +796,21 @@ async fn removing_one_grant_of_a_guest_removes_their_access_to_that_item_only() 
         )
         .unwrap();
     let (status, _, _) = f
-        .call("DELETE", &format!("/api/v1/guests/{jules}/grants/{others}"), &f.admin, None)
+        .call(
+            "DELETE",
+            &format!("/api/v1/guests/{jules}/grants/{others}"),
+            &f.admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, doc, _) = f
-        .call("DELETE", &format!("/api/v1/guests/{jules}/grants/{grant}"), &f.admin, None)
+        .call(
+            "DELETE",
+            &format!("/api/v1/guests/{jules}/grants/{grant}"),
+            &f.admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{doc}");
     let after = ids(&f.all("/api/v1/me/collections", &key).await);
@@ -774,10 +865,15 @@ async fn a_page_of_a_20k_entry_workspace_is_read_in_under_50_ms() {
     .success();
     let conn = rusqlite::Connection::open(&db).unwrap();
     let items: i64 = conn
-        .query_row("SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM secrets)", [], |r| r.get(0))
+        .query_row(
+            "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM secrets)",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(items >= 20_000, "{items}");
-    conn.execute("UPDATE members SET state = 'active' WHERE role = 'guest'", []).unwrap();
+    conn.execute("UPDATE members SET state = 'active' WHERE role = 'guest'", [])
+        .unwrap();
     let one_grant: String = conn
         .query_row(
             "SELECT m.email FROM members m JOIN grants g ON g.grantee_kind = 'member' AND g.grantee_id = m.id
@@ -833,7 +929,10 @@ async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values
         )
         .unwrap();
     let page = |uri: &str, key: &str| {
-        let req = Request::get(uri).header("cookie", format!("vaultferry_key={key}")).body(Body::empty()).unwrap();
+        let req = Request::get(uri)
+            .header("cookie", format!("vaultferry_key={key}"))
+            .body(Body::empty())
+            .unwrap();
         let state = f.state.clone();
         async move {
             let response = app(state).oneshot(req).await.unwrap();
@@ -849,7 +948,10 @@ async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(3)&gt;"), "{html}");
     assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("href=\"javascript:"));
-    assert!(html.contains("/api/v1/me/accounts/"), "copy goes through the value route");
+    assert!(
+        html.contains("/api/v1/me/accounts/"),
+        "copy goes through the value route"
+    );
     let mut values = stored_values(&f);
     values.push("Pw-Hostile-9!q".into());
     common::assert_no_secrets("My items", &html, &values);
@@ -859,7 +961,10 @@ async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values
     common::assert_no_secrets("My items (secrets)", &secrets, &values);
     let (status, _, teams) = page("/app/teams", &f.guest).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(teams.contains("<td>Contractors</td>") && !teams.contains("Engineering"), "{teams}");
+    assert!(
+        teams.contains("<td>Contractors</td>") && !teams.contains("Engineering"),
+        "{teams}"
+    );
     // Members and Guests are for admins only.
     for uri in ["/app/members", "/app/guests"] {
         let (status, _, html) = page(uri, &f.guest).await;

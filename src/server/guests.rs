@@ -61,9 +61,7 @@ pub async fn people(
     let role = match query.role.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(r) => Some(role_from_name(r).ok_or_else(|| {
-            AppError::bad_request(
-                "filter[role] must be one of owner, super_admin, admin, user, login_only, guest",
-            )
+            AppError::bad_request("filter[role] must be one of owner, super_admin, admin, user, login_only, guest")
         })?),
     };
     let views = state.views.clone();
@@ -96,7 +94,9 @@ pub struct InviteAttributes {
 fn checked_email(raw: &str) -> Result<String, AppError> {
     let email = raw.trim().to_lowercase();
     let ok = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
         && match email.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()

@@ -219,7 +219,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/people", get(guests::people))
         .route("/api/v1/guests", post(guests::invite))
         .route("/api/v1/guests/{id}", axum::routing::delete(guests::remove))
-        .route("/api/v1/guests/{id}/grants/{grant}", axum::routing::delete(guests::remove_grant))
+        .route(
+            "/api/v1/guests/{id}/grants/{grant}",
+            axum::routing::delete(guests::remove_grant),
+        )
         .route("/app/items", get(views_page::items))
         .route("/app/teams", get(views_page::teams))
         .route("/app/members", get(views_page::members))

@@ -83,7 +83,9 @@ fn page(status: StatusCode, me: &Member, title: &str, body: &str) -> Response {
 
 fn error_page(me: &Member, e: AppError) -> Response {
     match e {
-        AppError::Client { status, detail } => page(status, me, "Not available", &format!("<p>{}</p>", escape(&detail))),
+        AppError::Client { status, detail } => {
+            page(status, me, "Not available", &format!("<p>{}</p>", escape(&detail)))
+        }
         internal => internal.into_response(),
     }
 }
@@ -214,7 +216,13 @@ pub async fn teams(
         body.push_str(&format!("<tr><td>{}</td><td>{}</td></tr>", escape(&t.name), t.members));
     }
     body.push_str("</table>");
-    body.push_str(&more_link("/app/teams", "", page_after, rows.more, rows.rows.last().map(|t| t.id)));
+    body.push_str(&more_link(
+        "/app/teams",
+        "",
+        page_after,
+        rows.more,
+        rows.rows.last().map(|t| t.id),
+    ));
     page(StatusCode::OK, &me, "My teams", &body)
 }
 
@@ -240,7 +248,8 @@ async fn people_page(state: AppState, me: Member, cursor: Cursor, role: Option<R
         Ok(r) => r,
         Err(e) => return error_page(&me, e),
     };
-    let mut body = String::from("<table><tr><th>Email</th><th>Name</th><th>Role</th><th>State</th><th>Local partner</th></tr>");
+    let mut body =
+        String::from("<table><tr><th>Email</th><th>Name</th><th>Role</th><th>State</th><th>Local partner</th></tr>");
     for p in &rows.rows {
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -252,7 +261,13 @@ async fn people_page(state: AppState, me: Member, cursor: Cursor, role: Option<R
         ));
     }
     body.push_str("</table>");
-    body.push_str(&more_link(path, "", page_after, rows.more, rows.rows.last().map(|p| p.member.id)));
+    body.push_str(&more_link(
+        path,
+        "",
+        page_after,
+        rows.more,
+        rows.rows.last().map(|p| p.member.id),
+    ));
     page(StatusCode::OK, &me, title, &body)
 }
 

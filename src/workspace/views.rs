@@ -201,11 +201,8 @@ pub fn administers(member: &Member) -> bool {
 
 pub trait MemberViews: Send + Sync {
     /// Collections the member reaches (every one, for an admin).
-    fn visible_collections(
-        &self,
-        member: &Member,
-        page: PageAfter,
-    ) -> Result<Paged<VisibleCollection>, WorkspaceError>;
+    fn visible_collections(&self, member: &Member, page: PageAfter)
+        -> Result<Paged<VisibleCollection>, WorkspaceError>;
     fn visible_accounts(&self, member: &Member, page: PageAfter) -> Result<Paged<VisibleAccount>, WorkspaceError>;
     fn visible_secrets(&self, member: &Member, page: PageAfter) -> Result<Paged<VisibleSecret>, WorkspaceError>;
     /// `None` when the member cannot see it (whether or not it exists).

@@ -590,6 +590,6 @@ fn now() -> String {
 #[cfg(test)]
 mod access_tests;
 #[cfg(test)]
-mod views_tests;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod views_tests;

@@ -13,8 +13,8 @@ use crate::secret::Secret;
 use crate::workspace::seed::{member_state_from_name, role_from_name};
 use crate::workspace::views::{
     acting_role, administers, Access, AccountPassword, ActivityRow, AttachmentInfo, DirectInvite, InvitedGuest,
-    ItemDetail, MemberTeam, MemberViews, PageAfter, Paged, PersonRow, SecretValue, VisibleAccount,
-    VisibleCollection, VisibleSecret,
+    ItemDetail, MemberTeam, MemberViews, PageAfter, Paged, PersonRow, SecretValue, VisibleAccount, VisibleCollection,
+    VisibleSecret,
 };
 use crate::workspace::{
     domain_in, ItemRole, Member, MemberState, NewGuestInvitation, PasswordPolicy, Role, WorkspaceError, WorkspaceInfo,
@@ -282,16 +282,21 @@ impl MemberViews for SqliteWorkspace {
              WHERE c.id > ?3 AND (?2 OR r.id IS NOT NULL) ORDER BY c.id LIMIT ?4"
         );
         let conn = self.lock();
-        let rows = collect(&conn, &sql, params![member.id, administers(member), after, limit], |r| {
-            let (role, access) = seen(member, r.get(3)?);
-            Ok(VisibleCollection {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                parent: r.get(2)?,
-                role,
-                access,
-            })
-        })
+        let rows = collect(
+            &conn,
+            &sql,
+            params![member.id, administers(member), after, limit],
+            |r| {
+                let (role, access) = seen(member, r.get(3)?);
+                Ok(VisibleCollection {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    parent: r.get(2)?,
+                    role,
+                    access,
+                })
+            },
+        )
         .map_err(|e| self.sql_error(e))?;
         Ok(paged(rows, page))
     }
