@@ -764,6 +764,21 @@ async fn removing_a_guest_ends_their_grants_their_teams_and_their_keys() {
         })
         .unwrap();
     assert_eq!(teams, 0);
+    // A guest invited but not yet mailed is never mailed once removed.
+    f.conn()
+        .execute(
+            "UPDATE invitation_outbox SET state = 'pending'
+             WHERE invitation_id = (SELECT id FROM guest_invitations WHERE member_id = ?1)",
+            [f.member_id(RAVI)],
+        )
+        .unwrap();
+    let ravi = f.member_id(RAVI);
+    let (status, _, _) = f.call("DELETE", &format!("/api/v1/guests/{ravi}"), &f.admin, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let ws = SqliteWorkspace::open(&f.db).unwrap();
+    use vaultferry::workspace::Workspace as _;
+    let pending: Vec<String> = ws.pending_invitations().unwrap().into_iter().map(|p| p.email).collect();
+    assert!(!pending.contains(&RAVI.to_owned()), "{pending:?}");
     // Only guests are removed here: a user's id is no guest's.
     let lee = f.member_id(LEE);
     let (status, _, _) = f.call("DELETE", &format!("/api/v1/guests/{lee}"), &f.admin, None).await;

@@ -229,7 +229,9 @@ pub trait MemberViews: Send + Sync {
     fn guest_admin_partner(&self, member: i64) -> Result<Option<i64>, WorkspaceError>;
     fn invite_guest(&self, invite: &DirectInvite) -> Result<InvitedGuest, WorkspaceError>;
     /// Removes a guest from the workspace: state `removed`, their grants,
-    /// team and partner places and API keys gone. `None`: no such guest.
+    /// team and partner places and API keys gone, an invitation email not
+    /// yet delivered withdrawn (the invitation expires). `None`: no such
+    /// guest.
     fn remove_guest(&self, actor: &str, guest: i64) -> Result<Option<Member>, WorkspaceError>;
     /// Removes one grant made to this guest (on one item). False when the
     /// guest holds no such grant.

@@ -614,6 +614,17 @@ impl MemberViews for SqliteWorkspace {
             tx.execute("DELETE FROM team_members WHERE member_id = ?1", [guest])?;
             tx.execute("DELETE FROM partner_members WHERE member_id = ?1", [guest])?;
             tx.execute("DELETE FROM api_keys WHERE member_id = ?1", [guest])?;
+            // An email not yet delivered must not reach someone removed:
+            // the next import run would otherwise send it.
+            tx.execute(
+                "DELETE FROM invitation_outbox WHERE state = 'pending'
+                   AND invitation_id IN (SELECT id FROM guest_invitations WHERE member_id = ?1)",
+                [guest],
+            )?;
+            tx.execute(
+                "UPDATE guest_invitations SET state = 'expired' WHERE member_id = ?1 AND state = 'sent'",
+                [guest],
+            )?;
             audit(
                 tx,
                 actor,
