@@ -815,11 +815,16 @@ ALTER TABLE jobs DROP COLUMN report_csv;
 /// bounded query. A member's reach starts from their grants, their teams
 /// and their partner, so grants are indexed by grantee and team places by
 /// member; collections by parent, for the walk down nested collections;
-/// the audit log by actor, for "my activity" newest first. The grants index
-/// costs an import one more b-tree insert per grant, the audit index one
-/// per request: without them each page read every grant and every audit row.
+/// the audit log by actor, for "my activity" newest first; accounts and
+/// secrets by collection, for the page of a member who reaches few of them
+/// (found from their collections rather than by walking every row). These
+/// cost an import one more b-tree insert per grant, account and secret, and
+/// a request one per audit row: without them a page read every grant, and
+/// a guest's page every item.
 const V15: &str = r#"
 CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id);
+CREATE INDEX accounts_collection ON accounts (collection_id);
+CREATE INDEX secrets_collection ON secrets (collection_id);
 CREATE INDEX team_members_member ON team_members (member_id);
 CREATE INDEX collections_parent ON collections (parent_id);
 CREATE INDEX audit_log_actor ON audit_log (actor, id);

@@ -79,7 +79,8 @@ fn seen(member: &Member, rank: i64) -> (Option<ItemRole>, Access) {
 /// page so `more` needs no count.
 fn bounds(page: PageAfter) -> (i64, i64) {
     (
-        page.after.unwrap_or(i64::MIN),
+        // Row ids the store assigns start at 1.
+        page.after.unwrap_or(0),
         i64::try_from(page.size).unwrap_or(i64::MAX).saturating_add(1),
     )
 }
@@ -101,22 +102,99 @@ fn collect<T>(
     rows.collect()
 }
 
-fn account_sql(filter: &str) -> String {
-    format!(
-        "{REACH} SELECT a.id, a.collection_id, a.name, a.url, a.username, {rank} FROM accounts a
-         WHERE {filter} AND {visible} ORDER BY a.id LIMIT ?4",
-        rank = item_rank("a", "account"),
-        visible = item_filter("a", "account"),
-    )
+/// Accounts or secrets: the table, its alias and grant kind, the columns a
+/// list row reads.
+struct ItemTable {
+    table: &'static str,
+    kind: &'static str,
+    columns: &'static str,
 }
 
-fn secret_sql(filter: &str) -> String {
-    format!(
-        "{REACH} SELECT s.id, s.collection_id, s.title, s.type, {rank} FROM secrets s
-         WHERE {filter} AND {visible} ORDER BY s.id LIMIT ?4",
-        rank = item_rank("s", "secret"),
-        visible = item_filter("s", "secret"),
-    )
+const ACCOUNTS: ItemTable = ItemTable {
+    table: "accounts",
+    kind: "account",
+    columns: "a.id, a.collection_id, a.name, a.url, a.username",
+};
+
+const SECRETS: ItemTable = ItemTable {
+    table: "secrets",
+    kind: "secret",
+    columns: "a.id, a.collection_id, a.title, a.type",
+};
+
+/// How many ids after the cursor a page walks before, still not full, it
+/// turns to [`ItemTable::sparse_page`]: a member who sees fewer than one
+/// row in `PROBE / page size` would otherwise walk rows they cannot see.
+/// Ids, not rows, so the bound is a range of the primary key (no count).
+const PROBE: i64 = 5_000;
+
+impl ItemTable {
+    /// One item (`a.id = ?3`) or the visible rows of an id range, read
+    /// straight from the table in id order (stopping at the page).
+    fn sql(&self, filter: &str) -> String {
+        format!(
+            "{REACH} SELECT {columns}, {rank} FROM {table} a WHERE {filter} AND {visible} ORDER BY a.id LIMIT ?4",
+            columns = self.columns,
+            table = self.table,
+            rank = item_rank("a", self.kind),
+            visible = item_filter("a", self.kind),
+        )
+    }
+
+    /// The walk: ids after the cursor up to `?5`, keeping the rows the
+    /// member sees. The page of whoever sees most rows (an admin, an owner
+    /// of much) costs about a page of reads.
+    fn dense_page(&self) -> String {
+        self.sql("a.id > ?3 AND a.id <= ?5")
+    }
+
+    /// A page found from the member's side: the items of the collections
+    /// they reach (through the `collection_id` index) and those granted to
+    /// them, after the cursor, sorted. Costs what the member reaches after
+    /// the cursor, which is few when [`Self::dense_page`] came back short.
+    fn sparse_page(&self) -> String {
+        format!(
+            "{REACH}, candidate(id) AS (
+                 SELECT x.id FROM reached r JOIN {table} x ON x.collection_id = r.id WHERE x.id > ?3
+                 UNION SELECT id FROM held WHERE kind = '{kind}' AND id > ?3)
+             SELECT {columns}, {rank} FROM candidate c JOIN {table} a ON a.id = c.id ORDER BY c.id LIMIT ?4",
+            columns = self.columns,
+            table = self.table,
+            kind = self.kind,
+            rank = item_rank("a", self.kind),
+        )
+    }
+
+    /// The visible rows after the cursor: the walk by id, and when it came
+    /// back short with rows left beyond it, the member's side.
+    fn page<T>(
+        &self,
+        conn: &Connection,
+        member: &Member,
+        page: PageAfter,
+        probe: i64,
+        row: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Paged<T>> {
+        let (after, limit) = bounds(page);
+        let admin = administers(member);
+        // An admin sees every row: the walk fills the page wherever it is.
+        let upto = if admin { i64::MAX } else { after.saturating_add(probe.max(limit)) };
+        let rows = collect(
+            conn,
+            &self.dense_page(),
+            params![member.id, admin, after, limit, upto],
+            &row,
+        )?;
+        if rows.len() as i64 >= limit || admin {
+            return Ok(paged(rows, page));
+        }
+        let last: Option<i64> = conn.query_row(&format!("SELECT max(id) FROM {}", self.table), [], |r| r.get(0))?;
+        if last.map_or(true, |last| last <= upto) {
+            return Ok(paged(rows, page));
+        }
+        let rows = collect(conn, &self.sparse_page(), params![member.id, admin, after, limit], &row)?;
+        Ok(paged(rows, page))
+    }
 }
 
 fn account_row(member: &Member) -> impl Fn(&Row<'_>) -> rusqlite::Result<VisibleAccount> + '_ {
@@ -151,7 +229,7 @@ fn secret_row(member: &Member) -> impl Fn(&Row<'_>) -> rusqlite::Result<VisibleS
 /// The account the member sees under this id, if any.
 fn one_account(conn: &Connection, member: &Member, id: i64) -> rusqlite::Result<Option<VisibleAccount>> {
     conn.query_row(
-        &account_sql("a.id = ?3"),
+        &ACCOUNTS.sql("a.id = ?3"),
         params![member.id, administers(member), id, 1],
         account_row(member),
     )
@@ -160,7 +238,7 @@ fn one_account(conn: &Connection, member: &Member, id: i64) -> rusqlite::Result<
 
 fn one_secret(conn: &Connection, member: &Member, id: i64) -> rusqlite::Result<Option<VisibleSecret>> {
     conn.query_row(
-        &secret_sql("s.id = ?3"),
+        &SECRETS.sql("a.id = ?3"),
         params![member.id, administers(member), id, 1],
         secret_row(member),
     )
@@ -302,29 +380,17 @@ impl MemberViews for SqliteWorkspace {
     }
 
     fn visible_accounts(&self, member: &Member, page: PageAfter) -> Result<Paged<VisibleAccount>, WorkspaceError> {
-        let (after, limit) = bounds(page);
         let conn = self.lock();
-        let rows = collect(
-            &conn,
-            &account_sql("a.id > ?3"),
-            params![member.id, administers(member), after, limit],
-            account_row(member),
-        )
-        .map_err(|e| self.sql_error(e))?;
-        Ok(paged(rows, page))
+        ACCOUNTS
+            .page(&conn, member, page, PROBE, account_row(member))
+            .map_err(|e| self.sql_error(e))
     }
 
     fn visible_secrets(&self, member: &Member, page: PageAfter) -> Result<Paged<VisibleSecret>, WorkspaceError> {
-        let (after, limit) = bounds(page);
         let conn = self.lock();
-        let rows = collect(
-            &conn,
-            &secret_sql("s.id > ?3"),
-            params![member.id, administers(member), after, limit],
-            secret_row(member),
-        )
-        .map_err(|e| self.sql_error(e))?;
-        Ok(paged(rows, page))
+        SECRETS
+            .page(&conn, member, page, PROBE, secret_row(member))
+            .map_err(|e| self.sql_error(e))
     }
 
     fn account_detail(&self, member: &Member, id: i64) -> Result<Option<ItemDetail<VisibleAccount>>, WorkspaceError> {
@@ -663,11 +729,32 @@ impl MemberViews for SqliteWorkspace {
 
 #[cfg(test)]
 impl SqliteWorkspace {
-    /// The plan SQLite makes for a page of accounts: the test of "a page is
-    /// read in id order and stops at the page" without a million rows.
-    pub(crate) fn account_page_plan(&self) -> Vec<String> {
+    /// The plans SQLite makes for a page of accounts, walked by id and
+    /// from the member's side: the test of "a page is one bounded read"
+    /// without a million rows.
+    pub(crate) fn account_page_plans(&self) -> (Vec<String>, Vec<String>) {
         let conn = self.lock();
-        let sql = format!("EXPLAIN QUERY PLAN {}", account_sql("a.id > ?3"));
-        collect(&conn, &sql, params![1, false, 0, 101], |r| r.get::<_, String>(3)).unwrap_or_default()
+        let plan = |sql: String, n: usize| {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let args: Vec<i64> = [1, 0, 0, 101, PROBE].into_iter().take(n).collect();
+            // (member 1, not an admin, after 0, a page of 100, up to PROBE)
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                .unwrap();
+            rows.map(Result::unwrap).collect::<Vec<String>>()
+        };
+        (plan(ACCOUNTS.dense_page(), 5), plan(ACCOUNTS.sparse_page(), 4))
+    }
+
+    /// A page of accounts with a given walk length, so a test can make the
+    /// member's-side read happen on a small store.
+    pub(crate) fn account_page_with_probe(
+        &self,
+        member: &Member,
+        page: PageAfter,
+        probe: i64,
+    ) -> Paged<VisibleAccount> {
+        let conn = self.lock();
+        ACCOUNTS.page(&conn, member, page, probe, account_row(member)).unwrap()
     }
 }
