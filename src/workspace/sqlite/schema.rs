@@ -822,7 +822,7 @@ ALTER TABLE jobs DROP COLUMN report_csv;
 /// a request one per audit row: without them a page read every grant, and
 /// a guest's page every item.
 const V15: &str = r#"
-CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id);
+CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id, target_kind, target_id);
 CREATE INDEX accounts_collection ON accounts (collection_id);
 CREATE INDEX secrets_collection ON secrets (collection_id);
 CREATE INDEX team_members_member ON team_members (member_id);

@@ -20,32 +20,49 @@ use crate::workspace::{
     domain_in, ItemRole, Member, MemberState, NewGuestInvitation, PasswordPolicy, Role, WorkspaceError, WorkspaceInfo,
 };
 
-/// What member `?1` reaches: `held` is the strongest role of their own
-/// grants (to them, their teams, their local partner) per target; `reached`
-/// the strongest role per collection, inherited downwards (`UNION` stops a
-/// parent cycle, which the schema does not prevent). Ranks: owner 3,
-/// manager 2, collaborator 1.
+/// What member `?1` reaches through collections: `principal` is who they
+/// act as (themselves, their teams, their local partner); `held` the
+/// strongest role of those principals' grants per collection; `reached` the
+/// strongest role per collection, inherited downwards (`UNION` stops a
+/// parent cycle, which the schema does not prevent). Grants on single items
+/// are not gathered here (an owner of a large personal folder holds one per
+/// item): each row looks its own up by the grants' target index. `CROSS
+/// JOIN` keeps SQLite starting from the principals (through the grantee
+/// index) rather than from every collection grant. Ranks:
+/// owner 3, manager 2, collaborator 1.
 const REACH: &str = "
 WITH RECURSIVE
-principal(kind, id) AS (
+principal(kind, id) AS MATERIALIZED (
     SELECT 'member', ?1
     UNION ALL SELECT 'team', team_id FROM team_members WHERE member_id = ?1
     UNION ALL SELECT 'partner', partner_id FROM partner_members WHERE member_id = ?1),
-held(kind, id, rank) AS MATERIALIZED (
-    SELECT g.target_kind, g.target_id, max(CASE g.role WHEN 'owner' THEN 3 WHEN 'manager' THEN 2 ELSE 1 END)
-    FROM principal p JOIN grants g ON g.grantee_kind = p.kind AND g.grantee_id = p.id
-    GROUP BY g.target_kind, g.target_id),
+held(id, rank) AS MATERIALIZED (
+    SELECT g.target_id, max(CASE g.role WHEN 'owner' THEN 3 WHEN 'manager' THEN 2 ELSE 1 END)
+    FROM principal p CROSS JOIN grants g
+    WHERE g.grantee_kind = p.kind AND g.grantee_id = p.id AND g.target_kind = 'collection'
+    GROUP BY g.target_id),
 down(id, rank) AS (
-    SELECT id, rank FROM held WHERE kind = 'collection'
+    SELECT id, rank FROM held
     UNION SELECT c.id, d.rank FROM down d JOIN collections c ON c.parent_id = d.id),
 reached(id, rank) AS MATERIALIZED (SELECT id, max(rank) FROM down GROUP BY id)
 ";
+
+/// The strongest rank the member's principals hold by a grant on this item
+/// itself (NULL when none).
+fn own_rank(table_alias: &str, kind: &str) -> String {
+    format!(
+        "(SELECT max(CASE g.role WHEN 'owner' THEN 3 WHEN 'manager' THEN 2 ELSE 1 END)
+          FROM principal p JOIN grants g ON g.target_kind = '{kind}' AND g.target_id = {table_alias}.id
+              AND g.grantee_kind = p.kind AND g.grantee_id = p.id)"
+    )
+}
 
 /// An item's rank: from its collection or from a grant on itself.
 fn item_rank(table_alias: &str, kind: &str) -> String {
     format!(
         "max(coalesce((SELECT rank FROM reached r WHERE r.id = {table_alias}.collection_id), 0),
-             coalesce((SELECT rank FROM held h WHERE h.kind = '{kind}' AND h.id = {table_alias}.id), 0))"
+             coalesce({own}, 0))",
+        own = own_rank(table_alias, kind)
     )
 }
 
@@ -53,8 +70,8 @@ fn item_rank(table_alias: &str, kind: &str) -> String {
 /// items of collections they reach and the items granted to them.
 fn item_filter(table_alias: &str, kind: &str) -> String {
     format!(
-        "(?2 OR {table_alias}.collection_id IN (SELECT id FROM reached)
-              OR {table_alias}.id IN (SELECT id FROM held WHERE kind = '{kind}'))"
+        "(?2 OR {table_alias}.collection_id IN (SELECT id FROM reached) OR {own} IS NOT NULL)",
+        own = own_rank(table_alias, kind)
     )
 }
 
@@ -126,7 +143,7 @@ const SECRETS: ItemTable = ItemTable {
 /// turns to [`ItemTable::sparse_page`]: a member who sees fewer than one
 /// row in `PROBE / page size` would otherwise walk rows they cannot see.
 /// Ids, not rows, so the bound is a range of the primary key (no count).
-const PROBE: i64 = 5_000;
+const PROBE: i64 = 2_000;
 
 impl ItemTable {
     /// One item (`a.id = ?3`) or the visible rows of an id range, read
@@ -156,7 +173,9 @@ impl ItemTable {
         format!(
             "{REACH}, candidate(id) AS (
                  SELECT x.id FROM reached r JOIN {table} x ON x.collection_id = r.id WHERE x.id > ?3
-                 UNION SELECT id FROM held WHERE kind = '{kind}' AND id > ?3)
+                 UNION SELECT g.target_id FROM principal p CROSS JOIN grants g
+                     WHERE g.grantee_kind = p.kind AND g.grantee_id = p.id
+                         AND g.target_kind = '{kind}' AND g.target_id > ?3)
              SELECT {columns}, {rank} FROM candidate c JOIN {table} a ON a.id = c.id ORDER BY c.id LIMIT ?4",
             columns = self.columns,
             table = self.table,
