@@ -773,7 +773,9 @@ async fn removing_a_guest_ends_their_grants_their_teams_and_their_keys() {
         )
         .unwrap();
     let ravi = f.member_id(RAVI);
-    let (status, _, _) = f.call("DELETE", &format!("/api/v1/guests/{ravi}"), &f.admin, None).await;
+    let (status, _, _) = f
+        .call("DELETE", &format!("/api/v1/guests/{ravi}"), &f.admin, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let ws = SqliteWorkspace::open(&f.db).unwrap();
     use vaultferry::workspace::Workspace as _;

@@ -197,7 +197,11 @@ impl ItemTable {
         let (after, limit) = bounds(page);
         let admin = administers(member);
         // An admin sees every row: the walk fills the page wherever it is.
-        let upto = if admin { i64::MAX } else { after.saturating_add(probe.max(limit)) };
+        let upto = if admin {
+            i64::MAX
+        } else {
+            after.saturating_add(probe.max(limit))
+        };
         let rows = collect(
             conn,
             &self.dense_page(),

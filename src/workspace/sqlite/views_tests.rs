@@ -37,7 +37,12 @@ fn a_page_walks_by_id_or_starts_from_the_members_collections_never_from_every_gr
         assert!(plan.contains("SEARCH g USING INDEX grants_grantee"), "{plan}");
         assert!(plan.contains("USING INDEX team_members_member"), "{plan}");
         assert!(plan.contains("USING COVERING INDEX collections_parent"), "{plan}");
-        assert!(!plan.lines().any(|l| l.trim_start_matches(['|', '`', '-', ' ']) == "SCAN g"), "{plan}");
+        assert!(
+            !plan
+                .lines()
+                .any(|l| l.trim_start_matches(['|', '`', '-', ' ']) == "SCAN g"),
+            "{plan}"
+        );
     }
 }
 
