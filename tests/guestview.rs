@@ -994,3 +994,75 @@ async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values
     let (_, _, guests) = page("/app/guests", &f.admin).await;
     assert!(!guests.contains(OLIVIA) && guests.contains("Acme Partners"), "{guests}");
 }
+
+#[tokio::test]
+async fn a_guest_downloads_an_attachment_of_a_shared_item_in_pieces_and_the_download_is_audited() {
+    let f = fixture();
+    // 600 KiB: more than two of the pieces the store is read in.
+    let bytes: Vec<u8> = (0..600 * 1024).map(|i| (i * 7 % 251) as u8).collect();
+    let (shared, private): (i64, i64) = {
+        let conn = f.conn();
+        let item = |name: &str| -> i64 {
+            conn.query_row(
+                "SELECT a.id FROM accounts a JOIN collections c ON c.id = a.collection_id WHERE c.name = ?1 LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        (item("Finance"), item("Personal"))
+    };
+    let attach = |account: i64, name: &str| -> i64 {
+        let conn = f.conn();
+        conn.execute(
+            "INSERT INTO attachments (account_id, name, size, content) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![account, name, bytes.len() as i64, bytes],
+        )
+        .unwrap();
+        conn.last_insert_rowid()
+    };
+    let scan = attach(shared, "scan \"1\".pdf\r\nX-Evil: 1");
+    let theirs = attach(private, "passport.pdf");
+    let uri = format!("/api/v1/me/accounts/{shared}/attachments/{scan}");
+    let response = app(f.state.clone())
+        .oneshot(
+            Request::get(&uri)
+                .header("X-API-Key", &f.guest)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-length"], bytes.len().to_string().as_str());
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"scan _1_.pdf__X-Evil_ 1\""
+    );
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    assert!(body[..] == bytes[..], "the bytes come back whole");
+    let audited: i64 = f
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE actor = ?1 AND action = 'account.attachment-read' AND object = ?2",
+            rusqlite::params![MO, format!("attachment {scan} of account {shared}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 1);
+    // Not Mo's item, an attachment under another item's id, none at all.
+    for uri in [
+        format!("/api/v1/me/accounts/{private}/attachments/{theirs}"),
+        format!("/api/v1/me/accounts/{shared}/attachments/{theirs}"),
+        format!("/api/v1/me/accounts/{shared}/attachments/999999"),
+        format!("/api/v1/me/secrets/{shared}/attachments/{scan}"),
+    ] {
+        let (status, _) = f.get(&uri, &f.guest).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    // The detail names it, without its bytes.
+    let (_, doc) = f.get(&format!("/api/v1/me/accounts/{shared}"), &f.guest).await;
+    assert_eq!(doc["data"]["attributes"]["attachments"][0]["id"], scan);
+}

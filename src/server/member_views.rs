@@ -4,8 +4,9 @@
 //! Every route decides from [`Caller`] alone. An item the caller cannot see
 //! answers 404 exactly like an id that does not exist, so ids of other
 //! people's items do not leak. Lists and details never carry a value; the
-//! value routes do, only for a member holding a role on the item, and the
-//! store writes the audit row of each read in the same transaction.
+//! value routes (and attachment downloads) do, only for a member holding a
+//! role on the item, and the store writes the audit row of each read in the
+//! same transaction.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -19,7 +20,7 @@ use super::api::resource;
 use super::auth::Caller;
 use super::{blocking, AppError, AppState};
 use crate::model::FieldValue;
-use crate::workspace::views::{PageAfter, Paged};
+use crate::workspace::views::{ItemKind, PageAfter, Paged};
 
 const DEFAULT_PAGE_SIZE: usize = 100;
 const MAX_PAGE_SIZE: usize = 1000;
@@ -254,4 +255,96 @@ pub async fn secret_value(
     })
     .await?;
     value_response(body)
+}
+
+/// The largest piece of an attachment read from the store at once.
+const ATTACHMENT_PIECE: usize = 256 * 1024;
+
+/// A file name safe in a `Content-Disposition` header: what is not a
+/// letter, digit, dot, dash, underscore or space becomes `_`.
+fn download_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.trim().is_empty() {
+        "attachment".into()
+    } else {
+        safe
+    }
+}
+
+/// An attachment's bytes for a member holding a role on its item, read a
+/// piece at a time as the client takes them (an attachment may be up to
+/// a gigabyte). The store audits the download before the first byte.
+async fn attachment(
+    state: AppState,
+    me: crate::workspace::Member,
+    kind: ItemKind,
+    raw: String,
+    raw_attachment: String,
+) -> Result<Response, AppError> {
+    let what = kind.name();
+    let id = item_id(&raw, what)?;
+    let attachment = raw_attachment
+        .parse::<i64>()
+        .map_err(|_| AppError::not_found("attachment"))?;
+    let views = state.views.clone();
+    let info = blocking(move || Ok(views.open_attachment(&me, kind, id, attachment)?))
+        .await?
+        .ok_or_else(|| AppError::not_found("attachment"))?;
+    let size = usize::try_from(info.size).unwrap_or(0);
+    let views = state.views.clone();
+    let stream = futures_util::stream::try_unfold(0usize, move |offset| {
+        let views = views.clone();
+        async move {
+            if offset >= size {
+                return Ok(None);
+            }
+            let piece =
+                tokio::task::spawn_blocking(move || views.attachment_piece(attachment, offset, ATTACHMENT_PIECE))
+                    .await
+                    .map_err(std::io::Error::other)?
+                    .map_err(std::io::Error::other)?;
+            if piece.is_empty() {
+                return Err(std::io::Error::other("the attachment changed while it was read"));
+            }
+            let next = offset + piece.len();
+            Ok::<_, std::io::Error>(Some((axum::body::Bytes::from(piece), next)))
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, size)
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", download_name(&info.name)),
+        )
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(Body::from_stream(stream))
+        .map_err(AppError::internal)
+}
+
+pub async fn account_attachment(
+    State(state): State<AppState>,
+    Extension(Caller(me)): Extension<Caller>,
+    Path((raw, raw_attachment)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    attachment(state, me, ItemKind::Account, raw, raw_attachment).await
+}
+
+pub async fn secret_attachment(
+    State(state): State<AppState>,
+    Extension(Caller(me)): Extension<Caller>,
+    Path((raw, raw_attachment)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    attachment(state, me, ItemKind::Secret, raw, raw_attachment).await
 }

@@ -45,9 +45,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/me/accounts"),
     ("GET", "/api/v1/me/accounts/{id}"),
     ("GET", "/api/v1/me/accounts/{id}/password"),
+    ("GET", "/api/v1/me/accounts/{id}/attachments/{attachment}"),
     ("GET", "/api/v1/me/secrets"),
     ("GET", "/api/v1/me/secrets/{id}"),
     ("GET", "/api/v1/me/secrets/{id}/value"),
+    ("GET", "/api/v1/me/secrets/{id}/attachments/{attachment}"),
     ("GET", "/api/v1/me/teams"),
     ("GET", "/api/v1/me/activity"),
     ("GET", "/api/v1/people"),
@@ -210,6 +212,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/me/accounts", get(member_views::accounts))
         .route("/api/v1/me/accounts/{id}", get(member_views::account))
         .route("/api/v1/me/accounts/{id}/password", get(member_views::account_password))
+        .route(
+            "/api/v1/me/accounts/{id}/attachments/{attachment}",
+            get(member_views::account_attachment),
+        )
+        .route(
+            "/api/v1/me/secrets/{id}/attachments/{attachment}",
+            get(member_views::secret_attachment),
+        )
         .route("/api/v1/me/secrets", get(member_views::secrets))
         .route("/api/v1/me/secrets/{id}", get(member_views::secret))
         .route("/api/v1/me/secrets/{id}/value", get(member_views::secret_value))

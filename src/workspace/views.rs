@@ -212,6 +212,20 @@ pub trait MemberViews: Send + Sync {
     /// `None` (and no row) unless the member holds a role on the item.
     fn read_account_password(&self, member: &Member, id: i64) -> Result<Option<AccountPassword>, WorkspaceError>;
     fn read_secret_value(&self, member: &Member, id: i64) -> Result<Option<SecretValue>, WorkspaceError>;
+    /// An attachment's name and stored size, when the member holds a role
+    /// on its item (a download is a read of a value: audited in the same
+    /// transaction). `None` when they hold none, it is not that item's, or
+    /// its content was never imported.
+    fn open_attachment(
+        &self,
+        member: &Member,
+        item: ItemKind,
+        item_id: i64,
+        attachment: i64,
+    ) -> Result<Option<AttachmentInfo>, WorkspaceError>;
+    /// Up to `len` bytes of an attachment's content from `offset` (fewer at
+    /// its end), so a download of any size is served a piece at a time.
+    fn attachment_piece(&self, attachment: i64, offset: usize, len: usize) -> Result<Vec<u8>, WorkspaceError>;
     /// The teams the member is in.
     fn member_teams(&self, member: &Member, page: PageAfter) -> Result<Paged<MemberTeam>, WorkspaceError>;
     /// The member's own audit rows, newest first.

@@ -13,8 +13,8 @@ use crate::secret::Secret;
 use crate::workspace::seed::{member_state_from_name, role_from_name};
 use crate::workspace::views::{
     acting_role, administers, Access, AccountPassword, ActivityRow, AttachmentInfo, DirectInvite, InvitedGuest,
-    ItemDetail, MemberTeam, MemberViews, PageAfter, Paged, PersonRow, SecretValue, VisibleAccount, VisibleCollection,
-    VisibleSecret,
+    ItemDetail, ItemKind, MemberTeam, MemberViews, PageAfter, Paged, PersonRow, SecretValue, VisibleAccount,
+    VisibleCollection, VisibleSecret,
 };
 use crate::workspace::{
     domain_in, ItemRole, Member, MemberState, NewGuestInvitation, PasswordPolicy, Role, WorkspaceError, WorkspaceInfo,
@@ -119,8 +119,8 @@ fn collect<T>(
     rows.collect()
 }
 
-/// Accounts or secrets: the table, its alias and grant kind, the columns a
-/// list row reads.
+/// Accounts or secrets: the table, the kind its grants name, and the
+/// columns a list row reads (as `a`).
 struct ItemTable {
     table: &'static str,
     kind: &'static str,
@@ -514,6 +514,61 @@ impl MemberViews for SqliteWorkspace {
             audit(tx, &member.email, "secret.value-read", &format!("secret {id}"))?;
             Ok(Some(value))
         })
+    }
+
+    fn open_attachment(
+        &self,
+        member: &Member,
+        item: ItemKind,
+        item_id: i64,
+        attachment: i64,
+    ) -> Result<Option<AttachmentInfo>, WorkspaceError> {
+        self.write(|tx| {
+            let (held, column) = match item {
+                ItemKind::Account => (one_account(tx, member, item_id)?.and_then(|a| a.role), "account_id"),
+                ItemKind::Secret => (one_secret(tx, member, item_id)?.and_then(|s| s.role), "secret_id"),
+                ItemKind::Collection => (None, ""),
+            };
+            if held.is_none() {
+                return Ok(None);
+            }
+            let info = tx
+                .query_row(
+                    &format!(
+                        "SELECT id, name, length(content) FROM attachments
+                         WHERE id = ?1 AND {column} = ?2 AND content IS NOT NULL"
+                    ),
+                    params![attachment, item_id],
+                    |r| {
+                        Ok(AttachmentInfo {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            size: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()?;
+            if info.is_some() {
+                audit(
+                    tx,
+                    &member.email,
+                    &format!("{}.attachment-read", item.name()),
+                    &format!("attachment {attachment} of {} {item_id}", item.name()),
+                )?;
+            }
+            Ok(info)
+        })
+    }
+
+    fn attachment_piece(&self, attachment: i64, offset: usize, len: usize) -> Result<Vec<u8>, WorkspaceError> {
+        let conn = self.lock();
+        let read = || -> rusqlite::Result<Vec<u8>> {
+            let blob = conn.blob_open(rusqlite::DatabaseName::Main, "attachments", "content", attachment, true)?;
+            let mut buf = vec![0u8; len.min(blob.len().saturating_sub(offset))];
+            blob.read_at_exact(&mut buf, offset)?;
+            Ok(buf)
+        };
+        read().map_err(|e| self.sql_error(e))
     }
 
     fn member_teams(&self, member: &Member, page: PageAfter) -> Result<Paged<MemberTeam>, WorkspaceError> {
