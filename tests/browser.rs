@@ -1,7 +1,9 @@
 //! The upload page in headless Chromium against a real `vaultferry serve`
-//! on 127.0.0.1: type the key, pick the export and its sharing file, read
-//! the dry-run report, press Apply, wait for done, then find the items in
-//! the workspace.
+//! on 127.0.0.1: sign in, pick the export and its sharing file, read the
+//! dry-run report, press Apply, wait for done, then find the items in the
+//! workspace. The page runs under the server's content security policy (no
+//! inline script), so this also shows the policy lets the page and the
+//! report work.
 //!
 //! Chromium is driven through chromedriver's W3C WebDriver HTTP protocol
 //! with the blocking reqwest client the crate already has (a handful of
@@ -161,11 +163,24 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
         sample("workspace.toml").to_str().unwrap(),
     ])
     .success();
-    let key = vaultferry(&["apikey", "create", "--db", dbs, "--member", "sam@northwind.example"])
-        .success()
-        .stdout
-        .trim()
-        .to_owned();
+    let password = "Sam-Signs-In-2026!";
+    let mut set = Command::new(env!("CARGO_BIN_EXE_vaultferry"))
+        .args([
+            "member",
+            "set-password",
+            "--db",
+            dbs,
+            "--email",
+            "sam@northwind.example",
+        ])
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run member set-password");
+    std::io::Write::write_all(&mut set.stdin.take().unwrap(), format!("{password}\n").as_bytes()).unwrap();
+    assert!(set.wait().unwrap().success(), "member set-password failed");
     let (_server, url) = start_server(&db);
 
     let port = free_port();
@@ -228,10 +243,28 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
         session,
     };
 
+    // The page sends a browser without a session to sign in.
     driver.call(reqwest::Method::POST, "/url", Some(json!({ "url": format!("{url}/") })));
     let title = driver.call(reqwest::Method::GET, "/title", None);
-    assert!(title.as_str().unwrap_or("").contains("vaultferry"), "{title}");
-    driver.type_into("#apikey", &key);
+    assert!(title.as_str().unwrap_or("").contains("sign in"), "{title}");
+    driver.type_into("input[name=login]", "sam@northwind.example");
+    driver.type_into("input[name=password]", password);
+    driver.click("button[type=submit]");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let title = driver.call(reqwest::Method::GET, "/title", None);
+        if title.as_str().unwrap_or("").contains("import") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "signing in did not reach the upload page: {title}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The session cookie is out of the page's scripts' reach.
+    let cookies = driver.script("return document.cookie");
+    assert_eq!(cookies.as_str(), Some(""), "a script sees a cookie: {cookies}");
     driver.type_into("#export", sample("lastpass/company.csv").to_str().unwrap());
     driver.type_into(
         "#sharing",
@@ -241,20 +274,28 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
     driver.wait_state("planned");
 
     // The dry-run report is on the page, and nothing is written yet.
-    let report = driver.script("return document.getElementById('report').srcdoc");
-    let report = report.as_str().unwrap_or("");
-    assert!(
-        report.contains("<html") && report.contains("Who gains access"),
-        "no report on the page"
-    );
-    assert!(!report.contains("Pw-Travel-3hR8#m"), "the report shows a password");
-    // Inside the report, its own script lists the items the filter finds.
     let frame = driver.find("#report");
     driver.call(
         reqwest::Method::POST,
         "/frame",
         Some(json!({ "id": { ELEMENT: frame } })),
     );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let report = loop {
+        let html = driver.script("return document.documentElement.outerHTML");
+        let html = html.as_str().unwrap_or("").to_owned();
+        if html.contains("Who gains access") {
+            break html;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no report on the page: {}",
+            html.chars().take(600).collect::<String>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(!report.contains("Pw-Travel-3hR8#m"), "the report shows a password");
+    // Inside the report, its own script lists the items the filter finds.
     driver.type_into("#filter", "Airbnb");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -284,9 +325,10 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
         csv_link.as_str().unwrap_or("").ends_with("/report?format=csv"),
         "{csv_link}"
     );
-    // The link works with the cookie the page set.
-    let cookie = driver.call(reqwest::Method::GET, "/cookie/vaultferry_key", None);
-    assert_eq!(cookie["value"].as_str().map(|v| v.len()), Some(key.len()));
+    // The download links work with the session cookie, which is HttpOnly.
+    let cookie = driver.call(reqwest::Method::GET, "/cookie/vaultferry_session", None);
+    assert_eq!(cookie["httpOnly"], true, "{cookie}");
+    assert_eq!(cookie["sameSite"], "Strict", "{cookie}");
 
     let _ = client.delete(format!("{base}/session/{}", driver.session)).send();
 

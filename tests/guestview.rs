@@ -532,7 +532,12 @@ async fn a_guest_sees_only_their_own_teams_and_their_own_activity() {
     assert_eq!(rows[0]["attributes"]["action"], "http GET /api/v1/me/teams");
     assert_eq!(rows[1]["attributes"]["action"], "http GET /api/v1/me/collections");
     let all = f.all("/api/v1/me/activity", &f.guest).await;
-    let mo_rows = f.ids(&format!("SELECT id FROM audit_log WHERE actor = '{MO}'"));
+    // Request rows name the key too: `mo@freelance.example (vfk_…)`.
+    let mo_rows = f.ids(&format!(
+        "SELECT id FROM audit_log WHERE actor = '{MO}' OR actor LIKE '{MO} (%'"
+    ));
+    let others = f.ids(&format!("SELECT id FROM audit_log WHERE actor LIKE '{OLIVIA}%'"));
+    assert!(!others.is_empty());
     assert!(all.len() >= 2);
     assert!(ids(&all).is_subset(&mo_rows), "only Mo's own rows");
     assert!(all.iter().all(|r| !r.to_string().contains("/api/v1/me/accounts")));
@@ -946,10 +951,7 @@ async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values
         )
         .unwrap();
     let page = |uri: &str, key: &str| {
-        let req = Request::get(uri)
-            .header("cookie", format!("vaultferry_key={key}"))
-            .body(Body::empty())
-            .unwrap();
+        let req = Request::get(uri).header("X-API-Key", key).body(Body::empty()).unwrap();
         let state = f.state.clone();
         async move {
             let response = app(state).oneshot(req).await.unwrap();

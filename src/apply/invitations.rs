@@ -51,6 +51,18 @@ pub(crate) struct Invitation {
     pub name: Option<String>,
     pub username: String,
     pub password: Secret,
+    /// The server's join page (`{base}/join`), where the temporary password
+    /// is exchanged for the guest's own.
+    pub join_url: String,
+}
+
+/// The join page under `base` (`serve --base-url`, `migrate --base-url`);
+/// without one, the workspace's own address as before.
+pub fn join_url(base: Option<&str>, workspace_id: &str) -> String {
+    match base {
+        Some(b) => format!("{}/join", b.trim_end_matches('/')),
+        None => format!("https://{workspace_id}.example/join"),
+    }
 }
 
 /// The local part of the email, reduced to `[a-z0-9._-]`, made unique
@@ -179,7 +191,7 @@ fn subject(i: &Invitation) -> String {
 }
 
 /// The text body: workspace, username, temporary password, join link.
-fn body(i: &Invitation, token: &str) -> String {
+fn body(i: &Invitation) -> String {
     let greeting = i
         .name
         .as_deref()
@@ -191,13 +203,13 @@ fn body(i: &Invitation, token: &str) -> String {
          Workspace: {ws}\r\n\
          Username: {user}\r\n\
          Temporary password: {pw}\r\n\r\n\
-         Join here: https://{id}.example/join/{token}\r\n\r\n\
+         Join here: {join}?username={user}\r\n\r\n\
          On first login you will set a new password, your name and family name,\r\n\
          and accept the terms of service. The temporary password works once.\r\n",
         ws = i.workspace_name,
         user = i.username,
         pw = i.password.expose(),
-        id = i.workspace_id,
+        join = i.join_url,
     )
 }
 
@@ -217,7 +229,7 @@ pub(crate) fn eml(i: &Invitation) -> String {
         from = from_address(&i.workspace_id),
         to = header_value(&i.email),
         subject = header_value(&subject(i)),
-        body = body(i, &token),
+        body = body(i),
     )
 }
 
@@ -329,7 +341,7 @@ pub(crate) fn send_smtp(url: &str, i: &Invitation) -> Result<SentInvitation, Str
         .subject(header_value(&subject(i)))
         .message_id(Some(format!("<{token}@vaultferry.invalid>")))
         .header(ContentType::TEXT_PLAIN)
-        .body(body(i, &token))
+        .body(body(i))
         .map_err(|e| format!("cannot build the email: {e}"))?;
     let transport = SmtpTransport::builder_dangerous(host.as_str())
         .port(port)
@@ -413,6 +425,7 @@ mod tests {
             require_lowercase: false,
             require_digit: false,
             require_symbol: false,
+            guest_invitation_days: 7,
         };
         assert!(temporary_password(&weak).expose().len() >= 16);
         assert!(!meets_policy("short", &policy));
@@ -446,6 +459,7 @@ mod tests {
             name: Some("Tom\r\nBcc: evil@x.example".into()),
             username: "tom".into(),
             password: Secret::text("Tmp-Pass-Word-42!"),
+            join_url: join_url(None, "ws-northwind"),
         };
         let text = eml(&i);
         for needle in [
@@ -456,12 +470,21 @@ mod tests {
             "Date: ",
             "Username: tom\r\n",
             "Temporary password: Tmp-Pass-Word-42!\r\n",
-            "Join here: https://ws-northwind.example/join/",
+            "Join here: https://ws-northwind.example/join?username=tom\r\n",
         ] {
             assert!(text.contains(needle), "{needle:?} missing:\n{text}");
         }
         let headers = text.split("\r\n\r\n").next().unwrap_or_default();
         assert!(!headers.contains("Bcc"), "{headers}");
+    }
+
+    #[test]
+    fn the_join_link_points_at_the_configured_server() {
+        assert_eq!(
+            join_url(Some("https://vault.example.com/"), "ws-x"),
+            "https://vault.example.com/join"
+        );
+        assert_eq!(join_url(None, "ws-x"), "https://ws-x.example/join");
     }
 
     #[test]

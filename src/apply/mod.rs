@@ -67,6 +67,9 @@ pub struct ApplyOptions {
     /// the batch in flight: the run ends `interrupted` with
     /// [`ApplyError::Stopped`], and the next run continues it.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The server guests join on (`--base-url`): their email links to its
+    /// `/join` page.
+    pub base_url: Option<String>,
 }
 
 impl ApplyOptions {
@@ -86,6 +89,7 @@ impl ApplyOptions {
             mailer: Mailer::Outbox(outbox.clone()),
             fallback_outbox: outbox,
             stop: None,
+            base_url: None,
         }
     }
 }
@@ -649,6 +653,7 @@ impl<'a> Applier<'a> {
             name,
             username,
             password,
+            join_url: invitations::join_url(self.options.base_url.as_deref(), &self.snapshot.workspace.id),
         }
     }
 

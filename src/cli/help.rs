@@ -67,7 +67,35 @@ Examples:
 
 pub const APIKEY: &str = "\
 Examples:
-  vaultferry apikey create --db vaultferry.db --as admin@example.com > a.key";
+  vaultferry apikey create --db vaultferry.db --as admin@example.com > a.key
+  vaultferry apikey create --db vaultferry.db --as admin@example.com --expires 30 > a.key
+  vaultferry apikey list --db vaultferry.db
+  vaultferry apikey revoke --db vaultferry.db 3";
+
+pub const APIKEY_CREATE: &str = "\
+Examples:
+  vaultferry apikey create --db vaultferry.db --as admin@example.com > a.key
+  vaultferry apikey create --db vaultferry.db --as admin@example.com --expires 30 > a.key";
+
+pub const APIKEY_LIST: &str = "\
+Examples:
+  vaultferry apikey list --db vaultferry.db
+  vaultferry apikey list --db vaultferry.db --as admin@example.com";
+
+pub const APIKEY_REVOKE: &str = "\
+Examples:
+  vaultferry apikey revoke --db vaultferry.db 3
+  vaultferry apikey revoke --db vaultferry.db vfk_1a2b3c4d";
+
+pub const MEMBER: &str = "\
+Examples:
+  vaultferry member set-password --db vaultferry.db --email admin@example.com
+  vaultferry member set-password --db vaultferry.db --email admin@example.com < password.txt";
+
+pub const MEMBER_SET_PASSWORD: &str = "\
+Examples:
+  vaultferry member set-password --db vaultferry.db --email admin@example.com
+  vaultferry member set-password --db vaultferry.db --email admin@example.com < password.txt";
 
 pub const GENERATE: &str = "\
 Examples:

@@ -55,6 +55,11 @@ pub struct MigrateArgs {
     /// (`smtp://host:port`, no TLS: a local relay).
     #[arg(long, value_name = "URL", conflicts_with = "outbox")]
     pub smtp: Option<String>,
+    /// The address guests reach `vaultferry serve` on
+    /// (`https://vault.example.com`): the invitation email links to its
+    /// `/join` page.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// Skip the check at the end (`vaultferry verify` runs it on its own).
     #[arg(long)]
     pub no_verify: bool,
@@ -140,6 +145,7 @@ pub fn run(args: &MigrateArgs, out: &mut Output) -> Result<ExitCode, Error> {
             .unwrap_or_else(|| default_outbox(args.db.as_deref())),
     );
     options.mailer = mailer;
+    options.base_url = args.base_url.clone();
     // Ctrl-C or SIGTERM from here on stops after the batch in flight, and
     // the report below is printed whole.
     options.stop = Some(apply::stop_on_signals().map_err(|source| Error::Io {

@@ -9,6 +9,7 @@ mod generate;
 mod help;
 mod import_args;
 mod inspect;
+mod member;
 mod migrate;
 mod output;
 mod plan;
@@ -67,6 +68,9 @@ enum Command {
     /// Manage API keys for `serve`.
     #[command(after_help = help::APIKEY)]
     Apikey(apikey::ApikeyArgs),
+    /// Members' sign-in passwords for `serve`.
+    #[command(after_help = help::MEMBER)]
+    Member(member::MemberArgs),
     /// Write a deterministic synthetic export and its sharing file (benchmarks).
     #[command(after_help = help::GENERATE)]
     Generate(generate::GenerateArgs),
@@ -115,6 +119,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Migrate(args) => migrate::run(&args, &mut out),
         Command::Serve(args) => serve::run(&args),
         Command::Apikey(args) => apikey::run(&args, &mut out),
+        Command::Member(args) => member::run(&args, &mut out),
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Verify(args) => verify::run(&args, &mut out),
         Command::Explain(args) => explain::run(&args, &mut out),

@@ -36,6 +36,22 @@ pub struct ServeArgs {
     /// Folder for the guest invitation emails. Default: `<db>.outbox/`.
     #[arg(long, value_name = "DIR")]
     pub outbox: Option<PathBuf>,
+    /// The address browsers and guests reach this service on
+    /// (`https://vault.example.com`, no path): forms must come from this
+    /// origin, and invitation emails link to its `/join` page. Default:
+    /// the `Host` each request was sent to.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Mark the session cookie `Secure` (serve behind TLS). Also set per
+    /// request when a proxy sends `X-Forwarded-Proto: https`.
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u64,
+    /// Hours after sign-in at which a session ends whatever happens.
+    #[arg(long, value_name = "HOURS", default_value_t = 12)]
+    pub session_max_hours: u64,
     /// Test hook: objects per apply transaction.
     #[arg(long, hide = true, default_value_t = 500)]
     pub batch_size: usize,
@@ -45,10 +61,28 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
-    if args.max_upload_bytes == 0 || args.workers == 0 || args.request_timeout == 0 {
+    if args.max_upload_bytes == 0
+        || args.workers == 0
+        || args.request_timeout == 0
+        || args.session_idle_minutes == 0
+        || args.session_max_hours == 0
+    {
         return Err(Error::Usage(
-            "--max-upload-bytes, --workers and --request-timeout must be greater than 0".into(),
+            "--max-upload-bytes, --workers, --request-timeout, --session-idle-minutes and --session-max-hours \
+             must be greater than 0"
+                .into(),
         ));
+    }
+    if let Some(base) = &args.base_url {
+        let rest = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .unwrap_or("");
+        if rest.is_empty() || rest.trim_end_matches('/').contains('/') {
+            return Err(Error::Usage(format!(
+                "--base-url {base:?}: expected http(s)://HOST[:PORT] without a path"
+            )));
+        }
     }
     let mut config = Config::new(&args.db);
     config.max_upload_bytes = args.max_upload_bytes;
@@ -58,6 +92,10 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
     if let Some(outbox) = &args.outbox {
         config.outbox = outbox.clone();
     }
+    config.base_url = args.base_url.as_ref().map(|b| b.trim_end_matches('/').to_owned());
+    config.secure_cookies = args.secure_cookies;
+    config.session_idle = Duration::from_secs(args.session_idle_minutes.saturating_mul(60));
+    config.session_absolute = Duration::from_secs(args.session_max_hours.saturating_mul(3600));
     config.batch_size = args.batch_size.max(1);
     config.write_delay = Duration::from_millis(args.write_delay_ms);
     let ws = SqliteWorkspace::open(&args.db)?;

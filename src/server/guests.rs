@@ -157,6 +157,7 @@ pub async fn invite(
     let views = state.views.clone();
     let workspace = state.workspace.clone();
     let outbox = state.config.outbox.clone();
+    let base_url = state.config.base_url.clone();
     let (invited, delivered) = blocking(move || {
         let guest_admin_of = match me.role {
             Role::Guest => views.guest_admin_partner(me.id)?,
@@ -176,6 +177,7 @@ pub async fn invite(
             for_partner,
         })?;
         let mail = invitations::Invitation {
+            join_url: invitations::join_url(base_url.as_deref(), &header.id),
             workspace_name: header.name,
             workspace_id: header.id,
             email: email.clone(),

@@ -659,6 +659,7 @@ fn apply_job(state: &AppState, id: &str) {
     let cs = &prepared.changeset;
     let mut options = ApplyOptions::new(job.actor.clone(), state.config.outbox.clone());
     options.batch_size = state.config.batch_size.max(1);
+    options.base_url = state.config.base_url.clone();
     let slow = Slow {
         inner: prepared.workspace.as_ref(),
         delay: state.config.write_delay,

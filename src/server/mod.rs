@@ -10,13 +10,20 @@
 mod api;
 mod auth;
 pub mod blobs;
+mod csrf;
 pub mod error;
 mod guests;
+mod headers;
+mod html;
 mod job_reports;
 mod jobs;
+mod join;
+mod keys;
 mod me;
 mod member_views;
 mod page;
+pub mod session;
+mod throttle;
 mod views_page;
 
 use std::net::SocketAddr;
@@ -29,18 +36,33 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::sync::Semaphore;
 
+use crate::workspace::identity::IdentityStore;
 use crate::workspace::service::ServiceStore;
 use crate::workspace::sqlite::SqliteWorkspace;
 use crate::workspace::views::MemberViews;
 use crate::workspace::Workspace;
 
 pub use error::AppError;
+pub use join::describe as describe_policy;
 
 /// Every route: (method, path). The router below and `formats/openapi.yaml`
 /// must both match it (tests check both).
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
+    ("GET", "/static/app.js"),
+    ("GET", "/static/app.css"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/join"),
+    ("POST", "/join"),
+    ("GET", "/join/password"),
+    ("POST", "/join/password"),
+    ("GET", "/join/terms"),
+    ("POST", "/join/terms"),
     ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/api-keys"),
+    ("DELETE", "/api/v1/api-keys/{id}"),
     ("GET", "/api/v1/me/collections"),
     ("GET", "/api/v1/me/accounts"),
     ("GET", "/api/v1/me/accounts/{id}"),
@@ -112,6 +134,21 @@ pub struct Config {
     /// Test hook: a pause before each apply batch, so a test can kill the
     /// server mid-apply.
     pub write_delay: Duration,
+    /// The address browsers and guests reach the service on
+    /// (`--base-url`): the origin state-changing requests must come from,
+    /// and the base of the join link in invitation emails. Without it the
+    /// `Host` a request was sent to is the origin.
+    pub base_url: Option<String>,
+    /// `Secure` on the session cookie (`--secure-cookies`; also set per
+    /// request behind a proxy that sends `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request…
+    pub session_idle: Duration,
+    /// …and this long after sign-in whatever happens.
+    pub session_absolute: Duration,
+    /// The pause before answering a failed sign-in, times the failures so
+    /// far (see `server::throttle`).
+    pub failure_delay: Duration,
 }
 
 impl Config {
@@ -133,6 +170,11 @@ impl Config {
             outbox: sibling(".outbox"),
             batch_size: 500,
             write_delay: Duration::ZERO,
+            base_url: None,
+            secure_cookies: false,
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 60 * 60),
+            failure_delay: Duration::from_millis(250),
         }
     }
 }
@@ -143,6 +185,7 @@ impl Config {
 pub struct AppState {
     pub workspace: Arc<dyn Workspace>,
     pub store: Arc<dyn ServiceStore>,
+    pub identity: Arc<dyn IdentityStore>,
     /// What each member may see, read a page at a time.
     pub views: Arc<dyn MemberViews>,
     pub config: Arc<Config>,
@@ -163,6 +206,7 @@ impl AppState {
         Ok(AppState {
             workspace: ws.clone(),
             store: ws.clone(),
+            identity: ws.clone(),
             views: ws,
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             config: Arc::new(config),
@@ -171,9 +215,10 @@ impl AppState {
     }
 }
 
-/// The whole service. Layers, outermost first: audit (every request, with
-/// its final status), request timeout, authentication for `/api/` (any
-/// active member on the member routes, an importer on the rest).
+/// The whole service. Layers, outermost first: security headers, audit
+/// (every request, with its final status), request timeout, CSRF (cookie
+/// requests that change state), authentication for `/api/` (any active
+/// member on the member routes, an importer on the rest).
 pub fn app(state: AppState) -> Router {
     let api_bodies = DefaultBodyLimit::max(512 * 1024 * 1024);
     // Room to read (and drop) the rest of an upload over the cap, so the
@@ -208,6 +253,8 @@ pub fn app(state: AppState) -> Router {
     // from the caller what it shows.
     let members = Router::new()
         .route("/api/v1/me", get(me::show))
+        .route("/api/v1/api-keys", get(keys::list))
+        .route("/api/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/api/v1/me/collections", get(member_views::collections))
         .route("/api/v1/me/accounts", get(member_views::accounts))
         .route("/api/v1/me/accounts/{id}", get(member_views::account))
@@ -243,14 +290,23 @@ pub fn app(state: AppState) -> Router {
         ));
     Router::new()
         .route("/", get(page::index))
+        .route("/static/app.js", get(page::app_js))
+        .route("/static/app.css", get(page::app_css))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/join", get(join::page).post(join::start))
+        .route("/join/password", get(join::password_page).post(join::set_password))
+        .route("/join/terms", get(join::terms_page).post(join::accept_terms))
         .merge(members)
         .merge(api)
         .fallback(|| async { AppError::new(axum::http::StatusCode::NOT_FOUND, "no such route") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::audit))
+        .layer(axum::middleware::from_fn(headers::secure))
         .with_state(state)
 }
 
@@ -263,7 +319,8 @@ pub fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}");
         eprintln!("vaultferry serve: listening on http://{addr} (upload page at /)");
-        axum::serve(listener, app(state))
+        // The peer address: failed sign-ins are counted per source address.
+        axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
     })
@@ -300,3 +357,5 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_session;

@@ -1,43 +1,63 @@
-//! The upload page: one server-rendered HTML page, no front-end build. A
-//! little inline script sends the files to the jobs API, polls the job,
+//! The pages at `/`: for an importer (owner, super admin, admin) the
+//! upload page, one server-rendered HTML page with no front-end build; for
+//! any other member a minimal signed-in page; without a session, the way
+//! to `/login`. The page's script (`/static/app.js`, never inline: the
+//! content security policy forbids inline script) sends the files to the
+//! jobs API with the session cookie and its CSRF token, polls the job,
 //! shows the dry-run report (the same HTML report `plan --report` writes),
 //! and applies on request.
 //!
 //! The report runs in a sandboxed frame (scripts, no same origin): its
 //! own script lists items, and cannot reach the page's cookie or API.
-//!
-//! The API key is typed once and kept in a `SameSite=Strict` cookie, which
-//! the API accepts besides `X-API-Key` so the report download links work.
 
-use axum::response::Html;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 
-pub async fn index() -> Html<&'static str> {
-    Html(PAGE)
+use super::html::{self, escape};
+use super::session::{self, SignedIn};
+use super::{AppError, AppState};
+
+pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let Some(signed_in) = session::current(&state, &headers).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if let Some(step) = signed_in.session.pending {
+        return Ok(Redirect::to(session::step_page(step)).into_response());
+    }
+    let m = &signed_in.session.member;
+    if m.role.may_import() && m.state == crate::workspace::MemberState::Active {
+        return Ok(html::page(StatusCode::OK, "import", &upload_page(&signed_in)));
+    }
+    let body = format!(
+        "<p class=\"signed-in\">{logout}</p>\n<h1>Signed in</h1>\n<p id=\"who\">Signed in as <strong>{who}</strong> ({email}).</p>",
+        logout = html::logout_form(&signed_in.csrf),
+        who = escape(m.name.as_deref().unwrap_or(&m.email)),
+        email = escape(&m.email),
+    );
+    Ok(html::page(StatusCode::OK, "signed in", &body))
 }
 
-const PAGE: &str = r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>vaultferry — import</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-fieldset { margin-bottom: 1rem; }
-label { display: block; margin: .4rem 0; }
-#report { width: 100%; height: 32rem; border: 1px solid #ccc; }
-.error { color: #a00; white-space: pre-wrap; }
-progress { width: 20rem; }
-</style>
-</head>
-<body>
-<h1>Import an export into the workspace</h1>
+fn upload_page(s: &SignedIn) -> String {
+    format!(
+        "<meta name=\"csrf-token\" content=\"{csrf}\">\n<p class=\"signed-in\">Signed in as {email} {logout}</p>\n{BODY}\
+         <script src=\"/static/app.js\"></script>",
+        csrf = escape(&s.csrf),
+        email = escape(&s.session.member.email),
+        logout = html::logout_form(&s.csrf),
+    )
+}
+
+pub async fn app_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_JS).into_response()
+}
+
+pub async fn app_css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS).into_response()
+}
+
+const BODY: &str = r##"<h1>Import an export into the workspace</h1>
 <form id="upload">
-<fieldset>
-<legend>Your API key</legend>
-<label>API key (an owner, super admin or admin; <code>vaultferry apikey create</code>)
-<input id="apikey" type="password" autocomplete="off" size="70"></label>
-</fieldset>
 <fieldset>
 <legend>Files</legend>
 <label>Export (LastPass CSV, 1PUX, 1PIF or 1Password CSV) <input id="export" name="export" type="file" required></label>
@@ -55,20 +75,29 @@ progress { width: 20rem; }
  <a id="dl-json" href="#">JSON</a> · <a id="dl-html" href="#">HTML</a> · <a id="dl-csv" href="#">unmatched users (CSV)</a></p>
 <iframe id="report" title="Dry-run report" sandbox="allow-scripts" hidden></iframe>
 </section>
-<script>
-"use strict";
+"##;
+
+const APP_CSS: &str = r##"body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+fieldset { margin-bottom: 1rem; }
+label { display: block; margin: .4rem 0; }
+#report { width: 100%; height: 32rem; border: 1px solid #ccc; }
+.error { color: #a00; white-space: pre-wrap; }
+progress { width: 20rem; }
+.inline { display: inline; }
+.signed-in { float: right; }
+"##;
+
+const APP_JS: &str = r##""use strict";
 const $ = (id) => document.getElementById(id);
 let jobId = null;
 let polls = 0;
 
-function key() { return $("apikey").value.trim(); }
-
-function saveKey() {
-  document.cookie = "vaultferry_key=" + encodeURIComponent(key()) + "; path=/; SameSite=Strict";
-}
+// The session cookie is HttpOnly: the page proves itself with the
+// session's CSRF token, which the server put in a meta tag.
+function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
 
 async function api(method, path, body) {
-  const res = await fetch(path, { method, body, headers: { "X-API-Key": key() }, credentials: "same-origin" });
+  const res = await fetch(path, { method, body, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" });
   let doc = null;
   try { doc = await res.json(); } catch (e) { doc = null; }
   if (!res.ok) {
@@ -81,10 +110,12 @@ async function api(method, path, body) {
 function showError(e) { $("error").textContent = String(e.message || e); }
 
 async function showReport() {
-  const res = await fetch("/api/v1/imports/" + jobId + "/report", { headers: { "X-API-Key": key(), "Accept": "text/html" } });
-  if (!res.ok) return;
+  // Loaded by URL (with the session cookie) into the sandboxed frame: the
+  // report's own inline script runs under the report's policy, not ours.
   const frame = $("report");
-  frame.srcdoc = await res.text();
+  // Without ?format= (which makes it a download) the frame's own
+  // `Accept: text/html` picks the HTML report.
+  frame.src = "/api/v1/imports/" + jobId + "/report";
   frame.hidden = false;
   for (const f of ["json", "html", "csv"]) {
     $("dl-" + f).href = "/api/v1/imports/" + jobId + "/report?format=" + f;
@@ -121,7 +152,6 @@ async function poll() {
 
 $("upload").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  saveKey();
   $("error").textContent = "";
   const form = new FormData();
   for (const part of ["export", "sharing", "policy"]) {
@@ -155,7 +185,4 @@ $("apply").addEventListener("click", async () => {
     poll();
   } catch (e) { showError(e); $("apply").disabled = false; }
 });
-</script>
-</body>
-</html>
 "##;

@@ -180,7 +180,7 @@ async fn a_malformed_body_gets_the_error_document() {
 }
 
 #[tokio::test]
-async fn a_guest_key_is_refused_and_the_page_needs_no_key() {
+async fn a_guest_key_is_refused_and_the_page_sends_to_sign_in() {
     let f = fixture();
     let (status, _, doc) = send(
         &f,
@@ -191,14 +191,14 @@ async fn a_guest_key_is_refused_and_the_page_needs_no_key() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(doc["errors"][0]["detail"].as_str().unwrap().contains("role guest"));
+    // Without a session the page is the way to sign in (the upload page
+    // itself is tested signed in, in tests_session).
     let page = app(f.state.clone())
         .oneshot(Request::get("/").body(Body::empty()).unwrap())
         .await
         .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = axum::body::to_bytes(page.into_body(), usize::MAX).await.unwrap();
-    let html = String::from_utf8_lossy(&html);
-    assert!(html.contains(r#"type="file""#) && html.contains("Apply"));
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/login");
 }
 
 #[tokio::test]

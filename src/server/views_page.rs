@@ -2,40 +2,25 @@
 //! (everyone, guests included), "Members" and "Guests" (admins).
 //!
 //! They render from [`Caller`], so they work with whichever way the member
-//! route authenticated the request (the `vaultferry_key` cookie the upload
-//! page sets, an API key header, or a session). Everything shown comes from
-//! an export or a person (titles, usernames, URLs, names) and is escaped;
-//! a URL is a link only when it is http or https. No script at all (the
-//! Content-Security-Policy forbids it), and no secret value: "Show
+//! route authenticated the request (the session cookie of a browser signed
+//! in at `/login`, or an API key). Everything shown comes from an export or
+//! a person (titles, usernames, URLs, names) and is escaped; a URL is a link
+//! only when it is http or https. No script and no inline style (the
+//! security headers' policy allows neither), and no secret value: "Show
 //! password" links to the value route, which audits the read.
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
 use super::auth::Caller;
+use super::html::escape;
 use super::member_views::Cursor;
 use super::{blocking, AppError, AppState};
 use crate::workspace::views::{administers, PageAfter};
 use crate::workspace::{ItemRole, Member, Role};
-
-/// Text for HTML content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A link for an http(s) URL; any other scheme (`javascript:`, `data:`…)
 /// is shown as text only.
@@ -53,32 +38,18 @@ fn role_cell(role: Option<ItemRole>) -> &'static str {
     role.map(ItemRole::name).unwrap_or("(admin: no role)")
 }
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 fn page(status: StatusCode, me: &Member, title: &str, body: &str) -> Response {
     let mut nav = String::from(r#"<a href="/app/items">My items</a> · <a href="/app/teams">My teams</a>"#);
     if administers(me) {
         nav.push_str(r#" · <a href="/app/members">Members</a> · <a href="/app/guests">Guests</a>"#);
     }
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} — vaultferry</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem}}\
-         table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}}</style>\
-         </head><body><nav>{nav}</nav><p>Signed in as {who} ({role})</p><h1>{title}</h1>{body}</body></html>",
+    let body = format!(
+        "<nav>{nav}</nav>\n<p>Signed in as {who} ({role})</p>\n<h1>{title}</h1>\n{body}",
         title = escape(title),
         who = escape(&me.email),
         role = me.role.name(),
     );
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, CSP),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        html,
-    )
-        .into_response()
+    super::html::page(status, title, &body)
 }
 
 fn error_page(me: &Member, e: AppError) -> Response {
@@ -294,11 +265,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markup_and_script_urls_are_shown_as_text() {
-        assert_eq!(
-            escape(r#"<b onclick='x'>"&"</b>"#),
-            "&lt;b onclick=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/b&gt;"
-        );
+    fn script_urls_are_shown_as_text() {
         assert_eq!(url_cell(Some("javascript:alert(1)")), "javascript:alert(1)");
         assert_eq!(url_cell(Some(" JavaScript:x")), "JavaScript:x");
         assert_eq!(

@@ -6,6 +6,7 @@
 //! HTTP API are interchangeable. No SQL lives outside `sqlite*`.
 
 pub mod http;
+pub mod identity;
 pub mod read_ahead;
 pub mod scim;
 pub mod seed;

@@ -110,6 +110,7 @@ struct RawPolicy {
     require_lowercase: Option<bool>,
     require_digit: Option<bool>,
     require_symbol: Option<bool>,
+    guest_invitation_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +163,8 @@ const PARTNERSHIP_STATES: &str = "requested, approved, accepted, declined";
 pub const MIN_PASSWORD_LENGTH: u32 = 8;
 /// Longest `min_length`; beyond it no password manager generates passwords.
 pub const MAX_PASSWORD_LENGTH: u32 = 128;
+/// The longest a guest's temporary password may stay valid, in days.
+pub const MAX_GUEST_INVITATION_DAYS: u32 = 90;
 
 pub fn role_from_name(name: &str) -> Option<Role> {
     Some(match name {
@@ -423,7 +426,17 @@ impl<'a> Lines<'a> {
                     require_lowercase: r.require_lowercase.unwrap_or(d.require_lowercase),
                     require_digit: r.require_digit.unwrap_or(d.require_digit),
                     require_symbol: r.require_symbol.unwrap_or(d.require_symbol),
+                    guest_invitation_days: r.guest_invitation_days.unwrap_or(d.guest_invitation_days),
                 };
+                if !(1..=MAX_GUEST_INVITATION_DAYS).contains(&policy.guest_invitation_days) {
+                    return Err(input(
+                        self.spanned(p, "workspace.password_policy.guest_invitation_days"),
+                        format!(
+                            "guest_invitation_days {} is out of range: expected 1 to {MAX_GUEST_INVITATION_DAYS}",
+                            policy.guest_invitation_days
+                        ),
+                    ));
+                }
                 if !(MIN_PASSWORD_LENGTH..=MAX_PASSWORD_LENGTH).contains(&policy.min_length) {
                     return Err(input(
                         self.spanned(p, "workspace.password_policy.min_length"),
@@ -764,6 +777,28 @@ state = "accepted"
         assert_eq!(seed.members[0].state, MemberState::Active);
         assert_eq!(seed.members[0].at.line, Some(11));
         assert_eq!(seed.partnerships[0].state, PartnershipState::Accepted);
+    }
+
+    #[test]
+    fn guest_invitation_days_default_to_a_week_and_are_bounded() {
+        assert_eq!(
+            parse_seed("seed.toml", SEED)
+                .unwrap()
+                .password_policy
+                .guest_invitation_days,
+            7
+        );
+        let seed = parse_seed(
+            "seed.toml",
+            &SEED.replace("min_length = 14", "min_length = 14\nguest_invitation_days = 3"),
+        )
+        .unwrap();
+        assert_eq!(seed.password_policy.guest_invitation_days, 3);
+        let e = err(&SEED.replace("min_length = 14", "min_length = 14\nguest_invitation_days = 0"));
+        assert!(
+            e.contains("workspace.password_policy.guest_invitation_days") && e.contains("expected 1 to 90"),
+            "{e}"
+        );
     }
 
     #[test]

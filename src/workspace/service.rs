@@ -107,7 +107,9 @@ pub trait ServiceStore: Send + Sync {
     /// Creates an API key for the member with this email; returns the key
     /// (shown once, only its hash is kept) and the member.
     fn create_api_key(&self, email: &str) -> Result<(String, Member), WorkspaceError>;
-    /// The member an API key belongs to.
+    /// The member a working API key belongs to: `None` for an unknown,
+    /// revoked or expired one. (The server's auth uses
+    /// `IdentityStore::api_key`, which says which of those it is.)
     fn member_for_key(&self, key: &str) -> Result<Option<Member>, WorkspaceError>;
     /// One audit row: who, what (method and path), outcome (status).
     fn audit(&self, actor: &str, action: &str, object: &str) -> Result<(), WorkspaceError>;

@@ -108,6 +108,14 @@ pub struct PasswordPolicy {
     pub require_lowercase: bool,
     pub require_digit: bool,
     pub require_symbol: bool,
+    /// Days a guest's temporary password works (once) before it expires.
+    /// Defaulted when absent so a server of an earlier version still reads.
+    #[serde(default = "default_guest_invitation_days")]
+    pub guest_invitation_days: u32,
+}
+
+fn default_guest_invitation_days() -> u32 {
+    7
 }
 
 impl Default for PasswordPolicy {
@@ -118,6 +126,7 @@ impl Default for PasswordPolicy {
             require_lowercase: true,
             require_digit: true,
             require_symbol: true,
+            guest_invitation_days: default_guest_invitation_days(),
         }
     }
 }

@@ -243,7 +243,7 @@ pub trait MemberViews: Send + Sync {
     fn guest_admin_partner(&self, member: i64) -> Result<Option<i64>, WorkspaceError>;
     fn invite_guest(&self, invite: &DirectInvite) -> Result<InvitedGuest, WorkspaceError>;
     /// Removes a guest from the workspace: state `removed`, their grants,
-    /// team and partner places and API keys gone, an invitation email not
+    /// team and partner places, API keys and sessions gone, an invitation email not
     /// yet delivered withdrawn (the invitation expires). `None`: no such
     /// guest.
     fn remove_guest(&self, actor: &str, guest: i64) -> Result<Option<Member>, WorkspaceError>;

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod webdriver;
+
 /// What one run of the binary produced.
 pub struct Run {
     pub command: String,

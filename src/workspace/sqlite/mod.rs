@@ -4,6 +4,7 @@
 //! [`schema`]; reading everything back is [`snapshot`]; writes are in
 //! [`write`] and run inside one transaction per call.
 
+mod identity;
 mod key_moves;
 mod ledger;
 mod outbox;

@@ -30,7 +30,8 @@ pub(super) fn pending(conn: &Connection) -> Result<Vec<PendingInvitation>> {
 pub(super) fn replace_password(tx: &Connection, key: &ImportKey, hash: &str, salt: &str) -> Result<bool> {
     let changed = tx
         .prepare_cached(
-            "UPDATE guest_invitations SET password_hash = ?2, salt = ?3
+            "UPDATE guest_invitations SET password_hash = ?2, salt = ?3,
+                 temp_issued = CAST(strftime('%s', 'now') AS INTEGER), temp_used = NULL
              WHERE import_key = ?1
                AND id IN (SELECT invitation_id FROM invitation_outbox WHERE state = 'pending')",
         )?

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V15];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -810,8 +810,53 @@ ALTER TABLE jobs DROP COLUMN report_html;
 ALTER TABLE jobs DROP COLUMN report_csv;
 "#;
 
-/// V15 (the guests' side; numbered after V14, which another branch adds,
-/// and renumbered at the merge if need be): what makes a member's page one
+/// V14: signing in. Members' passwords (Argon2id PHC strings, never the
+/// password) in a table of their own; sessions stored as the SHA-256 of
+/// their token (a copy of the database opens no session), with the join
+/// step a guest still has to finish; failed sign-ins per account and per
+/// source address, so they are slowed and locked across restarts; API keys
+/// gain a non-secret prefix (what the audit log and `apikey list` name),
+/// an expiry and a revocation time; a guest's temporary password is
+/// marked used once it has opened a join session, and dated when it was
+/// issued (a re-sent invitation issues a new one); the workspace says how
+/// many days a temporary password lasts.
+const V14: &str = r#"
+CREATE TABLE member_passwords (
+    member_id INTEGER PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+    password_hash TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
+CREATE TABLE member_profiles (
+    member_id INTEGER PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+    given_name TEXT,
+    family_name TEXT,
+    terms_accepted INTEGER
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    member_id INTEGER NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+    pending TEXT CHECK (pending IN ('password', 'terms')),
+    created INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX sessions_member ON sessions (member_id);
+CREATE TABLE login_failures (
+    subject TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    first_failure INTEGER NOT NULL,
+    locked_until INTEGER
+);
+ALTER TABLE api_keys ADD COLUMN prefix TEXT;
+ALTER TABLE api_keys ADD COLUMN expires INTEGER;
+ALTER TABLE api_keys ADD COLUMN revoked INTEGER;
+ALTER TABLE guest_invitations ADD COLUMN temp_issued INTEGER;
+ALTER TABLE guest_invitations ADD COLUMN temp_used INTEGER;
+ALTER TABLE workspace ADD COLUMN guest_invitation_days INTEGER NOT NULL DEFAULT 7;
+"#;
+
+/// V15 (the guests' side, after V14's signing in): what makes a member's page one
 /// bounded query. A member's reach starts from their grants, their teams
 /// and their partner, so grants are indexed by grantee and team places by
 /// member; collections by parent, for the walk down nested collections;

@@ -11,9 +11,9 @@ use crate::workspace::service::{
 };
 use crate::workspace::{Member, WorkspaceError};
 
-const MEMBER_COLUMNS: &str = "m.id, m.email, m.name, m.role, m.directory_managed, m.state";
+pub(super) const MEMBER_COLUMNS: &str = "m.id, m.email, m.name, m.role, m.directory_managed, m.state";
 
-fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
+pub(super) fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
     Ok(Member {
         id: r.get(0)?,
         email: r.get::<_, String>(1)?.trim().to_lowercase(),
@@ -61,9 +61,11 @@ impl ServiceStore for SqliteWorkspace {
                 )
                 .optional()?;
             if let Some(m) = &found {
+                // The non-secret prefix the audit log and `apikey list` name it by.
+                let prefix: String = key.chars().take(12).collect();
                 tx.execute(
-                    "INSERT INTO api_keys (member_id, key_hash) VALUES (?1, ?2)",
-                    params![m.id, hash],
+                    "INSERT INTO api_keys (member_id, key_hash, prefix) VALUES (?1, ?2, ?3)",
+                    params![m.id, hash, prefix],
                 )?;
             }
             Ok(found)
@@ -80,7 +82,9 @@ impl ServiceStore for SqliteWorkspace {
         let conn = self.lock();
         conn.query_row(
             &format!(
-                "SELECT {MEMBER_COLUMNS} FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.key_hash = ?1"
+                "SELECT {MEMBER_COLUMNS} FROM api_keys k JOIN members m ON m.id = k.member_id
+                 WHERE k.key_hash = ?1 AND k.revoked IS NULL
+                   AND (k.expires IS NULL OR k.expires > CAST(strftime('%s', 'now') AS INTEGER))"
             ),
             [api_key_hash(key)],
             member,

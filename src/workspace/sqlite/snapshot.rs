@@ -285,7 +285,7 @@ pub fn read_base(conn: &Connection) -> Result<Snapshot> {
     })?;
     let workspace = conn.query_row(
         "SELECT id, name, pw_min_length, pw_require_uppercase, pw_require_lowercase, pw_require_digit,
-                pw_require_symbol FROM workspace",
+                pw_require_symbol, guest_invitation_days FROM workspace",
         [],
         |r| {
             Ok(WorkspaceInfo {
@@ -298,6 +298,7 @@ pub fn read_base(conn: &Connection) -> Result<Snapshot> {
                     require_lowercase: r.get(4)?,
                     require_digit: r.get(5)?,
                     require_symbol: r.get(6)?,
+                    guest_invitation_days: r.get(7)?,
                 },
             })
         },

@@ -351,7 +351,7 @@ fn header(conn: &Connection) -> rusqlite::Result<WorkspaceInfo> {
     })?;
     conn.query_row(
         "SELECT id, name, pw_min_length, pw_require_uppercase, pw_require_lowercase, pw_require_digit,
-                pw_require_symbol FROM workspace",
+                pw_require_symbol, guest_invitation_days FROM workspace",
         [],
         |r| {
             Ok(WorkspaceInfo {
@@ -364,6 +364,7 @@ fn header(conn: &Connection) -> rusqlite::Result<WorkspaceInfo> {
                     require_lowercase: r.get(4)?,
                     require_digit: r.get(5)?,
                     require_symbol: r.get(6)?,
+                    guest_invitation_days: r.get(7)?,
                 },
             })
         },
@@ -598,7 +599,11 @@ impl MemberViews for SqliteWorkspace {
         let conn = self.lock();
         let rows = collect(
             &conn,
-            "SELECT id, time, action, object FROM audit_log WHERE actor = ?1 AND id < ?2
+            // The member's own rows: the value reads name them by email, the
+            // request rows as `email (key or session)`; emails hold no space,
+            // so `[email, email || ' )')` is exactly those.
+            "SELECT id, time, action, object FROM audit_log
+             WHERE actor >= ?1 AND actor < ?1 || ' )' AND id < ?2
              ORDER BY id DESC LIMIT ?3",
             params![member.email, before, limit],
             |r| {
@@ -758,6 +763,7 @@ impl MemberViews for SqliteWorkspace {
             tx.execute("DELETE FROM team_members WHERE member_id = ?1", [guest])?;
             tx.execute("DELETE FROM partner_members WHERE member_id = ?1", [guest])?;
             tx.execute("DELETE FROM api_keys WHERE member_id = ?1", [guest])?;
+            tx.execute("DELETE FROM sessions WHERE member_id = ?1", [guest])?;
             // An email not yet delivered must not reach someone removed:
             // the next import run would otherwise send it.
             tx.execute(

@@ -101,8 +101,8 @@ pub(super) fn seed(tx: &Connection, id: &str, seed: &Seed) -> Result<()> {
     let p = &seed.password_policy;
     tx.prepare_cached(
         "INSERT INTO workspace (singleton, id, name, pw_min_length, pw_require_uppercase, pw_require_lowercase,
-                                pw_require_digit, pw_require_symbol, created)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                pw_require_digit, pw_require_symbol, created, guest_invitation_days)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         id,
@@ -112,7 +112,8 @@ pub(super) fn seed(tx: &Connection, id: &str, seed: &Seed) -> Result<()> {
         p.require_lowercase,
         p.require_digit,
         p.require_symbol,
-        now()
+        now(),
+        p.guest_invitation_days
     ])?;
     for d in &seed.domains {
         tx.prepare_cached("INSERT INTO domains (domain) VALUES (?1) ON CONFLICT DO NOTHING")?
