@@ -736,11 +736,31 @@ async fn a_user_may_invite_and_a_guest_admin_only_for_their_partner() {
 }
 
 #[tokio::test]
-async fn removing_a_guest_ends_their_grants_their_teams_and_their_keys() {
+async fn removing_a_guest_ends_their_grants_their_teams_their_keys_and_their_sessions() {
     let f = fixture();
     let jules = f.member_id(JULES);
     let key = f.key(JULES);
     assert!(!f.all("/api/v1/me/accounts", &key).await.is_empty());
+    // Jules is also signed in in a browser.
+    let token = vaultferry::server::session::new_token();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    {
+        use vaultferry::workspace::identity::IdentityStore as _;
+        let ws = SqliteWorkspace::open(&f.db).unwrap();
+        let hash = vaultferry::server::session::token_hash(&token);
+        ws.create_session(jules, &hash, None, now, now + 3600).unwrap();
+    }
+    let with_session = || {
+        Request::get("/api/v1/me")
+            .header("cookie", format!("vaultferry_session={token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = app(f.state.clone()).oneshot(with_session()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the session works before");
     let (status, doc, _) = f
         .call("DELETE", &format!("/api/v1/guests/{jules}"), &f.admin, None)
         .await;
@@ -748,6 +768,12 @@ async fn removing_a_guest_ends_their_grants_their_teams_and_their_keys() {
     assert_eq!(doc["data"]["attributes"]["state"], "removed");
     let (status, _) = f.get("/api/v1/me", &key).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the key ended with the guest");
+    let response = app(f.state.clone()).oneshot(with_session()).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "the session ended with the guest"
+    );
     let left: i64 = f
         .conn()
         .query_row(
