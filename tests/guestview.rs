@@ -1094,3 +1094,51 @@ async fn a_guest_downloads_an_attachment_of_a_shared_item_in_pieces_and_the_down
     let (_, doc) = f.get(&format!("/api/v1/me/accounts/{shared}"), &f.guest).await;
     assert_eq!(doc["data"]["attributes"]["attachments"][0]["id"], scan);
 }
+
+/// The email of a direct invite carries a temporary password the store
+/// accepts: the guest opens the join steps with it (sign-in's `/join`).
+#[tokio::test]
+async fn a_directly_invited_guest_starts_joining_with_the_emailed_password() {
+    let f = fixture();
+    let (status, doc, _) = f
+        .call("POST", "/api/v1/guests", &f.admin, invite("nina@contractor.example"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    let eml = std::fs::read_to_string(f.dir.path().join("outbox/invitation-nina_contractor.example.eml")).unwrap();
+    let field = |name: &str| {
+        eml.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let (username, password) = (field("Username: "), field("Temporary password: "));
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let join = |password: &str| {
+        let mut req = Request::post("/join")
+            .header("host", "vault.test")
+            .header("origin", "http://vault.test")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "username={}&password={}",
+                encode(&username),
+                encode(password)
+            )))
+            .unwrap();
+        let addr: std::net::SocketAddr = "10.0.0.9:40000".parse().unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+        app(f.state.clone()).oneshot(req)
+    };
+    let wrong = join("Not-The-Password-1!").await.unwrap();
+    assert_ne!(wrong.status(), StatusCode::SEE_OTHER);
+    let right = join(&password).await.unwrap();
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+    assert_eq!(right.headers()["location"], "/join/password");
+}
