@@ -13,6 +13,7 @@ mod auth;
 pub mod blobs;
 mod csrf;
 pub mod error;
+mod guests;
 mod headers;
 mod html;
 mod job_reports;
@@ -22,10 +23,12 @@ mod json_limit;
 mod keys;
 mod listen;
 mod me;
+mod member_views;
 mod page;
 pub mod session;
 mod throttle;
 pub mod uploads;
+mod views_page;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +43,7 @@ use tokio::sync::Semaphore;
 use crate::workspace::identity::IdentityStore;
 use crate::workspace::service::ServiceStore;
 use crate::workspace::sqlite::SqliteWorkspace;
+use crate::workspace::views::MemberViews;
 use crate::workspace::Workspace;
 
 pub use error::AppError;
@@ -63,6 +67,25 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/me"),
     ("GET", "/api/v1/api-keys"),
     ("DELETE", "/api/v1/api-keys/{id}"),
+    ("GET", "/api/v1/me/collections"),
+    ("GET", "/api/v1/me/accounts"),
+    ("GET", "/api/v1/me/accounts/{id}"),
+    ("GET", "/api/v1/me/accounts/{id}/password"),
+    ("GET", "/api/v1/me/accounts/{id}/attachments/{attachment}"),
+    ("GET", "/api/v1/me/secrets"),
+    ("GET", "/api/v1/me/secrets/{id}"),
+    ("GET", "/api/v1/me/secrets/{id}/value"),
+    ("GET", "/api/v1/me/secrets/{id}/attachments/{attachment}"),
+    ("GET", "/api/v1/me/teams"),
+    ("GET", "/api/v1/me/activity"),
+    ("GET", "/api/v1/people"),
+    ("POST", "/api/v1/guests"),
+    ("DELETE", "/api/v1/guests/{id}"),
+    ("DELETE", "/api/v1/guests/{id}/grants/{grant}"),
+    ("GET", "/app/items"),
+    ("GET", "/app/teams"),
+    ("GET", "/app/members"),
+    ("GET", "/app/guests"),
     ("GET", "/api/v1/workspace"),
     ("GET", "/api/v1/members"),
     ("GET", "/api/v1/teams"),
@@ -180,6 +203,8 @@ pub struct AppState {
     pub workspace: Arc<dyn Workspace>,
     pub store: Arc<dyn ServiceStore>,
     pub identity: Arc<dyn IdentityStore>,
+    /// What each member may see, read a page at a time.
+    pub views: Arc<dyn MemberViews>,
     pub config: Arc<Config>,
     pub workers: Arc<Semaphore>,
     /// Places for uploads still arriving, beside the jobs in the store.
@@ -199,7 +224,8 @@ impl AppState {
         Ok(AppState {
             workspace: ws.clone(),
             store: ws.clone(),
-            identity: ws,
+            identity: ws.clone(),
+            views: ws,
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             config: Arc::new(config),
             admission: Arc::new(admission::Admission::default()),
@@ -287,6 +313,35 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/me", get(me::show))
         .route("/api/v1/api-keys", get(keys::list))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
+        .route("/api/v1/me/collections", get(member_views::collections))
+        .route("/api/v1/me/accounts", get(member_views::accounts))
+        .route("/api/v1/me/accounts/{id}", get(member_views::account))
+        .route("/api/v1/me/accounts/{id}/password", get(member_views::account_password))
+        .route(
+            "/api/v1/me/accounts/{id}/attachments/{attachment}",
+            get(member_views::account_attachment),
+        )
+        .route(
+            "/api/v1/me/secrets/{id}/attachments/{attachment}",
+            get(member_views::secret_attachment),
+        )
+        .route("/api/v1/me/secrets", get(member_views::secrets))
+        .route("/api/v1/me/secrets/{id}", get(member_views::secret))
+        .route("/api/v1/me/secrets/{id}/value", get(member_views::secret_value))
+        .route("/api/v1/me/teams", get(member_views::teams))
+        .route("/api/v1/me/activity", get(member_views::activity))
+        // Admin routes decide in the handler (a Guest Admin may invite).
+        .route("/api/v1/people", get(guests::people))
+        .route("/api/v1/guests", post(guests::invite))
+        .route("/api/v1/guests/{id}", axum::routing::delete(guests::remove))
+        .route(
+            "/api/v1/guests/{id}/grants/{grant}",
+            axum::routing::delete(guests::remove_grant),
+        )
+        .route("/app/items", get(views_page::items))
+        .route("/app/teams", get(views_page::teams))
+        .route("/app/members", get(views_page::members))
+        .route("/app/guests", get(views_page::guests))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_member,

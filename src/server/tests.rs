@@ -60,7 +60,10 @@ fn request(method: &str, uri: &str, key: &str, body: &str) -> axum::http::reques
 async fn every_listed_route_is_routed() {
     let f = fixture();
     for (method, path) in ROUTES {
-        let uri = path.replace("{id}", "nope");
+        let uri = path
+            .replace("{id}", "nope")
+            .replace("{grant}", "nope")
+            .replace("{attachment}", "nope");
         let req = request(method, &uri, &f.owner, "")
             .body(Body::from(if *method == "GET" || *method == "DELETE" {
                 ""

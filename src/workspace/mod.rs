@@ -15,6 +15,7 @@ mod shared;
 pub mod sqlite;
 mod types;
 mod upload;
+pub mod views;
 pub mod wire;
 
 use serde::Serialize;

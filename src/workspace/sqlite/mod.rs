@@ -11,6 +11,7 @@ mod outbox;
 mod schema;
 mod service;
 mod snapshot;
+mod views;
 mod write;
 
 use std::path::Path;
@@ -591,3 +592,5 @@ fn now() -> String {
 mod access_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod views_tests;

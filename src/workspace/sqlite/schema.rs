@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -864,6 +864,25 @@ ALTER TABLE workspace ADD COLUMN guest_invitation_days INTEGER NOT NULL DEFAULT 
 /// by someone.
 const V15: &str = r#"
 ALTER TABLE jobs ADD COLUMN expired TEXT;
+"#;
+
+/// V16 (the guests' side): what makes a member's page one
+/// bounded query. A member's reach starts from their grants, their teams
+/// and their partner, so grants are indexed by grantee and team places by
+/// member; collections by parent, for the walk down nested collections;
+/// the audit log by actor, for "my activity" newest first; accounts and
+/// secrets by collection, for the page of a member who reaches few of them
+/// (found from their collections rather than by walking every row). These
+/// cost an import one more b-tree insert per grant, account and secret, and
+/// a request one per audit row: without them a page read every grant, and
+/// a guest's page every item.
+const V16: &str = r#"
+CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id, target_kind, target_id);
+CREATE INDEX accounts_collection ON accounts (collection_id);
+CREATE INDEX secrets_collection ON secrets (collection_id);
+CREATE INDEX team_members_member ON team_members (member_id);
+CREATE INDEX collections_parent ON collections (parent_id);
+CREATE INDEX audit_log_actor ON audit_log (actor, id);
 "#;
 
 /// Why a database cannot be brought to this binary's schema.

@@ -1,0 +1,264 @@
+//! Inviting, listing and removing guests outside the importer.
+//!
+//! An admin's direct invite ("Add member → Guest") and a local partner's
+//! Guest Admin inviting for that partner go through the same path as the
+//! importer's invitations: the guest member, the invitation and a pending
+//! outbox row commit together, then the email is written to the outbox
+//! (`apply::invitations`) and only then marked delivered; one that fails
+//! stays pending and the next import run delivers it with a new password.
+//! The temporary password exists only in that email.
+
+use std::collections::HashSet;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api::resource;
+use super::auth::Caller;
+use super::error::ApiJson;
+use super::member_views::{page_document, Cursor};
+use super::{blocking, AppError, AppState};
+use crate::apply::invitations;
+use crate::workspace::seed::role_from_name;
+use crate::workspace::views::{administers, DirectInvite};
+use crate::workspace::{Member, Role};
+
+/// Admin routes answer 403 to everyone else, naming the caller's role.
+fn require_admin(me: &Member) -> Result<(), AppError> {
+    if administers(me) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        StatusCode::FORBIDDEN,
+        format!(
+            "{} is a member with the role {}: only the workspace owner, super admins and admins may do this",
+            me.email,
+            me.role.name()
+        ),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PeopleQuery {
+    #[serde(rename = "filter[role]")]
+    role: Option<String>,
+    #[serde(flatten)]
+    cursor: Cursor,
+}
+
+/// `GET /api/v1/people`: members for an admin, `filter[role]=guest` for
+/// the guests only.
+pub async fn people(
+    State(state): State<AppState>,
+    Extension(Caller(me)): Extension<Caller>,
+    Query(query): Query<PeopleQuery>,
+) -> Result<Json<Value>, AppError> {
+    require_admin(&me)?;
+    let page = query.cursor.checked()?;
+    let role = match query.role.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(r) => Some(role_from_name(r).ok_or_else(|| {
+            AppError::bad_request("filter[role] must be one of owner, super_admin, admin, user, login_only, guest")
+        })?),
+    };
+    let views = state.views.clone();
+    let rows = blocking(move || Ok(views.people(role, page)?)).await?;
+    let filter = role.map(|r| format!("filter[role]={}&", r.name())).unwrap_or_default();
+    page_document("member", "/api/v1/people", &filter, page, rows, |p| p.member.id)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteDocument {
+    data: InviteData,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteData {
+    #[serde(rename = "type")]
+    kind: String,
+    attributes: InviteAttributes,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteAttributes {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// An address an invitation can go to: one `@`, a local part, a domain
+/// with a dot, nothing that would break a mail header.
+fn checked_email(raw: &str) -> Result<String, AppError> {
+    let email = raw.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if ok {
+        Ok(email)
+    } else {
+        Err(AppError::unprocessable(
+            "data.attributes.email must be one email address (name@domain.example)",
+        ))
+    }
+}
+
+/// Who may invite, and for which partner: members of every role but guest
+/// and login-only; of the guests, only a local partner's Guest Admin.
+fn inviter_scope(me: &Member, guest_admin_of: Option<i64>) -> Result<Option<i64>, AppError> {
+    match me.role {
+        Role::Owner | Role::SuperAdmin | Role::Admin | Role::User => Ok(None),
+        Role::Guest => guest_admin_of.map(Some).ok_or_else(|| {
+            AppError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{} is a guest: guests cannot invite guests (only a local partner's Guest Admin invites, for that partner)",
+                    me.email
+                ),
+            )
+        }),
+        Role::LoginOnly => Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            format!("{} is a login-only member: login-only members cannot invite guests", me.email),
+        )),
+    }
+}
+
+/// `POST /api/v1/guests`: invites one address as a guest.
+pub async fn invite(
+    State(state): State<AppState>,
+    Extension(Caller(me)): Extension<Caller>,
+    body: ApiJson<InviteDocument>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let doc = body.value;
+    if doc.data.kind != "guest" {
+        return Err(AppError::unprocessable("data.type must be \"guest\""));
+    }
+    let email = checked_email(&doc.data.attributes.email)?;
+    let name = doc
+        .data
+        .attributes
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let views = state.views.clone();
+    let workspace = state.workspace.clone();
+    let outbox = state.config.outbox.clone();
+    let base_url = state.config.base_url.clone();
+    let (invited, delivered) = blocking(move || {
+        let guest_admin_of = match me.role {
+            Role::Guest => views.guest_admin_partner(me.id)?,
+            _ => None,
+        };
+        let for_partner = inviter_scope(&me, guest_admin_of)?;
+        let header = views.workspace_header()?;
+        let password = invitations::temporary_password(&header.password_policy);
+        let (hash, salt) = invitations::hash_password(&password).map_err(AppError::internal)?;
+        let invited = views.invite_guest(&DirectInvite {
+            email: email.clone(),
+            name: name.clone(),
+            username_base: invitations::username_for(&email, &mut HashSet::new()),
+            password_hash: hash,
+            salt,
+            inviter: me.email.clone(),
+            for_partner,
+        })?;
+        let mail = invitations::Invitation {
+            join_url: invitations::join_url(base_url.as_deref(), &header.id),
+            workspace_name: header.name,
+            workspace_id: header.id,
+            email: email.clone(),
+            name,
+            username: invited.username.clone(),
+            password,
+        };
+        // A failed email leaves the invitation pending: the next import
+        // run delivers it (with a new password), as for the importer's own.
+        let delivered = match invitations::write_eml(&outbox, &mail) {
+            Ok(_) => {
+                workspace.invitation_delivered(&invited.import_key, "outbox")?;
+                true
+            }
+            Err(e) => {
+                eprintln!("vaultferry serve: the invitation to {email} stays pending: {e}");
+                false
+            }
+        };
+        Ok((invited, delivered))
+    })
+    .await?;
+    let mut attributes = serde_json::to_value(&invited.member).map_err(AppError::internal)?;
+    if let Some(map) = attributes.as_object_mut() {
+        map.insert("username".into(), json!(invited.username));
+        map.insert("local_partner".into(), json!(invited.partner));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "data": resource("member", attributes),
+            "links": { "self": "/api/v1/people?filter[role]=guest" },
+            "meta": { "invitation": { "delivered": delivered } },
+        })),
+    ))
+}
+
+fn guest_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().map_err(|_| AppError::not_found("guest"))
+}
+
+/// `DELETE /api/v1/guests/{id}`: the guest leaves the workspace.
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(Caller(me)): Extension<Caller>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    require_admin(&me)?;
+    let id = guest_id(&raw)?;
+    let views = state.views.clone();
+    let removed = blocking(move || Ok(views.remove_guest(&me.email, id)?))
+        .await?
+        .ok_or_else(|| AppError::not_found("guest"))?;
+    let attributes = serde_json::to_value(&removed).map_err(AppError::internal)?;
+    Ok(Json(json!({
+        "data": resource("member", attributes),
+        "links": { "self": format!("/api/v1/guests/{id}") },
+        "meta": {},
+    })))
+}
+
+/// `DELETE /api/v1/guests/{id}/grants/{grant}`: one grant made to the
+/// guest, on one item, goes; what reaches them through a team or their
+/// partner is that team's or partner's grant and is not touched here.
+pub async fn remove_grant(
+    State(state): State<AppState>,
+    Extension(Caller(me)): Extension<Caller>,
+    Path((raw, raw_grant)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    require_admin(&me)?;
+    let id = guest_id(&raw)?;
+    let grant = raw_grant
+        .parse::<i64>()
+        .map_err(|_| AppError::not_found("grant of that guest"))?;
+    let views = state.views.clone();
+    let removed = blocking(move || Ok(views.remove_guest_grant(&me.email, id, grant)?)).await?;
+    if !removed {
+        return Err(AppError::not_found("grant of that guest"));
+    }
+    Ok(Json(json!({
+        "data": null,
+        "meta": { "removed": { "grant": grant.to_string(), "guest": id.to_string() } },
+    })))
+}
