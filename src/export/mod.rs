@@ -21,7 +21,8 @@ pub use workspace::{from_snapshot, from_store, ExportError, Selection};
 pub struct CxfExport {
     /// Folders, entries and folder shares.
     pub vault: Vault,
-    /// Grants on single items, by entry source id: the model shares folders only.
+    /// Grants on single items, by entry source id: written as each item's
+    /// own `shared` extension.
     pub item_shares: BTreeMap<String, Vec<Share>>,
     /// Team (group) name → member emails, for the `vaultferry-groups` extension.
     pub groups: BTreeMap<String, Vec<String>>,
@@ -43,7 +44,7 @@ pub struct AccountInfo {
 impl CxfExport {
     /// An export read by `sources/`, with its sharing, as it is: the
     /// exporting person (the vault's owner, else `owner`) is the account.
-    pub fn from_vault(vault: Vault, owner: Option<&str>) -> CxfExport {
+    pub fn from_vault(mut vault: Vault, owner: Option<&str>) -> CxfExport {
         let email = vault
             .owner
             .clone()
@@ -60,6 +61,17 @@ impl CxfExport {
                 }
             }
         }
+        // Item shares go on their items; the vault keeps the folder shares.
+        let mut item_shares: BTreeMap<String, Vec<Share>> = BTreeMap::new();
+        let (on_items, on_folders) = std::mem::take(&mut vault.shares)
+            .into_iter()
+            .partition(|s| s.item.is_some());
+        vault.shares = on_folders;
+        for share in on_items {
+            if let Some(item) = &share.item {
+                item_shares.entry(item.source_id.clone()).or_default().push(share);
+            }
+        }
         CxfExport {
             account: AccountInfo {
                 id: format!("{}:{}", vault.source.vendor(), email),
@@ -67,7 +79,7 @@ impl CxfExport {
                 email,
             },
             vault,
-            item_shares: BTreeMap::new(),
+            item_shares,
             groups,
             grants_left_out: 0,
         }
