@@ -28,8 +28,34 @@ pub struct CxfExport {
     pub groups: BTreeMap<String, Vec<String>>,
     /// The one CXF account the document holds.
     pub account: AccountInfo,
-    /// Grants with no CXF accessor (to partners, partnerships), left out.
-    pub grants_left_out: usize,
+    /// Grants the document cannot carry (to partners, partnerships), each
+    /// named for the command's summary.
+    pub grants_left_out: Vec<LeftOut>,
+}
+
+/// A workspace grant left out of a CXF document. CXF's accessors are the
+/// exporting provider's own user accounts and groups of them (`user`,
+/// `group`; the spec tells importers to ignore any other type). A local
+/// partner or a host-guest partnership is neither: written as a `group`,
+/// another importer would make (or reuse) a group of that name with none
+/// of the partner's people in it, or with people of its own who would gain
+/// the access. So such a grant is named instead, for an admin to make again
+/// by hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftOut {
+    /// `partner 'Acme Partners'`, `partnership 'Globex'`, `member #7`.
+    pub grantee: String,
+    pub role: crate::workspace::ItemRole,
+    /// `collection 'Ops/DB'`, `item 'Prod login'`.
+    pub on: String,
+    /// Why it cannot be written.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} as {} on {}: {}", self.grantee, self.role.name(), self.on, self.why)
+    }
 }
 
 /// Who the document's one account is.
@@ -81,7 +107,7 @@ impl CxfExport {
             vault,
             item_shares,
             groups,
-            grants_left_out: 0,
+            grants_left_out: Vec::new(),
         }
     }
 }
