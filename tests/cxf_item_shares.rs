@@ -203,3 +203,22 @@ fn an_exported_workspace_writes_item_grants_back_and_a_second_migrate_reaches_al
     assert_eq!(reach(&db2), first);
     verify(&out, &db2);
 }
+
+#[test]
+fn inspect_lists_each_items_own_shares_apart_from_the_collections() {
+    let run = vaultferry(&["inspect", fixture("item-shares.cxf.json").to_str().unwrap()]).success();
+    for line in [
+        "folders: 2 (1 shared)",
+        "items shared on their own: 3 (7 shares)",
+        "  Private › Private shared — dana@corp.example: read-only",
+        "  Ops › Ops item — lee@corp.example: admin",
+        "  Root item — kiosk@corp.example: read-only, hide passwords",
+        "  Root item — group Crew / Ops: edit",
+    ] {
+        assert!(run.stdout.lines().any(|l| l == line), "{line}\n{}", run.describe());
+    }
+    // The Ops collection lists its own members only, not the item's.
+    assert!(run.stdout.contains("  Ops (2 members)"), "{}", run.describe());
+    let secrets: Vec<String> = SECRETS.iter().map(|s| s.to_string()).collect();
+    common::assert_no_secrets("stdout", &run.stdout, &secrets);
+}
