@@ -202,20 +202,22 @@ fn accessors(
                 .at(at.clone()),
             );
         }
-        if words.is_empty() {
+        // The spec: an accessor whose permissions are empty, as written or
+        // once unknown words are ignored, is ignored. Reading it as
+        // read-only would give access the source never gave.
+        if words.iter().all(|w| !PERMISSIONS.contains(w)) {
             vault.findings.push(
                 Finding::info(
                     "cxf.accessor-no-permissions",
-                    format!("{shown} is shared with '{name}' without permissions; read as read-only"),
+                    format!(
+                        "{shown} names '{name}' without any permission CXF 1.0 defines; ignored, as the spec tells importers: no share is made"
+                    ),
                 )
                 .at(at.clone()),
             );
+            continue;
         }
-        let words = if words.is_empty() {
-            "(none)".to_owned()
-        } else {
-            words.join(", ")
-        };
+        let words = words.join(", ");
         out.push((principal, access, words));
     }
     Ok(Some(out))

@@ -562,3 +562,18 @@ fn a_1password_shaped_bare_account_imports_with_nothing_lost() {
         v.findings
     );
 }
+
+#[test]
+fn an_accessor_without_a_known_permission_is_ignored_as_the_spec_says() {
+    let text = r#"{"id":"QQ","email":"a@b.test","collections":[{"id":"Yw","title":"C","items":[{"item":"aTE"}],
+      "extensions":[{"name":"shared","accessors":[
+        {"type":"user","accountId":"Qg","name":"none@b.test","permissions":[]},
+        {"type":"user","accountId":"Qw","name":"odd@b.test","permissions":["fly"]},
+        {"type":"user","accountId":"RA","name":"kept@b.test","permissions":["fly","readSecret"]}]}]}],
+      "items":[{"id":"aTE","title":"one"}]}"#;
+    let v = from_text(text).unwrap();
+    let who: Vec<&Principal> = v.shares.iter().map(|s| &s.principal).collect();
+    assert_eq!(who, [&Principal::user("kept@b.test"), &Principal::user("a@b.test")], "the exporter, and the one with a known word");
+    let ignored = v.findings.iter().filter(|f| f.code == "cxf.accessor-no-permissions").count();
+    assert_eq!(ignored, 2);
+}
