@@ -411,6 +411,49 @@ mod tests {
     }
 
     #[test]
+    fn an_entrys_own_share_adds_to_that_entry_only_and_never_to_its_folder() {
+        let path = vec!["Private".to_owned()];
+        let folders = vec![Folder {
+            path: path.clone(),
+            shared: false,
+            source_id: None,
+            description: None,
+        }];
+        let item = crate::model::EntryRef {
+            source_id: "a".into(),
+            title: "a".into(),
+            folder: path.clone(),
+        };
+        let admin = Access {
+            admin: true,
+            edit: true,
+            hide_passwords: false,
+        };
+        let shares = vec![
+            Share::on_item(item.clone(), Principal::user("Dana@corp.example"), Access::default()),
+            Share::on_item(
+                item,
+                Principal::Group {
+                    group: "Ops".into(),
+                    members: vec!["lee@corp.example".into(), "owner@corp.example".into()],
+                },
+                admin,
+            ),
+        ];
+        let mut rights = SourceRights::new(&shares, &folders, "owner@corp.example");
+        let folder = rights.folder(&path, None);
+        assert_eq!(folder.keys().collect::<Vec<_>>(), ["owner@corp.example"], "the folder stays private");
+        assert!(rights.entry("b", &path, None).is_none(), "another entry: its folder says all");
+        let a = rights.entry("a", &path, None).unwrap();
+        assert_eq!(
+            a.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["dana@corp.example", "lee@corp.example", "owner@corp.example"]
+        );
+        assert_eq!(a["owner@corp.example"].len(), 2, "personal and through the group: the strongest decides");
+        assert!(a["lee@corp.example"][0].access.admin);
+    }
+
+    #[test]
     fn each_person_gets_what_the_rules_give_for_their_right_and_the_rule_is_named() {
         let mut h = Holdings {
             domains: vec!["corp.example".into()],
