@@ -1060,3 +1060,26 @@ fn an_item_share_follows_the_sharer_rules_guests_capped_leavers_listed_outsiders
         .unwrap();
     assert!(not_imported.message.contains("'Ops › z'"), "{}", not_imported.message);
 }
+
+#[test]
+fn an_item_share_in_a_skipped_folder_is_ignored_and_said() {
+    let mut v = cxf_vault(vec![login("a", "Old", "a"), login("b", "Kept", "b")]);
+    share_item(&mut v, "a", Principal::user("dana@northwind.example"), ADMIN);
+    share_item(&mut v, "b", Principal::user("dana@northwind.example"), ADMIN);
+    let policy = Policy {
+        skip_folders: vec![path("Old")],
+        ..Policy::default()
+    };
+    let p = plan_with(&v, &policy);
+    let dana: Vec<&str> = grants_to(&p, "dana@northwind.example")
+        .iter()
+        .map(|g| g.target.as_str())
+        .collect();
+    assert_eq!(dana, ["account:cxf:b"]);
+    let said = p
+        .findings
+        .iter()
+        .find(|f| f.code == "mapper.share-in-skipped-folder")
+        .unwrap();
+    assert!(said.message.contains("'Old › a'"), "{}", said.message);
+}
