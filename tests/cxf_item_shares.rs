@@ -222,3 +222,41 @@ fn inspect_lists_each_items_own_shares_apart_from_the_collections() {
     let secrets: Vec<String> = SECRETS.iter().map(|s| s.to_string()).collect();
     common::assert_no_secrets("stdout", &run.stdout, &secrets);
 }
+
+/// Regression: a run asked only a 1PUX whose export it was before reading
+/// it, so a CXF document of another member was mapped as the importer's
+/// (`mapper.personal-owner-assumed`, though its account names an email)
+/// and `migrate` failed its own check with unexpected differences.
+#[test]
+fn a_document_exported_by_another_member_keeps_their_private_collection_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("item-shares.cxf.json"))
+        .unwrap()
+        .replace("\"olivia@corp.example\"", "\"lee@corp.example\"");
+    let doc = dir.path().join("lee.cxf.json");
+    std::fs::write(&doc, text).unwrap();
+    let (run, db, _) = migrate(dir.path(), &doc);
+    assert!(!run.stdout.contains("mapper.personal-owner-assumed"), "{}", run.describe());
+    let reach = reach(&db);
+    assert_eq!(
+        of(&reach, "lee@corp.example"),
+        pairs(&[
+            ("Private shared", "owner"),
+            ("Private other", "owner"),
+            ("Ops item", "owner"),
+            ("Ops plain", "owner"),
+            ("Root item", "owner"),
+        ]),
+        "the exporter owns its private collection, its root items and (as its exporter) the shared one: {reach:?}"
+    );
+    assert!(
+        !of(&reach, "olivia@corp.example").iter().any(|(item, _)| item.starts_with("Private")),
+        "the importer does not gain the exporter's private collection: {reach:?}"
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let key: String = conn
+        .query_row("SELECT import_key FROM collections WHERE name = 'Private'", [], |r| r.get(0))
+        .unwrap();
+    assert!(key.contains("lee@corp.example"), "{key}");
+    verify(&doc, &db);
+}
