@@ -525,5 +525,8 @@ fn export_names_each_grant_to_a_partner_or_partnership_it_leaves_out() {
         assert!(run.stderr.contains(line), "{line}\n{}", run.describe());
     }
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(!text.contains("Globex") && !text.contains("Acme"), "nothing of them is written");
+    assert!(
+        !text.contains("Globex") && !text.contains("Acme"),
+        "nothing of them is written"
+    );
 }

@@ -11,7 +11,12 @@ use std::path::{Path, PathBuf};
 
 use common::vaultferry;
 
-const SECRETS: [&str; 4] = ["Item-Pw-Private-1", "Item-Pw-Other-2", "Item-Pw-Ops-3", "Item-Key-Root-4"];
+const SECRETS: [&str; 4] = [
+    "Item-Pw-Private-1",
+    "Item-Pw-Other-2",
+    "Item-Pw-Ops-3",
+    "Item-Key-Root-4",
+];
 
 fn fixture(name: &str) -> PathBuf {
     common::root().join("tests/fixtures/cxf").join(name)
@@ -97,7 +102,14 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn verify(export: &Path, db: &Path) -> common::Run {
-    let run = vaultferry(&["verify", export.to_str().unwrap(), "--db", db.to_str().unwrap(), "--json"]).success();
+    let run = vaultferry(&[
+        "verify",
+        export.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--json",
+    ])
+    .success();
     let unexpected = run.json()["unexpected"].as_array().unwrap().len();
     assert_eq!(unexpected, 0, "{}", run.describe());
     run
@@ -145,7 +157,10 @@ fn an_items_own_share_reaches_that_item_only_by_the_sharing_rules_and_verify_agr
     assert_eq!(of(&reach, "olivia@corp.example").len(), 5, "{reach:?}");
     let json = run.json();
     let text = json.to_string();
-    assert!(text.contains("mapper.guest-role-lowered"), "gina's manage is lowered, and said");
+    assert!(
+        text.contains("mapper.guest-role-lowered"),
+        "gina's manage is lowered, and said"
+    );
     assert!(text.contains("mark@corp.example"), "the unmatched leaver is listed");
     // The report shows the grants on single items with the item's name.
     assert!(report.contains("Private shared"), "{report}");
@@ -186,7 +201,10 @@ fn an_exported_workspace_writes_item_grants_back_and_a_second_migrate_reaches_al
             .collect()
     };
     assert_eq!(shared_on("Private shared"), ["user dana@corp.example"]);
-    assert!(shared_on("Private other").is_empty(), "the unshared item has no shared extension");
+    assert!(
+        shared_on("Private other").is_empty(),
+        "the unshared item has no shared extension"
+    );
     let mut root = shared_on("Root item");
     root.sort();
     assert_eq!(
@@ -236,7 +254,11 @@ fn a_document_exported_by_another_member_keeps_their_private_collection_theirs()
     let doc = dir.path().join("lee.cxf.json");
     std::fs::write(&doc, text).unwrap();
     let (run, db, _) = migrate(dir.path(), &doc);
-    assert!(!run.stdout.contains("mapper.personal-owner-assumed"), "{}", run.describe());
+    assert!(
+        !run.stdout.contains("mapper.personal-owner-assumed"),
+        "{}",
+        run.describe()
+    );
     let reach = reach(&db);
     assert_eq!(
         of(&reach, "lee@corp.example"),
@@ -250,12 +272,16 @@ fn a_document_exported_by_another_member_keeps_their_private_collection_theirs()
         "the exporter owns its private collection, its root items and (as its exporter) the shared one: {reach:?}"
     );
     assert!(
-        !of(&reach, "olivia@corp.example").iter().any(|(item, _)| item.starts_with("Private")),
+        !of(&reach, "olivia@corp.example")
+            .iter()
+            .any(|(item, _)| item.starts_with("Private")),
         "the importer does not gain the exporter's private collection: {reach:?}"
     );
     let conn = rusqlite::Connection::open(&db).unwrap();
     let key: String = conn
-        .query_row("SELECT import_key FROM collections WHERE name = 'Private'", [], |r| r.get(0))
+        .query_row("SELECT import_key FROM collections WHERE name = 'Private'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert!(key.contains("lee@corp.example"), "{key}");
     verify(&doc, &db);

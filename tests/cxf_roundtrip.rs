@@ -313,7 +313,8 @@ fn reach(db: &Path) -> BTreeSet<(String, String, String)> {
 /// The regular members (not the owner) holding a grant on a single item.
 fn item_grantees(db: &Path) -> BTreeSet<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let sql = "SELECT DISTINCT m.email FROM grants g JOIN members m ON g.grantee_kind = 'member' AND m.id = g.grantee_id
+    let sql =
+        "SELECT DISTINCT m.email FROM grants g JOIN members m ON g.grantee_kind = 'member' AND m.id = g.grantee_id
         WHERE g.target_kind IN ('account', 'secret') AND m.email IN ('dana@corp.example', 'lee@corp.example')";
     let mut stmt = conn.prepare(sql).unwrap();
     let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();

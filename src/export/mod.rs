@@ -54,7 +54,14 @@ pub struct LeftOut {
 
 impl std::fmt::Display for LeftOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} as {} on {}: {}", self.grantee, self.role.name(), self.on, self.why)
+        write!(
+            f,
+            "{} as {} on {}: {}",
+            self.grantee,
+            self.role.name(),
+            self.on,
+            self.why
+        )
     }
 }
 

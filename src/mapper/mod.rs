@@ -512,7 +512,13 @@ impl<'a> Mapper<'a> {
             .iter()
             .filter(|f| f.shared)
             .map(|f| f.path.clone())
-            .chain(vault.shares.iter().filter(|s| s.item.is_none()).map(|s| s.folder.clone()))
+            .chain(
+                vault
+                    .shares
+                    .iter()
+                    .filter(|s| s.item.is_none())
+                    .map(|s| s.folder.clone()),
+            )
             .collect();
         let archived = self
             .plan
@@ -601,11 +607,9 @@ impl<'a> Mapper<'a> {
         }
         let vendor = self.source.vendor();
         for key in self.keys.iter() {
-            let id = ["account:", "secret:"].iter().find_map(|kind| {
-                key.strip_prefix(kind)?
-                    .strip_prefix(vendor)?
-                    .strip_prefix(':')
-            });
+            let id = ["account:", "secret:"]
+                .iter()
+                .find_map(|kind| key.strip_prefix(kind)?.strip_prefix(vendor)?.strip_prefix(':'));
             if let Some(id) = id.filter(|id| ids.contains(id)) {
                 out.entry(id.to_owned()).or_insert_with(|| ImportKey::new(key));
             }

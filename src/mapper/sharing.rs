@@ -21,7 +21,10 @@ use super::{
 
 pub(crate) fn shares(m: &mut Mapper<'_>, shares: &[Share]) {
     let teams = group_teams(m, shares);
-    let items = shares.iter().filter_map(|s| s.item.as_ref()).map(|i| i.source_id.as_str());
+    let items = shares
+        .iter()
+        .filter_map(|s| s.item.as_ref())
+        .map(|i| i.source_id.as_str());
     m.item_targets = m.items_by_source_id(items);
     for share in shares {
         if let Some(item) = &share.item {

@@ -939,7 +939,10 @@ fn an_item_shared_in_a_private_folder_reaches_that_person_only_and_the_folder_st
     assert_eq!(dana.len(), 1, "{dana:?}");
     assert_eq!(dana[0].target.as_str(), "account:cxf:a");
     assert_eq!(dana[0].role, ItemRole::Collaborator);
-    assert!(grants_on(&p, "account:cxf:b").is_empty(), "the folder's other item stays private");
+    assert!(
+        grants_on(&p, "account:cxf:b").is_empty(),
+        "the folder's other item stays private"
+    );
     let private = p.collections.iter().find(|c| c.name == "Private").unwrap();
     assert!(!private.shared, "an item share does not make its folder shared");
     assert!(
@@ -971,8 +974,14 @@ fn an_item_share_beside_a_folder_share_is_a_grant_of_its_own_and_the_stronger_ro
     );
     // Dana owns the one item she administered; Lee's lower item grant is
     // kept as the source said, and his collection Owner role reaches b.
-    assert_eq!(grants_on(&p, "account:cxf:a"), [("dana@northwind.example", ItemRole::Owner)]);
-    assert_eq!(grants_on(&p, "account:cxf:b"), [("lee@northwind.example", ItemRole::Collaborator)]);
+    assert_eq!(
+        grants_on(&p, "account:cxf:a"),
+        [("dana@northwind.example", ItemRole::Owner)]
+    );
+    assert_eq!(
+        grants_on(&p, "account:cxf:b"),
+        [("lee@northwind.example", ItemRole::Collaborator)]
+    );
 }
 
 #[test]
@@ -1023,7 +1032,11 @@ fn an_item_share_follows_the_sharer_rules_guests_capped_leavers_listed_outsiders
         .unwrap();
     assert!(lowered.message.contains("'Ops › a'"), "{}", lowered.message);
     // Someone who left the company is never invited; their item is listed.
-    let gone = p.unmatched.iter().find(|u| u.email == "gone@northwind.example").unwrap();
+    let gone = p
+        .unmatched
+        .iter()
+        .find(|u| u.email == "gone@northwind.example")
+        .unwrap();
     assert_eq!(gone.reason, UnmatchedReason::LeftCompany);
     assert_eq!(gone.items, [key("account:cxf:a")]);
     assert_eq!(gone.access[0].folder, "Ops › a");

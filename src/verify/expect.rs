@@ -199,7 +199,10 @@ impl<'s> SourceRights<'s> {
         }
         for share in self.shares {
             // An item share reaches its one entry only (`entry`).
-            if said == Some(false) || share.item.is_some() || share.folder.is_empty() || !path.starts_with(&share.folder)
+            if said == Some(false)
+                || share.item.is_some()
+                || share.folder.is_empty()
+                || !path.starts_with(&share.folder)
             {
                 continue;
             }
@@ -442,14 +445,25 @@ mod tests {
         ];
         let mut rights = SourceRights::new(&shares, &folders, "owner@corp.example");
         let folder = rights.folder(&path, None);
-        assert_eq!(folder.keys().collect::<Vec<_>>(), ["owner@corp.example"], "the folder stays private");
-        assert!(rights.entry("b", &path, None).is_none(), "another entry: its folder says all");
+        assert_eq!(
+            folder.keys().collect::<Vec<_>>(),
+            ["owner@corp.example"],
+            "the folder stays private"
+        );
+        assert!(
+            rights.entry("b", &path, None).is_none(),
+            "another entry: its folder says all"
+        );
         let a = rights.entry("a", &path, None).unwrap();
         assert_eq!(
             a.keys().map(String::as_str).collect::<Vec<_>>(),
             ["dana@corp.example", "lee@corp.example", "owner@corp.example"]
         );
-        assert_eq!(a["owner@corp.example"].len(), 2, "personal and through the group: the strongest decides");
+        assert_eq!(
+            a["owner@corp.example"].len(),
+            2,
+            "personal and through the group: the strongest decides"
+        );
         assert!(a["lee@corp.example"][0].access.admin);
     }
 

@@ -114,6 +114,10 @@ impl On<'_> {
     }
 }
 
+/// One accessor read: who, their access, and the permission words as
+/// written (for `Share::source_access`).
+type Accessor = (Principal, Access, String);
+
 /// The accessors of one `shared` extension, each as a principal, its
 /// access and the permission words as written; `None` when it has no
 /// `accessors` array (a finding says so).
@@ -124,7 +128,7 @@ fn accessors(
     at: &Position,
     vault: &mut Vault,
     options: &ParseOptions,
-) -> Result<Option<Vec<(Principal, Access, String)>>, SourceError> {
+) -> Result<Option<Vec<Accessor>>, SourceError> {
     let shown = on.shown();
     let Some(accessors) = ext.get("accessors").and_then(Value::as_array) else {
         record(
@@ -185,7 +189,9 @@ fn accessors(
                 vault.findings.push(
                     Finding::info(
                         "cxf.unknown-accessor-type",
-                        format!("{shown} names an accessor of type '{kind}' ('{name}'); CXF tells importers to ignore it"),
+                        format!(
+                            "{shown} names an accessor of type '{kind}' ('{name}'); CXF tells importers to ignore it"
+                        ),
                     )
                     .at(at.clone()),
                 );

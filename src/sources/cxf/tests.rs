@@ -493,12 +493,22 @@ fn a_credential_that_is_not_an_object_is_kept_concealed_as_its_json_text() {
         fields(odd),
         [
             (None, "Credential 1", "\"Odd-Secret-1\"", true, FieldKind::Concealed),
-            (None, "Credential 3", "[1,{\"k\":\"Odd-Secret-2\"}]", true, FieldKind::Concealed),
+            (
+                None,
+                "Credential 3",
+                "[1,{\"k\":\"Odd-Secret-2\"}]",
+                true,
+                FieldKind::Concealed
+            ),
         ]
     );
     let bad: Vec<_> = v.findings.iter().filter(|f| f.code == "cxf.bad-credential").collect();
     assert_eq!(bad.len(), 2);
-    assert!(bad[0].message.contains("kept as the concealed field 'Credential 1'"), "{}", bad[0].message);
+    assert!(
+        bad[0].message.contains("kept as the concealed field 'Credential 1'"),
+        "{}",
+        bad[0].message
+    );
     assert!(bad.iter().all(|f| !f.message.contains("Odd-Secret")));
 }
 
@@ -573,7 +583,15 @@ fn an_accessor_without_a_known_permission_is_ignored_as_the_spec_says() {
       "items":[{"id":"aTE","title":"one"}]}"#;
     let v = from_text(text).unwrap();
     let who: Vec<&Principal> = v.shares.iter().map(|s| &s.principal).collect();
-    assert_eq!(who, [&Principal::user("kept@b.test"), &Principal::user("a@b.test")], "the exporter, and the one with a known word");
-    let ignored = v.findings.iter().filter(|f| f.code == "cxf.accessor-no-permissions").count();
+    assert_eq!(
+        who,
+        [&Principal::user("kept@b.test"), &Principal::user("a@b.test")],
+        "the exporter, and the one with a known word"
+    );
+    let ignored = v
+        .findings
+        .iter()
+        .filter(|f| f.code == "cxf.accessor-no-permissions")
+        .count();
     assert_eq!(ignored, 2);
 }
