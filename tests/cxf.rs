@@ -517,7 +517,7 @@ fn export_names_each_grant_to_a_partner_or_partnership_it_leaves_out() {
     ])
     .success();
     for line in [
-        "3 grants left out (CXF has no accessor for them):",
+        "3 grants left out:",
         "partnership 'Globex' as collaborator on collection 'Vendors':",
         "partnership 'Globex' as collaborator on item 'Root thing':",
         "partner 'Acme Partners' as collaborator on collection 'Vendors':",

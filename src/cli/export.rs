@@ -104,7 +104,7 @@ pub(super) fn summary(out: &std::path::Path, w: &export::cxf::Written, left_out:
         eprintln!("  {} attachments named without their bytes", w.files_without_bytes);
     }
     if !left_out.is_empty() {
-        eprintln!("  {} grants left out (CXF has no accessor for them):", left_out.len());
+        eprintln!("  {} grants left out:", left_out.len());
         for grant in left_out {
             eprintln!("    {grant}");
         }
