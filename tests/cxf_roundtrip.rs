@@ -4,12 +4,12 @@
 //! values, every person reaches the same items with the same role, and
 //! `verify` finds no unexpected difference.
 //!
-//! Each case runs the real binary six times, so the default is 12 cases;
-//! set `PROPTEST_CASES` to run more. What the generator leaves out, and why:
-//! grants on single items (the reader does not carry item-level `shared`
-//! yet, formats/cxf.md), partners (no CXF accessor), and collections a
-//! share names without the exporter (the exporter administers every
-//! shared collection of its own export, by the spec).
+//! Each case runs the real binary seven times, so the default is 12 cases;
+//! set `PROPTEST_CASES` to run more. The vault shares collections and
+//! single items (an item's own `shared` extension), to users and groups.
+//! What the generator leaves out, and why: partners (no CXF accessor), and
+//! collections a share names without the exporter (the exporter
+//! administers every shared collection of its own export, by the spec).
 
 mod common;
 
@@ -19,7 +19,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use vaultferry::export::CxfExport;
 use vaultferry::model::{
-    Access, Entry, EntryKind, Field, FieldKind, FieldValue, Folder, Principal, Share, SourceKind, Vault,
+    Access, Entry, EntryKind, EntryRef, Field, FieldKind, FieldValue, Folder, Principal, Share, SourceKind, Vault,
 };
 use vaultferry::Secret;
 
@@ -146,16 +146,18 @@ fn entry() -> impl Strategy<Value = (Entry, usize)> {
 }
 
 /// A vault of up to three top collections (each maybe with a
-/// subcollection), entries placed in them or at the root, and shares on
-/// the top collections.
+/// subcollection), entries placed in them or at the root, shares on the
+/// top collections, and shares of single entries (wherever they are: in a
+/// shared collection, a private one, at the root).
 fn vault() -> impl Strategy<Value = Vault> {
     (
         proptest::collection::btree_set(name(), 1..4),
         proptest::option::of(name()),
         proptest::collection::vec(entry(), 1..7),
         proptest::collection::vec((0..3usize, principal(), access()), 0..5),
+        proptest::collection::vec((0..7usize, principal(), access()), 0..5),
     )
-        .prop_map(|(tops, sub, entries, shares)| {
+        .prop_map(|(tops, sub, entries, shares, item_shares)| {
             let tops: Vec<String> = tops.into_iter().collect();
             let mut v = Vault::new(SourceKind::Cxf, "generated");
             v.owner = Some(OWNER.to_owned());
@@ -189,6 +191,19 @@ fn vault() -> impl Strategy<Value = Vault> {
                     f.shared = true;
                 }
                 v.shares.push(Share::new(vec![t.clone()], who, access));
+            }
+            let mut seen = BTreeSet::new();
+            for (n, who, access) in item_shares {
+                let Some(e) = v.entries.get(n) else { continue };
+                if !seen.insert((n, format!("{who:?}"))) {
+                    continue;
+                }
+                let item = EntryRef {
+                    source_id: e.source_id.clone(),
+                    title: e.title.clone(),
+                    folder: e.folder.to_vec(),
+                };
+                v.shares.push(Share::on_item(item, who, access));
             }
             v
         })
@@ -295,6 +310,17 @@ fn reach(db: &Path) -> BTreeSet<(String, String, String)> {
     rows.map(Result::unwrap).collect()
 }
 
+/// The regular members (not the owner) holding a grant on a single item.
+fn item_grantees(db: &Path) -> BTreeSet<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let sql =
+        "SELECT DISTINCT m.email FROM grants g JOIN members m ON g.grantee_kind = 'member' AND m.id = g.grantee_id
+        WHERE g.target_kind IN ('account', 'secret') AND m.email IN ('dana@corp.example', 'lee@corp.example')";
+    let mut stmt = conn.prepare(sql).unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
 fn migrate(dir: &Path, name: &str, export: &Path) -> std::path::PathBuf {
     let db = common::seeded_db(
         &dir.join(format!("{name}.db")),
@@ -321,8 +347,27 @@ proptest! {
     fn a_workspace_exported_as_cxf_and_migrated_into_a_fresh_one_is_the_same(v in vault()) {
         let dir = tempfile::tempdir().unwrap();
         let generated = dir.path().join("generated.cxf.json");
+        // Members who hold an item of their own: only an item share gives
+        // dana or lee a grant on a single item.
+        let item_sharers: BTreeSet<String> = v
+            .shares
+            .iter()
+            .filter(|s| s.item.is_some())
+            .filter_map(|s| match &s.principal {
+                Principal::User { email, .. } if email.ends_with("@corp.example") && !email.starts_with("kiosk") => {
+                    Some(email.clone())
+                }
+                _ => None,
+            })
+            .collect();
         vaultferry::export::write_file(&CxfExport::from_vault(v, None), &generated, 0).unwrap();
         let first = migrate(dir.path(), "first", &generated);
+        // The first workspace holds what the generated document shares,
+        // items' own shares included, by verify's own reading of the rules.
+        let verify = vaultferry(&["verify", generated.to_str().unwrap(), "--db", first.to_str().unwrap(), "--json"]);
+        let json = verify.json();
+        prop_assert!(json["unexpected"].as_array().unwrap().is_empty(), "{}", verify.describe());
+        prop_assert_eq!(&item_grantees(&first), &item_sharers);
         let out = dir.path().join("export").join("first.cxf.json");
         std::fs::create_dir(dir.path().join("export")).unwrap();
         vaultferry(&["export", "--format", "cxf", "--db", first.to_str().unwrap(), "--out", out.to_str().unwrap(), "--yes", "--quiet"]).success();

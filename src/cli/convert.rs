@@ -43,7 +43,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode, Error> {
         path: args.out.display().to_string(),
         source,
     })?;
-    summary(&args.out, &written, 0);
+    summary(&args.out, &written, &doc.grants_left_out);
     if findings > 0 && super::verbosity() != super::Verbosity::Quiet {
         eprintln!("  {findings} findings while reading the export (`vaultferry inspect` lists them)");
     }

@@ -60,7 +60,7 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode, Error> {
         path: args.out.display().to_string(),
         source,
     })?;
-    summary(&args.out, &written, doc.grants_left_out);
+    summary(&args.out, &written, &doc.grants_left_out);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,7 +89,7 @@ pub(super) fn confirm(yes: bool, question: &str) -> Result<(), Error> {
     }
 }
 
-pub(super) fn summary(out: &std::path::Path, w: &export::cxf::Written, left_out: usize) {
+pub(super) fn summary(out: &std::path::Path, w: &export::cxf::Written, left_out: &[export::LeftOut]) {
     if super::verbosity() == super::Verbosity::Quiet {
         return;
     }
@@ -103,8 +103,11 @@ pub(super) fn summary(out: &std::path::Path, w: &export::cxf::Written, left_out:
     if w.files_without_bytes > 0 {
         eprintln!("  {} attachments named without their bytes", w.files_without_bytes);
     }
-    if left_out > 0 {
-        eprintln!("  {left_out} grants to partners or partnerships left out (CXF has no accessor for them)");
+    if !left_out.is_empty() {
+        eprintln!("  {} grants left out:", left_out.len());
+        for grant in left_out {
+            eprintln!("    {grant}");
+        }
     }
 }
 

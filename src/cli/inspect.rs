@@ -81,22 +81,48 @@ fn summary(vault: &Vault, tally: &Tally, out: &mut Output) -> Result<(), Error> 
     }
     let shared = vault.folders.iter().filter(|f| f.shared).count();
     out.line(format!("folders: {} ({shared} shared)", vault.folders.len()))?;
+    let line = |share: &crate::model::Share| {
+        let who = match &share.principal {
+            Principal::User { email, .. } => email.clone(),
+            Principal::Group { group, .. } => format!("group {group}"),
+        };
+        let status = match share.status {
+            crate::model::ShareStatus::Active => String::new(),
+            other => format!(
+                " [{}]",
+                serde_json::to_value(other).unwrap_or_default().as_str().unwrap_or("")
+            ),
+        };
+        format!("{who}: {}{status}", share.access.describe())
+    };
     for folder in vault.folders.iter().filter(|f| f.shared) {
-        let members: Vec<_> = vault.shares.iter().filter(|s| s.folder == folder.path).collect();
+        let members: Vec<_> = vault
+            .shares
+            .iter()
+            .filter(|s| s.item.is_none() && s.folder == folder.path)
+            .collect();
         out.line(format!("  {} ({} members)", folder.path.join("/"), members.len()))?;
         for share in members {
-            let who = match &share.principal {
-                Principal::User { email, .. } => email.clone(),
-                Principal::Group { group, .. } => format!("group {group}"),
-            };
-            let status = match share.status {
-                crate::model::ShareStatus::Active => String::new(),
-                other => format!(
-                    " [{}]",
-                    serde_json::to_value(other).unwrap_or_default().as_str().unwrap_or("")
-                ),
-            };
-            out.line(format!("    {who}: {}{status}", share.access.describe()))?;
+            out.line(format!("    {}", line(share)))?;
+        }
+    }
+    // CXF shares single items too: each reaches its item and nothing else.
+    let on_items: Vec<_> = vault.shares.iter().filter(|s| s.item.is_some()).collect();
+    if !on_items.is_empty() {
+        let items: std::collections::BTreeSet<&str> = on_items
+            .iter()
+            .filter_map(|s| s.item.as_ref().map(|i| i.source_id.as_str()))
+            .collect();
+        out.line(format!(
+            "items shared on their own: {} ({} shares)",
+            items.len(),
+            on_items.len()
+        ))?;
+        for share in on_items.iter().take(FINDINGS_SHOWN) {
+            out.line(format!("  {} — {}", share.place(), line(share)))?;
+        }
+        if on_items.len() > FINDINGS_SHOWN {
+            out.line(format!("  … and {} more", on_items.len() - FINDINGS_SHOWN))?;
         }
     }
     let count = |s: Severity| vault.findings.iter().filter(|f| f.severity == s).count();

@@ -21,14 +21,48 @@ pub use workspace::{from_snapshot, from_store, ExportError, Selection};
 pub struct CxfExport {
     /// Folders, entries and folder shares.
     pub vault: Vault,
-    /// Grants on single items, by entry source id: the model shares folders only.
+    /// Grants on single items, by entry source id: written as each item's
+    /// own `shared` extension.
     pub item_shares: BTreeMap<String, Vec<Share>>,
     /// Team (group) name → member emails, for the `vaultferry-groups` extension.
     pub groups: BTreeMap<String, Vec<String>>,
     /// The one CXF account the document holds.
     pub account: AccountInfo,
-    /// Grants with no CXF accessor (to partners, partnerships), left out.
-    pub grants_left_out: usize,
+    /// Grants the document cannot carry (to partners, partnerships), each
+    /// named for the command's summary.
+    pub grants_left_out: Vec<LeftOut>,
+}
+
+/// A workspace grant left out of a CXF document. CXF's accessors are the
+/// exporting provider's own user accounts and groups of them (`user`,
+/// `group`; the spec tells importers to ignore any other type). A local
+/// partner or a host-guest partnership is neither: written as a `group`,
+/// another importer would make (or reuse) a group of that name with none
+/// of the partner's people in it, or with people of its own who would gain
+/// the access. So such a grant is named instead, for an admin to make again
+/// by hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftOut {
+    /// `partner 'Acme Partners'`, `partnership 'Globex'`, `member #7`.
+    pub grantee: String,
+    pub role: crate::workspace::ItemRole,
+    /// `collection 'Ops/DB'`, `item 'Prod login'`.
+    pub on: String,
+    /// Why it cannot be written.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} as {} on {}: {}",
+            self.grantee,
+            self.role.name(),
+            self.on,
+            self.why
+        )
+    }
 }
 
 /// Who the document's one account is.
@@ -43,7 +77,7 @@ pub struct AccountInfo {
 impl CxfExport {
     /// An export read by `sources/`, with its sharing, as it is: the
     /// exporting person (the vault's owner, else `owner`) is the account.
-    pub fn from_vault(vault: Vault, owner: Option<&str>) -> CxfExport {
+    pub fn from_vault(mut vault: Vault, owner: Option<&str>) -> CxfExport {
         let email = vault
             .owner
             .clone()
@@ -60,6 +94,17 @@ impl CxfExport {
                 }
             }
         }
+        // Item shares go on their items; the vault keeps the folder shares.
+        let mut item_shares: BTreeMap<String, Vec<Share>> = BTreeMap::new();
+        let (on_items, on_folders) = std::mem::take(&mut vault.shares)
+            .into_iter()
+            .partition(|s| s.item.is_some());
+        vault.shares = on_folders;
+        for share in on_items {
+            if let Some(item) = &share.item {
+                item_shares.entry(item.source_id.clone()).or_default().push(share);
+            }
+        }
         CxfExport {
             account: AccountInfo {
                 id: format!("{}:{}", vault.source.vendor(), email),
@@ -67,9 +112,9 @@ impl CxfExport {
                 email,
             },
             vault,
-            item_shares: BTreeMap::new(),
+            item_shares,
             groups,
-            grants_left_out: 0,
+            grants_left_out: Vec::new(),
         }
     }
 }

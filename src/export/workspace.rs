@@ -6,7 +6,11 @@ use crate::model::Attachment;
 use crate::model::{Access, Entry, EntryKind, FolderPath, Principal, Share, SourceKind, Vault};
 use crate::workspace::{GrantTarget, Grantee, ItemRole, Role, SecretType, Snapshot, Workspace};
 
-use super::{AccountInfo, CxfExport};
+use super::{AccountInfo, CxfExport, LeftOut};
+
+/// Why a grant to a partner or partnership is not written ([`LeftOut`]).
+const NO_ACCESSOR: &str =
+    "CXF shares with the exporting provider's users and groups only; grant it again by hand after the import";
 
 /// Which collections to write: all, or those named (with everything
 /// below them).
@@ -159,15 +163,41 @@ pub fn from_store(
     let members: HashMap<i64, &str> = s.members.iter().map(|m| (m.id, m.email.as_str())).collect();
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut item_shares: BTreeMap<String, Vec<Share>> = BTreeMap::new();
-    let mut left_out = 0;
+    let mut left_out = Vec::new();
     let mut grants: Vec<&crate::workspace::Grant> = s.grants.iter().collect();
     grants.sort_by_key(|g| g.id);
+    let titles: HashMap<(u8, i64), &str> = s
+        .accounts
+        .iter()
+        .map(|a| ((0, a.id), a.name.as_str()))
+        .chain(s.secrets.iter().map(|x| ((1, x.id), x.title.as_str())))
+        .collect();
     for g in grants {
+        // What the grant is on, as the summary names it; `None`: outside
+        // the selection, so not a grant of this document at all.
+        let on = match g.target {
+            GrantTarget::Collection(id) => paths.get(&id).map(|p| format!("collection '{}'", p.join("/"))),
+            GrantTarget::Account(id) | GrantTarget::Secret(id) => {
+                let which = u8::from(matches!(g.target, GrantTarget::Secret(_)));
+                entries_by_target
+                    .contains_key(&(which, id))
+                    .then(|| format!("item '{}'", titles.get(&(which, id)).copied().unwrap_or_default()))
+            }
+        };
+        let Some(on) = on else { continue };
+        let mut leave = |grantee: String, why: &'static str| {
+            left_out.push(LeftOut {
+                grantee,
+                role: g.role,
+                on: on.clone(),
+                why,
+            });
+        };
         let principal = match g.grantee {
             Grantee::Member(id) => match members.get(&id) {
                 Some(email) => Principal::user(*email),
                 None => {
-                    left_out += 1;
+                    leave(format!("member #{id}"), "the workspace lists no such member");
                     continue;
                 }
             },
@@ -185,12 +215,24 @@ pub fn from_store(
                     }
                 }
                 None => {
-                    left_out += 1;
+                    leave(format!("team #{id}"), "the workspace lists no such team");
                     continue;
                 }
             },
-            Grantee::Partner(_) | Grantee::Partnership(_) => {
-                left_out += 1;
+            Grantee::Partner(id) => {
+                let name = s.partners.iter().find(|p| p.id == id).map(|p| p.name.as_str());
+                leave(
+                    name.map_or_else(|| format!("partner #{id}"), |n| format!("partner '{n}'")),
+                    NO_ACCESSOR,
+                );
+                continue;
+            }
+            Grantee::Partnership(id) => {
+                let name = s.partnerships.iter().find(|p| p.id == id).map(|p| p.name.as_str());
+                leave(
+                    name.map_or_else(|| format!("partnership #{id}"), |n| format!("partnership '{n}'")),
+                    NO_ACCESSOR,
+                );
                 continue;
             }
         };

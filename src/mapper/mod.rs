@@ -322,6 +322,9 @@ pub(crate) struct Mapper<'a> {
     pub collection_keys: HashMap<Vec<String>, ImportKey>,
     /// Position of each grant in `plan.grants`, by key.
     grant_index: HashMap<ImportKey, usize>,
+    /// The planned item of each entry an item share names, by source id
+    /// (filled by [`sharing::shares`]; only those ids, not every entry's).
+    pub item_targets: HashMap<String, ImportKey>,
     pub findings: Vec<Finding>,
 }
 
@@ -380,6 +383,7 @@ impl<'a> Mapper<'a> {
             by_folder: folders::FolderSlots::default(),
             collection_keys: HashMap::default(),
             grant_index: HashMap::default(),
+            item_targets: HashMap::default(),
             findings: Vec::new(),
         }
     }
@@ -508,7 +512,13 @@ impl<'a> Mapper<'a> {
             .iter()
             .filter(|f| f.shared)
             .map(|f| f.path.clone())
-            .chain(vault.shares.iter().map(|s| s.folder.clone()))
+            .chain(
+                vault
+                    .shares
+                    .iter()
+                    .filter(|s| s.item.is_none())
+                    .map(|s| s.folder.clone()),
+            )
             .collect();
         let archived = self
             .plan
@@ -584,6 +594,27 @@ impl<'a> Mapper<'a> {
         at.par_iter()
             .filter_map(|&i| shared.get(usize::try_from(i).ok()?)?.clone())
             .collect()
+    }
+
+    /// The planned items of the entries `ids` names (source ids), each by
+    /// its first key: one pass over the keys, made only when a source
+    /// shares single items. An entry the policy skipped has no key.
+    pub fn items_by_source_id<'s>(&self, ids: impl IntoIterator<Item = &'s str>) -> HashMap<String, ImportKey> {
+        let ids: HashSet<&str> = ids.into_iter().collect();
+        let mut out = HashMap::default();
+        if ids.is_empty() {
+            return out;
+        }
+        let vendor = self.source.vendor();
+        for key in self.keys.iter() {
+            let id = ["account:", "secret:"]
+                .iter()
+                .find_map(|kind| key.strip_prefix(kind)?.strip_prefix(vendor)?.strip_prefix(':'));
+            if let Some(id) = id.filter(|id| ids.contains(id)) {
+                out.entry(id.to_owned()).or_insert_with(|| ImportKey::new(key));
+            }
+        }
+        out
     }
 
     /// Items in the folder and all its subfolders.

@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{Access, Finding, Principal, Share, ShareStatus};
+use crate::model::{Access, EntryRef, Finding, Principal, Share, ShareStatus};
 use crate::workspace::{domain_in, ImportKey, ItemRole, MemberState, PartnershipState, Role};
 
 use super::{
@@ -21,7 +21,24 @@ use super::{
 
 pub(crate) fn shares(m: &mut Mapper<'_>, shares: &[Share]) {
     let teams = group_teams(m, shares);
+    let items = shares
+        .iter()
+        .filter_map(|s| s.item.as_ref())
+        .map(|i| i.source_id.as_str());
+    m.item_targets = m.items_by_source_id(items);
     for share in shares {
+        if let Some(item) = &share.item {
+            let Some(target) = m.item_targets.get(&item.source_id).cloned() else {
+                item_not_planned(m, share, item);
+                continue;
+            };
+            if share.status != ShareStatus::Active {
+                not_active(m, share);
+                continue;
+            }
+            principal(m, share, &target, &teams);
+            continue;
+        }
         let folder = share.folder.join("/");
         if m.policy.skips_folder(&share.folder) {
             m.findings.push(Finding::info(
@@ -60,13 +77,64 @@ pub(crate) fn shares(m: &mut Mapper<'_>, shares: &[Share]) {
             not_active(m, share);
             continue;
         }
-        match &share.principal {
-            Principal::User { email, name } => user(m, share, &target, email, name.as_deref()),
-            Principal::Group { group, members } => {
-                let (team, all) = teams.get(&group_name(group)).cloned().unwrap_or_default();
-                group_share(m, share, &target, group, members, team, &all);
-            }
+        principal(m, share, &target, &teams);
+    }
+}
+
+type Teams = HashMap<String, (Option<String>, HashSet<String>)>;
+
+/// An active share, on a collection or a single item (`target`), to the
+/// person or group it names.
+fn principal(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, teams: &Teams) {
+    match &share.principal {
+        Principal::User { email, name } => user(m, share, target, email, name.as_deref()),
+        Principal::Group { group, members } => {
+            let (team, all) = teams.get(&group_name(group)).cloned().unwrap_or_default();
+            group_share(m, share, target, group, members, team, &all);
         }
+    }
+}
+
+/// An item share whose entry is not planned: the policy skipped it (its
+/// folder, archived), or the export does not hold it.
+fn item_not_planned(m: &mut Mapper<'_>, share: &Share, item: &EntryRef) {
+    let place = place(m, share);
+    if m.policy.skips_folder(&item.folder) {
+        m.findings.push(Finding::info(
+            "mapper.share-in-skipped-folder",
+            format!(
+                "the share of '{place}' with {} is ignored: the policy skips that folder",
+                who(share)
+            ),
+        ));
+        return;
+    }
+    m.findings.push(Finding::info(
+        "mapper.share-item-not-imported",
+        format!(
+            "item '{place}' (id '{}') is shared with {}, but it is not imported (archived, skipped or not in the export); no grant",
+            item.source_id,
+            who(share)
+        ),
+    ));
+}
+
+/// Where a share gives access, as the workspace will show it: the
+/// collection path, or an item's title after its collection's.
+fn place(m: &Mapper<'_>, share: &Share) -> String {
+    match &share.item {
+        None => m.display_path(&share.folder),
+        Some(item) if item.folder.is_empty() => item.title.clone(),
+        Some(item) => format!("{} › {}", m.display_path(&item.folder), item.title),
+    }
+}
+
+/// The planned items a share reaches: its item, or everything under its
+/// folder.
+fn reached(m: &mut Mapper<'_>, share: &Share) -> Vec<ImportKey> {
+    match &share.item {
+        Some(item) => m.item_targets.get(&item.source_id).cloned().into_iter().collect(),
+        None => m.items_under(&share.folder),
     }
 }
 
@@ -102,7 +170,7 @@ fn source_words(share: &Share) -> String {
 
 fn edit_not_admin(m: &mut Mapper<'_>, share: &Share, role: ItemRole) {
     if share.access.edit && !share.access.admin && role == ItemRole::Collaborator {
-        let folder = m.display_path(&share.folder);
+        let folder = place(m, share);
         m.findings.push(
             Finding::info(
                 "mapper.edit-not-admin",
@@ -121,7 +189,7 @@ fn edit_not_admin(m: &mut Mapper<'_>, share: &Share, role: ItemRole) {
 /// role is above Collaborator the role-lowered finding says it already.
 fn edit_lowered(m: &mut Mapper<'_>, share: &Share, role: ItemRole, what: &str) {
     if share.access.edit && !share.access.admin && role == ItemRole::Collaborator {
-        let folder = m.display_path(&share.folder);
+        let folder = place(m, share);
         m.findings.push(
             Finding::warning(
                 "mapper.edit-lowered",
@@ -139,13 +207,18 @@ fn edit_lowered(m: &mut Mapper<'_>, share: &Share, role: ItemRole, what: &str) {
 /// hid them is not carried, and a reviewer must hear of it.
 fn hide_passwords_not_kept(m: &mut Mapper<'_>, share: &Share) {
     if share.access.hide_passwords {
-        let folder = m.display_path(&share.folder);
+        let folder = place(m, share);
         m.findings.push(
             Finding::warning(
                 "mapper.hide-passwords-not-kept",
                 format!(
-                    "{} could use the items of '{folder}' without seeing their passwords; in the workspace they can view them (no workspace role hides passwords)",
-                    who(share)
+                    "{} could use {} without seeing their passwords; in the workspace they can view them (no workspace role hides passwords)",
+                    who(share),
+                    if share.item.is_some() {
+                        format!("item '{folder}'")
+                    } else {
+                        format!("the items of '{folder}'")
+                    }
                 ),
             )
             .help("if they must not see the passwords, remove their access after the import, or leave the folder out with skip_folders"),
@@ -163,7 +236,7 @@ fn not_active(m: &mut Mapper<'_>, share: &Share) {
         ShareStatus::Deleted => (UnmatchedReason::Deleted, "was deleted in the source"),
         _ => (UnmatchedReason::SuspendedInSource, "is suspended in the source"),
     };
-    let folder = m.display_path(&share.folder);
+    let folder = place(m, share);
     m.findings.push(Finding::warning(
         "mapper.share-not-active",
         format!("{} {words}; no grant on '{folder}'", who(share)),
@@ -175,8 +248,8 @@ fn not_active(m: &mut Mapper<'_>, share: &Share) {
 
 fn unmatched(m: &mut Mapper<'_>, share: &Share, email: &str, name: Option<&str>, reason: UnmatchedReason) {
     let email = normalize_email(email);
-    let folder = m.display_path(&share.folder);
-    let items = m.items_under(&share.folder);
+    let folder = place(m, share);
+    let items = reached(m, share);
     let access = UnmatchedAccess {
         folder,
         access: share.access.describe(),
@@ -209,7 +282,7 @@ fn unmatched(m: &mut Mapper<'_>, share: &Share, email: &str, name: Option<&str>,
 fn user(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name: Option<&str>) {
     let email_n = normalize_email(email);
     let role = mapped_role(m, &share.access);
-    let folder = m.display_path(&share.folder);
+    let folder = place(m, share);
     let snapshot = m.snapshot;
     if !looks_like_email(&email_n) {
         // Sharing data can name a user by login name only (old LastPass
@@ -341,7 +414,7 @@ fn looks_like_email(email: &str) -> bool {
 }
 
 fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, name: Option<&str>, role: ItemRole) {
-    let folder = m.display_path(&share.folder);
+    let folder = place(m, share);
     let snapshot = m.snapshot;
     let partnerships: Vec<_> = snapshot
         .partnerships
@@ -457,7 +530,17 @@ fn outside(m: &mut Mapper<'_>, share: &Share, target: &ImportKey, email: &str, n
 /// Manager on each account of the folder (subfolders included).
 fn manager_on_accounts(m: &mut Mapper<'_>, share: &Share, grantee: PlannedGrantee, role: ItemRole) {
     let lowered = (role == ItemRole::Owner).then_some(role);
-    for account in m.accounts_under(&share.folder) {
+    let accounts = match &share.item {
+        Some(item) => m
+            .item_targets
+            .get(&item.source_id)
+            .filter(|k| k.as_str().starts_with("account:"))
+            .cloned()
+            .into_iter()
+            .collect(),
+        None => m.accounts_under(&share.folder),
+    };
+    for account in accounts {
         m.grant(
             account,
             grantee.clone(),
@@ -488,7 +571,7 @@ fn group_name(group: &str) -> String {
 /// Beside the team comes every active regular member the group names on
 /// any folder: the team holds them all, so a folder whose list names fewer
 /// cannot be granted to the team.
-fn group_teams(m: &mut Mapper<'_>, shares: &[Share]) -> HashMap<String, (Option<String>, HashSet<String>)> {
+fn group_teams(m: &mut Mapper<'_>, shares: &[Share]) -> Teams {
     let snapshot = m.snapshot;
     let mut order: Vec<String> = Vec::new();
     let mut known: HashMap<String, (String, HashSet<String>)> = HashMap::new();
@@ -602,7 +685,7 @@ fn group_share(
     all: &HashSet<String>,
 ) {
     let snapshot = m.snapshot;
-    let folder = m.display_path(&share.folder);
+    let folder = place(m, share);
     let mut regular = Vec::new();
     for email in members {
         let email_n = normalize_email(email);

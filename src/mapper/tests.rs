@@ -901,3 +901,198 @@ fn a_large_shared_folder_lists_each_item_once_in_folder_order() {
         .all(|(a, b)| std::ptr::eq(a.as_str(), b.as_str()));
     assert!(shared, "one key per item, shared by both lists");
 }
+
+/// A CXF vault: items shared on their own (an item's `shared` extension).
+fn cxf_vault(entries: Vec<Entry>) -> Vault {
+    let mut v = vault(entries);
+    v.source = SourceKind::Cxf;
+    v
+}
+
+fn share_item(v: &mut Vault, id: &str, who: Principal, access: Access) {
+    let e = v.entries.iter().find(|e| e.source_id == id).unwrap();
+    let item = crate::model::EntryRef {
+        source_id: id.into(),
+        title: e.title.clone(),
+        folder: e.folder.to_vec(),
+    };
+    v.shares.push(Share::on_item(item, who, access));
+}
+
+fn grants_on<'p>(p: &'p Plan, target: &str) -> Vec<(&'p str, ItemRole)> {
+    let mut g: Vec<(&str, ItemRole)> = p
+        .grants
+        .iter()
+        .filter(|g| g.target.as_str() == target)
+        .map(|g| (g.grantee.label(), g.role))
+        .collect();
+    g.sort();
+    g
+}
+
+#[test]
+fn an_item_shared_in_a_private_folder_reaches_that_person_only_and_the_folder_stays_private() {
+    let mut v = cxf_vault(vec![login("a", "Private", "a"), login("b", "Private", "b")]);
+    share_item(&mut v, "a", Principal::user("Dana@northwind.example"), READ);
+    let p = plan(&v);
+    let dana = grants_to(&p, "dana@northwind.example");
+    assert_eq!(dana.len(), 1, "{dana:?}");
+    assert_eq!(dana[0].target.as_str(), "account:cxf:a");
+    assert_eq!(dana[0].role, ItemRole::Collaborator);
+    assert!(
+        grants_on(&p, "account:cxf:b").is_empty(),
+        "the folder's other item stays private"
+    );
+    let private = p.collections.iter().find(|c| c.name == "Private").unwrap();
+    assert!(!private.shared, "an item share does not make its folder shared");
+    assert!(
+        is_personal_key(SourceKind::Cxf, &private.key),
+        "the folder keeps its personal key"
+    );
+    assert_eq!(
+        grants_on(&p, private.key.as_str()),
+        [("sam@northwind.example", ItemRole::Owner)],
+        "only the owner of personal items holds the folder"
+    );
+}
+
+#[test]
+fn an_item_share_beside_a_folder_share_is_a_grant_of_its_own_and_the_stronger_role_reaches_them() {
+    let mut v = cxf_vault(vec![login("a", "Ops", "a"), login("b", "Ops", "b")]);
+    share_user(&mut v, "Ops", "dana@northwind.example", READ);
+    share_item(&mut v, "a", Principal::user("dana@northwind.example"), ADMIN);
+    share_user(&mut v, "Ops", "lee@northwind.example", ADMIN);
+    share_item(&mut v, "b", Principal::user("lee@northwind.example"), READ);
+    let p = plan(&v);
+    let ops = p.collections.iter().find(|c| c.name == "Ops").unwrap().key.clone();
+    assert_eq!(
+        grants_on(&p, ops.as_str()),
+        [
+            ("dana@northwind.example", ItemRole::Collaborator),
+            ("lee@northwind.example", ItemRole::Owner)
+        ]
+    );
+    // Dana owns the one item she administered; Lee's lower item grant is
+    // kept as the source said, and his collection Owner role reaches b.
+    assert_eq!(
+        grants_on(&p, "account:cxf:a"),
+        [("dana@northwind.example", ItemRole::Owner)]
+    );
+    assert_eq!(
+        grants_on(&p, "account:cxf:b"),
+        [("lee@northwind.example", ItemRole::Collaborator)]
+    );
+}
+
+#[test]
+fn an_item_share_follows_the_sharer_rules_guests_capped_leavers_listed_outsiders_invited() {
+    let mut v = cxf_vault(vec![
+        login("a", "Ops", "a"),
+        entry("n", EntryKind::SecureNote, "", "note"),
+        login("z", "Ops", "z"),
+    ]);
+    v.entries[2].archived = true;
+    share_item(&mut v, "a", Principal::user("mo@freelance.example"), ADMIN);
+    share_item(&mut v, "a", Principal::user("gone@northwind.example"), EDIT);
+    share_item(&mut v, "n", Principal::user("zed@outside.example"), ADMIN);
+    share_item(&mut v, "n", Principal::user("priya@northwind.example"), HIDE);
+    share_item(
+        &mut v,
+        "a",
+        Principal::Group {
+            group: "Engineering".into(),
+            members: vec!["dana@northwind.example".into(), "lee@northwind.example".into()],
+        },
+        EDIT,
+    );
+    share_item(&mut v, "z", Principal::user("dana@northwind.example"), ADMIN);
+    let mut pending = Share::on_item(
+        crate::model::EntryRef {
+            source_id: "a".into(),
+            title: "a".into(),
+            folder: path("Ops"),
+        },
+        Principal::user("priya@northwind.example"),
+        ADMIN,
+    );
+    pending.status = ShareStatus::Pending;
+    v.shares.push(pending);
+    let p = plan(&v);
+    // A guest given manage on an item gets Collaborator, and is told.
+    let mo = grants_to(&p, "mo@freelance.example");
+    assert_eq!(mo.len(), 1);
+    assert_eq!(
+        (mo[0].target.as_str(), mo[0].role, mo[0].lowered_from),
+        ("account:cxf:a", ItemRole::Collaborator, Some(ItemRole::Owner))
+    );
+    let lowered = p
+        .findings
+        .iter()
+        .find(|f| f.code == "mapper.guest-role-lowered" && f.message.contains("mo@"))
+        .unwrap();
+    assert!(lowered.message.contains("'Ops › a'"), "{}", lowered.message);
+    // Someone who left the company is never invited; their item is listed.
+    let gone = p
+        .unmatched
+        .iter()
+        .find(|u| u.email == "gone@northwind.example")
+        .unwrap();
+    assert_eq!(gone.reason, UnmatchedReason::LeftCompany);
+    assert_eq!(gone.items, [key("account:cxf:a")]);
+    assert_eq!(gone.access[0].folder, "Ops › a");
+    // An outsider is invited once, for that item, as a Collaborator.
+    assert_eq!(p.invitations.len(), 1);
+    assert_eq!(p.invitations[0].email, "zed@outside.example");
+    assert_eq!(p.invitations[0].folders, ["note"]);
+    assert_eq!(
+        grants_on(&p, "secret:cxf:n"),
+        [
+            ("priya@northwind.example", ItemRole::Collaborator),
+            ("sam@northwind.example", ItemRole::Owner),
+            ("zed@outside.example", ItemRole::Collaborator),
+        ]
+    );
+    let hidden = p
+        .findings
+        .iter()
+        .find(|f| f.code == "mapper.hide-passwords-not-kept")
+        .unwrap();
+    assert!(hidden.message.contains("item 'note'"), "{}", hidden.message);
+    // A group's item share goes to its team, on that item.
+    assert!(grants_on(&p, "account:cxf:a").contains(&("Engineering", ItemRole::Collaborator)));
+    // A pending share gives nothing; an archived item's share names why.
+    assert!(grants_to(&p, "priya@northwind.example")
+        .iter()
+        .all(|g| g.target.as_str() != "account:cxf:a"));
+    assert!(codes(&p).contains(&"mapper.share-not-active"));
+    assert!(grants_to(&p, "dana@northwind.example").is_empty());
+    let not_imported = p
+        .findings
+        .iter()
+        .find(|f| f.code == "mapper.share-item-not-imported")
+        .unwrap();
+    assert!(not_imported.message.contains("'Ops › z'"), "{}", not_imported.message);
+}
+
+#[test]
+fn an_item_share_in_a_skipped_folder_is_ignored_and_said() {
+    let mut v = cxf_vault(vec![login("a", "Old", "a"), login("b", "Kept", "b")]);
+    share_item(&mut v, "a", Principal::user("dana@northwind.example"), ADMIN);
+    share_item(&mut v, "b", Principal::user("dana@northwind.example"), ADMIN);
+    let policy = Policy {
+        skip_folders: vec![path("Old")],
+        ..Policy::default()
+    };
+    let p = plan_with(&v, &policy);
+    let dana: Vec<&str> = grants_to(&p, "dana@northwind.example")
+        .iter()
+        .map(|g| g.target.as_str())
+        .collect();
+    assert_eq!(dana, ["account:cxf:b"]);
+    let said = p
+        .findings
+        .iter()
+        .find(|f| f.code == "mapper.share-in-skipped-folder")
+        .unwrap();
+    assert!(said.message.contains("'Old › a'"), "{}", said.message);
+}

@@ -18,5 +18,5 @@ pub use content::{measure, ContentOrigin, ContentSource, FileContent};
 pub use entry::{Attachment, Entry, EntryKind, Field, FieldKind, FieldValue, PasswordChange, Timestamp};
 pub use finding::{Finding, Position, Severity};
 pub use folder_path::FolderPath;
-pub use share::{Access, Principal, Share, ShareStatus};
+pub use share::{Access, EntryRef, Principal, Share, ShareStatus};
 pub use vault::{Folder, SourceKind, Vault};

@@ -90,11 +90,32 @@ pub enum ShareStatus {
     Suspended,
 }
 
-/// Folder or vault → principal, with access.
+/// The one entry an item share is on: the source names it by id, and the
+/// title and folder are kept so a reviewer can tell which item it is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct EntryRef {
+    /// The entry's `Entry::source_id`.
+    pub source_id: String,
+    pub title: String,
+    /// Where the entry is (`Entry::folder`); empty at the root.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folder: Vec<String>,
+}
+
+/// Folder or vault → principal, with access; or, for a source that shares
+/// single items (a CXF item's own `shared` extension), one entry →
+/// principal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Share {
     /// The folder's path (a LastPass shared folder, a 1Password vault).
+    /// Empty on an item share: code that knows folder shares only then
+    /// matches no folder with it, rather than widening one person's item
+    /// to a whole folder.
     pub folder: Vec<String>,
+    /// An item share: the entry it gives access to, and nothing else (not
+    /// its folder's other entries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<EntryRef>,
     pub principal: Principal,
     pub access: Access,
     pub status: ShareStatus,
@@ -112,11 +133,30 @@ impl Share {
     pub fn new(folder: Vec<String>, principal: Principal, access: Access) -> Share {
         Share {
             folder,
+            item: None,
             principal,
             access,
             status: ShareStatus::Active,
             outside_enterprise: None,
             source_access: None,
+        }
+    }
+
+    /// A share of one entry only.
+    pub fn on_item(item: EntryRef, principal: Principal, access: Access) -> Share {
+        Share {
+            item: Some(item),
+            ..Share::new(Vec::new(), principal, access)
+        }
+    }
+
+    /// Where the share gives access, for messages: the folder's path, or
+    /// the item's title after its folder's (`Ops/DB › Prod`).
+    pub fn place(&self) -> String {
+        match &self.item {
+            None => self.folder.join("/"),
+            Some(item) if item.folder.is_empty() => item.title.clone(),
+            Some(item) => format!("{} › {}", item.folder.join("/"), item.title),
         }
     }
 }

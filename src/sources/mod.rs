@@ -241,16 +241,20 @@ pub fn read_export_summary<'a>(
 }
 
 /// Whose export this is, when the file says so before its entries: a
-/// 1PUX names its account's email (the reader sets [`Vault::owner`] from
-/// it too). LastPass CSV, 1PIF and 1Password CSV name nobody.
+/// 1PUX or a CXF document names its account's email (the reader sets
+/// [`Vault::owner`] from it too). LastPass CSV, 1PIF and 1Password CSV
+/// name nobody.
 pub fn export_owner(path: &Path, options: &ParseOptions) -> Option<String> {
     let kind = match options.format {
         Some(kind) => kind,
         None => detect::detect_path(path).ok()?,
     };
-    (kind == SourceKind::Onepassword1pux)
-        .then(|| onepassword::pux_owner(path, &path.display().to_string(), options))
-        .flatten()
+    let file = path.display().to_string();
+    match kind {
+        SourceKind::Onepassword1pux => onepassword::pux_owner(path, &file, options),
+        SourceKind::Cxf => cxf::owner(path, &file, options),
+        _ => None,
+    }
 }
 
 /// Where the entries of an export go.

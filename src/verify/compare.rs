@@ -61,13 +61,15 @@ pub fn run(source: &Source, holdings: &Holdings, policy: &Policy, owner: &str) -
     let mut expected: BTreeMap<(Rule, String, String, Option<ItemRole>), usize> = BTreeMap::new();
     for (item, stored) in matched {
         let is_account = matches!(stored.target, GrantTarget::Account(_));
-        let own = reach.has_own_grants(stored.target);
+        let item_rights = rights.entry(&item.id, &item.folder, item.shared);
+        // An item with rights or grants of its own is compared alone.
+        let own = reach.has_own_grants(stored.target) || item_rights.is_some();
         let key = (item.folder.clone(), item.shared, stored.collection, is_account);
         let result = match (own, groups.get(&key)) {
             (false, Some(r)) => Rc::clone(r),
             _ => {
                 let r = Rc::new(compare_access(
-                    &rights.folder(&item.folder, item.shared),
+                    &item_rights.unwrap_or_else(|| rights.folder(&item.folder, item.shared)),
                     &reach.item(stored.target, stored.collection),
                     rights.in_shared_folder(&item.folder, item.shared),
                     rights.owner(),

@@ -1,8 +1,9 @@
 //! The source side's rights, and what the workspace should give for them.
 //!
 //! Who could open an entry in the source: the person whose export it is
-//! (every entry outside a shared folder, as its administrator), and every
-//! person a share of its folder or of a folder above it names, directly or
+//! (every entry outside a shared folder, as its administrator), every
+//! person a share of its folder or of a folder above it names, and every
+//! person a share of the entry itself names (CXF item sharing), directly or
 //! as a member of a group. What each of them should hold in the workspace
 //! follows from the rules of ARCHITECTURE.md ("Mapping rules"), written
 //! here again on purpose: this is the second, independent reading of them
@@ -118,22 +119,44 @@ pub struct Expected {
     pub right: Right,
 }
 
-/// The source's rights per folder, worked out once per folder.
+/// The source's rights per folder, worked out once per folder, and the
+/// rights single entries carry of their own (a CXF item's `shared`).
 pub struct SourceRights<'s> {
     shares: &'s [Share],
     folders: &'s [Folder],
     owner: String,
     memo: FxHashMap<(Vec<String>, Option<bool>), Rc<Rights>>,
+    /// Entry source id → the item shares on it.
+    on_items: FxHashMap<&'s str, Vec<&'s Share>>,
 }
 
 impl<'s> SourceRights<'s> {
     pub fn new(shares: &'s [Share], folders: &'s [Folder], owner: &str) -> SourceRights<'s> {
+        let mut on_items: FxHashMap<&str, Vec<&Share>> = FxHashMap::default();
+        for share in shares {
+            if let Some(item) = &share.item {
+                on_items.entry(item.source_id.as_str()).or_default().push(share);
+            }
+        }
         SourceRights {
             shares,
             folders,
             owner: owner.trim().to_lowercase(),
             memo: FxHashMap::default(),
+            on_items,
         }
+    }
+
+    /// Who could open this one entry: its folder's people, and those its
+    /// own shares name (each right kept, so the strongest decides).
+    /// `None` when no share names the entry itself: its folder says all.
+    pub fn entry(&mut self, id: &str, path: &[String], said: Option<bool>) -> Option<Rc<Rights>> {
+        let own = self.on_items.get(id)?.clone();
+        let mut rights = (*self.folder(path, said)).clone();
+        for share in own {
+            add(&mut rights, share);
+        }
+        Some(Rc::new(rights))
     }
 
     pub fn owner(&self) -> &str {
@@ -175,26 +198,36 @@ impl<'s> SourceRights<'s> {
             });
         }
         for share in self.shares {
-            if said == Some(false) || share.folder.is_empty() || !path.starts_with(&share.folder) {
+            // An item share reaches its one entry only (`entry`).
+            if said == Some(false)
+                || share.item.is_some()
+                || share.folder.is_empty()
+                || !path.starts_with(&share.folder)
+            {
                 continue;
             }
-            let right = Right {
-                access: share.access,
-                status: share.status,
-                personal: false,
-            };
-            match &share.principal {
-                Principal::User { email, .. } => rights.entry(email.trim().to_lowercase()).or_default().push(right),
-                Principal::Group { members, .. } => {
-                    for m in members {
-                        rights.entry(m.trim().to_lowercase()).or_default().push(right);
-                    }
-                }
-            }
+            add(&mut rights, share);
         }
         let rights = Rc::new(rights);
         self.memo.insert(key, Rc::clone(&rights));
         rights
+    }
+}
+
+/// The right a share gives each person it names (a group: its members).
+fn add(rights: &mut Rights, share: &Share) {
+    let right = Right {
+        access: share.access,
+        status: share.status,
+        personal: false,
+    };
+    match &share.principal {
+        Principal::User { email, .. } => rights.entry(email.trim().to_lowercase()).or_default().push(right),
+        Principal::Group { members, .. } => {
+            for m in members {
+                rights.entry(m.trim().to_lowercase()).or_default().push(right);
+            }
+        }
     }
 }
 
@@ -378,6 +411,60 @@ mod tests {
             status,
             personal: false,
         }
+    }
+
+    #[test]
+    fn an_entrys_own_share_adds_to_that_entry_only_and_never_to_its_folder() {
+        let path = vec!["Private".to_owned()];
+        let folders = vec![Folder {
+            path: path.clone(),
+            shared: false,
+            source_id: None,
+            description: None,
+        }];
+        let item = crate::model::EntryRef {
+            source_id: "a".into(),
+            title: "a".into(),
+            folder: path.clone(),
+        };
+        let admin = Access {
+            admin: true,
+            edit: true,
+            hide_passwords: false,
+        };
+        let shares = vec![
+            Share::on_item(item.clone(), Principal::user("Dana@corp.example"), Access::default()),
+            Share::on_item(
+                item,
+                Principal::Group {
+                    group: "Ops".into(),
+                    members: vec!["lee@corp.example".into(), "owner@corp.example".into()],
+                },
+                admin,
+            ),
+        ];
+        let mut rights = SourceRights::new(&shares, &folders, "owner@corp.example");
+        let folder = rights.folder(&path, None);
+        assert_eq!(
+            folder.keys().collect::<Vec<_>>(),
+            ["owner@corp.example"],
+            "the folder stays private"
+        );
+        assert!(
+            rights.entry("b", &path, None).is_none(),
+            "another entry: its folder says all"
+        );
+        let a = rights.entry("a", &path, None).unwrap();
+        assert_eq!(
+            a.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["dana@corp.example", "lee@corp.example", "owner@corp.example"]
+        );
+        assert_eq!(
+            a["owner@corp.example"].len(),
+            2,
+            "personal and through the group: the strongest decides"
+        );
+        assert!(a["lee@corp.example"][0].access.admin);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::{credentials, ids, record, sharing, Lines};
-use crate::model::{Finding, FolderPath, Position, Vault};
+use crate::model::{EntryRef, Finding, FolderPath, Position, Vault};
 use crate::sources::{ParseOptions, Sink, SourceError};
 
 /// What reads every account of one document.
@@ -229,7 +229,8 @@ impl Reader<'_> {
                     continue;
                 }
             };
-            let Some(mut entry) = credentials::entry(value, &input, vault)? else {
+            let mut shared = Vec::new();
+            let Some(mut entry) = credentials::entry(value, &input, vault, &mut shared)? else {
                 continue;
             };
             seen.insert(entry.source_id.clone());
@@ -239,6 +240,15 @@ impl Reader<'_> {
                     entry.in_shared_vault = p.shared;
                 }
                 None => entry.folder = root.clone(),
+            }
+            for ext in &shared {
+                let item = EntryRef {
+                    source_id: entry.source_id.clone(),
+                    title: entry.title.clone(),
+                    folder: entry.folder.to_vec(),
+                };
+                let at = Position::file(self.file).line(line).field("extensions");
+                sharing::item_shares(ext, &item, directory, at, vault, self.options)?;
             }
             if let Some(entry) = sink.give(entry) {
                 vault.entries.push(entry);

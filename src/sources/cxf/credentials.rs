@@ -277,8 +277,14 @@ fn take(v: Value, secret: bool, kind: FieldKind) -> Option<Taken> {
 }
 
 /// Turns one item into its entry; `None` when it is skipped (a finding says
-/// why).
-pub(crate) fn entry(item: Value, input: &ItemInput<'_>, vault: &mut Vault) -> Result<Option<Entry>, SourceError> {
+/// why). Its own `shared` extensions go to `shared`: who they name is read
+/// once the entry's folder is known.
+pub(crate) fn entry(
+    item: Value,
+    input: &ItemInput<'_>,
+    vault: &mut Vault,
+    shared: &mut Vec<Value>,
+) -> Result<Option<Entry>, SourceError> {
     let Value::Object(mut item) = item else {
         vault.skipped_records += 1;
         record(
@@ -345,19 +351,32 @@ pub(crate) fn entry(item: Value, input: &ItemInput<'_>, vault: &mut Vault) -> Re
     }
     let mut types = Vec::new();
     if let Some(Value::Array(credentials)) = item.remove("credentials") {
-        for credential in credentials {
-            let Value::Object(credential) = credential else {
-                vault.findings.push(
-                    Finding::warning(
-                        "cxf.bad-credential",
-                        format!(
-                            "item '{}' has a credential that is not an object; it is left out",
-                            entry.title
-                        ),
-                    )
-                    .at(input.at("credentials")),
-                );
-                continue;
+        for (n, credential) in credentials.into_iter().enumerate() {
+            let credential = match credential {
+                Value::Object(credential) => credential,
+                other => {
+                    // Nothing is dropped: whatever it is, it may hold a
+                    // secret, so it is kept, concealed, as it was written.
+                    let label = format!("Credential {}", n + 1);
+                    vault.findings.push(
+                        Finding::warning(
+                            "cxf.bad-credential",
+                            format!(
+                                "item '{}' has a credential that is a {}, not an object; it is kept as the concealed field '{label}' holding its JSON text",
+                                entry.title,
+                                json_type(&other)
+                            ),
+                        )
+                        .at(input.at("credentials")),
+                    );
+                    entry.fields.push(Field {
+                        label,
+                        value: FieldValue::Concealed(Secret::text(other.to_string())),
+                        kind: K::Concealed,
+                        group: None,
+                    });
+                    continue;
+                }
             };
             let kind = credential.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
             apply(&mut entry, &kind, credential, input, vault);
@@ -373,18 +392,7 @@ pub(crate) fn entry(item: Value, input: &ItemInput<'_>, vault: &mut Vault) -> Re
                 continue;
             }
             if name == sharing::SHARED_EXTENSION {
-                vault.findings.push(
-                    Finding::warning(
-                        "cxf.item-share-not-carried",
-                        format!(
-                            "item '{}' is shared on its own with {}; item-level sharing is not carried yet, only its collection's",
-                            entry.title,
-                            sharing::describe_accessors(&ext)
-                        ),
-                    )
-                    .at(input.at("extensions"))
-                    .help("grant these people on the item by hand after the import"),
-                );
+                shared.push(ext);
                 continue;
             }
             vault.findings.push(

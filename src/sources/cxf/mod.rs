@@ -69,6 +69,34 @@ pub(crate) fn read_into(path: &Path, file: &str, options: &ParseOptions, sink: S
     read_text(&text, file, documents.as_deref(), options, sink)
 }
 
+/// Whose export the document is, as [`read`] would say (`Vault::owner`:
+/// the first account with an email), without reading its items: a
+/// streamed run must key personal folders before the first entry arrives,
+/// and a bare account may name its email after its items.
+pub fn owner(path: &Path, file: &str, options: &ParseOptions) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Account {
+        email: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Top {
+        accounts: Option<Vec<Account>>,
+        email: Option<String>,
+    }
+    let text = load(path, file, options).ok()?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let top: Top = serde_json::from_str(body).ok()?;
+    let emails = match top.accounts {
+        Some(accounts) => accounts.into_iter().map(|a| a.email).collect(),
+        None => vec![top.email],
+    };
+    emails
+        .into_iter()
+        .flatten()
+        .map(|e| e.trim().to_owned())
+        .find(|e| !e.is_empty())
+}
+
 /// Reads the document whole into text that is zeroed when dropped
 /// (it holds every secret of the export), refusing one larger than the
 /// unpacked-size bound.

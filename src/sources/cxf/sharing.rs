@@ -1,4 +1,4 @@
-//! The `shared` extension: who holds a collection, with which permissions
+//! The `shared` extension: who holds a collection or an item, with which permissions
 //! (`formats/cxf.md`, "Sharing"). Its table of permissions is the one
 //! place CXF words become normalized access.
 
@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::account::Directory;
 use super::record;
-use crate::model::{Access, Finding, Position, Principal, Share, Vault};
+use crate::model::{Access, EntryRef, Finding, Position, Principal, Share, Vault};
 use crate::sources::{ParseOptions, SourceError};
 
 pub const SHARED_EXTENSION: &str = "shared";
@@ -35,7 +35,8 @@ pub fn access(permissions: &[&str]) -> (Access, Vec<String>) {
     (access, unknown)
 }
 
-/// Adds the shares a collection's `shared` extension names.
+/// Adds the shares a collection's `shared` extension names, and the
+/// exporter's own admin right on the collection.
 pub(crate) fn folder_shares(
     ext: &Value,
     folder: &[String],
@@ -45,19 +46,103 @@ pub(crate) fn folder_shares(
     vault: &mut Vault,
     options: &ParseOptions,
 ) -> Result<(), SourceError> {
-    let shown = folder.join("/");
+    let on = On::Folder(folder);
+    let Some(accessors) = accessors(ext, &on, directory, &at, vault, options)? else {
+        return Ok(());
+    };
+    let mut exporter_named = false;
+    for (principal, access, words) in accessors {
+        if let (Principal::User { email, .. }, Some(exporter)) = (&principal, exporter) {
+            exporter_named |= email.eq_ignore_ascii_case(exporter);
+        }
+        let mut share = Share::new(folder.to_vec(), principal, access);
+        share.source_access = Some(words);
+        vault.shares.push(share);
+    }
+    if let Some(exporter) = exporter.filter(|_| !exporter_named) {
+        let mut share = Share::new(
+            folder.to_vec(),
+            Principal::user(exporter),
+            Access {
+                admin: true,
+                edit: true,
+                hide_passwords: false,
+            },
+        );
+        share.source_access = Some("exporter (CXF exports a shared entity only to its owners and admins)".to_owned());
+        vault.shares.push(share);
+    }
+    Ok(())
+}
+
+/// Adds the shares an item's own `shared` extension names: each gives
+/// access to that one entry, never to the rest of its collection. The
+/// exporter is not added: it holds the item already, through its
+/// collection's share or as the owner of its personal items.
+pub(crate) fn item_shares(
+    ext: &Value,
+    item: &EntryRef,
+    directory: &Directory,
+    at: Position,
+    vault: &mut Vault,
+    options: &ParseOptions,
+) -> Result<(), SourceError> {
+    let on = On::Item(&item.title);
+    let Some(accessors) = accessors(ext, &on, directory, &at, vault, options)? else {
+        return Ok(());
+    };
+    for (principal, access, words) in accessors {
+        let mut share = Share::on_item(item.clone(), principal, access);
+        share.source_access = Some(words);
+        vault.shares.push(share);
+    }
+    Ok(())
+}
+
+/// What a `shared` extension is on, for findings.
+enum On<'a> {
+    Folder(&'a [String]),
+    Item(&'a str),
+}
+
+impl On<'_> {
+    fn shown(&self) -> String {
+        match self {
+            On::Folder(path) => format!("'{}'", path.join("/")),
+            On::Item(title) => format!("item '{title}'"),
+        }
+    }
+}
+
+/// One accessor read: who, their access, and the permission words as
+/// written (for `Share::source_access`).
+type Accessor = (Principal, Access, String);
+
+/// The accessors of one `shared` extension, each as a principal, its
+/// access and the permission words as written; `None` when it has no
+/// `accessors` array (a finding says so).
+fn accessors(
+    ext: &Value,
+    on: &On<'_>,
+    directory: &Directory,
+    at: &Position,
+    vault: &mut Vault,
+    options: &ParseOptions,
+) -> Result<Option<Vec<Accessor>>, SourceError> {
+    let shown = on.shown();
     let Some(accessors) = ext.get("accessors").and_then(Value::as_array) else {
-        return record(
+        record(
             vault,
             Finding::warning(
                 "cxf.bad-shared",
-                format!("the 'shared' extension of '{shown}' has no 'accessors' array; nobody is given access from it"),
+                format!("the 'shared' extension of {shown} has no 'accessors' array; nobody is given access from it"),
             )
-            .at(at),
+            .at(at.clone()),
             options,
-        );
+        )?;
+        return Ok(None);
     };
-    let mut exporter_named = false;
+    let mut out = Vec::new();
     for accessor in accessors {
         let kind = accessor.get("type").and_then(Value::as_str).unwrap_or("");
         let name = accessor.get("name").and_then(Value::as_str).unwrap_or("").trim();
@@ -82,7 +167,7 @@ pub(crate) fn folder_shares(
                         Finding::warning(
                             "cxf.accessor-without-email",
                             format!(
-                                "'{shown}' is shared with user '{name}' (account '{account}'), whom no email names; no share is made"
+                                "{shown} is shared with user '{name}' (account '{account}'), whom no email names; no share is made"
                             ),
                         )
                         .at(at.clone())
@@ -105,7 +190,7 @@ pub(crate) fn folder_shares(
                     Finding::info(
                         "cxf.unknown-accessor-type",
                         format!(
-                            "'{shown}' names an accessor of type '{kind}' ('{name}'); CXF tells importers to ignore it"
+                            "{shown} names an accessor of type '{kind}' ('{name}'); CXF tells importers to ignore it"
                         ),
                     )
                     .at(at.clone()),
@@ -113,79 +198,35 @@ pub(crate) fn folder_shares(
                 continue;
             }
         };
-        if let (Principal::User { email, .. }, Some(exporter)) = (&principal, exporter) {
-            exporter_named |= email.eq_ignore_ascii_case(exporter);
-        }
         let (access, unknown) = access(&words);
         for word in unknown {
             vault.findings.push(
                 Finding::info(
                     "cxf.unknown-permission",
+                    format!("{shown} gives '{name}' permission '{word}', which CXF 1.0 does not define; it is ignored"),
+                )
+                .at(at.clone()),
+            );
+        }
+        // The spec: an accessor whose permissions are empty, as written or
+        // once unknown words are ignored, is ignored. Reading it as
+        // read-only would give access the source never gave.
+        if words.iter().all(|w| !PERMISSIONS.contains(w)) {
+            vault.findings.push(
+                Finding::info(
+                    "cxf.accessor-no-permissions",
                     format!(
-                        "'{shown}' gives '{name}' permission '{word}', which CXF 1.0 does not define; it is ignored"
+                        "{shown} names '{name}' without any permission CXF 1.0 defines; ignored, as the spec tells importers: no share is made"
                     ),
                 )
                 .at(at.clone()),
             );
+            continue;
         }
-        if words.is_empty() {
-            vault.findings.push(
-                Finding::info(
-                    "cxf.accessor-no-permissions",
-                    format!("'{shown}' is shared with '{name}' without permissions; read as read-only"),
-                )
-                .at(at.clone()),
-            );
-        }
-        let mut share = Share::new(folder.to_vec(), principal, access);
-        share.source_access = Some(if words.is_empty() {
-            "(none)".to_owned()
-        } else {
-            words.join(", ")
-        });
-        vault.shares.push(share);
+        let words = words.join(", ");
+        out.push((principal, access, words));
     }
-    if let Some(exporter) = exporter.filter(|_| !exporter_named) {
-        let mut share = Share::new(
-            folder.to_vec(),
-            Principal::user(exporter),
-            Access {
-                admin: true,
-                edit: true,
-                hide_passwords: false,
-            },
-        );
-        share.source_access = Some("exporter (CXF exports a shared entity only to its owners and admins)".to_owned());
-        vault.shares.push(share);
-    }
-    Ok(())
-}
-
-/// Names an item-level `shared` extension's accessors, for the finding
-/// that says it is not carried.
-pub(crate) fn describe_accessors(ext: &Value) -> String {
-    let names: Vec<String> = ext
-        .get("accessors")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|a| {
-            let name = a.get("name").and_then(Value::as_str).unwrap_or("?");
-            let words: Vec<&str> = a
-                .get("permissions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            format!("{name} ({})", words.join(", "))
-        })
-        .collect();
-    if names.is_empty() {
-        "nobody".to_owned()
-    } else {
-        names.join("; ")
-    }
+    Ok(Some(out))
 }
 
 #[cfg(test)]

@@ -457,17 +457,59 @@ fn several_accounts_keep_their_folders_apart_and_user_accessors_find_their_email
 }
 
 #[test]
-fn item_level_shares_and_missing_links_are_named_not_dropped_silently() {
-    let text = r#"{"id":"QQ","email":"a@b.test","collections":[{"id":"Yw","title":"C","items":[{"item":"bm9uZQ"}]}],
-      "items":[{"id":"aTE","title":"solo","extensions":[{"name":"shared","accessors":[{"type":"user","accountId":"Qg","name":"bob@b.test","permissions":["read"]}]}]}]}"#;
+fn an_items_own_share_names_that_entry_only_and_missing_links_are_named() {
+    let text = r#"{"id":"QQ","email":"a@b.test","collections":[{"id":"Yw","title":"C","items":[{"item":"bm9uZQ"},{"item":"aTI"}]}],
+      "items":[{"id":"aTE","title":"solo","extensions":[{"name":"shared","accessors":[{"type":"user","accountId":"Qg","name":"bob@b.test","permissions":["read"]},
+                                                                                   {"type":"group","accountId":"Rw","name":"Ops","permissions":["read","readSecret","manage"]}]}]},
+               {"id":"aTI","title":"placed","extensions":[{"name":"shared","accessors":[{"type":"user","accountId":"Qg","name":"bob@b.test","permissions":["readSecret"]}]}]}]}"#;
     let v = from_text(text).unwrap();
-    let f = v
-        .findings
-        .iter()
-        .find(|f| f.code == "cxf.item-share-not-carried")
-        .unwrap();
-    assert!(f.message.contains("bob@b.test (read)"), "{}", f.message);
+    assert_eq!(v.shares.len(), 3, "{:?}", v.shares);
+    let solo = &v.shares[0];
+    assert!(solo.folder.is_empty(), "an item share names no folder");
+    let item = solo.item.as_ref().unwrap();
+    assert_eq!((item.source_id.as_str(), item.title.as_str()), ("aTE", "solo"));
+    assert_eq!(solo.principal, Principal::user("bob@b.test"));
+    assert!(solo.access.hide_passwords, "read without readSecret hides passwords");
+    assert!(v.shares[1].access.admin);
+    assert!(matches!(&v.shares[1].principal, Principal::Group { group, .. } if group == "Ops"));
+    let placed = v.shares[2].item.as_ref().unwrap();
+    assert_eq!(placed.folder, ["C"], "the item share knows where its item is");
+    assert_eq!(v.shares[2].place(), "C › placed");
+    assert!(
+        !v.folder(&["C".to_owned()]).unwrap().shared,
+        "an item share does not make its collection shared"
+    );
     assert!(codes(&v).contains(&"cxf.linked-item-missing"));
+}
+
+#[test]
+fn a_credential_that_is_not_an_object_is_kept_concealed_as_its_json_text() {
+    let text = r#"{"id":"QQ","email":"a@b.test","items":[{"id":"aTE","title":"odd",
+      "credentials":["Odd-Secret-1",{"type":"note","content":{"fieldType":"string","value":"kept"}},[1,{"k":"Odd-Secret-2"}]]}]}"#;
+    let v = from_text(text).unwrap();
+    let odd = titled(&v, "odd");
+    assert_eq!(odd.notes.as_deref(), Some("kept"));
+    assert_eq!(
+        fields(odd),
+        [
+            (None, "Credential 1", "\"Odd-Secret-1\"", true, FieldKind::Concealed),
+            (
+                None,
+                "Credential 3",
+                "[1,{\"k\":\"Odd-Secret-2\"}]",
+                true,
+                FieldKind::Concealed
+            ),
+        ]
+    );
+    let bad: Vec<_> = v.findings.iter().filter(|f| f.code == "cxf.bad-credential").collect();
+    assert_eq!(bad.len(), 2);
+    assert!(
+        bad[0].message.contains("kept as the concealed field 'Credential 1'"),
+        "{}",
+        bad[0].message
+    );
+    assert!(bad.iter().all(|f| !f.message.contains("Odd-Secret")));
 }
 
 #[test]
@@ -529,4 +571,27 @@ fn a_1password_shaped_bare_account_imports_with_nothing_lost() {
         "{:?}",
         v.findings
     );
+}
+
+#[test]
+fn an_accessor_without_a_known_permission_is_ignored_as_the_spec_says() {
+    let text = r#"{"id":"QQ","email":"a@b.test","collections":[{"id":"Yw","title":"C","items":[{"item":"aTE"}],
+      "extensions":[{"name":"shared","accessors":[
+        {"type":"user","accountId":"Qg","name":"none@b.test","permissions":[]},
+        {"type":"user","accountId":"Qw","name":"odd@b.test","permissions":["fly"]},
+        {"type":"user","accountId":"RA","name":"kept@b.test","permissions":["fly","readSecret"]}]}]}],
+      "items":[{"id":"aTE","title":"one"}]}"#;
+    let v = from_text(text).unwrap();
+    let who: Vec<&Principal> = v.shares.iter().map(|s| &s.principal).collect();
+    assert_eq!(
+        who,
+        [&Principal::user("kept@b.test"), &Principal::user("a@b.test")],
+        "the exporter, and the one with a known word"
+    );
+    let ignored = v
+        .findings
+        .iter()
+        .filter(|f| f.code == "cxf.accessor-no-permissions")
+        .count();
+    assert_eq!(ignored, 2);
 }

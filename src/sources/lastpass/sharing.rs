@@ -240,6 +240,7 @@ fn attach(
             }
             vault.shares.push(Share {
                 folder: path.clone(),
+                item: None,
                 principal: m.principal,
                 access: m.access,
                 status: m.status,
