@@ -263,10 +263,16 @@ fn a_guest_joins_from_the_invitation_email() {
         .get(format!("{}/", server.url))
         .header("cookie", cookie(&token))
         .send()
+        .unwrap();
+    assert_eq!(home.status().as_u16(), 303, "a guest's home is their items");
+    let items = c
+        .get(format!("{}/app/items", server.url))
+        .header("cookie", cookie(&token))
+        .send()
         .unwrap()
         .text()
         .unwrap();
-    assert!(home.contains("Signed in as"), "{home}");
+    assert!(items.contains("Signed in as"), "{items}");
     let me = c
         .get(format!("{}/api/v1/me", server.url))
         .header("cookie", cookie(&token))

@@ -42,13 +42,11 @@ pub async fn serve(
         };
         // The peer address, as `axum::serve` gives it: failed sign-ins are
         // counted per source address.
-        let with_peer = tower::ServiceExt::map_request(
-            app.clone(),
-            move |mut req: hyper::Request<hyper::body::Incoming>| {
+        let with_peer =
+            tower::ServiceExt::map_request(app.clone(), move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
                 req
-            },
-        );
+            });
         let service = TowerToHyperService::new(with_peer);
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder

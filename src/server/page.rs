@@ -29,13 +29,8 @@ pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<
     if m.role.may_import() && m.state == crate::workspace::MemberState::Active {
         return Ok(html::page(StatusCode::OK, "import", &upload_page(&signed_in)));
     }
-    let body = format!(
-        "<p class=\"signed-in\">{logout}</p>\n<h1>Signed in</h1>\n<p id=\"who\">Signed in as <strong>{who}</strong> ({email}).</p>",
-        logout = html::logout_form(&signed_in.csrf),
-        who = escape(m.name.as_deref().unwrap_or(&m.email)),
-        email = escape(&m.email),
-    );
-    Ok(html::page(StatusCode::OK, "signed in", &body))
+    // Everyone else (users, guests) lands on what is shared with them.
+    Ok(Redirect::to("/app/items").into_response())
 }
 
 fn upload_page(s: &SignedIn) -> String {

@@ -448,12 +448,11 @@ async fn joining_takes_a_new_password_that_meets_the_policy_then_the_terms() {
     let me = send(&f, get("/api/v1/me", Some(&token)), "10.0.0.2").await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     let home = send(&f, get("/", Some(&token)), "10.0.0.2").await;
-    assert_eq!(home.status, StatusCode::OK);
-    assert!(
-        home.body.contains("Signed in as <strong>Tom Baker</strong>"),
-        "{}",
-        home.body
-    );
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.location(), "/app/items");
+    let items = send(&f, get("/app/items", Some(&token)), "10.0.0.2").await;
+    assert_eq!(items.status, StatusCode::OK);
+    assert!(items.body.contains("Signed in as Tom Baker"), "{}", items.body);
     // The importer stays closed to a guest.
     let workspace = send(&f, get("/api/v1/workspace", Some(&token)), "10.0.0.2").await;
     assert_eq!(workspace.status, StatusCode::FORBIDDEN);

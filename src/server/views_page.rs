@@ -43,10 +43,14 @@ fn page(status: StatusCode, me: &Member, title: &str, body: &str) -> Response {
     if administers(me) {
         nav.push_str(r#" · <a href="/app/members">Members</a> · <a href="/app/guests">Guests</a>"#);
     }
+    if me.role.may_import() {
+        nav.push_str(r#" · <a href="/">Import</a>"#);
+    }
     let body = format!(
-        "<nav>{nav}</nav>\n<p>Signed in as {who} ({role})</p>\n<h1>{title}</h1>\n{body}",
+        "<nav>{nav}</nav>\n<p>Signed in as {who} ({email}, {role})</p>\n<h1>{title}</h1>\n{body}",
         title = escape(title),
-        who = escape(&me.email),
+        who = escape(me.name.as_deref().unwrap_or(&me.email)),
+        email = escape(&me.email),
         role = me.role.name(),
     );
     super::html::page(status, title, &body)

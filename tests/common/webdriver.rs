@@ -29,13 +29,18 @@ impl Drop for Killed {
     }
 }
 
-/// `vaultferry serve --db DB --listen 127.0.0.1:0 EXTRA…`: the server and
-/// the URL it printed.
+/// `vaultferry serve --db DB EXTRA…` (on `--listen 127.0.0.1:0` unless
+/// EXTRA names one): the server and the URL it printed.
 pub fn start_server(db: &Path, extra: &[&str]) -> (Killed, String) {
+    let listen: &[&str] = if extra.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_vaultferry"))
         .args(["serve", "--db"])
         .arg(db)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(listen)
         .args(extra)
         .env_clear()
         .stdin(Stdio::null())
@@ -59,7 +64,9 @@ pub fn start_server(db: &Path, extra: &[&str]) -> (Killed, String) {
     (child, url)
 }
 
-fn free_port() -> u16 {
+/// A loopback port free a moment ago (for a server whose URL must be
+/// known before it starts).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -187,14 +194,21 @@ impl Browser {
             .to_owned()
     }
 
+    /// Keys typed into the element (a file input takes a path).
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
-        self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({})));
         self.call(
             reqwest::Method::POST,
             &format!("/element/{id}/value"),
             Some(json!({ "text": text })),
         );
+    }
+
+    /// A text field emptied, then `text` typed into it.
+    pub fn fill(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({})));
+        self.type_into(css, text);
     }
 
     pub fn click(&self, css: &str) {
