@@ -145,6 +145,15 @@ const SECRETS: ItemTable = ItemTable {
 /// Ids, not rows, so the bound is a range of the primary key (no count).
 const PROBE: i64 = 2_000;
 
+/// How often a short walk is widened by the density it saw before the
+/// page turns to the member's side, and how many ids one widening may walk
+/// at most. The walk costs the ids it passes (about 1/density a row), the
+/// member's side what they reach after the cursor (density × rows): each
+/// is cheap where the other is not, so the walk goes on only while the
+/// page it predicts costs under this bound.
+const WIDENINGS: usize = 3;
+const WALK_AT_MOST: i64 = 50_000;
+
 impl ItemTable {
     /// One item (`a.id = ?3`) or the visible rows of an id range, read
     /// straight from the table in id order (stopping at the page).
@@ -202,7 +211,7 @@ impl ItemTable {
         } else {
             after.saturating_add(probe.max(limit))
         };
-        let rows = collect(
+        let mut rows = collect(
             conn,
             &self.dense_page(),
             params![member.id, admin, after, limit, upto],
@@ -212,10 +221,45 @@ impl ItemTable {
             return Ok(paged(rows, page));
         }
         let last: Option<i64> = conn.query_row(&format!("SELECT max(id) FROM {}", self.table), [], |r| r.get(0))?;
-        if last.map_or(true, |last| last <= upto) {
+        let mut walked_to = upto;
+        for _ in 0..WIDENINGS {
+            if last.map_or(true, |last| last <= walked_to) {
+                return Ok(paged(rows, page));
+            }
+            let found = rows.len() as i64;
+            if found == 0 {
+                break;
+            }
+            // The ids the rest of the page should take at the density
+            // seen so far, twice over; a member who sees too few rows for
+            // that to be cheap is served from their side instead.
+            let need = limit - found;
+            let window = need.saturating_mul(walked_to - after).saturating_mul(2) / found;
+            if window > WALK_AT_MOST {
+                break;
+            }
+            let until = walked_to.saturating_add(window.max(probe));
+            rows.extend(collect(
+                conn,
+                &self.dense_page(),
+                params![member.id, admin, walked_to, need, until],
+                &row,
+            )?);
+            walked_to = until;
+            if rows.len() as i64 >= limit {
+                return Ok(paged(rows, page));
+            }
+        }
+        if last.map_or(true, |last| last <= walked_to) {
             return Ok(paged(rows, page));
         }
-        let rows = collect(conn, &self.sparse_page(), params![member.id, admin, after, limit], &row)?;
+        let need = limit - rows.len() as i64;
+        rows.extend(collect(
+            conn,
+            &self.sparse_page(),
+            params![member.id, admin, walked_to, need],
+            &row,
+        )?);
         Ok(paged(rows, page))
     }
 }

@@ -121,8 +121,11 @@ fn both_ways_of_finding_a_page_give_the_same_rows() {
                 ids
             };
             let walked = read(1_000_000);
-            let sparse = read(1);
-            assert_eq!(walked, sparse, "{} size {size}", who.email);
+            // A walk of 1 or 3 ids comes back short: widened by the density
+            // it saw, then from the member's side, in every mix.
+            for probe in [1, 3] {
+                assert_eq!(walked, read(probe), "{} size {size} probe {probe}", who.email);
+            }
             let through_trait = {
                 let page = ws.visible_accounts(who, PageAfter { after: None, size: 100 }).unwrap();
                 page.rows.iter().map(|a| (a.id, a.role)).collect::<Vec<_>>()
