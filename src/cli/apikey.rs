@@ -25,6 +25,8 @@ enum ApikeyCommand {
         /// The workspace database.
         #[arg(long, value_name = "PATH")]
         db: PathBuf,
+        #[command(flatten)]
+        key: super::key_file::KeyFileArg,
         /// The member's email. Only the owner, super admins and admins
         /// may use the importer with it.
         #[arg(long = "as", alias = "member", value_name = "EMAIL")]
@@ -34,8 +36,8 @@ enum ApikeyCommand {
 
 pub fn run(args: &ApikeyArgs, out: &mut Output) -> Result<ExitCode, Error> {
     match &args.command {
-        ApikeyCommand::Create { db, member } => {
-            let ws = SqliteWorkspace::open(db)?;
+        ApikeyCommand::Create { db, key, member } => {
+            let ws = SqliteWorkspace::open_keyed(db, &key.location())?;
             let (key, m) = ws.create_api_key(member)?;
             if !m.role.may_import() {
                 eprintln!(

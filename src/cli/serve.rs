@@ -16,6 +16,8 @@ pub struct ServeArgs {
     /// The workspace database (created by `workspace init`).
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// Address to listen on; port 0 picks a free port (the bound address
     /// is printed on stdout).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
@@ -60,7 +62,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
     }
     config.batch_size = args.batch_size.max(1);
     config.write_delay = Duration::from_millis(args.write_delay_ms);
-    let ws = SqliteWorkspace::open(&args.db)?;
+    let ws = SqliteWorkspace::open_keyed(&args.db, &args.key.location())?;
     let state = AppState::sqlite(ws, config)?;
     server::serve(state, args.listen).map_err(|source| Error::Io {
         path: args.listen.to_string(),
