@@ -15,6 +15,7 @@ mod job_reports;
 mod jobs;
 mod me;
 mod page;
+mod withheld;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -44,6 +44,7 @@ fn account(n: u32) -> Account {
         import: ItemImport {
             import_key: Some(ImportKey::new(format!("account:lastpass:{n}"))),
             imported_hash: Some(format!("h{n}")),
+            withheld: None,
         },
     }
 }
@@ -61,6 +62,7 @@ fn note(n: u32) -> SecretItem {
         import: ItemImport {
             import_key: Some(ImportKey::new(format!("secret:lastpass:{n}"))),
             imported_hash: None,
+            withheld: None,
         },
     }
 }

@@ -571,6 +571,7 @@ fn account(r: &Row<'_>, key: &WorkspaceKey, files: &mut HashMap<i64, Vec<Attachm
         import: ItemImport {
             import_key: import_key(r, 1)?,
             imported_hash: r.get(2)?,
+            withheld: None,
         },
     })
 }
@@ -590,6 +591,7 @@ fn secret(r: &Row<'_>, key: &WorkspaceKey, files: &mut HashMap<i64, Vec<Attachme
         import: ItemImport {
             import_key: import_key(r, 1)?,
             imported_hash: r.get(2)?,
+            withheld: None,
         },
     })
 }

@@ -235,6 +235,7 @@ mod writes {
             import: ItemImport {
                 import_key: key("account:lastpass:4711"),
                 imported_hash: Some("h1".into()),
+                withheld: None,
             },
         }
     }
@@ -283,6 +284,7 @@ mod writes {
             import: ItemImport {
                 import_key: key("secret:lastpass:99"),
                 imported_hash: None,
+                withheld: None,
             },
         };
         let sec = ws.create_secret(&note).unwrap();
