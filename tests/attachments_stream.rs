@@ -97,8 +97,8 @@ fn digests_in_store(db: &Path) -> BTreeMap<String, (String, i64)> {
         .collect::<Result<_, _>>()
         .unwrap();
     // Each item's attachments come in id order, as the rows above.
-    let mut opened: BTreeMap<(Option<i64>, Option<i64>), std::vec::IntoIter<Option<vaultferry::secret::Secret>>> =
-        BTreeMap::new();
+    type Opened = std::vec::IntoIter<Option<vaultferry::secret::Secret>>;
+    let mut opened: BTreeMap<(Option<i64>, Option<i64>), Opened> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for (name, size, account, secret) in rows {
         let files = opened.entry((account, secret)).or_insert_with(|| {
