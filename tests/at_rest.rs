@@ -271,3 +271,72 @@ fn a_wrong_missing_or_readable_key_is_a_clear_error_and_the_right_one_works_from
         verified.describe()
     );
 }
+
+/// A `vaultferry serve` on a free port, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Server {
+    fn start(db: &Path) -> Server {
+        use std::io::BufRead as _;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vaultferry"))
+            .args(["serve", "--db", s(db), "--listen", "127.0.0.1:0"])
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start vaultferry serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("vaultferry serve printed its address");
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The list routes withhold the values, so `verify --target` counts the
+/// digests the server sends for them: it finds what `verify --db` finds,
+/// and no value "not carried".
+#[test]
+fn verify_through_the_server_finds_what_verify_of_the_database_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::northwind_db(dir.path());
+    migrate(&db, &LASTPASS);
+    let key = vaultferry(&["apikey", "create", "--db", s(&db), "--as", "olivia@northwind.example"]).success();
+    let key = key.stdout.trim().to_owned();
+    let export = sample(LASTPASS.export);
+    let sharing = sample(LASTPASS.sharing);
+    let verify = |target: &[&str]| {
+        let mut args = vec!["verify", s(&export), "--sharing", s(&sharing), "--json"];
+        args.extend_from_slice(target);
+        vaultferry(&args)
+    };
+    let local = verify(&["--db", s(&db)]);
+    let server = Server::start(&db);
+    let remote = verify(&["--target", &server.url, "--api-key", &key]);
+    assert_eq!(remote.code, local.code, "{}\n{}", local.describe(), remote.describe());
+    assert!(!remote.stdout.contains("value-not-carried"), "{}", remote.describe());
+    let (l, r) = (local.json(), remote.json());
+    for part in ["items", "people", "unexpected", "expected"] {
+        assert_eq!(r[part], l[part], "{part}: {}", remote.describe());
+    }
+}
