@@ -93,6 +93,10 @@ fn init(args: &InitArgs, out: &mut Output) -> Result<ExitCode, Error> {
         plural(snap.partners.len(), "local partner", "local partners"),
         plural(snap.partnerships.len(), "partnership", "partnerships")
     ))?;
+    out.line(format!(
+        "secret values sealed with {}: back it up apart from the database; without it they cannot be read",
+        ws.key_origin()
+    ))?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -219,6 +219,12 @@ impl SqliteWorkspace {
         })
     }
 
+    /// Where the workspace key came from (a file, the environment): what
+    /// `workspace init` tells the admin to back up.
+    pub fn key_origin(&self) -> &KeyOrigin {
+        self.key.origin()
+    }
+
     /// The database file, as given.
     pub fn path(&self) -> &str {
         &self.path
