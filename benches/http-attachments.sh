@@ -35,5 +35,5 @@ grep "client" "$D/migrate.err"
 echo "server (serve): peak RSS $(awk '/VmHWM/ {print $2, $3}' "/proc/$SPID/status")"
 echo "archive: $(stat -c %s "$D/a.1pux") bytes"
 if command -v sqlite3 >/dev/null; then
-  echo "attachments in the store (count|sum of sizes|sum of stored lengths): $(sqlite3 "$D/remote.db" 'SELECT count(*), sum(size), sum(length(content)) FROM attachments')"
+  echo "attachments in the store (count|sum of sizes|sum of stored lengths, sealed: 41 bytes more per 64 KiB piece): $(sqlite3 "$D/remote.db" 'SELECT count(*), sum(size), sum(length(content)) FROM attachments')"
 fi

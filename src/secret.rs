@@ -60,6 +60,11 @@ impl Secret {
         }
     }
 
+    /// An empty text secret: what a value left out of a list stands as.
+    pub fn default_text() -> Secret {
+        Secret::text(String::new())
+    }
+
     /// A binary secret, such as an attachment's content.
     pub fn bytes(value: Vec<u8>) -> Secret {
         Secret {

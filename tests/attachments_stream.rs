@@ -82,22 +82,39 @@ fn digests_in_archive(path: &Path) -> BTreeMap<String, String> {
 }
 
 /// File name → (SHA-256 of the stored bytes, stored size) for every
-/// attachment in the store.
+/// attachment in the store, the bytes opened with the workspace key (the
+/// file holds them sealed).
 fn digests_in_store(db: &Path) -> BTreeMap<String, (String, i64)> {
+    use vaultferry::workspace::{GrantTarget, Workspace as _};
+    let ws = vaultferry::workspace::sqlite::SqliteWorkspace::open(db).unwrap();
     let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT name, size, content FROM attachments").unwrap();
-    let rows = stmt
-        .query_map([], |r| {
-            let content: Option<Vec<u8>> = r.get(2)?;
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, content))
-        })
+    let mut stmt = conn
+        .prepare("SELECT name, size, account_id, secret_id FROM attachments ORDER BY id")
         .unwrap();
+    let rows: Vec<(String, i64, Option<i64>, Option<i64>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // Each item's attachments come in id order, as the rows above.
+    type Opened = std::vec::IntoIter<Option<vaultferry::secret::Secret>>;
+    let mut opened: BTreeMap<(Option<i64>, Option<i64>), Opened> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for row in rows {
-        let (name, size, content) = row.unwrap();
-        let content = content.unwrap_or_else(|| panic!("attachment '{name}' has no bytes in the store"));
+    for (name, size, account, secret) in rows {
+        let files = opened.entry((account, secret)).or_insert_with(|| {
+            let owner = match (account, secret) {
+                (Some(a), _) => GrantTarget::Account(a),
+                (None, Some(s)) => GrantTarget::Secret(s),
+                (None, None) => panic!("attachment '{name}' belongs to no item"),
+            };
+            ws.attachment_bytes(owner).unwrap().into_iter()
+        });
+        let content = files
+            .next()
+            .flatten()
+            .unwrap_or_else(|| panic!("attachment '{name}' has no bytes in the store"));
         assert_eq!(content.len() as i64, size, "'{name}': stored size");
-        out.insert(name, (hex::encode(Sha256::digest(&content)), size));
+        out.insert(name, (hex::encode(Sha256::digest(content.expose_bytes())), size));
     }
     out
 }

@@ -75,6 +75,10 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ws.db");
     std::fs::copy(migrated_template(), &db).unwrap();
+    // The template's values are sealed with its key: the copy takes it along.
+    let mut template_key = migrated_template().as_os_str().to_owned();
+    template_key.push(".key");
+    std::fs::copy(&template_key, dir.path().join("ws.db.key")).unwrap();
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         let trigger: String = conn
@@ -360,27 +364,48 @@ async fn users_see_their_own_roles_and_admins_see_every_item() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// Every password, TOTP, note and field value in the store.
+/// Every password, TOTP, note and field value in the store, read through
+/// the store (the file holds them sealed).
 fn stored_values(f: &Fixture) -> Vec<String> {
-    let conn = f.conn();
+    use vaultferry::model::FieldValue;
+    let snapshot = f.state.workspace.snapshot().unwrap();
+    let concealed = |fields: &[vaultferry::model::Field]| -> Vec<String> {
+        fields
+            .iter()
+            .filter_map(|field| match &field.value {
+                FieldValue::Concealed(v) => Some(v.expose().to_owned()),
+                _ => None,
+            })
+            .collect()
+    };
     let mut out = Vec::new();
-    for sql in [
-        "SELECT password FROM accounts WHERE password IS NOT NULL",
-        "SELECT totp FROM accounts WHERE totp IS NOT NULL",
-        "SELECT notes FROM secrets WHERE notes IS NOT NULL",
-        "SELECT json_extract(j.value, '$.value') FROM secrets, json_each(secrets.fields) j WHERE json_extract(j.value, '$.concealed')",
-        "SELECT json_extract(j.value, '$.value') FROM accounts, json_each(accounts.fields) j WHERE json_extract(j.value, '$.concealed')",
-    ] {
-        let mut stmt = conn.prepare(sql).unwrap();
-        out.extend(
-            stmt.query_map([], |r| r.get::<_, Option<String>>(0))
-                .unwrap()
-                .filter_map(|r| r.unwrap())
-                .filter(|v| v.trim().len() >= 6),
-        );
+    for a in &snapshot.accounts {
+        out.extend(a.password.iter().chain(a.totp.iter()).map(|v| v.expose().to_owned()));
+        out.extend(a.notes.clone());
+        out.extend(concealed(&a.fields));
     }
+    for x in &snapshot.secrets {
+        out.extend(x.notes.clone());
+        out.extend(concealed(&x.fields));
+    }
+    out.retain(|v| v.trim().len() >= 6);
     assert!(out.len() > 10, "{}", out.len());
     out
+}
+
+/// The first of `items` in the Finance collection: its id and the value
+/// `of` reads (an account's password, a secret's notes).
+fn in_finance<T>(
+    items: &[T],
+    f: &Fixture,
+    of: impl Fn(&T) -> (Option<i64>, i64, Option<String>),
+) -> Option<(i64, String)> {
+    let snapshot = f.state.workspace.snapshot().unwrap();
+    let finance = snapshot.collections.iter().find(|c| c.name == "Finance")?.id;
+    items.iter().map(of).find_map(|(collection, id, value)| {
+        (collection == Some(finance)).then_some(())?;
+        Some((id, value.unwrap_or_default()))
+    })
 }
 
 #[tokio::test]
@@ -408,15 +433,12 @@ async fn lists_and_details_never_carry_a_secret_value() {
 #[tokio::test]
 async fn a_value_is_read_only_through_its_route_by_a_role_holder_and_each_read_is_audited() {
     let f = fixture();
-    let (id, password): (i64, String) = f
-        .conn()
-        .query_row(
-            "SELECT a.id, a.password FROM accounts a JOIN collections c ON c.id = a.collection_id
-             WHERE c.name = 'Finance' AND a.password IS NOT NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let snapshot = f.state.workspace.snapshot().unwrap();
+    let with_password: Vec<_> = snapshot.accounts.iter().filter(|a| a.password.is_some()).collect();
+    let (id, password) = in_finance(&with_password, &f, |a| {
+        (a.collection, a.id, a.password.as_ref().map(|p| p.expose().to_owned()))
+    })
+    .expect("an account with a password in Finance");
     let uri = format!("/api/v1/me/accounts/{id}/password");
     let response = app(f.state.clone())
         .oneshot(
@@ -436,23 +458,11 @@ async fn a_value_is_read_only_through_its_route_by_a_role_holder_and_each_read_i
         password.as_str(),
         "a guest may copy"
     );
-    let (secret, notes): (i64, String) = f
-        .conn()
-        .query_row(
-            "SELECT s.id, s.notes FROM secrets s JOIN collections c ON c.id = s.collection_id
-             WHERE c.name = 'Finance' AND s.notes IS NOT NULL AND s.notes <> ''",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap_or_else(|_| {
-            f.conn()
-                .query_row(
-                    "SELECT s.id, '' FROM secrets s JOIN collections c ON c.id = s.collection_id WHERE c.name = 'Finance'",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .unwrap()
-        });
+    let mut secrets: Vec<_> = snapshot.secrets.iter().collect();
+    // One with notes first, if Finance has one.
+    secrets.sort_by_key(|x| x.notes.as_deref().unwrap_or("").is_empty());
+    let (secret, notes) =
+        in_finance(&secrets, &f, |x| (x.collection, x.id, x.notes.clone())).expect("a secret in Finance");
     let (status, doc) = f.get(&format!("/api/v1/me/secrets/{secret}/value"), &f.guest).await;
     assert_eq!(status, StatusCode::OK, "{doc}");
     if !notes.is_empty() {

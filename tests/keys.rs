@@ -425,15 +425,26 @@ fn bug5_a_1pif_uuid_in_three_records_gives_three_items() {
     );
 }
 
-/// Each account's notes with its import key, from the store.
-fn notes_by_key(conn: &rusqlite::Connection) -> Vec<(String, String)> {
-    let mut st = conn
-        .prepare("SELECT import_key, coalesce(notes, '') FROM accounts ORDER BY import_key")
-        .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+/// Each account's notes with its import key, from the store (opened with
+/// its key: the notes are sealed in the file).
+fn notes_by_key(db: &Path) -> Vec<(String, String)> {
+    use vaultferry::workspace::Workspace as _;
+    let snapshot = vaultferry::workspace::sqlite::SqliteWorkspace::open(db)
         .unwrap()
-        .map(Result::unwrap)
-        .collect()
+        .snapshot()
+        .unwrap();
+    let mut out: Vec<(String, String)> = snapshot
+        .accounts
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a.import.import_key.as_ref()?.to_string(),
+                a.notes.clone().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[test]
@@ -441,10 +452,8 @@ fn bug11d_a_shuffled_reexport_of_identical_fingerprints_reports_no_update() {
     let dir = tempfile::tempdir().unwrap();
     let db = northwind_db(dir.path());
     migrate_file(&db, "same-fingerprint.csv", None);
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let before = notes_by_key(&conn);
+    let before = notes_by_key(&db);
     assert_eq!(before.len(), 4);
-    drop(conn);
     let shuffled = migrate_file(&db, "same-fingerprint-shuffled.csv", None);
     assert!(
         shuffled
@@ -453,9 +462,7 @@ fn bug11d_a_shuffled_reexport_of_identical_fingerprints_reports_no_update() {
         "the same entries in another order are unchanged\n{}",
         shuffled.describe()
     );
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    assert_eq!(notes_by_key(&conn), before, "each item keeps its key and content");
-    drop(conn);
+    assert_eq!(notes_by_key(&db), before, "each item keeps its key and content");
     let back = migrate_file(&db, "same-fingerprint.csv", None);
     assert!(
         back.stdout

@@ -280,6 +280,9 @@ fn verify_names_each_fault_planted_in_the_store() {
     for (i, (fault, statement, named)) in faults.into_iter().enumerate() {
         let db = dir.path().join(format!("fault-{i}.db"));
         std::fs::copy(&migrated, &db).unwrap();
+        // A copy of the database opens with the key of the one it copies.
+        let key = |db: &std::path::Path| std::path::PathBuf::from(format!("{}.key", db.display()));
+        std::fs::copy(key(&migrated), key(&db)).unwrap();
         sql(&db, statement);
         let report = dir.path().join(format!("fault-{i}.txt"));
         let run = verify(&db, "export.csv", &["--json", "--report", report.to_str().unwrap()]).expect_code(1);

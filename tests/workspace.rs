@@ -424,6 +424,7 @@ fn show_draws_the_collection_tree_with_counts_and_grants() {
             import: ItemImport {
                 import_key: key("account:t:1"),
                 imported_hash: None,
+                withheld: None,
             },
         })
         .unwrap();

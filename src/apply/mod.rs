@@ -750,6 +750,7 @@ impl<'a> Applier<'a> {
         let import = ItemImport {
             import_key: Some(c.key.clone()),
             imported_hash: c.hash.clone(),
+            withheld: None,
         };
         match c.kind {
             ObjectKind::Account => {

@@ -31,6 +31,8 @@ enum ApikeyCommand {
         /// The workspace database.
         #[arg(long, value_name = "PATH")]
         db: PathBuf,
+        #[command(flatten)]
+        key: super::key_file::KeyFileArg,
         /// The member's email. Only the owner, super admins and admins
         /// may use the importer with it.
         #[arg(long = "as", alias = "member", value_name = "EMAIL")]
@@ -70,7 +72,12 @@ fn when(t: Option<i64>) -> String {
 
 pub fn run(args: &ApikeyArgs, out: &mut Output) -> Result<ExitCode, Error> {
     match &args.command {
-        ApikeyCommand::Create { db, member, expires } => {
+        ApikeyCommand::Create {
+            db,
+            key,
+            member,
+            expires,
+        } => {
             if let Some(days) = expires {
                 if !(1..=MAX_DAYS).contains(days) {
                     return Err(Error::Usage(format!(
@@ -78,7 +85,7 @@ pub fn run(args: &ApikeyArgs, out: &mut Output) -> Result<ExitCode, Error> {
                     )));
                 }
             }
-            let ws = SqliteWorkspace::open(db)?;
+            let ws = SqliteWorkspace::open_keyed(db, &key.location())?;
             let until = expires.map(|d| now() + i64::from(d) * 86_400);
             let (key, record) = ws.create_api_key_expiring(member, until)?;
             let m = &record.member;

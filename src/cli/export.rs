@@ -25,6 +25,8 @@ pub struct ExportArgs {
     /// The workspace database.
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// The file to write (created owner-only; it holds every secret value).
     /// Attachments go to `documents/` beside it.
     #[arg(long, value_name = "FILE")]
@@ -40,7 +42,7 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs) -> Result<ExitCode, Error> {
     let ExportFormat::Cxf = args.format;
-    let store = crate::workspace::open_sqlite(&args.db)?;
+    let store = crate::workspace::open_sqlite_keyed(&args.db, &args.key.location())?;
     let snapshot = store.snapshot()?;
     let selection = Selection {
         collections: args.collections.clone(),

@@ -30,6 +30,10 @@ Examples:
   vaultferry workspace show --db vaultferry.db";
 
 pub const WORKSPACE_INIT: &str = "\
+Secret values are sealed in the database with the workspace key, made beside it as
+DB.key (vaultferry.db.key, owner-only) unless --key-file or VAULTFERRY_WORKSPACE_KEY
+gives one. Back it up apart from the database: without it the values cannot be read.
+
 Examples:
   vaultferry workspace init --db vaultferry.db --seed workspace.toml
   vaultferry workspace init --db vaultferry.db --seed workspace.toml --scim okta.json

@@ -29,6 +29,8 @@ pub struct MigrateArgs {
         conflicts_with = "target"
     )]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// Instead of --db: a `vaultferry serve` to write through
     /// (`http://HOST:PORT`), with --api-key.
     #[arg(long, value_name = "URL", requires = "api_key")]
@@ -76,7 +78,7 @@ fn default_outbox(db: Option<&Path>) -> PathBuf {
 /// The store `migrate` writes to: the database, or the server.
 fn open_target(args: &MigrateArgs) -> Result<Box<dyn Workspace>, Error> {
     match (&args.db, &args.target, &args.api_key) {
-        (Some(db), _, _) => Ok(crate::workspace::open_sqlite(db)?),
+        (Some(db), _, _) => Ok(crate::workspace::open_sqlite_keyed(db, &args.key.location())?),
         (None, Some(url), Some(key)) => Ok(Box::new(HttpWorkspace::new(url, key)?)),
         _ => Err(Error::Usage(
             "give the workspace: --db PATH, or --target URL with --api-key KEY".into(),
@@ -246,7 +248,12 @@ fn verify_after(args: &MigrateArgs, source: Option<&crate::verify::Source>) -> R
         sharing: args.import.source.sharing.clone(),
         options: args.import.source.options(),
         policy,
-        store: super::verify::store(args.db.as_deref(), args.target.as_deref(), args.api_key.as_deref())?,
+        store: super::verify::store(
+            args.db.as_deref(),
+            &args.key,
+            args.target.as_deref(),
+            args.api_key.as_deref(),
+        )?,
         importer: args.import.importer.clone(),
         owner: args.import.source.owner.clone(),
     };

@@ -9,6 +9,7 @@ mod generate;
 mod help;
 mod import_args;
 mod inspect;
+mod key_file;
 mod member;
 mod migrate;
 mod output;

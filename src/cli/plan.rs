@@ -23,6 +23,8 @@ pub struct PlanArgs {
     /// The workspace database (created by `workspace init`).
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// Print the whole plan as JSON, secrets redacted (keys: `vaultferry explain plan`).
     #[arg(long)]
     pub json: bool,
@@ -43,7 +45,7 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     // whole plan.
     if !args.json && reports.is_empty() {
         stages.start("reading the workspace");
-        let workspace = crate::workspace::open_sqlite(&args.db)?;
+        let workspace = crate::workspace::open_sqlite_keyed(&args.db, &args.key.location())?;
         let streamed = crate::import::summarise(&import, workspace.as_ref(), &mut stages)?;
         if let Some(s) = streamed {
             drop(stages);
@@ -57,7 +59,7 @@ pub fn run(args: &PlanArgs, out: &mut Output) -> Result<ExitCode, Error> {
     }
     let prepared = crate::import::prepare(
         &import,
-        || Ok(crate::workspace::open_sqlite(&args.db)?),
+        || Ok(crate::workspace::open_sqlite_keyed(&args.db, &args.key.location())?),
         &mut stages,
         KeyMoves::InMemory,
     )?;

@@ -16,6 +16,8 @@ pub struct ServeArgs {
     /// The workspace database (created by `workspace init`).
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// Address to listen on; port 0 picks a free port (the bound address
     /// is printed on stdout).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
@@ -110,7 +112,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, Error> {
     config.write_delay = Duration::from_millis(args.write_delay_ms);
     config.planned_job_ttl = args.planned_job_ttl;
     config.header_read_timeout = Duration::from_secs(args.header_timeout);
-    let ws = SqliteWorkspace::open(&args.db)?;
+    let ws = SqliteWorkspace::open_keyed(&args.db, &args.key.location())?;
     let state = AppState::sqlite(ws, config)?;
     server::serve(state, args.listen).map_err(|source| Error::Io {
         path: args.listen.to_string(),

@@ -28,6 +28,8 @@ pub struct VerifyArgs {
         conflicts_with = "target"
     )]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// Instead of --db: a `vaultferry serve` to read (`http://HOST:PORT`), with --api-key.
     #[arg(long, value_name = "URL", requires = "api_key")]
     pub target: Option<String>,
@@ -48,9 +50,17 @@ pub struct VerifyArgs {
 }
 
 /// The store a check reads, from `--db` or `--target` with `--api-key`.
-pub fn store(db: Option<&std::path::Path>, target: Option<&str>, key: Option<&str>) -> Result<verify::Store, Error> {
+pub fn store(
+    db: Option<&std::path::Path>,
+    key_file: &super::key_file::KeyFileArg,
+    target: Option<&str>,
+    key: Option<&str>,
+) -> Result<verify::Store, Error> {
     match (db, target, key) {
-        (Some(db), _, _) => Ok(verify::Store::Sqlite(db.to_owned())),
+        (Some(db), _, _) => Ok(verify::Store::Sqlite {
+            path: db.to_owned(),
+            key: key_file.location(),
+        }),
         (None, Some(url), Some(key)) => Ok(verify::Store::Http {
             url: url.to_owned(),
             api_key: key.to_owned(),
@@ -71,7 +81,12 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitCode, Error> {
         sharing: args.source.sharing.clone(),
         options: args.source.options(),
         policy,
-        store: store(args.db.as_deref(), args.target.as_deref(), args.api_key.as_deref())?,
+        store: store(
+            args.db.as_deref(),
+            &args.key,
+            args.target.as_deref(),
+            args.api_key.as_deref(),
+        )?,
         importer: args.importer.clone(),
         owner: args.source.owner.clone(),
     };

@@ -33,9 +33,13 @@ pub enum WorkspaceCommand {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The workspace database to create (SQLite).
+    /// The workspace database to create (SQLite). Its workspace key is
+    /// made beside it (DB.key, owner-only) unless --key-file or
+    /// VAULTFERRY_WORKSPACE_KEY gives one; back it up apart from the database.
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// The workspace seed: name, domains, members, teams, partners,
     /// partnerships (TOML; `vaultferry explain workspace-seed`).
     #[arg(long, value_name = "FILE")]
@@ -55,6 +59,8 @@ pub struct ShowArgs {
     /// The workspace database (created by `workspace init`).
     #[arg(long, value_name = "PATH")]
     pub db: PathBuf,
+    #[command(flatten)]
+    pub key: super::key_file::KeyFileArg,
     /// Print the workspace as JSON (secret values are never included).
     #[arg(long)]
     pub json: bool,
@@ -71,7 +77,7 @@ fn init(args: &InitArgs, out: &mut Output) -> Result<ExitCode, Error> {
     // Everything is checked before the database file is touched, so a bad
     // seed leaves nothing behind.
     let seed = seed::load(&args.seed, args.scim.as_deref())?;
-    let ws = SqliteWorkspace::create(&args.db, args.force)?;
+    let ws = SqliteWorkspace::create_keyed(&args.db, args.force, &args.key.location())?;
     let id = ws.init(&seed)?;
     let snap = ws.snapshot()?;
     let managed = snap.members.iter().filter(|m| m.directory_managed).count();
@@ -87,12 +93,16 @@ fn init(args: &InitArgs, out: &mut Output) -> Result<ExitCode, Error> {
         plural(snap.partners.len(), "local partner", "local partners"),
         plural(snap.partnerships.len(), "partnership", "partnerships")
     ))?;
+    out.line(format!(
+        "secret values sealed with {}: back it up apart from the database; without it they cannot be read",
+        ws.key_origin()
+    ))?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn show(args: &ShowArgs, out: &mut Output) -> Result<ExitCode, Error> {
-    let ws = SqliteWorkspace::open(&args.db)?;
+    let ws = SqliteWorkspace::open_keyed(&args.db, &args.key.location())?;
     let snap = ws.snapshot()?;
     let view = View::new(&snap);
     if args.json {

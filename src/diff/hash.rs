@@ -80,6 +80,47 @@ pub(crate) fn secret_str(s: Option<&Secret>) -> Option<&str> {
     s.map(Secret::expose)
 }
 
+impl<'a> Canon<'a> {
+    /// The item without its secret values (password, one-time password,
+    /// notes, concealed field values): what can be compared with an item
+    /// a store sent without them.
+    pub fn without_secrets(&self) -> Canon<'a> {
+        Canon {
+            kind: self.kind,
+            collection: self.collection.clone(),
+            name: self.name,
+            url: self.url,
+            urls: self.urls,
+            username: self.username,
+            password: None,
+            totp: None,
+            notes: None,
+            fields: self
+                .fields
+                .iter()
+                .map(|f| CanonField {
+                    label: f.label,
+                    value: if f.concealed { "" } else { f.value },
+                    concealed: f.concealed,
+                    kind: f.kind,
+                    group: f.group,
+                })
+                .collect(),
+            tags: self.tags,
+            attachments: self
+                .attachments
+                .iter()
+                .map(|a| CanonAttachment {
+                    name: a.name,
+                    size: a.size,
+                    content: a.content.clone(),
+                    source_id: a.source_id,
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Canon<'_> {
     /// `sha256:` + hex of the canonical JSON. Serializing plain structs of
     /// strings cannot fail; if it ever did, the hash of nothing would make

@@ -30,7 +30,7 @@ use crate::mapper::{
 };
 use crate::workspace::read_ahead::{ReadAhead, Settled};
 use crate::workspace::{
-    Account, GrantTarget, Grantee, ImportKey, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
+    Account, GrantTarget, Grantee, ImportKey, ItemImport, ItemRole, SecretItem, Snapshot, Workspace, WorkspaceError,
 };
 
 use hash::Canon;
@@ -730,6 +730,17 @@ fn describe_changes(planned: &Canon<'_>, current: &Canon<'_>) -> Vec<String> {
     out
 }
 
+/// What differs when the current item came without its secret values:
+/// everything else by name, and, when nothing else differs, that a secret
+/// value did (the hashes differ, the values are not here to say which).
+fn describe_withheld(planned: &Canon<'_>, current: &Canon<'_>) -> Vec<String> {
+    let mut out = describe_changes(&planned.without_secrets(), &current.without_secrets());
+    if out.is_empty() {
+        out.push("a secret value changed (password, one-time password, notes or a concealed field)".into());
+    }
+    out
+}
+
 /// Field changes by label: changed, added, removed (in that field order).
 fn field_changes(planned: &[hash::CanonField<'_>], current: &[hash::CanonField<'_>]) -> Vec<String> {
     let mut out = Vec::new();
@@ -950,7 +961,7 @@ impl<'a> Differ<'a> {
         duplicate_of: Option<i64>,
         planned: Canon<'_>,
         planned_hash: String,
-        current: Option<(i64, Option<&String>, Canon<'_>)>,
+        current: Option<(i64, &ItemImport, Canon<'_>)>,
     ) -> Change {
         let mut change = Change {
             kind,
@@ -973,18 +984,27 @@ impl<'a> Differ<'a> {
                     change.reason = Some(format!("duplicate of workspace {} #{id}", kind.name()));
                 }
             }
-            Some((id, imported, current)) => {
+            Some((id, import, current)) => {
                 change.existing = Some(id);
-                let current_hash = current.hash();
+                // A store that withheld the values (the HTTP target) sent
+                // the hash of what it holds instead.
+                let current_hash = match &import.withheld {
+                    Some(w) => w.content_hash.clone(),
+                    None => current.hash(),
+                };
+                let describe = || match &import.withheld {
+                    Some(_) => describe_withheld(&planned, &current),
+                    None => describe_changes(&planned, &current),
+                };
                 // No recorded hash: written under our key by something else.
-                let edited = imported.map_or(true, |h| *h != current_hash);
+                let edited = import.imported_hash.as_ref().map_or(true, |h| *h != current_hash);
                 if edited {
                     change.action = Action::Conflict;
-                    change.changes = describe_changes(&planned, &current);
+                    change.changes = describe();
                     change.reason = Some("edited in the workspace since the last import".into());
                 } else if planned_hash != current_hash {
                     change.action = Action::Update;
-                    change.changes = describe_changes(&planned, &current);
+                    change.changes = describe();
                 } else {
                     change.action = Action::Unchanged;
                 }
@@ -1004,13 +1024,10 @@ impl<'a> Differ<'a> {
             if let Some(id) = self.intact_accounts.get(&a.key) {
                 return unchanged(ObjectKind::Account, &a.key, &a.name, *id, hash);
             }
-            let current = self.accounts.get(&a.key).map(|w| {
-                (
-                    w.id,
-                    w.import.imported_hash.as_ref(),
-                    account_canon(w, &self.collection_key_of),
-                )
-            });
+            let current = self
+                .accounts
+                .get(&a.key)
+                .map(|w| (w.id, &w.import, account_canon(w, &self.collection_key_of)));
             self.item(
                 ObjectKind::Account,
                 &a.key,
@@ -1031,13 +1048,10 @@ impl<'a> Differ<'a> {
             if let Some(id) = self.intact_secrets.get(&s.key) {
                 return unchanged(ObjectKind::Secret, &s.key, &s.title, *id, hash);
             }
-            let current = self.secrets.get(&s.key).map(|w| {
-                (
-                    w.id,
-                    w.import.imported_hash.as_ref(),
-                    secret_canon(w, &self.collection_key_of),
-                )
-            });
+            let current = self
+                .secrets
+                .get(&s.key)
+                .map(|w| (w.id, &w.import, secret_canon(w, &self.collection_key_of)));
             self.item(
                 ObjectKind::Secret,
                 &s.key,
@@ -1199,12 +1213,46 @@ impl<'a> Differ<'a> {
 /// The content hash of a workspace account as the diff computes it (what
 /// `imported_hash` must hold for the account to count as unedited).
 pub fn workspace_account_hash(a: &Account, snapshot: &Snapshot) -> String {
-    account_canon(a, &Differ::new(snapshot, None).collection_key_of).hash()
+    WorkspaceHasher::new(snapshot).account(a)
 }
 
 /// The same for a workspace secret.
 pub fn workspace_secret_hash(s: &SecretItem, snapshot: &Snapshot) -> String {
-    secret_canon(s, &Differ::new(snapshot, None).collection_key_of).hash()
+    WorkspaceHasher::new(snapshot).secret(s)
+}
+
+/// The content hashes of many items of one snapshot (a list route hashes
+/// every account): the collections' keys are indexed once.
+pub struct WorkspaceHasher {
+    collection_key_of: HashMap<i64, String>,
+}
+
+impl WorkspaceHasher {
+    pub fn new(snapshot: &Snapshot) -> WorkspaceHasher {
+        WorkspaceHasher {
+            collection_key_of: snapshot
+                .collections
+                .iter()
+                .filter_map(|c| Some((c.id, c.import_key.as_ref()?.0.to_string())))
+                .collect(),
+        }
+    }
+
+    /// The account's content hash; for one that came without its values,
+    /// the hash the store sent for them.
+    pub fn account(&self, a: &Account) -> String {
+        match &a.import.withheld {
+            Some(w) => w.content_hash.clone(),
+            None => account_canon(a, &self.collection_key_of).hash(),
+        }
+    }
+
+    pub fn secret(&self, s: &SecretItem) -> String {
+        match &s.import.withheld {
+            Some(w) => w.content_hash.clone(),
+            None => secret_canon(s, &self.collection_key_of).hash(),
+        }
+    }
 }
 
 /// The plan's objects by import key, so a 20 000-entry export is diffed,

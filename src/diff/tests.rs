@@ -110,6 +110,7 @@ fn written(id: i64, a: &PlannedAccount) -> Account {
         import: ItemImport {
             import_key: Some(a.key.clone()),
             imported_hash: Some(planned_account_canon(a).hash()),
+            withheld: None,
         },
     }
 }

@@ -674,6 +674,7 @@ fn duplicates_of_workspace_items_are_reported_but_not_same_key_items() {
         import: ItemImport {
             import_key: None,
             imported_hash: None,
+            withheld: None,
         },
     });
     ws.secrets.push(SecretItem {
@@ -688,6 +689,7 @@ fn duplicates_of_workspace_items_are_reported_but_not_same_key_items() {
         import: ItemImport {
             import_key: None,
             imported_hash: None,
+            withheld: None,
         },
     });
     ws.collections.push(Collection {

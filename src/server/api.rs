@@ -94,7 +94,8 @@ pub async fn list(
     // target reads with large pages, so this is a handful of reads.
     let items = blocking(move || {
         let snapshot = ws.snapshot()?;
-        resource_items(&snapshot, &resource_name).ok_or_else(|| AppError::internal("resource table mismatch"))
+        let listing = super::withheld::Listing::new(&snapshot);
+        resource_items(&snapshot, &resource_name, &listing).ok_or_else(|| AppError::internal("resource table mismatch"))
     })
     .await?;
     let total = items.len();
@@ -237,6 +238,11 @@ pub async fn begin_run(
 #[derive(Deserialize)]
 pub struct KeyMoves {
     moves: Vec<crate::workspace::KeyMove>,
+    /// What the client computed; not used: the list routes withhold the
+    /// values the hashes cover, so the server computes them itself from
+    /// the values it holds (and a client cannot set an item's hash).
+    #[serde(default)]
+    #[allow(dead_code)]
     rehashed: crate::workspace::RehashedItems,
 }
 
@@ -258,7 +264,8 @@ pub async fn move_collection_keys(
         "/api/v1/key-moves",
         &body.raw,
         move || {
-            let moved = ws.move_collection_keys(&request.moves, &request.rehashed)?;
+            let rehashed = crate::diff::rekey::rehash_moved(&ws.snapshot()?, &request.moves);
+            let moved = ws.move_collection_keys(&request.moves, &rehashed)?;
             Ok((
                 StatusCode::OK,
                 json!({

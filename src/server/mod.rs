@@ -29,6 +29,7 @@ pub mod session;
 mod throttle;
 pub mod uploads;
 mod views_page;
+mod withheld;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

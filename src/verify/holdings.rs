@@ -5,7 +5,9 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::workspace::{GrantTarget, Grantee, ItemRole, Member, Partnership, Snapshot};
+use crate::workspace::{
+    Account, GrantTarget, Grantee, ItemImport, ItemRole, Member, Partnership, SecretItem, Snapshot,
+};
 
 use super::digest::{self, Digest, Held};
 
@@ -101,50 +103,25 @@ impl Holdings {
         }
         for a in &s.accounts {
             let Some(key) = &a.import.import_key else { continue };
-            let mut d = Digests::default();
-            d.text(Some(a.name.as_bytes()));
-            d.text(a.url.as_deref().map(str::as_bytes));
-            for u in &a.urls {
-                d.text(Some(u.as_bytes()));
-            }
-            d.text(a.username.as_deref().map(str::as_bytes));
-            d.text(a.password.as_ref().map(|p| p.expose_bytes()));
-            d.text(a.totp.as_ref().map(|p| p.expose_bytes()));
-            d.text(a.notes.as_deref().map(str::as_bytes));
-            for f in &a.fields {
-                d.text(Some(f.value.expose().as_bytes()));
-            }
-            for f in &a.attachments {
-                d.attachment(&f.name, f.sha256().as_ref());
-            }
             h.items.insert(
                 key.as_str().to_owned(),
                 StoredItem {
                     target: GrantTarget::Account(a.id),
                     collection: a.collection,
                     name: a.name.clone(),
-                    held: d.held(),
+                    held: held(&a.import, || account_digests(a)),
                 },
             );
         }
         for s in &s.secrets {
             let Some(key) = &s.import.import_key else { continue };
-            let mut d = Digests::default();
-            d.text(Some(s.title.as_bytes()));
-            d.text(s.notes.as_deref().map(str::as_bytes));
-            for f in &s.fields {
-                d.text(Some(f.value.expose().as_bytes()));
-            }
-            for f in &s.attachments {
-                d.attachment(&f.name, f.sha256().as_ref());
-            }
             h.items.insert(
                 key.as_str().to_owned(),
                 StoredItem {
                     target: GrantTarget::Secret(s.id),
                     collection: s.collection,
                     name: s.title.clone(),
-                    held: d.held(),
+                    held: held(&s.import, || secret_digests(s)),
                 },
             );
         }
@@ -154,6 +131,58 @@ impl Holdings {
     pub fn member_by_email(&self, email: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.email.eq_ignore_ascii_case(email.trim()))
     }
+}
+
+/// What an item holds: the digests the store sent when it withheld the
+/// values (a list route), else those of the values themselves.
+fn held(import: &ItemImport, digests: impl FnOnce() -> Vec<Digest>) -> Held {
+    let Some(w) = &import.withheld else {
+        return Held::new(digests());
+    };
+    Held::new(
+        w.value_digests
+            .iter()
+            .filter_map(|h| {
+                let mut d = Digest::default();
+                hex::decode_to_slice(h, &mut d).ok().map(|()| d)
+            })
+            .collect(),
+    )
+}
+
+/// The digest of each value an account holds, as the check counts them.
+pub fn account_digests(a: &Account) -> Vec<Digest> {
+    let mut d = Digests::default();
+    d.text(Some(a.name.as_bytes()));
+    d.text(a.url.as_deref().map(str::as_bytes));
+    for u in &a.urls {
+        d.text(Some(u.as_bytes()));
+    }
+    d.text(a.username.as_deref().map(str::as_bytes));
+    d.text(a.password.as_ref().map(|p| p.expose_bytes()));
+    d.text(a.totp.as_ref().map(|p| p.expose_bytes()));
+    d.text(a.notes.as_deref().map(str::as_bytes));
+    for f in &a.fields {
+        d.text(Some(f.value.expose().as_bytes()));
+    }
+    for f in &a.attachments {
+        d.attachment(&f.name, f.sha256().as_ref());
+    }
+    d.0
+}
+
+/// The same for a secret.
+pub fn secret_digests(s: &SecretItem) -> Vec<Digest> {
+    let mut d = Digests::default();
+    d.text(Some(s.title.as_bytes()));
+    d.text(s.notes.as_deref().map(str::as_bytes));
+    for f in &s.fields {
+        d.text(Some(f.value.expose().as_bytes()));
+    }
+    for f in &s.attachments {
+        d.attachment(&f.name, f.sha256().as_ref());
+    }
+    d.0
 }
 
 impl Digests {

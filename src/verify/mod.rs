@@ -184,8 +184,12 @@ pub fn check(source: &Source, holdings: &Holdings, policy: &Policy, owner: &str)
 /// Where the workspace is read from.
 #[derive(Clone, Debug)]
 pub enum Store {
-    /// The SQLite file, read with the checker's own queries.
-    Sqlite(std::path::PathBuf),
+    /// The SQLite file, read with the checker's own queries, opened with
+    /// the workspace key found at `key`.
+    Sqlite {
+        path: std::path::PathBuf,
+        key: crate::workspace::key::KeyLocation,
+    },
     /// A `vaultferry serve`, read through its API.
     Http { url: String, api_key: String },
 }
@@ -243,7 +247,7 @@ fn compare_with(input: &Input, source: &Source, holdings: &Holdings) -> Result<O
 
 fn read_store(store: &Store) -> Result<Holdings, crate::Error> {
     Ok(match store {
-        Store::Sqlite(path) => store::read(path)?,
+        Store::Sqlite { path, key } => store::read(path, key)?,
         Store::Http { url, api_key } => {
             use crate::workspace::Workspace as _;
             let ws = crate::workspace::http::HttpWorkspace::new(url, api_key)?;

@@ -8,6 +8,8 @@ use rusqlite::{Connection, OpenFlags, Row};
 use serde::Deserialize;
 
 use crate::secret::Secret;
+use crate::workspace::key::{KeyLocation, WorkspaceKey};
+use crate::workspace::sqlite::sealed::{self, Column};
 use crate::workspace::{
     GrantTarget, Grantee, ItemRole, Member, MemberState, Partnership, PartnershipState, Role, WorkspaceError,
 };
@@ -22,7 +24,10 @@ fn store_error(path: &Path, message: impl Into<String>) -> WorkspaceError {
 }
 
 /// Reads everything the check needs from the database at `path`.
-pub fn read(path: &Path) -> std::result::Result<Holdings, WorkspaceError> {
+///
+/// A sealed store is read with its key (looked for at `key`, as every
+/// command does); a store from before sealing is read as it is.
+pub fn read(path: &Path, key: &KeyLocation) -> std::result::Result<Holdings, WorkspaceError> {
     if !path.is_file() {
         return Err(store_error(
             path,
@@ -34,7 +39,8 @@ pub fn read(path: &Path) -> std::result::Result<Holdings, WorkspaceError> {
     // One read transaction: a consistent view even while a run writes.
     conn.execute_batch("BEGIN")
         .map_err(|e| store_error(path, format!("cannot read the database: {e}")))?;
-    let h = read_all(&conn).map_err(|e| store_error(path, format!("cannot read the workspace: {e}")))?;
+    let key = store_key(&conn, path, key)?;
+    let h = read_all(&conn, &key).map_err(|e| store_error(path, format!("cannot read the workspace: {e}")))?;
     let _ = conn.execute_batch("COMMIT");
     Ok(h)
 }
@@ -49,7 +55,31 @@ fn bad(col: usize, what: &str) -> rusqlite::Error {
     )
 }
 
-fn read_all(conn: &Connection) -> Result<Holdings> {
+/// The key the store's values open with: checked against the store's
+/// check value; a key of nobody's (never used) for a store not sealed yet.
+fn store_key(conn: &Connection, path: &Path, at: &KeyLocation) -> std::result::Result<WorkspaceKey, WorkspaceError> {
+    let sealed_with = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'workspace_key'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| store_error(path, format!("cannot read the database: {e}")))?;
+    let check = if sealed_with == 1 {
+        sealed::check_value(conn).map_err(|e| store_error(path, format!("cannot read the database: {e}")))?
+    } else {
+        None
+    };
+    let key = WorkspaceKey::find(path, at).map_err(|e| store_error(path, e.0))?;
+    match (check, key) {
+        (Some(check), Some(key)) if sealed::key_opens(&key, &check) => Ok(key),
+        (Some(_), Some(key)) => Err(store_error(path, sealed::wrong_key(&key))),
+        (Some(_), None) => Err(store_error(path, sealed::no_key(path))),
+        (None, key) => Ok(key.unwrap_or_else(|| WorkspaceKey::generate(crate::workspace::key::KeyOrigin::Env))),
+    }
+}
+
+fn read_all(conn: &Connection, key: &WorkspaceKey) -> Result<Holdings> {
     let mut h = Holdings {
         workspace: conn.query_row("SELECT name FROM workspace", [], |r| r.get(0))?,
         domains: column(conn, "SELECT lower(domain) FROM domains")?,
@@ -143,7 +173,7 @@ fn read_all(conn: &Connection) -> Result<Holdings> {
             Ok(HeldGrant { target, grantee, role })
         },
     )?;
-    let mut attachments = read_attachments(conn)?;
+    let mut attachments = read_attachments(conn, key)?;
     let mut stmt = conn.prepare(
         "SELECT id, collection_id, name, url, urls, username, password, totp, notes, fields, import_key
          FROM accounts WHERE import_key IS NOT NULL",
@@ -152,11 +182,19 @@ fn read_all(conn: &Connection) -> Result<Holdings> {
     while let Some(r) = q.next()? {
         let id: i64 = r.get(0)?;
         let mut d = Digests::default();
-        for col in [2, 3, 5, 6, 7, 8] {
+        for col in [2, 3, 5] {
             d.text(text(r, col)?);
         }
+        for (col, column) in [
+            (6, Column::AccountPassword),
+            (7, Column::AccountTotp),
+            (8, Column::AccountNotes),
+        ] {
+            let value = sealed::open_text(key, column, id, col, r.get_ref(col)?)?;
+            d.text(value.as_ref().map(|v| v.as_bytes()));
+        }
         strings(r, 4, &mut d)?;
-        fields(r, 9, &mut d)?;
+        fields(r, 9, &mut d, key, Column::AccountFields, id)?;
         if let Some(files) = attachments.accounts.remove(&id) {
             d.extend(files);
         }
@@ -178,8 +216,9 @@ fn read_all(conn: &Connection) -> Result<Holdings> {
         let id: i64 = r.get(0)?;
         let mut d = Digests::default();
         d.text(text(r, 2)?);
-        d.text(text(r, 3)?);
-        fields(r, 4, &mut d)?;
+        let notes = sealed::open_text(key, Column::SecretNotes, id, 3, r.get_ref(3)?)?;
+        d.text(notes.as_ref().map(|v| v.as_bytes()));
+        fields(r, 4, &mut d, key, Column::SecretFields, id)?;
         if let Some(files) = attachments.secrets.remove(&id) {
             d.extend(files);
         }
@@ -203,19 +242,20 @@ struct Attachments {
     secrets: rustc_hash::FxHashMap<i64, Vec<super::digest::Digest>>,
 }
 
-fn read_attachments(conn: &Connection) -> Result<Attachments> {
+fn read_attachments(conn: &Connection, key: &WorkspaceKey) -> Result<Attachments> {
     let mut out = Attachments::default();
     // The stored bytes are hashed here, a piece at a time, not taken from
     // the digest column the importer wrote: what is checked is that the
     // bytes are in the store, and a 4 GB document never sits in memory.
-    let mut stmt = conn.prepare("SELECT id, account_id, secret_id, name, content IS NULL FROM attachments")?;
+    let mut stmt = conn
+        .prepare("SELECT id, account_id, secret_id, name, content IS NULL, size, length(content) FROM attachments")?;
     let mut q = stmt.query([])?;
     while let Some(r) = q.next()? {
         let name = r.get_ref(3)?.as_str()?;
         let content = if r.get::<_, bool>(4)? {
             None
         } else {
-            Some(blob_sha256(conn, r.get(0)?)?)
+            Some(blob_sha256(conn, key, r.get(0)?, r.get(5)?, r.get(6)?)?)
         };
         let digest = super::digest::attachment(name, content.as_ref());
         match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
@@ -227,22 +267,15 @@ fn read_attachments(conn: &Connection) -> Result<Attachments> {
     Ok(out)
 }
 
-fn blob_sha256(conn: &Connection, row: i64) -> Result<[u8; 32]> {
+fn blob_sha256(conn: &Connection, key: &WorkspaceKey, row: i64, size: i64, stored: i64) -> Result<[u8; 32]> {
     use sha2::Digest as _;
-    use std::io::Read as _;
     let mut h = sha2::Sha256::new();
     match conn.blob_open(rusqlite::DatabaseName::Main, "attachments", "content", row, true) {
-        Ok(mut blob) => {
-            let mut buf = zeroize::Zeroizing::new(vec![0u8; 1 << 16]);
-            loop {
-                let n = blob
-                    .read(&mut buf)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
+        Ok(blob) => {
+            let size = u64::try_from(size).unwrap_or(0);
+            let stored = u64::try_from(stored).unwrap_or(0);
+            sealed::open_attachment(key, row, size, stored, blob, |piece| h.update(piece))
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         }
         // Content written as text by an older build: hashed as its bytes.
         Err(_) => {
@@ -320,12 +353,13 @@ struct StoredField {
 /// The values of a `fields` column. The JSON holds secrets: each value is
 /// moved into a [`Secret`] (zeroed when dropped) as soon as it is parsed,
 /// and a parse error, which would quote the input, is replaced.
-fn fields(r: &Row<'_>, col: usize, d: &mut Digests) -> Result<()> {
+fn fields(r: &Row<'_>, col: usize, d: &mut Digests, key: &WorkspaceKey, column: Column, id: i64) -> Result<()> {
     let json = r.get_ref(col)?.as_str()?;
     if json == "[]" {
         return Ok(());
     }
-    let stored: Vec<StoredField> = serde_json::from_str(json).map_err(|_| bad(col, "fields JSON"))?;
+    let json = sealed::open_fields(key, column, id, col, json)?;
+    let stored: Vec<StoredField> = serde_json::from_str(&json).map_err(|_| bad(col, "fields JSON"))?;
     for f in stored {
         let value = Secret::text(f.value);
         d.text(Some(value.expose_bytes()));

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod identity;
+pub mod key;
 pub mod read_ahead;
 pub mod scim;
 pub mod seed;
@@ -23,7 +24,12 @@ pub use types::*;
 
 /// Opens the embedded SQLite workspace at `path` (created by `workspace init`).
 pub fn open_sqlite(path: &std::path::Path) -> Result<Box<dyn Workspace>, WorkspaceError> {
-    Ok(Box::new(sqlite::SqliteWorkspace::open(path)?))
+    open_sqlite_keyed(path, &key::KeyLocation::default())
+}
+
+/// [`open_sqlite`] with its workspace key looked for at `key` (`--key-file`).
+pub fn open_sqlite_keyed(path: &std::path::Path, key: &key::KeyLocation) -> Result<Box<dyn Workspace>, WorkspaceError> {
+    Ok(Box::new(sqlite::SqliteWorkspace::open_keyed(path, key)?))
 }
 
 /// Each planned account's and secret's import key and content hash, by

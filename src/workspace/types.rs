@@ -197,6 +197,24 @@ pub struct ItemImport {
     /// Hash of the content as the importer last wrote it. If the current
     /// content hashes differently, someone edited it since: a conflict.
     pub imported_hash: Option<String>,
+    /// Set when the store sent the item without its secret values (the
+    /// list routes of `vaultferry serve`): what the diff and `verify`
+    /// compare in their place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<Withheld>,
+}
+
+/// What stands in for an item's secret values when they are withheld.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withheld {
+    /// The item's content hash as the store holds it (the diff's
+    /// canonical hash, computed where the values are).
+    pub content_hash: String,
+    /// The digest of each value of the item, as `verify` counts them
+    /// (hex; `verify::digest`), so a check through the API can still
+    /// name a value not carried.
+    #[serde(default)]
+    pub value_digests: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

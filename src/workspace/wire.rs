@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
     Account, Collection, Grant, GuestInvitation, ImportKey, ItemImport, LocalPartner, Member, NewGuestInvitation,
-    Partnership, SecretItem, SecretType, Snapshot, Team, WorkspaceInfo, Write,
+    Partnership, SecretItem, SecretType, Snapshot, Team, Withheld, WorkspaceInfo, Write,
 };
 use crate::model::{Attachment, Field, FieldKind, FieldValue};
 use crate::secret::Secret;
@@ -89,6 +89,8 @@ pub struct WireField {
 pub enum WireFieldValue {
     Plain(String),
     Concealed(WireSecret),
+    /// A concealed value a list route leaves out (`"withheld"`).
+    Withheld,
 }
 
 impl From<&Field> for WireField {
@@ -112,6 +114,7 @@ impl From<WireField> for Field {
             value: match f.value {
                 WireFieldValue::Plain(s) => FieldValue::Plain(s),
                 WireFieldValue::Concealed(s) => FieldValue::Concealed(s.0),
+                WireFieldValue::Withheld => FieldValue::Concealed(Secret::default_text()),
             },
             kind: f.kind,
             group: f.group,
@@ -210,6 +213,9 @@ pub struct WireAccount {
     pub attachments: Vec<WireAttachment>,
     pub import_key: Option<ImportKey>,
     pub imported_hash: Option<String>,
+    /// In a list: the values are left out, and this stands for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<Withheld>,
 }
 
 impl From<&Account> for WireAccount {
@@ -236,6 +242,59 @@ impl WireAccount {
             attachments: attachments.iter().map(WireAttachment::from).collect(),
             import_key: a.import.import_key.clone(),
             imported_hash: a.import.imported_hash.clone(),
+            withheld: None,
+        }
+    }
+
+    /// The account as a list route gives it: no password, one-time
+    /// password, notes, concealed field value or attachment bytes, and
+    /// `withheld` in their place.
+    pub fn listed(a: &Account, withheld: Withheld) -> WireAccount {
+        WireAccount {
+            id: a.id,
+            collection: a.collection,
+            name: a.name.clone(),
+            url: a.url.clone(),
+            urls: a.urls.clone(),
+            username: a.username.clone(),
+            password: None,
+            totp: None,
+            notes: None,
+            fields: a.fields.iter().map(WireField::listed).collect(),
+            tags: a.tags.clone(),
+            attachments: a.attachments.iter().map(WireAttachment::listed).collect(),
+            import_key: a.import.import_key.clone(),
+            imported_hash: a.import.imported_hash.clone(),
+            withheld: Some(withheld),
+        }
+    }
+}
+
+impl WireField {
+    /// A field as listed: a concealed value is left out.
+    fn listed(f: &Field) -> WireField {
+        WireField {
+            label: f.label.clone(),
+            value: match &f.value {
+                FieldValue::Plain(s) => WireFieldValue::Plain(s.clone()),
+                FieldValue::Concealed(_) => WireFieldValue::Withheld,
+            },
+            kind: f.kind,
+            group: f.group.clone(),
+        }
+    }
+}
+
+impl WireAttachment {
+    /// An attachment as listed: its digest, never its bytes.
+    fn listed(a: &Attachment) -> WireAttachment {
+        WireAttachment {
+            name: a.name.clone(),
+            size: a.size,
+            content: None,
+            source_id: a.source_id.clone(),
+            sha256: a.sha256().map(hex::encode),
+            uploaded: false,
         }
     }
 }
@@ -258,6 +317,7 @@ impl From<WireAccount> for Account {
             import: ItemImport {
                 import_key: a.import_key,
                 imported_hash: a.imported_hash,
+                withheld: a.withheld,
             },
         }
     }
@@ -278,6 +338,9 @@ pub struct WireSecretItem {
     pub attachments: Vec<WireAttachment>,
     pub import_key: Option<ImportKey>,
     pub imported_hash: Option<String>,
+    /// In a list: the values are left out, and this stands for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<Withheld>,
 }
 
 impl From<&SecretItem> for WireSecretItem {
@@ -300,6 +363,25 @@ impl WireSecretItem {
             attachments: attachments.iter().map(WireAttachment::from).collect(),
             import_key: s.import.import_key.clone(),
             imported_hash: s.import.imported_hash.clone(),
+            withheld: None,
+        }
+    }
+
+    /// The secret as a list route gives it: no notes, concealed field
+    /// value or attachment bytes, and `withheld` in their place.
+    pub fn listed(s: &SecretItem, withheld: Withheld) -> WireSecretItem {
+        WireSecretItem {
+            id: s.id,
+            collection: s.collection,
+            secret_type: s.secret_type,
+            title: s.title.clone(),
+            notes: None,
+            fields: s.fields.iter().map(WireField::listed).collect(),
+            tags: s.tags.clone(),
+            attachments: s.attachments.iter().map(WireAttachment::listed).collect(),
+            import_key: s.import.import_key.clone(),
+            imported_hash: s.import.imported_hash.clone(),
+            withheld: Some(withheld),
         }
     }
 }
@@ -318,6 +400,7 @@ impl From<WireSecretItem> for SecretItem {
             import: ItemImport {
                 import_key: s.import_key,
                 imported_hash: s.imported_hash,
+                withheld: s.withheld,
             },
         }
     }
@@ -408,9 +491,17 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("invitations", "invitation"),
 ];
 
+/// What a list route sends in place of an item's secret values.
+pub trait Withhold {
+    fn account(&self, a: &Account) -> Withheld;
+    fn secret(&self, s: &SecretItem) -> Withheld;
+}
+
 /// One resource of a snapshot as wire objects (each with its `id`), or
-/// `None` for an unknown resource name.
-pub fn resource_items(snapshot: &Snapshot, resource: &str) -> Option<Vec<serde_json::Value>> {
+/// `None` for an unknown resource name. Accounts and secrets come without
+/// their secret values: an admin's API key lists them, it does not read
+/// every password of the company (`withhold` says what stands in for them).
+pub fn resource_items(snapshot: &Snapshot, resource: &str, withhold: &dyn Withhold) -> Option<Vec<serde_json::Value>> {
     fn all<T: Serialize>(items: impl Iterator<Item = T>) -> Vec<serde_json::Value> {
         items.filter_map(|i| serde_json::to_value(i).ok()).collect()
     }
@@ -420,8 +511,14 @@ pub fn resource_items(snapshot: &Snapshot, resource: &str) -> Option<Vec<serde_j
         "partners" => all(snapshot.partners.iter()),
         "partnerships" => all(snapshot.partnerships.iter()),
         "collections" => all(snapshot.collections.iter()),
-        "accounts" => all(snapshot.accounts.iter().map(WireAccount::from)),
-        "secrets" => all(snapshot.secrets.iter().map(WireSecretItem::from)),
+        "accounts" => all(snapshot
+            .accounts
+            .iter()
+            .map(|a| WireAccount::listed(a, withhold.account(a)))),
+        "secrets" => all(snapshot
+            .secrets
+            .iter()
+            .map(|s| WireSecretItem::listed(s, withhold.secret(s)))),
         "grants" => all(snapshot.grants.iter()),
         "invitations" => all(snapshot.invitations.iter()),
         _ => return None,
@@ -531,6 +628,7 @@ mod tests {
             import: ItemImport {
                 import_key: Some(ImportKey("account:x:1".into())),
                 imported_hash: Some("h".into()),
+                withheld: None,
             },
         };
         let json = serde_json::to_string(&WireAccount::from(&account)).unwrap();

@@ -100,6 +100,7 @@ impl Fixture {
                 import: ItemImport {
                     import_key: Some(ImportKey::new("a:portal")),
                     imported_hash: None,
+                    withheld: None,
                 },
             })
             .unwrap();

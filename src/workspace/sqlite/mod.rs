@@ -9,17 +9,19 @@ mod key_moves;
 mod ledger;
 mod outbox;
 mod schema;
+pub mod sealed;
 mod service;
 mod snapshot;
 mod views;
 mod write;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
+use super::key::{default_key_path, KeyLocation, KeyOrigin, WorkspaceKey};
 use super::read_ahead::ReadAhead;
 use super::seed::Seed;
 use super::{
@@ -39,6 +41,9 @@ pub struct SqliteWorkspace {
     /// `Connection` is `Send` but not `Sync`; the trait needs both so the
     /// server can share one store between requests.
     conn: Mutex<Connection>,
+    /// Seals and opens the secret values (`sealed`); checked against the
+    /// store when it was opened.
+    key: Arc<WorkspaceKey>,
 }
 
 impl std::fmt::Debug for SqliteWorkspace {
@@ -49,8 +54,17 @@ impl std::fmt::Debug for SqliteWorkspace {
 
 impl SqliteWorkspace {
     /// Opens an existing workspace database created by `workspace init`,
-    /// bringing an older schema up to date.
+    /// bringing an older schema up to date, with the key found where
+    /// [`KeyLocation::default`] looks (the environment, then `DB.key`).
     pub fn open(path: &Path) -> Result<SqliteWorkspace, WorkspaceError> {
+        SqliteWorkspace::open_keyed(path, &KeyLocation::default())
+    }
+
+    /// [`open`](SqliteWorkspace::open) with the key looked for at `key`
+    /// (`--key-file`). A sealed store without its key, or with another
+    /// one, is refused with what to do; a store from before sealing is
+    /// sealed now (with a new `DB.key` when no key is given).
+    pub fn open_keyed(path: &Path, key: &KeyLocation) -> Result<SqliteWorkspace, WorkspaceError> {
         let display = path.display().to_string();
         // Looked at read-only first: connecting sets up the schema, which
         // would turn an empty file or another program's database into a
@@ -79,14 +93,28 @@ impl SqliteWorkspace {
                 )))
             }
         }
-        SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        let key = WorkspaceKey::find(path, key).map_err(|e| refuse(e.0))?;
+        SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE, key)
+    }
+
+    /// Creates a new, empty-schema database at `path` for `workspace init`,
+    /// with a new workspace key in `DB.key` beside it (see
+    /// [`create_keyed`](SqliteWorkspace::create_keyed)).
+    pub fn create(path: &Path, force: bool) -> Result<SqliteWorkspace, WorkspaceError> {
+        SqliteWorkspace::create_keyed(path, force, &KeyLocation::default())
     }
 
     /// Creates a new, empty-schema database at `path` for `workspace init`.
     ///
+    /// Its key: the one at `key` (`--key-file`, made there if the file does
+    /// not exist), else the environment's, else `DB.key` beside the
+    /// database, made now. A key file already there is used, never
+    /// overwritten: it may be the only key to a backup of the workspace
+    /// `--force` replaces.
+    ///
     /// A file that already holds a workspace (or anything that is not an
     /// empty database) is refused unless `force`, which deletes it first.
-    pub fn create(path: &Path, force: bool) -> Result<SqliteWorkspace, WorkspaceError> {
+    pub fn create_keyed(path: &Path, force: bool, key: &KeyLocation) -> Result<SqliteWorkspace, WorkspaceError> {
         let display = path.display().to_string();
         let refuse = |message: String| WorkspaceError::Store {
             path: display.clone(),
@@ -109,16 +137,32 @@ impl SqliteWorkspace {
                 )))
             }
         }
+        let made = match &key.file {
+            Some(file) if !file.exists() => Some(file.clone()),
+            Some(_) => None,
+            None if std::env::var_os(super::key::KEY_ENV).is_some() => None,
+            None => Some(default_key_path(path)).filter(|p| !p.exists()),
+        };
+        let key = match made {
+            Some(file) => {
+                let k = WorkspaceKey::generate(KeyOrigin::File(file.clone()));
+                k.write_file(&file, false).map_err(|e| refuse(e.0))?;
+                k
+            }
+            None => WorkspaceKey::find(path, key)
+                .map_err(|e| refuse(e.0))?
+                .ok_or_else(|| refuse("no workspace key was found or made".into()))?,
+        };
         if !path.exists() {
             create_private(path).map_err(|e| WorkspaceError::Store {
                 path: display,
                 message: format!("cannot create the database: {e}"),
             })?;
         }
-        SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        SqliteWorkspace::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE, Some(key))
     }
 
-    fn connect(path: &Path, flags: OpenFlags) -> Result<SqliteWorkspace, WorkspaceError> {
+    fn connect(path: &Path, flags: OpenFlags, key: Option<WorkspaceKey>) -> Result<SqliteWorkspace, WorkspaceError> {
         let display = path.display().to_string();
         let store = |e: &dyn std::fmt::Display| WorkspaceError::Store {
             path: display.clone(),
@@ -154,6 +198,7 @@ impl SqliteWorkspace {
         // After the migrations: a step that rebuilds a table (V2) must not
         // cascade deletes into the tables that reference it.
         conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|e| store(&e))?;
+        let key = sealed::attach(&mut conn, path, key).map_err(|e| store(&e))?;
         // `apply` writes up to a million objects, each with its journal and
         // audit rows and entries in the random-order import-key indexes: a
         // page cache that holds those indexes' hot pages (64 MiB, allocated
@@ -172,7 +217,14 @@ impl SqliteWorkspace {
         Ok(SqliteWorkspace {
             path: display,
             conn: Mutex::new(conn),
+            key: Arc::new(key),
         })
+    }
+
+    /// Where the workspace key came from (a file, the environment): what
+    /// `workspace init` tells the admin to back up.
+    pub fn key_origin(&self) -> &KeyOrigin {
+        self.key.origin()
     }
 
     /// The database file, as given.
@@ -276,20 +328,32 @@ pub use write::NewMember;
 impl Workspace for SqliteWorkspace {
     fn attachment_bytes(&self, item: GrantTarget) -> Result<Vec<Option<crate::secret::Secret>>, WorkspaceError> {
         let (sql, id) = match item {
-            GrantTarget::Account(id) => ("SELECT content FROM attachments WHERE account_id = ?1 ORDER BY id", id),
-            GrantTarget::Secret(id) => ("SELECT content FROM attachments WHERE secret_id = ?1 ORDER BY id", id),
+            GrantTarget::Account(id) => (
+                "SELECT id, size, length(content) FROM attachments WHERE account_id = ?1 ORDER BY id",
+                id,
+            ),
+            GrantTarget::Secret(id) => (
+                "SELECT id, size, length(content) FROM attachments WHERE secret_id = ?1 ORDER BY id",
+                id,
+            ),
             GrantTarget::Collection(_) => return Ok(Vec::new()),
         };
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.sql_error(e))?;
-        let rows = stmt
-            .query_map([id], |r| r.get::<_, Option<Vec<u8>>>(0))
-            .map_err(|e| self.sql_error(e))?;
-        rows.map(|r| {
-            r.map(|b| b.map(crate::secret::Secret::bytes))
-                .map_err(|e| self.sql_error(e))
-        })
-        .collect()
+        let rows: Vec<(i64, i64, Option<i64>)> = {
+            let mut stmt = conn.prepare_cached(sql).map_err(|e| self.sql_error(e))?;
+            let rows = stmt
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(|e| self.sql_error(e))?;
+            rows.collect::<rusqlite::Result<_>>().map_err(|e| self.sql_error(e))?
+        };
+        rows.into_iter()
+            .map(|(row, size, stored)| {
+                let Some(stored) = stored else { return Ok(None) };
+                snapshot::attachment_content(&conn, &self.key, row, size, stored)
+                    .map(Some)
+                    .map_err(|e| self.sql_error(e))
+            })
+            .collect()
     }
 
     fn snapshot(&self) -> Result<Snapshot, WorkspaceError> {
@@ -297,7 +361,7 @@ impl Workspace for SqliteWorkspace {
         // One read transaction: a consistent view even while another
         // process writes (WAL).
         let tx = conn.transaction().map_err(|e| self.sql_error(e))?;
-        let snapshot = snapshot::read(&tx).map_err(|e| self.sql_error(e))?;
+        let snapshot = snapshot::read(&tx, &self.key).map_err(|e| self.sql_error(e))?;
         tx.finish().map_err(|e| self.sql_error(e))?;
         Ok(snapshot)
     }
@@ -329,7 +393,7 @@ impl Workspace for SqliteWorkspace {
     fn load_items(&self, snapshot: &mut Snapshot, planned: &PlannedHashes<'_>) -> Result<(), WorkspaceError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.sql_error(e))?;
-        snapshot::read_items(&tx, snapshot, Some(planned)).map_err(|e| self.sql_error(e))?;
+        snapshot::read_items(&tx, &self.key, snapshot, Some(planned)).map_err(|e| self.sql_error(e))?;
         tx.finish().map_err(|e| self.sql_error(e))?;
         Ok(())
     }
@@ -358,7 +422,7 @@ impl Workspace for SqliteWorkspace {
     ) -> Result<(), WorkspaceError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.sql_error(e))?;
-        snapshot::read_items_by_id(&tx, snapshot, accounts, secrets).map_err(|e| self.sql_error(e))?;
+        snapshot::read_items_by_id(&tx, &self.key, snapshot, accounts, secrets).map_err(|e| self.sql_error(e))?;
         tx.finish().map_err(|e| self.sql_error(e))?;
         Ok(())
     }
@@ -370,12 +434,12 @@ impl Workspace for SqliteWorkspace {
 
     fn create_account(&self, a: &Account) -> Result<i64, WorkspaceError> {
         let key = required_key(a.import.import_key.as_ref(), &format!("account {:?}", a.name))?;
-        self.write(|tx| write::create_account(tx, a, key))
+        self.write(|tx| write::create_account(tx, &self.key, a, key))
     }
 
     fn create_secret(&self, s: &SecretItem) -> Result<i64, WorkspaceError> {
         let key = required_key(s.import.import_key.as_ref(), &format!("secret {:?}", s.title))?;
-        self.write(|tx| write::create_secret(tx, s, key))
+        self.write(|tx| write::create_secret(tx, &self.key, s, key))
     }
 
     fn create_grant(&self, g: &Grant) -> Result<i64, WorkspaceError> {
@@ -407,7 +471,7 @@ impl Workspace for SqliteWorkspace {
                 ));
             }
         }
-        self.write(|tx| write::apply_batch(tx, run, writes))
+        self.write(|tx| write::apply_batch(tx, &self.key, run, writes))
     }
 
     fn pending_invitations(&self) -> Result<Vec<PendingInvitation>, WorkspaceError> {
@@ -460,6 +524,7 @@ impl Workspace for SqliteWorkspace {
         Ok(Some(Box::new(SqliteWorkspace {
             path: self.path.clone(),
             conn: Mutex::new(copy),
+            key: Arc::clone(&self.key),
         })))
     }
 }
@@ -590,6 +655,8 @@ fn now() -> String {
 
 #[cfg(test)]
 mod access_tests;
+#[cfg(test)]
+mod sealed_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -12,7 +12,9 @@ use sha2::{Digest, Sha256};
 /// Migration `i` (0-based) brings the schema to version `i + 1`. Append
 /// only: never edit a released step (the checksum check would refuse every
 /// database created with it).
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16];
+pub const MIGRATIONS: &[&str] = &[
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17,
+];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {
@@ -885,6 +887,22 @@ CREATE INDEX collections_parent ON collections (parent_id);
 CREATE INDEX audit_log_actor ON audit_log (actor, id);
 "#;
 
+/// V17: secret values sealed at rest with the workspace key
+/// (`sealed.rs`). The table holds one value, a known text sealed with the
+/// key: a wrong key is told from the right one before any value is read,
+/// so it is an error naming the key, never garbage. The values a store
+/// from before this step holds in clear are sealed where they lie, in
+/// Rust (`sealed::attach`), the first time it is opened with a key; the
+/// check row is written in that same transaction, so a store is either
+/// sealed whole or not at all.
+const V17: &str = r#"
+CREATE TABLE workspace_key (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    check_value BLOB NOT NULL,
+    sealed TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+"#;
+
 /// Why a database cannot be brought to this binary's schema.
 #[derive(Debug)]
 pub enum SchemaError {
@@ -905,6 +923,12 @@ fn checksum(sql: &str) -> String {
 
 /// Brings the database to [`latest`], one transaction per step.
 pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
+    migrate_to(conn, latest())
+}
+
+/// Brings the database to schema version `target` (tests make stores
+/// as older builds left them).
+pub(super) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), SchemaError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY,
@@ -921,6 +945,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
+        if version > target {
+            break;
+        }
         if version <= current {
             let recorded: Option<String> = conn
                 .query_row(

@@ -7,8 +7,10 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, Result, Row};
 use serde::Deserialize;
 
+use super::sealed::{self, Column};
 use crate::model::{Attachment, Field, FieldKind, FieldValue};
 use crate::secret::Secret;
+use crate::workspace::key::WorkspaceKey;
 use crate::workspace::read_ahead::{IndexedRows, ReadAhead};
 use crate::workspace::seed::{member_state_from_name, partnership_state_from_name, role_from_name};
 use crate::workspace::{
@@ -153,11 +155,12 @@ fn json_list<'r>(row: &'r Row<'_>, col: usize) -> Result<Option<&'r str>> {
 
 /// Reads a `fields` column. The JSON holds secret values, so parse errors
 /// (which quote input) are replaced by a fixed message.
-fn fields(row: &Row<'_>, col: usize) -> Result<Vec<Field>> {
+fn fields(row: &Row<'_>, col: usize, key: &WorkspaceKey, column: Column, id: i64) -> Result<Vec<Field>> {
     let Some(json) = json_list(row, col)? else {
         return Ok(Vec::new());
     };
-    let stored: Vec<StoredField> = serde_json::from_str(json).map_err(|_| bad(col, "fields JSON"))?;
+    let json = sealed::open_fields(key, column, id, col, json)?;
+    let stored: Vec<StoredField> = serde_json::from_str(&json).map_err(|_| bad(col, "fields JSON"))?;
     Ok(stored
         .into_iter()
         .map(|f| Field {
@@ -208,9 +211,9 @@ fn grouped_text(conn: &Connection, sql: &str) -> Result<HashMap<i64, Vec<String>
 }
 
 /// Attachments by owner id, for accounts (`account_id`) or secrets.
-fn attachments(conn: &Connection, owner: &str) -> Result<HashMap<i64, Vec<Attachment>>> {
+fn attachments(conn: &Connection, key: &WorkspaceKey, owner: &str) -> Result<HashMap<i64, Vec<Attachment>>> {
     let sql = format!(
-        "SELECT {owner}, name, size, CASE WHEN content_sha256 IS NULL THEN content END, source_id, content_sha256
+        "SELECT {owner}, name, size, CASE WHEN content_sha256 IS NULL THEN content END, source_id, content_sha256, id
          FROM attachments WHERE {owner} IS NOT NULL ORDER BY id"
     );
     let mut out: HashMap<i64, Vec<Attachment>> = HashMap::new();
@@ -223,7 +226,13 @@ fn attachments(conn: &Connection, owner: &str) -> Result<HashMap<i64, Vec<Attach
                 size: r.get::<_, i64>(2)?.max(0) as u64,
                 // Rows with a digest are compared by it: their bytes stay
                 // in the store.
-                content: r.get::<_, Option<Vec<u8>>>(3)?.map(Secret::bytes),
+                content: match r.get_ref(3)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    stored => {
+                        let bytes = stored.as_bytes()?;
+                        Some(open_bytes(key, r.get(6)?, r.get(2)?, bytes)?)
+                    }
+                },
                 source_id: r.get(4)?,
                 digest: r.get::<_, Option<String>>(5)?.and_then(|h| {
                     let mut d = [0u8; 32];
@@ -271,10 +280,59 @@ fn all_counted<T>(
     Ok(out)
 }
 
+/// Attachment bytes held in memory, opened.
+fn open_bytes(key: &WorkspaceKey, row: i64, size: i64, stored: &[u8]) -> Result<Secret> {
+    let size = u64::try_from(size).unwrap_or(0);
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 30));
+    sealed::open_attachment(key, row, size, stored.len() as u64, stored, |piece| {
+        out.extend_from_slice(piece)
+    })
+    .map_err(|e| {
+        zeroize::Zeroize::zeroize(&mut out);
+        rusqlite::Error::FromSqlConversionFailure(3, Type::Blob, Box::new(e))
+    })?;
+    Ok(Secret::bytes(out))
+}
+
+/// One attachment's bytes, read from the store a piece at a time and
+/// opened (`stored` is the length of its `content`).
+pub(super) fn attachment_content(
+    conn: &Connection,
+    key: &WorkspaceKey,
+    row: i64,
+    size: i64,
+    stored: i64,
+) -> Result<Secret> {
+    let size = u64::try_from(size).unwrap_or(0);
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 30));
+    let opened = match conn.blob_open(rusqlite::DatabaseName::Main, "attachments", "content", row, true) {
+        Ok(blob) => sealed::open_attachment(key, row, size, u64::try_from(stored).unwrap_or(0), blob, |piece| {
+            out.extend_from_slice(piece)
+        }),
+        // Text written by an older build: its bytes, as they are.
+        Err(_) => {
+            let text: zeroize::Zeroizing<Vec<u8>> = conn.query_row(
+                "SELECT CAST(content AS BLOB) FROM attachments WHERE id = ?1",
+                [row],
+                |r| r.get::<_, Vec<u8>>(0).map(zeroize::Zeroizing::new),
+            )?;
+            out.extend_from_slice(&text);
+            Ok(())
+        }
+    };
+    match opened {
+        Ok(()) => Ok(Secret::bytes(out)),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(&mut out);
+            Err(rusqlite::Error::FromSqlConversionFailure(0, Type::Blob, Box::new(e)))
+        }
+    }
+}
+
 /// The whole workspace.
-pub fn read(conn: &Connection) -> Result<Snapshot> {
+pub fn read(conn: &Connection, key: &WorkspaceKey) -> Result<Snapshot> {
     let mut snapshot = read_base(conn)?;
-    read_items(conn, &mut snapshot, None)?;
+    read_items(conn, key, &mut snapshot, None)?;
     Ok(snapshot)
 }
 
@@ -495,8 +553,9 @@ const SECRET_COLUMNS: &str = "SELECT id, import_key, imported_hash, imported_int
         fields, tags FROM secrets";
 
 /// An account row of [`ACCOUNT_COLUMNS`], whole.
-fn account(r: &Row<'_>, files: &mut HashMap<i64, Vec<Attachment>>) -> Result<Account> {
+fn account(r: &Row<'_>, key: &WorkspaceKey, files: &mut HashMap<i64, Vec<Attachment>>) -> Result<Account> {
     let id: i64 = r.get(0)?;
+    let text = |idx: usize, column: Column| sealed::open_text(key, column, id, idx, r.get_ref(idx)?);
     Ok(Account {
         id,
         collection: r.get(4)?,
@@ -504,44 +563,61 @@ fn account(r: &Row<'_>, files: &mut HashMap<i64, Vec<Attachment>>) -> Result<Acc
         url: r.get(6)?,
         urls: strings(r, 7)?,
         username: r.get(8)?,
-        password: r.get::<_, Option<String>>(9)?.map(Secret::text),
-        totp: r.get::<_, Option<String>>(10)?.map(Secret::text),
-        notes: r.get(11)?,
-        fields: fields(r, 12)?,
+        password: text(9, Column::AccountPassword)?.map(secret_text),
+        totp: text(10, Column::AccountTotp)?.map(secret_text),
+        notes: text(11, Column::AccountNotes)?.map(plain_text),
+        fields: fields(r, 12, key, Column::AccountFields, id)?,
         tags: strings(r, 13)?,
         attachments: files.remove(&id).unwrap_or_default(),
         import: ItemImport {
             import_key: import_key(r, 1)?,
             imported_hash: r.get(2)?,
+            withheld: None,
         },
     })
 }
 
 /// A secret row of [`SECRET_COLUMNS`], whole.
-fn secret(r: &Row<'_>, files: &mut HashMap<i64, Vec<Attachment>>) -> Result<SecretItem> {
+fn secret(r: &Row<'_>, key: &WorkspaceKey, files: &mut HashMap<i64, Vec<Attachment>>) -> Result<SecretItem> {
     let id: i64 = r.get(0)?;
     Ok(SecretItem {
         id,
         collection: r.get(4)?,
         secret_type: parse(r, 5, "secret type", secret_type_from_name)?,
         title: r.get(6)?,
-        notes: r.get(7)?,
-        fields: fields(r, 8)?,
+        notes: sealed::open_text(key, Column::SecretNotes, id, 7, r.get_ref(7)?)?.map(plain_text),
+        fields: fields(r, 8, key, Column::SecretFields, id)?,
         tags: strings(r, 9)?,
         attachments: files.remove(&id).unwrap_or_default(),
         import: ItemImport {
             import_key: import_key(r, 1)?,
             imported_hash: r.get(2)?,
+            withheld: None,
         },
     })
+}
+
+/// An opened value moved into the secret type (no copy left behind).
+fn secret_text(mut value: zeroize::Zeroizing<String>) -> Secret {
+    Secret::text(std::mem::take(&mut *value))
+}
+
+/// Notes are plain text in the model (sealed in the store all the same).
+fn plain_text(mut value: zeroize::Zeroizing<String>) -> String {
+    std::mem::take(&mut *value)
 }
 
 /// Reads the accounts and secrets into `snapshot`; with `planned`, the
 /// intact ones as [`IntactItem`]s (their content columns are never
 /// converted: on a re-run of a million unchanged items that was most of
 /// the time spent reading the workspace).
-pub fn read_items(conn: &Connection, snapshot: &mut Snapshot, planned: Option<&PlannedHashes<'_>>) -> Result<()> {
-    let mut account_files = attachments(conn, "account_id")?;
+pub fn read_items(
+    conn: &Connection,
+    key: &WorkspaceKey,
+    snapshot: &mut Snapshot,
+    planned: Option<&PlannedHashes<'_>>,
+) -> Result<()> {
+    let mut account_files = attachments(conn, key, "account_id")?;
     let mut intact_accounts = Vec::new();
     let accounts = all_counted(
         conn,
@@ -553,11 +629,11 @@ pub fn read_items(conn: &Connection, snapshot: &mut Snapshot, planned: Option<&P
                 intact_accounts.push(item);
                 return Ok(None);
             }
-            account(r, &mut account_files).map(Some)
+            account(r, key, &mut account_files).map(Some)
         },
     )?;
 
-    let mut secret_files = attachments(conn, "secret_id")?;
+    let mut secret_files = attachments(conn, key, "secret_id")?;
     let mut intact_secrets = Vec::new();
     let secrets = all_counted(
         conn,
@@ -569,7 +645,7 @@ pub fn read_items(conn: &Connection, snapshot: &mut Snapshot, planned: Option<&P
                 intact_secrets.push(item);
                 return Ok(None);
             }
-            secret(r, &mut secret_files).map(Some)
+            secret(r, key, &mut secret_files).map(Some)
         },
     )?;
 
@@ -649,22 +725,28 @@ fn rows_by_id<T>(
 
 /// The accounts and secrets of these ids (ascending), read whole into
 /// `snapshot` (in id order, as [`read_items`] gives them).
-pub fn read_items_by_id(conn: &Connection, snapshot: &mut Snapshot, accounts: &[i64], secrets: &[i64]) -> Result<()> {
+pub fn read_items_by_id(
+    conn: &Connection,
+    key: &WorkspaceKey,
+    snapshot: &mut Snapshot,
+    accounts: &[i64],
+    secrets: &[i64],
+) -> Result<()> {
     let mut account_files = if accounts.is_empty() {
         HashMap::new()
     } else {
-        attachments(conn, "account_id")?
+        attachments(conn, key, "account_id")?
     };
     snapshot.accounts = rows_by_id(conn, "accounts", ACCOUNT_COLUMNS, accounts, |r| {
-        account(r, &mut account_files)
+        account(r, key, &mut account_files)
     })?;
     let mut secret_files = if secrets.is_empty() {
         HashMap::new()
     } else {
-        attachments(conn, "secret_id")?
+        attachments(conn, key, "secret_id")?
     };
     snapshot.secrets = rows_by_id(conn, "secrets", SECRET_COLUMNS, secrets, |r| {
-        secret(r, &mut secret_files)
+        secret(r, key, &mut secret_files)
     })?;
     Ok(())
 }

@@ -235,6 +235,7 @@ mod writes {
             import: ItemImport {
                 import_key: key("account:lastpass:4711"),
                 imported_hash: Some("h1".into()),
+                withheld: None,
             },
         }
     }
@@ -283,6 +284,7 @@ mod writes {
             import: ItemImport {
                 import_key: key("secret:lastpass:99"),
                 imported_hash: None,
+                withheld: None,
             },
         };
         let sec = ws.create_secret(&note).unwrap();
@@ -609,7 +611,14 @@ fn a_version_4_database_is_upgraded_keeping_its_items_grants_journal_and_rules()
         .collect::<Result<_, _>>()
         .unwrap()
     };
-    let read_secrets = |conn: &Connection| rows(conn, "SELECT * FROM secrets ORDER BY id");
+    // Every column but the fields, which are sealed in place (below).
+    let read_secrets = |conn: &Connection| {
+        rows(
+            conn,
+            "SELECT id, collection_id, type, title, notes, tags, import_key, imported_hash, created, imported_intact
+             FROM secrets ORDER BY id",
+        )
+    };
     let read_grants = |conn: &Connection| rows(conn, "SELECT * FROM grants ORDER BY id");
     let (secrets_before, grants_before) = {
         let conn = Connection::open(&path).unwrap();
@@ -655,6 +664,12 @@ fn a_version_4_database_is_upgraded_keeping_its_items_grants_journal_and_rules()
     assert_eq!(version, schema::latest());
     assert_eq!(read_secrets(&conn), secrets_before);
     assert_eq!(read_grants(&conn), grants_before);
+    let fields: String = conn
+        .query_row("SELECT fields FROM secrets WHERE id = 7", [], |r| r.get(0))
+        .unwrap();
+    assert!(!fields.contains("SSID"), "the fields are sealed: {fields}");
+    let opened = super::sealed::open_fields(&ws.key, super::sealed::Column::SecretFields, 7, 0, &fields).unwrap();
+    assert_eq!(&*opened, r#"[{"name":"SSID"}]"#);
     assert_eq!(ws.runs().unwrap()[0].writes, 2, "the journal rows are kept");
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(integrity, "ok");
@@ -846,7 +861,7 @@ fn a_version_11_database_keeps_its_attachments_with_the_bytes_last_in_the_row() 
         )
         .unwrap();
     }
-    let _ws = SqliteWorkspace::open(&path).unwrap();
+    let ws = SqliteWorkspace::open(&path).unwrap();
     let conn = Connection::open(&path).unwrap();
     let columns: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info('attachments') ORDER BY cid")
@@ -856,16 +871,24 @@ fn a_version_11_database_keeps_its_attachments_with_the_bytes_last_in_the_row() 
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(columns.last().map(String::as_str), Some("content"));
-    let kept: (i64, String, i64, Vec<u8>, String, String) = conn
+    let kept: (i64, String, i64, String, String) = conn
         .query_row(
-            "SELECT secret_id, name, size, content, source_id, content_sha256 FROM attachments WHERE id = 4",
+            "SELECT secret_id, name, size, source_id, content_sha256 FROM attachments WHERE id = 4",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .unwrap();
+    assert_eq!(kept, (7, "contract.pdf".into(), 3, "f1".into(), "abc".into()));
+    // The bytes are sealed where they lie (schema V17) and open as they were.
+    let stored: Vec<u8> = conn
+        .query_row("SELECT content FROM attachments WHERE id = 4", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored.len() as u64, super::sealed::sealed_len(3));
+    let bytes = ws.attachment_bytes(crate::workspace::GrantTarget::Secret(7)).unwrap();
+    assert_eq!(bytes.len(), 1);
     assert_eq!(
-        kept,
-        (7, "contract.pdf".into(), 3, vec![1, 2, 3], "f1".into(), "abc".into())
+        bytes[0].as_ref().map(|b| b.expose_bytes().to_vec()),
+        Some(vec![1, 2, 3])
     );
     conn.execute(
         "INSERT INTO attachments (secret_id, name, size, content) VALUES (8, 'scan.png', 1, x'00')",

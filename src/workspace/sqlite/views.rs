@@ -5,6 +5,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::sealed::{self, Column};
 use super::snapshot::parse;
 use super::write::{audit, create_guest_invitation};
 use super::SqliteWorkspace;
@@ -467,18 +468,27 @@ impl MemberViews for SqliteWorkspace {
             let Some(item) = one_account(&conn, member, id)? else {
                 return Ok(None);
             };
+            let key = &self.key;
             let (urls, tags, labels, has_password, has_totp, has_notes) = conn.query_row(
-                "SELECT urls, tags, fields, password IS NOT NULL AND password <> '', totp IS NOT NULL AND totp <> '',
-                        notes IS NOT NULL AND notes <> '' FROM accounts WHERE id = ?1",
+                "SELECT urls, tags, fields, password, totp, notes FROM accounts WHERE id = ?1",
                 [id],
                 |r| {
+                    let filled = |idx: usize, column: Column| -> rusqlite::Result<bool> {
+                        Ok(sealed::open_text(key, column, id, idx, r.get_ref(idx)?)?.is_some_and(|v| !v.is_empty()))
+                    };
                     Ok((
                         string_list(r.get_ref(0)?.as_str()?),
                         string_list(r.get_ref(1)?.as_str()?),
-                        field_labels(r.get_ref(2)?.as_str()?),
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
+                        field_labels(&sealed::open_fields(
+                            key,
+                            Column::AccountFields,
+                            id,
+                            2,
+                            r.get_ref(2)?.as_str()?,
+                        )?),
+                        filled(3, Column::AccountPassword)?,
+                        filled(4, Column::AccountTotp)?,
+                        filled(5, Column::AccountNotes)?,
                     ))
                 },
             )?;
@@ -502,17 +512,22 @@ impl MemberViews for SqliteWorkspace {
             let Some(item) = one_secret(&conn, member, id)? else {
                 return Ok(None);
             };
-            let (tags, labels, has_notes) = conn.query_row(
-                "SELECT tags, fields, notes IS NOT NULL AND notes <> '' FROM secrets WHERE id = ?1",
-                [id],
-                |r| {
+            let key = &self.key;
+            let (tags, labels, has_notes) =
+                conn.query_row("SELECT tags, fields, notes FROM secrets WHERE id = ?1", [id], |r| {
                     Ok((
                         string_list(r.get_ref(0)?.as_str()?),
-                        field_labels(r.get_ref(1)?.as_str()?),
-                        r.get(2)?,
+                        field_labels(&sealed::open_fields(
+                            key,
+                            Column::SecretFields,
+                            id,
+                            1,
+                            r.get_ref(1)?.as_str()?,
+                        )?),
+                        sealed::open_text(key, Column::SecretNotes, id, 2, r.get_ref(2)?)?
+                            .is_some_and(|v| !v.is_empty()),
                     ))
-                },
-            )?;
+                })?;
             Ok(Some(ItemDetail {
                 item,
                 urls: Vec::new(),
@@ -533,11 +548,12 @@ impl MemberViews for SqliteWorkspace {
             if held.is_none() {
                 return Ok(None);
             }
+            let key = &self.key;
             let (password, totp) = tx.query_row("SELECT password, totp FROM accounts WHERE id = ?1", [id], |r| {
-                Ok((
-                    r.get::<_, Option<String>>(0)?.map(Secret::text),
-                    r.get::<_, Option<String>>(1)?.map(Secret::text),
-                ))
+                let open = |idx: usize, column: Column| -> rusqlite::Result<Option<Secret>> {
+                    Ok(sealed::open_text(key, column, id, idx, r.get_ref(idx)?)?.map(|v| Secret::text(v.as_str())))
+                };
+                Ok((open(0, Column::AccountPassword)?, open(1, Column::AccountTotp)?))
             })?;
             audit(tx, &member.email, "account.password-read", &format!("account {id}"))?;
             Ok(Some(AccountPassword { password, totp }))
@@ -550,10 +566,18 @@ impl MemberViews for SqliteWorkspace {
             if held.is_none() {
                 return Ok(None);
             }
+            let key = &self.key;
             let value = tx.query_row("SELECT notes, fields FROM secrets WHERE id = ?1", [id], |r| {
                 Ok(SecretValue {
-                    notes: r.get::<_, Option<String>>(0)?.map(Secret::text),
-                    fields: fields_with_values(r.get_ref(1)?.as_str()?),
+                    notes: sealed::open_text(key, Column::SecretNotes, id, 0, r.get_ref(0)?)?
+                        .map(|v| Secret::text(v.as_str())),
+                    fields: fields_with_values(&sealed::open_fields(
+                        key,
+                        Column::SecretFields,
+                        id,
+                        1,
+                        r.get_ref(1)?.as_str()?,
+                    )?),
                 })
             })?;
             audit(tx, &member.email, "secret.value-read", &format!("secret {id}"))?;
@@ -580,7 +604,7 @@ impl MemberViews for SqliteWorkspace {
             let info = tx
                 .query_row(
                     &format!(
-                        "SELECT id, name, length(content) FROM attachments
+                        "SELECT id, name, size FROM attachments
                          WHERE id = ?1 AND {column} = ?2 AND content IS NOT NULL"
                     ),
                     params![attachment, item_id],
@@ -608,10 +632,23 @@ impl MemberViews for SqliteWorkspace {
     fn attachment_piece(&self, attachment: i64, offset: usize, len: usize) -> Result<Vec<u8>, WorkspaceError> {
         let conn = self.lock();
         let read = || -> rusqlite::Result<Vec<u8>> {
+            let size: i64 = conn.query_row("SELECT size FROM attachments WHERE id = ?1", [attachment], |r| r.get(0))?;
             let blob = conn.blob_open(rusqlite::DatabaseName::Main, "attachments", "content", attachment, true)?;
-            let mut buf = vec![0u8; len.min(blob.len().saturating_sub(offset))];
-            blob.read_at_exact(&mut buf, offset)?;
-            Ok(buf)
+            let stored = blob.len() as u64;
+            let opened = sealed::open_attachment_range(
+                &self.key,
+                attachment,
+                u64::try_from(size).unwrap_or(0),
+                stored,
+                offset as u64,
+                len,
+                |buf, at| {
+                    blob.read_at_exact(buf, usize::try_from(at).unwrap_or(usize::MAX))
+                        .map_err(std::io::Error::other)
+                },
+            )
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e)))?;
+            Ok(opened.to_vec())
         };
         read().map_err(|e| self.sql_error(e))
     }

@@ -83,6 +83,7 @@ fn both_ways_of_finding_a_page_give_the_same_rows() {
             import: crate::workspace::ItemImport {
                 import_key: Some(ImportKey::new(format!("account:test:{i}"))),
                 imported_hash: None,
+                withheld: None,
             },
         };
         accounts.push(ws.create_account(&a).unwrap());

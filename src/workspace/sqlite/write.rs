@@ -7,6 +7,8 @@ use rusqlite::blob::ZeroBlob;
 use rusqlite::{params, Connection, DatabaseName, Result};
 
 use super::now;
+use super::sealed::{self, Column};
+use crate::workspace::key::WorkspaceKey;
 use crate::workspace::seed::{member_state_name, partnership_state_name, Seed, SeedPartner, SeedPartnership};
 use crate::workspace::{MemberState, Role};
 
@@ -192,10 +194,21 @@ fn by_key(tx: &Connection, table: Keyed, key: &ImportKey) -> Result<Option<i64>>
         .optional()
 }
 
+/// The id the next row of `table` gets (SQLite's own choice for a table
+/// without AUTOINCREMENT, made explicit). Only for accounts and secrets.
+fn next_id(tx: &Connection, table: Keyed) -> Result<i64> {
+    let sql = match table {
+        Keyed::Secrets => "SELECT coalesce(max(id), 0) + 1 FROM secrets",
+        _ => "SELECT coalesce(max(id), 0) + 1 FROM accounts",
+    };
+    tx.prepare_cached(sql)?.query_row([], |r| r.get(0))
+}
+
 /// Serializes with secret values (the workspace is where they are kept);
 /// a failure never quotes the value.
-fn json_with_secrets<T: serde::Serialize>(value: &T) -> Result<String> {
+fn json_with_secrets<T: serde::Serialize>(value: &T) -> Result<zeroize::Zeroizing<String>> {
     secret::reveal(|| serde_json::to_string(value))
+        .map(zeroize::Zeroizing::new)
         .map_err(|_| rusqlite::Error::ToSqlConversionFailure("cannot serialize fields".into()))
 }
 
@@ -226,7 +239,13 @@ enum Owner {
     Secret,
 }
 
-fn insert_attachments(tx: &Connection, owner: Owner, id: i64, files: &[crate::model::Attachment]) -> Result<()> {
+fn insert_attachments(
+    tx: &Connection,
+    wk: &WorkspaceKey,
+    owner: Owner,
+    id: i64,
+    files: &[crate::model::Attachment],
+) -> Result<()> {
     if files.is_empty() {
         return Ok(());
     }
@@ -242,30 +261,27 @@ fn insert_attachments(tx: &Connection, owner: Owner, id: i64, files: &[crate::mo
     for a in files {
         let size = i64::try_from(a.size).unwrap_or(i64::MAX);
         let sha = a.sha256().map(hex::encode);
+        let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
         match (&a.content, &a.origin, &a.digest) {
-            (None, Some(origin), Some(digest)) => {
-                // Streamed from where the export holds it into a blob of
-                // its size, 64 KiB at a time: a 4 GB 1PUX is never in
-                // memory.
-                let blob_size = i32::try_from(a.size).map_err(|_| too_large(a))?;
+            (None, None, _) | (None, _, None) => {
+                stmt.execute(params![id, a.name, size, None::<Vec<u8>>, a.source_id, sha])?;
+            }
+            (content, origin, digest) => {
+                // Sealed a piece at a time into a blob of the sealed size,
+                // whose row id each piece is bound to; a streamed one is
+                // copied from where the export holds it, 64 KiB at a time
+                // (a 4 GB 1PUX is never in memory).
+                let blob_size = i32::try_from(sealed::sealed_len(a.size)).map_err(|_| too_large(a))?;
                 stmt.execute(params![id, a.name, size, ZeroBlob(blob_size), a.source_id, sha])?;
                 let row = tx.last_insert_rowid();
                 let mut blob = tx.blob_open(DatabaseName::Main, "attachments", "content", row, false)?;
-                let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut blob);
-                origin
-                    .copy_checked(&mut out, a.size, digest)
-                    .and_then(|()| std::io::Write::flush(&mut out))
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            }
-            _ => {
-                stmt.execute(params![
-                    id,
-                    a.name,
-                    size,
-                    a.content.as_ref().map(|c| c.expose_bytes()),
-                    a.source_id,
-                    sha
-                ])?;
+                let mut out = sealed::PieceWriter::new(wk, &mut blob, row, a.size);
+                match (content, origin, digest) {
+                    (Some(c), _, _) => std::io::Write::write_all(&mut out, c.expose_bytes()).map_err(io)?,
+                    (None, Some(origin), Some(digest)) => origin.copy_checked(&mut out, a.size, digest).map_err(io)?,
+                    _ => {}
+                }
+                out.finish().map_err(io)?;
             }
         }
     }
@@ -283,8 +299,8 @@ fn too_large(a: &crate::model::Attachment) -> rusqlite::Error {
     )
 }
 
-pub(super) fn create_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<i64> {
-    match insert_account(tx, a, key)? {
+pub(super) fn create_account(tx: &Connection, wk: &WorkspaceKey, a: &Account, key: &ImportKey) -> Result<i64> {
+    match insert_account(tx, wk, a, key)? {
         Some(id) => {
             audit(tx, "vaultferry", "account.create", &format!("account {id} ({key})"))?;
             Ok(id)
@@ -309,13 +325,16 @@ fn mark_intact(tx: &Connection, owner: Owner, id: i64) -> Result<()> {
 /// conflict costs a first run one statement per item instead of two.
 /// Intact when it carries the hash of what is written (the import path);
 /// the caller audits.
-fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<Option<i64>> {
+fn insert_account(tx: &Connection, wk: &WorkspaceKey, a: &Account, key: &ImportKey) -> Result<Option<i64>> {
     let intact = a.import.imported_hash.is_some();
+    // The row id is chosen here, in the write transaction, so the sealed
+    // values can be bound to it before the row exists.
+    let id = next_id(tx, Keyed::Accounts)?;
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO accounts (collection_id, name, url, urls, username, password, totp, notes, fields, tags,
+            "INSERT INTO accounts (id, collection_id, name, url, urls, username, password, totp, notes, fields, tags,
                                    import_key, imported_hash, imported_intact, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             VALUES (?15, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (import_key) DO NOTHING",
         )?
         .execute(params![
@@ -324,22 +343,22 @@ fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<Optio
             a.url,
             json(&a.urls)?,
             a.username,
-            a.password.as_ref().map(|s| s.expose()),
-            a.totp.as_ref().map(|s| s.expose()),
-            a.notes,
-            json_with_secrets(&a.fields)?,
+            sealed::seal_text(wk, Column::AccountPassword, id, a.password.as_ref().map(|s| s.expose())),
+            sealed::seal_text(wk, Column::AccountTotp, id, a.totp.as_ref().map(|s| s.expose())),
+            sealed::seal_text(wk, Column::AccountNotes, id, a.notes.as_deref()),
+            sealed::seal_fields(wk, Column::AccountFields, id, &json_with_secrets(&a.fields)?),
             json(&a.tags)?,
             key.as_str(),
             a.import.imported_hash,
             intact,
             now(),
+            id,
         ])?;
     if inserted == 0 {
         return Ok(None);
     }
-    let id = tx.last_insert_rowid();
     if !a.attachments.is_empty() {
-        insert_attachments(tx, Owner::Account, id, &a.attachments)?;
+        insert_attachments(tx, wk, Owner::Account, id, &a.attachments)?;
         if intact {
             mark_intact(tx, Owner::Account, id)?;
         }
@@ -347,8 +366,8 @@ fn insert_account(tx: &Connection, a: &Account, key: &ImportKey) -> Result<Optio
     Ok(Some(id))
 }
 
-pub(super) fn create_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<i64> {
-    match insert_secret(tx, s, key)? {
+pub(super) fn create_secret(tx: &Connection, wk: &WorkspaceKey, s: &SecretItem, key: &ImportKey) -> Result<i64> {
+    match insert_secret(tx, wk, s, key)? {
         Some(id) => {
             audit(tx, "vaultferry", "secret.create", &format!("secret {id} ({key})"))?;
             Ok(id)
@@ -358,33 +377,34 @@ pub(super) fn create_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) ->
 }
 
 /// The secret under `key` unless one exists; as [`insert_account`].
-fn insert_secret(tx: &Connection, s: &SecretItem, key: &ImportKey) -> Result<Option<i64>> {
+fn insert_secret(tx: &Connection, wk: &WorkspaceKey, s: &SecretItem, key: &ImportKey) -> Result<Option<i64>> {
     let intact = s.import.imported_hash.is_some();
+    let id = next_id(tx, Keyed::Secrets)?;
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO secrets (collection_id, type, title, notes, fields, tags, import_key, imported_hash,
+            "INSERT INTO secrets (id, collection_id, type, title, notes, fields, tags, import_key, imported_hash,
                                   imported_intact, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (import_key) DO NOTHING",
         )?
         .execute(params![
             s.collection,
             s.secret_type.name(),
             s.title,
-            s.notes,
-            json_with_secrets(&s.fields)?,
+            sealed::seal_text(wk, Column::SecretNotes, id, s.notes.as_deref()),
+            sealed::seal_fields(wk, Column::SecretFields, id, &json_with_secrets(&s.fields)?),
             json(&s.tags)?,
             key.as_str(),
             s.import.imported_hash,
             intact,
             now(),
+            id,
         ])?;
     if inserted == 0 {
         return Ok(None);
     }
-    let id = tx.last_insert_rowid();
     if !s.attachments.is_empty() {
-        insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
+        insert_attachments(tx, wk, Owner::Secret, id, &s.attachments)?;
         if intact {
             mark_intact(tx, Owner::Secret, id)?;
         }
@@ -631,7 +651,7 @@ pub(super) fn runs(conn: &Connection) -> Result<Vec<RunInfo>> {
 /// each item, its key, action and content hash, and a per-item audit row
 /// repeated that for a million items. Access changes (teams, invitations,
 /// collections, grants) keep an audit row each.
-pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Result<Vec<i64>> {
+pub(super) fn apply_batch(tx: &Connection, wk: &WorkspaceKey, run: &str, writes: &[Write]) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(writes.len());
     // (accounts created, accounts updated, secrets created, secrets updated)
     let mut items = [0usize; 4];
@@ -677,8 +697,8 @@ pub(super) fn apply_batch(tx: &Connection, run: &str, writes: &[Write]) -> Resul
                 (member, if existed { "unchanged" } else { "invite" }, None)
             }
             Write::Collection { key, name, parent } => upsert_collection(tx, key, name, *parent)?,
-            Write::Account(a) => upsert_account(tx, a)?,
-            Write::Secret(s) => upsert_secret(tx, s)?,
+            Write::Account(a) => upsert_account(tx, wk, a)?,
+            Write::Secret(s) => upsert_secret(tx, wk, s)?,
             Write::Grant(g) => upsert_grant(tx, g)?,
         };
         match (w, action) {
@@ -767,10 +787,10 @@ fn upsert_collection(tx: &Connection, key: &ImportKey, name: &str, parent: Optio
     Ok((create_collection(tx, &c, key)?, "create", None))
 }
 
-fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
+fn upsert_account(tx: &Connection, wk: &WorkspaceKey, a: &Account) -> Result<Written> {
     let key = a.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = a.import.imported_hash.clone();
-    if let Some(id) = insert_account(tx, a, &key)? {
+    if let Some(id) = insert_account(tx, wk, a, &key)? {
         return Ok((id, "create", hash));
     }
     let id = by_key(tx, Keyed::Accounts, &key)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
@@ -786,26 +806,26 @@ fn upsert_account(tx: &Connection, a: &Account) -> Result<Written> {
         a.url,
         json(&a.urls)?,
         a.username,
-        a.password.as_ref().map(|s| s.expose()),
-        a.totp.as_ref().map(|s| s.expose()),
-        a.notes,
-        json_with_secrets(&a.fields)?,
+        sealed::seal_text(wk, Column::AccountPassword, id, a.password.as_ref().map(|s| s.expose())),
+        sealed::seal_text(wk, Column::AccountTotp, id, a.totp.as_ref().map(|s| s.expose())),
+        sealed::seal_text(wk, Column::AccountNotes, id, a.notes.as_deref()),
+        sealed::seal_fields(wk, Column::AccountFields, id, &json_with_secrets(&a.fields)?),
         json(&a.tags)?,
         hash,
     ])?;
     tx.prepare_cached("DELETE FROM attachments WHERE account_id = ?1")?
         .execute([id])?;
-    insert_attachments(tx, Owner::Account, id, &a.attachments)?;
+    insert_attachments(tx, wk, Owner::Account, id, &a.attachments)?;
     if hash.is_some() {
         mark_intact(tx, Owner::Account, id)?;
     }
     Ok((id, "update", hash))
 }
 
-fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
+fn upsert_secret(tx: &Connection, wk: &WorkspaceKey, s: &SecretItem) -> Result<Written> {
     let key = s.import.import_key.clone().unwrap_or_else(|| ImportKey::new(""));
     let hash = s.import.imported_hash.clone();
-    if let Some(id) = insert_secret(tx, s, &key)? {
+    if let Some(id) = insert_secret(tx, wk, s, &key)? {
         return Ok((id, "create", hash));
     }
     let id = by_key(tx, Keyed::Secrets, &key)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
@@ -818,14 +838,14 @@ fn upsert_secret(tx: &Connection, s: &SecretItem) -> Result<Written> {
         s.collection,
         s.secret_type.name(),
         s.title,
-        s.notes,
-        json_with_secrets(&s.fields)?,
+        sealed::seal_text(wk, Column::SecretNotes, id, s.notes.as_deref()),
+        sealed::seal_fields(wk, Column::SecretFields, id, &json_with_secrets(&s.fields)?),
         json(&s.tags)?,
         hash,
     ])?;
     tx.prepare_cached("DELETE FROM attachments WHERE secret_id = ?1")?
         .execute([id])?;
-    insert_attachments(tx, Owner::Secret, id, &s.attachments)?;
+    insert_attachments(tx, wk, Owner::Secret, id, &s.attachments)?;
     if hash.is_some() {
         mark_intact(tx, Owner::Secret, id)?;
     }
