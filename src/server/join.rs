@@ -93,7 +93,7 @@ pub async fn start(
     let password = Secret::text(form.password);
     let username = form.username.trim().to_lowercase();
     let attempt = Attempt::new(&state, &username, &peer);
-    if let Some(refusal) = attempt.locked().await? {
+    if let Some(refusal) = attempt.begin().await? {
         return Ok(refusal.page(|m| join_form(&username, Some(m))));
     }
     let identity = state.identity.clone();

@@ -429,4 +429,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_hostile;
+#[cfg(test)]
 mod tests_session;

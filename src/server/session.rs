@@ -217,7 +217,7 @@ pub async fn login(
     let password = Secret::text(form.password);
     let login = form.login.trim().to_lowercase();
     let attempt = Attempt::new(&state, &login, &peer);
-    if let Some(refusal) = attempt.locked().await? {
+    if let Some(refusal) = attempt.begin().await? {
         return Ok(refusal.page(|m| login_form(&login, Some(m))));
     }
     let identity = state.identity.clone();

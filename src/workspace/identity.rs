@@ -184,4 +184,8 @@ pub trait IdentityStore: Send + Sync {
         lock: i64,
     ) -> Result<Failures, WorkspaceError>;
     fn clear_failures(&self, subject: &str) -> Result<(), WorkspaceError>;
+    /// Takes back one failure [`Self::record_failure`] counted for an
+    /// attempt that then succeeded (attempts are counted before the
+    /// password is checked), lifting the lock it set, if it set one.
+    fn forgive_failure(&self, subject: &str, threshold: u32) -> Result<(), WorkspaceError>;
 }
