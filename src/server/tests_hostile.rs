@@ -135,3 +135,66 @@ async fn a_burst_of_guesses_gets_no_more_than_the_limit_checked() {
         .failures(&format!("account:{OWNER}"), session::now(), throttle::WINDOW);
     assert!(failures.unwrap().locked_until.is_some());
 }
+
+/// Paging values a client can type: each route answers them with a page
+/// or a 400 that says what it expected, never a 500, for an admin (the
+/// walk by id) and for a user (the member's-side read) alike.
+#[tokio::test]
+async fn odd_paging_values_are_a_page_or_a_400_never_a_500() {
+    let f = fixture();
+    let mut keys = Vec::new();
+    for who in [OWNER, "dana@northwind.example", "mo@freelance.example"] {
+        keys.push(f.state.identity.create_api_key_expiring(who, None).unwrap().0);
+    }
+    let routes = [
+        "/api/v1/me/collections",
+        "/api/v1/me/accounts",
+        "/api/v1/me/secrets",
+        "/api/v1/me/teams",
+        "/api/v1/me/activity",
+        "/api/v1/people",
+        "/app/items",
+        "/app/items?kind=secrets",
+        "/app/items?kind=collections",
+        "/app/teams",
+        "/app/members",
+    ];
+    let values = [
+        ("page[size]", "-1", false),
+        ("page[size]", "0", false),
+        ("page[size]", "1001", false),
+        ("page[size]", "99999999999999999999999", false),
+        ("page[size]", "ten", false),
+        ("page[size]", "%20%205%20", true),
+        ("page[after]", "-9223372036854775808", true),
+        ("page[after]", "9223372036854775807", true),
+        ("page[after]", "9223372036854775808", false),
+        ("page[after]", "1e3", false),
+        ("page[after]", "", false),
+    ];
+    for key in &keys {
+        for route in routes {
+            for (name, value, fine) in values {
+                let sep = if route.contains('?') { '&' } else { '?' };
+                let uri = format!("{route}{sep}{name}={value}");
+                let req = Request::get(&uri).header("X-API-Key", key).body(Body::empty()).unwrap();
+                let res = app(f.state.clone()).oneshot(req).await.unwrap();
+                let status = res.status();
+                let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+                let body = String::from_utf8_lossy(&body);
+                assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{uri}: 500 {body}");
+                if status == StatusCode::FORBIDDEN {
+                    // The admin routes refuse a user or guest before paging.
+                    assert!(route.contains("people") || route.contains("members"), "{uri}: {body}");
+                    continue;
+                }
+                if fine {
+                    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+                } else {
+                    assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+                    assert!(body.contains(name), "{uri}: the 400 names {name}: {body}");
+                }
+            }
+        }
+    }
+}
