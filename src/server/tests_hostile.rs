@@ -198,3 +198,110 @@ async fn odd_paging_values_are_a_page_or_a_400_never_a_500() {
         }
     }
 }
+
+/// A form POST from our own page, with the session cookie if any.
+fn form_post(uri: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
+    let mut b = Request::post(uri)
+        .header(header::HOST, "vault.test")
+        .header(header::ORIGIN, "http://vault.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, format!("vaultferry_session={c}"));
+    }
+    b.body(Body::from(body.to_owned())).unwrap()
+}
+
+fn session_cookie(res: &axum::response::Response) -> Option<String> {
+    let v = res.headers().get(header::SET_COOKIE)?.to_str().ok()?;
+    let token = v.strip_prefix("vaultferry_session=")?.split(';').next()?;
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// The same form sent `n` times at once (a double click, a retrying
+/// browser), answered with status, Location and any new session cookie.
+async fn sent_together(
+    state: &AppState,
+    n: usize,
+    uri: &str,
+    cookie: &str,
+    body: &str,
+) -> Vec<(StatusCode, String, Option<String>)> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (state, req) = (state.clone(), form_post(uri, Some(cookie), body));
+            tokio::spawn(async move {
+                let res = app(state).oneshot(req).await.unwrap();
+                let location = res
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                (res.status(), location, session_cookie(&res))
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers
+}
+
+/// Hole: a join form sent twice at once (a double click on Continue)
+/// passed the step check twice; the second then found the session past
+/// that step and the store's "no row" became a 500 for the guest, though
+/// the first had done the work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_join_form_sent_twice_at_once_is_no_500() {
+    use crate::workspace::{ImportKey, NewGuestInvitation};
+    let f = fixture();
+    let (hash, salt) = hash_password(&Secret::text("Tmp-Pass-Word-42!x")).unwrap();
+    f.state
+        .workspace
+        .create_guest_invitation(&NewGuestInvitation {
+            email: "tom@studio.example".into(),
+            name: None,
+            username: "tom".into(),
+            password_hash: hash,
+            salt,
+            partner: None,
+            partner_admin: false,
+            import_key: ImportKey("guest:tom@studio.example".into()),
+        })
+        .unwrap();
+    let joined = app(f.state.clone())
+        .oneshot(form_post("/join", None, "username=tom&password=Tmp-Pass-Word-42%21x"))
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&joined).expect("a join session");
+    let body = "password=Guest-Own-Pass-77%23q&password_again=Guest-Own-Pass-77%23q&given_name=Tom&family_name=Tester";
+    for (status, location, _) in sent_together(&f.state, 4, "/join/password", &cookie, body).await {
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "a repeated password form is sent on, not failed"
+        );
+        assert_eq!(location, "/join/terms");
+    }
+    let answers = sent_together(&f.state, 8, "/join/terms", &cookie, "accept=yes").await;
+    let mut full = None;
+    for (status, location, new_cookie) in answers {
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "a repeated terms form is sent on, not failed"
+        );
+        // On to the dashboard; one arriving after the first rotated the
+        // token no longer names a session and is sent to /join as before.
+        assert!(location == "/" || location == "/join", "{location}");
+        full = full.or(new_cookie);
+    }
+    let full = full.expect("one of them opened the full session");
+    let me = Request::get("/api/v1/me")
+        .header(header::COOKIE, format!("vaultferry_session={full}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app(f.state.clone()).oneshot(me).await.unwrap().status(), StatusCode::OK);
+}

@@ -106,6 +106,12 @@ pub struct Failures {
     pub locked_until: Option<i64>,
 }
 
+/// The rule [`IdentityStore::finish_password`] and
+/// [`IdentityStore::accept_terms`] refuse with when the session is past
+/// that step already (a form sent twice, the second before the first was
+/// answered): the pages send the browser on instead.
+pub const JOIN_STEP_DONE: &str = "this step of joining was completed already: the form was sent twice";
+
 pub trait IdentityStore: Send + Sync {
     /// The workspace's name, domains and password policy, without the rest
     /// of a snapshot: what the sign-in pages show.

@@ -6,7 +6,9 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::service::{member, MEMBER_COLUMNS};
 use super::write::audit;
 use super::SqliteWorkspace;
-use crate::workspace::identity::{Failures, IdentityStore, JoinInvitation, KeyRecord, Pending, Session};
+use crate::workspace::identity::{
+    Failures, IdentityStore, JoinInvitation, KeyRecord, Pending, Session, JOIN_STEP_DONE,
+};
 use crate::workspace::service::{api_key_hash, new_api_key};
 use crate::workspace::{Member, PasswordPolicy, WorkspaceError, WorkspaceInfo};
 
@@ -63,6 +65,15 @@ impl SqliteWorkspace {
         .optional()
         .map_err(|e| self.sql_error(e))
     }
+}
+
+/// A join step asked for twice (a form sent again before the first
+/// answer came): the session is past it already.
+fn step_done() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+        Some(format!("rule: {JOIN_STEP_DONE}")),
+    )
 }
 
 impl IdentityStore for SqliteWorkspace {
@@ -267,11 +278,16 @@ impl IdentityStore for SqliteWorkspace {
         now: i64,
     ) -> Result<(), WorkspaceError> {
         self.write(|tx| {
-            let member: i64 = tx.query_row(
-                "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'password'",
-                [session],
-                |r| r.get(0),
-            )?;
+            let Some(member) = tx
+                .query_row(
+                    "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'password'",
+                    [session],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                return Err(step_done());
+            };
             tx.execute(
                 "INSERT INTO member_passwords (member_id, password_hash, updated) VALUES (?1, ?2, ?3)
                  ON CONFLICT (member_id) DO UPDATE SET password_hash = excluded.password_hash, updated = excluded.updated",
@@ -294,11 +310,16 @@ impl IdentityStore for SqliteWorkspace {
 
     fn accept_terms(&self, session: i64, token_hash: &str, now: i64, expires: i64) -> Result<(), WorkspaceError> {
         self.write(|tx| {
-            let member: i64 = tx.query_row(
-                "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'terms'",
-                [session],
-                |r| r.get(0),
-            )?;
+            let Some(member) = tx
+                .query_row(
+                    "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'terms'",
+                    [session],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                return Err(step_done());
+            };
             tx.execute(
                 "INSERT INTO member_profiles (member_id, terms_accepted) VALUES (?1, ?2)
                  ON CONFLICT (member_id) DO UPDATE SET terms_accepted = excluded.terms_accepted",
