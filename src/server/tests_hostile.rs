@@ -305,3 +305,50 @@ async fn a_join_form_sent_twice_at_once_is_no_500() {
         .unwrap();
     assert_eq!(app(f.state.clone()).oneshot(me).await.unwrap().status(), StatusCode::OK);
 }
+
+/// The same hole on the join form (its own sign-in name, the guest's
+/// username): temporary-password guesses sent together lock it too, and
+/// the right temporary password is then refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn temporary_password_guesses_sent_together_lock_the_username() {
+    use crate::workspace::{ImportKey, NewGuestInvitation};
+    let f = fixture();
+    let (hash, salt) = hash_password(&Secret::text("Tmp-Pass-Word-42!x")).unwrap();
+    f.state
+        .workspace
+        .create_guest_invitation(&NewGuestInvitation {
+            email: "tom@studio.example".into(),
+            name: None,
+            username: "tom".into(),
+            password_hash: hash,
+            salt,
+            partner: None,
+            partner_admin: false,
+            import_key: ImportKey("guest:tom@studio.example".into()),
+        })
+        .unwrap();
+    let tasks: Vec<_> = (0..7)
+        .map(|i| {
+            let state = f.state.clone();
+            tokio::spawn(async move {
+                let mut req = form_post("/join", None, &format!("username=tom&password=Wrong-{i}"));
+                let addr: SocketAddr = format!("10.1.0.{}:40000", i + 1).parse().unwrap();
+                req.extensions_mut().insert(ConnectInfo(addr));
+                app(state).oneshot(req).await.unwrap().status()
+            })
+        })
+        .collect();
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(
+            matches!(status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
+            "{status}"
+        );
+    }
+    let right = app(f.state.clone())
+        .oneshot(form_post("/join", None, "username=tom&password=Tmp-Pass-Word-42%21x"))
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(session_cookie(&right).is_none());
+}
