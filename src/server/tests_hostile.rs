@@ -352,3 +352,66 @@ async fn temporary_password_guesses_sent_together_lock_the_username() {
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(session_cookie(&right).is_none());
 }
+
+/// Hole: a sign-in was audited under the name typed, so a guest who signs
+/// in with their username (as the README tells them to) never found that
+/// sign-in in their own activity, and the audit log named it by a
+/// username rather than the member.
+#[tokio::test]
+async fn a_guest_signing_in_by_username_finds_it_in_their_activity() {
+    use crate::workspace::{ImportKey, NewGuestInvitation};
+    let f = fixture();
+    let (hash, salt) = hash_password(&Secret::text("Tmp-Pass-Word-42!x")).unwrap();
+    f.state
+        .workspace
+        .create_guest_invitation(&NewGuestInvitation {
+            email: "tom@studio.example".into(),
+            name: None,
+            username: "tom".into(),
+            password_hash: hash,
+            salt,
+            partner: None,
+            partner_admin: false,
+            import_key: ImportKey("guest:tom@studio.example".into()),
+        })
+        .unwrap();
+    let send = |req| app(f.state.clone()).oneshot(req);
+    let joined = send(form_post("/join", None, "username=tom&password=Tmp-Pass-Word-42%21x"))
+        .await
+        .unwrap();
+    let cookie = session_cookie(&joined).unwrap();
+    let body = "password=Guest-Own-Pass-77%23q&password_again=Guest-Own-Pass-77%23q&given_name=Tom&family_name=Tester";
+    let set = send(form_post("/join/password", Some(&cookie), body)).await.unwrap();
+    assert_eq!(set.status(), StatusCode::SEE_OTHER);
+    let accepted = send(form_post("/join/terms", Some(&cookie), "accept=yes"))
+        .await
+        .unwrap();
+    let full = session_cookie(&accepted).unwrap();
+    send(form_post("/logout", Some(&full), "")).await.unwrap();
+
+    let signed_in = send(form_post("/login", None, "login=Tom&password=Guest-Own-Pass-77%23q"))
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&signed_in).unwrap();
+    let activity = Request::get("/api/v1/me/activity")
+        .header(header::COOKIE, format!("vaultferry_session={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = send(activity).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let actions: Vec<&str> = doc["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["attributes"]["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"http POST /login"),
+        "the guest's own sign-in is in their activity: {actions:?}"
+    );
+    // Signing out is theirs too, not "anonymous".
+    assert!(actions.contains(&"http POST /logout"), "{actions:?}");
+}
