@@ -415,3 +415,40 @@ async fn a_guest_signing_in_by_username_finds_it_in_their_activity() {
     // Signing out is theirs too, not "anonymous".
     assert!(actions.contains(&"http POST /logout"), "{actions:?}");
 }
+
+/// Hole: an invitation's domain was any text with a dot, so an address
+/// that reads as a company one (`olivia@northwind.example` with an
+/// invisible character after it, or a `!`) passed the company-domain rule
+/// and became a guest the Members page shows as the owner's address.
+#[tokio::test]
+async fn look_alike_company_addresses_are_not_invited_as_guests() {
+    let f = fixture();
+    let (key, _) = f.state.identity.create_api_key_expiring(OWNER, None).unwrap();
+    let invite = |email: &str| {
+        let body = serde_json::json!({"data": {"type": "guest", "attributes": {"email": email}}});
+        Request::post("/api/v1/guests")
+            .header("X-API-Key", &key)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    for bad in [
+        "olivia@northwind.example\u{200b}",
+        "olivia@northwind.example!",
+        "olivia@northwind..example",
+        "olivia@-northwind.example",
+        "olivia@northwind.example/x",
+    ] {
+        let res = app(f.state.clone()).oneshot(invite(bad)).await.unwrap();
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {body}");
+        assert!(body.contains("data.attributes.email must be"), "{bad:?}: {body}");
+    }
+    let res = app(f.state.clone())
+        .oneshot(invite("Nina@Sub.Contractor-1.example"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
