@@ -98,22 +98,33 @@ fn checked_email(raw: &str) -> Result<String, AppError> {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
         && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
+            Some((local, domain)) => !local.is_empty() && domain_name(domain),
             None => false,
         };
     if ok {
         Ok(email)
     } else {
         Err(AppError::unprocessable(
-            "data.attributes.email must be one email address (name@domain.example)",
+            "data.attributes.email must be one email address (name@domain.example; the domain in ASCII letters, digits, hyphens and dots, an international one in its xn-- form)",
         ))
     }
+}
+
+/// A host name of two labels or more, each ASCII letters, digits and
+/// inner hyphens (an IDN in its `xn--` form): the company-domain and
+/// partner-domain rules compare names, so a look-alike such as
+/// `northwind.example` followed by an invisible character, or with a `!`,
+/// must not pass as some other domain.
+fn domain_name(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 /// Who may invite, and for which partner: members of every role but guest

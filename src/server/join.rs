@@ -23,8 +23,8 @@ use super::throttle::{self, Attempt};
 use super::{blocking, AppError, AppState};
 use crate::apply::invitations::{hash_password, meets_policy};
 use crate::secret::Secret;
-use crate::workspace::identity::Pending;
-use crate::workspace::{MemberState, PasswordPolicy};
+use crate::workspace::identity::{Pending, JOIN_STEP_DONE};
+use crate::workspace::{MemberState, PasswordPolicy, WorkspaceError};
 
 /// How long a join session may take from the temporary password to the
 /// terms, in seconds.
@@ -93,7 +93,7 @@ pub async fn start(
     let password = Secret::text(form.password);
     let username = form.username.trim().to_lowercase();
     let attempt = Attempt::new(&state, &username, &peer);
-    if let Some(refusal) = attempt.locked().await? {
+    if let Some(refusal) = attempt.begin().await? {
         return Ok(refusal.page(|m| join_form(&username, Some(m))));
     }
     let identity = state.identity.clone();
@@ -259,8 +259,11 @@ pub async fn set_password(
             return Ok(Err("the new password must differ from the temporary one"));
         }
         let (phc, _) = hash_password(&password).map_err(AppError::internal)?;
-        identity.finish_password(session_id, &phc, &given, &family, session::now())?;
-        Ok(Ok(()))
+        match identity.finish_password(session_id, &phc, &given, &family, session::now()) {
+            // Sent twice: the first one set the password; go on with it.
+            Err(WorkspaceError::Rule(m)) if m == JOIN_STEP_DONE => Ok(Ok(())),
+            other => other.map(Ok).map_err(AppError::from),
+        }
     })
     .await?;
     match outcome {
@@ -346,6 +349,15 @@ pub async fn accept_terms(
     let id = s.session.id;
     let absolute = state.config.session_absolute.as_secs() as i64;
     let now = session::now();
-    blocking(move || Ok(identity.accept_terms(id, &hash, now, now + absolute)?)).await?;
+    let accepted = blocking(move || match identity.accept_terms(id, &hash, now, now + absolute) {
+        Ok(()) => Ok(true),
+        // Sent twice: the first one opened the session under its own token.
+        Err(WorkspaceError::Rule(m)) if m == JOIN_STEP_DONE => Ok(false),
+        Err(e) => Err(e.into()),
+    })
+    .await?;
+    if !accepted {
+        return Ok(Redirect::to("/").into_response());
+    }
     Ok(session::start("/", &token, absolute, session::secure(&state, &headers)))
 }

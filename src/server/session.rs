@@ -217,7 +217,7 @@ pub async fn login(
     let password = Secret::text(form.password);
     let login = form.login.trim().to_lowercase();
     let attempt = Attempt::new(&state, &login, &peer);
-    if let Some(refusal) = attempt.locked().await? {
+    if let Some(refusal) = attempt.begin().await? {
         return Ok(refusal.page(|m| login_form(&login, Some(m))));
     }
     let identity = state.identity.clone();
@@ -251,12 +251,21 @@ pub async fn login(
         Ok(identity.create_session(member.id, &hash, pending, now, now + absolute)?)
     })
     .await?;
-    actor.name(format!("{login} (session #{id})"));
+    // The member, not the name typed (a guest signs in with a username):
+    // their own activity finds their sign-ins by email.
+    actor.name(format!("{} (session #{id})", member.email));
     let to = pending.map_or("/", step_page);
     Ok(start(to, &token, absolute, secure(&state, &headers)))
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    actor: AuditActor,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Some(signed_in) = current(&state, &headers).await? {
+        actor.name(signed_in.label());
+    }
     if let Some(token) = cookie_token(&headers) {
         let identity = state.identity.clone();
         let hash = token_hash(&token);

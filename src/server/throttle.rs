@@ -9,7 +9,10 @@
 //! long. A locked name is refused even with the right password, and a name
 //! no member has is counted and locked the same way, so neither the
 //! answers nor the lock tell whether a name exists. Counts are in the
-//! store: a restart does not reset them.
+//! store: a restart does not reset them. An attempt is counted before its
+//! password is checked (and given back when it succeeds), in one store
+//! transaction, so guesses sent together get no more checks than guesses
+//! sent one after another.
 
 use std::sync::OnceLock;
 
@@ -48,13 +51,20 @@ pub fn verify(password: &str, hash: Option<&str>) -> bool {
     }
 }
 
-/// One sign-in attempt: the name and address it counts against.
+/// One sign-in attempt: the name and address it counts against, and what
+/// counting it found (set by [`Attempt::begin`]).
 pub struct Attempt {
     state: AppState,
     account: String,
     address: String,
+    counted: std::sync::Mutex<Counted>,
 }
 
+#[derive(Clone, Copy, Debug, Default)]
+struct Counted {
+    failures: u32,
+    locked_until: Option<i64>,
+}
 /// A refused attempt: its status and what the page says.
 pub struct Refusal {
     pub status: StatusCode,
@@ -94,44 +104,51 @@ impl Attempt {
             state: state.clone(),
             account: format!("account:{}", login.trim().to_lowercase()),
             address: format!("address:{peer}"),
+            counted: Default::default(),
         }
     }
 
-    /// A refusal when the name or the address is locked now.
-    pub async fn locked(&self) -> Result<Option<Refusal>, AppError> {
-        let identity = self.state.identity.clone();
-        let subjects = [self.account.clone(), self.address.clone()];
-        let now = now();
-        let until = blocking(move || {
-            let mut until = None;
-            for s in &subjects {
-                if let Some(u) = identity.failures(s, now, WINDOW)?.locked_until {
-                    until = until.max(Some(u));
-                }
-            }
-            Ok(until)
-        })
-        .await?;
-        Ok(until.map(|u| locked_refusal(u, now)))
-    }
-
-    /// Counts a failure against both, waits, and says `message` (or that
-    /// the attempt locked them).
-    pub async fn failed_with(&self, message: &str) -> Result<Refusal, AppError> {
+    /// Counts the attempt as a failure against the name and the address
+    /// *before* the password is checked, so attempts sent together cannot
+    /// all be checked before the first failure is recorded; a refusal
+    /// (without checking) when either is locked. A success takes the
+    /// count back ([`Self::succeeded`]).
+    pub async fn begin(&self) -> Result<Option<Refusal>, AppError> {
         let identity = self.state.identity.clone();
         let (account, address) = (self.account.clone(), self.address.clone());
         let now = now();
         let (a, b): (Failures, Failures) = blocking(move || {
-            Ok((
-                identity.record_failure(&account, now, WINDOW, ACCOUNT_LIMIT, LOCK)?,
-                identity.record_failure(&address, now, WINDOW, ADDRESS_LIMIT, LOCK)?,
-            ))
+            let a = identity.record_failure(&account, now, WINDOW, ACCOUNT_LIMIT, LOCK)?;
+            // A locked name costs the address nothing more.
+            if a.failures == 0 {
+                return Ok((a, Failures::default()));
+            }
+            let b = identity.record_failure(&address, now, WINDOW, ADDRESS_LIMIT, LOCK)?;
+            if b.failures == 0 {
+                // The address was locked: the name's count is given back.
+                identity.forgive_failure(&account, ACCOUNT_LIMIT)?;
+            }
+            Ok((a, b))
         })
         .await?;
-        let n = a.failures.max(b.failures).min(5);
+        if let Some(until) = [a, b].iter().filter(|f| f.failures == 0).find_map(|f| f.locked_until) {
+            return Ok(Some(locked_refusal(until, now)));
+        }
+        *self.counted.lock().unwrap_or_else(|p| p.into_inner()) = Counted {
+            failures: a.failures.max(b.failures),
+            locked_until: a.locked_until.max(b.locked_until),
+        };
+        Ok(None)
+    }
+
+    /// The attempt failed (it was counted by [`Self::begin`]): waits, and
+    /// says `message` (or that this attempt locked the name or address).
+    pub async fn failed_with(&self, message: &str) -> Result<Refusal, AppError> {
+        let counted = *self.counted.lock().unwrap_or_else(|p| p.into_inner());
+        let n = counted.failures.min(5);
         tokio::time::sleep(self.state.config.failure_delay * n).await;
-        Ok(match a.locked_until.max(b.locked_until) {
-            Some(until) => locked_refusal(until, now),
+        Ok(match counted.locked_until {
+            Some(until) => locked_refusal(until, now()),
             None => Refusal {
                 status: StatusCode::UNAUTHORIZED,
                 message: message.to_owned(),
@@ -144,10 +161,15 @@ impl Attempt {
         self.failed_with(super::session::WRONG).await
     }
 
-    /// The name's count starts again (the address keeps its own).
+    /// The name's count starts again; the address keeps its own, less
+    /// this attempt.
     pub async fn succeeded(&self) -> Result<(), AppError> {
         let identity = self.state.identity.clone();
-        let account = self.account.clone();
-        blocking(move || Ok(identity.clear_failures(&account)?)).await
+        let (account, address) = (self.account.clone(), self.address.clone());
+        blocking(move || {
+            identity.clear_failures(&account)?;
+            Ok(identity.forgive_failure(&address, ADDRESS_LIMIT)?)
+        })
+        .await
     }
 }

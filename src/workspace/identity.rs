@@ -106,6 +106,12 @@ pub struct Failures {
     pub locked_until: Option<i64>,
 }
 
+/// The rule [`IdentityStore::finish_password`] and
+/// [`IdentityStore::accept_terms`] refuse with when the session is past
+/// that step already (a form sent twice, the second before the first was
+/// answered): the pages send the browser on instead.
+pub const JOIN_STEP_DONE: &str = "this step of joining was completed already: the form was sent twice";
+
 pub trait IdentityStore: Send + Sync {
     /// The workspace's name, domains and password policy, without the rest
     /// of a snapshot: what the sign-in pages show.
@@ -184,4 +190,8 @@ pub trait IdentityStore: Send + Sync {
         lock: i64,
     ) -> Result<Failures, WorkspaceError>;
     fn clear_failures(&self, subject: &str) -> Result<(), WorkspaceError>;
+    /// Takes back one failure [`Self::record_failure`] counted for an
+    /// attempt that then succeeded (attempts are counted before the
+    /// password is checked), lifting the lock it set, if it set one.
+    fn forgive_failure(&self, subject: &str, threshold: u32) -> Result<(), WorkspaceError>;
 }

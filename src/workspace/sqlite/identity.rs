@@ -6,7 +6,9 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::service::{member, MEMBER_COLUMNS};
 use super::write::audit;
 use super::SqliteWorkspace;
-use crate::workspace::identity::{Failures, IdentityStore, JoinInvitation, KeyRecord, Pending, Session};
+use crate::workspace::identity::{
+    Failures, IdentityStore, JoinInvitation, KeyRecord, Pending, Session, JOIN_STEP_DONE,
+};
 use crate::workspace::service::{api_key_hash, new_api_key};
 use crate::workspace::{Member, PasswordPolicy, WorkspaceError, WorkspaceInfo};
 
@@ -63,6 +65,15 @@ impl SqliteWorkspace {
         .optional()
         .map_err(|e| self.sql_error(e))
     }
+}
+
+/// A join step asked for twice (a form sent again before the first
+/// answer came): the session is past it already.
+fn step_done() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+        Some(format!("rule: {JOIN_STEP_DONE}")),
+    )
 }
 
 impl IdentityStore for SqliteWorkspace {
@@ -267,11 +278,16 @@ impl IdentityStore for SqliteWorkspace {
         now: i64,
     ) -> Result<(), WorkspaceError> {
         self.write(|tx| {
-            let member: i64 = tx.query_row(
-                "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'password'",
-                [session],
-                |r| r.get(0),
-            )?;
+            let Some(member) = tx
+                .query_row(
+                    "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'password'",
+                    [session],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                return Err(step_done());
+            };
             tx.execute(
                 "INSERT INTO member_passwords (member_id, password_hash, updated) VALUES (?1, ?2, ?3)
                  ON CONFLICT (member_id) DO UPDATE SET password_hash = excluded.password_hash, updated = excluded.updated",
@@ -294,11 +310,16 @@ impl IdentityStore for SqliteWorkspace {
 
     fn accept_terms(&self, session: i64, token_hash: &str, now: i64, expires: i64) -> Result<(), WorkspaceError> {
         self.write(|tx| {
-            let member: i64 = tx.query_row(
-                "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'terms'",
-                [session],
-                |r| r.get(0),
-            )?;
+            let Some(member) = tx
+                .query_row(
+                    "SELECT member_id FROM sessions WHERE id = ?1 AND pending = 'terms'",
+                    [session],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                return Err(step_done());
+            };
             tx.execute(
                 "INSERT INTO member_profiles (member_id, terms_accepted) VALUES (?1, ?2)
                  ON CONFLICT (member_id) DO UPDATE SET terms_accepted = excluded.terms_accepted",
@@ -425,20 +446,49 @@ impl IdentityStore for SqliteWorkspace {
         threshold: u32,
         lock: i64,
     ) -> Result<Failures, WorkspaceError> {
-        let current = self.failures(subject, now, window)?;
-        let failures = current.failures + 1;
-        let locked_until = (failures >= threshold).then_some(now + lock);
+        // Read and written in one transaction: attempts arriving together
+        // each count, and one recorded while the subject is locked neither
+        // counts nor lifts the lock.
         self.write(|tx| {
+            let row: Option<(u32, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT failures, first_failure, locked_until FROM login_failures WHERE subject = ?1",
+                    [subject],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (prior, first) = match row {
+                Some((_, _, Some(until))) if until > now => {
+                    return Ok(Failures {
+                        failures: 0,
+                        locked_until: Some(until),
+                    })
+                }
+                Some((n, first, None)) if first + window > now => (n, first),
+                _ => (0, now),
+            };
+            let failures = prior + 1;
+            let locked_until = (failures >= threshold).then_some(now + lock);
             tx.execute(
                 "INSERT INTO login_failures (subject, failures, first_failure, locked_until) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures,
-                     first_failure = CASE WHEN ?2 = 1 THEN excluded.first_failure ELSE first_failure END,
-                     locked_until = excluded.locked_until",
-                params![subject, failures, now, locked_until],
+                     first_failure = excluded.first_failure, locked_until = excluded.locked_until",
+                params![subject, failures, first, locked_until],
+            )?;
+            Ok(Failures { failures, locked_until })
+        })
+    }
+
+    fn forgive_failure(&self, subject: &str, threshold: u32) -> Result<(), WorkspaceError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE login_failures SET failures = failures - 1,
+                     locked_until = CASE WHEN failures - 1 < ?2 THEN NULL ELSE locked_until END
+                 WHERE subject = ?1 AND failures > 0",
+                params![subject, threshold],
             )
             .map(drop)
-        })?;
-        Ok(Failures { failures, locked_until })
+        })
     }
 
     fn clear_failures(&self, subject: &str) -> Result<(), WorkspaceError> {
