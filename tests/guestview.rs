@@ -1036,7 +1036,10 @@ async fn show_password_opens_a_page_with_the_value_asked_for_and_the_read_is_aud
         )
         .unwrap();
     let open = |uri: String| {
-        let req = Request::get(&uri).header("X-API-Key", &f.guest).body(Body::empty()).unwrap();
+        let req = Request::get(&uri)
+            .header("X-API-Key", &f.guest)
+            .body(Body::empty())
+            .unwrap();
         let state = f.state.clone();
         async move {
             let response = app(state).oneshot(req).await.unwrap();
@@ -1057,7 +1060,10 @@ async fn show_password_opens_a_page_with_the_value_asked_for_and_the_read_is_aud
     };
     // The list links to the page and carries no value; listing reads nothing.
     let (_, _, list) = open("/app/items".into()).await;
-    assert!(list.contains(&format!("href=\"/app/accounts/{id}/password\"")), "{list}");
+    assert!(
+        list.contains(&format!("href=\"/app/accounts/{id}/password\"")),
+        "{list}"
+    );
     common::assert_no_secrets("My items", &list, &stored_values(&f));
     assert_eq!(reads(), 0, "listing the items read a password");
 

@@ -183,9 +183,7 @@ pub(super) async fn invite_guest(
     field: &str,
 ) -> Result<(InvitedGuest, bool), AppError> {
     let email = checked_email(raw_email, field)?;
-    let name = name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let views = state.views.clone();
     let workspace = state.workspace.clone();
     let outbox = state.config.outbox.clone();

@@ -34,9 +34,7 @@ pub struct InviteForm {
 async fn answer(state: &AppState, shell: &Shell, outcome: Outcome, e: Option<AppError>) -> Response {
     match e {
         None => people_page(state, shell, Cursor::default(), Some(Role::Guest), outcome).await,
-        Some(AppError::Client { status, detail })
-            if crate::workspace::views::administers(shell.member()) =>
-        {
+        Some(AppError::Client { status, detail }) if crate::workspace::views::administers(shell.member()) => {
             let outcome = Outcome {
                 status: Some(status),
                 error: Some(detail),

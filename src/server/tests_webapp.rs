@@ -117,18 +117,31 @@ async fn inviting_from_the_guests_page_needs_the_token_then_lists_the_guest_and_
         post_null_origin(
             "/app/guests/invite",
             &owner,
-            &[("csrf", &csrf), ("email", " Nina@Contractor.example "), ("name", "Nina Ortiz")],
+            &[
+                ("csrf", &csrf),
+                ("email", " Nina@Contractor.example "),
+                ("name", "Nina Ortiz"),
+            ],
         ),
         "10.0.0.1",
     )
     .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains("<h1>Guests</h1>"), "{}", done.body);
-    assert!(done.body.contains(&format!("Invited {NINA} as a guest")), "{}", done.body);
-    assert!(done.body.contains(&format!("<td>{NINA}</td><td>Nina Ortiz</td><td>guest</td><td>invited</td>")));
+    assert!(
+        done.body.contains(&format!("Invited {NINA} as a guest")),
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains(&format!(
+        "<td>{NINA}</td><td>Nina Ortiz</td><td>guest</td><td>invited</td>"
+    )));
     let mail = outbox_mail_to(&f, NINA).expect("the invitation email is in the outbox");
     assert!(mail.contains("Temporary password:"), "{mail}");
-    assert!(!done.body.contains("Temporary password"), "the page shows the temporary password");
+    assert!(
+        !done.body.contains("Temporary password"),
+        "the page shows the temporary password"
+    );
 
     // The list shows them from now on, with a Remove button.
     let list = send(&f, get("/app/guests", Some(&owner)), "10.0.0.1").await;
@@ -155,12 +168,19 @@ async fn the_invite_form_shows_the_stores_refusal_and_keeps_the_address() {
         "{}",
         refused.body
     );
-    assert!(refused.body.contains(&format!(r#"value="{company}""#)), "the address is not kept");
+    assert!(
+        refused.body.contains(&format!(r#"value="{company}""#)),
+        "the address is not kept"
+    );
     assert!(outbox_mail_to(&f, company).is_none());
 
     let bad = send(
         &f,
-        post_null_origin("/app/guests/invite", &owner, &[("csrf", &csrf), ("email", "not an address")]),
+        post_null_origin(
+            "/app/guests/invite",
+            &owner,
+            &[("csrf", &csrf), ("email", "not an address")],
+        ),
         "10.0.0.1",
     )
     .await;
@@ -229,8 +249,13 @@ async fn remove_on_the_guests_page_needs_the_token_and_removes_the_guest() {
     let done = send(&f, post_null_origin(&uri, &owner, &[("csrf", &csrf)]), "10.0.0.1").await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains(&format!("Removed {NINA}")), "{}", done.body);
-    assert!(done.body.contains(&format!("<td>{NINA}</td><td></td><td>guest</td><td>removed</td>")));
-    assert!(!done.body.contains(&format!("action=\"{uri}\"")), "a removed guest still has a Remove button");
+    assert!(done
+        .body
+        .contains(&format!("<td>{NINA}</td><td></td><td>guest</td><td>removed</td>")));
+    assert!(
+        !done.body.contains(&format!("action=\"{uri}\"")),
+        "a removed guest still has a Remove button"
+    );
     assert_eq!(f.member_state(NINA), MemberState::Removed);
 
     // Not a guest (the owner) or no one: the page says so, nothing changes.

@@ -45,7 +45,9 @@ const FOOTER: &str = "<p class=\"hint\">This read is recorded in the workspace's
      <p><a href=\"/app/items\">Back to my items</a></p>";
 
 async fn load(state: &AppState, me: &crate::workspace::Member, headers: &HeaderMap) -> Result<Shell, Response> {
-    Shell::load(state, me, headers).await.map_err(IntoResponse::into_response)
+    Shell::load(state, me, headers)
+        .await
+        .map_err(IntoResponse::into_response)
 }
 
 /// `GET /app/accounts/{id}/password`.
@@ -80,7 +82,10 @@ pub async fn account_password(
         if value.totp.as_ref().is_some_and(|t| !t.is_empty()) {
             rows.push_str(&secret_row("One-time code seed (TOTP)", value.totp.as_ref()));
         }
-        Ok((name, format!("<dl class=\"values\" id=\"values\">{rows}</dl>\n{FOOTER}")))
+        Ok((
+            name,
+            format!("<dl class=\"values\" id=\"values\">{rows}</dl>\n{FOOTER}"),
+        ))
     })
     .await;
     match rendered {
@@ -126,7 +131,10 @@ pub async fn secret_value(
         if rows.is_empty() {
             rows.push_str("<dt>Value</dt><dd class=\"empty\">none</dd>");
         }
-        Ok((title, format!("<dl class=\"values\" id=\"values\">{rows}</dl>\n{FOOTER}")))
+        Ok((
+            title,
+            format!("<dl class=\"values\" id=\"values\">{rows}</dl>\n{FOOTER}"),
+        ))
     })
     .await;
     match rendered {

@@ -132,7 +132,13 @@ pub async fn items(
                     "No accounts are shared with you.",
                 ));
                 let last = page.rows.last().map(|a| a.id);
-                body.push_str(&more_link("/app/items", "kind=accounts&amp;", page_after, page.more, last));
+                body.push_str(&more_link(
+                    "/app/items",
+                    "kind=accounts&amp;",
+                    page_after,
+                    page.more,
+                    last,
+                ));
             }
             "secrets" => {
                 let page = views.visible_secrets(&who, page_after)?;
@@ -155,7 +161,13 @@ pub async fn items(
                     "No secrets are shared with you.",
                 ));
                 let last = page.rows.last().map(|s| s.id);
-                body.push_str(&more_link("/app/items", "kind=secrets&amp;", page_after, page.more, last));
+                body.push_str(&more_link(
+                    "/app/items",
+                    "kind=secrets&amp;",
+                    page_after,
+                    page.more,
+                    last,
+                ));
             }
             "collections" => {
                 let page = views.visible_collections(&who, page_after)?;
@@ -173,13 +185,15 @@ pub async fn items(
                     "No collections are shared with you.",
                 ));
                 let last = page.rows.last().map(|c| c.id);
-                body.push_str(&more_link("/app/items", "kind=collections&amp;", page_after, page.more, last));
+                body.push_str(&more_link(
+                    "/app/items",
+                    "kind=collections&amp;",
+                    page_after,
+                    page.more,
+                    last,
+                ));
             }
-            _ => {
-                return Err(AppError::bad_request(
-                    "kind must be accounts, secrets or collections",
-                ))
-            }
+            _ => return Err(AppError::bad_request("kind must be accounts, secrets or collections")),
         }
         Ok(body)
     })
@@ -316,7 +330,11 @@ pub async fn people_page(
             p.member.role.name(),
             escape(&state_name),
             escape(p.partner.as_deref().unwrap_or("")),
-            if guests { format!("<td>{action}</td>") } else { String::new() },
+            if guests {
+                format!("<td>{action}</td>")
+            } else {
+                String::new()
+            },
         ));
     }
     let head = format!(
