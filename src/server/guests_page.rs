@@ -8,17 +8,19 @@
 //! field to correct it), under the refusal's status.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::auth::Caller;
 use super::guests;
+use super::html;
 use super::member_views::Cursor;
 use super::shell::Shell;
 use super::views_page::{people_page, Outcome};
 use super::{AppError, AppState};
+use crate::workspace::views::administers;
 use crate::workspace::Role;
 
 #[derive(Debug, Default, Deserialize)]
@@ -29,12 +31,22 @@ pub struct InviteForm {
     name: Option<String>,
 }
 
-/// A refusal shown on the Guests page when the person may see that page;
-/// otherwise (a guest, a user) the refusal alone.
+/// The outcome (or refusal) on the Guests page when the person may see
+/// that page; otherwise (a guest, a user) on a page of its own.
 async fn answer(state: &AppState, shell: &Shell, outcome: Outcome, e: Option<AppError>) -> Response {
     match e {
-        None => people_page(state, shell, Cursor::default(), Some(Role::Guest), outcome).await,
-        Some(AppError::Client { status, detail }) if crate::workspace::views::administers(shell.member()) => {
+        None if administers(shell.member()) => {
+            people_page(state, shell, Cursor::default(), Some(Role::Guest), outcome).await
+        }
+        // A user may invite (as through the JSON route) but not see the
+        // guest list: what was done, alone.
+        None => shell.page(
+            StatusCode::OK,
+            "/app/guests",
+            "Guests",
+            &html::notice(outcome.notice.as_deref()),
+        ),
+        Some(AppError::Client { status, detail }) if administers(shell.member()) => {
             let outcome = Outcome {
                 status: Some(status),
                 error: Some(detail),

@@ -273,3 +273,36 @@ async fn remove_on_the_guests_page_needs_the_token_and_removes_the_guest() {
     }
     assert_eq!(f.member_state(OWNER), MemberState::Active);
 }
+
+#[tokio::test]
+async fn a_user_may_invite_from_the_form_and_is_told_so_without_the_guest_list() {
+    let f = fixture();
+    let user = "lee@northwind.example";
+    let (phc, _) = hash_password(&Secret::text(NEW_PASSWORD)).unwrap();
+    f.state.identity.set_password(user, &phc, session::now()).unwrap();
+    let a = login(&f, user, NEW_PASSWORD).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let lee = a.session_cookie().unwrap();
+    let done = send(
+        &f,
+        post_null_origin(
+            "/app/guests/invite",
+            &lee,
+            &[("csrf", &session::csrf_token(&lee)), ("email", NINA)],
+        ),
+        "10.0.0.3",
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body.contains(&format!("Invited {NINA} as a guest")),
+        "{}",
+        done.body
+    );
+    assert!(
+        !done.body.contains("<table"),
+        "a user is shown the guest list: {}",
+        done.body
+    );
+    assert!(outbox_mail_to(&f, NINA).is_some());
+}
