@@ -103,7 +103,7 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
     driver.type_into("input[name=login]", "sam@northwind.example");
     driver.type_into("input[name=password]", password);
     driver.click("button[type=submit]");
-    wait_title(&driver, "import");
+    wait_title(&driver, "Import");
     // The session cookie is out of the page's scripts' reach.
     let cookies = driver.script("return document.cookie");
     assert_eq!(cookies.as_str(), Some(""), "a script sees a cookie: {cookies}");
@@ -173,6 +173,46 @@ fn upload_plan_and_apply_from_the_page_in_headless_chromium() {
     let cookie = driver.call(reqwest::Method::GET, "/cookie/vaultferry_session", None);
     assert_eq!(cookie["httpOnly"], true, "{cookie}");
     assert_eq!(cookie["sameSite"], "Strict", "{cookie}");
+
+    // The admin's other pages, in the same shell: everyone, then the guests.
+    driver.click("a[href='/app/members']");
+    wait_title(&driver, "Members");
+    let members = driver.text();
+    assert!(
+        members.contains("olivia@northwind.example") && members.contains("Sign out"),
+        "{members}"
+    );
+    driver.screenshot("admin-4-members");
+    driver.click("a[href='/app/guests']");
+    wait_title(&driver, "Guests");
+    driver.screenshot("admin-5-guests");
+
+    // Invite a guest from the page: listed at once, the email in the outbox.
+    let invited = "nina@contractor.example";
+    driver.fill("#invite input[name=email]", invited);
+    driver.fill("#invite input[name=name]", "Nina Ortiz");
+    driver.click("#invite-submit");
+    let shown = driver.wait_text(&format!("Invited {invited} as a guest"));
+    let rows = driver.script(
+        "return Array.from(document.querySelectorAll('table tr td:first-child')).map(td => td.textContent.trim())",
+    );
+    assert!(
+        rows.as_array().unwrap().iter().any(|r| r.as_str() == Some(invited)),
+        "{invited} is not listed: {rows}\n{shown}"
+    );
+    driver.screenshot("admin-6-guest-invited");
+    let outbox = dir.path().join("ws.db.outbox");
+    let mails: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(
+        mails.iter().any(|m| m.contains(&format!("To: {invited}"))),
+        "no invitation email to {invited} in {}",
+        outbox.display()
+    );
 
     drop(driver);
 
@@ -362,11 +402,23 @@ fn a_guest_opens_the_email_joins_and_sees_exactly_what_was_shared_with_them() {
     assert!(!page.contains("Pw-"), "a password is on the guest's page");
     driver.screenshot("guest-5-items");
 
+    // "Show password" opens a page with the value asked for, in the shell.
+    driver.goto(&format!("{url}/app/items?kind=accounts"));
+    driver.click("a[href^='/app/accounts/']");
+    wait_title(&driver, "Password of");
+    let value = driver.script("return document.querySelector('#values code.value').textContent");
+    assert!(
+        value.as_str().is_some_and(|v| !v.is_empty()),
+        "no password on the page: {}",
+        driver.text()
+    );
+    driver.screenshot("guest-6-show-password");
+
     // Not the members, not the importer.
     assert_eq!(status_of(&driver, "/app/members"), 403);
     assert_eq!(status_of(&driver, "/api/v1/members"), 403);
     assert_eq!(status_of(&driver, "/api/v1/runs"), 403);
     assert_eq!(status_of(&driver, "/api/v1/imports/any"), 403);
     driver.goto(&format!("{url}/app/members"));
-    driver.screenshot("guest-6-members-refused");
+    driver.screenshot("guest-7-members-refused");
 }

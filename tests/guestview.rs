@@ -1004,8 +1004,8 @@ async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(3)&gt;"), "{html}");
     assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("href=\"javascript:"));
     assert!(
-        html.contains("/api/v1/me/accounts/"),
-        "copy goes through the value route"
+        html.contains("/app/accounts/") && html.contains("Show password"),
+        "a value is shown only on the page Show password opens"
     );
     let mut values = stored_values(&f);
     values.push("Pw-Hostile-9!q".into());
@@ -1031,6 +1031,67 @@ async fn the_pages_show_a_guest_their_items_and_teams_escaped_and_without_values
     }
     let (_, _, guests) = page("/app/guests", &f.admin).await;
     assert!(!guests.contains(OLIVIA) && guests.contains("Acme Partners"), "{guests}");
+}
+
+#[tokio::test]
+async fn show_password_opens_a_page_with_the_value_asked_for_and_the_read_is_audited() {
+    let f = fixture();
+    let snapshot = f.state.workspace.snapshot().unwrap();
+    let with_password: Vec<_> = snapshot.accounts.iter().filter(|a| a.password.is_some()).collect();
+    let (id, password) = in_finance(&with_password, &f, |a| {
+        (a.collection, a.id, a.password.as_ref().map(|p| p.expose().to_owned()))
+    })
+    .expect("an account with a password in Finance");
+    let name = snapshot.accounts.iter().find(|a| a.id == id).unwrap().name.clone();
+    let open = |uri: String| {
+        let req = Request::get(&uri)
+            .header("X-API-Key", &f.guest)
+            .body(Body::empty())
+            .unwrap();
+        let state = f.state.clone();
+        async move {
+            let response = app(state).oneshot(req).await.unwrap();
+            let status = response.status();
+            let cache = response.headers().get("cache-control").cloned();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, cache, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let reads = || -> i64 {
+        f.conn()
+            .query_row(
+                "SELECT count(*) FROM audit_log WHERE action = 'account.password-read' AND actor = ?1",
+                [MO],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // The list links to the page and carries no value; listing reads nothing.
+    let (_, _, list) = open("/app/items".into()).await;
+    assert!(
+        list.contains(&format!("href=\"/app/accounts/{id}/password\"")),
+        "{list}"
+    );
+    common::assert_no_secrets("My items", &list, &stored_values(&f));
+    assert_eq!(reads(), 0, "listing the items read a password");
+
+    let (status, cache, page) = open(format!("/app/accounts/{id}/password")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(cache.unwrap(), "no-store");
+    let shown = common::unescape_html(&page);
+    assert!(shown.contains(&password), "the page does not show the password: {page}");
+    assert!(shown.contains(&format!("Password of {name}")), "{page}");
+    assert!(page.contains("Signed in as"), "the page is in the app's shell: {page}");
+    assert_eq!(reads(), 1, "the value read is audited once");
+
+    // An account the guest holds no role on: the same 404 as one that
+    // does not exist, and no read recorded.
+    let (status, _, page) = open("/app/accounts/999999/password".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("no account you may open with that id"), "{page}");
+    let (status, _, _) = open("/app/accounts/abc/password".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(reads(), 1);
 }
 
 #[tokio::test]

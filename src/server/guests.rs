@@ -23,7 +23,7 @@ use super::member_views::{page_document, Cursor};
 use super::{blocking, AppError, AppState};
 use crate::apply::invitations;
 use crate::workspace::seed::role_from_name;
-use crate::workspace::views::{administers, DirectInvite};
+use crate::workspace::views::{administers, DirectInvite, InvitedGuest};
 use crate::workspace::{Member, Role};
 
 /// Admin routes answer 403 to everyone else, naming the caller's role.
@@ -91,7 +91,8 @@ pub struct InviteAttributes {
 
 /// An address an invitation can go to: one `@`, a local part, a domain
 /// with a dot, nothing that would break a mail header.
-fn checked_email(raw: &str) -> Result<String, AppError> {
+/// `field` names where the address came from in the refusal.
+fn checked_email(raw: &str, field: &str) -> Result<String, AppError> {
     let email = raw.trim().to_lowercase();
     let ok = email.len() <= 254
         && !email
@@ -104,9 +105,9 @@ fn checked_email(raw: &str) -> Result<String, AppError> {
     if ok {
         Ok(email)
     } else {
-        Err(AppError::unprocessable(
-            "data.attributes.email must be one email address (name@domain.example; the domain in ASCII letters, digits, hyphens and dots, an international one in its xn-- form)",
-        ))
+        Err(AppError::unprocessable(format!(
+            "{field} must be one email address (name@domain.example; the domain in ASCII letters, digits, hyphens and dots, an international one in its xn-- form)"
+        )))
     }
 }
 
@@ -158,18 +159,47 @@ pub async fn invite(
     if doc.data.kind != "guest" {
         return Err(AppError::unprocessable("data.type must be \"guest\""));
     }
-    let email = checked_email(&doc.data.attributes.email)?;
-    let name = doc
-        .data
-        .attributes
-        .name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
+    let (invited, delivered) = invite_guest(
+        &state,
+        me,
+        &doc.data.attributes.email,
+        doc.data.attributes.name,
+        "data.attributes.email",
+    )
+    .await?;
+    let mut attributes = serde_json::to_value(&invited.member).map_err(AppError::internal)?;
+    if let Some(map) = attributes.as_object_mut() {
+        map.insert("username".into(), json!(invited.username));
+        map.insert("local_partner".into(), json!(invited.partner));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "data": resource("member", attributes),
+            "links": { "self": "/api/v1/people?filter[role]=guest" },
+            "meta": { "invitation": { "delivered": delivered } },
+        })),
+    ))
+}
+
+/// Invites `raw_email` as a guest for `me`, with the rules of
+/// [`inviter_scope`] and the store's (never a company address, never a
+/// member's): the JSON route and the Guests page's form both come here.
+/// The second value says whether the email reached the outbox.
+pub(super) async fn invite_guest(
+    state: &AppState,
+    me: Member,
+    raw_email: &str,
+    name: Option<String>,
+    field: &str,
+) -> Result<(InvitedGuest, bool), AppError> {
+    let email = checked_email(raw_email, field)?;
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let views = state.views.clone();
     let workspace = state.workspace.clone();
     let outbox = state.config.outbox.clone();
     let base_url = state.config.base_url.clone();
-    let (invited, delivered) = blocking(move || {
+    blocking(move || {
         let guest_admin_of = match me.role {
             Role::Guest => views.guest_admin_partner(me.id)?,
             _ => None,
@@ -210,20 +240,18 @@ pub async fn invite(
         };
         Ok((invited, delivered))
     })
-    .await?;
-    let mut attributes = serde_json::to_value(&invited.member).map_err(AppError::internal)?;
-    if let Some(map) = attributes.as_object_mut() {
-        map.insert("username".into(), json!(invited.username));
-        map.insert("local_partner".into(), json!(invited.partner));
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "data": resource("member", attributes),
-            "links": { "self": "/api/v1/people?filter[role]=guest" },
-            "meta": { "invitation": { "delivered": delivered } },
-        })),
-    ))
+    .await
+}
+
+/// Removes the guest `raw` names for `me` (an admin; asked before the id
+/// is read): the JSON route and the Guests page's form both come here.
+pub(super) async fn remove_guest(state: &AppState, me: Member, raw: &str) -> Result<Member, AppError> {
+    require_admin(&me)?;
+    let id = guest_id(raw)?;
+    let views = state.views.clone();
+    blocking(move || Ok(views.remove_guest(&me.email, id)?))
+        .await?
+        .ok_or_else(|| AppError::not_found("guest"))
 }
 
 fn guest_id(raw: &str) -> Result<i64, AppError> {
@@ -236,16 +264,11 @@ pub async fn remove(
     Extension(Caller(me)): Extension<Caller>,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    require_admin(&me)?;
-    let id = guest_id(&raw)?;
-    let views = state.views.clone();
-    let removed = blocking(move || Ok(views.remove_guest(&me.email, id)?))
-        .await?
-        .ok_or_else(|| AppError::not_found("guest"))?;
+    let removed = remove_guest(&state, me, &raw).await?;
     let attributes = serde_json::to_value(&removed).map_err(AppError::internal)?;
     Ok(Json(json!({
         "data": resource("member", attributes),
-        "links": { "self": format!("/api/v1/guests/{id}") },
+        "links": { "self": format!("/api/v1/guests/{}", removed.id) },
         "meta": {},
     })))
 }

@@ -1,6 +1,7 @@
-//! The shell every server-rendered page shares (sign-in, join, signed-in),
-//! and escaping. Pages are plain forms: the content security policy allows
-//! no inline script or style, so the look comes from `/static/app.css`.
+//! The document every server-rendered page shares (sign-in, join, and the
+//! signed-in pages of [`super::shell`]), and escaping. Pages are plain
+//! forms: the content security policy allows no inline script or style, so
+//! the look comes from `/static/app.css`.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -21,8 +22,14 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A whole page: `body` is trusted HTML (callers escape what they insert).
+/// A page of someone not (yet) in the app (sign-in, joining): `body` in
+/// one narrow card. `body` is trusted HTML (callers escape what they insert).
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    document(status, title, &format!("<main class=\"narrow\">\n{body}\n</main>"))
+}
+
+/// A whole document around `body` (trusted HTML).
+pub fn document(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>vaultferry — {title}</title>\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -30,6 +37,13 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
         title = escape(title),
     );
     (status, Html(html)).into_response()
+}
+
+/// A confirmation paragraph, or nothing.
+pub fn notice(message: Option<&str>) -> String {
+    message
+        .map(|m| format!("<p class=\"notice\" role=\"status\">{}</p>", escape(m)))
+        .unwrap_or_default()
 }
 
 /// An error paragraph, or nothing.
@@ -47,7 +61,7 @@ pub fn csrf_field(token: &str) -> String {
 /// The sign-out button (a POST: signing out changes state).
 pub fn logout_form(csrf: &str) -> String {
     format!(
-        "<form method=\"post\" action=\"/logout\" class=\"inline\">{}<button type=\"submit\">Sign out</button></form>",
+        "<form method=\"post\" action=\"/logout\" class=\"inline\">{}<button type=\"submit\" class=\"quiet\" id=\"sign-out\">Sign out</button></form>",
         csrf_field(csrf)
     )
 }

@@ -14,6 +14,7 @@ pub mod blobs;
 mod csrf;
 pub mod error;
 mod guests;
+mod guests_page;
 mod headers;
 mod html;
 mod job_reports;
@@ -26,8 +27,10 @@ mod me;
 mod member_views;
 mod page;
 pub mod session;
+mod shell;
 mod throttle;
 pub mod uploads;
+mod value_page;
 mod views_page;
 mod withheld;
 
@@ -87,6 +90,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/app/teams"),
     ("GET", "/app/members"),
     ("GET", "/app/guests"),
+    ("POST", "/app/guests/invite"),
+    ("POST", "/app/guests/{id}/remove"),
+    ("GET", "/app/accounts/{id}/password"),
+    ("GET", "/app/secrets/{id}/value"),
     ("GET", "/api/v1/workspace"),
     ("GET", "/api/v1/members"),
     ("GET", "/api/v1/teams"),
@@ -343,6 +350,10 @@ pub fn app(state: AppState) -> Router {
         .route("/app/teams", get(views_page::teams))
         .route("/app/members", get(views_page::members))
         .route("/app/guests", get(views_page::guests))
+        .route("/app/guests/invite", post(guests_page::invite))
+        .route("/app/guests/{id}/remove", post(guests_page::remove))
+        .route("/app/accounts/{id}/password", get(value_page::account_password))
+        .route("/app/secrets/{id}/value", get(value_page::secret_value))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_member,

@@ -14,8 +14,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::html::{self, escape};
+use super::html::escape;
 use super::session::{self, SignedIn};
+use super::shell::Shell;
 use super::{AppError, AppState};
 
 pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
@@ -27,7 +28,9 @@ pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<
     }
     let m = &signed_in.session.member;
     if m.role.may_import() && m.state == crate::workspace::MemberState::Active {
-        return Ok(html::page(StatusCode::OK, "import", &upload_page(&signed_in)));
+        let workspace = super::shell::workspace_name(&state).await?;
+        let shell = Shell::new(workspace, m.clone(), Some(signed_in.csrf.clone()));
+        return Ok(shell.page(StatusCode::OK, "/", "Import", &upload_page(&signed_in)));
     }
     // Everyone else (users, guests) lands on what is shared with them.
     Ok(Redirect::to("/app/items").into_response())
@@ -35,11 +38,8 @@ pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<
 
 fn upload_page(s: &SignedIn) -> String {
     format!(
-        "<meta name=\"csrf-token\" content=\"{csrf}\">\n<p class=\"signed-in\">Signed in as {email} {logout}</p>\n{BODY}\
-         <script src=\"/static/app.js\"></script>",
+        "<meta name=\"csrf-token\" content=\"{csrf}\">\n{BODY}<script src=\"/static/app.js\"></script>",
         csrf = escape(&s.csrf),
-        email = escape(&s.session.member.email),
-        logout = html::logout_form(&s.csrf),
     )
 }
 
@@ -51,7 +51,7 @@ pub async fn app_css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS).into_response()
 }
 
-const BODY: &str = r##"<h1>Import an export into the workspace</h1>
+const BODY: &str = r##"<p class="hint">Upload an export: vaultferry plans the import and shows the dry-run report; nothing is written until you apply it.</p>
 <form id="upload">
 <fieldset>
 <legend>Files</legend>
@@ -72,112 +72,8 @@ const BODY: &str = r##"<h1>Import an export into the workspace</h1>
 </section>
 "##;
 
-const APP_CSS: &str = r##"body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-fieldset { margin-bottom: 1rem; }
-label { display: block; margin: .4rem 0; }
-#report { width: 100%; height: 32rem; border: 1px solid #ccc; }
-.error { color: #a00; white-space: pre-wrap; }
-progress { width: 20rem; }
-.inline { display: inline; }
-.signed-in { float: right; }
-"##;
+/// The stylesheet of every page.
+const APP_CSS: &str = include_str!("static/app.css");
 
-const APP_JS: &str = r##""use strict";
-const $ = (id) => document.getElementById(id);
-let jobId = null;
-let polls = 0;
-
-// The session cookie is HttpOnly: the page proves itself with the
-// session's CSRF token, which the server put in a meta tag.
-function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
-
-async function api(method, path, body) {
-  const res = await fetch(path, { method, body, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" });
-  let doc = null;
-  try { doc = await res.json(); } catch (e) { doc = null; }
-  if (!res.ok) {
-    const detail = doc && doc.errors && doc.errors[0] ? doc.errors[0].detail : res.statusText;
-    throw new Error(res.status + ": " + detail);
-  }
-  return doc;
-}
-
-function showError(e) { $("error").textContent = String(e.message || e); }
-
-async function showReport() {
-  // Loaded by URL (with the session cookie) into the sandboxed frame: the
-  // report's own inline script runs under the report's policy, not ours.
-  const frame = $("report");
-  // Without ?format= (which makes it a download) the frame's own
-  // `Accept: text/html` picks the HTML report.
-  frame.src = "/api/v1/imports/" + jobId + "/report";
-  frame.hidden = false;
-  for (const f of ["json", "html", "csv"]) {
-    $("dl-" + f).href = "/api/v1/imports/" + jobId + "/report?format=" + f;
-  }
-  $("downloads").hidden = false;
-}
-
-async function poll() {
-  if (!jobId || polls++ > 3000) return;
-  let doc;
-  try { doc = await api("GET", "/api/v1/imports/" + jobId); } catch (e) { showError(e); return; }
-  const a = doc.data.attributes;
-  $("state").textContent = a.state;
-  const p = a.progress || {};
-  $("phase").textContent = p.phase ? p.phase + " " + (p.done || 0) + "/" + (p.total || 0) : "";
-  $("progress").max = Math.max(1, p.total || 0);
-  $("progress").value = p.done || 0;
-  $("error").textContent = a.error || "";
-  if (a.state === "planned") {
-    await showReport();
-    $("apply").hidden = false;
-    $("apply").disabled = false;
-    return;
-  }
-  if (a.state === "done") {
-    $("progress").value = $("progress").max;
-    await showReport();
-    return;
-  }
-  if (a.state === "failed" && a.resumable) { $("apply").hidden = false; $("apply").disabled = false; return; }
-  if (a.state === "failed" || a.state === "cancelled") return;
-  setTimeout(poll, 300);
-}
-
-$("upload").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("error").textContent = "";
-  const form = new FormData();
-  for (const part of ["export", "sharing", "policy"]) {
-    const f = $(part).files[0];
-    if (f) form.append(part, f, f.name);
-  }
-  $("submit").disabled = true;
-  try {
-    const doc = await api("POST", "/api/v1/imports", form);
-    jobId = doc.data.id;
-    $("job-id").textContent = jobId;
-    $("job").hidden = false;
-    $("report").hidden = true;
-    $("apply").hidden = true;
-    polls = 0;
-    poll();
-  } catch (e) {
-    $("job").hidden = false;
-    showError(e);
-  } finally {
-    $("submit").disabled = false;
-  }
-});
-
-$("apply").addEventListener("click", async () => {
-  $("apply").disabled = true;
-  try {
-    await api("POST", "/api/v1/imports/" + jobId + "/apply");
-    $("apply").hidden = true;
-    polls = 0;
-    poll();
-  } catch (e) { showError(e); $("apply").disabled = false; }
-});
-"##;
+/// The upload page's script.
+const APP_JS: &str = include_str!("static/app.js");

@@ -705,3 +705,6 @@ async fn members_list_and_revoke_their_own_keys() {
     let a = send(&f, with_key("GET", "/api/v1/me", &other), "10.0.0.1").await;
     assert_eq!(a.status, StatusCode::OK);
 }
+
+#[path = "tests_webapp.rs"]
+mod webapp;
