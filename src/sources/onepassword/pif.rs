@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use secure::{FormField, Json, SectionField, SecureContents};
 use segments::{Segment, Segments};
 
 use super::categories::{self, PifType};
@@ -30,6 +31,7 @@ use crate::model::{
 use crate::secret::Secret;
 use crate::sources::{at, EntrySummary, ErrorKind, ParseOptions, Sink, SourceError};
 
+pub(super) mod secure;
 mod segments;
 
 /// A record in the classic shape; OPVault-shaped ones are moved into it as
@@ -46,7 +48,7 @@ struct Record {
     created_at: Value,
     updated_at: Value,
     trashed: Value,
-    secure_contents: Map<String, Value>,
+    secure_contents: SecureContents,
     open_contents: OpenContents,
     /// Some exporters put tags at the top level instead of `openContents`.
     tags: values::Tags,
@@ -68,13 +70,13 @@ struct RawRecord {
     created_at: Value,
     updated_at: Value,
     trashed: Value,
-    secure_contents: Map<String, Value>,
+    secure_contents: SecureContents,
     open_contents: OpenContents,
     tags: values::Tags,
     #[serde(deserialize_with = "values::lenient_string")]
     category: String,
     overview: Map<String, Value>,
-    details: Map<String, Value>,
+    details: SecureContents,
     created: Value,
     updated: Value,
     folder: Option<String>,
@@ -652,21 +654,17 @@ fn convert(
         values::odd_value(&mut entry, "tags", odd, None, &at(file, line), findings);
     }
 
-    if let Some(Value::Array(urls)) = secure_contents.remove("URLs") {
-        for u in urls {
-            let url = u.get("url").and_then(Value::as_str).unwrap_or("").to_owned();
-            if url.trim().is_empty() {
-                continue;
-            }
-            let label = u.get("label").and_then(Value::as_str).unwrap_or("").trim().to_owned();
-            if !label.is_empty() && !label.eq_ignore_ascii_case("website") {
-                entry
-                    .fields
-                    .push(plain_field(&label, url.clone(), FieldKind::Url, None));
-            }
-            if !entry.urls.contains(&url) {
-                entry.urls.push(url);
-            }
+    for u in secure_contents.urls.take().unwrap_or_default() {
+        let url = u.url.unwrap_or_default();
+        if url.trim().is_empty() {
+            continue;
+        }
+        let label = u.label.as_deref().unwrap_or("").trim();
+        if !label.is_empty() && !label.eq_ignore_ascii_case("website") {
+            entry.fields.push(plain_field(label, url.clone(), FieldKind::Url, None));
+        }
+        if !entry.urls.contains(&url) {
+            entry.urls.push(url);
         }
     }
     if let Some(loc) = non_empty(&location) {
@@ -674,61 +672,44 @@ fn convert(
             entry.urls.insert(0, loc);
         }
     }
-    if let Some(Value::String(notes)) = secure_contents.remove("notesPlain") {
+    if let Some(notes) = secure_contents.notes.take() {
         // 1Password for Windows writes CRLF inside notes.
         entry.notes = non_empty(&notes.replace("\r\n", "\n"));
     }
-    if let Some(Value::Array(fields)) = secure_contents.remove("fields") {
-        for f in fields {
-            form_field(&mut entry, f, &at(file, line), findings);
+    for f in secure_contents.fields.take().unwrap_or_default() {
+        form_field(&mut entry, f, &at(file, line), findings);
+    }
+    for h in secure_contents.password_history.take().unwrap_or_default() {
+        if let Some(v) = h.value.filter(|v| !v.is_empty()) {
+            entry.password_history.push(PasswordChange {
+                value: Secret::text(v),
+                changed: h.time.as_ref().and_then(timestamp),
+            });
         }
     }
-    if let Some(Value::Array(history)) = secure_contents.remove("passwordHistory") {
-        for h in history {
-            if let Some(Value::String(v)) = h.get("value").cloned() {
-                if !v.is_empty() {
-                    entry.password_history.push(PasswordChange {
-                        value: Secret::text(v),
-                        changed: h.get("time").and_then(timestamp),
-                    });
-                }
-            }
-        }
-    }
+    let sections = secure_contents.sections.take().unwrap_or_default();
+    let mut secure_contents = secure_contents.rest;
     // Older records repeat section values as flat keys (`firstname` beside
     // the `name` section's `firstname` field): those are not kept twice.
     // Most records have no flat keys left by now, and then nothing to compare.
-    let flat_keys = secure_contents
-        .keys()
-        .any(|k| k != "sections" && !FORM_KEYS.contains(&k.as_str()));
+    let flat_keys = secure_contents.keys().any(|k| !FORM_KEYS.contains(&k.as_str()));
     let mut in_sections: rustc_hash::FxHashSet<(String, String)> = Default::default();
-    if let (true, Some(Value::Array(sections))) = (flat_keys, secure_contents.get("sections")) {
-        for f in sections
-            .iter()
-            .filter_map(|s| s.get("fields"))
-            .filter_map(Value::as_array)
-            .flatten()
-        {
-            if let (Some(n), Some(v)) = (f.get("n").and_then(Value::as_str), f.get("v")) {
-                let text = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                in_sections.insert((n.to_owned(), text));
+    if flat_keys {
+        for f in sections.iter().filter_map(|s| s.fields.as_ref()).flatten() {
+            if let (Some(n), Some(v)) = (f.n.as_deref(), f.v.as_ref()) {
+                in_sections.insert((n.to_owned(), v.text()));
                 in_sections.insert((n.to_owned(), String::new()));
             }
         }
     }
-    if let Some(Value::Array(sections)) = secure_contents.remove("sections") {
-        for s in sections {
-            let title = s.get("title").and_then(Value::as_str).unwrap_or("");
-            let name = s.get("name").and_then(Value::as_str).unwrap_or("");
-            let group = non_empty(title).or_else(|| non_empty(name));
-            if let Some(Value::Array(fields)) = s.get("fields") {
-                for f in fields {
-                    section_field(&mut entry, f, group.as_deref(), &at(file, line), findings);
-                }
-            }
+    for s in &sections {
+        let group = s
+            .title
+            .as_deref()
+            .and_then(non_empty)
+            .or_else(|| s.name.as_deref().and_then(non_empty));
+        for f in s.fields.iter().flatten() {
+            section_field(&mut entry, f, group.as_deref(), &at(file, line), findings);
         }
     }
     for date in pif_shapes::split_dates(&mut secure_contents) {
@@ -778,20 +759,20 @@ fn convert(
 
 /// A web-form field (`secureContents.fields[]`): username and password by
 /// `designation`, the rest kept as fields.
-fn form_field(entry: &mut Entry, f: Value, pos: &Position, findings: &mut Vec<Finding>) {
-    let get = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    let value = match f.get("value") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(odd @ (Value::Object(_) | Value::Array(_))) => {
-            let (name, id) = (get("name"), get("id"));
-            values::odd_value(entry, label_or(&name, &id, "form field"), odd, None, pos, findings);
+fn form_field(entry: &mut Entry, f: FormField, pos: &Position, findings: &mut Vec<Finding>) {
+    let get = |k: &Option<String>| k.as_deref().unwrap_or("").to_owned();
+    let value = match f.value {
+        Some(Json::Str(s)) => s,
+        Some(Json::Num(n)) => n.to_string(),
+        Some(Json::Bool(b)) => b.to_string(),
+        Some(Json::Other(odd)) => {
+            let (name, id) = (get(&f.name), get(&f.id));
+            values::odd_value(entry, label_or(&name, &id, "form field"), &odd, None, pos, findings);
             return;
         }
         _ => String::new(),
     };
-    match get("designation").as_str() {
+    match get(&f.designation).as_str() {
         "username" if entry.username.is_none() => entry.username = non_empty(&value),
         "password" if entry.password.is_none() => {
             if !value.is_empty() {
@@ -802,9 +783,9 @@ fn form_field(entry: &mut Entry, f: Value, pos: &Position, findings: &mut Vec<Fi
             if value.is_empty() {
                 return;
             }
-            let (name, id) = (get("name"), get("id"));
+            let (name, id) = (get(&f.name), get(&f.id));
             let label = label_or(&name, &id, "form field").to_owned();
-            let field = match get("type").as_str() {
+            let field = match get(&f.kind).as_str() {
                 "P" => secret_field(&label, value, FieldKind::Concealed, None),
                 "E" => plain_field(&label, value, FieldKind::Email, None),
                 "U" => plain_field(&label, value, FieldKind::Url, None),
@@ -816,21 +797,29 @@ fn form_field(entry: &mut Entry, f: Value, pos: &Position, findings: &mut Vec<Fi
 }
 
 /// A section field `{k: kind, n: id, t: title, v: value}`.
-fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Position, findings: &mut Vec<Finding>) {
-    let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("");
-    let (kind, id, title) = (s("k"), s("n"), s("t"));
+fn section_field(
+    entry: &mut Entry,
+    f: &SectionField,
+    group: Option<&str>,
+    pos: &Position,
+    findings: &mut Vec<Finding>,
+) {
+    fn s(k: &Option<String>) -> &str {
+        k.as_deref().unwrap_or("")
+    }
+    let (kind, id, title) = (s(&f.k), s(&f.n), s(&f.t));
     let label = label_or(title, id, "field").to_owned();
-    let Some(v) = f.get("v") else {
+    let Some(v) = &f.v else {
         return;
     };
     let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
+        Json::Str(s) => s.clone(),
+        Json::Num(n) => n.to_string(),
+        Json::Bool(b) => b.to_string(),
         // Only an address is an object; anything else of that shape is kept
         // concealed and named rather than dropped.
-        Value::Object(_) | Value::Array(_) if kind != "address" => {
-            values::odd_value(entry, &label, v, group, pos, findings);
+        Json::Other(odd) if kind != "address" => {
+            values::odd_value(entry, &label, odd, group, pos, findings);
             return;
         }
         _ => String::new(),
@@ -852,7 +841,7 @@ fn section_field(entry: &mut Entry, f: &Value, group: Option<&str>, pos: &Positi
             .fields
             .push(secret_field(&label, text, FieldKind::Concealed, group)),
         "address" => {
-            if let Value::Object(parts) = v {
+            if let Json::Other(Value::Object(parts)) = v {
                 for part in ["street", "city", "state", "zip", "country"] {
                     if let Some(p) = parts.get(part).and_then(Value::as_str).and_then(non_empty) {
                         entry

@@ -13,6 +13,8 @@
 
 use serde_json::{Map, Value};
 
+use super::pif::secure::{SecureContents, UrlItem};
+
 /// `typeName` given to an OPVault-shaped record: the prefix and its
 /// category code, resolved by `Categories::pif_type`.
 pub(super) const CATEGORY_PREFIX: &str = "category:";
@@ -27,14 +29,14 @@ pub(super) struct Shape<'a> {
     pub updated_at: &'a mut Value,
     pub fave_index: &'a mut Value,
     pub tags: &'a mut Vec<String>,
-    pub secure_contents: &'a mut Map<String, Value>,
+    pub secure_contents: &'a mut SecureContents,
 }
 
 /// The OPVault-only keys of a record.
 pub(super) struct OpVault {
     pub category: String,
     pub overview: Map<String, Value>,
-    pub details: Map<String, Value>,
+    pub details: SecureContents,
     pub created: Value,
     pub updated: Value,
     pub folder: Option<String>,
@@ -81,22 +83,24 @@ pub(super) fn normalize(rec: Shape<'_>, op: OpVault) {
         let urls = urls
             .into_iter()
             .map(|u| {
-                let mut out = Map::new();
-                if let Value::Object(mut u) = u {
-                    for (from, to) in [("u", "url"), ("url", "url"), ("l", "label"), ("label", "label")] {
-                        if let Some(v) = u.remove(from) {
-                            out.entry(to).or_insert(v);
-                        }
-                    }
-                }
-                Value::Object(out)
+                let Value::Object(mut u) = u else {
+                    return UrlItem::default();
+                };
+                // The first of the names present wins, whatever its value.
+                let mut first = |names: [&str; 2]| match names.iter().find_map(|n| u.remove(*n)) {
+                    Some(Value::String(s)) => Some(s),
+                    _ => None,
+                };
+                let url = first(["u", "url"]);
+                let label = first(["l", "label"]);
+                UrlItem { url, label }
             })
             .collect();
-        rec.secure_contents.entry("URLs").or_insert(Value::Array(urls));
+        if rec.secure_contents.urls.is_none() {
+            rec.secure_contents.urls = Some(urls);
+        }
     }
-    for (key, value) in details {
-        rec.secure_contents.entry(key).or_insert(value);
-    }
+    rec.secure_contents.fill_from(details);
     if rec.created_at.is_null() {
         *rec.created_at = created;
     }
