@@ -90,10 +90,16 @@ pub async fn list(
     let (number, size) = page.checked()?;
     let ws = state.workspace.clone();
     let resource_name = name.clone();
-    // A whole snapshot per page: simple and consistent per page; the HTTP
-    // target reads with large pages, so this is a handful of reads.
+    // A snapshot per page: consistent per page; the HTTP target reads with
+    // large pages, so this is a handful of reads. Only accounts and secrets
+    // need the items: members, teams, grants… are read without them (a
+    // members page of a large workspace read every item and its values).
     let items = blocking(move || {
-        let snapshot = ws.snapshot()?;
+        let snapshot = if matches!(resource_name.as_str(), "accounts" | "secrets") {
+            ws.snapshot()?
+        } else {
+            ws.snapshot_base()?
+        };
         let listing = super::withheld::Listing::new(&snapshot);
         resource_items(&snapshot, &resource_name, &listing).ok_or_else(|| AppError::internal("resource table mismatch"))
     })
